@@ -1,0 +1,97 @@
+/**
+ * Typed errors with stable codes, shared by every layer.
+ *
+ * Codes are UPPER_SNAKE with a family prefix and are never renamed: the CLI
+ * prints them in `--json`, and tests assert them. Messages name fields and
+ * numbers, never key, secret or MAC bytes.
+ */
+
+/** Every stable error code, grouped by family. Append; never rename. */
+export const ERROR_CODES = [
+  // decoding of bytes into typed values
+  'DECODE_MALFORMED',
+  'DECODE_TRAILING_BYTES',
+  'DECODE_NON_CANONICAL',
+  'DECODE_TOO_LARGE',
+  'DECODE_VERSION_UNSUPPORTED',
+  'DECODE_FIELD',
+  // authentication and validity checks
+  'VERIFY_SIGNATURE',
+  'VERIFY_AEAD',
+  'VERIFY_IDENTITY',
+  'VERIFY_EXPIRED',
+  'VERIFY_NOT_YET_VALID',
+  'VERIFY_ZERO_SHARED_SECRET',
+  'VERIFY_KEY',
+  'VERIFY_SENDER',
+  'VERIFY_GROUP',
+  // protocol state
+  'STATE_VERSION_UNSUPPORTED',
+  'STATE_NOT_MEMBER',
+  'STATE_REMOVED',
+  'STATE_UNKNOWN_MEMBER',
+  'STATE_UNKNOWN_OPERATION',
+  'STATE_DUPLICATE',
+  'STATE_REPLAY',
+  'STATE_OUT_OF_ORDER',
+  'STATE_MISSING_KEY',
+  'STATE_MISSING_SECRET',
+  'STATE_KEY_CONSUMED',
+  'STATE_NO_BUNDLE',
+  'STATE_WINDOW_AHEAD',
+  'STATE_WINDOW_BEHIND',
+  'STATE_KEY_REUSED',
+  'STATE_NOT_OWNER',
+  'STATE_BROKEN_CHAIN',
+  'STATE_UNKNOWN_EPOCH',
+  'STATE_UNKNOWN_GROUP',
+  'STATE_ALREADY_MEMBER',
+  'STATE_CAUSALITY',
+  // misuse by the caller
+  'USAGE_ARGUMENT',
+  'USAGE_KEY_LENGTH',
+  'USAGE_NONCE_LENGTH',
+  'USAGE_UNSUPPORTED',
+  // persistence
+  'STORE_IO',
+  'STORE_CORRUPT',
+  'STORE_VERSION_UNSUPPORTED',
+  'STORE_LOCKED',
+  'STORE_CLOSED',
+  'STORE_KEY',
+  // should never happen
+  'INTERNAL',
+] as const;
+
+/** A stable error code. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Base class of every error groupcrypt throws on purpose. */
+export class GroupCryptError extends Error {
+  /** Stable, machine-readable reason. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bytes that could not be decoded (length, type, version, canonical form). */
+export class DecodeError extends GroupCryptError {}
+/** A signature, MAC, AEAD tag, identity or lifetime check failed. */
+export class VerifyError extends GroupCryptError {}
+/** The input is well-formed but not acceptable in the current protocol state. */
+export class StateError extends GroupCryptError {}
+/** The caller used the API wrongly (bad argument, unsupported option). */
+export class UsageError extends GroupCryptError {}
+/** Persistence failed or found damaged or unknown data. */
+export class StoreError extends GroupCryptError {}
+/** A bug: an invariant did not hold. */
+export class InternalError extends GroupCryptError {}
+
+/** True when `error` is a groupcrypt error, optionally with the given code. */
+export function isGroupCryptError(error: unknown, code?: ErrorCode): error is GroupCryptError {
+  return error instanceof GroupCryptError && (code === undefined || error.code === code);
+}
