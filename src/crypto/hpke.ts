@@ -1,0 +1,300 @@
+/**
+ * HPKE (RFC 9180) over a handful of provider primitives, shared by both
+ * providers: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AEAD 0x0001/0x0002/0x0003,
+ * all four modes (base, psk, auth, auth_psk), the secret export, and
+ * DeriveKeyPair for deterministic tests.
+ *
+ * A context is plain data; sealing and opening return the next context
+ * (sequence number + 1) and leave the given one untouched, so a failed open
+ * changes nothing.
+ */
+import { UsageError } from '../errors.js';
+import { concatBytes, uintToBytes, utf8, zeroize } from './bytes.js';
+import { assertBytes, assertHpkeSuite, assertLength, KEY_LENGTH } from './checks.js';
+import type { AeadAlgorithm, CryptoProvider, HpkeAeadId, HpkeSuite, X25519KeyPair } from './provider.js';
+
+/** The primitives HPKE needs; both providers pass themselves. */
+export type HpkePrimitives = Pick<CryptoProvider, 'randomBytes' | 'hkdfExtract' | 'hkdfExpand' | 'x25519' | 'x25519PublicKey' | 'aeadSeal' | 'aeadOpen'>;
+
+/** HPKE modes (RFC 9180 §5, Table 1). */
+export const HPKE_MODE = { base: 0x00, psk: 0x01, auth: 0x02, authPsk: 0x03 } as const;
+/** One of the HPKE mode ids. */
+export type HpkeMode = (typeof HPKE_MODE)[keyof typeof HPKE_MODE];
+
+const VERSION_LABEL = utf8('HPKE-v1');
+const KEM_ID = 0x0020;
+const N_SECRET = 32;
+const N_NONCE = 12;
+const N_HASH = 32;
+const AEADS: Readonly<Record<HpkeAeadId, { readonly algorithm: AeadAlgorithm; readonly nk: number }>> = {
+  0x0001: { algorithm: 'aes-128-gcm', nk: 16 },
+  0x0002: { algorithm: 'aes-256-gcm', nk: 32 },
+  0x0003: { algorithm: 'chacha20-poly1305', nk: 32 },
+};
+const KEM_SUITE_ID = concatBytes(utf8('KEM'), uintToBytes(KEM_ID, 2));
+
+/** The state of an encryption context (RFC 9180 §5.2): keys plus the sequence number. */
+export interface HpkeContext {
+  readonly suite: HpkeSuite;
+  readonly key: Uint8Array;
+  readonly baseNonce: Uint8Array;
+  readonly exporterSecret: Uint8Array;
+  readonly seq: number;
+}
+
+/** Optional inputs selecting the mode: `psk`+`pskId` for psk modes, sender keys for auth modes. */
+export interface HpkeSetupOptions {
+  /** Pre-shared key (psk and auth_psk modes); requires `pskId`. */
+  readonly psk?: Uint8Array;
+  /** Identifier of the pre-shared key. */
+  readonly pskId?: Uint8Array;
+  /** Sender's static secret key (auth modes, sender side). */
+  readonly senderSecretKey?: Uint8Array;
+  /** Sender's static public key (auth modes, recipient side). */
+  readonly senderPublicKey?: Uint8Array;
+  /** Ephemeral secret key (sender side); random when omitted. Tests only. */
+  readonly ephemeralSecretKey?: Uint8Array;
+}
+
+function hpkeSuiteId(suite: HpkeSuite): Uint8Array {
+  return concatBytes(utf8('HPKE'), uintToBytes(suite.kem, 2), uintToBytes(suite.kdf, 2), uintToBytes(suite.aead, 2));
+}
+
+/** LabeledExtract (RFC 9180 §4). */
+export function labeledExtract(p: HpkePrimitives, suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
+  const labeled = concatBytes(VERSION_LABEL, suiteId, utf8(label), ikm);
+  try {
+    return p.hkdfExtract(salt, labeled);
+  } finally {
+    zeroize(labeled);
+  }
+}
+
+/** LabeledExpand (RFC 9180 §4). */
+export function labeledExpand(p: HpkePrimitives, suiteId: Uint8Array, prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
+  const labeled = concatBytes(uintToBytes(length, 2), VERSION_LABEL, suiteId, utf8(label), info);
+  return p.hkdfExpand(prk, labeled, length);
+}
+
+/** DeriveKeyPair for DHKEM(X25519) (RFC 9180 §7.1.3): a key pair from input keying material. */
+export function hpkeDeriveKeyPair(p: HpkePrimitives, ikm: Uint8Array): X25519KeyPair {
+  assertBytes(ikm, 'hpke ikm');
+  const prk = labeledExtract(p, KEM_SUITE_ID, new Uint8Array(0), 'dkp_prk', ikm);
+  try {
+    const secretKey = labeledExpand(p, KEM_SUITE_ID, prk, 'sk', new Uint8Array(0), 32);
+    return { secretKey, publicKey: p.x25519PublicKey(secretKey) };
+  } finally {
+    zeroize(prk);
+  }
+}
+
+function extractAndExpand(p: HpkePrimitives, dh: Uint8Array, kemContext: Uint8Array): Uint8Array {
+  const prk = labeledExtract(p, KEM_SUITE_ID, new Uint8Array(0), 'eae_prk', dh);
+  try {
+    return labeledExpand(p, KEM_SUITE_ID, prk, 'shared_secret', kemContext, N_SECRET);
+  } finally {
+    zeroize(prk);
+  }
+}
+
+/** Encap / AuthEncap (RFC 9180 §4.1): shared secret and enc for a recipient key. */
+function encap(p: HpkePrimitives, pkR: Uint8Array, skE: Uint8Array, skS?: Uint8Array): { sharedSecret: Uint8Array; enc: Uint8Array } {
+  const enc = p.x25519PublicKey(skE);
+  const dhs: Uint8Array[] = [p.x25519(skE, pkR)];
+  const context = [enc, pkR];
+  try {
+    if (skS !== undefined) {
+      dhs.push(p.x25519(skS, pkR));
+      context.push(p.x25519PublicKey(skS));
+    }
+    const dh = concatBytes(...dhs);
+    try {
+      return { sharedSecret: extractAndExpand(p, dh, concatBytes(...context)), enc };
+    } finally {
+      zeroize(dh);
+    }
+  } finally {
+    zeroize(...dhs);
+  }
+}
+
+/** Decap / AuthDecap (RFC 9180 §4.1). */
+function decap(p: HpkePrimitives, enc: Uint8Array, skR: Uint8Array, pkS?: Uint8Array): Uint8Array {
+  assertBytes(enc, 'hpke enc', KEY_LENGTH);
+  const pkR = p.x25519PublicKey(skR);
+  const dhs: Uint8Array[] = [p.x25519(skR, enc)];
+  const context = [enc, pkR];
+  try {
+    if (pkS !== undefined) {
+      dhs.push(p.x25519(skR, pkS));
+      context.push(pkS);
+    }
+    const dh = concatBytes(...dhs);
+    try {
+      return extractAndExpand(p, dh, concatBytes(...context));
+    } finally {
+      zeroize(dh);
+    }
+  } finally {
+    zeroize(...dhs);
+  }
+}
+
+function pskInputs(options: HpkeSetupOptions): { psk: Uint8Array; pskId: Uint8Array } {
+  const psk = options.psk ?? new Uint8Array(0);
+  const pskId = options.pskId ?? new Uint8Array(0);
+  assertBytes(psk, 'hpke psk');
+  assertBytes(pskId, 'hpke pskId');
+  if ((psk.length === 0) !== (pskId.length === 0)) {
+    throw new UsageError('USAGE_ARGUMENT', 'hpke: psk and pskId must both be given or both be empty (RFC 9180 §5.1)');
+  }
+  return { psk, pskId };
+}
+
+/** KeySchedule (RFC 9180 §5.1). */
+function keySchedule(p: HpkePrimitives, suite: HpkeSuite, mode: HpkeMode, sharedSecret: Uint8Array, info: Uint8Array, psk: Uint8Array, pskId: Uint8Array): HpkeContext {
+  const suiteId = hpkeSuiteId(suite);
+  const empty = new Uint8Array(0);
+  const pskIdHash = labeledExtract(p, suiteId, empty, 'psk_id_hash', pskId);
+  const infoHash = labeledExtract(p, suiteId, empty, 'info_hash', info);
+  const ksc = concatBytes(Uint8Array.of(mode), pskIdHash, infoHash);
+  const secret = labeledExtract(p, suiteId, sharedSecret, 'secret', psk);
+  try {
+    return {
+      suite,
+      key: labeledExpand(p, suiteId, secret, 'key', ksc, AEADS[suite.aead].nk),
+      baseNonce: labeledExpand(p, suiteId, secret, 'base_nonce', ksc, N_NONCE),
+      exporterSecret: labeledExpand(p, suiteId, secret, 'exp', ksc, N_HASH),
+      seq: 0,
+    };
+  } finally {
+    zeroize(secret);
+  }
+}
+
+function modeOf(psk: Uint8Array, auth: boolean): HpkeMode {
+  if (auth) return psk.length > 0 ? HPKE_MODE.authPsk : HPKE_MODE.auth;
+  return psk.length > 0 ? HPKE_MODE.psk : HPKE_MODE.base;
+}
+
+/**
+ * SetupBaseS / SetupPSKS / SetupAuthS / SetupAuthPSKS (RFC 9180 §5.1): the
+ * mode follows from the options given.
+ * @throws UsageError on an unsupported suite, bad key lengths or half a PSK.
+ * @throws VerifyError `VERIFY_ZERO_SHARED_SECRET` on a low-order recipient key.
+ */
+export function hpkeSetupSender(p: HpkePrimitives, suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, options: HpkeSetupOptions = {}): { readonly enc: Uint8Array; readonly context: HpkeContext } {
+  assertHpkeSuite(suite);
+  assertBytes(info, 'hpke info');
+  const { psk, pskId } = pskInputs(options);
+  const skE = options.ephemeralSecretKey ?? p.randomBytes(32);
+  try {
+    const { sharedSecret, enc } = encap(p, recipientPublicKey, skE, options.senderSecretKey);
+    try {
+      const mode = modeOf(psk, options.senderSecretKey !== undefined);
+      return { enc, context: keySchedule(p, suite, mode, sharedSecret, info, psk, pskId) };
+    } finally {
+      zeroize(sharedSecret);
+    }
+  } finally {
+    if (options.ephemeralSecretKey === undefined) zeroize(skE);
+  }
+}
+
+/**
+ * SetupBaseR / SetupPSKR / SetupAuthR / SetupAuthPSKR (RFC 9180 §5.1).
+ * @throws UsageError on an unsupported suite, bad key lengths or half a PSK.
+ * @throws VerifyError `VERIFY_ZERO_SHARED_SECRET` on a low-order `enc`.
+ */
+export function hpkeSetupRecipient(p: HpkePrimitives, suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, options: HpkeSetupOptions = {}): HpkeContext {
+  assertHpkeSuite(suite);
+  assertBytes(info, 'hpke info');
+  const { psk, pskId } = pskInputs(options);
+  const sharedSecret = decap(p, enc, recipientSecretKey, options.senderPublicKey);
+  try {
+    const mode = modeOf(psk, options.senderPublicKey !== undefined);
+    return keySchedule(p, suite, mode, sharedSecret, info, psk, pskId);
+  } finally {
+    zeroize(sharedSecret);
+  }
+}
+
+function nonceFor(context: HpkeContext): Uint8Array {
+  if (context.seq >= Number.MAX_SAFE_INTEGER) throw new UsageError('USAGE_ARGUMENT', 'hpke: message limit reached');
+  const seqBytes = uintToBytes(context.seq, N_NONCE);
+  for (let i = 0; i < N_NONCE; i++) seqBytes[i] = (seqBytes[i] as number) ^ (context.baseNonce[i] as number);
+  return seqBytes;
+}
+
+/** ContextS.Seal (RFC 9180 §5.2): the ciphertext and the context with the next sequence number. */
+export function hpkeContextSeal(p: HpkePrimitives, context: HpkeContext, aad: Uint8Array, plaintext: Uint8Array): { readonly context: HpkeContext; readonly ciphertext: Uint8Array } {
+  const ciphertext = p.aeadSeal(AEADS[context.suite.aead].algorithm, context.key, nonceFor(context), plaintext, aad);
+  return { context: { ...context, seq: context.seq + 1 }, ciphertext };
+}
+
+/**
+ * ContextR.Open (RFC 9180 §5.2).
+ * @throws VerifyError `VERIFY_AEAD` when the ciphertext does not authenticate (context unchanged).
+ */
+export function hpkeContextOpen(p: HpkePrimitives, context: HpkeContext, aad: Uint8Array, ciphertext: Uint8Array): { readonly context: HpkeContext; readonly plaintext: Uint8Array } {
+  const plaintext = p.aeadOpen(AEADS[context.suite.aead].algorithm, context.key, nonceFor(context), ciphertext, aad);
+  return { context: { ...context, seq: context.seq + 1 }, plaintext };
+}
+
+/**
+ * Context.Export (RFC 9180 §5.3).
+ * @throws UsageError `USAGE_ARGUMENT` when `length` > 255 × 32.
+ */
+export function hpkeContextExport(p: HpkePrimitives, context: HpkeContext, exporterContext: Uint8Array, length: number): Uint8Array {
+  assertBytes(exporterContext, 'hpke exporterContext');
+  assertLength(length, 'hpke export length', 255 * N_HASH);
+  return labeledExpand(p, hpkeSuiteId(context.suite), context.exporterSecret, 'sec', exporterContext, length);
+}
+
+/** Wipes a context's secrets (best effort). */
+export function hpkeContextZeroize(context: HpkeContext): void {
+  zeroize(context.key, context.baseNonce, context.exporterSecret);
+}
+
+/** Single-shot base-mode seal (RFC 9180 §6.1). */
+export function hpkeSealBase(p: HpkePrimitives, suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): { readonly enc: Uint8Array; readonly ciphertext: Uint8Array } {
+  const { enc, context } = hpkeSetupSender(p, suite, recipientPublicKey, info);
+  try {
+    return { enc, ciphertext: hpkeContextSeal(p, context, aad, plaintext).ciphertext };
+  } finally {
+    hpkeContextZeroize(context);
+  }
+}
+
+/**
+ * Single-shot base-mode open (RFC 9180 §6.1).
+ * @throws VerifyError `VERIFY_AEAD` or `VERIFY_ZERO_SHARED_SECRET`.
+ */
+export function hpkeOpenBase(p: HpkePrimitives, suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  const context = hpkeSetupRecipient(p, suite, recipientSecretKey, enc, info);
+  try {
+    return hpkeContextOpen(p, context, aad, ciphertext).plaintext;
+  } finally {
+    hpkeContextZeroize(context);
+  }
+}
+
+/** Single-shot base-mode export, sender side (RFC 9180 §6.2). */
+export function hpkeSendExportBase(p: HpkePrimitives, suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): { readonly enc: Uint8Array; readonly secret: Uint8Array } {
+  const { enc, context } = hpkeSetupSender(p, suite, recipientPublicKey, info);
+  try {
+    return { enc, secret: hpkeContextExport(p, context, exporterContext, length) };
+  } finally {
+    hpkeContextZeroize(context);
+  }
+}
+
+/** Single-shot base-mode export, recipient side (RFC 9180 §6.2). */
+export function hpkeReceiveExportBase(p: HpkePrimitives, suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
+  const context = hpkeSetupRecipient(p, suite, recipientSecretKey, enc, info);
+  try {
+    return hpkeContextExport(p, context, exporterContext, length);
+  } finally {
+    hpkeContextZeroize(context);
+  }
+}
