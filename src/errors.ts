@@ -47,6 +47,7 @@ export const ERROR_CODES = [
   'STATE_UNKNOWN_GROUP',
   'STATE_ALREADY_MEMBER',
   'STATE_CAUSALITY',
+  'STATE_LIMIT',
   // misuse by the caller
   'USAGE_ARGUMENT',
   'USAGE_KEY_LENGTH',
