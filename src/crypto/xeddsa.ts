@@ -16,11 +16,11 @@
  * Limits (noble-curves README): bigints cannot be wiped; arithmetic on them
  * is not guaranteed constant time.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { InternalError } from '../errors.js';
-import { bytesEqual, concatBytes, zeroize } from './bytes.js';
+import { bytesEqual, concatBytes, fromHex, zeroize } from './bytes.js';
 import { KEY_LENGTH, SIGNATURE_LENGTH } from './checks.js';
 
 const Point = ed25519.Point;
@@ -33,6 +33,24 @@ const HASH1_PREFIX = (() => {
   prefix[0] = 0xfe;
   return prefix;
 })();
+
+/** Canonical encodings of the eight points of small order (the torsion subgroup). */
+const SMALL_ORDER_POINTS = ED25519_TORSION_SUBGROUP.map((hex) => fromHex(hex));
+
+/**
+ * Public-key rule shared by both providers, checked before any verification:
+ * a canonical RFC 8032 §5.1.3 encoding (y < p, no x = 0 with sign bit 1) of
+ * a point that is not of small order (such keys accept forged signatures).
+ * OpenSSL alone decodes leniently, so the Node provider checks this first.
+ * Expects 32 bytes.
+ */
+export function ed25519PublicKeyAcceptable(publicKey: Uint8Array): boolean {
+  const last = publicKey[31] as number;
+  const y = bytesToNumberLE(publicKey) & ((1n << 255n) - 1n);
+  if (y >= P) return false;
+  if ((last & 0x80) !== 0 && (y === 1n || y === P - 1n)) return false;
+  return !SMALL_ORDER_POINTS.some((point) => bytesEqual(point, publicKey));
+}
 
 function modQ(bytes: Uint8Array): bigint {
   return bytesToNumberLE(bytes) % Q;
@@ -104,12 +122,14 @@ export function xeddsaEdwardsPublicKey(x25519PublicKey: Uint8Array): Uint8Array 
 /**
  * Strict cofactorless Ed25519 verification (RFC 8032 §5.1.7 with the
  * unbatched equation R = [s]B − [h]A compared by encoding, as OpenSSL does):
- * s ≥ q, a non-canonical or off-curve A, or an R that is not the canonical
- * encoding of the computed point all fail. Never throws.
+ * s ≥ q, a public key failing `ed25519PublicKeyAcceptable` or off the
+ * curve, or an R that is not the canonical encoding of the computed point
+ * all fail. Never throws.
  */
 export function ed25519VerifyPortable(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!(publicKey instanceof Uint8Array) || !(message instanceof Uint8Array) || !(signature instanceof Uint8Array)) return false;
   if (publicKey.length !== KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
+  if (!ed25519PublicKeyAcceptable(publicKey)) return false;
   const s = bytesToNumberLE(signature.subarray(32, 64));
   if (s >= Q) return false;
   let a;

@@ -1,17 +1,339 @@
 /**
- * TEMPORARY stub: the node:crypto provider is being written; until then it
- * is the portable provider under the name "node".
+ * The Node provider: primitives on node:crypto (OpenSSL), reached through
+ * `process.getBuiltinModule` so that no static `node:crypto` import ends up
+ * in browser bundles. Byte-identical to `PortableCryptoProvider`.
+ *
+ * Fast paths: keys are imported once as JWK (much cheaper than DER) and the
+ * KeyObjects cached (`key-cache.ts`); HMAC and HKDF run on `createHmac`;
+ * XChaCha20-Poly1305 = portable HChaCha20 sub-key + native
+ * ChaCha20-Poly1305; XEdDSA verification converts the X25519 key to its
+ * Edwards form once (cached) and verifies natively as Ed25519. XEdDSA
+ * signing reuses the portable code (node:crypto has no custom-nonce Ed25519).
  */
-import { PortableCryptoProvider } from '../noble/portable-provider.js';
+import type * as NodeCrypto from 'node:crypto';
+import { UsageError, VerifyError } from '../../errors.js';
+import { zeroize } from '../bytes.js';
+import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, SIGNATURE_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
+import { hchacha20 } from '../hchacha20.js';
+import { hpkeOpenBase, hpkeReceiveExportBase, hpkeSealBase, hpkeSendExportBase } from '../hpke.js';
+import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type HpkeSealed, type HpkeSuite, type X25519KeyPair } from '../provider.js';
+import { ed25519PublicKeyAcceptable, xeddsaEdwardsPublicKey, xeddsaSignPortable } from '../xeddsa.js';
+import { PublicKeyCache, SecretKeyCache } from './key-cache.js';
 
-/** True when node:crypto is reachable without a static import. */
-export function nodeCryptoAvailable(): boolean {
+type NodeCryptoModule = typeof NodeCrypto;
+type KeyObject = NodeCrypto.KeyObject;
+
+const EMPTY = new Uint8Array(0);
+
+function loadNodeCrypto(): NodeCryptoModule | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  return typeof proc?.getBuiltinModule === 'function' && proc.getBuiltinModule('node:crypto') !== undefined;
+  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
+  return proc.getBuiltinModule('node:crypto') as NodeCryptoModule | undefined;
 }
 
-/** Provider on node:crypto (temporarily the portable implementation). */
-export class NodeCryptoProvider extends PortableCryptoProvider {
+/** True when node:crypto is reachable (Node ≥ 20.16 with `process.getBuiltinModule`). */
+export function nodeCryptoAvailable(): boolean {
+  return loadNodeCrypto() !== undefined;
+}
+
+/** A Buffer's bytes as a fresh `Uint8Array` (no Buffer leaves this module). */
+function own(buffer: Uint8Array): Uint8Array {
+  return new Uint8Array(buffer);
+}
+
+function b64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+function zeroSharedSecret(cause?: unknown): VerifyError {
+  return new VerifyError('VERIFY_ZERO_SHARED_SECRET', 'x25519: all-zero shared secret (low-order public key)', { cause });
+}
+
+interface ImportedSecret {
+  readonly key: KeyObject;
+  readonly publicKey: Uint8Array;
+}
+
+/**
+ * `CryptoProvider` on node:crypto; see the module comment.
+ * @throws UsageError `USAGE_UNSUPPORTED` from the constructor when node:crypto is unavailable.
+ * @example
+ * const crypto = nodeCryptoAvailable() ? new NodeCryptoProvider() : new PortableCryptoProvider();
+ */
+export class NodeCryptoProvider implements CryptoProvider {
   /** Provider name. */
-  override readonly name: string = 'node';
+  readonly name: string = 'node';
+  private readonly nc: NodeCryptoModule;
+  private readonly x25519Secrets = new SecretKeyCache<ImportedSecret>();
+  private readonly ed25519Secrets = new SecretKeyCache<ImportedSecret>();
+  private readonly x25519Publics = new PublicKeyCache<KeyObject>();
+  private readonly ed25519Publics = new PublicKeyCache<KeyObject | null>();
+  private readonly xeddsaPublics = new PublicKeyCache<KeyObject | null>();
+
+  constructor() {
+    const nc = loadNodeCrypto();
+    if (nc === undefined) throw new UsageError('USAGE_UNSUPPORTED', 'node:crypto is not available in this runtime');
+    this.nc = nc;
+  }
+
+  /** Secure random bytes. */
+  randomBytes(length: number): Uint8Array {
+    assertLength(length, 'randomBytes length', 2 ** 31);
+    return this.nc.randomFillSync(new Uint8Array(length));
+  }
+
+  /** SHA-256. */
+  sha256(data: Uint8Array): Uint8Array {
+    return own(this.nc.createHash('sha256').update(assertBytes(data, 'sha256 data')).digest());
+  }
+
+  /** HMAC-SHA256. */
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+    assertBytes(key, 'hmac key');
+    return own(this.nc.createHmac('sha256', key).update(assertBytes(data, 'hmac data')).digest());
+  }
+
+  /** HKDF-Extract (RFC 5869 §2.2) = HMAC(salt, ikm). */
+  hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+    assertBytes(ikm, 'hkdf ikm');
+    return own(this.nc.createHmac('sha256', assertBytes(salt, 'hkdf salt')).update(ikm).digest());
+  }
+
+  /** HKDF-Expand (RFC 5869 §2.3). @throws UsageError `USAGE_ARGUMENT` when `length` > 8160. */
+  hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+    assertBytes(prk, 'hkdf prk');
+    assertBytes(info, 'hkdf info');
+    assertLength(length, 'hkdf length', HKDF_MAX_LENGTH);
+    const out = new Uint8Array(length);
+    let previous: Uint8Array = EMPTY;
+    const counter = new Uint8Array(1);
+    for (let offset = 0, i = 1; offset < length; offset += 32, i++) {
+      counter[0] = i;
+      const block = this.nc.createHmac('sha256', prk).update(previous).update(info).update(counter).digest();
+      out.set(block.subarray(0, Math.min(32, length - offset)), offset);
+      zeroize(previous);
+      previous = block;
+    }
+    zeroize(previous);
+    return out;
+  }
+
+  /** HKDF (extract then expand). */
+  hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+    assertLength(length, 'hkdf length', HKDF_MAX_LENGTH);
+    const prk = this.hkdfExtract(salt, ikm);
+    try {
+      return this.hkdfExpand(prk, info, length);
+    } finally {
+      zeroize(prk);
+    }
+  }
+
+  /** Imports a raw OKP secret key. JWK needs an `x`; node derives the public key from `d` alone, so `x` is a placeholder. */
+  private importSecret(curve: 'X25519' | 'Ed25519', secret: Uint8Array): ImportedSecret {
+    const d = b64url(secret);
+    const key = this.nc.createPrivateKey({ key: { kty: 'OKP', crv: curve, d, x: d }, format: 'jwk' });
+    const x = this.nc.createPublicKey(key).export({ format: 'jwk' }).x;
+    return { key, publicKey: own(Buffer.from(x ?? '', 'base64url')) };
+  }
+
+  private importPublic(curve: 'X25519' | 'Ed25519', publicKey: Uint8Array): KeyObject {
+    return this.nc.createPublicKey({ key: { kty: 'OKP', crv: curve, x: b64url(publicKey) }, format: 'jwk' });
+  }
+
+  private x25519Secret(secretKey: Uint8Array): ImportedSecret {
+    return this.x25519Secrets.get(secretKey, (s) => this.importSecret('X25519', s));
+  }
+
+  /** X25519 public key. @throws UsageError `USAGE_KEY_LENGTH`. */
+  x25519PublicKey(secretKey: Uint8Array): Uint8Array {
+    assertBytes(secretKey, 'x25519 secretKey', KEY_LENGTH);
+    return Uint8Array.from(this.x25519Secret(secretKey).publicKey);
+  }
+
+  /** A fresh X25519 key pair. */
+  x25519Generate(): X25519KeyPair {
+    const secretKey = this.randomBytes(KEY_LENGTH);
+    return { secretKey, publicKey: this.x25519PublicKey(secretKey) };
+  }
+
+  /** X25519. @throws VerifyError `VERIFY_ZERO_SHARED_SECRET`; UsageError `USAGE_KEY_LENGTH`. */
+  x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+    assertBytes(publicKey, 'x25519 publicKey', KEY_LENGTH);
+    assertBytes(secretKey, 'x25519 secretKey', KEY_LENGTH);
+    const privateKey = this.x25519Secret(secretKey).key;
+    const peer = this.x25519Publics.get(publicKey, (p) => this.importPublic('X25519', p));
+    let shared: Uint8Array;
+    try {
+      shared = own(this.nc.diffieHellman({ privateKey, publicKey: peer }));
+    } catch (cause) {
+      // OpenSSL refuses to return an all-zero X25519 result; lengths are already checked.
+      throw zeroSharedSecret(cause);
+    }
+    if (isAllZero(shared)) throw zeroSharedSecret();
+    return shared;
+  }
+
+  private ed25519Secret(secretKey: Uint8Array): ImportedSecret {
+    return this.ed25519Secrets.get(secretKey, (s) => this.importSecret('Ed25519', s));
+  }
+
+  /** Ed25519 public key of a 32-byte seed. */
+  ed25519PublicKey(secretKey: Uint8Array): Uint8Array {
+    assertBytes(secretKey, 'ed25519 secretKey', KEY_LENGTH);
+    return Uint8Array.from(this.ed25519Secret(secretKey).publicKey);
+  }
+
+  /** A fresh Ed25519 key pair. */
+  ed25519Generate(): Ed25519KeyPair {
+    const secretKey = this.randomBytes(KEY_LENGTH);
+    return { secretKey, publicKey: this.ed25519PublicKey(secretKey) };
+  }
+
+  /** Ed25519 signature (RFC 8032). */
+  ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+    assertBytes(secretKey, 'ed25519 secretKey', KEY_LENGTH);
+    assertBytes(message, 'ed25519 message');
+    return own(this.nc.sign(null, message, this.ed25519Secret(secretKey).key));
+  }
+
+  private verifyWith(key: KeyObject | null, message: Uint8Array, signature: Uint8Array): boolean {
+    if (key === null) return false;
+    try {
+      return this.nc.verify(null, message, key, signature);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Strict Ed25519 verification (shared key rule + OpenSSL); false on any failure. */
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (!(publicKey instanceof Uint8Array) || !(message instanceof Uint8Array) || !(signature instanceof Uint8Array)) return false;
+    if (publicKey.length !== KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
+    const key = this.ed25519Publics.get(publicKey, (p) => this.tryImportEd25519(p));
+    return this.verifyWith(key, message, signature);
+  }
+
+  /** The verification key, or null for a key the shared rule refuses (non-canonical, small order) or OpenSSL cannot import. */
+  private tryImportEd25519(publicKey: Uint8Array): KeyObject | null {
+    if (!ed25519PublicKeyAcceptable(publicKey)) return null;
+    try {
+      return this.importPublic('Ed25519', publicKey);
+    } catch {
+      return null;
+    }
+  }
+
+  /** XEdDSA signature (portable arithmetic). @throws UsageError `USAGE_KEY_LENGTH` / `USAGE_ARGUMENT`. */
+  xeddsaSign(x25519SecretKey: Uint8Array, message: Uint8Array, random?: Uint8Array): Uint8Array {
+    assertBytes(x25519SecretKey, 'xeddsa secretKey', KEY_LENGTH);
+    assertBytes(message, 'xeddsa message');
+    const z = random ?? this.randomBytes(XEDDSA_RANDOM_LENGTH);
+    assertBytes(z, 'xeddsa random', XEDDSA_RANDOM_LENGTH, 'USAGE_ARGUMENT');
+    try {
+      return xeddsaSignPortable(x25519SecretKey, message, z);
+    } finally {
+      if (random === undefined) zeroize(z);
+    }
+  }
+
+  /** XEdDSA verification: cached Edwards form of the key + native Ed25519. */
+  xeddsaVerify(x25519PublicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    if (!(x25519PublicKey instanceof Uint8Array) || !(message instanceof Uint8Array) || !(signature instanceof Uint8Array)) return false;
+    if (x25519PublicKey.length !== KEY_LENGTH || signature.length !== SIGNATURE_LENGTH) return false;
+    const key = this.xeddsaPublics.get(x25519PublicKey, (u) => {
+      const edwards = xeddsaEdwardsPublicKey(u);
+      return edwards === undefined ? null : this.tryImportEd25519(edwards);
+    });
+    return this.verifyWith(key, message, signature);
+  }
+
+  /** AEAD seal: ciphertext ‖ tag. */
+  aeadSeal(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
+    assertAeadArgs(algorithm, key, nonce, plaintext, aad);
+    if (algorithm === 'xchacha20-poly1305') {
+      const { subKey, subNonce } = xchachaSubKey(key, nonce);
+      try {
+        return this.nativeSeal('chacha20-poly1305', subKey, subNonce, plaintext, aad);
+      } finally {
+        zeroize(subKey);
+      }
+    }
+    return this.nativeSeal(algorithm, key, nonce, plaintext, aad);
+  }
+
+  private nativeSeal(algorithm: 'chacha20-poly1305' | 'aes-128-gcm' | 'aes-256-gcm', key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+    const cipher = this.nc.createCipheriv(algorithm as 'chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_LENGTH });
+    cipher.setAAD(aad, { plaintextLength: plaintext.length });
+    const body = cipher.update(plaintext);
+    const last = cipher.final();
+    const tag = cipher.getAuthTag();
+    const out = new Uint8Array(body.length + last.length + AEAD_TAG_LENGTH);
+    out.set(body, 0);
+    out.set(last, body.length);
+    out.set(tag, body.length + last.length);
+    return out;
+  }
+
+  /** AEAD open. @throws VerifyError `VERIFY_AEAD`. */
+  aeadOpen(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
+    assertAeadArgs(algorithm, key, nonce, sealed, aad);
+    if (sealed.length < AEAD_TAG_LENGTH) throw new VerifyError('VERIFY_AEAD', `${algorithm}: input of ${sealed.length} bytes is shorter than the tag`);
+    if (algorithm === 'xchacha20-poly1305') {
+      const { subKey, subNonce } = xchachaSubKey(key, nonce);
+      try {
+        return this.nativeOpen('chacha20-poly1305', subKey, subNonce, sealed, aad);
+      } finally {
+        zeroize(subKey);
+      }
+    }
+    return this.nativeOpen(algorithm, key, nonce, sealed, aad);
+  }
+
+  private nativeOpen(algorithm: 'chacha20-poly1305' | 'aes-128-gcm' | 'aes-256-gcm', key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+    const split = sealed.length - AEAD_TAG_LENGTH;
+    const decipher = this.nc.createDecipheriv(algorithm as 'chacha20-poly1305', key, nonce, { authTagLength: AEAD_TAG_LENGTH });
+    decipher.setAuthTag(sealed.subarray(split));
+    decipher.setAAD(aad, { plaintextLength: split });
+    const body = decipher.update(sealed.subarray(0, split));
+    let last: Uint8Array;
+    try {
+      last = decipher.final();
+    } catch (cause) {
+      zeroize(body);
+      throw new VerifyError('VERIFY_AEAD', `${algorithm}: authentication failed`, { cause });
+    }
+    const out = new Uint8Array(body.length + last.length);
+    out.set(body, 0);
+    out.set(last, body.length);
+    zeroize(body);
+    return out;
+  }
+
+  /** HPKE single-shot seal, base mode. */
+  hpkeSeal(suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeSealed {
+    return hpkeSealBase(this, suite, recipientPublicKey, info, aad, plaintext);
+  }
+
+  /** HPKE single-shot open, base mode. */
+  hpkeOpen(suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    return hpkeOpenBase(this, suite, recipientSecretKey, enc, info, aad, ciphertext);
+  }
+
+  /** HPKE export, sender side, base mode. */
+  hpkeSendExport(suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): { readonly enc: Uint8Array; readonly secret: Uint8Array } {
+    return hpkeSendExportBase(this, suite, recipientPublicKey, info, exporterContext, length);
+  }
+
+  /** HPKE export, recipient side, base mode. */
+  hpkeReceiveExport(suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
+    return hpkeReceiveExportBase(this, suite, recipientSecretKey, enc, info, exporterContext, length);
+  }
+}
+
+/** XChaCha20 → ChaCha20 (draft-irtf-cfrg-xchacha-03 §2.3): sub-key from the first 16 nonce bytes, 4 zero bytes ‖ last 8. */
+function xchachaSubKey(key: Uint8Array, nonce: Uint8Array): { subKey: Uint8Array; subNonce: Uint8Array } {
+  const subNonce = new Uint8Array(12);
+  subNonce.set(nonce.subarray(16, 24), 4);
+  return { subKey: hchacha20(key, nonce.subarray(0, 16)), subNonce };
 }
