@@ -86,6 +86,7 @@ function inspect(db: Database): Inspection {
 class SqliteBackend implements Backend {
   readonly #db: Database;
   readonly #getState;
+  readonly #names;
   readonly #putState;
   readonly #deleteState;
   readonly #hasProcessed;
@@ -98,6 +99,7 @@ class SqliteBackend implements Backend {
   constructor(db: Database) {
     this.#db = db;
     this.#getState = db.prepare('SELECT blob FROM states WHERE name = ?');
+    this.#names = db.prepare('SELECT name FROM states WHERE substr(name, 1, length(?)) = ?').pluck();
     this.#putState = db.prepare('INSERT INTO states (name, blob) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET blob = excluded.blob');
     this.#deleteState = db.prepare('DELETE FROM states WHERE name = ?');
     this.#hasProcessed = db.prepare('SELECT 1 FROM processed WHERE id = ?').pluck();
@@ -127,7 +129,7 @@ class SqliteBackend implements Backend {
   }
 
   async names(prefix: string): Promise<string[]> {
-    const rows = guard('names', () => this.#db.prepare('SELECT name FROM states WHERE substr(name, 1, length(?1)) = ?1').pluck().all(prefix)) as unknown[];
+    const rows = guard('names', () => this.#names.all(prefix, prefix)) as unknown[];
     return rows.map((name) => {
       if (typeof name !== 'string') throw new StoreError('STORE_CORRUPT', 'states: name is not text');
       return name;
