@@ -1,0 +1,54 @@
+/**
+ * Acks (DCGKA paper: `process-seed` steps 5–6 and `process-ack`).
+ *
+ * An ack advances the acker's chain with its member secret of the acked
+ * seed; members who were not recipients of the seed (added concurrently)
+ * receive the acker's member secret as a forward in a direct part.
+ */
+import { applyAck, members, opKind } from '../membership/index.js';
+import { opIdOf } from './codec.js';
+import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, takeMemberSecret, updateRatchet } from './draft.js';
+import type { Draft } from './draft.js';
+import { emitControl } from './send.js';
+import type { DirectMessage, MemberId, OpId } from './types.js';
+
+/** Records `acker`'s ack of `acked` in the membership when `acked` is a create/add/remove. */
+export function recordAck(draft: Draft, acker: MemberId, acked: OpId): void {
+  if (opKind(draft.membership, acked) !== undefined) {
+    draft.membership = applyAck(draft.membership, { actor: acker, acked });
+  }
+}
+
+/**
+ * Sends my ack of `(sender, seq)` and processes it locally.
+ * @param recipients who received the seed (empty for a welcome ack): forwards go to every other current member.
+ * @param rejoin my chain restarts here (I joined through a welcome).
+ */
+export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients: readonly MemberId[], rejoin: boolean): void {
+  const acked = opIdOf(sender, seq);
+  const ackSeq = nextSeq(draft);
+  recordAck(draft, draft.me, acked);
+  const direct: DirectMessage[] = [];
+  const mySecret = peekMemberSecret(draft, acked, draft.me);
+  if (mySecret && recipients.length > 0) {
+    for (const member of members(draft.membership)) {
+      if (member === draft.me || member === sender || recipients.includes(member)) continue;
+      direct.push({ recipient: member, bytes: encryptTo(draft, member, ackSeq, 'forward', mySecret) });
+    }
+  }
+  const id = emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, rejoin }, direct);
+  if (rejoin) delete draft.ratchets[draft.me];
+  const secret = takeMemberSecret(draft, acked, draft.me);
+  if (secret) emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret));
+}
+
+/** process-ack for a received ack `(acker, ackSeq)` of `acked`, with an optional forward for me. */
+export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked: OpId, rejoin: boolean, forward: Uint8Array | undefined): void {
+  recordAck(draft, acker, acked);
+  if (draft.removed) return;
+  if (rejoin) delete draft.ratchets[acker];
+  let secret = takeMemberSecret(draft, acked, acker);
+  if (!secret && forward) secret = decryptFrom(draft, acker, ackSeq, 'forward', forward);
+  if (!secret) return;
+  emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, secret));
+}

@@ -1,0 +1,144 @@
+/**
+ * Adds (DCGKA paper `add`, `process-add`, `process-add-ack`,
+ * `process-welcome`), with groupcrypt's re-add and concurrent-add rules
+ * (DCGKA.md §9): membership is keyed by add operation, a second welcome for a
+ * member already in the group only re-syncs the adder's chain, and a member
+ * re-joining after its removal restarts its own chain (`rejoin` on its ack).
+ */
+import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
+import { DecodeError, StateError } from '../errors.js';
+import { applyAdd, decodeMembership, encodeMembership, isMember, memberView } from '../membership/index.js';
+import type { MembershipState } from '../membership/index.js';
+import { recordAck, sendAck } from './ack.js';
+import { opIdOf } from './codec.js';
+import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, updateRatchet } from './draft.js';
+import type { Draft } from './draft.js';
+import { emitControl } from './send.js';
+import { utf8 } from '../crypto/index.js';
+import type { MemberId, OpId } from './types.js';
+
+const INPUT_WELCOME = utf8('welcome');
+const INPUT_ADD = utf8('add');
+
+/** What a welcome carries: the adder's membership and clock after the add, and the adder's chain before it. */
+export interface Welcome {
+  readonly membership: MembershipState;
+  readonly clock: Readonly<Record<MemberId, number>>;
+  readonly chain: Uint8Array | undefined;
+  /** Opaque payload of the layer above (e.g. the data scheme's secret bundle). */
+  readonly extra: Uint8Array;
+}
+
+function encodeWelcome(welcome: Welcome): Uint8Array {
+  const clock = Object.entries(welcome.clock).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => [fromHex(id), n]);
+  return encodeCanonical([encodeMembership(welcome.membership), clock, welcome.chain ?? new Uint8Array(0), welcome.extra]);
+}
+
+function decodeWelcome(bytes: Uint8Array): Welcome {
+  const value = decodeCanonical(bytes, 'welcome', Number.MAX_SAFE_INTEGER);
+  if (!Array.isArray(value) || value.length !== 4 || !(value[0] instanceof Uint8Array) || !Array.isArray(value[1]) || !(value[2] instanceof Uint8Array) || !(value[3] instanceof Uint8Array)) {
+    throw new DecodeError('DECODE_FIELD', 'welcome: expected [membership, clock, chain, extra]');
+  }
+  const clock: Record<MemberId, number> = {};
+  for (const entry of value[1] as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2 || !(entry[0] instanceof Uint8Array) || entry[0].length !== 32 || typeof entry[1] !== 'number' || !Number.isSafeInteger(entry[1]) || entry[1] < 0) {
+      throw new DecodeError('DECODE_FIELD', 'welcome.clock: expected [id(32), count] entries');
+    }
+    clock[toHex(entry[0])] = entry[1];
+  }
+  const chain = value[2].length === 32 ? value[2] : undefined;
+  if (value[2].length !== 0 && value[2].length !== 32) throw new DecodeError('DECODE_FIELD', 'welcome.chain: expected 0 or 32 bytes');
+  return { membership: decodeMembership(value[0]), clock, chain, extra: value[3] };
+}
+
+/** The "welcome" then "add" steps of the adder's chain that every member in the adder's view runs. */
+function stepAdderChain(draft: Draft, adder: MemberId, id: OpId, added: MemberId): void {
+  draft.memberSecrets[`${id}|${added}`] = updateRatchet(draft, adder, INPUT_WELCOME);
+  emitUpdateSecret(draft, adder, id, updateRatchet(draft, adder, INPUT_ADD));
+}
+
+/** add(ID): announces the add and sends the welcome (history + my chain) to the new member. */
+export function sendAdd(draft: Draft, added: MemberId, extra: Uint8Array): void {
+  if (added === draft.me) throw new StateError('STATE_ALREADY_MEMBER', 'add: cannot add myself');
+  if (isMember(draft.membership, added)) throw new StateError('STATE_ALREADY_MEMBER', `add: ${added.slice(0, 16)} is already a member`);
+  const seq = nextSeq(draft);
+  const id = opIdOf(draft.me, seq);
+  const chainBefore = draft.ratchets[draft.me];
+  draft.membership = applyAdd(draft.membership, { id, actor: draft.me, added });
+  const welcome = encodeWelcome({ membership: draft.membership, clock: draft.clock, chain: chainBefore, extra });
+  const bytes = encryptTo(draft, added, seq, 'welcome', welcome);
+  emitControl(draft, seq, { type: 'add', added }, [{ recipient: added, bytes }]);
+  stepAdderChain(draft, draft.me, id, added);
+}
+
+/** process-add for a received add of `added` by `sender`. */
+export function processAdd(draft: Draft, sender: MemberId, seq: number, added: MemberId, direct: Uint8Array | undefined): void {
+  const id = opIdOf(sender, seq);
+  if (added === draft.me) {
+    processAddOfMe(draft, sender, seq, direct);
+    return;
+  }
+  draft.membership = applyAdd(draft.membership, { id, actor: sender, added });
+  if (draft.removed) return;
+  if (memberView(draft.membership, sender).includes(draft.me)) stepAdderChain(draft, sender, id, added);
+  sendAddAck(draft, sender, seq, added);
+}
+
+/** A welcome for me while I already have state: a concurrent add of me, or a re-add after my removal. */
+function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined): void {
+  const id = opIdOf(sender, seq);
+  const wasMember = !draft.removed && isMember(draft.membership, draft.me);
+  const welcome = decodeWelcome(decryptFrom(draft, sender, seq, 'welcome', direct));
+  draft.membership = applyAdd(draft.membership, { id, actor: sender, added: draft.me });
+  if (!isMember(draft.membership, draft.me)) return; // the add was cancelled (its adder was removed concurrently)
+  draft.removed = false;
+  if (welcome.chain) draft.ratchets[sender] = welcome.chain;
+  else delete draft.ratchets[sender];
+  draft.joinedVia.push(id);
+  draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
+  stepAdderChain(draft, sender, id, draft.me);
+  sendAck(draft, sender, seq, [], !wasMember);
+}
+
+/** My add-ack of `(sender, seq)`: my current chain goes to the added member, then my chain steps with "add". */
+function sendAddAck(draft: Draft, sender: MemberId, seq: number, added: MemberId): void {
+  const acked = opIdOf(sender, seq);
+  const ackSeq = nextSeq(draft);
+  recordAck(draft, draft.me, acked);
+  const chain = draft.ratchets[draft.me] ?? new Uint8Array(0);
+  const bytes = encryptTo(draft, added, ackSeq, 'chain', chain);
+  const id = emitControl(draft, ackSeq, { type: 'add-ack', ackedSender: sender, ackedSeq: seq }, [{ recipient: added, bytes }]);
+  emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, INPUT_ADD));
+}
+
+/** process-add-ack for a received add-ack; the added member gets the acker's chain in the direct part. */
+export function processAddAck(draft: Draft, acker: MemberId, ackSeq: number, acked: OpId, direct: Uint8Array | undefined): void {
+  recordAck(draft, acker, acked);
+  if (draft.removed) return;
+  if (draft.joinedVia.includes(acked)) {
+    const chain = decryptFrom(draft, acker, ackSeq, 'chain', direct);
+    if (chain.length === 32) draft.ratchets[acker] = chain;
+    else delete draft.ratchets[acker];
+  }
+  if (memberView(draft.membership, acker).includes(draft.me)) {
+    emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, INPUT_ADD));
+  }
+}
+
+/**
+ * process-welcome on a member with no state yet: adopt the adder's
+ * membership and clock, take the adder's chain, ack (restarting my chain).
+ */
+export function processWelcome(draft: Draft, adder: MemberId, seq: number, direct: Uint8Array | undefined): void {
+  const id = opIdOf(adder, seq);
+  const welcome = decodeWelcome(decryptFrom(draft, adder, seq, 'welcome', direct));
+  if (!isMember(welcome.membership, draft.me)) throw new StateError('STATE_NOT_MEMBER', 'welcome: its membership does not contain me');
+  if (welcome.clock[adder] !== seq + 1) throw new StateError('STATE_CAUSALITY', 'welcome: its clock does not end at the add');
+  draft.membership = welcome.membership;
+  draft.clock = { ...welcome.clock };
+  if (welcome.chain) draft.ratchets[adder] = welcome.chain;
+  draft.joinedVia.push(id);
+  draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
+  stepAdderChain(draft, adder, id, draft.me);
+  sendAck(draft, adder, seq, [], true);
+}

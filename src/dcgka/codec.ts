@@ -1,0 +1,138 @@
+/**
+ * Wire formats of the DCGKA layer (versioned, deterministic CBOR):
+ *
+ *   control  = [signed, signature]           signature: XEdDSA by the sender's identity key
+ *   signed   = [1, group(32), sender(32), seq, type, ...fields]
+ *   direct   = 2SM ciphertext of [group(32), seq, kind, payload]
+ *
+ * The signature covers the canonical `signed` bytes prefixed with a context
+ * string, so a control message can't be replayed into another protocol; the
+ * group id and the sender's seq inside every direct part bind it to exactly
+ * one control message.
+ */
+import { concatBytes, decodeCanonical, encodeCanonical, fromHex, toHex, utf8 } from '../crypto/index.js';
+import { DecodeError, VerifyError } from '../errors.js';
+import type { Deps } from '../crypto/index.js';
+import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
+import type { IdentityKeyPair } from '../keys/index.js';
+import { CONTROL_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS } from './limits.js';
+import type { ControlBody, ControlMessage } from './types.js';
+
+const WIRE_VERSION = 1;
+const TYPE_CODES = { create: 0, update: 1, remove: 2, add: 3, ack: 4, 'add-ack': 5 } as const;
+const TYPE_NAMES = ['create', 'update', 'remove', 'add', 'ack', 'add-ack'] as const;
+const SIGNATURE_PREFIX = utf8(CONTROL_SIGNATURE_CONTEXT);
+
+function bodyFields(body: ControlBody): unknown[] {
+  switch (body.type) {
+    case 'create': return [body.members.map(fromHex)];
+    case 'update': return [];
+    case 'remove': return [fromHex(body.removed)];
+    case 'add': return [fromHex(body.added)];
+    case 'ack': return [fromHex(body.ackedSender), body.ackedSeq, body.rejoin];
+    case 'add-ack': return [fromHex(body.ackedSender), body.ackedSeq];
+  }
+}
+
+/** Canonical bytes that the sender signs. */
+export function encodeSignedPart(message: ControlMessage): Uint8Array {
+  return encodeCanonical([WIRE_VERSION, fromHex(message.groupId), fromHex(message.sender), message.seq, TYPE_CODES[message.body.type], ...bodyFields(message.body)]);
+}
+
+/** Signs and encodes a control message. */
+export function encodeControl(message: ControlMessage, identity: IdentityKeyPair, deps: Deps): Uint8Array {
+  const signed = encodeSignedPart(message);
+  const signature = signWithIdentity(deps, identity, concatBytes(SIGNATURE_PREFIX, signed));
+  return encodeCanonical([signed, signature]);
+}
+
+function memberId(value: unknown, field: string): string {
+  if (!(value instanceof Uint8Array) || value.length !== 32) throw new DecodeError('DECODE_FIELD', `control.${field}: expected 32 bytes`);
+  return toHex(value);
+}
+
+function seqNumber(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new DecodeError('DECODE_FIELD', `control.${field}: expected a sequence number`);
+  return value;
+}
+
+function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
+  const expect = (count: number): void => {
+    if (fields.length !== count) throw new DecodeError('DECODE_FIELD', `control: ${type} takes ${count} fields, got ${fields.length}`);
+  };
+  switch (type) {
+    case 'create': {
+      expect(1);
+      const list = fields[0];
+      if (!Array.isArray(list) || list.length > MAX_CREATE_MEMBERS) throw new DecodeError('DECODE_FIELD', 'control.members: expected a list');
+      return { type, members: list.map((m, i) => memberId(m, `members[${i}]`)) };
+    }
+    case 'update': expect(0); return { type };
+    case 'remove': expect(1); return { type, removed: memberId(fields[0], 'removed') };
+    case 'add': expect(1); return { type, added: memberId(fields[0], 'added') };
+    case 'ack': {
+      expect(3);
+      if (typeof fields[2] !== 'boolean') throw new DecodeError('DECODE_FIELD', 'control.rejoin: expected a boolean');
+      return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq'), rejoin: fields[2] };
+    }
+    case 'add-ack': expect(2); return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq') };
+    default: throw new DecodeError('DECODE_FIELD', 'control: unknown type');
+  }
+}
+
+/**
+ * Decodes a control message and verifies its signature (before anything else
+ * looks at it).
+ * @throws DecodeError `DECODE_*` on malformed bytes; VerifyError `VERIFY_SIGNATURE` on a bad signature.
+ */
+export function decodeControl(bytes: Uint8Array, deps: Deps): ControlMessage {
+  const outer = decodeCanonical(bytes, 'control', MAX_CONTROL_BYTES);
+  if (!Array.isArray(outer) || outer.length !== 2 || !(outer[0] instanceof Uint8Array) || !(outer[1] instanceof Uint8Array) || outer[1].length !== 64) {
+    throw new DecodeError('DECODE_FIELD', 'control: expected [signed, signature(64)]');
+  }
+  const signed = outer[0];
+  const signature = outer[1];
+  const inner = decodeCanonical(signed, 'control.signed', MAX_CONTROL_BYTES);
+  if (!Array.isArray(inner) || inner.length < 5) throw new DecodeError('DECODE_FIELD', 'control.signed: expected an array of at least 5 fields');
+  if (inner[0] !== WIRE_VERSION) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `control: version ${String(inner[0])} is not supported`);
+  const groupId = memberId(inner[1], 'group');
+  const sender = memberId(inner[2], 'sender');
+  const seq = seqNumber(inner[3], 'seq');
+  const typeCode = inner[4];
+  const type = typeof typeCode === 'number' ? TYPE_NAMES[typeCode] : undefined;
+  if (type === undefined) throw new DecodeError('DECODE_FIELD', 'control.type: unknown');
+  const body = decodeBody(type, inner.slice(5));
+  if (!verifyWithIdentity(deps, fromHex(sender), concatBytes(SIGNATURE_PREFIX, signed), signature)) {
+    throw new VerifyError('VERIFY_SIGNATURE', `control: bad signature from ${sender.slice(0, 16)} seq ${seq}`);
+  }
+  return { groupId, sender, seq, body };
+}
+
+/** The op id of `(sender, seq)`. */
+export function opIdOf(sender: string, seq: number): string {
+  return `${sender}:${seq}`;
+}
+
+/** Kinds of direct payload. */
+export type DirectKind = 'seed' | 'forward' | 'chain' | 'welcome';
+const DIRECT_KINDS: readonly DirectKind[] = ['seed', 'forward', 'chain', 'welcome'];
+
+/** Plaintext of a direct part: binds the payload to one control message. */
+export function encodeDirectPlaintext(groupId: string, seq: number, kind: DirectKind, payload: Uint8Array): Uint8Array {
+  return encodeCanonical([fromHex(groupId), seq, DIRECT_KINDS.indexOf(kind), payload]);
+}
+
+/**
+ * Decodes a direct plaintext and checks it belongs to `(groupId, seq)` and is of `kind`.
+ * @throws DecodeError on malformed bytes; VerifyError `VERIFY_GROUP` on a binding mismatch.
+ */
+export function decodeDirectPlaintext(bytes: Uint8Array, groupId: string, seq: number, kind: DirectKind): Uint8Array {
+  const value = decodeCanonical(bytes, 'direct', Number.MAX_SAFE_INTEGER);
+  if (!Array.isArray(value) || value.length !== 4 || !(value[0] instanceof Uint8Array) || !(value[3] instanceof Uint8Array)) {
+    throw new DecodeError('DECODE_FIELD', 'direct: expected [group, seq, kind, payload]');
+  }
+  if (toHex(value[0]) !== groupId || value[1] !== seq || value[2] !== DIRECT_KINDS.indexOf(kind)) {
+    throw new VerifyError('VERIFY_GROUP', `direct: part does not belong to this ${kind} message`);
+  }
+  return value[3];
+}

@@ -1,0 +1,178 @@
+/**
+ * A working copy of one DCGKA call. Every operation copies the caller's
+ * state into a `Draft`, changes only the draft's own records, and returns it
+ * once at the end: if anything throws, the caller's state is untouched.
+ */
+import { utf8, zeroize } from '../crypto/index.js';
+import type { Deps } from '../crypto/index.js';
+import { StateError } from '../errors.js';
+import { identityOf, takeBundle } from '../keys/index.js';
+import type { IdentityKeyPair, KeyManagerState, KeyRegistryState } from '../keys/index.js';
+import { createSession, sessionNeedsBundle, twoPartyReceive, twoPartySend } from '../twoparty/index.js';
+import type { TwoPartySession } from '../twoparty/index.js';
+import type { MembershipState } from '../membership/index.js';
+import { fromHex } from '../crypto/index.js';
+import { decodeDirectPlaintext, encodeDirectPlaintext } from './codec.js';
+import type { DirectKind } from './codec.js';
+import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, MemberId, OpId, PendingSeed } from './types.js';
+
+const LABEL_CHAIN = utf8('groupcrypt/dcgka/chain');
+const LABEL_UPDATE = utf8('groupcrypt/dcgka/update');
+const LABEL_MEMBER = 'groupcrypt/dcgka/member/';
+const ZERO_CHAIN = new Uint8Array(32);
+
+/** Mutable working copy of a call (never escapes the call except as its result). */
+export interface Draft {
+  readonly deps: Deps;
+  readonly identity: IdentityKeyPair;
+  groupId: string;
+  me: MemberId;
+  clock: Record<MemberId, number>;
+  membership: MembershipState;
+  sessions: Record<MemberId, TwoPartySession>;
+  pendingSeeds: Record<OpId, PendingSeed>;
+  memberSecrets: Record<string, Uint8Array>;
+  ratchets: Record<MemberId, Uint8Array>;
+  removed: boolean;
+  joinedVia: OpId[];
+  keys: KeyManagerState;
+  registry: KeyRegistryState;
+  outputs: DcgkaOutput[];
+  /** Superseded secrets, wiped by the caller after it committed the new state. */
+  consumed: Uint8Array[];
+}
+
+/** Opens a draft of `state`. */
+export function openDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
+  return {
+    deps: ctx.deps,
+    identity: identityOf(ctx.keys),
+    groupId: state.groupId,
+    me: state.me,
+    clock: { ...state.clock },
+    membership: state.membership,
+    sessions: { ...state.sessions },
+    pendingSeeds: { ...state.pendingSeeds },
+    memberSecrets: { ...state.memberSecrets },
+    ratchets: { ...state.ratchets },
+    removed: state.removed,
+    joinedVia: [...state.joinedVia],
+    keys: ctx.keys,
+    registry: ctx.registry,
+    outputs: [],
+    consumed: [],
+  };
+}
+
+/** Closes a draft into the call's result. */
+export function closeDraft(draft: Draft): DcgkaResult {
+  const state: DcgkaState = {
+    v: 1,
+    groupId: draft.groupId,
+    me: draft.me,
+    clock: draft.clock,
+    membership: draft.membership,
+    sessions: draft.sessions,
+    pendingSeeds: draft.pendingSeeds,
+    memberSecrets: draft.memberSecrets,
+    ratchets: draft.ratchets,
+    removed: draft.removed,
+    joinedVia: draft.joinedVia,
+  };
+  return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs };
+}
+
+/** 2SM-encrypts a direct part for `recipient`, bound to `(group, seq, kind)`. */
+export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: DirectKind, payload: Uint8Array): Uint8Array {
+  let session = draft.sessions[recipient] ?? createSession(fromHex(recipient));
+  let peerBundle;
+  if (sessionNeedsBundle(session)) {
+    const taken = takeBundle(draft.registry, fromHex(recipient), draft.deps);
+    draft.registry = taken.state;
+    peerBundle = taken.bundle;
+  }
+  const plaintext = encodeDirectPlaintext(draft.groupId, seq, kind, payload);
+  const sent = twoPartySend(session, plaintext, { deps: draft.deps, identity: draft.identity, ...(peerBundle ? { peerBundle } : {}) });
+  session = sent.session;
+  draft.sessions[recipient] = session;
+  return sent.message;
+}
+
+/** 2SM-decrypts a direct part from `sender` and checks its binding. */
+export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: DirectKind, message: Uint8Array | undefined): Uint8Array {
+  if (message === undefined) throw new StateError('STATE_MISSING_SECRET', `direct ${kind} part from ${sender.slice(0, 16)} seq ${seq} is missing`);
+  const session = draft.sessions[sender] ?? createSession(fromHex(sender));
+  const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity });
+  const payload = decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind);
+  draft.sessions[sender] = received.session;
+  draft.keys = received.keyManager;
+  return payload;
+}
+
+/**
+ * update-ratchet(ID, input): one HKDF step of `member`'s outer chain; returns
+ * the member's new update secret and overwrites the chain state.
+ */
+export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array): Uint8Array {
+  const crypto = draft.deps.crypto;
+  const previous = draft.ratchets[member];
+  const prk = crypto.hkdfExtract(previous ?? ZERO_CHAIN, input);
+  const next = crypto.hkdfExpand(prk, LABEL_CHAIN, 32);
+  const secret = crypto.hkdfExpand(prk, LABEL_UPDATE, 32);
+  zeroize(prk);
+  if (previous) draft.consumed.push(previous);
+  draft.ratchets[member] = next;
+  return secret;
+}
+
+/** The member secret of `member` for a seed with extract `prk`. */
+export function deriveMemberSecret(draft: Draft, prk: Uint8Array, member: MemberId): Uint8Array {
+  return draft.deps.crypto.hkdfExpand(prk, utf8(LABEL_MEMBER + member), 32);
+}
+
+/**
+ * Takes (and deletes) the member secret of `member` for op `id`: either an
+ * explicit one (welcome) or one derived from the pending seed.
+ */
+export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint8Array | undefined {
+  const key = `${id}|${member}`;
+  const explicit = draft.memberSecrets[key];
+  if (explicit) {
+    const { [key]: _taken, ...rest } = draft.memberSecrets;
+    draft.memberSecrets = rest;
+    return explicit;
+  }
+  const pending = draft.pendingSeeds[id];
+  if (!pending || !pending.waiting.includes(member)) return undefined;
+  const secret = deriveMemberSecret(draft, pending.prk, member);
+  const waiting = pending.waiting.filter((m) => m !== member);
+  if (waiting.length === 0) {
+    const { [id]: _done, ...rest } = draft.pendingSeeds;
+    draft.pendingSeeds = rest;
+    draft.consumed.push(pending.prk);
+  } else {
+    draft.pendingSeeds[id] = { prk: pending.prk, waiting };
+  }
+  return secret;
+}
+
+/** Reads (without consuming) own member secret of op `id`, for forwarding. */
+export function peekMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint8Array | undefined {
+  const explicit = draft.memberSecrets[`${id}|${member}`];
+  if (explicit) return explicit;
+  const pending = draft.pendingSeeds[id];
+  if (!pending || !pending.waiting.includes(member)) return undefined;
+  return deriveMemberSecret(draft, pending.prk, member);
+}
+
+/** Records an update secret output. */
+export function emitUpdateSecret(draft: Draft, member: MemberId, cause: OpId, secret: Uint8Array): void {
+  draft.outputs.push({ kind: 'update-secret', member, cause, secret });
+}
+
+/** Next own sequence number (and advance the own clock). */
+export function nextSeq(draft: Draft): number {
+  const seq = draft.clock[draft.me] ?? 0;
+  draft.clock[draft.me] = seq + 1;
+  return seq;
+}

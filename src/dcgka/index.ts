@@ -1,0 +1,17 @@
+/**
+ * dcgka — decentralised continuous group key agreement (Weidner, Kleppmann,
+ * Hugenroth, Beresford, CCS 2021 / ePrint 2020/1281) on 2SM, with
+ * strong-removal membership keyed by add operation (DCGKA.md §9).
+ *
+ * Every call is pure: `(state, ctx, input) -> { state, keys, registry, outputs }`.
+ * Outputs are control messages to route (broadcast + per-recipient direct
+ * parts) and update secrets per member for the encryption schemes.
+ */
+export type {
+  ControlBody, ControlMessage, DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, IncomingControl,
+  MemberId, OpId, OutgoingControl, PendingSeed,
+} from './types.js';
+export { add, createGroup, groupMembers, joinGroup, processControl, readControl, remove, update } from './process.js';
+export { encodeDcgkaState, decodeDcgkaState } from './state-codec.js';
+export { opIdOf } from './codec.js';
+export { MAX_CONTROL_BYTES, MAX_DIRECT_BYTES } from './limits.js';

@@ -1,0 +1,10 @@
+/** Named bounds of the DCGKA layer. */
+
+/** Largest control message (broadcast part) accepted, in bytes. */
+export const MAX_CONTROL_BYTES = 64 * 1024;
+/** Largest direct part accepted (a welcome carries the membership history), in bytes. */
+export const MAX_DIRECT_BYTES = 8 * 1024 * 1024;
+/** Most members named in one create. */
+export const MAX_CREATE_MEMBERS = 4096;
+/** Domain separation prefix of control-message signatures. */
+export const CONTROL_SIGNATURE_CONTEXT = 'groupcrypt/dcgka/control/v1';

@@ -1,0 +1,177 @@
+/**
+ * Public DCGKA operations: create, add, remove, update, join, and the
+ * processing of any received control message. Each is
+ * `(state, input, ctx) -> { state, keys, registry, outputs }` and pure: on
+ * any error the caller's state, keys and registry are unchanged.
+ *
+ * Precondition of `processControl`: control messages arrive in causal order
+ * (per-sender FIFO, an ack after what it acks) — use `src/ordering/`.
+ */
+import { toHex } from '../crypto/index.js';
+import { StateError, UsageError, VerifyError } from '../errors.js';
+import { identityOf } from '../keys/index.js';
+import { applyRemove, canAct, createMembership, isMember } from '../membership/index.js';
+import { processAck } from './ack.js';
+import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
+import { decodeControl, opIdOf } from './codec.js';
+import { closeDraft, openDraft } from './draft.js';
+import type { Draft } from './draft.js';
+import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
+import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
+
+function emptyState(groupId: string, me: MemberId): DcgkaState {
+  return {
+    v: 1, groupId, me, clock: {}, membership: createMembership({ id: 'none', creator: me, members: [] }),
+    sessions: {}, pendingSeeds: {}, memberSecrets: {}, ratchets: {}, removed: false, joinedVia: [],
+  };
+}
+
+function assertActive(state: DcgkaState): void {
+  if (state.removed) throw new StateError('STATE_REMOVED', 'this member was removed from the group');
+}
+
+/**
+ * Creates a group with me and `members` (create + seed to every other member).
+ * @param groupId 32-byte hex group id; random when omitted.
+ */
+export function createGroup(ctx: DcgkaContext, input: { readonly members: readonly MemberId[]; readonly groupId?: string }): DcgkaResult {
+  const me = toHex(identityOf(ctx.keys).publicKey);
+  const groupId = input.groupId ?? toHex(ctx.deps.crypto.randomBytes(32));
+  if (!/^[0-9a-f]{64}$/.test(groupId)) throw new UsageError('USAGE_ARGUMENT', 'createGroup: groupId must be 64 lowercase hex characters');
+  const others = [...new Set(input.members)].filter((m) => m !== me).sort();
+  for (const m of others) if (!/^[0-9a-f]{64}$/.test(m)) throw new UsageError('USAGE_ARGUMENT', 'createGroup: member ids must be 64 lowercase hex characters');
+  const draft = openDraft(emptyState(groupId, me), ctx);
+  draft.clock[me] = 1;
+  draft.membership = createMembership({ id: opIdOf(me, 0), creator: me, members: [me, ...others] });
+  sendSeedOp(draft, 0, { type: 'create', members: [me, ...others] });
+  return closeDraft(draft);
+}
+
+/** update(): fresh randomness for post-compromise security. */
+export function update(state: DcgkaState, ctx: DcgkaContext): DcgkaResult {
+  assertActive(state);
+  const draft = openDraft(state, ctx);
+  sendUpdate(draft);
+  return closeDraft(draft);
+}
+
+/** remove(ID): strong removal of `member`. */
+export function remove(state: DcgkaState, ctx: DcgkaContext, member: MemberId): DcgkaResult {
+  assertActive(state);
+  const draft = openDraft(state, ctx);
+  sendRemove(draft, member);
+  return closeDraft(draft);
+}
+
+/**
+ * add(ID): adds `member` (its key bundle must be in `ctx.registry`).
+ * @param welcomeExtra opaque payload for the layer above, delivered to the new member with its welcome.
+ */
+export function add(state: DcgkaState, ctx: DcgkaContext, member: MemberId, welcomeExtra: Uint8Array = new Uint8Array(0)): DcgkaResult {
+  assertActive(state);
+  if (!/^[0-9a-f]{64}$/.test(member)) throw new UsageError('USAGE_ARGUMENT', 'add: member id must be 64 lowercase hex characters');
+  const draft = openDraft(state, ctx);
+  sendAdd(draft, member, welcomeExtra);
+  return closeDraft(draft);
+}
+
+/** Decodes and authenticates a control message (exposed for routing before processing). */
+export function readControl(ctx: DcgkaContext, broadcast: Uint8Array): ControlMessage {
+  return decodeControl(broadcast, ctx.deps);
+}
+
+/**
+ * Starts my state in a group from the first message that concerns me: a
+ * create that lists me, or an add of me with its welcome.
+ * @throws StateError `STATE_NOT_MEMBER` for any other message.
+ */
+export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaResult {
+  const message = decodeControl(incoming.broadcast, ctx.deps);
+  const me = toHex(identityOf(ctx.keys).publicKey);
+  if (message.sender === me) throw new StateError('STATE_REPLAY', 'join: this is my own message');
+  const draft = openDraft(emptyState(message.groupId, me), ctx);
+  const { body, sender, seq } = message;
+  if (body.type === 'create' && body.members.includes(me) && seq === 0) {
+    draft.clock[sender] = 1;
+    draft.membership = createMembership({ id: opIdOf(sender, 0), creator: sender, members: body.members });
+    processSeed(draft, sender, seq, incoming.direct);
+  } else if (body.type === 'add' && body.added === me) {
+    processWelcome(draft, sender, seq, incoming.direct);
+  } else {
+    throw new StateError('STATE_NOT_MEMBER', `join: a ${body.type} message does not make me a member`);
+  }
+  return closeDraft(draft);
+}
+
+function checkOrder(state: DcgkaState, message: ControlMessage): void {
+  if (message.groupId !== state.groupId) throw new VerifyError('VERIFY_GROUP', 'control message of another group');
+  const expected = state.clock[message.sender] ?? 0;
+  if (message.seq < expected || message.sender === state.me) {
+    throw new StateError('STATE_REPLAY', `control ${message.sender.slice(0, 16)} seq ${message.seq} was already processed`);
+  }
+  if (message.seq > expected) {
+    throw new StateError('STATE_OUT_OF_ORDER', `control ${message.sender.slice(0, 16)} seq ${message.seq} arrived before seq ${expected}`);
+  }
+  const body = message.body;
+  if (body.type === 'ack' || body.type === 'add-ack') {
+    if (body.ackedSeq >= (state.clock[body.ackedSender] ?? 0)) {
+      throw new StateError('STATE_CAUSALITY', `ack of ${body.ackedSender.slice(0, 16)} seq ${body.ackedSeq} arrived before that message`);
+    }
+  }
+  if (body.type === 'create') throw new StateError('STATE_DUPLICATE', 'a second create for an existing group');
+  if (!canAct(state.membership, message.sender)) {
+    // A member removed concurrently may still act (its message is processed); one that saw its own removal may not.
+    if (state.clock[message.sender] === undefined && !isMember(state.membership, message.sender)) {
+      throw new StateError('STATE_UNKNOWN_MEMBER', `control from non-member ${message.sender.slice(0, 16)}`);
+    }
+    throw new StateError('STATE_REMOVED', `${message.sender.slice(0, 16)} sent after seeing its own removal`);
+  }
+}
+
+function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | undefined): void {
+  const { sender, seq, body } = message;
+  const id = opIdOf(sender, seq);
+  switch (body.type) {
+    case 'update':
+      processSeed(draft, sender, seq, direct);
+      return;
+    case 'remove': {
+      draft.membership = applyRemove(draft.membership, { id, actor: sender, removed: body.removed });
+      if (!draft.removed && !isMember(draft.membership, draft.me)) {
+        draft.removed = true;
+        draft.outputs.push({ kind: 'removed', by: id });
+        return;
+      }
+      processSeed(draft, sender, seq, direct);
+      return;
+    }
+    case 'add':
+      processAdd(draft, sender, seq, body.added, direct);
+      return;
+    case 'ack':
+      processAck(draft, sender, seq, opIdOf(body.ackedSender, body.ackedSeq), body.rejoin, direct);
+      return;
+    case 'add-ack':
+      processAddAck(draft, sender, seq, opIdOf(body.ackedSender, body.ackedSeq), direct);
+      return;
+    case 'create':
+      throw new StateError('STATE_DUPLICATE', 'a second create for an existing group');
+  }
+}
+
+/**
+ * Processes one received control message (with my direct part, if any).
+ * @throws DecodeError / VerifyError for malformed or forged input; StateError
+ *   `STATE_REPLAY`, `STATE_OUT_OF_ORDER`, `STATE_CAUSALITY`, `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`.
+ */
+export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: IncomingControl): DcgkaResult {
+  const message = decodeControl(incoming.broadcast, ctx.deps);
+  checkOrder(state, message);
+  const draft = openDraft(state, ctx);
+  draft.clock[message.sender] = message.seq + 1;
+  dispatch(draft, message, incoming.direct);
+  return closeDraft(draft);
+}
+
+/** Members of the group as this member sees them (sorted). */
+export { members as groupMembers } from '../membership/index.js';

@@ -1,0 +1,87 @@
+/**
+ * Seed operations: create, update, remove (DCGKA paper `create`, `update`,
+ * `remove`, `process-seed`).
+ *
+ * A fresh 32-byte seed goes by 2SM to every member of the sender's view; each
+ * member's secret is HKDF(seed, member id). We keep the seed's extract (PRK)
+ * until every recipient's ack was processed and derive member secrets on
+ * demand, instead of n derivations up front: a recipient's processing cost
+ * stays constant in n, and the PRK holds exactly what the paper's stored
+ * member secrets hold (each is erased as its ack is processed).
+ */
+import { zeroize } from '../crypto/index.js';
+import { StateError } from '../errors.js';
+import { applyRemove, isMember, memberView } from '../membership/index.js';
+import { sendAck } from './ack.js';
+import { opIdOf } from './codec.js';
+import { decryptFrom, deriveMemberSecret, emitUpdateSecret, encryptTo, nextSeq, updateRatchet } from './draft.js';
+import type { Draft } from './draft.js';
+import { emitControl } from './send.js';
+import type { ControlBody, DirectMessage, MemberId } from './types.js';
+
+/** Recipients of a seed from `sender`: its view minus itself (recomputed identically by every receiver). */
+export function seedRecipients(draft: Draft, sender: MemberId): MemberId[] {
+  return memberView(draft.membership, sender).filter((m) => m !== sender);
+}
+
+/** Derives the sender's own secret, stores the PRK for the recipients, returns the sender's update secret. */
+function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Array, recipients: readonly MemberId[]): void {
+  const id = opIdOf(sender, seq);
+  const prk = draft.deps.crypto.hkdfExtract(new Uint8Array(32), seed);
+  if (recipients.length > 0) draft.pendingSeeds[id] = { prk, waiting: [...recipients].sort() };
+  const senderSecret = deriveMemberSecret(draft, prk, sender);
+  emitUpdateSecret(draft, sender, id, updateRatchet(draft, sender, senderSecret));
+  zeroize(senderSecret);
+}
+
+/**
+ * Sends a seed operation: the caller has already applied its membership
+ * effect (create/remove) to the draft.
+ */
+export function sendSeedOp(draft: Draft, seq: number, body: ControlBody): void {
+  const recipients = seedRecipients(draft, draft.me);
+  const seed = draft.deps.crypto.randomBytes(32);
+  try {
+    const direct: DirectMessage[] = recipients.map((recipient) => ({ recipient, bytes: encryptTo(draft, recipient, seq, 'seed', seed) }));
+    emitControl(draft, seq, body, direct);
+    absorbSeed(draft, draft.me, seq, seed, recipients);
+  } finally {
+    zeroize(seed);
+  }
+}
+
+/** update(): a fresh seed to every member of my view (PCS). */
+export function sendUpdate(draft: Draft): void {
+  sendSeedOp(draft, nextSeq(draft), { type: 'update' });
+}
+
+/** remove(ID): strong removal of `removed`, with a fresh seed to my view minus `removed`. */
+export function sendRemove(draft: Draft, removed: MemberId): void {
+  if (removed === draft.me) throw new StateError('STATE_UNKNOWN_MEMBER', 'remove: a member cannot remove itself (ask another member)');
+  if (!isMember(draft.membership, removed)) throw new StateError('STATE_UNKNOWN_MEMBER', `remove: ${removed.slice(0, 16)} is not a member`);
+  const seq = nextSeq(draft);
+  draft.membership = applyRemove(draft.membership, { id: opIdOf(draft.me, seq), actor: draft.me, removed });
+  sendSeedOp(draft, seq, { type: 'remove', removed });
+}
+
+/**
+ * process-seed for a received create/update/remove whose membership effect
+ * was already applied: decrypt my seed (if I was a recipient), advance the
+ * sender's chain, ack with forwards.
+ */
+export function processSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined): void {
+  if (draft.removed) return;
+  const recipients = seedRecipients(draft, sender);
+  if (!recipients.includes(draft.me)) {
+    // The sender did not know me yet (I was added concurrently): ack, derive nothing.
+    sendAck(draft, sender, seq, [], false);
+    return;
+  }
+  const seed = decryptFrom(draft, sender, seq, 'seed', direct);
+  try {
+    absorbSeed(draft, sender, seq, seed, recipients);
+  } finally {
+    zeroize(seed);
+  }
+  sendAck(draft, sender, seq, recipients, false);
+}

@@ -1,0 +1,113 @@
+/**
+ * DCGKA data: per-member protocol state, control messages, and the typed
+ * outputs handed to the encryption schemes.
+ *
+ * Message identity: every control message is named by `(sender, seq)`; as a
+ * string `${senderHex}:${seq}` it is the operation id the membership layer uses.
+ */
+import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
+import type { MembershipState, MemberId, OpId } from '../membership/index.js';
+import type { TwoPartySession } from '../twoparty/index.js';
+import type { Deps } from '../crypto/index.js';
+
+export type { MemberId, OpId };
+
+/** Pending seed of a create/update/remove: member secrets are derived from `prk` per member on demand. */
+export interface PendingSeed {
+  /** HKDF-Extract of the seed; deleted once every recipient's ack was processed. */
+  readonly prk: Uint8Array;
+  /** Recipients whose member secret has not been consumed yet (sorted). */
+  readonly waiting: readonly MemberId[];
+}
+
+/** The protocol state γ of one member in one group. Plain, serializable data. */
+export interface DcgkaState {
+  readonly v: 1;
+  /** Group id (32 bytes, hex). */
+  readonly groupId: string;
+  /** Own member id (hex of the X25519 identity public key). */
+  readonly me: MemberId;
+  /** Per sender: how many of its control messages were processed (FIFO position). */
+  readonly clock: Readonly<Record<MemberId, number>>;
+  /** The group membership (strong-removal DGM). */
+  readonly membership: MembershipState;
+  /** 2SM session per peer. */
+  readonly sessions: Readonly<Record<MemberId, TwoPartySession>>;
+  /** Seeds whose member secrets are still waiting for acks, by op id. */
+  readonly pendingSeeds: Readonly<Record<OpId, PendingSeed>>;
+  /** Explicit member secrets waiting for an ack (welcome secrets), key `${opId}|${member}`. */
+  readonly memberSecrets: Readonly<Record<string, Uint8Array>>;
+  /** Outer ratchet (chain) state per member; absent until initialised. */
+  readonly ratchets: Readonly<Record<MemberId, Uint8Array>>;
+  /** True once this member saw its own removal (it then derives and sends nothing). */
+  readonly removed: boolean;
+  /** Ids of the add operations that added me (their add-acks carry chains for me). */
+  readonly joinedVia: readonly OpId[];
+}
+
+/** Body of a control message (the broadcast part). */
+export type ControlBody =
+  | { readonly type: 'create'; readonly members: readonly MemberId[] }
+  | { readonly type: 'update' }
+  | { readonly type: 'remove'; readonly removed: MemberId }
+  | { readonly type: 'add'; readonly added: MemberId }
+  | { readonly type: 'ack'; readonly ackedSender: MemberId; readonly ackedSeq: number; readonly rejoin: boolean }
+  | { readonly type: 'add-ack'; readonly ackedSender: MemberId; readonly ackedSeq: number };
+
+/** The broadcast part of a control message, decoded and authenticated. */
+export interface ControlMessage {
+  readonly groupId: string;
+  readonly sender: MemberId;
+  readonly seq: number;
+  readonly body: ControlBody;
+}
+
+/** One direct (per-recipient) part of a control message. */
+export interface DirectMessage {
+  readonly recipient: MemberId;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * A control message ready to route: `broadcast` goes to every member (signed
+ * canonical bytes), each `direct` part only to its recipient, together with
+ * the broadcast.
+ */
+export interface OutgoingControl {
+  readonly id: OpId;
+  readonly message: ControlMessage;
+  readonly broadcast: Uint8Array;
+  readonly direct: readonly DirectMessage[];
+}
+
+/** Typed results of an operation. */
+export type DcgkaOutput =
+  /** A control message to send (the operation's own, or an ack / add-ack in response). */
+  | { readonly kind: 'control'; readonly control: OutgoingControl }
+  /** A new update secret for `member`, caused by the control message `cause` (authored by `member`). */
+  | { readonly kind: 'update-secret'; readonly member: MemberId; readonly cause: OpId; readonly secret: Uint8Array }
+  /** This member was removed from the group. */
+  | { readonly kind: 'removed'; readonly by: OpId }
+  /** This member joined (or re-joined) through a welcome; `extra` is the adder's payload for the layer above. */
+  | { readonly kind: 'joined'; readonly via: OpId; readonly extra: Uint8Array };
+
+/** What every DCGKA call needs beyond the group state: deps, own keys, others' bundles. */
+export interface DcgkaContext {
+  readonly deps: Deps;
+  readonly keys: KeyManagerState;
+  readonly registry: KeyRegistryState;
+}
+
+/** Result of every DCGKA call. `keys`/`registry` change when pre-keys or bundles are used. */
+export interface DcgkaResult {
+  readonly state: DcgkaState;
+  readonly keys: KeyManagerState;
+  readonly registry: KeyRegistryState;
+  readonly outputs: readonly DcgkaOutput[];
+}
+
+/** A received control message: its broadcast bytes and, if any, the direct part for this member. */
+export interface IncomingControl {
+  readonly broadcast: Uint8Array;
+  readonly direct?: Uint8Array;
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { DcgkaSim, seededRandom } from '../helpers/dcgka-sim.js';
+
+/** Every current member holds the same chain for every current member. */
+export function expectChainsAgree(sim: DcgkaSim, names: readonly string[]): void {
+  for (const member of names) {
+    const own = sim.chain(member, member);
+    expect(own, `${member} has its own chain`).toBeDefined();
+    for (const holder of names) expect(sim.chain(holder, member), `${holder}'s copy of ${member}'s chain`).toBe(own);
+  }
+}
+
+describe('dcgka basics', () => {
+  it('create, update, add, remove: members converge and chains agree', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C', 'D']);
+    sim.create('A', ['B', 'C']);
+    sim.settle();
+    expect(sim.membersSeenBy('B')).toEqual(['A', 'B', 'C']);
+    expectChainsAgree(sim, ['A', 'B', 'C']);
+    sim.update('B');
+    sim.settle();
+    expectChainsAgree(sim, ['A', 'B', 'C']);
+    sim.add('C', 'D');
+    sim.settle();
+    for (const n of ['A', 'B', 'C', 'D']) expect(sim.membersSeenBy(n)).toEqual(['A', 'B', 'C', 'D']);
+    expectChainsAgree(sim, ['A', 'B', 'C', 'D']);
+    sim.remove('A', 'B');
+    sim.settle();
+    for (const n of ['A', 'C', 'D']) expect(sim.membersSeenBy(n)).toEqual(['A', 'C', 'D']);
+    expect(sim.peer('B').removed).toBe(true);
+    expectChainsAgree(sim, ['A', 'C', 'D']);
+    for (const n of ['A', 'C', 'D']) expect(sim.chain('B', n)).not.toBe(sim.chain(n, n));
+  });
+
+  it('random delivery order gives the same chains', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C', 'D', 'E']);
+    const random = seededRandom(7);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    sim.update('B');
+    sim.add('C', 'D');
+    sim.remove('A', 'B');
+    sim.settle(random);
+    expectChainsAgree(sim, ['A', 'C', 'D']);
+  });
+});

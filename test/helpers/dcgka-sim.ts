@@ -1,0 +1,215 @@
+/**
+ * A simulated network of DCGKA members for tests: every control message is
+ * broadcast to every simulated peer (direct parts only to their recipient),
+ * and each peer's inbox is delivered in any causal order the test chooses
+ * (random with a seeded rng, partitions, duplicates).
+ */
+import { defaultDeps, toHex } from '../../src/crypto/index.js';
+import type { Deps } from '../../src/crypto/index.js';
+import {
+  add, createGroup, decodeDcgkaState, encodeDcgkaState, joinGroup, processControl, remove, update,
+} from '../../src/dcgka/index.js';
+import type { DcgkaResult, DcgkaState, OutgoingControl } from '../../src/dcgka/index.js';
+import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
+import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
+import { members as membersOf } from '../../src/membership/index.js';
+
+/** A message on the simulated wire. */
+export interface WireMessage {
+  readonly id: string;
+  readonly sender: string;
+  readonly seq: number;
+  readonly type: string;
+  readonly acked?: { sender: string; seq: number };
+  readonly broadcast: Uint8Array;
+  readonly direct: ReadonlyMap<string, Uint8Array>;
+}
+
+/** One simulated peer. */
+export interface Peer {
+  readonly name: string;
+  readonly id: string;
+  keys: KeyManagerState;
+  registry: KeyRegistryState;
+  state: DcgkaState | undefined;
+  inbox: WireMessage[];
+  /** Every update secret this peer derived, by `${member}@${cause}` (hex). */
+  secrets: Map<string, string>;
+  removed: boolean;
+}
+
+/** Simple seeded PRNG (mulberry32) so schedules replay. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The simulated network. */
+export class DcgkaSim {
+  readonly deps: Deps;
+  readonly peers = new Map<string, Peer>();
+  readonly wire: WireMessage[] = [];
+  /** Set to round-trip every state through its codec after each call. */
+  roundTrip = true;
+
+  constructor(names: readonly string[], deps: Deps = defaultDeps()) {
+    this.deps = deps;
+    for (const name of names) this.addPeer(name);
+  }
+
+  /** Creates a peer and publishes its long-term bundle to every registry. */
+  addPeer(name: string): Peer {
+    const keys = createKeyManager(this.deps);
+    const id = toHex(identityOf(keys).publicKey);
+    const peer: Peer = { name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], secrets: new Map(), removed: false };
+    for (const other of this.peers.values()) {
+      other.registry = registerBundle(other.registry, longTermBundle(keys), this.deps);
+      peer.registry = registerBundle(peer.registry, longTermBundle(other.keys), this.deps);
+    }
+    this.peers.set(name, peer);
+    return peer;
+  }
+
+  peer(name: string): Peer {
+    const p = this.peers.get(name);
+    if (!p) throw new Error(`no peer ${name}`);
+    return p;
+  }
+
+  id(name: string): string {
+    return this.peer(name).id;
+  }
+
+  nameOf(id: string): string {
+    for (const p of this.peers.values()) if (p.id === id) return p.name;
+    return id.slice(0, 8);
+  }
+
+  private apply(peer: Peer, result: DcgkaResult): void {
+    peer.state = this.roundTrip ? decodeDcgkaState(encodeDcgkaState(result.state)) : result.state;
+    peer.keys = result.keys;
+    peer.registry = result.registry;
+    for (const out of result.outputs) {
+      if (out.kind === 'control') this.publish(out.control);
+      else if (out.kind === 'update-secret') peer.secrets.set(`${out.member}@${out.cause}`, toHex(out.secret));
+      else if (out.kind === 'removed') peer.removed = true;
+    }
+    if (peer.state && !peer.state.removed) peer.removed = false;
+  }
+
+  private publish(control: OutgoingControl): void {
+    const body = control.message.body;
+    const message: WireMessage = {
+      id: control.id,
+      sender: control.message.sender,
+      seq: control.message.seq,
+      type: body.type,
+      ...(body.type === 'ack' || body.type === 'add-ack' ? { acked: { sender: body.ackedSender, seq: body.ackedSeq } } : {}),
+      broadcast: control.broadcast,
+      direct: new Map(control.direct.map((d) => [d.recipient, d.bytes])),
+    };
+    this.wire.push(message);
+    for (const peer of this.peers.values()) if (peer.id !== message.sender) peer.inbox.push(message);
+  }
+
+  ctx(peer: Peer) {
+    return { deps: this.deps, keys: peer.keys, registry: peer.registry };
+  }
+
+  create(name: string, memberNames: readonly string[]): void {
+    const peer = this.peer(name);
+    this.apply(peer, createGroup(this.ctx(peer), { members: memberNames.map((n) => this.id(n)) }));
+  }
+
+  update(name: string): void {
+    const peer = this.peer(name);
+    this.apply(peer, update(this.need(peer), this.ctx(peer)));
+  }
+
+  add(name: string, added: string): void {
+    const peer = this.peer(name);
+    this.apply(peer, add(this.need(peer), this.ctx(peer), this.id(added)));
+  }
+
+  remove(name: string, removed: string): void {
+    const peer = this.peer(name);
+    this.apply(peer, remove(this.need(peer), this.ctx(peer), this.id(removed)));
+  }
+
+  private need(peer: Peer): DcgkaState {
+    if (!peer.state) throw new Error(`${peer.name} has no group state`);
+    return peer.state;
+  }
+
+  /** Whether `message` can be processed by `peer` now (causal order), is obsolete, or must wait. */
+  readiness(peer: Peer, message: WireMessage): 'ready' | 'obsolete' | 'wait' {
+    const state = peer.state;
+    if (!state) {
+      if (message.type === 'create') return message.direct.has(peer.id) ? 'ready' : 'obsolete';
+      if (message.type === 'add' && message.direct.has(peer.id)) return 'ready';
+      return 'wait';
+    }
+    const expected = state.clock[message.sender] ?? 0;
+    if (message.seq < expected) return 'obsolete';
+    if (message.seq > expected) return 'wait';
+    if (message.acked && message.acked.seq >= (state.clock[message.acked.sender] ?? 0)) return 'wait';
+    return 'ready';
+  }
+
+  /** Processes one message at `peer` (which must be ready). */
+  deliver(peer: Peer, message: WireMessage): void {
+    const incoming = { broadcast: message.broadcast, ...(message.direct.has(peer.id) ? { direct: message.direct.get(peer.id) as Uint8Array } : {}) };
+    const ctx = this.ctx(peer);
+    const result = peer.state ? processControl(peer.state, ctx, incoming) : joinGroup(ctx, incoming);
+    this.apply(peer, result);
+  }
+
+  /**
+   * Delivers messages at `peer` until nothing more is ready, in an order
+   * chosen by `random` (or FIFO when omitted); `limit` caps deliveries.
+   */
+  pump(name: string, random?: () => number, limit = Infinity): number {
+    const peer = this.peer(name);
+    let delivered = 0;
+    while (delivered < limit) {
+      peer.inbox = peer.inbox.filter((m) => this.readiness(peer, m) !== 'obsolete');
+      const ready = peer.inbox.filter((m) => this.readiness(peer, m) === 'ready');
+      if (ready.length === 0) break;
+      const pick = ready[random ? Math.floor(random() * ready.length) : 0] as WireMessage;
+      peer.inbox = peer.inbox.filter((m) => m !== pick);
+      this.deliver(peer, pick);
+      delivered++;
+    }
+    return delivered;
+  }
+
+  /** Pumps every peer until the whole network is quiet. */
+  settle(random?: () => number, names?: readonly string[]): void {
+    const list = names ?? [...this.peers.keys()];
+    for (let round = 0; round < 10_000; round++) {
+      let moved = 0;
+      for (const name of list) moved += this.pump(name, random);
+      if (moved === 0) return;
+    }
+    throw new Error('network did not settle');
+  }
+
+  /** Members as `name` sees them (names, sorted). */
+  membersSeenBy(name: string): string[] {
+    const state = this.peer(name).state;
+    if (!state) return [];
+    return membersOf(state.membership).map((id) => this.nameOf(id)).sort();
+  }
+
+  /** Current chain state of `member` as held by `holder` (hex) or undefined. */
+  chain(holder: string, member: string): string | undefined {
+    const r = this.peer(holder).state?.ratchets[this.id(member)];
+    return r ? toHex(r) : undefined;
+  }
+}
