@@ -63,7 +63,7 @@ describe.each([
   const cases: [string, (db: Database.Database) => void, (store: SqliteStore) => Promise<unknown>, ErrorCode][] = [
     ['a flipped byte in a state blob', (db) => {
       const blob = blobOf(db, 'a');
-      blob[blob.length - 2] ^= 1;
+      blob[blob.length - 2] = (blob[blob.length - 2] ?? 0) ^ 1;
       db.prepare('UPDATE states SET blob = ? WHERE name = ?').run(blob, 'a');
     }, (store) => store.load('a'), 'STORE_CORRUPT'],
     ['a truncated state blob', (db) => {
@@ -85,7 +85,7 @@ describe.each([
     }, (store) => store.load('a'), 'STORE_CORRUPT'],
     ['a flipped byte in an outbox blob', (db) => {
       const blob = db.prepare("SELECT blob FROM outbox WHERE id = 'o2'").pluck().get() as Buffer;
-      blob[blob.length - 1] ^= 0x80;
+      blob[blob.length - 1] = (blob[blob.length - 1] ?? 0) ^ 0x80;
       db.prepare("UPDATE outbox SET blob = ? WHERE id = 'o2'").run(blob);
     }, (store) => store.outbox(), 'STORE_CORRUPT'],
     ['an outbox row re-addressed to another topic', (db) => {
