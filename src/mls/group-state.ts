@@ -1,0 +1,144 @@
+/**
+ * The state one member holds for one Secret Group: the group document, the
+ * ts-mls client state as its own encoding (bytes), the commit chain head, all
+ * known long-term secrets and the long-term nonce counter. Plain readonly
+ * data, versioned deterministic CBOR.
+ */
+import type { CiphersuiteName, ClientState } from 'ts-mls';
+import { asRecord, bytesEqual, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readText, readUint } from '../crypto/index.js';
+import { DecodeError, StateError, UsageError } from '../errors.js';
+import { checkConfig, MAX_FORWARD_STEPS, MAX_LONG_TERM_SECRETS, MAX_RETAIN_EPOCHS, MAX_RETAIN_GENERATIONS, MAX_STATE_BYTES, type MlsDeps, type SecretGroupConfig } from './config.js';
+import { DOCUMENT_ID_LENGTH, readOptionalBytes, type SecretGroupDocument } from './documents.js';
+import { asLtsCiphersuite, ltsKeyLength, type LongTermSecret } from './long-term-secret.js';
+import { decodeClientState } from './mls-adapter.js';
+
+/** Version of the encoded state. */
+export const SECRET_GROUP_STATE_VERSION = 1;
+
+/** One member's view of one Secret Group. */
+export interface SecretGroupState {
+  readonly v: 1;
+  /** SHA-256 of the SecretGroup document = MLS group id. */
+  readonly groupId: Uint8Array;
+  readonly group: SecretGroupDocument;
+  /** Our Ed25519 public key. */
+  readonly self: Uint8Array;
+  readonly config: SecretGroupConfig;
+  /** `'removed'` once a commit removed us: we keep long-term secrets, lose MLS. */
+  readonly status: 'active' | 'removed';
+  /** ts-mls `GroupState` encoding; empty once removed. */
+  readonly mls: Uint8Array;
+  /** Id of the last commit applied (null before the first). */
+  readonly lastCommit: Uint8Array | null;
+  /** Known long-term secrets, sorted by epoch, one per epoch. */
+  readonly secrets: readonly LongTermSecret[];
+  /** Long-term AEAD nonce counter (seed 001: "internal AEAD nonce counter"). */
+  readonly nonceCounter: number;
+}
+
+/** True when we own the group (only the owner commits and rotates). */
+export function isOwner(state: SecretGroupState): boolean {
+  return bytesEqual(state.self, state.group.owner);
+}
+
+/** The MLS ciphersuite name of the group. */
+export function mlsSuiteName(state: SecretGroupState): CiphersuiteName {
+  return mlsSuiteNameOf(state.group.mlsCiphersuite);
+}
+
+/** The MLS ciphersuite name of a supported suite id (1 or 3). */
+export function mlsSuiteNameOf(id: number): CiphersuiteName {
+  return id === 1 ? 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' : 'MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519';
+}
+
+/**
+ * Loads the ts-mls state for an operation, checking we are still a member
+ * and that `deps.mls` implements the group's suite.
+ * @throws StateError `STATE_REMOVED`; UsageError `USAGE_UNSUPPORTED` on a suite mismatch.
+ */
+export function loadMls(state: SecretGroupState, deps: MlsDeps): ClientState {
+  if (state.status !== 'active') throw new StateError('STATE_REMOVED', 'secret group: we were removed');
+  if (deps.mls.name !== mlsSuiteName(state)) {
+    throw new UsageError('USAGE_UNSUPPORTED', `secret group: deps.mls is ${deps.mls.name}, group uses ${mlsSuiteName(state)}`);
+  }
+  return decodeClientState(state.mls, state.config);
+}
+
+/** The newest long-term secret. */
+export function latestSecret(state: SecretGroupState): LongTermSecret | undefined {
+  return state.secrets[state.secrets.length - 1];
+}
+
+/** Encodes the state (versioned deterministic CBOR). */
+export function encodeSecretGroupState(state: SecretGroupState): Uint8Array {
+  return encodeCanonical({
+    v: 1,
+    group_id: state.groupId,
+    group: {
+      lts_ciphersuite: state.group.ltsCiphersuite, mls_ciphersuite: state.group.mlsCiphersuite, owner: state.group.owner, nonce: state.group.nonce,
+    },
+    self: state.self,
+    config: { retain_epochs: state.config.retainEpochs, retain_generations: state.config.retainGenerations, max_forward_steps: state.config.maxForwardSteps },
+    status: state.status,
+    mls: state.mls,
+    last_commit: state.lastCommit,
+    secrets: state.secrets.map((s) => ({ suite: s.ciphersuite, epoch: s.longTermEpoch, value: s.value })),
+    nonce_counter: state.nonceCounter,
+  });
+}
+
+/**
+ * Decodes the state.
+ * @throws DecodeError on any malformed field, unsorted secrets or a bad version.
+ */
+export function decodeSecretGroupState(bytes: Uint8Array): SecretGroupState {
+  const what = 'SecretGroupState';
+  const keys = ['v', 'group_id', 'group', 'self', 'config', 'status', 'mls', 'last_commit', 'secrets', 'nonce_counter'];
+  const record = decodeVersionedRecord(bytes, what, SECRET_GROUP_STATE_VERSION, keys, MAX_STATE_BYTES);
+  const g = asRecord(record['group'], `${what}.group`, ['lts_ciphersuite', 'mls_ciphersuite', 'owner', 'nonce']);
+  const mlsSuite = readUint(g, 'mls_ciphersuite', what, 0xffff);
+  if (mlsSuite !== 1 && mlsSuite !== 3) throw new DecodeError('DECODE_FIELD', `${what}: mls suite ${mlsSuite}`);
+  const group: SecretGroupDocument = {
+    ltsCiphersuite: decodeSuite(readUint(g, 'lts_ciphersuite', what, 255)),
+    mlsCiphersuite: mlsSuite,
+    owner: readBytes(g, 'owner', what, 32),
+    nonce: readBytes(g, 'nonce', what, 16),
+  };
+  const c = asRecord(record['config'], `${what}.config`, ['retain_epochs', 'retain_generations', 'max_forward_steps']);
+  const config: SecretGroupConfig = {
+    retainEpochs: readUint(c, 'retain_epochs', what, MAX_RETAIN_EPOCHS),
+    retainGenerations: readUint(c, 'retain_generations', what, MAX_RETAIN_GENERATIONS),
+    maxForwardSteps: readUint(c, 'max_forward_steps', what, MAX_FORWARD_STEPS),
+  };
+  try { checkConfig(config); } catch (cause) { throw new DecodeError('DECODE_FIELD', `${what}.config: out of range`, { cause }); }
+  const groupId = readBytes(record, 'group_id', what, DOCUMENT_ID_LENGTH);
+  const secrets = readArray(record, 'secrets', what, MAX_LONG_TERM_SECRETS).map((value) => {
+    const s = asRecord(value, `${what}.secrets`, ['suite', 'epoch', 'value']);
+    const ciphersuite = decodeSuite(readUint(s, 'suite', what, 255));
+    return { groupId, ciphersuite, longTermEpoch: readUint(s, 'epoch', what), value: readBytes(s, 'value', what, ltsKeyLength(ciphersuite)) };
+  });
+  if (!secrets.every((s, i) => i === 0 || (secrets[i - 1]?.longTermEpoch ?? -1) < s.longTermEpoch)) {
+    throw new DecodeError('DECODE_NON_CANONICAL', `${what}.secrets: not sorted by epoch`);
+  }
+  const status = readText(record, 'status', what, ['active', 'removed'] as const);
+  return {
+    v: 1,
+    groupId,
+    group,
+    self: readBytes(record, 'self', what, 32),
+    config,
+    status,
+    mls: readBytes(record, 'mls', what),
+    lastCommit: readOptionalBytes(record, 'last_commit', what, DOCUMENT_ID_LENGTH),
+    secrets,
+    nonceCounter: readUint(record, 'nonce_counter', what),
+  };
+}
+
+function decodeSuite(value: number): LongTermSecret['ciphersuite'] {
+  try {
+    return asLtsCiphersuite(value);
+  } catch (cause) {
+    throw new DecodeError('DECODE_FIELD', `long-term ciphersuite ${value} is not supported`, { cause });
+  }
+}

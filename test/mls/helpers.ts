@@ -1,0 +1,49 @@
+/** Shared fixtures for the Secret Group tests: deps, identities, a small network of members. */
+import { getCiphersuiteFromName, getCiphersuiteImpl, type CiphersuiteImpl } from 'ts-mls';
+import { defaultDeps } from '../../src/crypto/index.js';
+import {
+  createKeyPackage, createMemberKeyStore, encodeSecretGroupState, type MemberKeyStore, type MlsDeps, type SecretGroupState,
+} from '../../src/mls/index.js';
+
+let stock: CiphersuiteImpl | undefined;
+
+/** Deps with stock ts-mls (AES-128-GCM suite) and groupcrypt's default provider. */
+export async function stockDeps(): Promise<MlsDeps> {
+  stock ??= await getCiphersuiteImpl(getCiphersuiteFromName('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519'));
+  return { ...defaultDeps(), mls: stock };
+}
+
+/** A fresh identity with `count` published key packages; returns the store and documents. */
+export async function newMember(deps: MlsDeps, count = 1): Promise<{ store: MemberKeyStore; packages: Uint8Array[] }> {
+  let store = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
+  const packages: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const made = await createKeyPackage(store, deps);
+    store = made.state;
+    packages.push(made.document);
+  }
+  return { store, packages };
+}
+
+/** Encoded form of a state, to check a call left it unchanged. */
+export function snapshot(state: SecretGroupState): string {
+  return Buffer.from(encodeSecretGroupState(state)).toString('hex');
+}
+
+/** Runs `run`, expects a groupcrypt error with `code`, returns it. */
+export async function expectCode(run: () => unknown, code: string): Promise<void> {
+  let caught: unknown;
+  try {
+    await run();
+  } catch (error) {
+    caught = error;
+  }
+  if (caught === undefined) throw new Error(`expected error ${code}, got success`);
+  const actual = (caught as { code?: string }).code;
+  if (actual !== code) throw new Error(`expected error ${code}, got ${actual ?? String(caught)}`, { cause: caught });
+}
+
+/** UTF-8 bytes. */
+export function text(value: string): Uint8Array {
+  return new TextEncoder().encode(value);
+}
