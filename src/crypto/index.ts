@@ -2,6 +2,24 @@
  * crypto — one `CryptoProvider` interface with a node:crypto provider (fast
  * path, cached key objects) and a portable @noble provider (browsers, any
  * runtime), plus the byte, CBOR and field-decoding helpers every layer uses.
+ *
+ * Layout:
+ * - `provider.ts`  the interface and constants; `checks.ts` entry assertions
+ *   shared by both providers (same UsageError codes whichever runs).
+ * - `node/`        `NodeCryptoProvider` (node:crypto via
+ *   `process.getBuiltinModule`, never a static import; JWK key imports and
+ *   KeyObject caches in `key-cache.ts`).
+ * - `noble/`       `PortableCryptoProvider` (@noble/hashes, curves, ciphers).
+ * - `hpke.ts`      RFC 9180 over provider primitives (all four modes,
+ *   multi-message contexts, export, DeriveKeyPair); both providers use it.
+ * - `xeddsa.ts`    Signal's XEdDSA and the strict Ed25519 rule both providers
+ *   share; `hchacha20.ts` the XChaCha20 sub-key for the Node provider.
+ *
+ * Conformance: both providers pass every Wycheproof file and the RFC 9180
+ * vectors in ../shared/vectors (test/crypto/). Honest limits: JS cannot
+ * promise constant time or that wiped memory has no copies; `zeroize` and
+ * `constantTimeEqual` do what the language allows. AES-GCM takes 12-byte
+ * nonces only; AES-192 is not offered.
  */
 export type { AeadAlgorithm, CryptoProvider, Deps, Ed25519KeyPair, HpkeAeadId, HpkeSealed, HpkeSuite, X25519KeyPair } from './provider.js';
 export { AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, HPKE_DEFAULT_SUITE } from './provider.js';
@@ -13,3 +31,16 @@ export type { CborRecord } from './codec.js';
 export { defaultCryptoProvider, defaultDeps } from './default-provider.js';
 export { NodeCryptoProvider } from './node/node-provider.js';
 export { PortableCryptoProvider } from './noble/portable-provider.js';
+export { nodeCryptoAvailable } from './node/node-provider.js';
+export {
+  HPKE_MODE,
+  hpkeContextExport,
+  hpkeContextOpen,
+  hpkeContextSeal,
+  hpkeContextZeroize,
+  hpkeDeriveKeyPair,
+  hpkeSetupRecipient,
+  hpkeSetupSender,
+} from './hpke.js';
+export type { HpkeContext, HpkeMode, HpkePrimitives, HpkeSetupOptions } from './hpke.js';
+export { xeddsaEdwardsPublicKey } from './xeddsa.js';
