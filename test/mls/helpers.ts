@@ -2,7 +2,7 @@
 import { getCiphersuiteFromName, getCiphersuiteImpl, type CiphersuiteImpl } from 'ts-mls';
 import { defaultDeps } from '../../src/crypto/index.js';
 import {
-  createKeyPackage, createMemberKeyStore, encodeSecretGroupState, type MemberKeyStore, type MlsDeps, type SecretGroupState,
+  commitSecretGroup, createKeyPackage, createMemberKeyStore, createSecretGroup, joinSecretGroup, encodeSecretGroupState, type MemberKeyStore, type MlsDeps, type SecretGroupState,
 } from '../../src/mls/index.js';
 
 let stock: CiphersuiteImpl | undefined;
@@ -46,4 +46,21 @@ export async function expectCode(run: () => unknown, code: string): Promise<void
 /** UTF-8 bytes. */
 export function text(value: string): Uint8Array {
   return new TextEncoder().encode(value);
+}
+
+/** A group of owner + alice + bob where everybody processed everything. */
+export async function smallGroup(deps: MlsDeps): Promise<{
+  groupDoc: Uint8Array; commit: Uint8Array; owner: SecretGroupState; alice: SecretGroupState; bob: SecretGroupState;
+  ids: { owner: MemberKeyStore; alice: MemberKeyStore; bob: MemberKeyStore };
+}> {
+  const owner = await newMember(deps, 0);
+  const alice = await newMember(deps);
+  const bob = await newMember(deps);
+  const created = await createSecretGroup({ identity: owner.store, ltsCiphersuite: 0x03 }, deps);
+  const groupDoc = created.outputs[0].document;
+  const added = await commitSecretGroup(created.state, { add: [alice.packages[0]!, bob.packages[0]!] }, deps);
+  const commit = added.outputs[0].document;
+  const a = await joinSecretGroup({ identity: alice.store, group: groupDoc, commit }, deps);
+  const b = await joinSecretGroup({ identity: bob.store, group: groupDoc, commit }, deps);
+  return { groupDoc, commit, owner: added.state, alice: a.state, bob: b.state, ids: { owner: owner.store, alice: a.identity, bob: b.identity } };
 }
