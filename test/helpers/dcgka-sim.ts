@@ -57,6 +57,10 @@ export class DcgkaSim {
   readonly wire: WireMessage[] = [];
   /** Set to round-trip every state through its codec after each call. */
   roundTrip = true;
+  /** Network partition: groups of peer names; messages cross groups only when undefined. */
+  partition: readonly (readonly string[])[] | undefined;
+  /** Peers currently offline (receive nothing until back). */
+  readonly offline = new Set<string>();
 
   constructor(names: readonly string[], deps: Deps = defaultDeps()) {
     this.deps = deps;
@@ -162,6 +166,13 @@ export class DcgkaSim {
     return 'ready';
   }
 
+  /** Whether `message` can cross the current partition to `receiver`. */
+  reachable(receiver: string, message: WireMessage): boolean {
+    if (!this.partition) return true;
+    const sender = this.nameOf(message.sender);
+    return this.partition.some((side) => side.includes(receiver) && side.includes(sender));
+  }
+
   /** Processes one message at `peer` (which must be ready). */
   deliver(peer: Peer, message: WireMessage): void {
     const incoming = { broadcast: message.broadcast, ...(message.direct.has(peer.id) ? { direct: message.direct.get(peer.id) as Uint8Array } : {}) };
@@ -178,8 +189,9 @@ export class DcgkaSim {
     const peer = this.peer(name);
     let delivered = 0;
     while (delivered < limit) {
+      if (this.offline.has(name)) break;
       peer.inbox = peer.inbox.filter((m) => this.readiness(peer, m) !== 'obsolete');
-      const ready = peer.inbox.filter((m) => this.readiness(peer, m) === 'ready');
+      const ready = peer.inbox.filter((m) => this.reachable(name, m) && this.readiness(peer, m) === 'ready');
       if (ready.length === 0) break;
       const pick = ready[random ? Math.floor(random() * ready.length) : 0] as WireMessage;
       peer.inbox = peer.inbox.filter((m) => m !== pick);

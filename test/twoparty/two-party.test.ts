@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCanonical, encodeCanonical, toHex } from '../../src/crypto/index.js';
+import { NodeCryptoProvider, decodeCanonical, encodeCanonical, toHex } from '../../src/crypto/index.js';
 import { encodeKeyManager } from '../../src/keys/index.js';
 import type { KeyManagerState } from '../../src/keys/index.js';
 import type { TwoPartySession } from '../../src/twoparty/index.js';
@@ -77,6 +77,35 @@ describe('2SM', () => {
     const y2 = twoPartySend(rx.session, text('b2'), { deps, identity: b.identity });
     expect(twoPartyReceive(rx.session, b.keyManager, x2.message, { deps, identity: b.identity }).plaintext).toEqual(text('a2'));
     expect(twoPartyReceive(ry.session, a.keyManager, y2.message, { deps, identity: a.identity }).plaintext).toEqual(text('b2'));
+  });
+
+  it('crossing messages: each side keeps the keys the other may still seal to', () => {
+    const { a, b, ab, ba } = setup();
+    const ctxA = { deps, identity: a.identity };
+    const ctxB = { deps, identity: b.identity };
+    const a1 = twoPartySend(ab, text('a1'), { ...ctxA, peerBundle: b.oneTime });
+    const rb1 = twoPartyReceive(ba, b.keyManager, a1.message, ctxB);
+    const b1 = twoPartySend(rb1.session, text('b1'), ctxB); // sealed to Alice's key 1
+    const a2 = twoPartySend(a1.session, text('a2'), ctxA); // crosses b1
+    const rb2 = twoPartyReceive(b1.session, rb1.keyManager, a2.message, ctxB);
+    const b2 = twoPartySend(rb2.session, text('b2'), ctxB); // sealed to Alice's key 2
+    expect(decodeTwoPartyMessage(b1.message)).toMatchObject({ keyIndex: 1 });
+    expect(decodeTwoPartyMessage(b2.message)).toMatchObject({ keyIndex: 2 });
+    const ra1 = twoPartyReceive(a2.session, a.keyManager, b1.message, ctxA);
+    expect(ra1.session.mySecretKeys.map((k) => k.index)).toEqual([2]);
+    const ra2 = twoPartyReceive(ra1.session, a.keyManager, b2.message, ctxA);
+    expect([ra1.plaintext, ra2.plaintext]).toEqual([text('b1'), text('b2')]);
+    expect(ra2.session.mySecretKeys).toHaveLength(0);
+  });
+
+  it('interoperates across providers (node ↔ portable)', () => {
+    const nodeDeps = { crypto: new NodeCryptoProvider(), now: deps.now };
+    const { a, b, ab, ba } = setup();
+    const a1 = twoPartySend(ab, text('n1'), { deps: nodeDeps, identity: a.identity, peerBundle: b.oneTime });
+    const rb = twoPartyReceive(ba, b.keyManager, a1.message, { deps, identity: b.identity });
+    const b1 = twoPartySend(rb.session, text('p1'), { deps, identity: b.identity });
+    expect(twoPartyReceive(a1.session, a.keyManager, b1.message, { deps: nodeDeps, identity: a.identity }).plaintext).toEqual(text('p1'));
+    expect(rb.plaintext).toEqual(text('n1'));
   });
 
   it('keeps later messages compact (≤ 140 bytes for a 32-byte payload)', () => {
