@@ -1,0 +1,192 @@
+/**
+ * Command-line parsing for `groupcrypt` (CLI.md "Global options" and
+ * "Commands"). Pure: argv and env in, a parsed command out. Anything the
+ * contract calls bad usage (unknown command or option, a missing or extra
+ * argument, a malformed id) throws `CliUsageError`, which the runner maps
+ * to exit status 2.
+ */
+import { UsageError } from '../errors.js';
+
+/** A usage error of the command line itself: exit status 2 (CLI.md). */
+export class CliUsageError extends UsageError {
+  constructor(message: string) {
+    super('USAGE_ARGUMENT', message);
+  }
+}
+
+/** Names of every command. */
+export const COMMAND_NAMES = [
+  'init', 'whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'demo', 'help',
+] as const;
+
+/** One command name. */
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+interface CommandSpec {
+  /** Positional argument names (a trailing `?` marks an optional one). */
+  readonly args: readonly string[];
+  /** Command-specific options that take a value. */
+  readonly options: readonly string[];
+  /** Needs `--home` (and an initialised home, except for `init`). */
+  readonly home: boolean;
+  /** Needs `--net`. */
+  readonly net: boolean;
+}
+
+const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
+  init: { args: [], options: ['name'], home: true, net: true },
+  whoami: { args: [], options: [], home: true, net: false },
+  peers: { args: [], options: [], home: true, net: true },
+  create: { args: [], options: ['scheme'], home: true, net: true },
+  add: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
+  remove: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
+  update: { args: ['GROUP'], options: [], home: true, net: true },
+  send: { args: ['GROUP', 'TEXT?'], options: ['file'], home: true, net: true },
+  sync: { args: [], options: [], home: true, net: true },
+  groups: { args: [], options: [], home: true, net: false },
+  members: { args: ['GROUP'], options: [], home: true, net: false },
+  read: { args: ['GROUP'], options: [], home: true, net: false },
+  demo: { args: [], options: ['keep'], home: false, net: false },
+  help: { args: ['COMMAND?'], options: [], home: false, net: false },
+};
+
+/** A parsed command line. */
+export interface ParsedArgs {
+  readonly command: CommandName;
+  /** Positional arguments by their spec name (`GROUP`, `ID`, `TEXT`, `COMMAND`). */
+  readonly args: Readonly<Record<string, string>>;
+  /** Command-specific option values by option name (without `--`). */
+  readonly options: Readonly<Record<string, string>>;
+  /** `--home` or `GROUPCRYPT_HOME` (required by commands that need it). */
+  readonly home: string;
+  /** `--net` or `GROUPCRYPT_NET` (empty when the command does not need it). */
+  readonly net: string;
+  readonly json: boolean;
+}
+
+/** Minimum length of an id prefix in hex characters (CLI.md). */
+export const MIN_PREFIX_HEX = 8;
+
+/** Full hex ids are 32 bytes. */
+export const ID_HEX_LENGTH = 64;
+
+/**
+ * Validates a GROUP or ID argument: lower-cased hex, 8..64 characters.
+ * @throws CliUsageError for a malformed id (exit 2).
+ */
+export function parseIdArgument(value: string, what: string): string {
+  const lower = value.toLowerCase();
+  if (!/^[0-9a-f]+$/.test(lower) || lower.length < MIN_PREFIX_HEX || lower.length > ID_HEX_LENGTH) {
+    throw new CliUsageError(`${what}: expected a hex id or a prefix of at least ${MIN_PREFIX_HEX} hex characters, got "${value}"`);
+  }
+  return lower;
+}
+
+function isCommand(value: string): value is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(value);
+}
+
+/**
+ * Parses `argv` (without `node` and the script) with the environment.
+ * Options may appear before or after the command, as `--opt VALUE` or
+ * `--opt=VALUE`; `--` ends option parsing (for a TEXT starting with `-`).
+ * @throws CliUsageError on any usage mistake.
+ */
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs {
+  const positionals: string[] = [];
+  const values: Record<string, string> = {};
+  let json = false;
+  let command: CommandName | undefined;
+  let optionsEnded = false;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (optionsEnded || !token.startsWith('-') || token === '-') {
+      if (command === undefined && positionals.length === 0) {
+        if (!isCommand(token)) throw new CliUsageError(`unknown command "${token}" (see "groupcrypt help")`);
+        command = token;
+      } else positionals.push(token);
+      continue;
+    }
+    if (token === '--') {
+      optionsEnded = true;
+      continue;
+    }
+    if (token === '-h' || token === '--help') {
+      command = 'help';
+      continue;
+    }
+    const eq = token.indexOf('=');
+    const name = token.startsWith('--') ? token.slice(2, eq < 0 ? undefined : eq) : '';
+    if (name === 'json') {
+      if (eq >= 0) throw new CliUsageError('--json takes no value');
+      json = true;
+      continue;
+    }
+    if (!['home', 'net', 'name', 'scheme', 'file', 'keep'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
+    let value: string | undefined;
+    if (eq >= 0) value = token.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined) throw new CliUsageError(`option --${name} needs a value`);
+    if (name in values) throw new CliUsageError(`option --${name} given twice`);
+    values[name] = value;
+  }
+  if (command === undefined) command = 'help';
+  const spec = SPECS[command];
+  for (const name of Object.keys(values)) {
+    if (name !== 'home' && name !== 'net' && !spec.options.includes(name)) throw new CliUsageError(`option --${name} does not apply to "${command}"`);
+  }
+  const args: Record<string, string> = {};
+  const required = spec.args.filter((a) => !a.endsWith('?')).length;
+  if (positionals.length < required) throw new CliUsageError(`"${command}" needs ${spec.args.filter((a) => !a.endsWith('?')).join(' ')}`);
+  if (positionals.length > spec.args.length) throw new CliUsageError(`"${command}": unexpected argument "${positionals[spec.args.length] ?? ''}"`);
+  positionals.forEach((value, i) => {
+    args[(spec.args[i] as string).replace('?', '')] = value;
+  });
+  const options: Record<string, string> = {};
+  for (const name of spec.options) if (values[name] !== undefined) options[name] = values[name];
+  checkCommandRules(command, args, options);
+  const home = values['home'] ?? env['GROUPCRYPT_HOME'] ?? '';
+  const net = values['net'] ?? env['GROUPCRYPT_NET'] ?? '';
+  if (spec.home && home === '') throw new CliUsageError(`"${command}" needs --home DIR (or GROUPCRYPT_HOME)`);
+  if (spec.net && net === '') throw new CliUsageError(`"${command}" needs --net DIR (or GROUPCRYPT_NET)`);
+  return { command, args, options, home, net, json };
+}
+
+function checkCommandRules(command: CommandName, args: Record<string, string>, options: Record<string, string>): void {
+  if (args['GROUP'] !== undefined) args['GROUP'] = parseIdArgument(args['GROUP'], 'GROUP');
+  if (args['ID'] !== undefined) args['ID'] = parseIdArgument(args['ID'], 'ID');
+  if (command === 'create' && options['scheme'] !== undefined && options['scheme'] !== 'data' && options['scheme'] !== 'message') {
+    throw new CliUsageError(`--scheme: expected "data" or "message", got "${options['scheme']}"`);
+  }
+  if (command === 'send') {
+    const hasText = args['TEXT'] !== undefined;
+    const hasFile = options['file'] !== undefined;
+    if (hasText === hasFile) throw new CliUsageError('"send" needs exactly one of TEXT or --file PATH');
+  }
+  if (command === 'help' && args['COMMAND'] !== undefined && !isCommand(args['COMMAND'])) {
+    throw new CliUsageError(`unknown command "${args['COMMAND']}"`);
+  }
+  if (command === 'init' && options['name'] !== undefined && (options['name'].length === 0 || options['name'].length > 64)) {
+    throw new CliUsageError('--name: expected 1..64 characters');
+  }
+}
+
+/** One-paragraph usage text for `help`. */
+export const USAGE = `groupcrypt — encrypted groups over a shared folder
+
+usage: groupcrypt [--home DIR] [--net DIR] [--json] COMMAND [ARGS]
+  init [--name NAME]            create identity + pre-keys, publish key bundle
+  whoami                        this peer's id and name
+  peers                         identities published in the net
+  create [--scheme data|message] new group, self as only member
+  add GROUP ID | remove GROUP ID | update GROUP
+  send GROUP TEXT | send GROUP --file PATH|-
+  sync                          read, order and process everything new
+  groups | members GROUP | read GROUP
+  demo [--keep DIR]             scripted story with five peers
+
+env: GROUPCRYPT_HOME, GROUPCRYPT_NET. GROUP and ID: hex ids or unique prefixes (>= 8 hex chars).
+exit: 0 ok, 2 bad usage, 1 other errors.`;
