@@ -73,7 +73,7 @@ function clampedScalar(secretKey: Uint8Array): bigint {
  * and the matching private scalar a for an X25519 secret key.
  * Expects a 32-byte `secretKey` (checked by the caller).
  */
-export function xeddsaCalculateKeyPair(secretKey: Uint8Array): { readonly publicKey: Uint8Array; readonly scalar: bigint } {
+export function xeddsaCalculateKeyPair(secretKey: Uint8Array): XeddsaKeyPair {
   const k = clampedScalar(secretKey) % Q;
   if (k === 0n) throw new InternalError('INTERNAL', 'xeddsa: secret scalar is zero mod q');
   const e = Point.BASE.multiply(k).toBytes();
@@ -82,13 +82,24 @@ export function xeddsaCalculateKeyPair(secretKey: Uint8Array): { readonly public
   return { publicKey: e, scalar: negative ? Q - k : k };
 }
 
+/** The output of calculate_key_pair: Edwards public key A (sign bit 0) and private scalar a. */
+export interface XeddsaKeyPair {
+  readonly publicKey: Uint8Array;
+  readonly scalar: bigint;
+}
+
 /**
  * xeddsa_sign (XEdDSA §2.3). Expects a 32-byte X25519 secret key and 64
  * random bytes `random` (checked by the caller).
  * @returns the 64-byte signature R ‖ s.
  */
 export function xeddsaSignPortable(secretKey: Uint8Array, message: Uint8Array, random: Uint8Array): Uint8Array {
-  const { publicKey, scalar } = xeddsaCalculateKeyPair(secretKey);
+  return xeddsaSignWithKeyPair(xeddsaCalculateKeyPair(secretKey), message, random);
+}
+
+/** xeddsa_sign given the result of `xeddsaCalculateKeyPair` (lets a provider cache it per key). */
+export function xeddsaSignWithKeyPair(keyPair: XeddsaKeyPair, message: Uint8Array, random: Uint8Array): Uint8Array {
+  const { publicKey, scalar } = keyPair;
   const aBytes = numberToBytesLE(scalar, 32);
   const nonceInput = concatBytes(HASH1_PREFIX, aBytes, message, random);
   const nonceHash = sha512(nonceInput);

@@ -132,6 +132,17 @@ describe('node provider specifics', () => {
     expect(toHex(NODE.ed25519PublicKey(seed))).not.toBe(toHex(ed1));
   });
 
+  it('XEdDSA signing follows a changed secret array (cached key pair re-derived)', () => {
+    const sk = NODE.randomBytes(32);
+    const msg = Uint8Array.of(5);
+    expect(NODE.xeddsaVerify(NODE.x25519PublicKey(sk), msg, NODE.xeddsaSign(sk, msg))).toBe(true);
+    sk.set(NODE.randomBytes(32));
+    const z = NODE.randomBytes(64);
+    const sig = NODE.xeddsaSign(sk, msg, z);
+    expect(toHex(sig)).toBe(toHex(PROVIDERS[1]![1].xeddsaSign(sk, msg, z)));
+    expect(NODE.xeddsaVerify(NODE.x25519PublicKey(sk), msg, sig)).toBe(true);
+  });
+
   it('returned public keys are copies (mutating one does not poison the cache)', () => {
     const sk = NODE.randomBytes(32);
     const pk = NODE.x25519PublicKey(sk);

@@ -17,7 +17,7 @@ import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, 
 import { hchacha20 } from '../hchacha20.js';
 import { hpkeOpenBase, hpkeReceiveExportBase, hpkeSealBase, hpkeSendExportBase } from '../hpke.js';
 import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type HpkeSealed, type HpkeSuite, type X25519KeyPair } from '../provider.js';
-import { ed25519PublicKeyAcceptable, xeddsaEdwardsPublicKey, xeddsaSignPortable } from '../xeddsa.js';
+import { ed25519PublicKeyAcceptable, xeddsaCalculateKeyPair, xeddsaEdwardsPublicKey, xeddsaSignWithKeyPair, type XeddsaKeyPair } from '../xeddsa.js';
 import { PublicKeyCache, SecretKeyCache } from './key-cache.js';
 
 type NodeCryptoModule = typeof NodeCrypto;
@@ -69,6 +69,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   private readonly x25519Publics = new PublicKeyCache<KeyObject>();
   private readonly ed25519Publics = new PublicKeyCache<KeyObject | null>();
   private readonly xeddsaPublics = new PublicKeyCache<KeyObject | null>();
+  private readonly xeddsaSecrets = new SecretKeyCache<XeddsaKeyPair>();
 
   constructor() {
     const nc = loadNodeCrypto();
@@ -224,14 +225,14 @@ export class NodeCryptoProvider implements CryptoProvider {
     }
   }
 
-  /** XEdDSA signature (portable arithmetic). @throws UsageError `USAGE_KEY_LENGTH` / `USAGE_ARGUMENT`. */
+  /** XEdDSA signature (portable arithmetic, calculate_key_pair cached per key). @throws UsageError `USAGE_KEY_LENGTH` / `USAGE_ARGUMENT`. */
   xeddsaSign(x25519SecretKey: Uint8Array, message: Uint8Array, random?: Uint8Array): Uint8Array {
     assertBytes(x25519SecretKey, 'xeddsa secretKey', KEY_LENGTH);
     assertBytes(message, 'xeddsa message');
     const z = random ?? this.randomBytes(XEDDSA_RANDOM_LENGTH);
     assertBytes(z, 'xeddsa random', XEDDSA_RANDOM_LENGTH, 'USAGE_ARGUMENT');
     try {
-      return xeddsaSignPortable(x25519SecretKey, message, z);
+      return xeddsaSignWithKeyPair(this.xeddsaSecrets.get(x25519SecretKey, xeddsaCalculateKeyPair), message, z);
     } finally {
       if (random === undefined) zeroize(z);
     }
