@@ -18,7 +18,7 @@ function pair(): { sender: MessageState; receiver: MessageState } {
 }
 
 function sendN(state: MessageState, n: number) {
-  const out = [];
+  const out: ReturnType<typeof encryptMessage>[] = [];
   let s = state;
   for (let i = 0; i < n; i++) {
     const r = encryptMessage(s, { sender: A, plaintext: utf8(`m${i}`), aad }, deps);
@@ -64,7 +64,7 @@ describe('message ratchet', () => {
     const { sealed } = sendN(sender, 3);
     const before = encodeMessageState(receiver);
     const bad = new Uint8Array(sealed[2]!.ciphertext);
-    bad[0] ^= 1;
+    bad[0] = (bad[0] as number) ^ 1;
     expect(codeOf(() => open(receiver, { ...sealed[2]!, ciphertext: bad }))).toBe('VERIFY_AEAD');
     expect(codeOf(() => decryptMessage(receiver, { sender: A, epoch: 3, counter: 2, ciphertext: sealed[2]!.ciphertext, aad: aad(3, 1) }, deps))).toBe('VERIFY_AEAD');
     expect(encodeMessageState(receiver)).toEqual(before);
@@ -87,7 +87,7 @@ describe('message ratchet', () => {
   it('keeps MAX_PREVIOUS_EPOCHS old epochs; older ones are STATE_WINDOW_BEHIND, unknown ones STATE_UNKNOWN_EPOCH', () => {
     let s = createMessageState();
     let r = createMessageState();
-    const firsts = [];
+    const firsts: ReturnType<typeof encryptMessage>[] = [];
     for (let e = 0; e <= MAX_PREVIOUS_EPOCHS + 1; e++) {
       s = applyUpdateSecret(s, { member: A, epoch: e * 2, secret: new Uint8Array(32).fill(e) }, deps).state;
       r = applyUpdateSecret(r, { member: A, epoch: e * 2, secret: new Uint8Array(32).fill(e) }, deps).state;
