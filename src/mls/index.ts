@@ -38,3 +38,4 @@ export {
   decodeLongTermSecretCiphertext, decryptLongTerm, decryptSecretGroupMessage, decryptSenderRatchet, encryptLongTerm, encryptSenderRatchet,
 } from './encrypt.js';
 export { groupMembers } from './members.js';
+export { createMlsCiphersuite } from './ciphersuite.js';

@@ -2,7 +2,7 @@
 import { getCiphersuiteFromName, getCiphersuiteImpl, type CiphersuiteImpl } from 'ts-mls';
 import { defaultDeps } from '../../src/crypto/index.js';
 import {
-  commitSecretGroup, createKeyPackage, createMemberKeyStore, createSecretGroup, joinSecretGroup, encodeSecretGroupState, type MemberKeyStore, type MlsDeps, type SecretGroupState,
+  commitSecretGroup, createKeyPackage, createMlsCiphersuite, createMemberKeyStore, createSecretGroup, joinSecretGroup, encodeSecretGroupState, type MemberKeyStore, type MlsDeps, type SecretGroupState,
 } from '../../src/mls/index.js';
 
 let stock: CiphersuiteImpl | undefined;
@@ -11,6 +11,11 @@ let stock: CiphersuiteImpl | undefined;
 export async function stockDeps(): Promise<MlsDeps> {
   stock ??= await getCiphersuiteImpl(getCiphersuiteFromName('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519'));
   return { ...defaultDeps(), mls: stock };
+}
+
+/** Deps with groupcrypt's ciphersuite implementation on the default provider. */
+export function nodeDeps(): MlsDeps {
+  return { ...defaultDeps(), mls: createMlsCiphersuite('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519') };
 }
 
 /** A fresh identity with `count` published key packages; returns the store and documents. */

@@ -3,13 +3,16 @@ import {
   commitSecretGroup, createSecretGroup, decryptLongTerm, decryptSecretGroupMessage, decryptSenderRatchet, encryptLongTerm, encryptSenderRatchet,
   groupMembers, joinSecretGroup, processCommit, rotateLongTermSecret, type SecretGroupState,
 } from '../../src/mls/index.js';
-import { expectCode, newMember, snapshot, stockDeps, text } from './helpers.js';
+import { expectCode, newMember, nodeDeps, snapshot, stockDeps, text } from './helpers.js';
 
 const dec = new TextDecoder();
 
-describe('Secret Group story (seed 001)', () => {
+describe.each([
+  ['stock ts-mls suite', stockDeps],
+  ['groupcrypt suite', async () => nodeDeps()],
+])('Secret Group story (seed 001) on the %s', (_name, makeDeps) => {
   it('create, add, remove, rotate, late join, partition', { timeout: 60_000 }, async () => {
-    const deps = await stockDeps();
+    const deps = await makeDeps();
     const owner = await newMember(deps, 0);
     const alice = await newMember(deps);
     const bob = await newMember(deps);

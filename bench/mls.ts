@@ -1,0 +1,186 @@
+/**
+ * Secret Group (MLS) benchmark: owner commit (update / remove / add) and
+ * one member processing it, at n = 8…128, for
+ *
+ * - `ts-mls`: stock ts-mls with its default ciphersuite implementation
+ *   (WebCrypto + @hpke/core), called directly;
+ * - `groupcrypt-mls`: groupcrypt's Secret Group (state as bytes, long-term
+ *   secrets sealed in every commit) on the node:crypto ciphersuite;
+ * - `groupcrypt-mls-stock`: the same Secret Group on the stock suite (the
+ *   wrapper's own cost).
+ *
+ * Rows follow /work/shared/design/BENCHMARKS.md: MLS has no acks, so
+ * `senderAckMs` and `recipientAckMs` are 0; `bytes` is the commit (with the
+ * Welcome when adding, and for groupcrypt the sealed long-term secrets).
+ * The sender is the owner (member 0); `remove` removes member 1; the
+ * recipient is member 2; `add` adds a user whose key package was published
+ * beforehand. Every sample starts from the same state (all state is pure).
+ *
+ * Run: `npx tsx bench/mls.ts` (table on stdout, bench/results/mls.json).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  createCommit, createGroup, defaultCapabilities, defaultLifetime, emptyPskIndex, encodeMlsMessage, generateKeyPackage, getCiphersuiteFromName,
+  getCiphersuiteImpl, joinGroup, processPublicMessage, type CiphersuiteImpl, type ClientState, type KeyPackage, type PrivateKeyPackage,
+} from 'ts-mls';
+import { defaultDeps } from '../src/crypto/index.js';
+import {
+  commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, joinSecretGroup, processCommit,
+  type MlsDeps, type SecretGroupState,
+} from '../src/mls/index.js';
+
+/** One result row (BENCHMARKS.md shape). */
+export interface MlsBenchRow {
+  readonly impl: string;
+  readonly op: 'update' | 'remove' | 'add';
+  readonly n: number;
+  readonly senderMs: number;
+  readonly recipientMs: number;
+  readonly bytes: number;
+  readonly senderGenMs: number;
+  readonly senderAckMs: number;
+  readonly recipientProcMs: number;
+  readonly recipientAckMs: number;
+}
+
+/** Options of `runMlsBench`. */
+export interface MlsBenchOptions {
+  readonly sizes?: readonly number[];
+  readonly write?: boolean;
+  readonly outFile?: string;
+  readonly log?: (line: string) => void;
+}
+
+const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
+const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'mls.json');
+const OPS = ['update', 'remove', 'add'] as const;
+
+function samplesFor(n: number): number {
+  return n <= 16 ? 5 : n <= 32 ? 4 : n <= 64 ? 3 : 2;
+}
+
+interface OpTiming { readonly gen: number; readonly proc: number; readonly bytes: number }
+
+/** Mean over samples after one warm-up run. */
+async function measure(samples: number, once: () => Promise<OpTiming>): Promise<OpTiming> {
+  await once();
+  let gen = 0;
+  let proc = 0;
+  let bytes = 0;
+  for (let i = 0; i < samples; i++) {
+    const t = await once();
+    gen += t.gen;
+    proc += t.proc;
+    bytes = t.bytes;
+  }
+  return { gen: gen / samples, proc: proc / samples, bytes };
+}
+
+function row(impl: string, op: MlsBenchRow['op'], n: number, t: OpTiming): MlsBenchRow {
+  const r = (x: number): number => Math.round(x * 1000) / 1000;
+  return { impl, op, n, senderMs: r(t.gen), recipientMs: r(t.proc), bytes: t.bytes, senderGenMs: r(t.gen), senderAckMs: 0, recipientProcMs: r(t.proc), recipientAckMs: 0 };
+}
+
+/** Stock ts-mls, called directly. */
+async function benchStock(cs: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]> {
+  const made: { publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }[] = [];
+  for (let i = 0; i <= n; i++) {
+    made.push(await generateKeyPackage({ credentialType: 'basic', identity: new TextEncoder().encode(`member-${i}`) }, defaultCapabilities(), defaultLifetime, [], cs));
+  }
+  const [first, ...rest] = made;
+  const extra = rest.pop()!;
+  let owner = await createGroup(new TextEncoder().encode(`bench-${n}`), first!.publicPackage, first!.privatePackage, [], cs);
+  const added = await createCommit({ state: owner, cipherSuite: cs }, {
+    extraProposals: rest.map((m) => ({ proposalType: 'add' as const, add: { keyPackage: m.publicPackage } })), ratchetTreeExtension: true, wireAsPublicMessage: true,
+  });
+  owner = added.newState;
+  const recipient: ClientState = await joinGroup(added.welcome!, rest[1]!.publicPackage, rest[1]!.privatePackage, emptyPskIndex, cs);
+  const rows: MlsBenchRow[] = [];
+  for (const op of OPS) {
+    const proposals = op === 'remove' ? [{ proposalType: 'remove' as const, remove: { removed: 1 as never } }]
+      : op === 'add' ? [{ proposalType: 'add' as const, add: { keyPackage: extra.publicPackage } }] : [];
+    const t = await measure(samplesFor(n), async () => {
+      const t0 = performance.now();
+      const c = await createCommit({ state: owner, cipherSuite: cs }, { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: op === 'add' });
+      const bytes = encodeMlsMessage(c.commit).length
+        + (c.welcome === undefined ? 0 : encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: c.welcome }).length);
+      const t1 = performance.now();
+      if (c.commit.wireformat !== 'mls_public_message') throw new Error('expected a public message');
+      await processPublicMessage(recipient, c.commit.publicMessage, emptyPskIndex, cs);
+      return { gen: t1 - t0, proc: performance.now() - t1, bytes };
+    });
+    rows.push(row('ts-mls', op, n, t));
+  }
+  return rows;
+}
+
+/** groupcrypt's Secret Group on `mls`. */
+async function benchSecretGroup(impl: string, mls: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]> {
+  const deps: MlsDeps = { ...defaultDeps(), mls };
+  const ownerId = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
+  const members = [];
+  for (let i = 1; i <= n; i++) {
+    const store = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
+    const kp = await createKeyPackage(store, deps);
+    members.push({ store: kp.state, document: kp.document });
+  }
+  const extra = members.pop()!;
+  const created = await createSecretGroup({ identity: ownerId, ltsCiphersuite: 0x01 }, deps);
+  const added = await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps);
+  const owner: SecretGroupState = added.state;
+  const recipient = (await joinSecretGroup({ identity: members[1]!.store, group: created.outputs[0].document, commit: added.outputs[0].document }, deps)).state;
+  const rows: MlsBenchRow[] = [];
+  for (const op of OPS) {
+    const input = op === 'remove' ? { remove: [members[0]!.store.publicKey] } : op === 'add' ? { add: [extra.document] } : {};
+    const t = await measure(samplesFor(n), async () => {
+      const t0 = performance.now();
+      const c = await commitSecretGroup(owner, input, deps);
+      const t1 = performance.now();
+      await processCommit(recipient, c.outputs[0].document, deps);
+      return { gen: t1 - t0, proc: performance.now() - t1, bytes: c.outputs[0].document.length };
+    });
+    rows.push(row(impl, op, n, t));
+  }
+  return rows;
+}
+
+/** Formats rows as a table with the stock / groupcrypt-mls speed-up. */
+export function formatMlsTable(rows: readonly MlsBenchRow[]): string {
+  const lines = ['impl                  op      n    senderMs  recipientMs    bytes   stock/this(sender)  stock/this(recipient)'];
+  for (const r of rows) {
+    const stock = rows.find((s) => s.impl === 'ts-mls' && s.op === r.op && s.n === r.n);
+    const ratio = (a: number | undefined, b: number): string => (a === undefined || b === 0 ? '' : `${(a / b).toFixed(2)}x`);
+    lines.push(`${r.impl.padEnd(21)} ${r.op.padEnd(7)} ${String(r.n).padStart(3)} ${r.senderMs.toFixed(2).padStart(11)} ${r.recipientMs.toFixed(2).padStart(12)} ${String(r.bytes).padStart(8)}   ${ratio(stock?.senderMs, r.senderMs).padStart(18)}  ${ratio(stock?.recipientMs, r.recipientMs).padStart(21)}`);
+  }
+  return lines.join('\n');
+}
+
+/** Runs the benchmark; writes bench/results/mls.json unless `write` is false. */
+export async function runMlsBench(options: MlsBenchOptions = {}): Promise<{ rows: MlsBenchRow[]; table: string }> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const stock = await getCiphersuiteImpl(getCiphersuiteFromName(SUITE));
+  const fast = createMlsCiphersuite(SUITE);
+  const rows: MlsBenchRow[] = [];
+  for (const n of options.sizes ?? [8, 16, 32, 64, 128]) {
+    rows.push(...await benchStock(stock, n));
+    rows.push(...await benchSecretGroup('groupcrypt-mls', fast, n));
+    rows.push(...await benchSecretGroup('groupcrypt-mls-stock', stock, n));
+    log(`mls bench: n=${n} done`);
+  }
+  const table = formatMlsTable(rows);
+  if (options.write ?? true) {
+    const file = options.outFile ?? RESULTS_FILE;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
+  }
+  return { rows, table };
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) {
+  const sizes = process.env['MLS_BENCH_SIZES']?.split(',').map(Number);
+  const { table } = await runMlsBench(sizes === undefined ? {} : { sizes });
+  console.log(table);
+}
