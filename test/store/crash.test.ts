@@ -8,7 +8,7 @@
  * re-delivery, marks of sent messages persist, and every ciphertext read
  * before still decrypts with the state.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,6 +26,7 @@ const bundleDir = join(root, 'node_modules', '.cache', 'groupcrypt-store-crash')
 const childJs = join(bundleDir, 'child.mjs');
 const work = mkdtempSync(join(tmpdir(), 'groupcrypt-crash-'));
 const KILLS = Number(process.env['GROUPCRYPT_CRASH_KILLS'] ?? '100');
+const PREWARM = 3;
 const SEED = Number(process.env['GROUPCRYPT_CRASH_SEED'] ?? String(Date.now() % 1_000_000));
 
 /** What the parent learned from the children's stdout so far. */
@@ -56,42 +57,53 @@ function parse(line: string, observed: Observed): void {
   }
 }
 
-/** Runs one child and kills it; resolves with how it ended. */
-function runChild(path: string, key: string, round: number, random: () => number, observed: Observed): Promise<{ killed: boolean; stderr: string; lines: number; inFlight: boolean }> {
+/** A spawned, loaded child that waits for "go" (children are pre-warmed so start-up overlaps the previous round). */
+interface Warm {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+}
+
+function spawnWarm(path: string, key: string, round: number): Warm {
+  const child = spawn(process.execPath, [childJs], {
+    env: { ...process.env, [CHILD_ENV.path]: path, [CHILD_ENV.key]: key, [CHILD_ENV.seed]: String(SEED * 1000 + round) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return { child, exited };
+}
+
+/** Starts a warm child, kills it at a random moment; resolves with how it ended. */
+function runChild(warm: Warm, random: () => number, observed: Observed): Promise<{ killed: boolean; stderr: string; inFlight: boolean }> {
+  const { child } = warm;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [childJs], {
-      env: { ...process.env, [CHILD_ENV.path]: path, [CHILD_ENV.key]: key, [CHILD_ENV.seed]: String(SEED * 1000 + round) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     let buffered = '';
     let stderr = '';
-    let lines = 0;
     let last = '';
     let timer: NodeJS.Timeout | undefined;
     const kill = (): void => {
       child.kill('SIGKILL');
     };
     const afterReady = random() < 0.75;
-    const delay = afterReady ? random() * 80 : random() * 150;
-    if (!afterReady) timer = setTimeout(kill, delay);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const delay = afterReady ? random() * 80 : random() * 60;
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
       const parts = buffered.split('\n');
       buffered = parts.pop() ?? '';
       for (const line of parts) {
-        lines += 1;
         last = line;
         if (line.startsWith('ready') && afterReady) timer = setTimeout(kill, delay);
         parse(line, observed);
       }
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
     child.on('error', reject);
     child.on('close', (_code, signal) => {
       clearTimeout(timer);
       // a partial last line (never seen: each line is one write below PIPE_BUF) is dropped, never half-parsed
-      resolve({ killed: signal === 'SIGKILL', stderr, lines, inFlight: last.startsWith('p ') });
+      resolve({ killed: signal === 'SIGKILL', stderr, inFlight: last.startsWith('p ') });
     });
+    child.stdin?.write('go\n');
+    if (!afterReady) timer = setTimeout(kill, delay);
   });
 }
 
@@ -159,14 +171,27 @@ describe('SqliteStore crash safety (SIGKILL)', () => {
     let kills = 0;
     let midCommit = 0;
     let k = 0;
-    for (let round = 0; round < KILLS; round += 1) {
-      const acked = observed.acked;
-      const outcome = await runChild(path, toHex(key), round, random, observed);
-      if (!outcome.killed) throw new Error(`child ended by itself in round ${round} (seed ${SEED}): ${outcome.stderr}`);
-      kills += 1;
-      if (outcome.inFlight) midCommit += 1;
-      k = await verifyAfterKill(model, path, key, observed);
-      expect(k).toBeGreaterThanOrEqual(acked);
+    const warm: Warm[] = [];
+    const warmUp = (round: number): void => {
+      if (round < KILLS) warm.push(spawnWarm(path, toHex(key), round));
+    };
+    for (let ahead = 0; ahead < PREWARM; ahead += 1) warmUp(ahead);
+    try {
+      for (let round = 0; round < KILLS; round += 1) {
+        const acked = observed.acked;
+        const next = warm.shift();
+        if (next === undefined) throw new Error('no warm child');
+        warmUp(round + PREWARM);
+        const outcome = await runChild(next, random, observed);
+        if (!outcome.killed) throw new Error(`child ended by itself in round ${round} (seed ${SEED}): ${outcome.stderr}`);
+        kills += 1;
+        if (outcome.inFlight) midCommit += 1;
+        k = await verifyAfterKill(model, path, key, observed);
+        expect(k).toBeGreaterThanOrEqual(acked);
+      }
+    } finally {
+      for (const idle of warm) idle.child.kill('SIGKILL');
+      await Promise.all(warm.map((idle) => idle.exited));
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`store crash test: ${kills} SIGKILLs (seed ${SEED}), ${midCommit} with a commit in flight, ${k} messages committed, ${observed.seenOutbox.size} outbox messages all decrypting, ${observed.duplicatesRefused} re-deliveries refused, 0 torn or lost — OK in ${seconds}s`);

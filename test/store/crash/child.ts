@@ -1,6 +1,7 @@
 /**
  * Crash child: opens the SQLite store, resumes the model from what is
  * committed, and runs random operations until the parent kills it.
+ * It starts idle (pre-warmed) and begins when the parent writes "go" to stdin.
  * stdout lines (synchronous on Linux pipes, so they survive SIGKILL):
  *   ready <k>                      opened, state at k
  *   p <k> <digest> <outbox ids>    about to commit message k
@@ -32,7 +33,7 @@ async function run<S>(model: CrashModel<S>): Promise<void> {
   const store = await SqliteStore.open(path, { encryptionKey: fromHex(process.env[CHILD_ENV.key] ?? ''), busyTimeoutMs: 2000 });
   const random = seededRandom(Number(process.env[CHILD_ENV.seed] ?? '1'));
   const maxK = Number(process.env[CHILD_ENV.maxK] ?? '100000');
-  let state = await loadState(store, model);
+  let state: S = await loadState(store, model);
   say(`ready ${model.applied(state)}`);
   while (model.applied(state) < maxK) {
     const k = model.applied(state);
@@ -63,7 +64,18 @@ async function run<S>(model: CrashModel<S>): Promise<void> {
   say('done');
 }
 
-run(fakeGroupModel(defaultCryptoProvider())).catch((error: unknown) => {
+/** Pre-warmed by the parent: loads, then waits for "go" on stdin before touching the store. */
+function waitForGo(): Promise<void> {
+  return new Promise((resolve) => {
+    let input = '';
+    process.stdin.setEncoding('utf8').on('data', (chunk: string) => {
+      input += chunk;
+      if (input.includes('go\n')) resolve();
+    });
+  });
+}
+
+waitForGo().then(() => run(fakeGroupModel(defaultCryptoProvider()))).catch((error: unknown) => {
   process.stderr.write(`crash child failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exit(3);
 });

@@ -53,7 +53,7 @@ export function fakeGroupModel(crypto: CryptoProvider): CrashModel<FakeState> {
   const messageId = (k: number): string => `in-${k}`;
   const oneTimeFor = (k: number): Uint8Array => hash(utf8('one-time'), number(k));
   const chainAfter = (k: number): Uint8Array => {
-    let chain = new Uint8Array(32);
+    let chain: Uint8Array = new Uint8Array(32);
     for (let j = 1; j <= k; j += 1) chain = hash(chain, utf8(messageId(j)));
     return chain;
   };
