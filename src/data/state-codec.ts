@@ -1,0 +1,103 @@
+/**
+ * Versioned, deterministic CBOR of the data scheme: the state, and the secret
+ * bundle an adder hands to a new member in its welcome (so late joiners read
+ * history).
+ *
+ *   state  = { v: 1, secrets: [[member(32), epoch, value(32), timestamp]...], sending: null | [epoch, next],
+ *              seen: [[member(32), epoch, floor, [counter...]]...] }
+ *   bundle = { v: 1, secrets: [[member(32), epoch, value(32), timestamp]...] }
+ *
+ * Ids are not stored: they are recomputed as SHA-256 of each value, and
+ * `latest` is recomputed as the highest epoch per member.
+ */
+import type { Deps } from '../crypto/index.js';
+import { decodeVersionedRecord, encodeCanonical, fromHex, readArray, toHex } from '../crypto/index.js';
+import { DecodeError } from '../errors.js';
+import { MAX_BUNDLE_SECRETS, MAX_REPLAY_TRACKED } from './limits.js';
+import { secretKey, withSecret, createDataState } from './scheme.js';
+import type { DataState, GroupSecret, ReplayWindow } from './types.js';
+
+const VERSION = 1;
+
+function fail(what: string): never {
+  throw new DecodeError('DECODE_FIELD', `${what}: malformed`);
+}
+
+function uint(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(what);
+  return value;
+}
+
+function bytes(value: unknown, length: number, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length !== length) fail(what);
+  return value;
+}
+
+function encodeSecrets(state: DataState): unknown[] {
+  return Object.keys(state.secrets).sort().map((k) => {
+    const s = state.secrets[k] as GroupSecret;
+    return [fromHex(s.member), s.epoch, s.value, s.timestamp];
+  });
+}
+
+function decodeSecrets(list: readonly unknown[], deps: Deps, what: string): DataState {
+  let state = createDataState();
+  for (const entry of list) {
+    if (!Array.isArray(entry) || entry.length !== 4) fail(what);
+    const value = bytes(entry[2], 32, what);
+    const secret: GroupSecret = { member: toHex(bytes(entry[0], 32, what)), epoch: uint(entry[1], what), value, timestamp: uint(entry[3], what), id: deps.crypto.sha256(value) };
+    if (state.secrets[secretKey(secret.member, secret.epoch)]) fail(`${what} (duplicate)`);
+    state = withSecret(state, secret);
+  }
+  return state;
+}
+
+/** Encodes a data-scheme state. */
+export function encodeDataState(state: DataState): Uint8Array {
+  const seen = Object.keys(state.seen).sort().map((k) => {
+    const w = state.seen[k] as ReplayWindow;
+    const [member, epoch] = k.split(':') as [string, string];
+    return [fromHex(member), Number(epoch), w.floor, [...w.above]];
+  });
+  return encodeCanonical({ v: VERSION, secrets: encodeSecrets(state), sending: state.sending ? [state.sending.epoch, state.sending.next] : null, seen });
+}
+
+/**
+ * Decodes a data-scheme state (ids recomputed with `deps.crypto`).
+ * @throws DecodeError `DECODE_VERSION_UNSUPPORTED` for an unknown version, `DECODE_*` for damage.
+ */
+export function decodeDataState(encoded: Uint8Array, deps: Deps): DataState {
+  const r = decodeVersionedRecord(encoded, 'data-state', VERSION, ['v', 'secrets', 'sending', 'seen']);
+  const base = decodeSecrets(readArray(r, 'secrets', 'data-state'), deps, 'data-state.secrets');
+  const s = r['sending'];
+  let sending: DataState['sending'] = null;
+  if (s !== null) {
+    if (!Array.isArray(s) || s.length !== 2) fail('data-state.sending');
+    sending = { epoch: uint(s[0], 'data-state.sending'), next: uint(s[1], 'data-state.sending') };
+  }
+  const seen: Record<string, ReplayWindow> = {};
+  for (const entry of readArray(r, 'seen', 'data-state')) {
+    if (!Array.isArray(entry) || entry.length !== 4 || !Array.isArray(entry[3]) || entry[3].length > MAX_REPLAY_TRACKED) fail('data-state.seen');
+    const above = (entry[3] as unknown[]).map((c) => uint(c, 'data-state.seen'));
+    seen[secretKey(toHex(bytes(entry[0], 32, 'data-state.seen')), uint(entry[1], 'data-state.seen'))] = { floor: uint(entry[2], 'data-state.seen'), above };
+  }
+  return { ...base, sending, seen };
+}
+
+/** Encodes every group secret I hold as a bundle for a new member's welcome. */
+export function exportSecretBundle(state: DataState): Uint8Array {
+  return encodeCanonical({ v: VERSION, secrets: encodeSecrets(state) });
+}
+
+/**
+ * Merges a secret bundle from a welcome into my state (secrets I already
+ * hold are kept as they are).
+ * @throws DecodeError on a malformed bundle (state unchanged).
+ */
+export function importSecretBundle(state: DataState, bundle: Uint8Array, deps: Deps): DataState {
+  const r = decodeVersionedRecord(bundle, 'secret-bundle', VERSION, ['v', 'secrets']);
+  const imported = decodeSecrets(readArray(r, 'secrets', 'secret-bundle', MAX_BUNDLE_SECRETS), deps, 'secret-bundle.secrets');
+  let out = state;
+  for (const secret of Object.values(imported.secrets)) out = withSecret(out, secret);
+  return out;
+}
