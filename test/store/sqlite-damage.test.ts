@@ -128,6 +128,10 @@ describe('SqliteStore foreign, damaged and newer files', () => {
     ['a missing header', (path) => raw(path, (db) => db.prepare("DELETE FROM meta WHERE key = 'header'").run()), {}, 'STORE_CORRUPT'],
     ['a schema_version row disagreeing with user_version', (path) => raw(path, (db) => db.prepare("UPDATE meta SET value = 7 WHERE key = 'schema_version'").run()), {}, 'STORE_CORRUPT'],
     ['a foreign application_id', (path) => raw(path, (db) => db.pragma('application_id = 1')), {}, 'STORE_CORRUPT'],
+    ['scrypt parameters beyond the bounds (memory exhaustion)', (path) => raw(path, (db) => {
+      const header = decodeCanonical(new Uint8Array(db.prepare("SELECT value FROM meta WHERE key = 'header'").pluck().get() as Buffer), 'h') as Record<string, unknown>;
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'header'").run(encodeCanonical({ ...header, N: 2 ** 30 }));
+    }), { passphrase: 'pw', scrypt: { N: 1024, r: 8, p: 1 } }, 'STORE_CORRUPT'],
     ['a tampered key check (encrypted store)', (path) => raw(path, (db) => {
       const header = decodeCanonical(new Uint8Array(db.prepare("SELECT value FROM meta WHERE key = 'header'").pluck().get() as Buffer), 'h') as Record<string, Uint8Array>;
       const check = Uint8Array.from(header['check'] ?? []);
