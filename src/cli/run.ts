@@ -47,7 +47,7 @@ async function dispatch(parsed: ParsedArgs, out: Output, deps: Deps, engineOverr
   if (command === 'peers') return runPeers(home, net, out, deps);
   if (command === 'demo') {
     const { runDemo } = await import('./demo.js');
-    await runDemo(out, { keep: options['keep'], deps });
+    await runDemo(out, { keep: options['keep'], deps, ...(engineOverride ? { engine: engineOverride } : {}) });
     return;
   }
   const engine = engineOverride ?? groupEngine();

@@ -124,3 +124,10 @@ export function newPeer(root: string, net: string, name: string): { peer: Peer; 
   const [info] = peer.ok(['init', '--name', name]) as { id: string }[];
   return { peer, id: (info as { id: string }).id };
 }
+
+/** The `group` field of a `create` result. */
+export function groupOf(lines: unknown[]): string {
+  const group = (lines[0] as { group?: unknown } | undefined)?.group;
+  if (typeof group !== 'string') throw new Error(`no group in ${JSON.stringify(lines)}`);
+  return group;
+}
