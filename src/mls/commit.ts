@@ -11,10 +11,10 @@ import { StateError, UsageError } from '../errors.js';
 import type { MlsDeps } from './config.js';
 import { deriveLongTermSecret } from './create.js';
 import { encodeSecretGroupCommit } from './documents.js';
-import { isOwner, latestSecret, loadMls, type SecretGroupState } from './group-state.js';
+import { isOwner, latestSecret, loadMls, saveMls, type SecretGroupState } from './group-state.js';
 import { verifyKeyPackageDocument } from './key-package.js';
 import { encodeLongTermSecrets } from './long-term-secret.js';
-import { callMls, encodeClientState, findMemberLeaf } from './mls-adapter.js';
+import { callMls, findMemberLeaf } from './mls-adapter.js';
 
 /** What an owner commit does. An empty input is a pure update (fresh path secrets). */
 export interface CommitInput {
@@ -77,6 +77,6 @@ export async function commitSecretGroup(state: SecretGroupState, input: CommitIn
     encryptedLongTermSecrets: encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: sealed.privateMessage }),
   });
   const id = deps.crypto.sha256(document);
-  const next: SecretGroupState = { ...state, mls: encodeClientState(sealed.newState), lastCommit: id, secrets };
+  const next: SecretGroupState = { ...state, ...saveMls(state, sealed.newState), lastCommit: id, secrets };
   return { state: next, outputs: [{ kind: 'broadcast', document, id }] };
 }

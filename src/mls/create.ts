@@ -11,10 +11,10 @@ import { ciphersuites } from 'ts-mls';
 import { StateError, UsageError } from '../errors.js';
 import { checkConfig, DEFAULT_SECRET_GROUP_CONFIG, type MlsDeps, type SecretGroupConfig } from './config.js';
 import { encodeSecretGroup, type SecretGroupDocument } from './documents.js';
-import { isOwner, latestSecret, loadMls, type SecretGroupState } from './group-state.js';
+import { isOwner, latestSecret, loadMls, saveMls, type SecretGroupState } from './group-state.js';
 import { generateMlsKeyPackage, SUPPORTED_MLS_SUITES, type MemberKeyStore } from './key-package.js';
 import { longTermSecretLabel, ltsKeyLength, type LongTermSecret, type LongTermSecretCiphersuite } from './long-term-secret.js';
-import { callMls, encodeClientState, mlsClientConfig } from './mls-adapter.js';
+import { callMls, mlsClientConfig } from './mls-adapter.js';
 
 /** Input of `createSecretGroup`. */
 export interface CreateSecretGroupInput {
@@ -67,7 +67,7 @@ export async function createSecretGroup(input: CreateSecretGroupInput, deps: Mls
   const first = await deriveLongTermSecret(mls, groupId, input.ltsCiphersuite, 0, deps);
   const state: SecretGroupState = {
     v: 1, groupId, group, self: input.identity.publicKey, config, status: 'active',
-    mls: encodeClientState(mls), lastCommit: null, secrets: [first], nonceCounter: 0,
+    ...saveMls({ past: [], config }, mls), lastCommit: null, secrets: [first], nonceCounter: 0,
   };
   return { state, outputs: [{ kind: 'broadcast', document, id: groupId }] };
 }

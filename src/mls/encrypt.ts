@@ -21,9 +21,9 @@ import { StateError, VerifyError } from '../errors.js';
 import { MAX_DOCUMENT_BYTES, type MlsDeps } from './config.js';
 import { openApplication } from './application.js';
 import { DOCUMENT_ID_LENGTH } from './documents.js';
-import { latestSecret, loadMls, type SecretGroupState } from './group-state.js';
+import { latestSecret, loadMls, saveMls, type SecretGroupState } from './group-state.js';
 import { longTermNonceLabel, ltsAead, LTS_NONCE_LENGTH } from './long-term-secret.js';
-import { callMls, decodePrivateMessage, encodeClientState, IDENTITY_LENGTH } from './mls-adapter.js';
+import { callMls, decodePrivateMessage, IDENTITY_LENGTH } from './mls-adapter.js';
 
 /** A decoded LongTermSecretCiphertext. */
 export interface LongTermSecretCiphertext {
@@ -125,7 +125,7 @@ export async function encryptSenderRatchet(state: SecretGroupState, plaintext: U
   const sealed = await callMls('seal application message', () => createApplicationMessage(mls, plaintext, deps.mls, deps.crypto.sha256(aad)));
   const inner = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: sealed.privateMessage });
   const message = encodeCanonical({ v: 1, type: 'mls_ciphertext', group_id: state.groupId, mls: inner });
-  return { state: { ...state, mls: encodeClientState(sealed.newState) }, outputs: [{ kind: 'broadcast', message }] };
+  return { state: { ...state, ...saveMls(state, sealed.newState) }, outputs: [{ kind: 'broadcast', message }] };
 }
 
 /**
@@ -144,10 +144,10 @@ export async function decryptSenderRatchet(state: SecretGroupState, message: Uin
   }
   const privateMessage = decodePrivateMessage(readBytes(record, 'mls', what));
   if (!constantTimeEqual(privateMessage.authenticatedData, deps.crypto.sha256(aad))) throw new VerifyError('VERIFY_AEAD', `${what}: associated data differs`);
-  const mls = loadMls(state, deps);
+  const mls = loadMls(state, deps, privateMessage.epoch);
   const opened = await openApplication(mls, privateMessage, deps);
   return {
-    state: { ...state, mls: encodeClientState(opened.state) },
+    state: { ...state, ...saveMls(state, opened.state) },
     outputs: [{ kind: 'plaintext', plaintext: opened.plaintext, sender: opened.sender, scheme: 'sender_ratchet', epoch: Number(opened.epoch) }],
   };
 }

@@ -10,7 +10,7 @@ import { DecodeError, StateError, UsageError } from '../errors.js';
 import { checkConfig, MAX_FORWARD_STEPS, MAX_LONG_TERM_SECRETS, MAX_RETAIN_EPOCHS, MAX_RETAIN_GENERATIONS, MAX_STATE_BYTES, type MlsDeps, type SecretGroupConfig } from './config.js';
 import { DOCUMENT_ID_LENGTH, readOptionalBytes, type SecretGroupDocument } from './documents.js';
 import { asLtsCiphersuite, ltsKeyLength, type LongTermSecret } from './long-term-secret.js';
-import { decodeClientState } from './mls-adapter.js';
+import { loadClientState, storeClientState, type PastEpoch } from './mls-store.js';
 
 /** Version of the encoded state. */
 export const SECRET_GROUP_STATE_VERSION = 1;
@@ -26,8 +26,10 @@ export interface SecretGroupState {
   readonly config: SecretGroupConfig;
   /** `'removed'` once a commit removed us: we keep long-term secrets, lose MLS. */
   readonly status: 'active' | 'removed';
-  /** ts-mls `GroupState` encoding; empty once removed. */
+  /** ts-mls `GroupState` encoding of the current epoch (no history); empty once removed. */
   readonly mls: Uint8Array;
+  /** Retained past epochs (ascending, at most `config.retainEpochs`), for late application messages. */
+  readonly past: readonly PastEpoch[];
   /** Id of the last commit applied (null before the first). */
   readonly lastCommit: Uint8Array | null;
   /** Known long-term secrets, sorted by epoch, one per epoch. */
@@ -56,12 +58,17 @@ export function mlsSuiteNameOf(id: number): CiphersuiteName {
  * and that `deps.mls` implements the group's suite.
  * @throws StateError `STATE_REMOVED`; UsageError `USAGE_UNSUPPORTED` on a suite mismatch.
  */
-export function loadMls(state: SecretGroupState, deps: MlsDeps): ClientState {
+export function loadMls(state: SecretGroupState, deps: MlsDeps, pastEpoch?: bigint): ClientState {
   if (state.status !== 'active') throw new StateError('STATE_REMOVED', 'secret group: we were removed');
   if (deps.mls.name !== mlsSuiteName(state)) {
     throw new UsageError('USAGE_UNSUPPORTED', `secret group: deps.mls is ${deps.mls.name}, group uses ${mlsSuiteName(state)}`);
   }
-  return decodeClientState(state.mls, state.config);
+  return loadClientState(state.mls, state.past, state.config, pastEpoch);
+}
+
+/** The `mls` and `past` fields for a ts-mls state after an operation. */
+export function saveMls(state: Pick<SecretGroupState, 'past' | 'config'>, mls: ClientState): Pick<SecretGroupState, 'mls' | 'past'> {
+  return storeClientState(mls, state.past, state.config);
 }
 
 /** The newest long-term secret. */
@@ -81,6 +88,7 @@ export function encodeSecretGroupState(state: SecretGroupState): Uint8Array {
     config: { retain_epochs: state.config.retainEpochs, retain_generations: state.config.retainGenerations, max_forward_steps: state.config.maxForwardSteps },
     status: state.status,
     mls: state.mls,
+    past: state.past.map((p) => ({ epoch: p.epoch, data: p.data })),
     last_commit: state.lastCommit,
     secrets: state.secrets.map((s) => ({ suite: s.ciphersuite, epoch: s.longTermEpoch, value: s.value })),
     nonce_counter: state.nonceCounter,
@@ -93,7 +101,7 @@ export function encodeSecretGroupState(state: SecretGroupState): Uint8Array {
  */
 export function decodeSecretGroupState(bytes: Uint8Array): SecretGroupState {
   const what = 'SecretGroupState';
-  const keys = ['v', 'group_id', 'group', 'self', 'config', 'status', 'mls', 'last_commit', 'secrets', 'nonce_counter'];
+  const keys = ['v', 'group_id', 'group', 'self', 'config', 'status', 'mls', 'past', 'last_commit', 'secrets', 'nonce_counter'];
   const record = decodeVersionedRecord(bytes, what, SECRET_GROUP_STATE_VERSION, keys, MAX_STATE_BYTES);
   const g = asRecord(record['group'], `${what}.group`, ['lts_ciphersuite', 'mls_ciphersuite', 'owner', 'nonce']);
   const mlsSuite = readUint(g, 'mls_ciphersuite', what, 0xffff);
@@ -129,6 +137,7 @@ export function decodeSecretGroupState(bytes: Uint8Array): SecretGroupState {
     config,
     status,
     mls: readBytes(record, 'mls', what),
+    past: decodePastEpochs(readArray(record, 'past', what, MAX_RETAIN_EPOCHS), what),
     lastCommit: readOptionalBytes(record, 'last_commit', what, DOCUMENT_ID_LENGTH),
     secrets,
     nonceCounter: readUint(record, 'nonce_counter', what),
@@ -141,4 +150,15 @@ function decodeSuite(value: number): LongTermSecret['ciphersuite'] {
   } catch (cause) {
     throw new DecodeError('DECODE_FIELD', `long-term ciphersuite ${value} is not supported`, { cause });
   }
+}
+
+function decodePastEpochs(values: readonly unknown[], what: string): PastEpoch[] {
+  const past = values.map((value) => {
+    const p = asRecord(value, `${what}.past`, ['epoch', 'data']);
+    return { epoch: readUint(p, 'epoch', what), data: readBytes(p, 'data', what, { min: 1 }) };
+  });
+  if (!past.every((p, i) => i === 0 || (past[i - 1]?.epoch ?? -1) < p.epoch)) {
+    throw new DecodeError('DECODE_NON_CANONICAL', `${what}.past: not sorted by epoch`);
+  }
+  return past;
 }

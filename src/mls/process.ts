@@ -13,11 +13,11 @@ import { StateError, UsageError, VerifyError } from '../errors.js';
 import { checkConfig, DEFAULT_SECRET_GROUP_CONFIG, type MlsDeps, type SecretGroupConfig } from './config.js';
 import { openApplication } from './application.js';
 import { decodeSecretGroup, decodeSecretGroupCommit, type SecretGroupCommitDocument } from './documents.js';
-import { loadMls, mlsSuiteNameOf, type SecretGroupState } from './group-state.js';
+import { loadMls, mlsSuiteNameOf, saveMls, type SecretGroupState } from './group-state.js';
 import { createKeyPackageDelete, removePendingKeyPackage, type MemberKeyStore } from './key-package.js';
 import { decodeLongTermSecrets, mergeLongTermSecrets, type LongTermSecret } from './long-term-secret.js';
 import {
-  callMls, decodeKeyPackageMessage, decodePrivateMessage, decodePublicMessage, decodeWelcomeMessage, encodeClientState, findMemberLeaf,
+  callMls, decodeKeyPackageMessage, decodePrivateMessage, decodePublicMessage, decodeWelcomeMessage, findMemberLeaf,
   memberAtLeaf, mlsClientConfig,
 } from './mls-adapter.js';
 
@@ -63,14 +63,14 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
   const applied = await callMls('apply commit', () => processPublicMessage(mls, message, emptyPskIndex, deps.mls), 'VERIFY_SIGNATURE');
   const after = applied.newState;
   if (after.groupActiveState.kind !== 'active' || findMemberLeaf(after, state.self) === undefined) {
-    return { state: { ...state, status: 'removed', mls: new Uint8Array(0), lastCommit: id }, outputs: [{ kind: 'removed' }] };
+    return { state: { ...state, status: 'removed', mls: new Uint8Array(0), past: [], lastCommit: id }, outputs: [{ kind: 'removed' }] };
   }
   const opened = await openSecrets(after, doc, state.groupId, state.group.owner, deps);
   const known = new Set(state.secrets.map((s) => s.longTermEpoch));
   const secrets = mergeLongTermSecrets(state.secrets, opened.secrets);
   const fresh = secrets.filter((s) => !known.has(s.longTermEpoch)).map((s) => s.longTermEpoch);
   return {
-    state: { ...state, mls: encodeClientState(opened.mls), lastCommit: id, secrets },
+    state: { ...state, ...saveMls(state, opened.mls), lastCommit: id, secrets },
     outputs: [{ kind: 'secrets', epochs: fresh }],
   };
 }
@@ -134,7 +134,7 @@ export async function joinSecretGroup(input: JoinInput, deps: MlsDeps): Promise<
   }
   const opened = await openSecrets(mls, doc, groupId, group.owner, deps);
   const state: SecretGroupState = {
-    v: 1, groupId, group, self: input.identity.publicKey, config, status: 'active', mls: encodeClientState(opened.mls),
+    v: 1, groupId, group, self: input.identity.publicKey, config, status: 'active', ...saveMls({ past: [], config }, opened.mls),
     lastCommit: deps.crypto.sha256(input.commit), secrets: mergeLongTermSecrets([], opened.secrets), nonceCounter: 0,
   };
   return {
