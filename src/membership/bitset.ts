@@ -1,0 +1,71 @@
+/**
+ * Small immutable bit sets over operation indices (bit i = operation i in a
+ * state's processing order). Stored trimmed (no trailing zero byte) so that
+ * equal sets have equal bytes and encode identically.
+ */
+
+/** The empty set. */
+export const EMPTY_BITS: Uint8Array = new Uint8Array(0);
+
+/** True when bit `i` is set. */
+export function hasBit(bits: Uint8Array, i: number): boolean {
+  const byte = bits[i >> 3];
+  return byte !== undefined && (byte & (1 << (i & 7))) !== 0;
+}
+
+/** A new set equal to `bits` plus bit `i`. */
+export function withBit(bits: Uint8Array, i: number): Uint8Array {
+  const length = Math.max(bits.length, (i >> 3) + 1);
+  const out = new Uint8Array(length);
+  out.set(bits);
+  out[i >> 3] = (out[i >> 3] ?? 0) | (1 << (i & 7));
+  return out;
+}
+
+/** A new set, the union of `a` and `b` (both trimmed, so the result is too). */
+export function unionBits(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const [long, short] = a.length >= b.length ? [a, b] : [b, a];
+  const out = new Uint8Array(long);
+  for (let i = 0; i < short.length; i++) out[i] = (out[i] ?? 0) | (short[i] ?? 0);
+  return out;
+}
+
+/** True when every bit of `a` is set in `b`. */
+export function isSubset(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? 0;
+    if ((x & (b[i] ?? 0)) !== x) return false;
+  }
+  return true;
+}
+
+/** True when the two sets hold the same bits. */
+export function equalBits(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && isSubset(a, b) && isSubset(b, a);
+}
+
+/** The indices of the set bits, ascending. */
+export function bitIndices(bits: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < bits.length; i++) {
+    const byte = bits[i] ?? 0;
+    if (byte === 0) continue;
+    for (let j = 0; j < 8; j++) if ((byte & (1 << j)) !== 0) out.push(i * 8 + j);
+  }
+  return out;
+}
+
+/** Number of set bits. */
+export function countBits(bits: Uint8Array): number {
+  let n = 0;
+  for (const byte of bits) {
+    let x = byte;
+    while (x !== 0) { x &= x - 1; n++; }
+  }
+  return n;
+}
+
+/** True when the set is trimmed: empty, or its last byte is non-zero. */
+export function isTrimmed(bits: Uint8Array): boolean {
+  return bits.length === 0 || bits[bits.length - 1] !== 0;
+}

@@ -1,0 +1,87 @@
+/**
+ * Internal construction of membership states: appending one op with its
+ * past, and rebuilding the derived caches. Callers validate first.
+ */
+import { hasBit, withBit } from './bitset.js';
+import { evaluateMembers } from './evaluate.js';
+import type { AddEntry, MemberId, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
+
+/** Own-property lookup, safe for any string key (`constructor`, `__proto__`). */
+export function lookup<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** A copy of `record` with `key` set, safe for any string key. */
+export function assign<T>(record: Readonly<Record<string, T>>, key: string, value: T): Record<string, T> {
+  const out: Record<string, T> = { ...record };
+  define(out, key, value);
+  return out;
+}
+
+/** Sets `key` on a record this module just allocated, safe for any string key. */
+function define<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+const EMPTY: MembershipState = {
+  v: 1, ops: [], seen: {}, index: {}, entries: [], entriesOf: {}, cancels: [], members: [],
+};
+
+/**
+ * Appends one op whose past is `past`, without touching any seen set, and
+ * recomputes the cached members.
+ */
+export function appendOp(
+  state: MembershipState,
+  op: { readonly id: OpId; readonly kind: OpKind; readonly actor: MemberId; readonly targets: readonly MemberId[] },
+  past: Uint8Array,
+): MembershipState {
+  const i = state.ops.length;
+  const record: MembershipOp = { id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past };
+  const entries: AddEntry[] = [...state.entries];
+  let entriesOf = state.entriesOf;
+  let cancelled: number[] = [];
+  const inPast = (e: number): boolean => hasBit(past, state.entries[e]?.op ?? -1);
+  if (op.kind === 'remove') {
+    cancelled = (lookup(entriesOf, op.targets[0] ?? '') ?? []).filter(inPast);
+  } else {
+    const supports = op.kind === 'create' ? null : (lookup(entriesOf, op.actor) ?? []).filter(inPast);
+    const added: Record<string, readonly number[]> = { ...entriesOf };
+    for (const member of op.targets) {
+      define(added, member, [...(lookup(added, member) ?? []), entries.length]);
+      entries.push({ op: i, member, supports });
+    }
+    entriesOf = added;
+  }
+  const core = { ops: [...state.ops, record], entries, cancels: [...state.cancels, cancelled] };
+  return {
+    ...state,
+    ...core,
+    index: assign(state.index, op.id, i),
+    entriesOf,
+    members: evaluateMembers(core, null),
+  };
+}
+
+/** Sets the seen set of `actor`. */
+export function setSeen(state: MembershipState, actor: MemberId, bits: Uint8Array): MembershipState {
+  return { ...state, seen: assign(state.seen, actor, bits) };
+}
+
+/** A state holding only the create op, every initial member having seen it. */
+export function initialState(op: { readonly id: OpId; readonly actor: MemberId; readonly targets: readonly MemberId[] }): MembershipState {
+  const state = appendOp(EMPTY, { ...op, kind: 'create' }, new Uint8Array(0));
+  const seenCreate = withBit(new Uint8Array(0), 0);
+  const seen: Record<MemberId, Uint8Array> = {};
+  for (const member of op.targets) define(seen, member, seenCreate);
+  return { ...state, seen };
+}
+
+/** Rebuilds a state from its ops (in order, each with its past) and seen sets. */
+export function rebuildState(ops: readonly MembershipOp[], seen: Readonly<Record<MemberId, Uint8Array>>): MembershipState {
+  let state = EMPTY;
+  for (const op of ops) state = appendOp(state, op, op.past);
+  const out: Record<MemberId, Uint8Array> = {};
+  for (const key of Object.keys(seen).sort()) define(out, key, lookup(seen, key) ?? new Uint8Array(0));
+  return { ...state, seen: out };
+}

@@ -1,0 +1,65 @@
+/**
+ * Types of the membership layer. State is plain readonly data: arrays in
+ * processing order, records keyed by id, bit sets as `Uint8Array`.
+ */
+
+/** A member id (the DCGKA layer uses the hex of an identity key). */
+export type MemberId = string;
+
+/** An opaque, unique operation id (the DCGKA layer uses `${senderHex}:${seq}`). */
+export type OpId = string;
+
+/** The membership operations; acks are recorded in the seen sets only. */
+export type OpKind = 'create' | 'add' | 'remove';
+
+/** One membership operation as processed. */
+export interface MembershipOp {
+  /** Operation id, unique in the state. */
+  readonly id: OpId;
+  /** create, add or remove. */
+  readonly kind: OpKind;
+  /** The member that issued it (the creator for create). */
+  readonly actor: MemberId;
+  /** create: the initial members, sorted, creator included; add/remove: the one target. */
+  readonly targets: readonly MemberId[];
+  /** The ops the actor had seen when issuing it (bit set over op indices, causally closed). */
+  readonly past: Uint8Array;
+}
+
+/** One add of one member: an add op, or one initial member of the create op (derived). */
+export interface AddEntry {
+  /** Index of the op in `ops`. */
+  readonly op: number;
+  /** The member it adds. */
+  readonly member: MemberId;
+  /** Entries adding the op's actor that are in the op's past; null for create (unconditional). */
+  readonly supports: readonly number[] | null;
+}
+
+/** The fields the DGM evaluation reads. */
+export interface MembershipCore {
+  /** Every op, in local processing order (a causal order); `ops[0]` is the create. */
+  readonly ops: readonly MembershipOp[];
+  /** Derived: every add entry, in op order. */
+  readonly entries: readonly AddEntry[];
+  /** Derived: per op index, the entries a remove op cancels directly (empty for other ops). */
+  readonly cancels: readonly (readonly number[])[];
+}
+
+/**
+ * A replica's membership state. `ops` and `seen` are the data (encoded);
+ * `index`, `entries`, `entriesOf`, `cancels` and `members` are caches derived
+ * from them (rebuilt on decode, never encoded).
+ */
+export interface MembershipState extends MembershipCore {
+  /** Format version. */
+  readonly v: 1;
+  /** Per actor, the ops in the causal past of its latest processed message (bit set). */
+  readonly seen: Readonly<Record<MemberId, Uint8Array>>;
+  /** Derived: op id → index in `ops`. */
+  readonly index: Readonly<Record<OpId, number>>;
+  /** Derived: member → indices of the entries adding it. */
+  readonly entriesOf: Readonly<Record<MemberId, readonly number[]>>;
+  /** Derived: current members, sorted. */
+  readonly members: readonly MemberId[];
+}

@@ -1,0 +1,80 @@
+/**
+ * Queries: current members, an actor's view, what an actor has seen.
+ */
+import { countBits, hasBit, unionBits, withBit } from './bitset.js';
+import { evaluateMembers } from './evaluate.js';
+import { lookup } from './state.js';
+import type { MemberId, MembershipState, OpId, OpKind } from './types.js';
+
+/**
+ * The ops an actor counts as seen, and its view over them.
+ *
+ * Normally its exact seen set: the causal past of its latest processed
+ * message. A joiner that has not acked a welcome yet (its seen set holds no
+ * add of itself) has seen every add of itself with that add's past: its first
+ * message can only be the ack of a welcome, which carries that history.
+ * (Which of two concurrent welcomes it accepted shows in that ack.)
+ */
+export function effectiveSeen(state: MembershipState, actor: MemberId): { readonly bits: Uint8Array; readonly view: readonly MemberId[] } {
+  const exact = lookup(state.seen, actor) ?? new Uint8Array(0);
+  const adds = lookup(state.entriesOf, actor) ?? [];
+  const opOf = (e: number): number => state.entries[e]?.op ?? 0;
+  if (adds.length === 0 || adds.some((e) => hasBit(exact, opOf(e)))) return { bits: exact, view: viewOver(state, exact) };
+  let bits = exact;
+  for (const e of adds) bits = unionBits(bits, withBit(state.ops[opOf(e)]?.past ?? new Uint8Array(0), opOf(e)));
+  return { bits, view: viewOver(state, bits) };
+}
+
+/** The DGM over the ops in `bits` (the cached members when `bits` holds every op). */
+export function viewOver(state: MembershipState, bits: Uint8Array): readonly MemberId[] {
+  if (countBits(bits) === state.ops.length) return state.members;
+  return evaluateMembers(state, bits);
+}
+
+/**
+ * The current members, sorted: the DGM over every op this replica processed.
+ * @param state a membership state.
+ * @returns member ids, sorted by code unit, each once.
+ * @example members(createMembership({ id: 'op0', creator: 'aa', members: ['bb'] })) // ['aa', 'bb']
+ */
+export function members(state: MembershipState): readonly MemberId[] {
+  return state.members;
+}
+
+/**
+ * The membership as `actor` saw it when sending its latest processed message:
+ * the DGM over the ops in its causal past (DCGKA paper `member-view`; DCGKA.md
+ * §9.4). For the local user, who has seen everything, equal to `members`.
+ * A joiner that has not acked its welcome yet sees its adders' histories.
+ * @param state a membership state.
+ * @param actor any member id (unknown ids have an empty view).
+ * @returns member ids, sorted.
+ */
+export function memberView(state: MembershipState, actor: MemberId): readonly MemberId[] {
+  return effectiveSeen(state, actor).view;
+}
+
+/**
+ * True when `actor` is a member of its own view: it has not seen its own
+ * removal. DCGKA refuses messages from actors for which this is false.
+ */
+export function canAct(state: MembershipState, actor: MemberId): boolean {
+  return memberView(state, actor).includes(actor);
+}
+
+/** True when `id` is a current member. */
+export function isMember(state: MembershipState, id: MemberId): boolean {
+  return state.members.includes(id);
+}
+
+/** The kind of operation `id`, or undefined when this state never processed it. */
+export function opKind(state: MembershipState, id: OpId): OpKind | undefined {
+  const i = lookup(state.index, id);
+  return i === undefined ? undefined : state.ops[i]?.kind;
+}
+
+/** True when operation `id` is in the causal past of `actor`'s latest message (see `memberView`). */
+export function hasSeen(state: MembershipState, actor: MemberId, id: OpId): boolean {
+  const i = lookup(state.index, id);
+  return i !== undefined && hasBit(effectiveSeen(state, actor).bits, i);
+}
