@@ -1,0 +1,89 @@
+/**
+ * Group state and results of the high-level Group API.
+ */
+import type { DataState } from '../data/index.js';
+import type { DcgkaState, DirectMessage, MemberId, OpId } from '../dcgka/index.js';
+import type { GroupCryptError } from '../errors.js';
+import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
+import type { MessageState } from '../message/index.js';
+
+/** Which encryption scheme a group uses. */
+export type GroupScheme = 'data' | 'message';
+
+/** A received control message waiting for its causal predecessors. */
+export interface PendingControl {
+  readonly sender: MemberId;
+  readonly seq: number;
+  /** For acks and add-acks: the message they acknowledge (processed first). */
+  readonly acked: { readonly sender: MemberId; readonly seq: number } | null;
+  readonly broadcast: Uint8Array;
+  readonly direct: Uint8Array | null;
+}
+
+/** A received application message waiting for its epoch (or for its sender to become known). */
+export interface PendingApplication {
+  readonly bytes: Uint8Array;
+  readonly ad: Uint8Array | null;
+  /** The authenticated sender, or null while its tag names no known member. */
+  readonly sender: MemberId | null;
+  readonly epoch: number;
+}
+
+/** The whole state of one member in one group. Plain, serializable data. */
+export interface GroupState {
+  readonly v: 1;
+  readonly scheme: GroupScheme;
+  readonly dcgka: DcgkaState;
+  /** Present when `scheme === 'message'`. */
+  readonly message: MessageState | null;
+  /** Present when `scheme === 'data'`. */
+  readonly data: DataState | null;
+  readonly pendingControl: readonly PendingControl[];
+  readonly pendingApplication: readonly PendingApplication[];
+}
+
+/** A message to send: `broadcast` to every member, each `direct` part only to its recipient (with the broadcast). */
+export interface OutgoingMessage {
+  /** True for a control message (DCGKA), false for application data. */
+  readonly control: boolean;
+  readonly broadcast: Uint8Array;
+  readonly direct: readonly DirectMessage[];
+}
+
+/** Typed outputs of every Group API call. */
+export type GroupOutput =
+  /** Send this (see `encodeWireBundle` for transports without routing). */
+  | { readonly kind: 'send'; readonly message: OutgoingMessage }
+  /** Decrypted application data and its authenticated sender. */
+  | { readonly kind: 'application'; readonly sender: MemberId; readonly plaintext: Uint8Array; readonly epoch: number; readonly counter: number }
+  /** This member was removed by the control message `by`. */
+  | { readonly kind: 'removed'; readonly by: OpId }
+  /** This member joined (or re-joined) through the add `via`. */
+  | { readonly kind: 'joined'; readonly via: OpId }
+  /** An input was a duplicate (already processed) and was dropped. */
+  | { readonly kind: 'duplicate' }
+  /** A buffered input became processable but was rejected (it is dropped). */
+  | { readonly kind: 'rejected'; readonly error: GroupCryptError };
+
+/** What every Group call needs beyond the group state: deps, own keys, others' bundles (shared across groups). */
+export interface GroupContext {
+  readonly deps: import('../crypto/index.js').Deps;
+  readonly keys: KeyManagerState;
+  readonly registry: KeyRegistryState;
+}
+
+/** Result of every Group call: the new state, keys and registry (commit them together) and the outputs. */
+export interface GroupResult {
+  readonly state: GroupState;
+  readonly keys: KeyManagerState;
+  readonly registry: KeyRegistryState;
+  readonly outputs: readonly GroupOutput[];
+}
+
+/** A received message: broadcast bytes (control or application) and, for a control message, my direct part. */
+export interface IncomingMessage {
+  readonly broadcast: Uint8Array;
+  readonly direct?: Uint8Array;
+  /** Associated data the application expects this message to carry (application messages only). */
+  readonly ad?: Uint8Array;
+}
