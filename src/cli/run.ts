@@ -50,7 +50,7 @@ async function dispatch(parsed: ParsedArgs, out: Output, deps: Deps, engineOverr
     await runDemo(out, { keep: options['keep'], deps, ...(engineOverride ? { engine: engineOverride } : {}) });
     return;
   }
-  const engine = engineOverride ?? groupEngine();
+  const engine = engineOverride ?? groupEngine(deps);
   const opened = await Home.open(home, deps);
   try {
     switch (command) {
