@@ -5,6 +5,7 @@
  * seed; members who were not recipients of the seed (added concurrently)
  * receive the acker's member secret as a forward in a direct part.
  */
+import { zeroize } from '../crypto/index.js';
 import { applyAck, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, takeMemberSecret, updateRatchet } from './draft.js';
@@ -39,16 +40,24 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
   const id = emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, rejoin }, direct);
   if (rejoin) delete draft.ratchets[draft.me];
   const secret = takeMemberSecret(draft, acked, draft.me);
-  if (secret) emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret));
+  const fresh = rejoin || opKind(draft.membership, acked) === 'create';
+  if (secret) emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
 }
 
 /** process-ack for a received ack `(acker, ackSeq)` of `acked`, with an optional forward for me. */
 export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked: OpId, rejoin: boolean, forward: Uint8Array | undefined): void {
   recordAck(draft, acker, acked);
-  if (draft.removed) return;
+  if (draft.removed) {
+    // Keep the 2SM session in step (it needs every message, in order) but derive nothing.
+    if (forward) zeroize(decryptFrom(draft, acker, ackSeq, 'forward', forward));
+    zeroize(takeMemberSecret(draft, acked, acker));
+    return;
+  }
   if (rejoin) delete draft.ratchets[acker];
-  let secret = takeMemberSecret(draft, acked, acker);
-  if (!secret && forward) secret = decryptFrom(draft, acker, ackSeq, 'forward', forward);
+  // Always open a forward addressed to me: the 2SM session needs every message, in order.
+  const forwarded = forward ? decryptFrom(draft, acker, ackSeq, 'forward', forward) : undefined;
+  const secret = takeMemberSecret(draft, acked, acker) ?? forwarded;
   if (!secret) return;
-  emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, secret));
+  const fresh = rejoin || opKind(draft.membership, acked) === 'create';
+  emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, secret, fresh));
 }

@@ -53,8 +53,18 @@ function decodeWelcome(bytes: Uint8Array): Welcome {
 
 /** The "welcome" then "add" steps of the adder's chain that every member in the adder's view runs. */
 function stepAdderChain(draft: Draft, adder: MemberId, id: OpId, added: MemberId): void {
-  draft.memberSecrets[`${id}|${added}`] = updateRatchet(draft, adder, INPUT_WELCOME);
+  const welcomeSecret = updateRatchet(draft, adder, INPUT_WELCOME);
+  if (!welcomeSecret) return; // I do not hold the adder's chain (re-joined, its add-ack is still to come)
+  draft.memberSecrets[`${id}|${added}`] = welcomeSecret;
   emitUpdateSecret(draft, adder, id, updateRatchet(draft, adder, INPUT_ADD));
+}
+
+/**
+ * Who derived the welcome secret of an add by `adder` (its view): my ack
+ * forwards my welcome secret to every other member (added concurrently).
+ */
+function welcomeRecipients(draft: Draft, adder: MemberId): MemberId[] {
+  return memberView(draft.membership, adder).filter((m) => m !== adder);
 }
 
 /** add(ID): announces the add and sends the welcome (history + my chain) to the new member. */
@@ -97,7 +107,7 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, sender, id, draft.me);
-  sendAck(draft, sender, seq, [], !wasMember);
+  sendAck(draft, sender, seq, welcomeRecipients(draft, sender), !wasMember);
 }
 
 /** My add-ack of `(sender, seq)`: my current chain goes to the added member, then my chain steps with "add". */
@@ -114,9 +124,10 @@ function sendAddAck(draft: Draft, sender: MemberId, seq: number, added: MemberId
 /** process-add-ack for a received add-ack; the added member gets the acker's chain in the direct part. */
 export function processAddAck(draft: Draft, acker: MemberId, ackSeq: number, acked: OpId, direct: Uint8Array | undefined): void {
   recordAck(draft, acker, acked);
+  // Always open a chain addressed to me: the 2SM session needs every message, in order.
+  const chain = direct || draft.joinedVia.includes(acked) ? decryptFrom(draft, acker, ackSeq, 'chain', direct) : undefined;
   if (draft.removed) return;
-  if (draft.joinedVia.includes(acked)) {
-    const chain = decryptFrom(draft, acker, ackSeq, 'chain', direct);
+  if (chain && draft.joinedVia.includes(acked)) {
     if (chain.length === 32) draft.ratchets[acker] = chain;
     else delete draft.ratchets[acker];
   }
@@ -140,5 +151,5 @@ export function processWelcome(draft: Draft, adder: MemberId, seq: number, direc
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, adder, id, draft.me);
-  sendAck(draft, adder, seq, [], true);
+  sendAck(draft, adder, seq, welcomeRecipients(draft, adder), true);
 }

@@ -112,10 +112,16 @@ export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: D
 /**
  * update-ratchet(ID, input): one HKDF step of `member`'s outer chain; returns
  * the member's new update secret and overwrites the chain state.
+ *
+ * A chain this member does not hold (never received, or dropped when it was
+ * removed) is not stepped and yields nothing, unless `fresh` says the chain
+ * legitimately starts here (the member's first ack of a create, or an ack that
+ * restarts its chain after a (re)join).
  */
-export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array): Uint8Array {
+export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array, fresh = false): Uint8Array | undefined {
   const crypto = draft.deps.crypto;
   const previous = draft.ratchets[member];
+  if (!previous && !fresh) return undefined;
   const prk = crypto.hkdfExtract(previous ?? ZERO_CHAIN, input);
   const next = crypto.hkdfExpand(prk, LABEL_CHAIN, 32);
   const secret = crypto.hkdfExpand(prk, LABEL_UPDATE, 32);
@@ -123,6 +129,17 @@ export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array)
   if (previous) draft.consumed.push(previous);
   draft.ratchets[member] = next;
   return secret;
+}
+
+/**
+ * Drops every chain this member holds (it was removed): its copies go stale
+ * from here on and must never be stepped again; a re-join brings fresh ones
+ * (welcome and add-acks). Own pending seeds stay: after a re-add they still
+ * serve acks of ops this member sent before its removal.
+ */
+export function forgetChains(draft: Draft): void {
+  for (const value of Object.values(draft.ratchets)) draft.consumed.push(value);
+  draft.ratchets = {};
 }
 
 /** The member secret of `member` for a seed with extract `prk`. */
@@ -165,9 +182,9 @@ export function peekMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint
   return deriveMemberSecret(draft, pending.prk, member);
 }
 
-/** Records an update secret output. */
-export function emitUpdateSecret(draft: Draft, member: MemberId, cause: OpId, secret: Uint8Array): void {
-  draft.outputs.push({ kind: 'update-secret', member, cause, secret });
+/** Records an update secret output (nothing when the chain was not held). */
+export function emitUpdateSecret(draft: Draft, member: MemberId, cause: OpId, secret: Uint8Array | undefined): void {
+  if (secret) draft.outputs.push({ kind: 'update-secret', member, cause, secret });
 }
 
 /** Next own sequence number (and advance the own clock). */

@@ -11,10 +11,11 @@ import { toHex } from '../crypto/index.js';
 import { StateError, UsageError, VerifyError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { applyRemove, canAct, createMembership, isMember } from '../membership/index.js';
+import type { MembershipState } from '../membership/index.js';
 import { processAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { decodeControl, opIdOf } from './codec.js';
-import { closeDraft, openDraft } from './draft.js';
+import { closeDraft, forgetChains, openDraft } from './draft.js';
 import type { Draft } from './draft.js';
 import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
 import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
@@ -119,13 +120,20 @@ function checkOrder(state: DcgkaState, message: ControlMessage): void {
     }
   }
   if (body.type === 'create') throw new StateError('STATE_DUPLICATE', 'a second create for an existing group');
-  if (!canAct(state.membership, message.sender)) {
-    // A member removed concurrently may still act (its message is processed); one that saw its own removal may not.
-    if (state.clock[message.sender] === undefined && !isMember(state.membership, message.sender)) {
-      throw new StateError('STATE_UNKNOWN_MEMBER', `control from non-member ${message.sender.slice(0, 16)}`);
-    }
-    throw new StateError('STATE_REMOVED', `${message.sender.slice(0, 16)} sent after seeing its own removal`);
+  // Acks are checked once recorded (a joiner's first message is the ack that makes it see its own add).
+  if (body.type !== 'ack' && body.type !== 'add-ack') assertSenderMayAct(state.membership, message.sender, state.clock);
+}
+
+/**
+ * A member removed concurrently may still act (its message is processed);
+ * one whose own view no longer contains it (it saw its own removal) may not.
+ */
+function assertSenderMayAct(membership: MembershipState, sender: MemberId, clock: Readonly<Record<MemberId, number>>): void {
+  if (canAct(membership, sender)) return;
+  if (clock[sender] === undefined && !isMember(membership, sender)) {
+    throw new StateError('STATE_UNKNOWN_MEMBER', `control from non-member ${sender.slice(0, 16)}`);
   }
+  throw new StateError('STATE_REMOVED', `${sender.slice(0, 16)} sent after seeing its own removal`);
 }
 
 function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | undefined): void {
@@ -139,6 +147,7 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
       draft.membership = applyRemove(draft.membership, { id, actor: sender, removed: body.removed });
       if (!draft.removed && !isMember(draft.membership, draft.me)) {
         draft.removed = true;
+        forgetChains(draft);
         draft.outputs.push({ kind: 'removed', by: id });
         return;
       }
@@ -150,9 +159,11 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
       return;
     case 'ack':
       processAck(draft, sender, seq, opIdOf(body.ackedSender, body.ackedSeq), body.rejoin, direct);
+      assertSenderMayAct(draft.membership, sender, draft.clock);
       return;
     case 'add-ack':
       processAddAck(draft, sender, seq, opIdOf(body.ackedSender, body.ackedSeq), direct);
+      assertSenderMayAct(draft.membership, sender, draft.clock);
       return;
     case 'create':
       throw new StateError('STATE_DUPLICATE', 'a second create for an existing group');

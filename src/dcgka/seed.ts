@@ -11,7 +11,7 @@
  */
 import { zeroize } from '../crypto/index.js';
 import { StateError } from '../errors.js';
-import { applyRemove, isMember, memberView } from '../membership/index.js';
+import { applyRemove, isMember, memberView, opKind } from '../membership/index.js';
 import { sendAck } from './ack.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, deriveMemberSecret, emitUpdateSecret, encryptTo, nextSeq, updateRatchet } from './draft.js';
@@ -25,12 +25,12 @@ export function seedRecipients(draft: Draft, sender: MemberId): MemberId[] {
 }
 
 /** Derives the sender's own secret, stores the PRK for the recipients, returns the sender's update secret. */
-function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Array, recipients: readonly MemberId[]): void {
+function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Array, recipients: readonly MemberId[], fresh: boolean): void {
   const id = opIdOf(sender, seq);
   const prk = draft.deps.crypto.hkdfExtract(new Uint8Array(32), seed);
   if (recipients.length > 0) draft.pendingSeeds[id] = { prk, waiting: [...recipients].sort() };
   const senderSecret = deriveMemberSecret(draft, prk, sender);
-  emitUpdateSecret(draft, sender, id, updateRatchet(draft, sender, senderSecret));
+  emitUpdateSecret(draft, sender, id, updateRatchet(draft, sender, senderSecret, fresh));
   zeroize(senderSecret);
 }
 
@@ -44,7 +44,7 @@ export function sendSeedOp(draft: Draft, seq: number, body: ControlBody): void {
   try {
     const direct: DirectMessage[] = recipients.map((recipient) => ({ recipient, bytes: encryptTo(draft, recipient, seq, 'seed', seed) }));
     emitControl(draft, seq, body, direct);
-    absorbSeed(draft, draft.me, seq, seed, recipients);
+    absorbSeed(draft, draft.me, seq, seed, recipients, body.type === 'create');
   } finally {
     zeroize(seed);
   }
@@ -70,8 +70,16 @@ export function sendRemove(draft: Draft, removed: MemberId): void {
  * sender's chain, ack with forwards.
  */
 export function processSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined): void {
-  if (draft.removed) return;
   const recipients = seedRecipients(draft, sender);
+  if (draft.removed && !recipients.includes(draft.me)) return;
+  if (draft.removed) {
+    // Removed, but the sender did not know it yet: keep the seed (chains are dropped, so nothing is
+    // stepped now) so that acks processed after a re-add still derive; and keep 2SM in step. No ack.
+    const seed = decryptFrom(draft, sender, seq, 'seed', direct);
+    absorbSeed(draft, sender, seq, seed, recipients, false);
+    zeroize(seed);
+    return;
+  }
   if (!recipients.includes(draft.me)) {
     // The sender did not know me yet (I was added concurrently): ack, derive nothing.
     sendAck(draft, sender, seq, [], false);
@@ -79,7 +87,7 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
   }
   const seed = decryptFrom(draft, sender, seq, 'seed', direct);
   try {
-    absorbSeed(draft, sender, seq, seed, recipients);
+    absorbSeed(draft, sender, seq, seed, recipients, opKind(draft.membership, opIdOf(sender, seq)) === 'create');
   } finally {
     zeroize(seed);
   }

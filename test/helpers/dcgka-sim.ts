@@ -109,6 +109,7 @@ export class DcgkaSim {
 
   private publish(control: OutgoingControl): void {
     const body = control.message.body;
+    if (process.env['GROUPCRYPT_TRACE']) console.log(`  ${this.nameOf(control.message.sender)}#${control.message.seq} sends ${body.type}${'added' in body ? ' ' + this.nameOf(body.added) : ''}${'removed' in body ? ' ' + this.nameOf(body.removed) : ''} direct->[${control.direct.map((d) => this.nameOf(d.recipient)).join(',')}]`);
     const message: WireMessage = {
       id: control.id,
       sender: control.message.sender,
@@ -175,6 +176,7 @@ export class DcgkaSim {
 
   /** Processes one message at `peer` (which must be ready). */
   deliver(peer: Peer, message: WireMessage): void {
+    if (process.env['GROUPCRYPT_TRACE']) console.log(`${peer.name} <- ${this.nameOf(message.sender)}#${message.seq} ${message.type}${message.acked ? ` of ${this.nameOf(message.acked.sender)}#${message.acked.seq}` : ''}${message.type === 'add' || message.type === 'remove' ? '' : ''}${message.direct.has(peer.id) ? ' +direct' : ''}`);
     const incoming = { broadcast: message.broadcast, ...(message.direct.has(peer.id) ? { direct: message.direct.get(peer.id) as Uint8Array } : {}) };
     const ctx = this.ctx(peer);
     const result = peer.state ? processControl(peer.state, ctx, incoming) : joinGroup(ctx, incoming);
