@@ -149,7 +149,6 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
         draft.removed = true;
         forgetChains(draft);
         draft.outputs.push({ kind: 'removed', by: id });
-        return;
       }
       processSeed(draft, sender, seq, direct);
       return;

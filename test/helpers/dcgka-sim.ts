@@ -155,11 +155,7 @@ export class DcgkaSim {
   /** Whether `message` can be processed by `peer` now (causal order), is obsolete, or must wait. */
   readiness(peer: Peer, message: WireMessage): 'ready' | 'obsolete' | 'wait' {
     const state = peer.state;
-    if (!state) {
-      if (message.type === 'create') return message.direct.has(peer.id) ? 'ready' : 'obsolete';
-      if (message.type === 'add' && message.direct.has(peer.id)) return 'ready';
-      return 'wait';
-    }
+    if (!state) return message.type === 'create' && !message.direct.has(peer.id) ? 'obsolete' : 'wait';
     const expected = state.clock[message.sender] ?? 0;
     if (message.seq < expected) return 'obsolete';
     if (message.seq > expected) return 'wait';
@@ -190,6 +186,11 @@ export class DcgkaSim {
   pump(name: string, random?: () => number, limit = Infinity): number {
     const peer = this.peer(name);
     let delivered = 0;
+    if (!peer.state && !this.offline.has(name)) {
+      const joined = this.joinEarliest(peer);
+      if (!joined) return 0;
+      delivered++;
+    }
     while (delivered < limit) {
       if (this.offline.has(name)) break;
       peer.inbox = peer.inbox.filter((m) => this.readiness(peer, m) !== 'obsolete');
@@ -201,6 +202,35 @@ export class DcgkaSim {
       delivered++;
     }
     return delivered;
+  }
+
+  /**
+   * A peer with no state joins through the causally earliest invitation it
+   * holds (a create listing it, or an add of it): one whose welcome clock
+   * covers no other invitation in its inbox. Joining later would skip 2SM
+   * messages the earlier one started (2SM needs every message, in order).
+   * Trial joins are free: the functions are pure.
+   */
+  private joinEarliest(peer: Peer): boolean {
+    const invitations = peer.inbox.filter((m) => this.reachable(peer.name, m) && (m.type === 'create' || m.type === 'add') && m.direct.has(peer.id));
+    invitations.sort((a, b) => (a.sender === b.sender ? a.seq - b.seq : a.sender < b.sender ? -1 : 1));
+    for (const candidate of invitations) {
+      const incoming = { broadcast: candidate.broadcast, direct: candidate.direct.get(peer.id) as Uint8Array };
+      let trial: DcgkaResult;
+      try {
+        trial = joinGroup(this.ctx(peer), incoming);
+      } catch {
+        continue;
+      }
+      const clock = trial.state.clock;
+      const coversAnother = invitations.some((other) => other !== candidate && other.seq < (clock[other.sender] ?? 0));
+      if (coversAnother) continue;
+      if (process.env['GROUPCRYPT_TRACE']) console.log(`${peer.name} joins via ${this.nameOf(candidate.sender)}#${candidate.seq}`);
+      peer.inbox = peer.inbox.filter((m) => m !== candidate);
+      this.apply(peer, trial);
+      return true;
+    }
+    return false;
   }
 
   /** Pumps every peer until the whole network is quiet. */
