@@ -96,18 +96,18 @@ export async function runDemo(out: Output, options: DemoOptions): Promise<void> 
     for (const p of ['carol', 'dave']) c.nets[p] = netB;
     say('   half A: alice, bob (and erin, not a member yet)   half B: carol, dave');
     say();
-    say('3. Concurrently, in the two halves:');
+    say('3. Concurrently, in the two halves (neither knows about the other):');
     await c.run('alice', ['add', group, c.ids['erin'] as string]);
     say('   A: alice adds erin');
     await c.run('dave', ['remove', group, c.ids['carol'] as string]);
     say('   B: dave removes carol');
     await c.run('bob', ['sync']);
     await c.run('bob', ['send', group, 'bob here, writing from half A']);
-    await c.run('dave', ['send', group, 'dave here, writing from half B']);
     for (const p of ['alice', 'erin']) await c.run(p, ['sync']);
     await c.run('carol', ['sync']);
     const viewA = (await c.one('alice', ['members', group]))['members'] as unknown[];
     const viewB = (await c.one('dave', ['members', group]))['members'] as unknown[];
+    say('   A: bob syncs and writes a message (erin is a member in his view)');
     say(`   alice sees: ${c.names(viewA)}`);
     say(`   dave  sees: ${c.names(viewB)}`);
     say();
@@ -130,12 +130,16 @@ export async function runDemo(out: Output, options: DemoOptions): Promise<void> 
     const live = PEERS.filter((p) => !(views[p] as { removed: boolean }).removed && (views[p] as { members: unknown[] }).members.includes(c.ids[p]));
     const converged = live.every((p) => c.names((views[p] as { members: unknown[] }).members) === c.names((views[live[0] as string] as { members: unknown[] }).members));
     say(`   members converge: ${converged ? 'yes' : 'NO'} — ${c.names((views[live[0] as string] as { members: unknown[] }).members)}`);
-    say(`   carol's view: removed=${String((views['carol'] as { removed: boolean }).removed)}`);
+    say(`   carol learns she was removed: ${String((views['carol'] as { removed: boolean }).removed)} (her commands keep working)`);
     say();
 
     say('5. alice sends something new; carol, removed, cannot read it.');
     await c.run('alice', ['send', group, 'welcome erin! (carol cannot read this)']);
     for (const p of PEERS) await c.run(p, ['sync']);
+    const carolRead = (await c.run('carol', ['read', group])).map((m) => String(m['data']));
+    const carolSees = carolRead.some((d) => d.startsWith('welcome erin'));
+    say(`   carol's sync succeeds, but she decrypted ${carolRead.length} message(s), all from before her removal;`);
+    say(`   the new one is ${carolSees ? 'READABLE (unexpected!)' : 'not among them: she holds no key for it'}.`);
     say();
 
     say('6. erin joined last, yet reads the history from before she joined (data scheme).');
