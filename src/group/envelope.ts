@@ -15,9 +15,11 @@
  * content or the AD of a message and still claim it came from the sender.
  */
 import type { Deps } from '../crypto/index.js';
-import { concatBytes, decodeCanonical, encodeCanonical, fromHex, utf8 } from '../crypto/index.js';
+import { concatBytes, encodeCanonical, fromHex, utf8 } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
+import { decodeItems, encodeItems } from './envelope-cbor.js';
+import type { EnvelopeItem } from './envelope-cbor.js';
 import type { IdentityKeyPair } from '../keys/index.js';
 import { APPLICATION_SIGNATURE_CONTEXT, ENVELOPE_VERSION, MAX_APPLICATION_BYTES, SENDER_TAG_LENGTH } from './limits.js';
 import type { GroupScheme } from './types.js';
@@ -61,10 +63,10 @@ function signedBytes(deps: Deps, c: EnvelopeContext, nonce: Uint8Array | undefin
 /** Signs and encodes an envelope. */
 export function encodeEnvelope(deps: Deps, identity: IdentityKeyPair, c: EnvelopeContext, senderRef: Uint8Array, nonce: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array {
   const signature = signWithIdentity(deps, identity, signedBytes(deps, c, nonce, ciphertext));
-  const fields: unknown[] = [ENVELOPE_VERSION, senderRef, c.epoch, c.counter];
+  const fields: EnvelopeItem[] = [ENVELOPE_VERSION, senderRef, c.epoch, c.counter];
   if (nonce) fields.push(nonce);
   fields.push(ciphertext, signature);
-  return encodeCanonical(fields);
+  return encodeItems(fields);
 }
 
 function uint(value: unknown, field: string): number {
@@ -84,9 +86,11 @@ function bytesField(value: unknown, field: string, lengths?: readonly number[]):
  * @throws DecodeError `DECODE_*` (size, canonical form, version, fields).
  */
 export function decodeEnvelope(bytes: Uint8Array, scheme: GroupScheme): Envelope {
-  const value = decodeCanonical(bytes, 'envelope', MAX_APPLICATION_BYTES);
+  if (!(bytes instanceof Uint8Array)) throw new DecodeError('DECODE_MALFORMED', 'envelope: expected bytes');
+  if (bytes.length > MAX_APPLICATION_BYTES) throw new DecodeError('DECODE_TOO_LARGE', `envelope: ${bytes.length} bytes exceeds ${MAX_APPLICATION_BYTES}`);
+  const value = decodeItems(bytes, 8);
   const arity = scheme === 'data' ? 7 : 6;
-  if (!Array.isArray(value) || value.length !== arity) throw new DecodeError('DECODE_FIELD', `envelope: expected ${arity} fields for the ${scheme} scheme`);
+  if (value.length !== arity) throw new DecodeError('DECODE_FIELD', `envelope: expected ${arity} fields for the ${scheme} scheme`);
   if (value[0] !== ENVELOPE_VERSION) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `envelope: version ${String(value[0])} is not supported`);
   const senderRef = bytesField(value[1], 'sender', [SENDER_TAG_LENGTH, 32]);
   const epoch = uint(value[2], 'epoch');

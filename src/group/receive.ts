@@ -9,6 +9,7 @@
  * fails, the call throws and the caller's state is unchanged. A buffered
  * message that fails later is reported as a `rejected` output and dropped.
  */
+import { copyBytes } from '../crypto/index.js';
 import { decryptData } from '../data/index.js';
 import { processControl, readControl } from '../dcgka/index.js';
 import type { MemberId } from '../dcgka/index.js';
@@ -88,7 +89,7 @@ function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null
   const env = decodeEnvelope(bytes, work.scheme);
   const sender = resolveSender(work, env, ad);
   if (sender === null || clockOf(work, sender) <= env.epoch) {
-    bufferApplication(work, { bytes, ad, sender, epoch: env.epoch });
+    bufferApplication(work, { bytes: copyBytes(bytes), ad: ad ? copyBytes(ad) : null, sender, epoch: env.epoch });
     return;
   }
   decryptApplication(work, env, sender, ad);
