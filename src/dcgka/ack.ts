@@ -13,6 +13,13 @@ import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import type { DirectMessage, MemberId, OpId } from './types.js';
 
+/** Whether `acked` is an add of `acker` (its ack of that add steps its chain with the welcome secret). */
+function isWelcomeAck(draft: Draft, acked: OpId, acker: MemberId): boolean {
+  const index = draft.membership.index[acked];
+  const op = index === undefined ? undefined : draft.membership.ops[index];
+  return op?.kind === 'add' && op.targets[0] === acker;
+}
+
 /** Records `acker`'s ack of `acked` in the membership when `acked` is a create/add/remove. */
 export function recordAck(draft: Draft, acker: MemberId, acked: OpId): void {
   if (opKind(draft.membership, acked) !== undefined) {
@@ -39,7 +46,7 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
   }
   const id = emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, rejoin }, direct);
   if (rejoin) delete draft.ratchets[draft.me];
-  const secret = takeMemberSecret(draft, acked, draft.me);
+  const { secret } = takeMemberSecret(draft, acked, draft.me);
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
   if (secret) emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
 }
@@ -50,14 +57,20 @@ export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked:
   if (draft.removed) {
     // Keep the 2SM session in step (it needs every message, in order) but derive nothing.
     if (forward) zeroize(decryptFrom(draft, acker, ackSeq, 'forward', forward));
-    zeroize(takeMemberSecret(draft, acked, acker));
+    zeroize(takeMemberSecret(draft, acked, acker).secret);
     return;
   }
   if (rejoin) delete draft.ratchets[acker];
   // Always open a forward addressed to me: the 2SM session needs every message, in order.
   const forwarded = forward ? decryptFrom(draft, acker, ackSeq, 'forward', forward) : undefined;
-  const secret = takeMemberSecret(draft, acked, acker) ?? forwarded;
-  if (!secret) return;
+  const taken = takeMemberSecret(draft, acked, acker);
+  const secret = taken.secret ?? forwarded;
+  if (!secret) {
+    // The acker's chain moved with a secret I cannot know: my copy is stale from here on
+    // (a chain I can follow again arrives with its add-ack of my (re-)add).
+    if (taken.stepped || isWelcomeAck(draft, acked, acker)) delete draft.ratchets[acker];
+    return;
+  }
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
   emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, secret, fresh));
 }

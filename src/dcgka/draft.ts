@@ -149,28 +149,30 @@ export function deriveMemberSecret(draft: Draft, prk: Uint8Array, member: Member
 
 /**
  * Takes (and deletes) the member secret of `member` for op `id`: either an
- * explicit one (welcome) or one derived from the pending seed.
+ * explicit one (welcome) or one derived from the pending seed. `stepped`
+ * says whether `member`'s own chain advanced with a secret for `id` (it was a
+ * recipient of the seed), which matters when I cannot derive that secret.
  */
-export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint8Array | undefined {
+export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { secret: Uint8Array | undefined; stepped: boolean } {
   const key = `${id}|${member}`;
   const explicit = draft.memberSecrets[key];
   if (explicit) {
     const { [key]: _taken, ...rest } = draft.memberSecrets;
     draft.memberSecrets = rest;
-    return explicit;
+    return { secret: explicit, stepped: true };
   }
   const pending = draft.pendingSeeds[id];
-  if (!pending || !pending.waiting.includes(member)) return undefined;
-  const secret = deriveMemberSecret(draft, pending.prk, member);
+  if (!pending || !pending.waiting.includes(member)) return { secret: undefined, stepped: false };
+  const secret = pending.prk ? deriveMemberSecret(draft, pending.prk, member) : undefined;
   const waiting = pending.waiting.filter((m) => m !== member);
   if (waiting.length === 0) {
     const { [id]: _done, ...rest } = draft.pendingSeeds;
     draft.pendingSeeds = rest;
-    draft.consumed.push(pending.prk);
+    if (pending.prk) draft.consumed.push(pending.prk);
   } else {
-    draft.pendingSeeds[id] = { prk: pending.prk, waiting };
+    draft.pendingSeeds[id] = pending.prk ? { prk: pending.prk, waiting } : { waiting };
   }
-  return secret;
+  return { secret, stepped: true };
 }
 
 /** Reads (without consuming) own member secret of op `id`, for forwarding. */
@@ -178,7 +180,7 @@ export function peekMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint
   const explicit = draft.memberSecrets[`${id}|${member}`];
   if (explicit) return explicit;
   const pending = draft.pendingSeeds[id];
-  if (!pending || !pending.waiting.includes(member)) return undefined;
+  if (!pending?.prk || !pending.waiting.includes(member)) return undefined;
   return deriveMemberSecret(draft, pending.prk, member);
 }
 

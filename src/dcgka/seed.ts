@@ -71,6 +71,10 @@ export function sendRemove(draft: Draft, removed: MemberId): void {
  */
 export function processSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined): void {
   const recipients = seedRecipients(draft, sender);
+  if (!recipients.includes(draft.me) && recipients.length > 0) {
+    // Remember whose chains this seed steps: I cannot follow those steps.
+    draft.pendingSeeds[opIdOf(sender, seq)] = { waiting: [...recipients].sort() };
+  }
   if (draft.removed && !recipients.includes(draft.me)) return;
   if (draft.removed) {
     // Removed, but the sender did not know it yet: keep the seed (chains are dropped, so nothing is

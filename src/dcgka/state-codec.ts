@@ -28,7 +28,7 @@ export function encodeDcgkaState(state: DcgkaState): Uint8Array {
     clock: mapRecord(state.clock, (n) => n),
     membership: encodeMembership(state.membership),
     sessions: mapRecord(state.sessions, encodeSession),
-    pendingSeeds: mapRecord(state.pendingSeeds, (p) => ({ prk: p.prk, waiting: [...p.waiting] })),
+    pendingSeeds: mapRecord(state.pendingSeeds, (p) => ({ prk: p.prk ?? new Uint8Array(0), waiting: [...p.waiting] })),
     memberSecrets: mapRecord(state.memberSecrets, (s) => s),
     ratchets: mapRecord(state.ratchets, (r) => r),
     removed: state.removed,
@@ -73,7 +73,9 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
       if (typeof m !== 'string' || !HEX64.test(m)) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.waiting: bad id`);
       return m;
     });
-    return { prk: readBytes(p, 'prk', field, 32), waiting };
+    const prk = readBytes(p, 'prk', field);
+    if (prk.length !== 0 && prk.length !== 32) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.prk: expected 0 or 32 bytes`);
+    return prk.length === 32 ? { prk, waiting } : { waiting };
   }, /^[0-9a-f]{64}:\d+$/);
   const memberSecrets = readHexKeyed(r, 'memberSecrets', bytes32, /^[0-9a-f]{64}:\d+\|[0-9a-f]{64}$/);
   const ratchets = readHexKeyed(r, 'ratchets', bytes32);

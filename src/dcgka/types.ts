@@ -12,10 +12,15 @@ import type { Deps } from '../crypto/index.js';
 
 export type { MemberId, OpId };
 
-/** Pending seed of a create/update/remove: member secrets are derived from `prk` per member on demand. */
+/**
+ * Pending seed of a create/update/remove: member secrets are derived from
+ * `prk` per member on demand. Without `prk` (I was not a recipient) it only
+ * records whose chains the seed stepped, so a step I cannot follow makes me
+ * drop my stale copy of that chain.
+ */
 export interface PendingSeed {
   /** HKDF-Extract of the seed; deleted once every recipient's ack was processed. */
-  readonly prk: Uint8Array;
+  readonly prk?: Uint8Array;
   /** Recipients whose member secret has not been consumed yet (sorted). */
   readonly waiting: readonly MemberId[];
 }
