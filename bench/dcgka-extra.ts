@@ -5,18 +5,17 @@
  *   sender makes n−1 HPKE seals of a 32-byte secret to distinct recipients
  *   and checks n−1 ack signatures (XEdDSA verify, what acks use); one
  *   recipient opens one HPKE message, signs one ack, checks n−2 acks;
- * - an **application message** of 32 bytes: the message scheme
- *   (`src/message`: chain step + ChaCha20-Poly1305) with a stand-in envelope
- *   and signature, because no group layer exposes a wire format yet:
- *   CBOR `[1, senderTag(8), epoch, counter, ciphertext]` ‖ XEdDSA signature.
+ * - an **application message** of 32 bytes through the group API
+ *   (`src/group` `send` / `receive`, message scheme): KDF-chain step,
+ *   ChaCha20-Poly1305, the signed envelope — what goes on the wire.
  */
 import type { Deps } from '../src/crypto/index.js';
-import { HPKE_DEFAULT_SUITE, decodeCanonical, encodeCanonical, fromHex } from '../src/crypto/index.js';
+import { HPKE_DEFAULT_SUITE } from '../src/crypto/index.js';
+import { createGroup as createGroupApi, joinGroup as joinGroupApi, receive, send } from '../src/group/index.js';
+import type { GroupContext, GroupResult, GroupState, OutgoingMessage } from '../src/group/index.js';
 import { generateIdentity, signWithIdentity, verifyWithIdentity } from '../src/keys/index.js';
-import type { IdentityKeyPair } from '../src/keys/index.js';
-import { applyUpdateSecret, createMessageState, decryptMessage, encryptMessage } from '../src/message/index.js';
-import type { MessageState } from '../src/message/index.js';
-import type { Clock, DcgkaSample } from './dcgka-harness.js';
+import type { IdentityKeyPair, KeyManagerState, KeyRegistryState } from '../src/keys/index.js';
+import type { BenchMember, BenchUsers, Clock, DcgkaSample } from './dcgka-harness.js';
 
 const SEED = new Uint8Array(32).fill(7);
 const INFO = new TextEncoder().encode('groupcrypt/bench/floor');
@@ -75,46 +74,71 @@ export function floorSample(deps: Deps, f: FloorSetup, clock: Clock): DcgkaSampl
   };
 }
 
-/** Sender and recipient message states that share member `sender`'s chain, plus its identity. */
+/** A group of n on the message scheme (group API) where members 0 and 2 processed everything. */
 export interface MessageSetup {
-  readonly sender: string;
-  readonly identity: IdentityKeyPair;
-  readonly senderState: MessageState;
-  readonly recipientState: MessageState;
+  readonly deps: Deps;
+  readonly sender: GroupMember;
+  readonly recipient: GroupMember;
   readonly plaintext: Uint8Array;
 }
 
-/**
- * Starts the sender's chain from its DCGKA update secret on both sides.
- * @param secret the update secret of `sender` from the settled group (epoch `epoch`).
- */
-export function makeMessage(deps: Deps, sender: string, identity: IdentityKeyPair, secret: Uint8Array, epoch: number): MessageSetup {
-  const input = { member: sender, epoch, secret };
-  return {
-    sender,
-    identity,
-    senderState: applyUpdateSecret(createMessageState(), input, deps).state,
-    recipientState: applyUpdateSecret(createMessageState(), input, deps).state,
-    plaintext: deps.crypto.randomBytes(32),
-  };
+/** One member of the group-API group. */
+export interface GroupMember {
+  readonly id: string;
+  readonly state: GroupState;
+  readonly keys: KeyManagerState;
+  readonly registry: KeyRegistryState;
 }
 
-/** One application-message sample: seal + envelope + sign; verify + decode + open. */
-export function messageSample(deps: Deps, m: MessageSetup, clock: Clock): DcgkaSample {
-  const tag = fromHex(m.sender.slice(0, 16));
+function sendOutput(r: GroupResult): OutgoingMessage {
+  const out = r.outputs.find((o) => o.kind === 'send');
+  if (!out || out.kind !== 'send') throw new Error('bench: expected a send output');
+  return out.message;
+}
+
+const ctxOfGroup = (deps: Deps, m: { keys: KeyManagerState; registry: KeyRegistryState }): GroupContext => ({ deps, keys: m.keys, registry: m.registry });
+
+/** Builds the message-scheme group from the users of the DCGKA benchmark (untimed). */
+export function makeMessage(users: BenchUsers): MessageSetup {
+  const { deps, fresh } = users;
+  const zero = fresh[0] as BenchMember;
+  const created = createGroupApi(ctxOfGroup(deps, zero), { scheme: 'message', members: fresh.map((m) => m.id) });
+  const create = sendOutput(created);
+  const acks: { from: string; message: OutgoingMessage }[] = [];
+  const joined: GroupMember[] = [{ id: zero.id, state: created.state, keys: created.keys, registry: created.registry }];
+  for (const m of fresh.slice(1)) {
+    const direct = create.direct.find((d) => d.recipient === m.id);
+    const r = joinGroupApi(ctxOfGroup(deps, m), { scheme: 'message', message: { broadcast: create.broadcast, ...(direct ? { direct: direct.bytes } : {}) } });
+    acks.push({ from: m.id, message: sendOutput(r) });
+    joined.push({ id: m.id, state: r.state, keys: r.keys, registry: r.registry });
+  }
+  const settle = (m: GroupMember): GroupMember => {
+    let cur = m;
+    for (const a of acks) {
+      if (a.from === cur.id) continue;
+      const r = receive(cur.state, ctxOfGroup(deps, cur), { broadcast: a.message.broadcast });
+      if (r.outputs.some((o) => o.kind === 'rejected')) throw new Error('bench: an ack was rejected');
+      cur = { id: cur.id, state: r.state, keys: r.keys, registry: r.registry };
+    }
+    return cur;
+  };
+  return { deps, sender: settle(joined[0] as GroupMember), recipient: settle(joined[2] as GroupMember), plaintext: deps.crypto.randomBytes(32) };
+}
+
+/** One application-message sample through the group API: `send` at member 0, `receive` at member 2. */
+export function messageSample(m: MessageSetup, clock: Clock): DcgkaSample {
+  const { deps, sender, recipient } = m;
+  const sctx = ctxOfGroup(deps, sender);
   let t = clock();
-  const sealed = encryptMessage(m.senderState, { sender: m.sender, plaintext: m.plaintext, aad: (epoch, counter) => encodeCanonical([1, tag, epoch, counter]) }, deps);
-  const envelope = encodeCanonical([1, tag, sealed.epoch, sealed.counter, sealed.ciphertext]);
-  const signature = signWithIdentity(deps, m.identity, envelope);
+  const sent = send(sender.state, sctx, { plaintext: m.plaintext });
   const senderGenMs = clock() - t;
+  const broadcast = sendOutput(sent).broadcast;
+  const rctx = ctxOfGroup(deps, recipient);
   t = clock();
-  if (!verifyWithIdentity(deps, m.identity.publicKey, envelope, signature)) throw new Error('message: bad signature');
-  const fields = decodeCanonical(envelope, 'bench message') as [number, Uint8Array, number, number, Uint8Array];
-  const opened = decryptMessage(m.recipientState, {
-    sender: m.sender, epoch: fields[2], counter: fields[3], ciphertext: fields[4], aad: encodeCanonical([1, fields[1], fields[2], fields[3]]),
-  }, deps);
+  const got = receive(recipient.state, rctx, { broadcast });
   const recipientProcMs = clock() - t;
-  if (opened.plaintext.length !== 32) throw new Error('message: wrong plaintext');
-  const bytes = envelope.length + signature.length;
+  const app = got.outputs.find((o) => o.kind === 'application');
+  if (!app || app.kind !== 'application' || app.plaintext.length !== 32) throw new Error('bench: the message did not decrypt');
+  const bytes = broadcast.length;
   return { senderGenMs, senderAckMs: 0, recipientProcMs, recipientAckMs: 0, bytes, ctrlBytes: bytes, welcomeBytes: 0, acks: 0, ackBytes: 0, addedMs: 0 };
 }

@@ -64,8 +64,6 @@ export interface BenchUsers {
 export interface BenchGroup extends BenchUsers {
   readonly n: number;
   readonly members: readonly BenchMember[];
-  /** Member 0's update secret from its create (epoch 0), as every member derived it. */
-  readonly senderSecret: Uint8Array;
 }
 
 const ctxOf = (deps: Deps, m: BenchMember): DcgkaContext => ({ deps, keys: m.keys, registry: m.registry });
@@ -135,9 +133,7 @@ export function settleGroup(users: BenchUsers): BenchGroup {
     }
     members[timed] = m;
   }
-  const own = created.outputs.find((o) => o.kind === 'update-secret' && o.member === creator.id);
-  if (!own || own.kind !== 'update-secret') throw new Error('bench: the create yielded no update secret for its sender');
-  return { ...users, n, members, senderSecret: own.secret };
+  return { ...users, n, members };
 }
 
 /** Processes `controls` in order at `m`, returning the final member and the elapsed ms. */

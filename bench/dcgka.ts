@@ -18,7 +18,6 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NodeCryptoProvider, PortableCryptoProvider, type CryptoProvider, type Deps } from '../src/crypto/index.js';
-import { identityOf } from '../src/keys/index.js';
 import { makeUsers, runSample, settleGroup, type BenchGroup, type Clock, type DcgkaOp, type DcgkaSample } from './dcgka-harness.js';
 import { floorSample, makeFloor, makeMessage, messageSample } from './dcgka-extra.js';
 import { formatDcgkaTable, targetLines } from './dcgka-report.js';
@@ -122,7 +121,7 @@ function toRow(impl: string, op: string, n: number, s: DcgkaSample, warmup: numb
   };
 }
 
-const MESSAGE_NOTE = 'message scheme (src/message) with a stand-in envelope [1, senderTag8, epoch, counter, ct] + XEdDSA signature: no group-layer wire format yet';
+const MESSAGE_NOTE = 'group API (src/group send/receive), message scheme, 32-byte plaintext, signed envelope';
 const SETTLE_NOTE = 'members 0 and 2 processed everything; the others only joined (untimed)';
 
 /** Reads the recorded Java rows (empty when the anchors are not next to the repo). */
@@ -149,8 +148,8 @@ function runImpl(run: ImplRun, clock: Clock, log: (line: string) => void): Dcgka
     const ops = n > 128 ? (['update'] as const) : OPS;
     for (const op of ops) rows.push(toRow(impl, op, n, measure(warmup, iters, () => runSample(group, op, clock)), warmup, iters, SETTLE_NOTE));
     if (n <= 128) {
-      const m = makeMessage(deps, group.members[0]?.id as string, identityOf(group.members[0]?.keys as never), group.senderSecret, 0);
-      rows.push(toRow(impl, 'message', n, measure(50, 200, () => messageSample(deps, m, clock)), 50, 200, MESSAGE_NOTE));
+      const m = makeMessage(group);
+      rows.push(toRow(impl, 'message', n, measure(50, 200, () => messageSample(m, clock)), 50, 200, MESSAGE_NOTE));
     }
     if (run.floor) {
       const f = makeFloor(deps, n);
