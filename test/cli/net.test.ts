@@ -5,15 +5,17 @@
  * copied into another peer's folder is neither delivered twice nor
  * misattributed; nothing but public bundles and ciphertext is in the net.
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeCanonical, encodeCanonical } from '../../src/crypto/index.js';
 import { copyNet, ensureBuilt, groupOf, mergeNet, newPeer, tempDir } from './helpers.js';
 
 beforeAll(() => ensureBuilt());
 
 type Msg = { sender: string; data: string };
-type View = { members: string[]; removed: boolean };
+type View = { group: string; members: string[]; removed: boolean };
 
 function msgFiles(net: string, id: string): string[] {
   return readdirSync(join(net, id)).filter((f) => f.endsWith('.msg'));
@@ -142,5 +144,72 @@ describe('damage in the net', () => {
     const group = groupOf(alice.peer.ok(['create']));
     alice.peer.ok(['send', group, 'TOP-SECRET-PLAINTEXT']);
     for (const f of msgFiles(net, alice.id)) expect(readFileSync(join(net, alice.id, f)).includes('TOP-SECRET-PLAINTEXT')).toBe(false);
+  });
+});
+
+describe('forgeries and pre-keys without coordination', () => {
+  it('a tampered message under a valid name is reported and changes nothing', () => {
+    const root = tempDir();
+    const net = join(root, 'net');
+    const alice = newPeer(root, net, 'alice');
+    const bob = newPeer(root, net, 'bob');
+    const group = groupOf(alice.peer.ok(['create']));
+    alice.peer.ok(['add', group, bob.id]);
+    bob.peer.ok(['sync']);
+    const before = new Set(msgFiles(net, alice.id));
+    alice.peer.ok(['send', group, 'genuine']);
+    const [sent] = msgFiles(net, alice.id).filter((f) => !before.has(f));
+    const path = join(net, alice.id, sent as string);
+    // flip one bit inside the signed application envelope, re-wrap, give it its correct content-hash name
+    const wrapper = decodeCanonical(new Uint8Array(readFileSync(path)), 'test') as Record<string, unknown>;
+    const bundle = new Uint8Array(wrapper['bundle'] as Uint8Array);
+    bundle[bundle.length - 70] = (bundle[bundle.length - 70] as number) ^ 1;
+    const bytes = encodeCanonical({ ...wrapper, bundle });
+    const forgedName = `${createHash('sha256').update(bytes).digest('hex')}.msg`;
+    // the forgery lies in bob's own folder: location proves nothing
+    writeFileSync(join(net, bob.id, forgedName), bytes);
+    const [report] = bob.peer.ok(['sync']) as { processed: number; skipped: { path: string; reason: string }[] }[];
+    expect(report?.processed).toBe(1);
+    expect(report?.skipped.map((s) => s.path)).toEqual([join(net, bob.id, forgedName)]);
+    expect(report?.skipped[0]?.reason).toMatch(/^VERIFY_/);
+    expect(bob.peer.ok(['read', group])).toEqual([{ sender: alice.id, data: 'genuine', base64: expect.any(String) }]);
+  });
+
+  it('two members add the same peer concurrently in a partition, and a removed peer is re-added', () => {
+    const root = tempDir();
+    const net = join(root, 'net');
+    const alice = newPeer(root, net, 'alice');
+    const bob = newPeer(root, net, 'bob');
+    const carol = newPeer(root, net, 'carol');
+    const group = groupOf(alice.peer.ok(['create']));
+    alice.peer.ok(['add', group, bob.id]);
+    bob.peer.ok(['sync']);
+    const netA = join(root, 'A');
+    const netB = join(root, 'B');
+    copyNet(net, netA);
+    copyNet(net, netB);
+    alice.peer.net = netA;
+    bob.peer.net = netB;
+    alice.peer.ok(['add', group, carol.id]);
+    bob.peer.ok(['add', group, carol.id]);
+    mergeNet(netA, net);
+    mergeNet(netB, net);
+    for (const p of [alice, bob, carol]) p.peer.net = net;
+    for (let round = 0; round < 2; round++) for (const p of [alice, bob, carol]) p.peer.ok(['sync']);
+    const all = [alice.id, bob.id, carol.id].sort();
+    for (const p of [alice, bob, carol]) expect((p.peer.ok(['members', group])[0] as View).members).toEqual(all);
+    alice.peer.ok(['send', group, 'to all three']);
+    for (const p of [bob, carol]) p.peer.ok(['sync']);
+    expect((carol.peer.ok(['read', group]) as Msg[]).map((m) => m.data)).toContain('to all three');
+    // remove and re-add carol
+    alice.peer.ok(['remove', group, carol.id]);
+    for (const p of [bob, carol]) p.peer.ok(['sync']);
+    expect((carol.peer.ok(['members', group])[0] as View).removed).toBe(true);
+    alice.peer.ok(['add', group, carol.id]);
+    alice.peer.ok(['send', group, 'welcome back']);
+    for (let round = 0; round < 2; round++) for (const p of [bob, carol, alice]) p.peer.ok(['sync']);
+    const [view] = carol.peer.ok(['members', group]) as View[];
+    expect(view).toEqual({ group, members: all, removed: false });
+    expect((carol.peer.ok(['read', group]) as Msg[]).map((m) => m.data)).toContain('welcome back');
   });
 });
