@@ -87,6 +87,10 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
   if (!recipients.includes(draft.me)) {
     // The sender did not know me yet (I was added concurrently): ack, derive nothing.
     sendAck(draft, sender, seq, [], false);
+    // A remove I cannot follow leaves my own chain where the removed member may know it
+    // (it could have processed my add): heal with an update of my own (groupcrypt's
+    // generalisation of the Java prototype's ack-with-update).
+    if (opKind(draft.membership, opIdOf(sender, seq)) === 'remove' && isMember(draft.membership, draft.me)) sendUpdate(draft);
     return;
   }
   const seed = decryptFrom(draft, sender, seq, 'seed', direct);
