@@ -90,7 +90,9 @@ export function processAdd(draft: Draft, sender: MemberId, seq: number, added: M
   }
   draft.membership = applyAdd(draft.membership, { id, actor: sender, added });
   if (draft.removed) return;
-  if (memberView(draft.membership, sender).includes(draft.me)) stepAdderChain(draft, sender, id, added);
+  // The adder steps its chain unconditionally; so does every copy of that chain (a member
+  // outside the adder's view holds none unless it got one from a later add-ack or welcome).
+  stepAdderChain(draft, sender, id, added);
   sendAddAck(draft, sender, seq, added);
 }
 
@@ -131,9 +133,8 @@ export function processAddAck(draft: Draft, acker: MemberId, ackSeq: number, ack
     if (chain.length === 32) draft.ratchets[acker] = chain;
     else delete draft.ratchets[acker];
   }
-  if (memberView(draft.membership, acker).includes(draft.me)) {
-    emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, INPUT_ADD));
-  }
+  // The acker always steps its own chain with "add": follow it whenever I hold a copy.
+  emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, INPUT_ADD));
 }
 
 /**

@@ -99,7 +99,7 @@ function run(schedule: { peers: number; initial: number; steps: readonly Step[];
   for (const n of names) {
     for (const [key, secret] of sim.peer(n).secrets) {
       const seen = all.get(key);
-      if (seen !== undefined) expect(secret, `secret ${key.slice(0, 10)} at ${n}`).toBe(seen);
+      if (seen !== undefined) expect(secret, `secret ${sim.describeKey(key)} at ${n}`).toBe(seen);
       all.set(key, secret);
     }
   }
@@ -131,6 +131,11 @@ describe('DCGKA under random schedules (fast-check)', () => {
   });
 
   it(`replicas converge and removed members are locked out (${RUNS} schedules)`, () => {
+    const single = process.env['GROUPCRYPT_CASE']; // a counterexample's JSON, run alone
+    if (single) {
+      run((JSON.parse(single) as [Parameters<typeof run>[0]])[0]);
+      return;
+    }
     const replay = process.env['GROUPCRYPT_REPLAY']; // "seed:path" printed by a failure
     const [seed, path] = replay ? replay.split('/') : [];
     fc.assert(fc.property(arbSchedule, (schedule) => run(schedule)), {

@@ -109,7 +109,7 @@ export class DcgkaSim {
 
   private publish(control: OutgoingControl): void {
     const body = control.message.body;
-    if (process.env['GROUPCRYPT_TRACE']) console.log(`  ${this.nameOf(control.message.sender)}#${control.message.seq} sends ${body.type}${'added' in body ? ' ' + this.nameOf(body.added) : ''}${'removed' in body ? ' ' + this.nameOf(body.removed) : ''} direct->[${control.direct.map((d) => this.nameOf(d.recipient)).join(',')}]`);
+    if (process.env['GROUPCRYPT_TRACE']) console.log(`  ${this.nameOf(control.message.sender)}#${control.message.seq} sends ${body.type}${'ackedSender' in body ? ` of ${this.nameOf(body.ackedSender)}#${body.ackedSeq}` : ''}${'added' in body ? ' ' + this.nameOf(body.added) : ''}${'removed' in body ? ' ' + this.nameOf(body.removed) : ''} direct->[${control.direct.map((d) => this.nameOf(d.recipient)).join(',')}]`);
     const message: WireMessage = {
       id: control.id,
       sender: control.message.sender,
@@ -242,6 +242,13 @@ export class DcgkaSim {
       if (moved === 0) return;
     }
     throw new Error('network did not settle');
+  }
+
+  /** A readable form of a secrets key `${member}@${sender}:${seq}`. */
+  describeKey(key: string): string {
+    const [member, cause] = key.split('@') as [string, string];
+    const [sender, seq] = cause.split(':') as [string, string];
+    return `${this.nameOf(member)}@${this.nameOf(sender)}#${seq}`;
   }
 
   /** Members as `name` sees them (names, sorted). */
