@@ -27,17 +27,35 @@ export interface Welcome {
   readonly chain: Uint8Array | undefined;
   /** Opaque payload of the layer above (e.g. the data scheme's secret bundle). */
   readonly extra: Uint8Array;
+  /**
+   * Per op the adder still awaits acks for: whose chain steps with that ack
+   * (no secrets). A joiner never processed those ops, yet must know which
+   * later acks move chains it cannot follow.
+   */
+  readonly pending: Readonly<Record<OpId, readonly MemberId[]>>;
+}
+
+/** Who still steps their chain on an ack, per op (public part of pending seeds and welcome secrets). */
+function pendingSteps(draft: Draft): Record<OpId, MemberId[]> {
+  const out: Record<OpId, MemberId[]> = {};
+  for (const [id, pending] of Object.entries(draft.pendingSeeds)) out[id] = [...pending.waiting];
+  for (const key of Object.keys(draft.memberSecrets)) {
+    const [id, member] = key.split('|') as [OpId, MemberId];
+    out[id] = [...new Set([...(out[id] ?? []), member])].sort();
+  }
+  return out;
 }
 
 function encodeWelcome(welcome: Welcome): Uint8Array {
   const clock = Object.entries(welcome.clock).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => [fromHex(id), n]);
-  return encodeCanonical([encodeMembership(welcome.membership), clock, welcome.chain ?? new Uint8Array(0), welcome.extra]);
+  const pending = Object.keys(welcome.pending).sort().map((id) => [id, (welcome.pending[id] ?? []).map(fromHex)]);
+  return encodeCanonical([encodeMembership(welcome.membership), clock, welcome.chain ?? new Uint8Array(0), welcome.extra, pending]);
 }
 
 function decodeWelcome(bytes: Uint8Array): Welcome {
   const value = decodeCanonical(bytes, 'welcome', Number.MAX_SAFE_INTEGER);
-  if (!Array.isArray(value) || value.length !== 4 || !(value[0] instanceof Uint8Array) || !Array.isArray(value[1]) || !(value[2] instanceof Uint8Array) || !(value[3] instanceof Uint8Array)) {
-    throw new DecodeError('DECODE_FIELD', 'welcome: expected [membership, clock, chain, extra]');
+  if (!Array.isArray(value) || value.length !== 5 || !(value[0] instanceof Uint8Array) || !Array.isArray(value[1]) || !(value[2] instanceof Uint8Array) || !(value[3] instanceof Uint8Array) || !Array.isArray(value[4])) {
+    throw new DecodeError('DECODE_FIELD', 'welcome: expected [membership, clock, chain, extra, pending]');
   }
   const clock: Record<MemberId, number> = {};
   for (const entry of value[1] as unknown[]) {
@@ -48,7 +66,17 @@ function decodeWelcome(bytes: Uint8Array): Welcome {
   }
   const chain = value[2].length === 32 ? value[2] : undefined;
   if (value[2].length !== 0 && value[2].length !== 32) throw new DecodeError('DECODE_FIELD', 'welcome.chain: expected 0 or 32 bytes');
-  return { membership: decodeMembership(value[0]), clock, chain, extra: value[3] };
+  const pending: Record<OpId, MemberId[]> = {};
+  for (const entry of value[4] as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !/^[0-9a-f]{64}:\d+$/.test(entry[0]) || !Array.isArray(entry[1])) {
+      throw new DecodeError('DECODE_FIELD', 'welcome.pending: expected [op id, [member ids]] entries');
+    }
+    pending[entry[0]] = (entry[1] as unknown[]).map((m) => {
+      if (!(m instanceof Uint8Array) || m.length !== 32) throw new DecodeError('DECODE_FIELD', 'welcome.pending: bad member id');
+      return toHex(m);
+    });
+  }
+  return { membership: decodeMembership(value[0]), clock, chain, extra: value[3], pending };
 }
 
 /** The "welcome" then "add" steps of the adder's chain that every member in the adder's view runs. */
@@ -75,7 +103,7 @@ export function sendAdd(draft: Draft, added: MemberId, extra: Uint8Array): void 
   const id = opIdOf(draft.me, seq);
   const chainBefore = draft.ratchets[draft.me];
   draft.membership = applyAdd(draft.membership, { id, actor: draft.me, added });
-  const welcome = encodeWelcome({ membership: draft.membership, clock: draft.clock, chain: chainBefore, extra });
+  const welcome = encodeWelcome({ membership: draft.membership, clock: draft.clock, chain: chainBefore, extra, pending: pendingSteps(draft) });
   const bytes = encryptTo(draft, added, seq, 'welcome', welcome);
   emitControl(draft, seq, { type: 'add', added }, [{ recipient: added, bytes }]);
   stepAdderChain(draft, draft.me, id, added);
@@ -148,6 +176,7 @@ export function processWelcome(draft: Draft, adder: MemberId, seq: number, direc
   if (welcome.clock[adder] !== seq + 1) throw new StateError('STATE_CAUSALITY', 'welcome: its clock does not end at the add');
   draft.membership = welcome.membership;
   draft.clock = { ...welcome.clock };
+  for (const [op, waiting] of Object.entries(welcome.pending)) if (waiting.length > 0) draft.pendingSeeds[op] = { waiting: [...waiting] };
   if (welcome.chain) draft.ratchets[adder] = welcome.chain;
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });

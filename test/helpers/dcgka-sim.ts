@@ -177,6 +177,10 @@ export class DcgkaSim {
     const ctx = this.ctx(peer);
     const result = peer.state ? processControl(peer.state, ctx, incoming) : joinGroup(ctx, incoming);
     this.apply(peer, result);
+    if (process.env['GROUPCRYPT_TRACE']) {
+      const st = result.state;
+      console.log(`    ${peer.name}: ${st.removed ? 'REMOVED ' : ''}chains [${Object.keys(st.ratchets).map((id) => this.nameOf(id)).join(',')}] emits [${result.outputs.filter((o) => o.kind === 'update-secret').map((o) => (o.kind === 'update-secret' ? this.describeKey(`${o.member}@${o.cause}`) : '')).join(',')}]`);
+    }
   }
 
   /**
