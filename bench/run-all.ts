@@ -116,7 +116,7 @@ function headline(sections: readonly Section[]): string[] {
   if (msg) lines.push(`Application message (32 B plaintext, signed): ${msg.bytes} B on the wire (dcgka-java: ${pick(dcgka, 'dcgka-java', 'message', 128)?.bytes ?? '-'} B)`);
   const gm = pick(mls, 'groupcrypt-mls', 'update', 128);
   if (gm && ours) {
-    lines.push(`Secret Group on MLS, update n=128: sender ${fmtMs(gm.senderMs)} ms, recipient ${fmtMs(gm.recipientMs)} ms, ${gm.bytes?.toLocaleString('en-US')} B (DCGKA÷MLS: sender ${fmtRatio(ours.senderMs, gm.senderMs)}, recipient ${fmtRatio(ours.recipientMs, gm.recipientMs)}, bytes ${fmtRatio(ours.bytes, gm.bytes)}; MLS has no acks — different guarantees, see the README)`);
+    lines.push(`Secret Group on MLS, update n=128: sender ${fmtMs(gm.senderMs)} ms, recipient ${fmtMs(gm.recipientMs)} ms, ${gm.bytes?.toLocaleString('en-US')} B (DCGKA÷MLS: sender ${fmtRatio(ours.senderMs, gm.senderMs)}, recipient ${fmtRatio(ours.recipientMs, gm.recipientMs)}, bytes ${fmtRatio(ours.bytes, gm.bytes)}; MLS: no acks, commits need a total order — not the same guarantees)`);
   }
   return lines;
 }
