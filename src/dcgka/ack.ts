@@ -5,7 +5,6 @@
  * seed; members who were not recipients of the seed (added concurrently)
  * receive the acker's member secret as a forward in a direct part.
  */
-import { zeroize } from '../crypto/index.js';
 import { applyAck, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, takeMemberSecret, updateRatchet } from './draft.js';
@@ -54,12 +53,8 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
 /** process-ack for a received ack `(acker, ackSeq)` of `acked`, with an optional forward for me. */
 export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked: OpId, rejoin: boolean, forward: Uint8Array | undefined): void {
   recordAck(draft, acker, acked);
-  if (draft.removed) {
-    // Keep the 2SM session in step (it needs every message, in order) but derive nothing.
-    if (forward) zeroize(decryptFrom(draft, acker, ackSeq, 'forward', forward));
-    zeroize(takeMemberSecret(draft, acked, acker).secret);
-    return;
-  }
+  // A removed member keeps following every chain it can (members that have not processed its
+  // removal yet still treat it as a member; a re-add needs those copies): it only sends nothing.
   if (rejoin) delete draft.ratchets[acker];
   // Always open a forward addressed to me: the 2SM session needs every message, in order.
   const forwarded = forward ? decryptFrom(draft, acker, ackSeq, 'forward', forward) : undefined;

@@ -117,11 +117,11 @@ export function processAdd(draft: Draft, sender: MemberId, seq: number, added: M
     return;
   }
   draft.membership = applyAdd(draft.membership, { id, actor: sender, added });
-  if (draft.removed) return;
   // The adder steps its chain unconditionally; so does every copy of that chain (a member
   // outside the adder's view holds none unless it got one from a later add-ack or welcome).
   stepAdderChain(draft, sender, id, added);
-  sendAddAck(draft, sender, seq, added);
+  // No chain for a member whose add is already cancelled (its adder was removed concurrently).
+  if (!draft.removed && isMember(draft.membership, added)) sendAddAck(draft, sender, seq, added);
 }
 
 /** A welcome for me while I already have state: a concurrent add of me, or a re-add after my removal. */
@@ -156,7 +156,6 @@ export function processAddAck(draft: Draft, acker: MemberId, ackSeq: number, ack
   recordAck(draft, acker, acked);
   // Always open a chain addressed to me: the 2SM session needs every message, in order.
   const chain = direct || draft.joinedVia.includes(acked) ? decryptFrom(draft, acker, ackSeq, 'chain', direct) : undefined;
-  if (draft.removed) return;
   if (chain && draft.joinedVia.includes(acked)) {
     if (chain.length === 32) draft.ratchets[acker] = chain;
     else delete draft.ratchets[acker];

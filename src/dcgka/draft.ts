@@ -131,17 +131,6 @@ export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array,
   return secret;
 }
 
-/**
- * Drops every chain this member holds (it was removed): its copies go stale
- * from here on and must never be stepped again; a re-join brings fresh ones
- * (welcome and add-acks). Own pending seeds stay: after a re-add they still
- * serve acks of ops this member sent before its removal.
- */
-export function forgetChains(draft: Draft): void {
-  for (const value of Object.values(draft.ratchets)) draft.consumed.push(value);
-  draft.ratchets = {};
-}
-
 /** The member secret of `member` for a seed with extract `prk`. */
 export function deriveMemberSecret(draft: Draft, prk: Uint8Array, member: MemberId): Uint8Array {
   return draft.deps.crypto.hkdfExpand(prk, utf8(LABEL_MEMBER + member), 32);

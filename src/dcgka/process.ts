@@ -15,7 +15,7 @@ import type { MembershipState } from '../membership/index.js';
 import { processAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { decodeControl, opIdOf } from './codec.js';
-import { closeDraft, forgetChains, openDraft } from './draft.js';
+import { closeDraft, openDraft } from './draft.js';
 import type { Draft } from './draft.js';
 import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
 import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
@@ -147,7 +147,6 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
       draft.membership = applyRemove(draft.membership, { id, actor: sender, removed: body.removed });
       if (!draft.removed && !isMember(draft.membership, draft.me)) {
         draft.removed = true;
-        forgetChains(draft);
         draft.outputs.push({ kind: 'removed', by: id });
       }
       processSeed(draft, sender, seq, direct);

@@ -71,14 +71,16 @@ export function sendRemove(draft: Draft, removed: MemberId): void {
  */
 export function processSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined): void {
   const recipients = seedRecipients(draft, sender);
-  if (!recipients.includes(draft.me) && recipients.length > 0) {
-    // Remember whose chains this seed steps: I cannot follow those steps.
-    draft.pendingSeeds[opIdOf(sender, seq)] = { waiting: [...recipients].sort() };
+  if (!recipients.includes(draft.me)) {
+    // The sender's chain steps with this seed and I cannot follow: my copy is stale. Remember
+    // whose chains the acks will step, for the same reason.
+    delete draft.ratchets[sender];
+    if (recipients.length > 0) draft.pendingSeeds[opIdOf(sender, seq)] = { waiting: [...recipients].sort() };
   }
   if (draft.removed && !recipients.includes(draft.me)) return;
   if (draft.removed) {
-    // Removed, but the sender did not know it yet: keep the seed (chains are dropped, so nothing is
-    // stepped now) so that acks processed after a re-add still derive; and keep 2SM in step. No ack.
+    // Removed, but the sender did not know it yet: follow the step (a re-add needs the chain
+    // copies; others still treat me as a member) and keep 2SM in step. Send nothing.
     const seed = decryptFrom(draft, sender, seq, 'seed', direct);
     absorbSeed(draft, sender, seq, seed, recipients, false);
     zeroize(seed);
