@@ -102,4 +102,8 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
     zeroize(seed);
   }
   sendAck(draft, sender, seq, recipients, false);
+  // Ack-with-update (Java prototype, generalised): the seed also reached users I already consider
+  // removed (or came from one), so they can follow the step my ack just made: heal at once.
+  const leaked = [sender, ...recipients].some((m) => m !== draft.me && !isMember(draft.membership, m));
+  if (leaked && isMember(draft.membership, draft.me)) sendUpdate(draft);
 }
