@@ -14,6 +14,7 @@ import { opIdOf } from './codec.js';
 import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, updateRatchet } from './draft.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
+import { sendUpdate } from './seed.js';
 import { utf8 } from '../crypto/index.js';
 import type { MemberId, OpId } from './types.js';
 
@@ -95,6 +96,18 @@ function welcomeRecipients(draft: Draft, adder: MemberId): MemberId[] {
   return memberView(draft.membership, adder).filter((m) => m !== adder);
 }
 
+/**
+ * My ack of an add of me. My chain restarts from the welcome secret, which
+ * everyone holding the adder's chain can derive: if that includes users I
+ * already consider removed, heal at once with an update.
+ */
+function ackWelcome(draft: Draft, adder: MemberId, seq: number, rejoin: boolean): void {
+  const recipients = welcomeRecipients(draft, adder);
+  sendAck(draft, adder, seq, recipients, rejoin);
+  const leaked = [adder, ...recipients].some((m) => m !== draft.me && !isMember(draft.membership, m));
+  if (leaked) sendUpdate(draft);
+}
+
 /** add(ID): announces the add and sends the welcome (history + my chain) to the new member. */
 export function sendAdd(draft: Draft, added: MemberId, extra: Uint8Array): void {
   if (added === draft.me) throw new StateError('STATE_ALREADY_MEMBER', 'add: cannot add myself');
@@ -137,7 +150,7 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, sender, id, draft.me);
-  sendAck(draft, sender, seq, welcomeRecipients(draft, sender), !wasMember);
+  ackWelcome(draft, sender, seq, !wasMember);
 }
 
 /** My add-ack of `(sender, seq)`: my current chain goes to the added member, then my chain steps with "add". */
@@ -180,5 +193,5 @@ export function processWelcome(draft: Draft, adder: MemberId, seq: number, direc
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, adder, id, draft.me);
-  sendAck(draft, adder, seq, welcomeRecipients(draft, adder), true);
+  ackWelcome(draft, adder, seq, true);
 }

@@ -69,6 +69,7 @@ function run(schedule: { peers: number; initial: number; steps: readonly Step[];
     } else {
       // Pick the actor among active members and a target that makes the op valid in its view.
       const actives = names.filter(active);
+      if (actives.length === 0) continue;
       const actor = actives[step.actor % actives.length] as string;
       const state = sim.peer(actor).state!;
       if (step.kind === 'update') {
