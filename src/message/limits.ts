@@ -8,8 +8,14 @@ export const MAX_SKIP_AHEAD = 1000;
 /** How far behind a sender's newest counter a late message may still be read (keys kept for skipped messages). */
 export const MAX_BEHIND = 100;
 
-/** Previous epochs kept per member (besides the current one) so late messages of an old epoch still decrypt. */
-export const MAX_PREVIOUS_EPOCHS = 3;
+/**
+ * Previous epochs kept per member (besides the current one) so late messages
+ * of an old epoch still decrypt. A member's epoch changes with every control
+ * message it sends (its updates and its acks of everyone else's operations),
+ * so a message delayed across a busy stretch needs a generous window; each
+ * kept epoch is one 32-byte chain key per member.
+ */
+export const MAX_PREVIOUS_EPOCHS = 32;
 
 /** Largest counter a sender uses in one epoch (then it must run `update`). */
 export const MAX_COUNTER = 2 ** 32 - 1;
