@@ -5,7 +5,7 @@
  * seed; members who were not recipients of the seed (added concurrently)
  * receive the acker's member secret as a forward in a direct part.
  */
-import { applyAck, members, opKind } from '../membership/index.js';
+import { applyAck, hasSeen, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, takeMemberSecret, updateRatchet } from './draft.js';
 import type { Draft } from './draft.js';
@@ -43,11 +43,33 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
       direct.push({ recipient: member, bytes: encryptTo(draft, member, ackSeq, 'forward', mySecret) });
     }
   }
-  const id = emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, rejoin }, direct);
+  const id = emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, mode: rejoin ? 'rejoin' : 'normal' }, direct);
   if (rejoin) delete draft.ratchets[draft.me];
   const { secret } = takeMemberSecret(draft, acked, draft.me);
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
   if (secret) emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
+}
+
+/**
+ * After a re-add: ack (membership only) every membership op I processed
+ * while removed, so that my view — which others compute from my acks —
+ * again contains everything I have seen (otherwise members added meanwhile
+ * would stay outside my view for ever and never get my seeds).
+ */
+export function sendCatchUpAcks(draft: Draft): void {
+  for (const op of draft.membership.ops) {
+    if (hasSeen(draft.membership, draft.me, op.id)) continue;
+    let membership;
+    try {
+      membership = applyAck(draft.membership, { actor: draft.me, acked: op.id });
+    } catch {
+      continue; // an ack the membership refuses (e.g. it would leave me outside my own view)
+    }
+    const [sender, seq] = op.id.split(':') as [MemberId, string];
+    const ackSeq = nextSeq(draft);
+    draft.membership = membership;
+    emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: Number(seq), mode: 'catch-up' }, []);
+  }
 }
 
 /** process-ack for a received ack `(acker, ackSeq)` of `acked`, with an optional forward for me. */

@@ -9,7 +9,7 @@ import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/inde
 import { DecodeError, StateError } from '../errors.js';
 import { applyAdd, decodeMembership, encodeMembership, isMember, memberView } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
-import { recordAck, sendAck } from './ack.js';
+import { recordAck, sendAck, sendCatchUpAcks } from './ack.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, updateRatchet } from './draft.js';
 import type { Draft } from './draft.js';
@@ -151,6 +151,7 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, sender, id, draft.me);
   ackWelcome(draft, sender, seq, !wasMember);
+  if (!wasMember) sendCatchUpAcks(draft);
 }
 
 /** My add-ack of `(sender, seq)`: my current chain goes to the added member, then my chain steps with "add". */

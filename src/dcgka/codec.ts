@@ -16,12 +16,13 @@ import type { Deps } from '../crypto/index.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
 import type { IdentityKeyPair } from '../keys/index.js';
 import { CONTROL_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS } from './limits.js';
-import type { ControlBody, ControlMessage } from './types.js';
+import type { AckMode, ControlBody, ControlMessage } from './types.js';
 
 const WIRE_VERSION = 1;
 const TYPE_CODES = { create: 0, update: 1, remove: 2, add: 3, ack: 4, 'add-ack': 5 } as const;
 const TYPE_NAMES = ['create', 'update', 'remove', 'add', 'ack', 'add-ack'] as const;
 const SIGNATURE_PREFIX = utf8(CONTROL_SIGNATURE_CONTEXT);
+const ACK_MODES: readonly AckMode[] = ['normal', 'rejoin', 'catch-up'];
 
 function bodyFields(body: ControlBody): unknown[] {
   switch (body.type) {
@@ -29,7 +30,7 @@ function bodyFields(body: ControlBody): unknown[] {
     case 'update': return [];
     case 'remove': return [fromHex(body.removed)];
     case 'add': return [fromHex(body.added)];
-    case 'ack': return [fromHex(body.ackedSender), body.ackedSeq, body.rejoin];
+    case 'ack': return [fromHex(body.ackedSender), body.ackedSeq, ACK_MODES.indexOf(body.mode)];
     case 'add-ack': return [fromHex(body.ackedSender), body.ackedSeq];
   }
 }
@@ -72,8 +73,9 @@ function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
     case 'add': expect(1); return { type, added: memberId(fields[0], 'added') };
     case 'ack': {
       expect(3);
-      if (typeof fields[2] !== 'boolean') throw new DecodeError('DECODE_FIELD', 'control.rejoin: expected a boolean');
-      return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq'), rejoin: fields[2] };
+      const mode = typeof fields[2] === 'number' ? ACK_MODES[fields[2]] : undefined;
+      if (mode === undefined) throw new DecodeError('DECODE_FIELD', 'control.mode: unknown ack mode');
+      return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq'), mode };
     }
     case 'add-ack': expect(2); return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq') };
     default: throw new DecodeError('DECODE_FIELD', 'control: unknown type');

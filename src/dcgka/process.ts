@@ -12,7 +12,7 @@ import { StateError, UsageError, VerifyError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { applyRemove, canAct, createMembership, isMember } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
-import { processAck } from './ack.js';
+import { processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { decodeControl, opIdOf } from './codec.js';
 import { closeDraft, openDraft } from './draft.js';
@@ -156,7 +156,8 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
       processAdd(draft, sender, seq, body.added, direct);
       return;
     case 'ack':
-      processAck(draft, sender, seq, opIdOf(body.ackedSender, body.ackedSeq), body.rejoin, direct);
+      if (body.mode === 'catch-up') recordAck(draft, sender, opIdOf(body.ackedSender, body.ackedSeq));
+      else processAck(draft, sender, seq, opIdOf(body.ackedSender, body.ackedSeq), body.mode === 'rejoin', direct);
       assertSenderMayAct(draft.membership, sender, draft.clock);
       return;
     case 'add-ack':

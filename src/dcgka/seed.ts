@@ -24,13 +24,23 @@ export function seedRecipients(draft: Draft, sender: MemberId): MemberId[] {
   return memberView(draft.membership, sender).filter((m) => m !== sender);
 }
 
-/** Derives the sender's own secret, stores the PRK for the recipients, returns the sender's update secret. */
-function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Array, recipients: readonly MemberId[], fresh: boolean): void {
+/**
+ * Derives the sender's own secret, stores the PRK for the recipients, and
+ * restarts the sender's chain from that secret. Restarting (instead of
+ * stepping the old chain) keeps the same security — the seed is fresh
+ * randomness only the recipients learn — and lets a member that lost its copy
+ * of the sender's chain (e.g. after being removed and re-added concurrently)
+ * follow it again from the sender's next update.
+ */
+function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Array, recipients: readonly MemberId[]): void {
   const id = opIdOf(sender, seq);
   const prk = draft.deps.crypto.hkdfExtract(new Uint8Array(32), seed);
   if (recipients.length > 0) draft.pendingSeeds[id] = { prk, waiting: [...recipients].sort() };
   const senderSecret = deriveMemberSecret(draft, prk, sender);
-  emitUpdateSecret(draft, sender, id, updateRatchet(draft, sender, senderSecret, fresh));
+  const previous = draft.ratchets[sender];
+  if (previous) draft.consumed.push(previous);
+  delete draft.ratchets[sender];
+  emitUpdateSecret(draft, sender, id, updateRatchet(draft, sender, senderSecret, true));
   zeroize(senderSecret);
 }
 
@@ -44,7 +54,7 @@ export function sendSeedOp(draft: Draft, seq: number, body: ControlBody): void {
   try {
     const direct: DirectMessage[] = recipients.map((recipient) => ({ recipient, bytes: encryptTo(draft, recipient, seq, 'seed', seed) }));
     emitControl(draft, seq, body, direct);
-    absorbSeed(draft, draft.me, seq, seed, recipients, body.type === 'create');
+    absorbSeed(draft, draft.me, seq, seed, recipients);
   } finally {
     zeroize(seed);
   }
@@ -82,7 +92,7 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
     // Removed, but the sender did not know it yet: follow the step (a re-add needs the chain
     // copies; others still treat me as a member) and keep 2SM in step. Send nothing.
     const seed = decryptFrom(draft, sender, seq, 'seed', direct);
-    absorbSeed(draft, sender, seq, seed, recipients, false);
+    absorbSeed(draft, sender, seq, seed, recipients);
     zeroize(seed);
     return;
   }
@@ -97,7 +107,7 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
   }
   const seed = decryptFrom(draft, sender, seq, 'seed', direct);
   try {
-    absorbSeed(draft, sender, seq, seed, recipients, opKind(draft.membership, opIdOf(sender, seq)) === 'create');
+    absorbSeed(draft, sender, seq, seed, recipients);
   } finally {
     zeroize(seed);
   }

@@ -50,13 +50,20 @@ export interface DcgkaState {
   readonly joinedVia: readonly OpId[];
 }
 
+/** How an ack affects chains (see `ControlBody`). */
+export type AckMode = 'normal' | 'rejoin' | 'catch-up';
+
 /** Body of a control message (the broadcast part). */
 export type ControlBody =
   | { readonly type: 'create'; readonly members: readonly MemberId[] }
   | { readonly type: 'update' }
   | { readonly type: 'remove'; readonly removed: MemberId }
   | { readonly type: 'add'; readonly added: MemberId }
-  | { readonly type: 'ack'; readonly ackedSender: MemberId; readonly ackedSeq: number; readonly rejoin: boolean }
+  /**
+   * `mode`: `normal`; `rejoin` (my chain restarts: I joined or was re-added);
+   * `catch-up` (membership only: an op I processed while removed, acked after my re-add).
+   */
+  | { readonly type: 'ack'; readonly ackedSender: MemberId; readonly ackedSeq: number; readonly mode: AckMode }
   | { readonly type: 'add-ack'; readonly ackedSender: MemberId; readonly ackedSeq: number };
 
 /** The broadcast part of a control message, decoded and authenticated. */

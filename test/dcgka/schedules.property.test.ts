@@ -104,6 +104,10 @@ function run(schedule: { peers: number; initial: number; steps: readonly Step[];
       all.set(key, secret);
     }
   }
+  // Liveness: a member whose copy of a chain went stale in an exotic concurrent re-add follows it
+  // again from that member's next update, so every current member updates once, then all agree.
+  for (const m of current) sim.update(m);
+  sim.settle(random);
   // Chains agree among current members.
   for (const m of current) {
     const own = sim.chain(m, m);
