@@ -40,7 +40,8 @@ export function createGroup(ctx: GroupContext, input: { readonly scheme: GroupSc
  * Starts my state from the first message that makes me a member: a create
  * listing me, or an add of me with its welcome (data scheme: the welcome
  * carries the adder's group secrets, so history is readable). Messages
- * received before it must be handed to `receive` again afterwards.
+ * received before it must be handed to `receive` again afterwards (or let
+ * `receivePreJoin` hold them and join through the earliest invitation).
  * @throws StateError `STATE_NOT_MEMBER` for any other message; DecodeError / VerifyError for bad input.
  */
 export function joinGroup(ctx: GroupContext, input: { readonly scheme: GroupScheme; readonly message: IncomingMessage }): GroupResult {
@@ -106,10 +107,12 @@ export function send(state: GroupState, ctx: GroupContext, input: { readonly pla
     const sealed = encryptMessage(work.message, { sender: me, plaintext: input.plaintext, aad }, ctx.deps);
     envelope = encodeEnvelope(ctx.deps, identity, { ...base, epoch: sealed.epoch, counter: sealed.counter }, ref, undefined, sealed.ciphertext);
     work.message = sealed.state;
+    work.consumed.push(...sealed.consumed);
   } else if (work.data) {
     const sealed = encryptData(work.data, { sender: me, plaintext: input.plaintext, aad }, ctx.deps);
     envelope = encodeEnvelope(ctx.deps, identity, { ...base, epoch: sealed.epoch, counter: sealed.counter }, ref, sealed.nonce, sealed.ciphertext);
     work.data = sealed.state;
+    work.consumed.push(...sealed.consumed);
   } else {
     throw new InternalError('INTERNAL', 'group: no scheme state');
   }

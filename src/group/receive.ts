@@ -1,40 +1,38 @@
 /**
- * `receive`: any message, in any order. Control messages wait in a buffer
- * until their causal predecessors were processed (per-sender FIFO; an ack or
- * add-ack after the message it acknowledges), then go to DCGKA. Application
- * messages are authenticated on arrival and wait until the control message
- * that opened their epoch was processed. Duplicates are dropped.
+ * `receive`: any message, in any order. Control messages go through the
+ * shared causal orderer (src/ordering): per-sender FIFO by seq, and an ack or
+ * add-ack after the op it acknowledges; the orderer drops duplicates, detects
+ * equivocation and bounds the buffer, and each message it delivers goes to
+ * DCGKA. Application messages are authenticated on arrival and wait until
+ * the control message that opened their epoch was processed.
  *
  * The message handed in is processed within the call when it can be: if it
  * fails, the call throws and the caller's state is unchanged. A buffered
- * message that fails later is reported as a `rejected` output and dropped.
+ * message that fails later is reported as a `rejected` output and dropped
+ * from the buffer without counting as delivered (2SM needs every message of
+ * a sender in order: a correct copy that arrives later is still processed,
+ * and nothing after it from that sender is skipped past it).
  */
 import { copyBytes } from '../crypto/index.js';
 import { decryptData } from '../data/index.js';
 import { processControl, readControl } from '../dcgka/index.js';
 import type { MemberId } from '../dcgka/index.js';
-import { GroupCryptError, StateError, VerifyError, isGroupCryptError } from '../errors.js';
+import { GroupCryptError, InternalError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { decryptMessage } from '../message/index.js';
+import { compareRefs, enqueue, nextReady } from '../ordering/index.js';
+import type { MessageRef, OrderedMessage, OrdererState } from '../ordering/index.js';
 import { aeadData, decodeEnvelope, matchSender, verifyEnvelope } from './envelope.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
-import { MAX_PENDING_APPLICATION, MAX_PENDING_CONTROL } from './limits.js';
-import { applyDcgka, closeWork, dcgkaContext, knownIds, openWork } from './work.js';
+import { MAX_PENDING_APPLICATION } from './limits.js';
+import { applyDcgka, closeWork, dcgkaContext, directKey, knownIds, openWork } from './work.js';
 import type { Work } from './work.js';
-import type { GroupContext, GroupResult, GroupState, IncomingMessage, PendingApplication, PendingControl } from './types.js';
+import type { GroupContext, GroupResult, GroupState, IncomingMessage, PendingApplication } from './types.js';
 
 /** CBOR array-of-2 header: a DCGKA control broadcast is `[signed, signature]`. */
 const CONTROL_HEADER = 0x82;
 
 function clockOf(work: Work, member: MemberId): number {
   return work.dcgka.clock[member] ?? 0;
-}
-
-function isObsolete(work: Work, p: PendingControl): boolean {
-  return p.sender === work.dcgka.me || p.seq < clockOf(work, p.sender);
-}
-
-function isReady(work: Work, p: PendingControl): boolean {
-  return p.seq === clockOf(work, p.sender) && (p.acked === null || p.acked.seq < clockOf(work, p.acked.sender));
 }
 
 function envelopeContext(work: Work, env: Envelope, sender: MemberId, ad: Uint8Array | null): EnvelopeContext {
@@ -65,10 +63,12 @@ function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uin
     if (work.message) {
       const out = decryptMessage(work.message, input, work.deps);
       work.message = out.state;
+      work.consumed.push(...out.consumed);
       work.outputs.push({ kind: 'application', sender, plaintext: out.plaintext, epoch: env.epoch, counter: env.counter });
     } else if (work.data && env.nonce) {
       const out = decryptData(work.data, { ...input, nonce: env.nonce }, work.deps);
       work.data = out.state;
+      work.consumed.push(...out.consumed);
       work.outputs.push({ kind: 'application', sender, plaintext: out.plaintext, epoch: env.epoch, counter: env.counter });
     }
   } catch (error) {
@@ -95,24 +95,32 @@ function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null
   decryptApplication(work, env, sender, ad);
 }
 
-/** Arrival of a control message: authenticate, drop duplicates, buffer for causal order. */
-function receiveControl(work: Work, incoming: IncomingMessage): PendingControl | undefined {
+/** The orderer's buffer without `m` (a rejected message: dropped, not delivered). */
+function withoutPending(orderer: OrdererState, m: OrderedMessage): OrdererState {
+  return { ...orderer, pending: orderer.pending.filter((p) => compareRefs(p, m) !== 0) };
+}
+
+/**
+ * Arrival of a control message: authenticate, then hand it to the orderer.
+ * @returns its ref, or undefined for a duplicate (already processed, or buffered with the same parts).
+ */
+function receiveControl(work: Work, incoming: IncomingMessage): MessageRef | undefined {
   const message = readControl(dcgkaContext(work), incoming.broadcast);
   if (message.groupId !== work.dcgka.groupId) throw new VerifyError('VERIFY_GROUP', 'receive: control message of another group');
+  if (message.sender === work.dcgka.me) return undefined;
   const body = message.body;
-  const acked = body.type === 'ack' || body.type === 'add-ack' ? { sender: body.ackedSender, seq: body.ackedSeq } : null;
-  const entry: PendingControl = { sender: message.sender, seq: message.seq, acked, broadcast: incoming.broadcast, direct: incoming.direct ?? null };
-  if (isObsolete(work, entry)) return undefined;
-  const index = work.pendingControl.findIndex((p) => p.sender === entry.sender && p.seq === entry.seq);
-  if (index >= 0) {
-    if ((work.pendingControl[index] as PendingControl).direct !== null || entry.direct === null) return undefined;
-    work.pendingControl.splice(index, 1);
+  const deps = body.type === 'ack' || body.type === 'add-ack' ? [{ sender: body.ackedSender, seq: body.ackedSeq }] : [];
+  const digest = work.deps.crypto.sha256(incoming.broadcast);
+  const { state, status } = enqueue(work.orderer, { sender: message.sender, seq: message.seq, deps, digest, payload: incoming.broadcast });
+  const key = directKey(message.sender, message.seq);
+  if (status === 'duplicate') {
+    // A buffered copy that lacked my direct part gets it from this one.
+    const buffered = work.orderer.pending.some((p) => p.sender === message.sender && p.seq === message.seq);
+    if (!buffered || Object.hasOwn(work.directs, key) || incoming.direct === undefined) return undefined;
   }
-  if (work.pendingControl.length >= MAX_PENDING_CONTROL) {
-    throw new StateError('STATE_LIMIT', `receive: more than ${MAX_PENDING_CONTROL} control messages are waiting`);
-  }
-  work.pendingControl.push(entry);
-  return entry;
+  work.orderer = state;
+  if (incoming.direct !== undefined) work.directs[key] = copyBytes(incoming.direct);
+  return { sender: message.sender, seq: message.seq };
 }
 
 function reject(work: Work, error: unknown): void {
@@ -139,20 +147,30 @@ function drainApplications(work: Work): void {
   }
 }
 
-/** Processes buffered control messages in causal order; `input` is the one handed to this call. */
-function drain(work: Work, input: PendingControl | undefined): void {
+/**
+ * Processes what the orderer delivers, in causal order, until nothing is
+ * ready; `input` is the ref of the message handed to this call (its failure
+ * is thrown, a buffered message's failure becomes a `rejected` output).
+ */
+function drain(work: Work, input: MessageRef | undefined): void {
   for (;;) {
     drainApplications(work);
-    work.pendingControl = work.pendingControl.filter((p) => !isObsolete(work, p));
-    const next = work.pendingControl.find((p) => isReady(work, p));
+    const next = nextReady(work.orderer);
     if (!next) return;
-    work.pendingControl = work.pendingControl.filter((p) => p !== next);
+    const key = directKey(next.sender, next.seq);
+    const direct = Object.hasOwn(work.directs, key) ? work.directs[key] : undefined;
     try {
-      const incoming = { broadcast: next.broadcast, ...(next.direct ? { direct: next.direct } : {}) };
-      applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), incoming));
+      applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), { broadcast: next.payload, ...(direct ? { direct } : {}) }));
     } catch (error) {
-      if (next === input) throw error;
+      if (input && compareRefs(next, input) === 0) throw error;
+      work.orderer = withoutPending(work.orderer, next);
+      delete work.directs[key];
       reject(work, error);
+      continue;
+    }
+    if (clockOf(work, next.sender) <= next.seq) {
+      // DCGKA always counts a processed message in its clock (and so the orderer delivered it); anything else is a bug.
+      throw new InternalError('INTERNAL', 'group: DCGKA did not record a delivered control message');
     }
   }
 }
@@ -171,11 +189,12 @@ function drain(work: Work, input: PendingControl | undefined): void {
  * const { state: next, outputs } = receive(state, ctx, { broadcast, direct });
  */
 export function receive(state: GroupState, ctx: GroupContext, incoming: IncomingMessage): GroupResult {
+  if (!(incoming?.broadcast instanceof Uint8Array)) throw new UsageError('USAGE_ARGUMENT', 'receive: broadcast must be bytes');
   const work = openWork(state, ctx);
   if (incoming.broadcast[0] === CONTROL_HEADER) {
-    const entry = receiveControl(work, incoming);
-    if (!entry) return { state, keys: ctx.keys, registry: ctx.registry, outputs: [{ kind: 'duplicate' }] };
-    drain(work, entry);
+    const ref = receiveControl(work, incoming);
+    if (!ref) return { state, keys: ctx.keys, registry: ctx.registry, outputs: [{ kind: 'duplicate' }], consumed: [] };
+    drain(work, ref);
   } else {
     receiveApplication(work, incoming.broadcast, incoming.ad ?? null);
   }

@@ -1,22 +1,41 @@
 /**
  * Versioned, deterministic CBOR of a `GroupState` (STYLE.md §4): the DCGKA
- * state and the scheme state as nested encodings, plus the buffers.
+ * state, the scheme state and the control orderer as nested encodings, plus
+ * the buffers. `pendingControl` is a derived view and is not encoded.
  *
- *   { v: 1, scheme, dcgka, message | null, data | null,
- *     pendingControl: [[sender(32), seq, ackedSender(32) | null, ackedSeq | null, broadcast, direct | null]],
- *     pendingApplication: [[bytes, ad | null, sender(32) | null, epoch]] }
+ *   v2: { v: 2, scheme, dcgka, message | null, data | null, orderer,
+ *         directs: [[sender(32), seq, bytes]] (sorted by sender, seq),
+ *         pendingApplication: [[bytes, ad | null, sender(32) | null, epoch]] }
+ *   v1 (read only): { v: 1, ..., pendingControl: [[sender(32), seq, ackedSender | null, ackedSeq | null, broadcast, direct | null]],
+ *         pendingApplication } — its buffered control messages move into a fresh orderer.
  */
 import type { Deps } from '../crypto/index.js';
-import { decodeVersionedRecord, encodeCanonical, fromHex, readArray, readBytes, readText, toHex } from '../crypto/index.js';
+import { asRecord, checkVersion, decodeCanonical, encodeCanonical, fromHex, readArray, readBytes, readText, toHex } from '../crypto/index.js';
+import type { CborRecord } from '../crypto/index.js';
 import { decodeDataState, encodeDataState } from '../data/index.js';
 import { decodeDcgkaState, encodeDcgkaState } from '../dcgka/index.js';
-import { DecodeError } from '../errors.js';
+import type { DcgkaState } from '../dcgka/index.js';
+import { DecodeError, isGroupCryptError } from '../errors.js';
 import { decodeMessageState, encodeMessageState } from '../message/index.js';
+import { createOrderer, decodeOrderer, encodeOrderer, enqueue } from '../ordering/index.js';
+import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_APPLICATION, MAX_PENDING_CONTROL } from './limits.js';
-import type { GroupScheme, GroupState, PendingApplication, PendingControl } from './types.js';
+import type { GroupScheme, GroupState, PendingApplication } from './types.js';
+import { directKey, makeState } from './work.js';
 
-const VERSION = 1;
-const KEYS = ['v', 'scheme', 'dcgka', 'message', 'data', 'pendingControl', 'pendingApplication'] as const;
+const VERSION = 2;
+const KEYS_V2 = ['v', 'scheme', 'dcgka', 'message', 'data', 'orderer', 'directs', 'pendingApplication'] as const;
+const KEYS_V1 = ['v', 'scheme', 'dcgka', 'message', 'data', 'pendingControl', 'pendingApplication'] as const;
+
+/** Direct parts as [sender(32), seq, bytes], sorted by sender then seq. */
+function directEntries(directs: Readonly<Record<string, Uint8Array>>): [Uint8Array, number, Uint8Array][] {
+  const keys = Object.keys(directs).map((key) => {
+    const at = key.lastIndexOf(':');
+    return { key, sender: key.slice(0, at), seq: Number(key.slice(at + 1)) };
+  });
+  keys.sort((a, b) => (a.sender !== b.sender ? (a.sender < b.sender ? -1 : 1) : a.seq - b.seq));
+  return keys.map((k) => [fromHex(k.sender), k.seq, directs[k.key] as Uint8Array]);
+}
 
 /** Encodes a group state. */
 export function encodeGroupState(state: GroupState): Uint8Array {
@@ -26,7 +45,8 @@ export function encodeGroupState(state: GroupState): Uint8Array {
     dcgka: encodeDcgkaState(state.dcgka),
     message: state.message ? encodeMessageState(state.message) : null,
     data: state.data ? encodeDataState(state.data) : null,
-    pendingControl: state.pendingControl.map((p) => [fromHex(p.sender), p.seq, p.acked ? fromHex(p.acked.sender) : null, p.acked ? p.acked.seq : null, p.broadcast, p.direct]),
+    orderer: encodeOrderer(state.orderer),
+    directs: directEntries(state.directs),
     pendingApplication: state.pendingApplication.map((p) => [p.bytes, p.ad, p.sender ? fromHex(p.sender) : null, p.epoch]),
   });
 }
@@ -51,32 +71,75 @@ function optionalBytes(value: unknown, field: string): Uint8Array | null {
   return value;
 }
 
-function decodePendingControl(value: unknown): PendingControl {
-  if (!Array.isArray(value) || value.length !== 6 || !(value[4] instanceof Uint8Array)) fail('pendingControl');
-  const acked = value[2] === null && value[3] === null ? null : { sender: id(value[2], 'pendingControl.acked'), seq: uint(value[3], 'pendingControl.acked') };
-  return { sender: id(value[0], 'pendingControl.sender'), seq: uint(value[1], 'pendingControl.seq'), acked, broadcast: value[4], direct: optionalBytes(value[5], 'pendingControl.direct') };
-}
-
 function decodePendingApplication(value: unknown): PendingApplication {
   if (!Array.isArray(value) || value.length !== 4 || !(value[0] instanceof Uint8Array)) fail('pendingApplication');
   return { bytes: value[0], ad: optionalBytes(value[1], 'pendingApplication.ad'), sender: value[2] === null ? null : id(value[2], 'pendingApplication.sender'), epoch: uint(value[3], 'pendingApplication.epoch') };
 }
 
+/** Direct parts, each belonging to a buffered control message, in canonical order. */
+function decodeDirects(r: CborRecord, orderer: OrdererState): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  let previous = '';
+  for (const value of readArray(r, 'directs', 'group-state', MAX_PENDING_CONTROL)) {
+    if (!Array.isArray(value) || value.length !== 3 || !(value[2] instanceof Uint8Array)) fail('directs');
+    const sender = id(value[0], 'directs.sender');
+    const seq = uint(value[1], 'directs.seq');
+    const order = `${sender}:${String(seq).padStart(16, '0')}`;
+    if (order <= previous) fail('directs (order)');
+    previous = order;
+    if (!orderer.pending.some((m) => m.sender === sender && m.seq === seq)) fail('directs (no such buffered message)');
+    Object.defineProperty(out, directKey(sender, seq), { value: value[2], enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** A v1 buffer of control messages, moved into a fresh orderer that starts at DCGKA's clock. */
+function upgradeV1(r: CborRecord, dcgka: DcgkaState, deps: Deps): { orderer: OrdererState; directs: Record<string, Uint8Array> } {
+  let orderer = createOrderer({ start: dcgka.clock, maxPending: MAX_PENDING_CONTROL });
+  const directs: Record<string, Uint8Array> = {};
+  for (const value of readArray(r, 'pendingControl', 'group-state', MAX_PENDING_CONTROL)) {
+    if (!Array.isArray(value) || value.length !== 6 || !(value[4] instanceof Uint8Array)) fail('pendingControl');
+    const sender = id(value[0], 'pendingControl.sender');
+    const seq = uint(value[1], 'pendingControl.seq');
+    const deps1 = value[2] === null && value[3] === null ? [] : [{ sender: id(value[2], 'pendingControl.acked'), seq: uint(value[3], 'pendingControl.acked') }];
+    const direct = optionalBytes(value[5], 'pendingControl.direct');
+    try {
+      orderer = enqueue(orderer, { sender, seq, deps: deps1, digest: deps.crypto.sha256(value[4]), payload: value[4] }).state;
+    } catch (error) {
+      if (isGroupCryptError(error)) fail('pendingControl');
+      throw error;
+    }
+    if (direct && orderer.pending.some((m) => m.sender === sender && m.seq === seq)) directs[directKey(sender, seq)] = direct;
+  }
+  return { orderer, directs };
+}
+
 /**
  * Decodes a group state (the data scheme recomputes secret ids with `deps`).
+ * Reads the current version 2 and the earlier version 1.
  * @throws DecodeError `DECODE_VERSION_UNSUPPORTED` for an unknown version, `DECODE_*` for damage.
  */
 export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
-  const r = decodeVersionedRecord(bytes, 'group-state', VERSION, KEYS);
+  const top = asRecord(decodeCanonical(bytes, 'group-state'), 'group-state');
+  const v1 = top['v'] === 1;
+  if (!v1) checkVersion(top, 'group-state', VERSION);
+  const r = asRecord(top, 'group-state', v1 ? KEYS_V1 : KEYS_V2);
   const scheme = readText<GroupScheme>(r, 'scheme', 'group-state', ['data', 'message']);
   const message = r['message'] === null ? null : decodeMessageState(readBytes(r, 'message', 'group-state'));
   const data = r['data'] === null ? null : decodeDataState(readBytes(r, 'data', 'group-state'), deps);
   if ((scheme === 'message') !== (message !== null) || (scheme === 'data') !== (data !== null)) fail('scheme');
-  return {
-    v: 1, scheme,
-    dcgka: decodeDcgkaState(readBytes(r, 'dcgka', 'group-state')),
-    message, data,
-    pendingControl: readArray(r, 'pendingControl', 'group-state', MAX_PENDING_CONTROL).map(decodePendingControl),
+  const dcgka = decodeDcgkaState(readBytes(r, 'dcgka', 'group-state'));
+  let control: { orderer: OrdererState; directs: Record<string, Uint8Array> };
+  if (v1) {
+    control = upgradeV1(r, dcgka, deps);
+  } else {
+    const orderer = decodeOrderer(readBytes(r, 'orderer', 'group-state'));
+    for (const [sender, seq] of Object.entries(dcgka.clock)) if ((Object.hasOwn(orderer.next, sender) ? orderer.next[sender] : 0) !== seq) fail('orderer (clock)');
+    if (Object.keys(orderer.next).some((sender) => !Object.hasOwn(dcgka.clock, sender))) fail('orderer (clock)');
+    control = { orderer, directs: decodeDirects(r, orderer) };
+  }
+  return makeState({
+    scheme, dcgka, message, data, ...control,
     pendingApplication: readArray(r, 'pendingApplication', 'group-state', MAX_PENDING_APPLICATION).map(decodePendingApplication),
-  };
+  });
 }

@@ -6,11 +6,12 @@ import type { DcgkaState, DirectMessage, MemberId, OpId } from '../dcgka/index.j
 import type { GroupCryptError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import type { MessageState } from '../message/index.js';
+import type { OrdererState } from '../ordering/index.js';
 
 /** Which encryption scheme a group uses. */
 export type GroupScheme = 'data' | 'message';
 
-/** A received control message waiting for its causal predecessors. */
+/** A received control message waiting for its causal predecessors (a view of the orderer's buffer). */
 export interface PendingControl {
   readonly sender: MemberId;
   readonly seq: number;
@@ -31,13 +32,22 @@ export interface PendingApplication {
 
 /** The whole state of one member in one group. Plain, serializable data. */
 export interface GroupState {
-  readonly v: 1;
+  readonly v: 2;
   readonly scheme: GroupScheme;
   readonly dcgka: DcgkaState;
   /** Present when `scheme === 'message'`. */
   readonly message: MessageState | null;
   /** Present when `scheme === 'data'`. */
   readonly data: DataState | null;
+  /**
+   * Causal orderer of received control messages (payload: the broadcast;
+   * deps: the acked op of an ack or add-ack). Its per-sender `next` equals
+   * DCGKA's clock: everything below was processed or covered by my welcome.
+   */
+  readonly orderer: OrdererState;
+  /** My direct parts of the control messages buffered in `orderer`, by `${sender}:${seq}`. */
+  readonly directs: Readonly<Record<string, Uint8Array>>;
+  /** Derived, read-only view of the control messages buffered in `orderer` (not encoded). */
   readonly pendingControl: readonly PendingControl[];
   readonly pendingApplication: readonly PendingApplication[];
 }
@@ -78,6 +88,8 @@ export interface GroupResult {
   readonly keys: KeyManagerState;
   readonly registry: KeyRegistryState;
   readonly outputs: readonly GroupOutput[];
+  /** Secrets the new state no longer holds (used message keys, dropped chains): wipe them once the result is committed. */
+  readonly consumed: readonly Uint8Array[];
 }
 
 /** A received message: broadcast bytes (control or application) and, for a control message, my direct part. */

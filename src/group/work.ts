@@ -12,6 +12,9 @@ import { InternalError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import { applyUpdateSecret as applyMessageSecret, createMessageState } from '../message/index.js';
 import type { MessageState } from '../message/index.js';
+import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
+import type { OrdererState } from '../ordering/index.js';
+import { MAX_PENDING_CONTROL } from './limits.js';
 import type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl } from './types.js';
 
 /** Mutable working copy of a call. */
@@ -23,37 +26,80 @@ export interface Work {
   data: DataState | null;
   keys: KeyManagerState;
   registry: KeyRegistryState;
-  pendingControl: PendingControl[];
+  orderer: OrdererState;
+  directs: Record<string, Uint8Array>;
   pendingApplication: PendingApplication[];
   outputs: GroupOutput[];
+  consumed: Uint8Array[];
 }
 
 /** Opens a work copy of `state`. */
 export function openWork(state: GroupState, ctx: GroupContext): Work {
   return {
     deps: ctx.deps, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
-    keys: ctx.keys, registry: ctx.registry,
-    pendingControl: [...state.pendingControl], pendingApplication: [...state.pendingApplication], outputs: [],
+    keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
+    pendingApplication: [...state.pendingApplication], outputs: [], consumed: [],
   };
 }
 
-/** A work copy for a group that does not exist yet (its DCGKA result comes next). */
+/**
+ * A work copy for a group that does not exist yet (its DCGKA result comes
+ * next). The orderer starts at the DCGKA clock: for a joiner, everything
+ * below it is covered by the welcome and will be dropped as a duplicate.
+ */
 export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaState): Work {
   return {
     deps: ctx.deps, scheme, dcgka,
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
-    keys: ctx.keys, registry: ctx.registry, pendingControl: [], pendingApplication: [], outputs: [],
+    keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock, maxPending: MAX_PENDING_CONTROL }), directs: {},
+    pendingApplication: [], outputs: [], consumed: [],
   };
+}
+
+/** Key of a control message in `directs`. */
+export function directKey(sender: string, seq: number): string {
+  return `${sender}:${seq}`;
+}
+
+/** The read-only view of the orderer's buffer that `GroupState.pendingControl` exposes. */
+export function pendingView(orderer: OrdererState, directs: Readonly<Record<string, Uint8Array>>): PendingControl[] {
+  return orderer.pending.map((m) => {
+    const dep = m.deps[0];
+    const direct = directs[directKey(m.sender, m.seq)];
+    return { sender: m.sender, seq: m.seq, acked: dep ? { sender: dep.sender, seq: dep.seq } : null, broadcast: m.payload, direct: direct ?? null };
+  });
+}
+
+/** Builds a group state (with its derived view). */
+export function makeState(fields: Omit<GroupState, 'v' | 'pendingControl'>): GroupState {
+  return { v: 2, ...fields, pendingControl: pendingView(fields.orderer, fields.directs) };
 }
 
 /** Closes a work copy into the call's result. */
 export function closeWork(work: Work): GroupResult {
-  const state: GroupState = {
-    v: 1, scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
-    pendingControl: work.pendingControl, pendingApplication: work.pendingApplication,
-  };
-  return { state, keys: work.keys, registry: work.registry, outputs: work.outputs };
+  const state = makeState({
+    scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
+    orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication,
+  });
+  return { state, keys: work.keys, registry: work.registry, outputs: work.outputs, consumed: work.consumed };
+}
+
+/**
+ * Moves the orderer up to DCGKA's clock (what DCGKA processed, sent, or
+ * learned from a welcome counts as delivered); buffered copies below it are
+ * dropped with their direct parts.
+ */
+export function syncOrderer(orderer: OrdererState, directs: Record<string, Uint8Array>, clock: Readonly<Record<string, number>>): OrdererState {
+  let current = orderer;
+  for (const sender of Object.keys(clock)) {
+    const upTo = clock[sender] ?? 0;
+    for (let seq = nextExpected(current, sender); seq < upTo; seq++) {
+      current = markDelivered(current, { sender, seq });
+      delete directs[directKey(sender, seq)];
+    }
+  }
+  return current;
 }
 
 /** The DCGKA context of a work copy. */
@@ -77,6 +123,7 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
   let message = work.message;
   let data = work.data;
   const outputs: GroupOutput[] = [];
+  const consumed: Uint8Array[] = [];
   for (const out of result.outputs) {
     switch (out.kind) {
       case 'control':
@@ -84,8 +131,16 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         break;
       case 'update-secret': {
         const input = { member: out.member, epoch: epochOf(out.cause), secret: out.secret };
-        if (message) message = applyMessageSecret(message, input, work.deps).state;
-        if (data) data = applyDataSecret(data, input, work.deps).state;
+        if (message) {
+          const applied = applyMessageSecret(message, input, work.deps);
+          message = applied.state;
+          consumed.push(...applied.consumed);
+        }
+        if (data) {
+          const applied = applyDataSecret(data, input, work.deps);
+          data = applied.state;
+          consumed.push(...applied.consumed);
+        }
         break;
       }
       case 'removed':
@@ -97,12 +152,17 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         break;
     }
   }
+  const directs = { ...work.directs };
+  const orderer = syncOrderer(work.orderer, directs, result.state.clock);
   work.dcgka = result.state;
   work.keys = result.keys;
   work.registry = result.registry;
   work.message = message;
   work.data = data;
+  work.orderer = orderer;
+  work.directs = directs;
   work.outputs.push(...outputs);
+  work.consumed.push(...consumed);
 }
 
 /** Ids that may send in this group: every member and every sender of a processed control message (sorted). */
