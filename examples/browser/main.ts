@@ -9,7 +9,7 @@
 import { PortableCryptoProvider } from '../../src/crypto/index.js';
 import type { GroupScheme } from '../../src/group/index.js';
 import { IndexedDbStore } from '../../src/store/index.js';
-import { closeMesh, openMesh, peerNamed, reloadAll, runStory, settle, STORY_PEERS } from './mesh.js';
+import { broadcastReset, closeMesh, openMesh, peerNamed, reloadAll, runStory, settle, STORY_PEERS } from './mesh.js';
 import type { Mesh } from './mesh.js';
 import { actions, memberNames, setScheme } from './peer.js';
 import type { Peer } from './peer.js';
@@ -30,7 +30,7 @@ const params = new URLSearchParams(location.search);
 const scheme: GroupScheme = params.get('scheme') === 'message' ? 'message' : 'data';
 const local = (params.get('peers')?.split(',') ?? [...STORY_PEERS]).filter((name) => (STORY_PEERS as readonly string[]).includes(name));
 const deps = { crypto: new PortableCryptoProvider(), now: () => Math.floor(Date.now() / 1000) };
-const dbName = (name: string): string => `groupcrypt-example-${name}`;
+const dbName = (name: string): string => `groupcrypt-example-${scheme}-${name}`;
 setScheme(scheme);
 
 let mesh: Mesh;
@@ -131,12 +131,18 @@ function layout(): void {
 }
 
 async function start(): Promise<void> {
-  mesh = await openMesh({ channelName: `groupcrypt-example-${scheme}`, deps, names: local, openStore: (name) => IndexedDbStore.open(dbName(name), { crypto: deps.crypto }), onChange: render });
+  mesh = await openMesh({ channelName: `groupcrypt-example-${scheme}`, deps, names: local, openStore: (name) => IndexedDbStore.open(dbName(name), { crypto: deps.crypto }), onChange: render,
+    onReset: () => void reset(false).then(() => status('idle', 'another tab reset: fresh keys, empty databases')),
+  });
   layout();
 }
 
-/** Forgets everything: closes and deletes every local peer's database, then starts over with fresh keys. */
-async function reset(): Promise<void> {
+/**
+ * Forgets everything: closes and deletes every local peer's database, then
+ * starts over with fresh keys; `everywhere` asks the other tabs to do the same.
+ */
+async function reset(everywhere = true): Promise<void> {
+  if (everywhere) broadcastReset(mesh);
   await closeMesh(mesh);
   await Promise.all(local.map((name) => new Promise<void>((resolve, reject) => {
     const request = indexedDB.deleteDatabase(dbName(name));
@@ -173,7 +179,7 @@ async function reloadButton(): Promise<Record<string, boolean>> {
 const api = {
   ready: undefined as unknown as Promise<void>,
   runStory: story,
-  reset,
+  reset: () => reset(true),
   reload: reloadButton,
   settle: () => settle(mesh),
   snapshot: (): PeerSnapshot[] => mesh.peers.map(snapshotOf),
@@ -183,7 +189,7 @@ const api = {
 (globalThis as { groupcryptExample?: typeof api }).groupcryptExample = api;
 
 $('#run').addEventListener('click', () => void story().catch(() => undefined));
-$('#reset').addEventListener('click', () => void reset().then(() => status('idle', 'reset: fresh keys, empty databases')));
+$('#reset').addEventListener('click', () => void reset(true).then(() => status('idle', 'reset: fresh keys, empty databases')));
 $('#reload').addEventListener('click', () => void reloadButton());
 $('#scheme').textContent = scheme;
 $('#provider').textContent = deps.crypto.name;

@@ -24,6 +24,8 @@ export interface Mesh {
   lastActivity: number;
   errors: string[];
   onChange: () => void;
+  /** Called once when another tab broadcast a reset. */
+  onReset: () => void;
 }
 
 interface Envelope {
@@ -32,11 +34,13 @@ interface Envelope {
 }
 
 /** Opens (or resumes from their stores) the named peers and connects them. */
-export async function openMesh(options: { channelName: string; deps: Deps; names: readonly string[]; openStore: (name: string) => Promise<Store>; onChange?: () => void }): Promise<Mesh> {
+export async function openMesh(options: {
+  channelName: string; deps: Deps; names: readonly string[]; openStore: (name: string) => Promise<Store>; onChange?: () => void; onReset?: () => void;
+}): Promise<Mesh> {
   const mesh: Mesh = {
     channelName: options.channelName, deps: options.deps, openStore: options.openStore,
     tab: toHex(options.deps.crypto.randomBytes(8)),
-    peers: [], channels: [], inflight: 0, lastActivity: Date.now(), errors: [], onChange: options.onChange ?? (() => undefined),
+    peers: [], channels: [], inflight: 0, lastActivity: Date.now(), errors: [], onChange: options.onChange ?? (() => undefined), onReset: options.onReset ?? (() => undefined),
   };
   for (const name of options.names) await connect(mesh, name);
   for (const peer of mesh.peers) hello(peer);
@@ -55,6 +59,10 @@ async function connect(mesh: Mesh, name: string): Promise<void> {
   channel.onmessage = (event: MessageEvent<Envelope>) => {
     mesh.lastActivity = Date.now();
     const { tab, message } = event.data;
+    if (message.t === 'reset') {
+      if (tab !== mesh.tab && mesh.peers[0] === peer) mesh.onReset();
+      return;
+    }
     deliver(peer, message)
       .catch((error: unknown) => { mesh.errors.push(`${name}: ${String(error)}`); })
       .finally(() => {
@@ -65,6 +73,13 @@ async function connect(mesh: Mesh, name: string): Promise<void> {
   };
   mesh.peers.push(peer);
   mesh.channels.push(channel);
+}
+
+/** Tells the other tabs to reset (this tab resets itself). */
+export function broadcastReset(mesh: Mesh): void {
+  const channel = new BroadcastChannel(mesh.channelName);
+  channel.postMessage({ tab: mesh.tab, message: { t: 'reset' } } satisfies Envelope);
+  channel.close();
 }
 
 /** Closes every channel and store. */

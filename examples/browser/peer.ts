@@ -27,7 +27,9 @@ import type { Store } from '../../src/store/index.js';
 /** What travels on the channel: a key bundle announcement or a wire bundle. */
 export type ChannelMessage =
   | { readonly t: 'hello'; readonly name: string; readonly bundle: Uint8Array; readonly reply: boolean }
-  | { readonly t: 'wire'; readonly from: string; readonly bytes: Uint8Array };
+  | { readonly t: 'wire'; readonly from: string; readonly bytes: Uint8Array }
+  /** Another tab pressed Reset: every tab forgets its peers and starts over. */
+  | { readonly t: 'reset' };
 
 /** One line of a peer's log: a message it read (or wrote), or one it could not read. */
 export interface LogEntry {
@@ -174,6 +176,7 @@ export function hello(peer: Peer, reply = false): void {
 export function deliver(peer: Peer, message: ChannelMessage): Promise<void> {
   return enqueue(peer, async () => {
     if (message.t === 'wire') return receiveBundle(peer, message.bytes);
+    if (message.t !== 'hello') return;
     const bundle = decodeKeyBundle(message.bundle);
     const id = toHex(bundle.identityKey);
     const known = peer.journal.names[id] === message.name;
@@ -239,7 +242,10 @@ function member(peer: Peer): GroupState {
 
 /** The user's actions, each one transition. */
 export const actions = {
-  create: (peer: Peer, with_: readonly string[]) => enqueue(peer, () => adopt(peer, createGroup(contextOf(peer), { scheme, members: with_.map((n) => idOf(peer, n)) }))),
+  create: (peer: Peer, with_: readonly string[]) => enqueue(peer, () => {
+    if (peer.state !== undefined) throw new Error(`${peer.name} is already in a group (Reset to start over)`);
+    return adopt(peer, createGroup(contextOf(peer), { scheme, members: with_.map((n) => idOf(peer, n)) }));
+  }),
   add: (peer: Peer, name: string) => enqueue(peer, () => adopt(peer, addMember(member(peer), contextOf(peer), idOf(peer, name)))),
   remove: (peer: Peer, name: string) => enqueue(peer, () => adopt(peer, removeMember(member(peer), contextOf(peer), idOf(peer, name)))),
   update: (peer: Peer) => enqueue(peer, () => adopt(peer, updateGroup(member(peer), contextOf(peer)))),
