@@ -19,3 +19,9 @@ export const APPLICATION_SIGNATURE_CONTEXT = 'groupcrypt/group/application/v1';
 
 /** Version of the application envelope. */
 export const ENVELOPE_VERSION = 1;
+
+/** Most messages a pre-join inbox holds (before an invitation lets me join). */
+export const MAX_HELD_MESSAGES = 1_000;
+
+/** Most bytes (broadcasts, direct parts and ADs) a pre-join inbox holds. */
+export const MAX_HELD_BYTES = 16 * 1024 * 1024;

@@ -19,7 +19,7 @@ import { processControl, readControl } from '../dcgka/index.js';
 import type { MemberId } from '../dcgka/index.js';
 import { GroupCryptError, InternalError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { decryptMessage } from '../message/index.js';
-import { compareRefs, enqueue, nextReady } from '../ordering/index.js';
+import { compareRefs, enqueue, missing, nextReady } from '../ordering/index.js';
 import type { MessageRef, OrderedMessage, OrdererState } from '../ordering/index.js';
 import { aeadData, decodeEnvelope, matchSender, verifyEnvelope } from './envelope.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
@@ -199,4 +199,14 @@ export function receive(state: GroupState, ctx: GroupContext, incoming: Incoming
     receiveApplication(work, incoming.broadcast, incoming.ad ?? null);
   }
   return closeWork(work);
+}
+
+/**
+ * Control messages that buffered ones are waiting for (their senders' earlier
+ * messages and the ops they ack): what to ask peers to send again.
+ * @returns refs sorted by sender then seq (at most MAX_MISSING_PER_SENDER per sender).
+ * @example for (const { sender, seq } of missingControl(state)) requestResend(sender, seq);
+ */
+export function missingControl(state: GroupState): readonly MessageRef[] {
+  return missing(state.orderer);
 }

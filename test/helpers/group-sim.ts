@@ -9,10 +9,10 @@ import { bytesEqual, defaultDeps, toHex, utf8 } from '../../src/crypto/index.js'
 import type { Deps } from '../../src/crypto/index.js';
 import { isGroupCryptError } from '../../src/errors.js';
 import {
-  addMember, createGroup, decodeGroupState, encodeGroupState, encodeWireBundle, groupMembers, joinGroup, openWireBundle, receive,
-  removeMember, send, updateGroup,
+  addMember, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, encodeGroupInbox, encodeGroupState, encodeWireBundle, groupMembers,
+  openWireBundle, receive, receivePreJoin, removeMember, send, updateGroup,
 } from '../../src/group/index.js';
-import type { GroupResult, GroupScheme, GroupState } from '../../src/group/index.js';
+import type { GroupInbox, GroupResult, GroupScheme, GroupState } from '../../src/group/index.js';
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
 
@@ -24,7 +24,8 @@ export interface GroupPeer {
   registry: KeyRegistryState;
   state: GroupState | undefined;
   inbox: Uint8Array[];
-  stash: Uint8Array[];
+  /** What the group layer holds for this peer before it joins. */
+  pre: GroupInbox;
   /** Plaintexts decrypted (text). */
   readonly decrypted: Set<string>;
   /** Error codes thrown by receive, and rejected outputs. */
@@ -73,7 +74,7 @@ export class GroupSim {
     const keys = createKeyManager(this.deps);
     const id = toHex(identityOf(keys).publicKey);
     const peer: GroupPeer = {
-      name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], stash: [], decrypted: new Set(), errors: [],
+      name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], pre: createGroupInbox({ scheme: this.scheme }), decrypted: new Set(), errors: [],
       everSeen: new Set(), bundleKeys: new Set(), removed: false,
     };
     for (const other of this.peers.values()) {
@@ -182,13 +183,17 @@ export class GroupSim {
     if (!bundle) return;
     const incoming = openWireBundle(bundle, peer.id);
     if (!peer.state) {
+      const before = encodeGroupInbox(peer.pre);
       try {
-        this.apply(peer, joinGroup(this.ctx(peer), { scheme: this.scheme, message: incoming }), random);
-        peer.inbox.push(...peer.stash);
-        peer.stash = [];
+        const { inbox, joined } = receivePreJoin(peer.pre, this.ctx(peer), incoming);
+        const encoded = encodeGroupInbox(inbox);
+        expect(bytesEqual(encodeGroupInbox(decodeGroupInbox(encoded)), encoded), 'inbox codec round-trip').toBe(true);
+        peer.pre = decodeGroupInbox(encoded);
+        if (joined) this.apply(peer, joined, random);
       } catch (error) {
         if (!isGroupCryptError(error)) throw error;
-        peer.stash.push(bundle);
+        peer.errors.push(error.code);
+        expect(bytesEqual(encodeGroupInbox(peer.pre), before), 'inbox unchanged on error').toBe(true);
       }
       return;
     }

@@ -1,0 +1,190 @@
+/**
+ * The pre-join inbox: what a member receives for a group before it has any
+ * state in it. Messages are held (authenticated control messages, and
+ * application envelopes whose sender cannot be resolved yet) until an
+ * invitation for me is held: a create listing me or an add of me, with my
+ * direct part. Then I join through the causally earliest invitation — one
+ * whose welcome clock covers no other usable invitation I hold (joining
+ * through a later one would skip 2SM messages the earlier one started) —
+ * and every other held message goes through `receive`, whose causal orderer
+ * puts them in order and drops what the welcome already covers.
+ *
+ * Trial joins are free: every join is a pure function, only the chosen one is kept.
+ */
+import { bytesEqual, copyBytes, decodeVersionedRecord, encodeCanonical, fromHex, readArray, readText, toHex } from '../crypto/index.js';
+import { readControl } from '../dcgka/index.js';
+import { DecodeError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
+import { identityOf } from '../keys/index.js';
+import { decodeEnvelope } from './envelope.js';
+import { joinGroup } from './group.js';
+import { MAX_HELD_BYTES, MAX_HELD_MESSAGES } from './limits.js';
+import { receive } from './receive.js';
+import type { GroupContext, GroupOutput, GroupResult, GroupScheme, IncomingMessage } from './types.js';
+
+/** CBOR array-of-2 header: a DCGKA control broadcast is `[signed, signature]`. */
+const CONTROL_HEADER = 0x82;
+const VERSION = 1;
+
+/** A message held before joining. */
+export interface HeldMessage {
+  readonly broadcast: Uint8Array;
+  /** My direct part (control messages). */
+  readonly direct: Uint8Array | null;
+  /** The associated data the application expects (application messages). */
+  readonly ad: Uint8Array | null;
+}
+
+/** Messages of one group held before I have state in it. Plain, serializable data. */
+export interface GroupInbox {
+  readonly v: 1;
+  readonly scheme: GroupScheme;
+  /** The group id (hex) when the application knows it: control messages of other groups are refused. */
+  readonly groupId: string | null;
+  /** Held messages in arrival order. */
+  readonly held: readonly HeldMessage[];
+}
+
+/** Result of `receivePreJoin`. */
+export interface PreJoinResult {
+  /** The inbox to keep while `joined` is null (empty once joined). */
+  readonly inbox: GroupInbox;
+  /** Set once I joined: the group state (continue with `receive`), keys, registry and every output, incl. those of the held messages. */
+  readonly joined: GroupResult | null;
+}
+
+/**
+ * An empty pre-join inbox.
+ * @param input.groupId 64 hex characters; when given, control messages of other groups are refused.
+ * @throws UsageError `USAGE_ARGUMENT` for a bad scheme or group id.
+ * @example let inbox = createGroupInbox({ scheme: 'message', groupId });
+ */
+export function createGroupInbox(input: { readonly scheme: GroupScheme; readonly groupId?: string }): GroupInbox {
+  if (input.scheme !== 'data' && input.scheme !== 'message') throw new UsageError('USAGE_ARGUMENT', 'inbox: scheme must be "data" or "message"');
+  if (input.groupId !== undefined && !/^[0-9a-f]{64}$/.test(input.groupId)) throw new UsageError('USAGE_ARGUMENT', 'inbox: groupId must be 64 lowercase hex characters');
+  return { v: 1, scheme: input.scheme, groupId: input.groupId ?? null, held: [] };
+}
+
+function heldBytes(held: readonly HeldMessage[]): number {
+  return held.reduce((n, h) => n + h.broadcast.length + (h.direct?.length ?? 0) + (h.ad?.length ?? 0), 0);
+}
+
+function sameMessage(a: HeldMessage, b: IncomingMessage): boolean {
+  return bytesEqual(a.broadcast, b.broadcast) && (a.ad === null ? b.ad === undefined : b.ad !== undefined && bytesEqual(a.ad, b.ad));
+}
+
+/** Whether a held control message invites me (trial-joinable), with its ref. */
+function invitation(ctx: GroupContext, me: string, h: HeldMessage): { sender: string; seq: number } | undefined {
+  if (h.direct === null || h.broadcast[0] !== CONTROL_HEADER) return undefined;
+  const m = readControl(ctx, h.broadcast);
+  const invites = (m.body.type === 'create' && m.seq === 0 && m.body.members.includes(me)) || (m.body.type === 'add' && m.body.added === me);
+  return invites ? { sender: m.sender, seq: m.seq } : undefined;
+}
+
+/** Joins through the earliest usable held invitation, then receives every other held message. */
+function tryJoin(inbox: GroupInbox, ctx: GroupContext): GroupResult | null {
+  const me = toHex(identityOf(ctx.keys).publicKey);
+  const trials: { index: number; sender: string; seq: number; result: GroupResult }[] = [];
+  inbox.held.forEach((h, index) => {
+    const ref = invitation(ctx, me, h);
+    if (!ref) return;
+    try {
+      const result = joinGroup(ctx, { scheme: inbox.scheme, message: { broadcast: h.broadcast, direct: h.direct as Uint8Array } });
+      if (inbox.groupId === null || result.state.dcgka.groupId === inbox.groupId) trials.push({ index, ...ref, result });
+    } catch (error) {
+      if (!isGroupCryptError(error)) throw error;
+    }
+  });
+  trials.sort((a, b) => (a.sender !== b.sender ? (a.sender < b.sender ? -1 : 1) : a.seq - b.seq));
+  const chosen = trials.find((t) => !trials.some((o) => o !== t && o.seq < (t.result.state.dcgka.clock[o.sender] ?? 0)));
+  if (!chosen) return null;
+  let { state, keys, registry } = chosen.result;
+  const outputs: GroupOutput[] = [...chosen.result.outputs];
+  const consumed: Uint8Array[] = [...chosen.result.consumed];
+  inbox.held.forEach((h, index) => {
+    if (index === chosen.index) return;
+    const incoming: IncomingMessage = { broadcast: h.broadcast, ...(h.direct ? { direct: h.direct } : {}), ...(h.ad ? { ad: h.ad } : {}) };
+    try {
+      const r = receive(state, { deps: ctx.deps, keys, registry }, incoming);
+      ({ state, keys, registry } = r);
+      outputs.push(...r.outputs);
+      consumed.push(...r.consumed);
+    } catch (error) {
+      if (!isGroupCryptError(error)) throw error;
+      outputs.push({ kind: 'rejected', error });
+    }
+  });
+  return { state, keys, registry, outputs, consumed };
+}
+
+/**
+ * Receives a message for a group I have no state in yet: holds it, and joins
+ * as soon as an invitation for me is held (see the module comment).
+ * @returns the inbox to keep, and `joined` (the group result) once I joined.
+ * @throws DecodeError for malformed bytes; VerifyError `VERIFY_SIGNATURE` (forged control message),
+ *   `VERIFY_GROUP` (another group); StateError `STATE_LIMIT` (inbox full). On error the inbox is unchanged.
+ * @example
+ * const { inbox: next, joined } = receivePreJoin(inbox, ctx, openWireBundle(bundle, me));
+ * if (joined) state = joined.state;
+ */
+export function receivePreJoin(inbox: GroupInbox, ctx: GroupContext, incoming: IncomingMessage): PreJoinResult {
+  if (!(incoming?.broadcast instanceof Uint8Array)) throw new UsageError('USAGE_ARGUMENT', 'receivePreJoin: broadcast must be bytes');
+  let isInvitation = false;
+  if (incoming.broadcast[0] === CONTROL_HEADER) {
+    const m = readControl(ctx, incoming.broadcast);
+    if (inbox.groupId !== null && m.groupId !== inbox.groupId) throw new VerifyError('VERIFY_GROUP', 'receivePreJoin: control message of another group');
+    isInvitation = m.body.type === 'create' || m.body.type === 'add';
+  } else {
+    decodeEnvelope(incoming.broadcast, inbox.scheme);
+  }
+  const entry: HeldMessage = {
+    broadcast: copyBytes(incoming.broadcast),
+    direct: incoming.direct ? copyBytes(incoming.direct) : null,
+    ad: incoming.ad ? copyBytes(incoming.ad) : null,
+  };
+  const index = inbox.held.findIndex((h) => sameMessage(h, incoming));
+  let held: HeldMessage[];
+  if (index >= 0) {
+    if ((inbox.held[index] as HeldMessage).direct !== null || entry.direct === null) return { inbox, joined: null };
+    held = inbox.held.map((h, i) => (i === index ? entry : h));
+  } else {
+    if (inbox.held.length >= MAX_HELD_MESSAGES) throw new StateError('STATE_LIMIT', `receivePreJoin: more than ${MAX_HELD_MESSAGES} messages held`);
+    if (heldBytes(inbox.held) + entry.broadcast.length + (entry.direct?.length ?? 0) + (entry.ad?.length ?? 0) > MAX_HELD_BYTES) {
+      throw new StateError('STATE_LIMIT', `receivePreJoin: more than ${MAX_HELD_BYTES} bytes held`);
+    }
+    held = [...inbox.held, entry];
+  }
+  const next: GroupInbox = { ...inbox, held };
+  const joined = isInvitation && entry.direct !== null ? tryJoin(next, ctx) : null;
+  return joined ? { inbox: { ...inbox, held: [] }, joined } : { inbox: next, joined: null };
+}
+
+/** Encodes a pre-join inbox: `{ v: 1, scheme, groupId: bytes(32) | null, held: [[broadcast, direct | null, ad | null]] }`. */
+export function encodeGroupInbox(inbox: GroupInbox): Uint8Array {
+  return encodeCanonical({
+    v: VERSION, scheme: inbox.scheme, groupId: inbox.groupId === null ? null : fromHex(inbox.groupId),
+    held: inbox.held.map((h) => [h.broadcast, h.direct, h.ad]),
+  });
+}
+
+function nullableBytes(value: unknown): Uint8Array | null {
+  if (value === null) return null;
+  if (!(value instanceof Uint8Array)) throw new DecodeError('DECODE_FIELD', 'group-inbox.held: expected bytes or null');
+  return value;
+}
+
+/**
+ * Decodes a pre-join inbox.
+ * @throws DecodeError `DECODE_VERSION_UNSUPPORTED`, `DECODE_FIELD` and other `DECODE_*` codes.
+ */
+export function decodeGroupInbox(bytes: Uint8Array): GroupInbox {
+  const r = decodeVersionedRecord(bytes, 'group-inbox', VERSION, ['v', 'scheme', 'groupId', 'held']);
+  const scheme = readText<GroupScheme>(r, 'scheme', 'group-inbox', ['data', 'message']);
+  const groupId = r['groupId'];
+  if (groupId !== null && !(groupId instanceof Uint8Array && groupId.length === 32)) throw new DecodeError('DECODE_FIELD', 'group-inbox.groupId: expected 32 bytes or null');
+  const held = readArray(r, 'held', 'group-inbox', MAX_HELD_MESSAGES).map((value): HeldMessage => {
+    if (!Array.isArray(value) || value.length !== 3 || !(value[0] instanceof Uint8Array)) throw new DecodeError('DECODE_FIELD', 'group-inbox.held: expected [broadcast, direct, ad]');
+    return { broadcast: value[0], direct: nullableBytes(value[1]), ad: nullableBytes(value[2]) };
+  });
+  if (heldBytes(held) > MAX_HELD_BYTES) throw new DecodeError('DECODE_FIELD', `group-inbox.held: more than ${MAX_HELD_BYTES} bytes`);
+  return { v: 1, scheme, groupId: groupId === null ? null : toHex(groupId), held };
+}
