@@ -4,10 +4,11 @@
  * application envelopes whose sender cannot be resolved yet) until an
  * invitation for me is held: a create listing me or an add of me, with my
  * direct part. Then I join through the causally earliest invitation — one
- * whose welcome clock covers no other usable invitation I hold (joining
- * through a later one would skip 2SM messages the earlier one started) —
- * and every other held message goes through `receive`, whose causal orderer
- * puts them in order and drops what the welcome already covers.
+ * whose welcome has no other invitation of me in its causal past (joining
+ * through a later one would skip 2SM messages the earlier one started; when
+ * the earlier one is not held yet, I wait for it) — and every other held
+ * message goes through `receive`, whose causal orderer puts them in order
+ * and drops what the welcome already covers.
  *
  * Trial joins are free: every join is a pure function, only the chosen one is kept.
  */
@@ -80,23 +81,38 @@ function invitation(ctx: GroupContext, me: string, h: HeldMessage): { sender: st
   return invites ? { sender: m.sender, seq: m.seq } : undefined;
 }
 
-/** Joins through the earliest usable held invitation, then receives every other held message. */
+/** Ids of the ops in a joined state's membership that invite me (a create listing me, an add of me). */
+function invitationsOfMe(result: GroupResult, me: string): string[] {
+  return result.state.dcgka.membership.ops.filter((op) => (op.kind === 'add' || op.kind === 'create') && op.targets.includes(me)).map((op) => op.id);
+}
+
+/**
+ * Joins through the earliest held invitation, then receives every other held
+ * message. A trial join's membership lists every invitation of me in its
+ * causal past; the trial is taken only if each of those is held and unusable
+ * (its own trial failed): otherwise an earlier invitation is held (take that
+ * one) or still on its way (wait for it).
+ */
 function tryJoin(inbox: GroupInbox, ctx: GroupContext): GroupResult | null {
   const me = toHex(identityOf(ctx.keys).publicKey);
-  const trials: { index: number; sender: string; seq: number; result: GroupResult }[] = [];
+  const invites: { index: number; id: string; result: GroupResult | null }[] = [];
   inbox.held.forEach((h, index) => {
     const ref = invitation(ctx, me, h);
     if (!ref) return;
+    let result: GroupResult | null = null;
     try {
-      const result = joinGroup(ctx, { scheme: inbox.scheme, message: { broadcast: h.broadcast, direct: h.direct as Uint8Array } });
-      if (inbox.groupId === null || result.state.dcgka.groupId === inbox.groupId) trials.push({ index, ...ref, result });
+      result = joinGroup(ctx, { scheme: inbox.scheme, message: { broadcast: h.broadcast, direct: h.direct as Uint8Array } });
+      if (inbox.groupId !== null && result.state.dcgka.groupId !== inbox.groupId) result = null;
     } catch (error) {
       if (!isGroupCryptError(error)) throw error;
     }
+    invites.push({ index, id: `${ref.sender}:${ref.seq}`, result });
   });
-  trials.sort((a, b) => (a.sender !== b.sender ? (a.sender < b.sender ? -1 : 1) : a.seq - b.seq));
-  const chosen = trials.find((t) => !trials.some((o) => o !== t && o.seq < (t.result.state.dcgka.clock[o.sender] ?? 0)));
-  if (!chosen) return null;
+  const unusable = new Set(invites.filter((i) => i.result === null).map((i) => i.id));
+  const chosen = invites
+    .filter((i) => i.result !== null && invitationsOfMe(i.result, me).every((id) => id === i.id || unusable.has(id)))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+  if (!chosen || !chosen.result) return null;
   let { state, keys, registry } = chosen.result;
   const outputs: GroupOutput[] = [...chosen.result.outputs];
   const consumed: Uint8Array[] = [...chosen.result.consumed];
