@@ -11,7 +11,7 @@ import { applyAdd, decodeMembership, encodeMembership, isMember, memberView } fr
 import type { MembershipState } from '../membership/index.js';
 import { recordAck, sendAck, sendCatchUpAcks } from './ack.js';
 import { opIdOf } from './codec.js';
-import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, updateRatchet } from './draft.js';
+import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, put, updateRatchet } from './draft.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import { sendUpdate } from './seed.js';
@@ -84,7 +84,7 @@ function decodeWelcome(bytes: Uint8Array): Welcome {
 function stepAdderChain(draft: Draft, adder: MemberId, id: OpId, added: MemberId): void {
   const welcomeSecret = updateRatchet(draft, adder, INPUT_WELCOME);
   if (!welcomeSecret) return; // I do not hold the adder's chain (re-joined, its add-ack is still to come)
-  draft.memberSecrets[`${id}|${added}`] = welcomeSecret;
+  put(draft, 'memberSecrets', `${id}|${added}`, welcomeSecret);
   emitUpdateSecret(draft, adder, id, updateRatchet(draft, adder, INPUT_ADD));
 }
 
@@ -145,8 +145,7 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   draft.membership = applyAdd(draft.membership, { id, actor: sender, added: draft.me });
   if (!isMember(draft.membership, draft.me)) return; // the add was cancelled (its adder was removed concurrently)
   draft.removed = false;
-  if (welcome.chain) draft.ratchets[sender] = welcome.chain;
-  else delete draft.ratchets[sender];
+  put(draft, 'ratchets', sender, welcome.chain);
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, sender, id, draft.me);
@@ -171,8 +170,7 @@ export function processAddAck(draft: Draft, acker: MemberId, ackSeq: number, ack
   // Always open a chain addressed to me: the 2SM session needs every message, in order.
   const chain = direct || draft.joinedVia.includes(acked) ? decryptFrom(draft, acker, ackSeq, 'chain', direct) : undefined;
   if (chain && draft.joinedVia.includes(acked)) {
-    if (chain.length === 32) draft.ratchets[acker] = chain;
-    else delete draft.ratchets[acker];
+    put(draft, 'ratchets', acker, chain.length === 32 ? chain : undefined);
   }
   // The acker always steps its own chain with "add": follow it whenever I hold a copy.
   emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, INPUT_ADD));
@@ -188,9 +186,9 @@ export function processWelcome(draft: Draft, adder: MemberId, seq: number, direc
   if (!isMember(welcome.membership, draft.me)) throw new StateError('STATE_NOT_MEMBER', 'welcome: its membership does not contain me');
   if (welcome.clock[adder] !== seq + 1) throw new StateError('STATE_CAUSALITY', 'welcome: its clock does not end at the add');
   draft.membership = welcome.membership;
-  draft.clock = { ...welcome.clock };
-  for (const [op, waiting] of Object.entries(welcome.pending)) if (waiting.length > 0) draft.pendingSeeds[op] = { waiting: [...waiting] };
-  if (welcome.chain) draft.ratchets[adder] = welcome.chain;
+  for (const [member, count] of Object.entries(welcome.clock)) put(draft, 'clock', member, count);
+  for (const [op, waiting] of Object.entries(welcome.pending)) if (waiting.length > 0) put(draft, 'pendingSeeds', op, { waiting: [...waiting] });
+  put(draft, 'ratchets', adder, welcome.chain);
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, adder, id, draft.me);

@@ -40,6 +40,27 @@ export interface Draft {
   outputs: DcgkaOutput[];
   /** Superseded secrets, wiped by the caller after it committed the new state. */
   consumed: Uint8Array[];
+  /** Records already copied by this call (copy-on-write: a call copies only what it changes). */
+  owned: Set<RecordName>;
+}
+
+/** The keyed records of a draft that are copied on first write. */
+export type RecordName = 'clock' | 'sessions' | 'pendingSeeds' | 'memberSecrets' | 'ratchets';
+
+/**
+ * Sets (or with `undefined`, deletes) `key` in one of the draft's records,
+ * copying that record once per call first: the caller's state shares every
+ * record the call does not change, so a call costs what it changes, not the
+ * size of the group.
+ */
+export function put<K extends RecordName>(draft: Draft, name: K, key: string, value: Draft[K][string] | undefined): void {
+  if (!draft.owned.has(name)) {
+    (draft as unknown as Record<RecordName, unknown>)[name] = { ...draft[name] };
+    draft.owned.add(name);
+  }
+  const record = draft[name] as Record<string, unknown>;
+  if (value === undefined) delete record[key];
+  else record[key] = value;
 }
 
 /** Opens a draft of `state`. */
@@ -49,18 +70,19 @@ export function openDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     identity: identityOf(ctx.keys),
     groupId: state.groupId,
     me: state.me,
-    clock: { ...state.clock },
+    clock: state.clock as Record<MemberId, number>,
     membership: state.membership,
-    sessions: { ...state.sessions },
-    pendingSeeds: { ...state.pendingSeeds },
-    memberSecrets: { ...state.memberSecrets },
-    ratchets: { ...state.ratchets },
+    sessions: state.sessions as Record<MemberId, TwoPartySession>,
+    pendingSeeds: state.pendingSeeds as Record<OpId, PendingSeed>,
+    memberSecrets: state.memberSecrets as Record<string, Uint8Array>,
+    ratchets: state.ratchets as Record<MemberId, Uint8Array>,
     removed: state.removed,
     joinedVia: [...state.joinedVia],
     keys: ctx.keys,
     registry: ctx.registry,
     outputs: [],
     consumed: [],
+    owned: new Set(),
   };
 }
 
@@ -94,7 +116,7 @@ export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: 
   const plaintext = encodeDirectPlaintext(draft.groupId, seq, kind, payload);
   const sent = twoPartySend(session, plaintext, { deps: draft.deps, identity: draft.identity, ...(peerBundle ? { peerBundle } : {}) });
   session = sent.session;
-  draft.sessions[recipient] = session;
+  put(draft, 'sessions', recipient, session);
   return sent.message;
 }
 
@@ -104,7 +126,7 @@ export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: D
   const session = draft.sessions[sender] ?? createSession(fromHex(sender));
   const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity });
   const payload = decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind);
-  draft.sessions[sender] = received.session;
+  put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
   return payload;
 }
@@ -127,7 +149,7 @@ export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array,
   const secret = crypto.hkdfExpand(prk, LABEL_UPDATE, 32);
   zeroize(prk);
   if (previous) draft.consumed.push(previous);
-  draft.ratchets[member] = next;
+  put(draft, 'ratchets', member, next);
   return secret;
 }
 
@@ -146,8 +168,7 @@ export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { se
   const key = `${id}|${member}`;
   const explicit = draft.memberSecrets[key];
   if (explicit) {
-    const { [key]: _taken, ...rest } = draft.memberSecrets;
-    draft.memberSecrets = rest;
+    put(draft, 'memberSecrets', key, undefined);
     return { secret: explicit, stepped: true };
   }
   const pending = draft.pendingSeeds[id];
@@ -155,11 +176,10 @@ export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { se
   const secret = pending.prk ? deriveMemberSecret(draft, pending.prk, member) : undefined;
   const waiting = pending.waiting.filter((m) => m !== member);
   if (waiting.length === 0) {
-    const { [id]: _done, ...rest } = draft.pendingSeeds;
-    draft.pendingSeeds = rest;
+    put(draft, 'pendingSeeds', id, undefined);
     if (pending.prk) draft.consumed.push(pending.prk);
   } else {
-    draft.pendingSeeds[id] = pending.prk ? { prk: pending.prk, waiting } : { waiting };
+    put(draft, 'pendingSeeds', id, pending.prk ? { prk: pending.prk, waiting } : { waiting });
   }
   return { secret, stepped: true };
 }
@@ -181,6 +201,6 @@ export function emitUpdateSecret(draft: Draft, member: MemberId, cause: OpId, se
 /** Next own sequence number (and advance the own clock). */
 export function nextSeq(draft: Draft): number {
   const seq = draft.clock[draft.me] ?? 0;
-  draft.clock[draft.me] = seq + 1;
+  put(draft, 'clock', draft.me, seq + 1);
   return seq;
 }

@@ -15,7 +15,7 @@ import type { MembershipState } from '../membership/index.js';
 import { processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { decodeControl, opIdOf } from './codec.js';
-import { closeDraft, openDraft } from './draft.js';
+import { closeDraft, openDraft, put } from './draft.js';
 import type { Draft } from './draft.js';
 import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
 import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
@@ -42,7 +42,7 @@ export function createGroup(ctx: DcgkaContext, input: { readonly members: readon
   const others = [...new Set(input.members)].filter((m) => m !== me).sort();
   for (const m of others) if (!/^[0-9a-f]{64}$/.test(m)) throw new UsageError('USAGE_ARGUMENT', 'createGroup: member ids must be 64 lowercase hex characters');
   const draft = openDraft(emptyState(groupId, me), ctx);
-  draft.clock[me] = 1;
+  put(draft, 'clock', me, 1);
   draft.membership = createMembership({ id: opIdOf(me, 0), creator: me, members: [me, ...others] });
   sendSeedOp(draft, 0, { type: 'create', members: [me, ...others] });
   return closeDraft(draft);
@@ -93,7 +93,7 @@ export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaRe
   const draft = openDraft(emptyState(message.groupId, me), ctx);
   const { body, sender, seq } = message;
   if (body.type === 'create' && body.members.includes(me) && seq === 0) {
-    draft.clock[sender] = 1;
+    put(draft, 'clock', sender, 1);
     draft.membership = createMembership({ id: opIdOf(sender, 0), creator: sender, members: body.members });
     processSeed(draft, sender, seq, incoming.direct);
   } else if (body.type === 'add' && body.added === me) {
@@ -178,7 +178,7 @@ export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: I
   const message = decodeControl(incoming.broadcast, ctx.deps);
   checkOrder(state, message);
   const draft = openDraft(state, ctx);
-  draft.clock[message.sender] = message.seq + 1;
+  put(draft, 'clock', message.sender, message.seq + 1);
   dispatch(draft, message, incoming.direct);
   return closeDraft(draft);
 }

@@ -14,7 +14,7 @@ import { StateError } from '../errors.js';
 import { applyRemove, isMember, memberView, opKind } from '../membership/index.js';
 import { sendAck } from './ack.js';
 import { opIdOf } from './codec.js';
-import { decryptFrom, deriveMemberSecret, emitUpdateSecret, encryptTo, nextSeq, updateRatchet } from './draft.js';
+import { decryptFrom, deriveMemberSecret, emitUpdateSecret, encryptTo, nextSeq, put, updateRatchet } from './draft.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import type { ControlBody, DirectMessage, MemberId } from './types.js';
@@ -35,11 +35,11 @@ export function seedRecipients(draft: Draft, sender: MemberId): MemberId[] {
 function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Array, recipients: readonly MemberId[]): void {
   const id = opIdOf(sender, seq);
   const prk = draft.deps.crypto.hkdfExtract(new Uint8Array(32), seed);
-  if (recipients.length > 0) draft.pendingSeeds[id] = { prk, waiting: [...recipients].sort() };
+  if (recipients.length > 0) put(draft, 'pendingSeeds', id, { prk, waiting: [...recipients].sort() });
   const senderSecret = deriveMemberSecret(draft, prk, sender);
   const previous = draft.ratchets[sender];
   if (previous) draft.consumed.push(previous);
-  delete draft.ratchets[sender];
+  put(draft, 'ratchets', sender, undefined);
   emitUpdateSecret(draft, sender, id, updateRatchet(draft, sender, senderSecret, true));
   zeroize(senderSecret);
 }
@@ -84,8 +84,8 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
   if (!recipients.includes(draft.me)) {
     // The sender's chain steps with this seed and I cannot follow: my copy is stale. Remember
     // whose chains the acks will step, for the same reason.
-    delete draft.ratchets[sender];
-    if (recipients.length > 0) draft.pendingSeeds[opIdOf(sender, seq)] = { waiting: [...recipients].sort() };
+    put(draft, 'ratchets', sender, undefined);
+    if (recipients.length > 0) put(draft, 'pendingSeeds', opIdOf(sender, seq), { waiting: [...recipients].sort() });
   }
   if (draft.removed && !recipients.includes(draft.me)) return;
   if (draft.removed) {
