@@ -123,7 +123,12 @@ describe('SqliteStore crash safety (SIGKILL), real Group API', () => {
         if (!outcome.killed) throw new Error(`child ended by itself in round ${round} (seed ${SEED}): ${outcome.stderr}`);
         kills += 1;
         if (outcome.inFlight) midCommit += 1;
-        k = await verifyAfterKill(path, key, deps, observed, random);
+        try {
+          k = await verifyAfterKill(path, key, deps, observed, random);
+        } catch (error) {
+          console.error(`store crash test failed after kill ${kills} (seed ${SEED}; rerun with GROUPCRYPT_CRASH_SEED=${SEED})`);
+          throw error;
+        }
       }
     } finally {
       for (const idle of warm) idle.child.kill('SIGKILL');

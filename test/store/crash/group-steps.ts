@@ -157,17 +157,17 @@ export function inboxes(state: SimState, net: Network): { peer: Peer; ids: strin
 type Operation = (builder: StepBuilder, actor: Peer, deps: Deps, random: () => number) => string | undefined;
 
 const OPERATIONS: readonly (readonly [number, string, Operation])[] = [
-  [0.55, 'send', (b, actor, deps) => {
+  [0.6, 'send', (b, actor, deps) => {
     if (!isActive(actor) || !actor.group) return undefined;
     b.apply(actor, send(actor.group, ctxOf(actor, deps), { plaintext: utf8(textOf(b.k)) }));
     return `send ${actor.name}`;
   }],
-  [0.15, 'update', (b, actor, deps) => {
+  [0.12, 'update', (b, actor, deps) => {
     if (!isActive(actor) || !actor.group) return undefined;
     b.apply(actor, updateGroup(actor.group, ctxOf(actor, deps)));
     return `update ${actor.name}`;
   }],
-  [0.15, 'add', (b, actor, deps, random) => {
+  [0.13, 'add', (b, actor, deps, random) => {
     if (!isActive(actor) || !actor.group) return undefined;
     const members = groupMembers(actor.group);
     const target = pick(b.peers.filter((p) => !members.includes(p.id)), random);
@@ -175,7 +175,7 @@ const OPERATIONS: readonly (readonly [number, string, Operation])[] = [
     b.apply(actor, addMember(actor.group, ctxOf(actor, deps), target.id));
     return `add ${actor.name}+${target.name}`;
   }],
-  [0.1, 'remove', (b, actor, deps, random) => {
+  [0.09, 'remove', (b, actor, deps, random) => {
     if (!isActive(actor) || !actor.group) return undefined;
     const others = groupMembers(actor.group).filter((id) => id !== actor.id);
     const target = others.length >= 2 ? pick(others, random) : undefined;
@@ -183,7 +183,7 @@ const OPERATIONS: readonly (readonly [number, string, Operation])[] = [
     b.apply(actor, removeMember(actor.group, ctxOf(actor, deps), target));
     return `remove ${actor.name}-${target.slice(0, 4)}`;
   }],
-  [0.05, 'delete', (b, actor) => {
+  [0.06, 'delete', (b, actor) => {
     if (!actor.group) return undefined;
     const deleted = deleteGroupSecrets(actor.group, { allButLatest: true });
     const kept = new Set(groupSecrets(deleted.state).map((s) => `${s.member}:${s.epoch}`));
@@ -222,7 +222,7 @@ export function nextStep(state: SimState, net: Network, deps: Deps, random: () =
   const builder = new StepBuilder(state.k + 1, state);
   const waiting = inboxes(state, net);
   const backlog = waiting.reduce((n, entry) => n + entry.ids.length, 0);
-  if (random() < 0.5 + 0.45 * Math.min(1, backlog / 24)) {
+  if (random() < 0.45 + 0.4 * Math.min(1, backlog / 24)) {
     const entry = pick(waiting, random);
     const id = entry?.ids[Math.floor(random() ** 2 * entry.ids.length)];
     if (entry && id !== undefined) {

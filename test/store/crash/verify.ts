@@ -8,7 +8,7 @@ import { bytesEqual } from '../../../src/crypto/index.js';
 import type { OutboxMessage } from '../../../src/store/index.js';
 import { SqliteStore } from '../../../src/store/index.js';
 import { checkReads } from './group-check.js';
-import { PEER_NAMES, decodeState, deliveryId, stepId } from './group-model.js';
+import { PEER_NAMES, decodeState, deliveryId, encodeState, stepId } from './group-model.js';
 import type { SimState } from './group-model.js';
 import { stateDigest } from './harness.js';
 
@@ -103,6 +103,7 @@ export async function verifyAfterKill(path: string, key: Uint8Array, deps: Deps,
     for (const name of await store.names()) blobs[name] = (await store.load(name)) ?? new Uint8Array(0);
     const digest = stateDigest(deps.crypto, blobs);
     const state = decodeState(blobs, deps);
+    expect(stateDigest(deps.crypto, encodeState(state)), 'the reopened state re-encodes to the stored bytes').toBe(digest);
     const k = state.k;
     acceptCommitted(observed, k, digest);
     // processed ids: every committed one is there, the in-flight step's are not
