@@ -28,4 +28,4 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Environment variables the parent passes to the child. */
-export const CHILD_ENV = { path: 'CRASH_DB', key: 'CRASH_KEY', seed: 'CRASH_SEED', maxK: 'CRASH_MAX_K' } as const;
+export const CHILD_ENV = { path: 'CRASH_DB', key: 'CRASH_KEY', seed: 'CRASH_SEED' } as const;
