@@ -101,7 +101,7 @@ export function closeDraft(draft: Draft): DcgkaResult {
     removed: draft.removed,
     joinedVia: draft.joinedVia,
   };
-  return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs };
+  return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };
 }
 
 /** 2SM-encrypts a direct part for `recipient`, bound to `(group, seq, kind)`. */
@@ -128,6 +128,7 @@ export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: D
   const payload = decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind);
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
+  draft.consumed.push(...received.consumed);
   return payload;
 }
 

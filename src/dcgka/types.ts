@@ -116,6 +116,8 @@ export interface DcgkaResult {
   readonly keys: KeyManagerState;
   readonly registry: KeyRegistryState;
   readonly outputs: readonly DcgkaOutput[];
+  /** Secrets the new state no longer holds: wipe them (`fill(0)`) once the new state is committed, not before. */
+  readonly consumed: readonly Uint8Array[];
 }
 
 /** A received control message: its broadcast bytes and, if any, the direct part for this member. */

@@ -44,3 +44,23 @@ describe('dcgka basics', () => {
     expectChainsAgree(sim, ['A', 'C', 'D']);
   });
 });
+
+describe('dcgka consumed secrets', () => {
+  it('returns superseded secrets that the new state no longer holds', async () => {
+    const { encodeDcgkaState, processControl } = await import('../../src/dcgka/index.js');
+    const { toHex } = await import('../../src/crypto/index.js');
+    const sim = new DcgkaSim(['A', 'B', 'C']);
+    sim.create('A', ['B', 'C']);
+    sim.settle();
+    sim.update('A');
+    const b = sim.peer('B');
+    const message = sim.wire[sim.wire.length - 1]!;
+    const result = processControl(b.state!, sim.ctx(b), { broadcast: message.broadcast, direct: message.direct.get(b.id)! });
+    expect(result.consumed.length).toBeGreaterThan(0);
+    const encoded = toHex(encodeDcgkaState(result.state));
+    for (const secret of result.consumed) {
+      expect(secret.length).toBeGreaterThan(0);
+      expect(encoded.includes(toHex(secret)), 'a consumed secret is still in the new state').toBe(false);
+    }
+  });
+});
