@@ -141,12 +141,12 @@ describe('DCGKA under random schedules (fast-check)', () => {
       run((JSON.parse(single) as [Parameters<typeof run>[0]])[0]);
       return;
     }
-    const replay = process.env['GROUPCRYPT_REPLAY']; // "seed:path" printed by a failure
+    const replay = process.env['GROUPCRYPT_REPLAY']; // "seed/path" from a failure's report
     const [seed, path] = replay ? replay.split('/') : [];
     fc.assert(fc.property(arbSchedule, (schedule) => run(schedule)), {
       numRuns: RUNS,
       ...(seed ? { seed: Number(seed), path, endOnFailure: true } : {}),
     });
     if (!replay) expect(schedulesRun).toBeGreaterThanOrEqual(RUNS);
-  });
+  }, 60 * 60_000); // about 0.1–0.3 s a schedule on two loaded cores
 });
