@@ -123,7 +123,7 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
   let message = work.message;
   let data = work.data;
   const outputs: GroupOutput[] = [];
-  const consumed: Uint8Array[] = [];
+  const consumed: Uint8Array[] = [...result.consumed];
   for (const out of result.outputs) {
     switch (out.kind) {
       case 'control':
