@@ -13,6 +13,7 @@ import type { DcgkaResult, DcgkaState, OutgoingControl } from '../../src/dcgka/i
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
 import { members as membersOf } from '../../src/membership/index.js';
+import { seededRandom } from './random.js';
 
 /** A message on the simulated wire. */
 export interface WireMessage {
@@ -38,17 +39,7 @@ export interface Peer {
   removed: boolean;
 }
 
-/** Simple seeded PRNG (mulberry32) so schedules replay. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** The simulated network. */
 export class DcgkaSim {

@@ -15,6 +15,7 @@ import {
 import type { GroupInbox, GroupResult, GroupScheme, GroupState } from '../../src/group/index.js';
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
+import { seededRandom } from './random.js';
 
 /** One simulated member. */
 export interface GroupPeer {
@@ -48,17 +49,8 @@ export interface SentApplication {
   readonly removedKnown: readonly string[];
 }
 
-/** Simple seeded PRNG (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (kept under its old name for the group tests). */
+export const seeded = seededRandom;
 
 /** The simulated network. */
 export class GroupSim {

@@ -5,6 +5,7 @@
  */
 import type { CryptoProvider } from '../../../src/crypto/index.js';
 import { concatBytes, toHex, utf8 } from '../../../src/crypto/index.js';
+import { seededRandom } from '../../helpers/random.js';
 
 /** SHA-256 over the named blobs, in name order, length-framed. */
 export function stateDigest(crypto: CryptoProvider, blobs: Readonly<Record<string, Uint8Array>>): string {
@@ -15,17 +16,7 @@ export function stateDigest(crypto: CryptoProvider, blobs: Readonly<Record<strin
   return toHex(crypto.sha256(concatBytes(...parts)));
 }
 
-/** A small seeded PRNG (mulberry32), so runs are reproducible from their seed. */
-export function seededRandom(seed: number): () => number {
-  let value = seed >>> 0;
-  return () => {
-    value = (value + 0x6d2b79f5) >>> 0;
-    let t = value;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Environment variables the parent passes to the child. */
 export const CHILD_ENV = { path: 'CRASH_DB', key: 'CRASH_KEY', seed: 'CRASH_SEED' } as const;
