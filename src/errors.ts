@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'VERIFY_KEY',
   'VERIFY_SENDER',
   'VERIFY_GROUP',
+  'VERIFY_COMMITMENT',
   // protocol state
   'STATE_VERSION_UNSUPPORTED',
   'STATE_NOT_MEMBER',

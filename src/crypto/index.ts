@@ -43,4 +43,4 @@ export {
   hpkeSetupSender,
 } from './hpke.js';
 export type { HpkeContext, HpkeMode, HpkePrimitives, HpkeSetupOptions } from './hpke.js';
-export { xeddsaEdwardsPublicKey } from './xeddsa.js';
+export { x25519SecretFromEd25519Seed, xeddsaEdwardsPublicKey } from './xeddsa.js';

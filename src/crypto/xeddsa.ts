@@ -161,3 +161,19 @@ export function xeddsaVerifyPortable(x25519PublicKey: Uint8Array, message: Uint8
   if (edwards === undefined) return false;
   return ed25519VerifyPortable(edwards, message, signature);
 }
+
+/**
+ * The X25519 secret key of an Ed25519 seed (RFC 8032 §5.1.5 secret scalar:
+ * the clamped first half of SHA-512(seed)), as libsodium's
+ * `crypto_sign_ed25519_sk_to_curve25519`. An identity made this way, whose
+ * Edwards public key has sign bit 0, can sign with native Ed25519 and its
+ * signatures still verify as XEdDSA under the X25519 public key.
+ */
+export function x25519SecretFromEd25519Seed(seed: Uint8Array): Uint8Array {
+  const digest = sha512(seed);
+  const secret = digest.slice(0, 32);
+  digest.fill(0);
+  secret[0] = (secret[0] as number) & 248;
+  secret[31] = ((secret[31] as number) & 127) | 64;
+  return secret;
+}

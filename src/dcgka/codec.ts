@@ -26,9 +26,9 @@ const ACK_MODES: readonly AckMode[] = ['normal', 'rejoin', 'catch-up'];
 
 function bodyFields(body: ControlBody): unknown[] {
   switch (body.type) {
-    case 'create': return [body.members.map(fromHex)];
-    case 'update': return [];
-    case 'remove': return [fromHex(body.removed)];
+    case 'create': return [body.members.map(fromHex), body.commitment];
+    case 'update': return [body.commitment];
+    case 'remove': return [fromHex(body.removed), body.commitment];
     case 'add': return [fromHex(body.added)];
     case 'ack': return [fromHex(body.ackedSender), body.ackedSeq, ACK_MODES.indexOf(body.mode)];
     case 'add-ack': return [fromHex(body.ackedSender), body.ackedSeq];
@@ -52,6 +52,11 @@ function memberId(value: unknown, field: string): string {
   return toHex(value);
 }
 
+function commitmentOf(value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array) || value.length !== 32) throw new DecodeError('DECODE_FIELD', 'control.commitment: expected 32 bytes');
+  return value;
+}
+
 function seqNumber(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new DecodeError('DECODE_FIELD', `control.${field}: expected a sequence number`);
   return value;
@@ -63,13 +68,13 @@ function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
   };
   switch (type) {
     case 'create': {
-      expect(1);
+      expect(2);
       const list = fields[0];
       if (!Array.isArray(list) || list.length > MAX_CREATE_MEMBERS) throw new DecodeError('DECODE_FIELD', 'control.members: expected a list');
-      return { type, members: list.map((m, i) => memberId(m, `members[${i}]`)) };
+      return { type, members: list.map((m, i) => memberId(m, `members[${i}]`)), commitment: commitmentOf(fields[1]) };
     }
-    case 'update': expect(0); return { type };
-    case 'remove': expect(1); return { type, removed: memberId(fields[0], 'removed') };
+    case 'update': expect(1); return { type, commitment: commitmentOf(fields[0]) };
+    case 'remove': expect(2); return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]) };
     case 'add': expect(1); return { type, added: memberId(fields[0], 'added') };
     case 'ack': {
       expect(3);

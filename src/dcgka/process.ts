@@ -95,7 +95,7 @@ export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaRe
   if (body.type === 'create' && body.members.includes(me) && seq === 0) {
     put(draft, 'clock', sender, 1);
     draft.membership = createMembership({ id: opIdOf(sender, 0), creator: sender, members: body.members });
-    processSeed(draft, sender, seq, incoming.direct);
+    processSeed(draft, sender, seq, incoming.direct, body.commitment);
   } else if (body.type === 'add' && body.added === me) {
     processWelcome(draft, sender, seq, incoming.direct);
   } else {
@@ -141,7 +141,7 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
   const id = opIdOf(sender, seq);
   switch (body.type) {
     case 'update':
-      processSeed(draft, sender, seq, direct);
+      processSeed(draft, sender, seq, direct, body.commitment);
       return;
     case 'remove': {
       draft.membership = applyRemove(draft.membership, { id, actor: sender, removed: body.removed });
@@ -149,7 +149,7 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
         draft.removed = true;
         draft.outputs.push({ kind: 'removed', by: id });
       }
-      processSeed(draft, sender, seq, direct);
+      processSeed(draft, sender, seq, direct, body.commitment);
       return;
     }
     case 'add':

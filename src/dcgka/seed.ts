@@ -9,8 +9,8 @@
  * stays constant in n, and the PRK holds exactly what the paper's stored
  * member secrets hold (each is erased as its ack is processed).
  */
-import { zeroize } from '../crypto/index.js';
-import { StateError } from '../errors.js';
+import { constantTimeEqual, utf8, zeroize } from '../crypto/index.js';
+import { StateError, VerifyError } from '../errors.js';
 import { applyRemove, isMember, memberView, opKind } from '../membership/index.js';
 import { sendAck } from './ack.js';
 import { opIdOf } from './codec.js';
@@ -18,6 +18,21 @@ import { decryptFrom, deriveMemberSecret, emitUpdateSecret, encryptTo, nextSeq, 
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import type { ControlBody, DirectMessage, MemberId } from './types.js';
+
+/** A seed op's body before its commitment is added. */
+export type SeedOp = { readonly type: 'create'; readonly members: readonly MemberId[] } | { readonly type: 'update' } | { readonly type: 'remove'; readonly removed: MemberId };
+
+const COMMIT_LABEL = utf8('groupcrypt/dcgka/seed-commitment');
+
+/**
+ * The public commitment to a seed, signed in the broadcast: every recipient
+ * checks its decrypted seed against it, so a sender cannot hand different
+ * seeds to different members unnoticed, and two versions of one op differ in
+ * their signed bytes (the orderer reports them as equivocation).
+ */
+function seedCommitment(draft: Draft, seed: Uint8Array): Uint8Array {
+  return draft.deps.crypto.hkdf(seed, new Uint8Array(0), COMMIT_LABEL, 32);
+}
 
 /** Recipients of a seed from `sender`: its view minus itself (recomputed identically by every receiver). */
 export function seedRecipients(draft: Draft, sender: MemberId): MemberId[] {
@@ -48,16 +63,29 @@ function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Arra
  * Sends a seed operation: the caller has already applied its membership
  * effect (create/remove) to the draft.
  */
-export function sendSeedOp(draft: Draft, seq: number, body: ControlBody): void {
+export function sendSeedOp(draft: Draft, seq: number, op: SeedOp): void {
   const recipients = seedRecipients(draft, draft.me);
   const seed = draft.deps.crypto.randomBytes(32);
   try {
     const direct: DirectMessage[] = recipients.map((recipient) => ({ recipient, bytes: encryptTo(draft, recipient, seq, 'seed', seed) }));
-    emitControl(draft, seq, body, direct);
+    emitControl(draft, seq, { ...op, commitment: seedCommitment(draft, seed) } as ControlBody, direct);
     absorbSeed(draft, draft.me, seq, seed, recipients);
   } finally {
     zeroize(seed);
   }
+}
+
+/**
+ * Decrypts my seed and checks it against the signed commitment.
+ * @throws VerifyError `VERIFY_COMMITMENT` when they differ.
+ */
+function openSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined, commitment: Uint8Array): Uint8Array {
+  const seed = decryptFrom(draft, sender, seq, 'seed', direct);
+  if (!constantTimeEqual(seedCommitment(draft, seed), commitment)) {
+    zeroize(seed);
+    throw new VerifyError('VERIFY_COMMITMENT', `seed from ${sender.slice(0, 16)} seq ${seq} does not match its commitment`);
+  }
+  return seed;
 }
 
 /** update(): a fresh seed to every member of my view (PCS). */
@@ -79,7 +107,7 @@ export function sendRemove(draft: Draft, removed: MemberId): void {
  * was already applied: decrypt my seed (if I was a recipient), advance the
  * sender's chain, ack with forwards.
  */
-export function processSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined): void {
+export function processSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined, commitment: Uint8Array): void {
   const recipients = seedRecipients(draft, sender);
   if (!recipients.includes(draft.me)) {
     // The sender's chain steps with this seed and I cannot follow: my copy is stale. Remember
@@ -91,7 +119,7 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
   if (draft.removed) {
     // Removed, but the sender did not know it yet: follow the step (a re-add needs the chain
     // copies; others still treat me as a member) and keep 2SM in step. Send nothing.
-    const seed = decryptFrom(draft, sender, seq, 'seed', direct);
+    const seed = openSeed(draft, sender, seq, direct, commitment);
     absorbSeed(draft, sender, seq, seed, recipients);
     zeroize(seed);
     return;
@@ -105,7 +133,7 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
     if (opKind(draft.membership, opIdOf(sender, seq)) === 'remove' && isMember(draft.membership, draft.me)) sendUpdate(draft);
     return;
   }
-  const seed = decryptFrom(draft, sender, seq, 'seed', direct);
+  const seed = openSeed(draft, sender, seq, direct, commitment);
   try {
     absorbSeed(draft, sender, seq, seed, recipients);
   } finally {

@@ -55,9 +55,10 @@ export type AckMode = 'normal' | 'rejoin' | 'catch-up';
 
 /** Body of a control message (the broadcast part). */
 export type ControlBody =
-  | { readonly type: 'create'; readonly members: readonly MemberId[] }
-  | { readonly type: 'update' }
-  | { readonly type: 'remove'; readonly removed: MemberId }
+  /** Seed ops carry `commitment` = HKDF(seed, "commit"): a seed sent in a direct part must match it. */
+  | { readonly type: 'create'; readonly members: readonly MemberId[]; readonly commitment: Uint8Array }
+  | { readonly type: 'update'; readonly commitment: Uint8Array }
+  | { readonly type: 'remove'; readonly removed: MemberId; readonly commitment: Uint8Array }
   | { readonly type: 'add'; readonly added: MemberId }
   /**
    * `mode`: `normal`; `rejoin` (my chain restarts: I joined or was re-added);

@@ -65,7 +65,11 @@ export function createKeyManager(deps: Deps, options: KeyManagerOptions = {}): K
   if (options.identity !== undefined) {
     assertKey(options.identity.secretKey, 'identity.secretKey');
     assertKey(options.identity.publicKey, 'identity.publicKey');
-    identity = { secretKey: copyBytes(options.identity.secretKey), publicKey: copyBytes(options.identity.publicKey) };
+    identity = {
+      secretKey: copyBytes(options.identity.secretKey),
+      publicKey: copyBytes(options.identity.publicKey),
+      ...(options.identity.signingSeed ? { signingSeed: copyBytes(options.identity.signingSeed) } : {}),
+    };
   } else {
     identity = generateIdentity(deps);
   }
@@ -172,7 +176,11 @@ export function consumeOneTimePreKey(state: KeyManagerState, id: number): { stat
 export function encodeKeyManager(state: KeyManagerState): Uint8Array {
   return encodeCanonical({
     v: KEY_MANAGER_VERSION,
-    identity: { secretKey: state.identity.secretKey, publicKey: state.identity.publicKey },
+    identity: {
+      secretKey: state.identity.secretKey,
+      publicKey: state.identity.publicKey,
+      ...(state.identity.signingSeed ? { signingSeed: state.identity.signingSeed } : {}),
+    },
     preKeyLifetimeSeconds: state.preKeyLifetimeSeconds,
     signedPreKeys: state.signedPreKeys.map((k) => ({
       id: k.id,
@@ -195,7 +203,8 @@ export function decodeKeyManager(bytes: Uint8Array): KeyManagerState {
   const what = 'keyManager';
   const keys = ['v', 'identity', 'preKeyLifetimeSeconds', 'signedPreKeys', 'oneTimePreKeys', 'nextSignedPreKeyId', 'nextOneTimePreKeyId'];
   const record = decodeVersionedRecord(bytes, what, KEY_MANAGER_VERSION, keys);
-  const id = asRecord(record['identity'], `${what}.identity`, ['secretKey', 'publicKey']);
+  const rawId = asRecord(record['identity'], `${what}.identity`);
+  const id = asRecord(rawId, `${what}.identity`, 'signingSeed' in rawId ? ['secretKey', 'publicKey', 'signingSeed'] : ['secretKey', 'publicKey']);
   const signedPreKeys = readArray(record, 'signedPreKeys', what).map((value, i) => {
     const w = `${what}.signedPreKeys[${i}]`;
     const k = asRecord(value, w, ['id', 'secretKey', 'publicKey', 'lifetime', 'signature']);
@@ -215,7 +224,11 @@ export function decodeKeyManager(bytes: Uint8Array): KeyManagerState {
   });
   return {
     v: 1,
-    identity: { secretKey: copyBytes(readBytes(id, 'secretKey', `${what}.identity`, KEY_LENGTH)), publicKey: copyBytes(readBytes(id, 'publicKey', `${what}.identity`, KEY_LENGTH)) },
+    identity: {
+      secretKey: copyBytes(readBytes(id, 'secretKey', `${what}.identity`, KEY_LENGTH)),
+      publicKey: copyBytes(readBytes(id, 'publicKey', `${what}.identity`, KEY_LENGTH)),
+      ...('signingSeed' in id ? { signingSeed: copyBytes(readBytes(id, 'signingSeed', `${what}.identity`, KEY_LENGTH)) } : {}),
+    },
     preKeyLifetimeSeconds: readUint(record, 'preKeyLifetimeSeconds', what),
     signedPreKeys,
     oneTimePreKeys,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, decodeCanonical, encodeCanonical } from '../../src/crypto/index.js';
-import { decodeDcgkaState, encodeDcgkaState, processControl, readControl } from '../../src/dcgka/index.js';
+import { decodeDcgkaState, encodeDcgkaState, processControl, readControl, update } from '../../src/dcgka/index.js';
 import type { IncomingControl } from '../../src/dcgka/index.js';
 import { encodeControl } from '../../src/dcgka/codec.js';
 import { encodeKeyManager } from '../../src/keys/index.js';
@@ -117,6 +117,21 @@ describe('dcgka bad input', () => {
     expect(bytesEqual(encodeDcgkaState(b.state!), encodeDcgkaState(decodeDcgkaState(encodeDcgkaState(b.state!))))).toBe(true);
   });
 
+  it('a seed that does not match its signed commitment → VERIFY_COMMITMENT (equivocation)', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C']);
+    sim.create('A', ['B', 'C']);
+    sim.settle();
+    const a = sim.peer('A');
+    const b = sim.peer('B');
+    // Two versions of A's next update (same seq, different seeds): A equivocates.
+    const first = update(a.state!, sim.ctx(a)).outputs.find((o) => o.kind === 'control');
+    const second = update(a.state!, sim.ctx(a)).outputs.find((o) => o.kind === 'control');
+    if (first?.kind !== 'control' || second?.kind !== 'control') throw new Error('no control output');
+    expect(bytesEqual(first.control.broadcast, second.control.broadcast)).toBe(false);
+    const otherSeed = second.control.direct.find((d) => d.recipient === b.id)!.bytes;
+    expectRejected(sim, b, { broadcast: first.control.broadcast, direct: otherSeed }, 'VERIFY_COMMITMENT');
+  });
+
   it('a control message of another group → VERIFY_GROUP', () => {
     const { sim, b } = setup();
     sim.create('M', ['B']);
@@ -130,7 +145,7 @@ describe('dcgka bad input', () => {
     const msg = readControl(sim.ctx(b), sim.wire[0]!.broadcast);
     expect(msg.body.type).toBe('create');
     const m = sim.peer('M');
-    const forged = { ...msg, sender: m.id, seq: 0, body: { type: 'update' as const } };
+    const forged = { ...msg, sender: m.id, seq: 0, body: { type: 'update' as const, commitment: new Uint8Array(32) } };
     const bytes = encodeControl(forged, { secretKey: m.keys.identity.secretKey, publicKey: m.keys.identity.publicKey }, sim.deps);
     expectRejected(sim, b, { broadcast: bytes }, 'STATE_UNKNOWN_MEMBER');
   });
