@@ -10,3 +10,13 @@ const provider = new PortableCryptoProvider();
 export function testDeps(now = NOW): Deps {
   return { crypto: provider, now: () => now };
 }
+
+/** The stable code of the error `fn` throws, or 'no error'. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+  return 'no error';
+}

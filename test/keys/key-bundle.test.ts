@@ -1,7 +1,6 @@
 import { encode } from 'cborg';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, toHex } from '../../src/crypto/index.js';
-import type { GroupCryptError } from '../../src/errors.js';
 import {
   DEFAULT_PREKEY_LIFETIME_SECONDS,
   KEY_BUNDLE_VERSION,
@@ -17,16 +16,7 @@ import {
   verifyWithIdentity,
 } from '../../src/keys/index.js';
 import type { KeyBundle } from '../../src/keys/index.js';
-import { NOW, testDeps } from './helpers.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as GroupCryptError).code;
-  }
-  return 'no error';
-}
+import { NOW, testDeps, codeOf } from './helpers.js';
 
 const deps = testDeps();
 const km = createKeyManager(deps);

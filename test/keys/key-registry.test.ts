@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, toHex } from '../../src/crypto/index.js';
-import type { GroupCryptError } from '../../src/errors.js';
 import {
   KEY_REGISTRY_VERSION,
   createKeyManager,
@@ -16,16 +15,7 @@ import {
   takeBundle,
 } from '../../src/keys/index.js';
 import type { KeyBundle, KeyRegistryState } from '../../src/keys/index.js';
-import { NOW, testDeps } from './helpers.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as GroupCryptError).code;
-  }
-  return 'no error';
-}
+import { NOW, testDeps, codeOf } from './helpers.js';
 
 const deps = testDeps();
 const bob = createKeyManager(deps, { preKeyLifetimeSeconds: 1000 });
