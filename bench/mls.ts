@@ -27,24 +27,17 @@ import {
   getCiphersuiteImpl, joinGroup, processPublicMessage, type CiphersuiteImpl, type ClientState, type KeyPackage, type PrivateKeyPackage,
 } from 'ts-mls';
 import { defaultDeps } from '../src/crypto/index.js';
+import type { DcgkaRow } from './dcgka.js';
 import {
   commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, joinSecretGroup, processCommit,
   type MlsDeps, type SecretGroupState,
 } from '../src/mls/index.js';
 
 /** One result row (BENCHMARKS.md shape). */
-export interface MlsBenchRow {
-  readonly impl: string;
+/** One row, in the same shape as bench/results/dcgka.json (BENCHMARKS.md fields). */
+export type MlsBenchRow = Pick<DcgkaRow, 'impl' | 'n' | 'senderMs' | 'recipientMs' | 'bytes' | 'senderGenMs' | 'senderAckMs' | 'recipientProcMs' | 'recipientAckMs'> & {
   readonly op: 'update' | 'remove' | 'add';
-  readonly n: number;
-  readonly senderMs: number;
-  readonly recipientMs: number;
-  readonly bytes: number;
-  readonly senderGenMs: number;
-  readonly senderAckMs: number;
-  readonly recipientProcMs: number;
-  readonly recipientAckMs: number;
-}
+};
 
 /** Options of `runMlsBench`. */
 export interface MlsBenchOptions {

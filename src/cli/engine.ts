@@ -55,6 +55,12 @@ export interface Engine {
   /** The group a wire message claims to belong to (unauthenticated routing hint). @throws DecodeError. */
   groupOf(message: Uint8Array): string;
   /**
+   * Processing order of a backlog (unauthenticated hint): control messages
+   * first, then application data by its sender's (epoch, counter), so a late
+   * joiner records history oldest first. @throws DecodeError.
+   */
+  orderOf(message: Uint8Array): readonly [number, number, number];
+  /**
    * Receives one wire message; `state` is undefined for a group this peer has
    * no state for yet (only a welcome to this peer can start one).
    * Returns `undefined` when the message is not (yet) for this peer.

@@ -13,7 +13,7 @@ import { decodeVersionedRecord, encodeCanonical, fromHex, readBool, readBytes, r
 import { isGroupCryptError } from '../errors.js';
 import type { GroupContext, GroupResult, GroupState } from '../group/index.js';
 import {
-  addMember, createGroup, decodeGroupState, encodeGroupState, encodeWireBundle, groupMembers, joinGroup, openWireBundle, receive, removeMember,
+  addMember, applicationPosition, createGroup, decodeGroupState, encodeGroupState, encodeWireBundle, groupMembers, joinGroup, openWireBundle, receive, removeMember,
   send, updateGroup,
 } from '../group/index.js';
 import { identityOf } from '../keys/index.js';
@@ -68,6 +68,12 @@ export function groupEngine(deps: Deps): Engine {
     update: (ctx, state) => toResult(updateGroup(decode(state), ctxOf(ctx))),
     send: (ctx, state, data) => toResult(send(decode(state), ctxOf(ctx), { plaintext: data })),
     groupOf: (message) => decodeNetMessage(message).group,
+    orderOf(message) {
+      const m = decodeNetMessage(message);
+      if (m.control) return [0, 0, 0];
+      const { epoch, counter } = applicationPosition(openWireBundle(m.bundle, '').broadcast, m.scheme);
+      return [1, epoch, counter];
+    },
     receive(ctx, state, message) {
       const m = decodeNetMessage(message);
       const me = toHex(identityOf(ctx.keys).publicKey);

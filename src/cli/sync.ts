@@ -34,6 +34,17 @@ interface Candidate {
   readonly id: string;
   readonly bytes: Uint8Array;
   readonly groupId: string;
+  /** Processing order: control first, then application data by its sender's (epoch, counter). */
+  readonly order: readonly [number, number, number];
+}
+
+/** Orders a pass: control messages first (joins, epochs), then each sender's data oldest first. */
+function byProcessingOrder(a: Candidate, b: Candidate): number {
+  for (let i = 0; i < 3; i++) {
+    const d = (a.order[i] as number) - (b.order[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** Reads new message files (deduplicated by id); damaged or garbage files go to `skipped`. */
@@ -52,8 +63,9 @@ async function collect(home: Home, engine: Engine, entries: readonly NetEntry[],
     try {
       const bytes = await readEntry(entry, home.deps.crypto);
       const groupId = engine.groupOf(bytes);
+      const order = engine.orderOf(bytes);
       seen.add(entry.hash);
-      out.push({ entry, id, bytes, groupId });
+      out.push({ entry, id, bytes, groupId, order });
     } catch (error) {
       if (!(error instanceof GroupCryptError)) throw error;
       skipped.push({ path: entry.path, reason: `${error.code}: ${error.message}` });
@@ -80,6 +92,7 @@ export async function syncHome(home: Home, net: string, engine: Engine, out: Out
   const failures: Record<string, string> = {};
   let processed = 0;
   for (let pass = 0; waiting.length > 0; pass++) {
+    waiting.sort(byProcessingOrder);
     const next: Candidate[] = [];
     for (const candidate of waiting) {
       const applied = await applyOne(home, engine, candidate, failures);

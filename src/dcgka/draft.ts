@@ -5,7 +5,8 @@
  */
 import { utf8, zeroize } from '../crypto/index.js';
 import type { Deps } from '../crypto/index.js';
-import { StateError } from '../errors.js';
+import { DecodeError, StateError } from '../errors.js';
+import { MAX_DIRECT_BYTES } from './limits.js';
 import { identityOf, takeBundle } from '../keys/index.js';
 import type { IdentityKeyPair, KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import { createSession, sessionNeedsBundle, twoPartyReceive, twoPartySend } from '../twoparty/index.js';
@@ -123,6 +124,9 @@ export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: 
 /** 2SM-decrypts a direct part from `sender` and checks its binding. */
 export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: DirectKind, message: Uint8Array | undefined): Uint8Array {
   if (message === undefined) throw new StateError('STATE_MISSING_SECRET', `direct ${kind} part from ${sender.slice(0, 16)} seq ${seq} is missing`);
+  if (message.length > MAX_DIRECT_BYTES) {
+    throw new DecodeError('DECODE_TOO_LARGE', `direct ${kind} part of ${message.length} bytes exceeds the limit of ${MAX_DIRECT_BYTES}`);
+  }
   const session = draft.sessions[sender] ?? createSession(fromHex(sender));
   const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity });
   const payload = decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind);

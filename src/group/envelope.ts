@@ -102,6 +102,17 @@ export function decodeEnvelope(bytes: Uint8Array, scheme: GroupScheme): Envelope
   return { senderRef, epoch, counter, ciphertext, signature, ...(nonce ? { nonce } : {}) };
 }
 
+/**
+ * Where an application message stands in its sender's sequence — its epoch
+ * (the sender's control seq when it wrote it) and counter — read without
+ * keys, so a transport can order a backlog before decrypting it. Unverified.
+ * @throws DecodeError `DECODE_*` for a malformed envelope.
+ */
+export function applicationPosition(broadcast: Uint8Array, scheme: GroupScheme): { readonly epoch: number; readonly counter: number } {
+  const envelope = decodeEnvelope(broadcast, scheme);
+  return { epoch: envelope.epoch, counter: envelope.counter };
+}
+
 /** Whether `envelope` is signed by `sender` in this context. */
 export function verifyEnvelope(deps: Deps, envelope: Envelope, c: EnvelopeContext): boolean {
   return verifyWithIdentity(deps, fromHex(c.sender), signedBytes(deps, c, envelope.nonce, envelope.ciphertext), envelope.signature);

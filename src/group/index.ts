@@ -13,6 +13,7 @@ export type { GroupInbox, HeldMessage, PreJoinResult } from './inbox.js';
 export { createGroupInbox, decodeGroupInbox, encodeGroupInbox, receivePreJoin } from './inbox.js';
 export { deleteGroupSecrets, groupSecrets } from './secrets.js';
 export { encodeWireBundle, openWireBundle } from './wire.js';
+export { applicationPosition } from './envelope.js';
 export { decodeGroupState, encodeGroupState } from './state-codec.js';
 export {
   APPLICATION_SIGNATURE_CONTEXT, ENVELOPE_VERSION, MAX_APPLICATION_BYTES, MAX_HELD_BYTES, MAX_HELD_MESSAGES, MAX_PENDING_APPLICATION, MAX_PENDING_CONTROL,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, decodeCanonical, encodeCanonical } from '../../src/crypto/index.js';
-import { decodeDcgkaState, encodeDcgkaState, processControl, readControl, update } from '../../src/dcgka/index.js';
+import { MAX_DIRECT_BYTES, decodeDcgkaState, encodeDcgkaState, processControl, readControl, update } from '../../src/dcgka/index.js';
 import type { IncomingControl } from '../../src/dcgka/index.js';
 import { encodeControl } from '../../src/dcgka/codec.js';
 import { encodeKeyManager } from '../../src/keys/index.js';
@@ -130,6 +130,19 @@ describe('dcgka bad input', () => {
     expect(bytesEqual(first.control.broadcast, second.control.broadcast)).toBe(false);
     const otherSeed = second.control.direct.find((d) => d.recipient === b.id)!.bytes;
     expectRejected(sim, b, { broadcast: first.control.broadcast, direct: otherSeed }, 'VERIFY_COMMITMENT');
+  });
+
+  it('a direct part over MAX_DIRECT_BYTES → DECODE_TOO_LARGE; at the bound it is read (and fails later)', () => {
+    const { sim, update, b } = setup();
+    expectRejected(sim, b, { broadcast: update.broadcast, direct: new Uint8Array(MAX_DIRECT_BYTES + 1) }, 'DECODE_TOO_LARGE');
+    let caught: unknown;
+    try {
+      processControl(b.state!, sim.ctx(b), { broadcast: update.broadcast, direct: new Uint8Array(MAX_DIRECT_BYTES) });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isGroupCryptError(caught)).toBe(true);
+    expect((caught as { code: string }).code).not.toBe('DECODE_TOO_LARGE');
   });
 
   it('a control message of another group → VERIFY_GROUP', () => {

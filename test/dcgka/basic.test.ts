@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DcgkaSim, seededRandom } from '../helpers/dcgka-sim.js';
-
-/** Every current member holds the same chain for every current member. */
-export function expectChainsAgree(sim: DcgkaSim, names: readonly string[]): void {
-  for (const member of names) {
-    const own = sim.chain(member, member);
-    expect(own, `${member} has its own chain`).toBeDefined();
-    for (const holder of names) expect(sim.chain(holder, member), `${holder}'s copy of ${member}'s chain`).toBe(own);
-  }
-}
+import { DcgkaSim, expectChainsAgree, seededRandom } from '../helpers/dcgka-sim.js';
 
 describe('dcgka basics', () => {
   it('create, update, add, remove: members converge and chains agree', () => {

@@ -4,17 +4,8 @@
  * simulated network with random causal delivery.
  */
 import { describe, expect, it } from 'vitest';
-import { DcgkaSim, seededRandom } from '../helpers/dcgka-sim.js';
+import { DcgkaSim, expectChainsAgree, seededRandom } from '../helpers/dcgka-sim.js';
 import type { DcgkaSim as Sim } from '../helpers/dcgka-sim.js';
-
-/** Every current member holds the same chain for every current member. */
-function expectChainsAgree(sim: Sim, names: readonly string[]): void {
-  for (const member of names) {
-    const own = sim.chain(member, member);
-    expect(own, `${member} has its own chain`).toBeDefined();
-    for (const holder of names) expect(sim.chain(holder, member), `${holder}'s copy of ${member}'s chain`).toBe(own);
-  }
-}
 
 /** Every replica agrees on the members and on every update secret they both derived. */
 function expectAgreement(sim: Sim, names: readonly string[], expected: readonly string[]): void {

@@ -13,6 +13,7 @@ import type { DcgkaResult, DcgkaState, OutgoingControl } from '../../src/dcgka/i
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
 import { members as membersOf } from '../../src/membership/index.js';
+import { expect } from 'vitest';
 import { seededRandom } from './random.js';
 
 /** A message on the simulated wire. */
@@ -257,5 +258,14 @@ export class DcgkaSim {
   chain(holder: string, member: string): string | undefined {
     const r = this.peer(holder).state?.ratchets[this.id(member)];
     return r ? toHex(r) : undefined;
+  }
+}
+
+/** Every current member holds the same chain for every current member. */
+export function expectChainsAgree(sim: DcgkaSim, names: readonly string[]): void {
+  for (const member of names) {
+    const own = sim.chain(member, member);
+    expect(own, `${member} has its own chain`).toBeDefined();
+    for (const holder of names) expect(sim.chain(holder, member), `${holder}'s copy of ${member}'s chain`).toBe(own);
   }
 }

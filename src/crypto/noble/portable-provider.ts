@@ -13,8 +13,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { UsageError, VerifyError } from '../../errors.js';
 import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
-import { hpkeOpenBase, hpkeReceiveExportBase, hpkeSealBase, hpkeSendExportBase } from '../hpke.js';
-import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type HpkeSealed, type HpkeSuite, type X25519KeyPair } from '../provider.js';
+import { HpkeOnPrimitives } from '../hpke-provider.js';
+import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type X25519KeyPair } from '../provider.js';
 import { ed25519VerifyPortable, xeddsaSignPortable, xeddsaVerifyPortable } from '../xeddsa.js';
 
 const EMPTY = new Uint8Array(0);
@@ -37,7 +37,7 @@ function nobleAead(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array,
  * const crypto = new PortableCryptoProvider();
  * const { publicKey } = crypto.x25519Generate();
  */
-export class PortableCryptoProvider implements CryptoProvider {
+export class PortableCryptoProvider extends HpkeOnPrimitives implements CryptoProvider {
   /** Provider name. */
   readonly name: string = 'portable';
 
@@ -164,25 +164,5 @@ export class PortableCryptoProvider implements CryptoProvider {
       if (cause instanceof UsageError) throw cause;
       throw new VerifyError('VERIFY_AEAD', `${algorithm}: authentication failed`, { cause });
     }
-  }
-
-  /** HPKE single-shot seal, base mode. */
-  hpkeSeal(suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeSealed {
-    return hpkeSealBase(this, suite, recipientPublicKey, info, aad, plaintext);
-  }
-
-  /** HPKE single-shot open, base mode. */
-  hpkeOpen(suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    return hpkeOpenBase(this, suite, recipientSecretKey, enc, info, aad, ciphertext);
-  }
-
-  /** HPKE export, sender side, base mode. */
-  hpkeSendExport(suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): { readonly enc: Uint8Array; readonly secret: Uint8Array } {
-    return hpkeSendExportBase(this, suite, recipientPublicKey, info, exporterContext, length);
-  }
-
-  /** HPKE export, recipient side, base mode. */
-  hpkeReceiveExport(suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
-    return hpkeReceiveExportBase(this, suite, recipientSecretKey, enc, info, exporterContext, length);
   }
 }

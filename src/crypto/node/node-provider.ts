@@ -15,8 +15,8 @@ import { UsageError, VerifyError } from '../../errors.js';
 import { zeroize } from '../bytes.js';
 import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, SIGNATURE_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
 import { hchacha20 } from '../hchacha20.js';
-import { hpkeOpenBase, hpkeReceiveExportBase, hpkeSealBase, hpkeSendExportBase } from '../hpke.js';
-import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type HpkeSealed, type HpkeSuite, type X25519KeyPair } from '../provider.js';
+import { HpkeOnPrimitives } from '../hpke-provider.js';
+import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type X25519KeyPair } from '../provider.js';
 import { ed25519PublicKeyAcceptable, xeddsaCalculateKeyPair, xeddsaEdwardsPublicKey, xeddsaSignWithKeyPair, type XeddsaKeyPair } from '../xeddsa.js';
 import { PublicKeyCache, SecretKeyCache } from './key-cache.js';
 
@@ -60,7 +60,7 @@ interface ImportedSecret {
  * @example
  * const crypto = nodeCryptoAvailable() ? new NodeCryptoProvider() : new PortableCryptoProvider();
  */
-export class NodeCryptoProvider implements CryptoProvider {
+export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvider {
   /** Provider name. */
   readonly name: string = 'node';
   private readonly nc: NodeCryptoModule;
@@ -72,6 +72,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   private readonly xeddsaSecrets = new SecretKeyCache<XeddsaKeyPair>();
 
   constructor() {
+    super();
     const nc = loadNodeCrypto();
     if (nc === undefined) throw new UsageError('USAGE_UNSUPPORTED', 'node:crypto is not available in this runtime');
     this.nc = nc;
@@ -309,26 +310,6 @@ export class NodeCryptoProvider implements CryptoProvider {
     out.set(last, body.length);
     zeroize(body);
     return out;
-  }
-
-  /** HPKE single-shot seal, base mode. */
-  hpkeSeal(suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeSealed {
-    return hpkeSealBase(this, suite, recipientPublicKey, info, aad, plaintext);
-  }
-
-  /** HPKE single-shot open, base mode. */
-  hpkeOpen(suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    return hpkeOpenBase(this, suite, recipientSecretKey, enc, info, aad, ciphertext);
-  }
-
-  /** HPKE export, sender side, base mode. */
-  hpkeSendExport(suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): { readonly enc: Uint8Array; readonly secret: Uint8Array } {
-    return hpkeSendExportBase(this, suite, recipientPublicKey, info, exporterContext, length);
-  }
-
-  /** HPKE export, recipient side, base mode. */
-  hpkeReceiveExport(suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
-    return hpkeReceiveExportBase(this, suite, recipientSecretKey, enc, info, exporterContext, length);
   }
 }
 
