@@ -1,0 +1,65 @@
+/**
+ * transport — how bytes travel between peers, behind one small interface.
+ *
+ * A transport moves two kinds of opaque, self-authenticating items: a peer's
+ * signed key bundle (`bundle`) and group messages (`msg`). It never decides
+ * who wrote an item: where an item was found says nothing about its author
+ * (the layers above check signatures). Every item is named by the SHA-256 of
+ * its bytes, which is also its message id, so the same bytes seen twice, from
+ * two places, are one item.
+ *
+ * Implementations: `folder` (CLI.md "Shared-folder rules"), `hypercore`
+ * (one append-only Hypercore per peer, replicated over Hyperswarm; its
+ * packages are loaded only by that module), `broadcast-channel` (browser
+ * tabs). This interface only grows additively.
+ */
+
+/** What an item is. */
+export type TransportKind = 'bundle' | 'msg';
+
+/** One item found on the transport. */
+export interface TransportItem {
+  readonly kind: TransportKind;
+  /** Lower-case hex SHA-256 of `bytes`: the message id. */
+  readonly id: string;
+  readonly bytes: Uint8Array;
+  /** Where it was found (a path, `log:<key>:<seq>`, …), for reports only. */
+  readonly origin: string;
+}
+
+/** Something on the transport that is not a readable item (reported, never fatal). */
+export interface TransportProblem {
+  readonly kind: 'problem';
+  readonly origin: string;
+  readonly reason: string;
+  /** False for a half-written item that must be read again later; true when it is complete and can never become valid. */
+  readonly permanent: boolean;
+  /** The content hash when known (lets callers remember permanent rejects). */
+  readonly id?: string;
+}
+
+/** Lets a transport skip items already handled without reading their bytes. */
+export type IsKnown = (id: string) => boolean | Promise<boolean>;
+
+/** The interface every transport implements. */
+export interface Transport {
+  /**
+   * Publishes one write-once item and returns its id. Idempotent: the same
+   * bytes published again are a no-op. Resolves once the item is durable on
+   * this peer (written file, appended log block).
+   */
+  publish(kind: TransportKind, bytes: Uint8Array): Promise<string>;
+  /**
+   * Streams every item available now whose id `isKnown` does not accept,
+   * plus problems. Bounded memory: one item's bytes at a time.
+   */
+  catchUp(isKnown: IsKnown): AsyncIterable<TransportItem | TransportProblem>;
+  /**
+   * Live arrivals (push transports). Returns an unsubscribe function. A
+   * transport with nothing live (a folder read by one-shot commands) may
+   * never call the listener.
+   */
+  subscribe(listener: (item: TransportItem | TransportProblem) => void): () => void;
+  /** Releases files, sockets and logs; idempotent. */
+  close(): Promise<void>;
+}
