@@ -11,12 +11,12 @@ import { applyAdd, decodeMembership, encodeMembership, isMember, memberView } fr
 import type { MembershipState } from '../membership/index.js';
 import { recordAck, sendAck, sendCatchUpAcks } from './ack.js';
 import { opIdOf } from './codec.js';
-import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, put, putPendingSeed, putSecret, updateRatchet } from './draft.js';
+import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, put, putPendingSeed, putSecret, scratch, updateRatchet } from './draft.js';
 import { newPendingSeed, waitingMembers } from './puncture.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import { sendUpdate } from './seed.js';
-import { utf8 } from '../crypto/index.js';
+import { utf8, zeroize } from '../crypto/index.js';
 import type { MemberId, OpId } from './types.js';
 
 const INPUT_WELCOME = utf8('welcome');
@@ -119,6 +119,7 @@ export function sendAdd(draft: Draft, added: MemberId, extra: Uint8Array): void 
   draft.membership = applyAdd(draft.membership, { id, actor: draft.me, added });
   const welcome = encodeWelcome({ membership: draft.membership, clock: draft.clock, chain: chainBefore, extra, pending: pendingSteps(draft) });
   const bytes = encryptTo(draft, added, seq, 'welcome', welcome);
+  zeroize(welcome); // it holds my chain
   emitControl(draft, seq, { type: 'add', added }, [{ recipient: added, bytes }]);
   stepAdderChain(draft, draft.me, id, added);
 }
@@ -144,7 +145,10 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   const wasMember = !draft.removed && isMember(draft.membership, draft.me);
   const welcome = decodeWelcome(decryptFrom(draft, sender, seq, 'welcome', direct));
   draft.membership = applyAdd(draft.membership, { id, actor: sender, added: draft.me });
-  if (!isMember(draft.membership, draft.me)) return; // the add was cancelled (its adder was removed concurrently)
+  if (!isMember(draft.membership, draft.me)) {
+    if (welcome.chain) scratch(draft, welcome.chain);
+    return; // the add was cancelled (its adder was removed concurrently)
+  }
   draft.removed = false;
   putSecret(draft, 'ratchets', sender, welcome.chain);
   draft.joinedVia.push(id);
@@ -172,6 +176,8 @@ export function processAddAck(draft: Draft, acker: MemberId, ackSeq: number, ack
   const chain = direct || draft.joinedVia.includes(acked) ? decryptFrom(draft, acker, ackSeq, 'chain', direct) : undefined;
   if (chain && draft.joinedVia.includes(acked)) {
     putSecret(draft, 'ratchets', acker, chain.length === 32 ? chain : undefined);
+  } else if (chain) {
+    scratch(draft, chain);
   }
   // The acker always steps its own chain with "add": follow it whenever I hold a copy.
   emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, INPUT_ADD));

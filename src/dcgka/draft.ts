@@ -3,7 +3,7 @@
  * state into a `Draft`, changes only the draft's own records, and returns it
  * once at the end: if anything throws, the caller's state is untouched.
  */
-import { utf8, zeroize } from '../crypto/index.js';
+import { copyBytes, utf8, zeroize } from '../crypto/index.js';
 import type { Deps } from '../crypto/index.js';
 import { DecodeError, StateError } from '../errors.js';
 import { MAX_DIRECT_BYTES } from './limits.js';
@@ -180,7 +180,12 @@ export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: 
     peerBundle = taken.bundle;
   }
   const plaintext = encodeDirectPlaintext(draft.groupId, seq, kind, payload);
-  const sent = twoPartySend(session, plaintext, { deps: draft.deps, identity: draft.identity, ...(peerBundle ? { peerBundle } : {}) });
+  let sent;
+  try {
+    sent = twoPartySend(session, plaintext, { deps: draft.deps, identity: draft.identity, ...(peerBundle ? { peerBundle } : {}) });
+  } finally {
+    zeroize(plaintext); // it holds the secret payload
+  }
   session = sent.session;
   put(draft, 'sessions', recipient, session);
   return sent.message;
@@ -194,7 +199,13 @@ export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: D
   }
   const session = draft.sessions[sender] ?? createSession(fromHex(sender));
   const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity });
-  const payload = decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind);
+  let payload: Uint8Array;
+  try {
+    // A copy: the plaintext buffer (which may hold secrets around the payload) is wiped here.
+    payload = copyBytes(decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind));
+  } finally {
+    zeroize(received.plaintext);
+  }
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
   draft.consumed.push(...received.consumed);

@@ -95,8 +95,12 @@ export function sendSeedOp(draft: Draft, seq: number, op: SeedOp): void {
  */
 function openSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined, commitment: Uint8Array): { seed: Uint8Array; legacy: boolean } {
   const seed = decryptFrom(draft, sender, seq, 'seed', direct);
-  if (constantTimeEqual(seedCommitment(draft, seed), commitment)) return { seed, legacy: false };
-  if (constantTimeEqual(seedCommitment(draft, seed, true), commitment)) return { seed, legacy: true };
+  for (const legacy of [false, true]) {
+    const expected = seedCommitment(draft, seed, legacy);
+    const same = constantTimeEqual(expected, commitment);
+    zeroize(expected); // public once sent, but derived from the seed: wipe what is not needed
+    if (same) return { seed, legacy };
+  }
   zeroize(seed);
   throw new VerifyError('VERIFY_COMMITMENT', `seed from ${sender.slice(0, 16)} seq ${seq} does not match its commitment`);
 }
