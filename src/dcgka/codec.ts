@@ -121,8 +121,9 @@ export function opIdOf(sender: string, seq: number): string {
 }
 
 /** Kinds of direct payload. */
-export type DirectKind = 'seed' | 'forward' | 'chain' | 'welcome';
-const DIRECT_KINDS: readonly DirectKind[] = ['seed', 'forward', 'chain', 'welcome'];
+export type DirectKind = 'seed' | 'forward' | 'chain' | 'welcome' | 'refresh';
+/** `refresh`: an empty 2SM message whose only job is to carry my fresh 2SM key (see draft.ts `emitRefreshes`). */
+export const DIRECT_KINDS: readonly DirectKind[] = ['seed', 'forward', 'chain', 'welcome', 'refresh'];
 
 /**
  * Bytes of the group id bound into a direct part. 2SM already binds sender and

@@ -5,19 +5,20 @@
  */
 import { copyBytes, utf8, zeroize } from '../crypto/index.js';
 import type { Deps } from '../crypto/index.js';
-import { DecodeError, StateError } from '../errors.js';
+import { DecodeError, StateError, VerifyError } from '../errors.js';
 import { MAX_DIRECT_BYTES } from './limits.js';
 import { identityOf, takeBundle } from '../keys/index.js';
 import type { IdentityKeyPair, KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import { createSession, sessionNeedsBundle, twoPartyReceive, twoPartySend } from '../twoparty/index.js';
 import type { TwoPartySession } from '../twoparty/index.js';
+import { isMember } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
 import { fromHex } from '../crypto/index.js';
-import { decodeDirectPlaintext, encodeDirectPlaintext } from './codec.js';
+import { DIRECT_KINDS, decodeDirectPlaintext, encodeDirectPlaintext } from './codec.js';
 import type { DirectKind } from './codec.js';
 import { isWaiting, peekSecret, puncture } from './puncture.js';
 import type { PendingSeed } from './puncture.js';
-import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, MemberId, OpId } from './types.js';
+import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, MemberId, OpId } from './types.js';
 
 const LABEL_CHAIN = utf8('groupcrypt/dcgka/chain');
 const LABEL_UPDATE = utf8('groupcrypt/dcgka/update');
@@ -38,6 +39,10 @@ export interface Draft {
   ratchets: Record<MemberId, Uint8Array>;
   removed: boolean;
   joinedVia: OpId[];
+  /** Peers owed a 2SM refresh (see `DcgkaState.refreshDue`). */
+  refreshDue: MemberId[];
+  /** The direct part of the message being processed, opened up front (`openIncomingDirect`). */
+  opened: { readonly message: Uint8Array; readonly kind: DirectKind; readonly payload: Uint8Array } | undefined;
   keys: KeyManagerState;
   registry: KeyRegistryState;
   outputs: DcgkaOutput[];
@@ -141,6 +146,8 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     ratchets: state.ratchets as Record<MemberId, Uint8Array>,
     removed: state.removed,
     joinedVia: [...state.joinedVia],
+    refreshDue: [...state.refreshDue],
+    opened: undefined,
     keys: ctx.keys,
     registry: ctx.registry,
     outputs: [],
@@ -154,6 +161,8 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
 export function closeDraft(draft: Draft): DcgkaResult {
   zeroize(...draft.scratch);
   draft.scratch = [];
+  if (draft.opened) zeroize(draft.opened.payload); // opened but not used by the message's processing
+  draft.opened = undefined;
   const state: DcgkaState = {
     v: 2,
     groupId: draft.groupId,
@@ -166,6 +175,7 @@ export function closeDraft(draft: Draft): DcgkaResult {
     ratchets: draft.ratchets,
     removed: draft.removed,
     joinedVia: draft.joinedVia,
+    refreshDue: [...draft.refreshDue].sort(),
   };
   return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };
 }
@@ -188,28 +198,89 @@ export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: 
   }
   session = sent.session;
   put(draft, 'sessions', recipient, session);
+  // Any message I send carries my fresh 2SM key: the peer's stream to me leaves my pre-key.
+  if (draft.refreshDue.includes(recipient)) draft.refreshDue = draft.refreshDue.filter((m) => m !== recipient);
   return sent.message;
 }
 
-/** 2SM-decrypts a direct part from `sender` and checks its binding. */
-export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: DirectKind, message: Uint8Array | undefined): Uint8Array {
-  if (message === undefined) throw new StateError('STATE_MISSING_SECRET', `direct ${kind} part from ${sender.slice(0, 16)} seq ${seq} is missing`);
+/**
+ * Issue 18, "move off the pre-key at once". My 2SM stream from a peer whose
+ * session was opened by X3DH is derived, message by message, from my
+ * long-term pre-key until I send on that session: a later theft of my key
+ * manager would replay it. So every control message I send carries an empty
+ * 2SM `refresh` part to each member I received from and never answered (and
+ * who gets no other part of this message): the ack I send anyway to a seed or
+ * welcome answers at once, so the sender's stream to me leaves the pre-key
+ * chain after one round trip. (A session opened by an add-ack or a forward,
+ * to which I send no ack, is answered by my next control message; a one-time
+ * pre-key, deleted at first use, protects such a session from the start.)
+ */
+export function emitRefreshes(draft: Draft, seq: number, direct: readonly DirectMessage[]): DirectMessage[] {
+  if (draft.refreshDue.length === 0) return [...direct];
+  const out = [...direct];
+  for (const peer of [...draft.refreshDue]) {
+    if (peer === draft.me || !isMember(draft.membership, peer) || direct.some((d) => d.recipient === peer)) continue;
+    out.push({ recipient: peer, bytes: encryptTo(draft, peer, seq, 'refresh', new Uint8Array(0)) });
+  }
+  return out;
+}
+
+function receiveDirect(draft: Draft, sender: MemberId, kind: string, message: Uint8Array): Uint8Array {
   if (message.length > MAX_DIRECT_BYTES) {
     throw new DecodeError('DECODE_TOO_LARGE', `direct ${kind} part of ${message.length} bytes exceeds the limit of ${MAX_DIRECT_BYTES}`);
   }
   const session = draft.sessions[sender] ?? createSession(fromHex(sender));
   const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity });
-  let payload: Uint8Array;
-  try {
-    // A copy: the plaintext buffer (which may hold secrets around the payload) is wiped here.
-    payload = copyBytes(decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind));
-  } finally {
-    zeroize(received.plaintext);
-  }
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
   draft.consumed.push(...received.consumed);
-  return payload;
+  if (received.session.nextIndex === 1 && !draft.refreshDue.includes(sender)) draft.refreshDue.push(sender);
+  return received.plaintext;
+}
+
+/**
+ * Opens the direct part of a received control message before dispatching it,
+ * so that a `refresh` part (which may ride on any message) is consumed here.
+ * @returns the direct part for the message's own processing (undefined for a refresh).
+ */
+export function openIncomingDirect(draft: Draft, sender: MemberId, seq: number, message: Uint8Array | undefined): Uint8Array | undefined {
+  if (message === undefined) return undefined;
+  const plaintext = receiveDirect(draft, sender, 'control', message);
+  try {
+    let first: unknown;
+    for (const kind of DIRECT_KINDS) {
+      try {
+        const payload = copyBytes(decodeDirectPlaintext(plaintext, draft.groupId, seq, kind));
+        if (kind === 'refresh') return undefined;
+        draft.opened = { message, kind, payload };
+        return message;
+      } catch (error) {
+        first ??= error;
+        if (!(error instanceof VerifyError)) throw error;
+      }
+    }
+    throw first;
+  } finally {
+    zeroize(plaintext);
+  }
+}
+
+/** 2SM-decrypts a direct part from `sender` and checks its binding. */
+export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: DirectKind, message: Uint8Array | undefined): Uint8Array {
+  if (message === undefined) throw new StateError('STATE_MISSING_SECRET', `direct ${kind} part from ${sender.slice(0, 16)} seq ${seq} is missing`);
+  const opened = draft.opened;
+  if (opened && opened.message === message) {
+    draft.opened = undefined;
+    if (opened.kind !== kind) throw new VerifyError('VERIFY_GROUP', `direct: part does not belong to this ${kind} message`);
+    return opened.payload;
+  }
+  const plaintext = receiveDirect(draft, sender, kind, message);
+  try {
+    // A copy: the plaintext buffer (which may hold secrets around the payload) is wiped here.
+    return copyBytes(decodeDirectPlaintext(plaintext, draft.groupId, seq, kind));
+  } finally {
+    zeroize(plaintext);
+  }
 }
 
 /**

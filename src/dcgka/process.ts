@@ -15,7 +15,7 @@ import type { MembershipState } from '../membership/index.js';
 import { processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { decodeControl, opIdOf } from './codec.js';
-import { closeDraft, openDraft, put } from './draft.js';
+import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
 import type { Draft } from './draft.js';
 import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
 import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
@@ -23,7 +23,7 @@ import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingCon
 function emptyState(groupId: string, me: MemberId): DcgkaState {
   return {
     v: 2, groupId, me, clock: {}, membership: createMembership({ id: 'none', creator: me, members: [] }),
-    sessions: {}, pendingSeeds: {}, memberSecrets: {}, ratchets: {}, removed: false, joinedVia: [],
+    sessions: {}, pendingSeeds: {}, memberSecrets: {}, ratchets: {}, removed: false, joinedVia: [], refreshDue: [],
   };
 }
 
@@ -179,7 +179,7 @@ export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: I
   checkOrder(state, message);
   const draft = openDraft(state, ctx);
   put(draft, 'clock', message.sender, message.seq + 1);
-  dispatch(draft, message, incoming.direct);
+  dispatch(draft, message, openIncomingDirect(draft, message.sender, message.seq, incoming.direct));
   return closeDraft(draft);
 }
 

@@ -3,11 +3,13 @@
  * queue the message (with its direct parts) as an output.
  */
 import { encodeControl, opIdOf } from './codec.js';
+import { emitRefreshes } from './draft.js';
 import type { Draft } from './draft.js';
 import type { ControlBody, ControlMessage, DirectMessage, OpId } from './types.js';
 
 /** Signs `body` as the control message `(me, seq)` and queues it for sending. */
-export function emitControl(draft: Draft, seq: number, body: ControlBody, direct: readonly DirectMessage[]): OpId {
+export function emitControl(draft: Draft, seq: number, body: ControlBody, parts: readonly DirectMessage[]): OpId {
+  const direct = emitRefreshes(draft, seq, parts);
   const message: ControlMessage = { groupId: draft.groupId, sender: draft.me, seq, body };
   const broadcast = encodeControl(message, draft.identity, draft.deps);
   const id = opIdOf(draft.me, seq);

@@ -20,6 +20,7 @@ import type { DcgkaState } from './types.js';
 const STATE_VERSION = 2;
 const LEGACY_VERSION = 1;
 const KEYS = ['v', 'groupId', 'me', 'clock', 'membership', 'sessions', 'pendingSeeds', 'memberSecrets', 'ratchets', 'removed', 'joinedVia'] as const;
+const KEYS_V2 = [...KEYS, 'refreshDue'] as const;
 const HEX64 = /^[0-9a-f]{64}$/;
 const OP_ID = /^[0-9a-f]{64}:\d+$/;
 
@@ -54,6 +55,7 @@ export function encodeDcgkaState(state: DcgkaState): Uint8Array {
     ratchets: mapRecord(state.ratchets, (r) => r),
     removed: state.removed,
     joinedVia: [...state.joinedVia],
+    ...(legacy ? {} : { refreshDue: [...state.refreshDue] }),
   });
 }
 
@@ -82,7 +84,7 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
   const outer = asRecord(decodeCanonical(bytes, 'dcgka-state'), 'dcgka-state');
   const version = outer['v'] === LEGACY_VERSION ? LEGACY_VERSION : STATE_VERSION;
   checkVersion(outer, 'dcgka-state', version);
-  const r = asRecord(outer, 'dcgka-state', KEYS);
+  const r = asRecord(outer, 'dcgka-state', version === LEGACY_VERSION ? KEYS : KEYS_V2);
   const groupId = readText(r, 'groupId', 'dcgka-state');
   const me = readText(r, 'me', 'dcgka-state');
   if (!HEX64.test(groupId) || !HEX64.test(me)) throw new DecodeError('DECODE_FIELD', 'dcgka-state: bad group or member id');
@@ -119,6 +121,13 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
     sessions, pendingSeeds, memberSecrets, ratchets,
     removed: readBool(r, 'removed', 'dcgka-state'),
     joinedVia,
+    refreshDue: version === LEGACY_VERSION
+      // Version 1 did not track it: every session I received on and never sent on is still on my pre-key.
+      ? Object.keys(sessions).filter((id) => (sessions[id] as TwoPartySession).nextIndex === 1 && (sessions[id] as TwoPartySession).receivedIndex >= 1).sort()
+      : readArray(r, 'refreshDue', 'dcgka-state').map((id) => {
+        if (typeof id !== 'string' || !HEX64.test(id)) throw new DecodeError('DECODE_FIELD', 'dcgka-state.refreshDue: bad id');
+        return id;
+      }),
     ...(Object.keys(legacyPrks).length > 0 ? { legacyPrks } : {}),
   };
 }

@@ -45,6 +45,12 @@ export interface DcgkaState {
    * the waiting members' secrets and drops them (returned in `consumed`).
    */
   readonly legacyPrks?: Readonly<Record<OpId, Uint8Array>>;
+  /**
+   * Peers whose 2SM stream to me is still derived from my pre-key (I received
+   * on the session and never sent on it): my next control message carries a
+   * 2SM `refresh` part to each (issue 18), sorted.
+   */
+  readonly refreshDue: readonly MemberId[];
 }
 
 /** How an ack affects chains (see `ControlBody`). */

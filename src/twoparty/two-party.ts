@@ -16,6 +16,15 @@
  * SK), which only the sender and the holder of the sealed-to key know — the
  * same secrecy, 32 bytes less per message. Each HPKE encapsulation is fresh,
  * so every AEAD key is single-use (hence the zero nonce).
+ *
+ * We keep this construction (issue 18): it is no weaker than sending a random
+ * next key inside each message, because either way whoever opens message i
+ * (for the first message: whoever holds the recipient's pre-key) learns the
+ * key that opens message i + 1. What ends such a chain is the recipient
+ * answering once: the sender then seals to a key pair the recipient made at
+ * random (`mySecretKeys`), which no stolen long-term key yields. The DCGKA
+ * layer therefore answers every X3DH-opened session at once (a 2SM `refresh`
+ * part on the ack it sends anyway, dcgka/draft.ts `emitRefreshes`).
  */
 import type { Deps } from '../crypto/index.js';
 import { HPKE_DEFAULT_SUITE, bytesEqual, concatBytes, copyBytes, utf8, zeroize } from '../crypto/index.js';
