@@ -230,7 +230,7 @@ function receiveDirect(draft: Draft, sender: MemberId, kind: string, message: Ui
     throw new DecodeError('DECODE_TOO_LARGE', `direct ${kind} part of ${message.length} bytes exceeds the limit of ${MAX_DIRECT_BYTES}`);
   }
   const session = draft.sessions[sender] ?? createSession(fromHex(sender));
-  const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity });
+  const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity, allowRestart: true });
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
   draft.consumed.push(...received.consumed);

@@ -183,5 +183,26 @@ export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: I
   return closeDraft(draft);
 }
 
+/**
+ * Forgets my 2SM sessions with `peers` (default: all), e.g. after restoring
+ * state from an older backup, whose sessions no longer match the peers'
+ * (their messages would fail with `STATE_REPLAY` / `STATE_OUT_OF_ORDER` for
+ * ever). My next direct part to each such peer opens a new session by X3DH
+ * against its current key bundle, and the peer replaces its old session on
+ * receipt (issue 12, "2SM after lost state"). A session lost by any other
+ * means re-establishes the same way without this call.
+ */
+export function resetSessions(state: DcgkaState, ctx: DcgkaContext, peers?: readonly MemberId[]): DcgkaResult {
+  const draft = openDraft(state, ctx);
+  for (const peer of peers ?? Object.keys(state.sessions)) {
+    const session = draft.sessions[peer];
+    if (!session) continue;
+    draft.consumed.push(...session.mySecretKeys.map((k) => k.secretKey), ...(session.receivedSecretKey ? [session.receivedSecretKey] : []));
+    put(draft, 'sessions', peer, undefined);
+    draft.refreshDue = draft.refreshDue.filter((m) => m !== peer);
+  }
+  return closeDraft(draft);
+}
+
 /** Members of the group as this member sees them (sorted). */
 export { members as groupMembers } from '../membership/index.js';

@@ -35,6 +35,7 @@ import { TWO_PARTY_AEAD_LABEL, TWO_PARTY_EXPORT_CONTEXT, TWO_PARTY_HPKE_INFO, TW
 import type { HpkeMessage, TwoPartyMessage, X3dhMessage } from './message.js';
 import { decodeTwoPartyMessage, encodeMessageHeader, encodeTwoPartyMessage } from './message.js';
 import type { TwoPartySession } from './session.js';
+import { createSession } from './session.js';
 import { x3dhInitiate, x3dhRespond } from './x3dh.js';
 
 const AEAD = 'chacha20-poly1305';
@@ -52,6 +53,16 @@ export interface TwoPartySendContext {
 export interface TwoPartyReceiveContext {
   readonly deps: Deps;
   readonly identity: IdentityKeyPair;
+  /**
+   * Accept a first (X3DH) message on a session that already received: the
+   * peer lost its session (or restored an older copy) and opened a new one
+   * against my current pre-key; the old session is replaced and its secrets
+   * returned in `consumed`. Only for callers that refuse replays of whole
+   * messages themselves (the DCGKA binds every direct part to one control
+   * message, processed once); otherwise a replayed first message would
+   * restart the session, so the default is false (`STATE_REPLAY`).
+   */
+  readonly allowRestart?: boolean;
 }
 
 /**
@@ -128,6 +139,12 @@ export function twoPartyReceive(
 ): { session: TwoPartySession; keyManager: KeyManagerState; plaintext: Uint8Array; consumed: Uint8Array[] } {
   const decoded = decodeTwoPartyMessage(message);
   const { deps, identity } = ctx;
+  if (ctx.allowRestart === true && decoded.kind === 'x3dh' && decoded.index === 1 && session.receivedIndex >= 1) {
+    // The peer restarted the session: receive as on a new one; the old one's secrets go.
+    const restarted = twoPartyReceive(createSession(session.peerIdentityKey), keyManager, message, { deps, identity });
+    const old = [...session.mySecretKeys.map((k) => k.secretKey), ...(session.receivedSecretKey ? [session.receivedSecretKey] : [])];
+    return { ...restarted, consumed: [...restarted.consumed, ...old] };
+  }
   if (!bytesEqual(identityOf(keyManager).publicKey, identity.publicKey)) throw new UsageError('USAGE_ARGUMENT', 'keyManager does not hold ctx.identity');
   if (decoded.kind === 'x3dh' && !bytesEqual(decoded.identityKey, session.peerIdentityKey)) {
     throw new VerifyError('VERIFY_IDENTITY', 'X3DH identity key is not the session peer\'s');
