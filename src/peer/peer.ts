@@ -527,7 +527,7 @@ export class Peer {
     return this.#run(async () => {
       const skipped: Skipped[] = [];
       await this.#catchUp(skipped, true);
-      return skipped;
+      return skipped.map(({ origin, reason }) => ({ origin, reason }));
     });
   }
 
@@ -547,7 +547,7 @@ export class Peer {
         const state = (await this.#state(id)) as GroupState;
         pending += state.pendingControl.length + state.pendingApplication.length;
       }
-      return { processed, pending, skipped };
+      return { processed, pending, skipped: skipped.map(({ origin, reason }) => ({ origin, reason })) };
     });
   }
 
