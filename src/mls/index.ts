@@ -21,9 +21,10 @@ export {
   createKeyPackage, createKeyPackageDelete, createMemberKeyStore, decodeKeyPackageDocument, decodeMemberKeyStore, encodeKeyPackageDocument,
   encodeMemberKeyStore, SUPPORTED_MLS_SUITES, verifyKeyPackageDelete, verifyKeyPackageDocument,
 } from './key-package.js';
-export type { KeyPackageRegistry, RegisteredKeyPackage } from './key-registry.js';
+export type { KeyPackageRegistry, KeyPackageTombstone, RegisteredKeyPackage } from './key-registry.js';
 export {
-  applyKeyPackageDelete, createKeyPackageRegistry, decodeKeyPackageRegistry, encodeKeyPackageRegistry, registerKeyPackage, takeKeyPackage,
+  applyKeyPackageDelete, countKeyPackages, createKeyPackageRegistry, decodeKeyPackageRegistry, encodeKeyPackageRegistry, pruneKeyPackages, registerKeyPackage,
+  takeKeyPackage,
 } from './key-registry.js';
 export type { SecretGroupState } from './group-state.js';
 export { decodeSecretGroupState, encodeSecretGroupState, isOwner } from './group-state.js';

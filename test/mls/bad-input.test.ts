@@ -30,9 +30,9 @@ describe('Secret Group bad input', () => {
 
   it('rejects a commit from a member who is not the owner, state unchanged', async () => {
     // alice pretends to be the owner locally and commits
-    const forged = await commitSecretGroup({ ...g.alice, group: { ...g.alice.group, owner: g.alice.self } }, {}, deps);
+    const forged = await commitSecretGroup({ ...g.alice, owner: g.alice.self }, {}, deps);
     const before = snapshot(g.bob);
-    await expectCode(() => processCommit(g.bob, forged.outputs[0].document, deps), 'STATE_NOT_OWNER');
+    await expectCode(() => processCommit(g.bob, forged.outputs[0].document, deps), 'VERIFY_SIGNATURE');
     expect(snapshot(g.bob)).toBe(before);
     await expectCode(() => commitSecretGroup(g.alice, {}, deps), 'STATE_NOT_OWNER');
   });
@@ -61,8 +61,9 @@ describe('Secret Group bad input', () => {
     const before = snapshot(g.bob);
     const badCommit = mutate(commit.outputs[0].document, 'mls_commit', flipLast);
     await expectCode(() => processCommit(g.bob, badCommit, deps), 'VERIFY_SIGNATURE');
+    // every field is under the owner's signature
     const badSecrets = mutate(commit.outputs[0].document, 'encrypted_long_term_secrets', flipLast);
-    await expectCode(() => processCommit(g.bob, badSecrets, deps), 'VERIFY_AEAD');
+    await expectCode(() => processCommit(g.bob, badSecrets, deps), 'VERIFY_SIGNATURE');
     expect(snapshot(g.bob)).toBe(before);
     await expectCode(() => processCommit(g.bob, commit.outputs[0].document.slice(0, 50), deps), 'DECODE_MALFORMED');
   });
