@@ -11,8 +11,9 @@ import { StateError, UsageError } from '../errors.js';
 import type { MlsDeps } from './config.js';
 import { deriveLongTermSecret } from './create.js';
 import { signHandover, signSecretGroupCommit, type FormerMember } from './documents.js';
-import { isOwner, latestSecret, loadMls, saveMls, type SecretGroupState } from './group-state.js';
+import { isOwner, latestSecret, loadMls, rememberCommit, saveMls, type SecretGroupState } from './group-state.js';
 import { verifyKeyPackageDocument } from './key-package.js';
+import { proposalKeyPackage } from './proposal.js';
 import { encodeLongTermSecrets, secretListAad } from './long-term-secret.js';
 import { callMls, findMemberLeaf } from './mls-adapter.js';
 
@@ -26,12 +27,22 @@ export interface CommitInput {
   readonly rotate?: boolean;
   /** Hand ownership to this member (a member after the commit); the commit is the old owner's last. */
   readonly handoverTo?: Uint8Array;
+  /** Also commit the members' queued proposals (default true). */
+  readonly proposals?: boolean;
+}
+
+/** A queued proposal the commit could not carry, and why. */
+export interface RefusedProposal {
+  readonly id: Uint8Array;
+  readonly code: string;
 }
 
 /** Result of `commitSecretGroup`. */
 export interface CommitResult {
   readonly state: SecretGroupState;
   readonly outputs: readonly [{ readonly kind: 'broadcast'; readonly document: Uint8Array; readonly id: Uint8Array }];
+  /** Members' proposals this commit settled: carried (`committed`) or refused with an error code. */
+  readonly settled: { readonly committed: readonly Uint8Array[]; readonly refused: readonly RefusedProposal[] };
 }
 
 /**
@@ -64,6 +75,32 @@ export async function commitSecretGroup(state: SecretGroupState, input: CommitIn
     removedIds.push(identity);
     proposals.push({ proposalType: 'remove', remove: { removed: leaf as LeafIndex } });
   }
+  const committedIds: Uint8Array[] = [];
+  const refused: RefusedProposal[] = [];
+  for (const queued of input.proposals === false ? [] : state.proposals) {
+    try {
+      if (queued.action === 'add') {
+        const verified = await verifyKeyPackageDocument(proposalKeyPackage(queued, state.groupId, deps), deps);
+        if (findMemberLeaf(mls, verified.author) !== undefined) throw new StateError('STATE_ALREADY_MEMBER', 'add: already a member');
+        if (!adding.some((a) => bytesEqual(a, verified.author))) {
+          adding.push(verified.author);
+          proposals.push({ proposalType: 'add', add: { keyPackage: verified.keyPackage } });
+        }
+      } else if (queued.action === 'remove') {
+        if (bytesEqual(queued.subject, state.self)) throw new UsageError('USAGE_ARGUMENT', 'remove: the owner cannot remove itself');
+        const leaf = findMemberLeaf(mls, queued.subject);
+        if (leaf === undefined) throw new StateError('STATE_UNKNOWN_MEMBER', 'remove: not a member');
+        if (!removing.includes(leaf)) {
+          removing.push(leaf);
+          removedIds.push(queued.subject);
+          proposals.push({ proposalType: 'remove', remove: { removed: leaf as LeafIndex } });
+        }
+      }
+      committedIds.push(queued.id);
+    } catch (error) {
+      refused.push({ id: queued.id, code: (error as { code?: string }).code ?? 'INTERNAL' });
+    }
+  }
   const committed = await callMls('create commit', () => createCommit({ state: mls, cipherSuite: deps.mls }, {
     extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: adding.length > 0,
   }));
@@ -92,12 +129,14 @@ export async function commitSecretGroup(state: SecretGroupState, input: CommitIn
     handovers: state.handovers,
     handover,
     former: mlsWelcome === null ? [] : former,
+    settled: [...committedIds, ...refused.map((r) => r.id)].sort((a, b) => compareBytes(a, b)),
   });
   const handovers = handover === null ? state.handovers : [...state.handovers, handover];
   const next: SecretGroupState = {
-    ...state, ...saveMls(state, sealed.newState, deps.now()), lastCommit: signed.id, secrets, former, handovers, owner: handoverTo ?? state.owner,
+    ...state, ...saveMls(state, sealed.newState, deps.now()), lastCommit: signed.id, recentCommits: rememberCommit(state.recentCommits, signed.id), secrets, former, handovers, owner: handoverTo ?? state.owner,
+    proposals: input.proposals === false ? state.proposals : [],
   };
-  return { state: next, outputs: [{ kind: 'broadcast', document: signed.document, id: signed.id }] };
+  return { state: next, outputs: [{ kind: 'broadcast', document: signed.document, id: signed.id }], settled: { committed: committedIds, refused } };
 }
 
 /** Former members after removing `removed`, who held long-term secrets up to epoch `until`. */

@@ -67,7 +67,7 @@ export async function createSecretGroup(input: CreateSecretGroupInput, deps: Mls
   const first = await deriveLongTermSecret(mls, groupId, input.ltsCiphersuite, 0, deps);
   const state: SecretGroupState = {
     v: 2, groupId, group, self: input.identity.publicKey, config, owner: input.identity.publicKey, handovers: [], former: [], proposals: [],
-    status: 'active', ...saveMls({ past: [], config }, mls, deps.now()), lastCommit: null, secrets: [first], nonceCounter: 0,
+    status: 'active', ...saveMls({ past: [], config }, mls, deps.now()), lastCommit: null, recentCommits: [], secrets: [first], nonceCounter: 0,
   };
   return { state, outputs: [{ kind: 'broadcast', document, id: groupId }] };
 }

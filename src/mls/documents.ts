@@ -60,6 +60,8 @@ export interface SecretGroupCommitDocument {
   readonly handover: Handover | null;
   /** Removed members so far (only with a Welcome: joiners check history's senders against it). */
   readonly former: readonly FormerMember[];
+  /** Ids of members' proposals this commit settles (committed, or refused as invalid), sorted. */
+  readonly settled: readonly Uint8Array[];
   /** The committer's Ed25519 signature over the unsigned encoding. */
   readonly signature: Uint8Array;
 }
@@ -68,7 +70,9 @@ export interface SecretGroupCommitDocument {
 export const MAX_LISTED = 100_000;
 
 const GROUP_KEYS = ['v', 'type', 'lts_ciphersuite', 'mls_ciphersuite', 'owner', 'nonce'];
-const UNSIGNED_COMMIT_KEYS = ['v', 'type', 'group_id', 'previous', 'mls_commit', 'mls_welcome', 'encrypted_long_term_secrets', 'handovers', 'handover', 'former'];
+const UNSIGNED_COMMIT_KEYS = [
+  'v', 'type', 'group_id', 'previous', 'mls_commit', 'mls_welcome', 'encrypted_long_term_secrets', 'handovers', 'handover', 'former', 'settled',
+];
 const COMMIT_KEYS = [...UNSIGNED_COMMIT_KEYS, 'signature'];
 const COMMIT_VERSION = 2;
 const COMMIT_SIGN_LABEL = utf8('groupcrypt mls secret group commit v2');
@@ -128,6 +132,7 @@ function unsignedCommitRecord(doc: Omit<SecretGroupCommitDocument, 'signature'>)
     handovers: doc.handovers.map((h) => ({ to: h.to, signature: h.signature })),
     handover: doc.handover === null ? null : { to: doc.handover.to, signature: doc.handover.signature },
     former: doc.former.map((f) => ({ member: f.member, until: f.until })),
+    settled: [...doc.settled],
   };
 }
 
@@ -210,6 +215,10 @@ export function decodeSecretGroupCommit(bytes: Uint8Array): SecretGroupCommitDoc
     handovers: readArray(record, 'handovers', what, MAX_LISTED).map((value) => readHandover(value, what)),
     handover: record['handover'] === null ? null : readHandover(record['handover'], what),
     former,
+    settled: readArray(record, 'settled', what, MAX_LISTED).map((value) => {
+      if (!(value instanceof Uint8Array) || value.length !== DOCUMENT_ID_LENGTH) throw new DecodeError('DECODE_FIELD', `${what}.settled: expected ids`);
+      return value;
+    }),
     signature: readBytes(record, 'signature', what, 64),
   };
 }

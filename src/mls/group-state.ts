@@ -47,6 +47,14 @@ function decodePendingProposal(value: unknown, what: string): PendingProposal {
   };
 }
 
+/** How many applied commit ids a state remembers, to tell a fork from a commit we are missing the predecessor of. */
+export const RECENT_COMMITS = 64;
+
+/** `recent` with `id` appended, at most `RECENT_COMMITS` long. */
+export function rememberCommit(recent: readonly Uint8Array[], id: Uint8Array): Uint8Array[] {
+  return [...recent, id].slice(-RECENT_COMMITS);
+}
+
 /** One member's view of one Secret Group. */
 export interface SecretGroupState {
   readonly v: 2;
@@ -72,6 +80,8 @@ export interface SecretGroupState {
   readonly past: readonly PastEpoch[];
   /** Id of the last commit applied (null before the first). */
   readonly lastCommit: Uint8Array | null;
+  /** Ids of the last `RECENT_COMMITS` commits applied, oldest first: a commit naming one of them (but the last) forks our chain. */
+  readonly recentCommits: readonly Uint8Array[];
   /** Known long-term secrets, sorted by epoch, one per epoch. */
   readonly secrets: readonly LongTermSecret[];
   /** Long-term AEAD nonce counter (seed 001: "internal AEAD nonce counter"). */
@@ -137,6 +147,7 @@ export function encodeSecretGroupState(state: SecretGroupState): Uint8Array {
     mls: state.mls,
     past: state.past.map((p) => ({ epoch: p.epoch, until: p.until, data: p.data })),
     last_commit: state.lastCommit,
+    recent_commits: [...state.recentCommits],
     secrets: state.secrets.map((s) => ({ suite: s.ciphersuite, epoch: s.longTermEpoch, value: s.value })),
     nonce_counter: state.nonceCounter,
   });
@@ -148,7 +159,7 @@ export function encodeSecretGroupState(state: SecretGroupState): Uint8Array {
  */
 export function decodeSecretGroupState(bytes: Uint8Array): SecretGroupState {
   const what = 'SecretGroupState';
-  const keys = ['v', 'group_id', 'group', 'self', 'config', 'owner', 'handovers', 'former', 'proposals', 'status', 'mls', 'past', 'last_commit', 'secrets',
+  const keys = ['v', 'group_id', 'group', 'self', 'config', 'owner', 'handovers', 'former', 'proposals', 'status', 'mls', 'past', 'last_commit', 'recent_commits', 'secrets',
     'nonce_counter'];
   const record = decodeVersionedRecord(bytes, what, SECRET_GROUP_STATE_VERSION, keys, MAX_STATE_BYTES);
   const g = asRecord(record['group'], `${what}.group`, ['lts_ciphersuite', 'mls_ciphersuite', 'owner', 'nonce']);
@@ -200,6 +211,10 @@ export function decodeSecretGroupState(bytes: Uint8Array): SecretGroupState {
     mls: readBytes(record, 'mls', what),
     past: decodePastEpochs(readArray(record, 'past', what, MAX_RETAIN_EPOCHS), what),
     lastCommit: readOptionalBytes(record, 'last_commit', what, DOCUMENT_ID_LENGTH),
+    recentCommits: readArray(record, 'recent_commits', what, RECENT_COMMITS).map((value) => {
+      if (!(value instanceof Uint8Array) || value.length !== DOCUMENT_ID_LENGTH) throw new DecodeError('DECODE_FIELD', `${what}.recent_commits: expected ids`);
+      return value;
+    }),
     secrets,
     nonceCounter: readUint(record, 'nonce_counter', what),
   };

@@ -239,3 +239,40 @@ export function decodeMemberKeyStore(bytes: Uint8Array, crypto: CryptoProvider):
   });
   return { v: 1, publicKey, secretKey, last: readOptionalBytes(record, 'last', what, DOCUMENT_ID_LENGTH), pending };
 }
+
+/** Default size of a member's key-package pool. */
+export const KEY_PACKAGE_POOL_SIZE = 3;
+
+/** Renew a pending key package this long (seconds) before it expires. */
+export const KEY_PACKAGE_RENEW_SECONDS = 2 * 24 * 3600;
+
+/**
+ * Keeps a member's pool of published key packages at `size`: pending
+ * packages that expire within `KEY_PACKAGE_RENEW_SECONDS` are dropped (with
+ * a signed delete to publish), then new ones are created, each pointing at
+ * the previous (seed 001, "Announce members"). Run it after every join (a
+ * join consumes one) and now and then.
+ * @returns the new store and what to publish: key packages and delete records.
+ */
+export async function replenishKeyPackages(store: MemberKeyStore, deps: MlsDeps, size: number = KEY_PACKAGE_POOL_SIZE): Promise<{
+  state: MemberKeyStore;
+  outputs: ({ kind: 'key_package'; document: Uint8Array; id: Uint8Array } | { kind: 'key_package_delete'; record: Uint8Array })[];
+}> {
+  if (!Number.isSafeInteger(size) || size < 0 || size > 1000) throw new UsageError('USAGE_ARGUMENT', `key-package pool size ${size}`);
+  const outputs: ({ kind: 'key_package'; document: Uint8Array; id: Uint8Array } | { kind: 'key_package_delete'; record: Uint8Array })[] = [];
+  const soon = deps.now() + KEY_PACKAGE_RENEW_SECONDS;
+  let state = store;
+  for (const entry of store.pending) {
+    const notAfter = keyPackageNotAfter(decodeKeyPackageMessage(entry.mlsKeyPackage));
+    if (notAfter < soon) {
+      outputs.push({ kind: 'key_package_delete', record: createKeyPackageDelete(store, entry.id, deps) });
+      state = removePendingKeyPackage(state, entry.id);
+    }
+  }
+  while (state.pending.length < size) {
+    const made = await createKeyPackage(state, deps);
+    state = made.state;
+    outputs.push({ kind: 'key_package', document: made.document, id: made.id });
+  }
+  return { state, outputs };
+}

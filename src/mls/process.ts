@@ -18,7 +18,7 @@ import { openApplication } from './application.js';
 import {
   commitId, decodeSecretGroup, decodeSecretGroupCommit, ownerAfter, verifyCommitSignature, type Handover, type SecretGroupCommitDocument,
 } from './documents.js';
-import { latestSecret, loadMls, mlsSuiteNameOf, saveMls, type SecretGroupState } from './group-state.js';
+import { latestSecret, loadMls, mlsSuiteNameOf, rememberCommit, saveMls, type SecretGroupState } from './group-state.js';
 import { createKeyPackageDelete, removePendingKeyPackage, type MemberKeyStore } from './key-package.js';
 import { decodeLongTermSecrets, mergeLongTermSecrets, secretListAad, type LongTermSecret } from './long-term-secret.js';
 import {
@@ -66,7 +66,8 @@ function checkHandovers(state: SecretGroupState, doc: SecretGroupCommitDocument,
 
 /**
  * Applies a SecretGroupCommit document from the owner.
- * @throws StateError `STATE_DUPLICATE` (already applied), `STATE_BROKEN_CHAIN` (not the next commit),
+ * @throws StateError `STATE_DUPLICATE` (already applied), `STATE_BROKEN_CHAIN` (forks off our chain),
+ * `STATE_CAUSALITY` (its previous commit is not applied yet: retry later),
  * `STATE_NOT_OWNER`, `STATE_REMOVED`, `STATE_LIMIT` (a secret epoch beyond ours + 1);
  * VerifyError `VERIFY_GROUP` / `VERIFY_SIGNATURE` / `VERIFY_AEAD`; DecodeError.
  * State is unchanged on every error.
@@ -77,9 +78,13 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
   const doc = decodeSecretGroupCommit(commit);
   if (!bytesEqual(doc.groupId, state.groupId)) throw new VerifyError('VERIFY_GROUP', 'commit: other group');
   const id = commitId(deps.crypto, doc);
-  if (state.lastCommit !== null && bytesEqual(state.lastCommit, id)) throw new StateError('STATE_DUPLICATE', 'commit: already applied');
+  if (state.recentCommits.some((c) => bytesEqual(c, id))) throw new StateError('STATE_DUPLICATE', 'commit: already applied');
   const continues = doc.previous === null ? state.lastCommit === null : state.lastCommit !== null && bytesEqual(doc.previous, state.lastCommit);
-  if (!continues) throw new StateError('STATE_BROKEN_CHAIN', 'commit: does not continue our chain');
+  if (!continues) {
+    const forks = doc.previous === null || state.recentCommits.some((c) => bytesEqual(c, doc.previous ?? new Uint8Array(0)));
+    if (forks) throw new StateError('STATE_BROKEN_CHAIN', 'commit: forks off our chain (its previous commit already has a successor)');
+    throw new StateError('STATE_CAUSALITY', 'commit: its previous commit has not been applied yet');
+  }
   if (!verifyCommitSignature(deps.crypto, doc, state.owner)) throw new VerifyError('VERIFY_SIGNATURE', 'commit: not signed by the owner');
   const nextOwner = checkHandovers(state, doc, deps);
   const mls = loadMls(state, deps);
@@ -103,7 +108,7 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
     const others = before.filter((m) => !bytesEqual(m, state.self));
     return {
       state: {
-        ...state, status: 'removed', mls: new Uint8Array(0), past: [], lastCommit: id, former: recordFormer(former, others, heldUntil), proposals: [],
+        ...state, status: 'removed', mls: new Uint8Array(0), past: [], lastCommit: id, recentCommits: rememberCommit(state.recentCommits, id), former: recordFormer(former, others, heldUntil), proposals: [],
         owner: nextOwner.owner, handovers: nextOwner.handovers,
       },
       outputs: [{ kind: 'removed' }],
@@ -123,8 +128,8 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
   if (doc.handover !== null) outputs.push({ kind: 'owner', owner: nextOwner.owner });
   return {
     state: {
-      ...state, ...saveMls(state, opened.mls, deps.now()), lastCommit: id, secrets, former, owner: nextOwner.owner, handovers: nextOwner.handovers,
-      proposals: settleProposals(state.proposals, after),
+      ...state, ...saveMls(state, opened.mls, deps.now()), lastCommit: id, recentCommits: rememberCommit(state.recentCommits, id), secrets, former, owner: nextOwner.owner, handovers: nextOwner.handovers,
+      proposals: settleProposals(state.proposals.filter((p) => !doc.settled.some((id) => bytesEqual(id, p.id))), after),
     },
     outputs,
   };
@@ -214,7 +219,7 @@ export async function joinSecretGroup(input: JoinInput, deps: MlsDeps): Promise<
   const state: SecretGroupState = {
     v: 2, groupId, group, self: input.identity.publicKey, config, owner, handovers, former: [...doc.former], proposals: [],
     status: 'active', ...saveMls({ past: [], config }, opened.mls, deps.now()),
-    lastCommit: commitId(deps.crypto, doc), secrets: mergeLongTermSecrets([], opened.secrets), nonceCounter: 0,
+    lastCommit: commitId(deps.crypto, doc), recentCommits: [commitId(deps.crypto, doc)], secrets: mergeLongTermSecrets([], opened.secrets), nonceCounter: 0,
   };
   return {
     state,

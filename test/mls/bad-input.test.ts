@@ -41,7 +41,7 @@ describe('Secret Group bad input', () => {
     const first = await commitSecretGroup(g.owner, {}, deps);
     const second = await commitSecretGroup(first.state, {}, deps);
     const before = snapshot(g.alice);
-    await expectCode(() => processCommit(g.alice, second.outputs[0].document, deps), 'STATE_BROKEN_CHAIN');
+    await expectCode(() => processCommit(g.alice, second.outputs[0].document, deps), 'STATE_CAUSALITY');
     expect(snapshot(g.alice)).toBe(before);
     const applied = await processCommit(g.alice, first.outputs[0].document, deps);
     const mid = snapshot(applied.state);
@@ -49,7 +49,10 @@ describe('Secret Group bad input', () => {
     expect(snapshot(applied.state)).toBe(mid);
     // a commit whose previous pointer is rewritten: new id, chain broken
     const rewired = mutate(second.outputs[0].document, 'previous', () => new Uint8Array(32));
-    await expectCode(() => processCommit(applied.state, rewired, deps), 'STATE_BROKEN_CHAIN');
+    await expectCode(() => processCommit(applied.state, rewired, deps), 'STATE_CAUSALITY');
+    // a second commit on the same predecessor forks the chain
+    const fork = await commitSecretGroup(g.owner, {}, deps);
+    await expectCode(() => processCommit(applied.state, fork.outputs[0].document, deps), 'STATE_BROKEN_CHAIN');
     // the owner's own commit is the head of its chain already
     await expectCode(() => processCommit(first.state, first.outputs[0].document, deps), 'STATE_DUPLICATE');
     const next = await processCommit(applied.state, second.outputs[0].document, deps);
