@@ -95,25 +95,21 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
   if (content.contentType !== 'commit') throw new StateError('STATE_UNKNOWN_OPERATION', 'commit: not an MLS commit');
   const committer = content.sender.senderType === 'member' ? memberAtLeaf(mls, content.sender.leafIndex) : undefined;
   if (committer === undefined || !bytesEqual(committer, state.owner)) throw new StateError('STATE_NOT_OWNER', 'commit: not from the owner');
+  const before = memberIdentities(mls);
+  const heldUntil = latestSecret(state)?.longTermEpoch ?? 0;
+  const ownLeaf = mls.privatePath.leafIndex;
+  // A commit that removes us cannot be applied by us (no path secret is encrypted to us; ts-mls fails
+  // when it also adds members). It is authentic already: the owner signed the document.
+  const removesUs = content.contentType === 'commit' && content.commit.proposals.some((p) => p.proposalOrRefType === 'proposal'
+    && p.proposal.proposalType === 'remove' && p.proposal.remove.removed === ownLeaf);
+  if (removesUs) return removedState(state, id, before, heldUntil, nextOwner);
   const applied = await callMls('apply commit', () => processPublicMessage(mls, message, emptyPskIndex, deps.mls), 'VERIFY_SIGNATURE');
   const after = applied.newState;
-  const before = memberIdentities(mls);
   const now = memberIdentities(after);
   const added = now.filter((m) => !before.some((b) => bytesEqual(b, m)));
   const removed = before.filter((b) => !now.some((m) => bytesEqual(b, m)));
-  const heldUntil = latestSecret(state)?.longTermEpoch ?? 0;
   const former = recordFormer(state.former, removed, heldUntil);
-  if (after.groupActiveState.kind !== 'active' || findMemberLeaf(after, state.self) === undefined) {
-    // Once removed we see no more commits: the members of our last epoch count as "former" for long-term history.
-    const others = before.filter((m) => !bytesEqual(m, state.self));
-    return {
-      state: {
-        ...state, status: 'removed', mls: new Uint8Array(0), past: [], lastCommit: id, recentCommits: rememberCommit(state.recentCommits, id), former: recordFormer(former, others, heldUntil), proposals: [],
-        owner: nextOwner.owner, handovers: nextOwner.handovers,
-      },
-      outputs: [{ kind: 'removed' }],
-    };
-  }
+  if (after.groupActiveState.kind !== 'active' || findMemberLeaf(after, state.self) === undefined) return removedState(state, id, before, heldUntil, nextOwner);
   if (doc.handover !== null && findMemberLeaf(after, nextOwner.owner) === undefined) {
     throw new StateError('STATE_NOT_MEMBER', 'commit: hands ownership to a non-member');
   }
@@ -132,6 +128,20 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
       proposals: settleProposals(state.proposals.filter((p) => !doc.settled.some((id) => bytesEqual(id, p.id))), after),
     },
     outputs,
+  };
+}
+
+/** Our state once a commit removed us: long-term secrets kept, MLS dropped, the last members count as former. */
+function removedState(state: SecretGroupState, id: Uint8Array, before: readonly Uint8Array[], heldUntil: number,
+  nextOwner: { owner: Uint8Array; handovers: readonly Handover[] }): { state: SecretGroupState; outputs: ProcessCommitOutput[] } {
+  // Once removed we see no more commits: the members of our last epoch count as "former" for long-term history.
+  const others = before.filter((m) => !bytesEqual(m, state.self));
+  return {
+    state: {
+      ...state, status: 'removed', mls: new Uint8Array(0), past: [], lastCommit: id, recentCommits: rememberCommit(state.recentCommits, id),
+      former: recordFormer(state.former, others, heldUntil), proposals: [], owner: nextOwner.owner, handovers: nextOwner.handovers,
+    },
+    outputs: [{ kind: 'removed' }],
   };
 }
 
