@@ -47,6 +47,8 @@ export class DcgkaSim {
   readonly deps: Deps;
   readonly peers = new Map<string, Peer>();
   readonly wire: WireMessage[] = [];
+  /** Every publish and delivery, in the order they happened. */
+  readonly events: ({ readonly kind: 'publish'; readonly message: WireMessage } | { readonly kind: 'deliver'; readonly peer: string; readonly message: WireMessage })[] = [];
   /** Set to round-trip every state through its codec after each call. */
   roundTrip = true;
   /** Network partition: groups of peer names; messages cross groups only when undefined. */
@@ -115,6 +117,7 @@ export class DcgkaSim {
       direct: new Map(control.direct.map((d) => [d.recipient, d.bytes])),
     };
     this.wire.push(message);
+    this.events.push({ kind: 'publish', message });
     for (const peer of this.peers.values()) if (peer.id !== message.sender) peer.inbox.push(message);
   }
 
@@ -169,6 +172,7 @@ export class DcgkaSim {
   deliver(peer: Peer, message: WireMessage): void {
     if (process.env['GROUPCRYPT_TRACE']) console.log(`${peer.name} <- ${this.nameOf(message.sender)}#${message.seq} ${message.type}${message.acked ? ` of ${this.nameOf(message.acked.sender)}#${message.acked.seq}` : ''}${message.type === 'add' || message.type === 'remove' ? '' : ''}${message.direct.has(peer.id) ? ' +direct' : ''}`);
     const incoming = { broadcast: message.broadcast, ...(message.direct.has(peer.id) ? { direct: message.direct.get(peer.id) as Uint8Array } : {}) };
+    this.events.push({ kind: 'deliver', peer: peer.name, message });
     const ctx = this.ctx(peer);
     const result = peer.state ? processControl(peer.state, ctx, incoming) : joinGroup(ctx, incoming);
     this.apply(peer, result);
@@ -226,6 +230,7 @@ export class DcgkaSim {
       if (coversAnother) continue;
       if (process.env['GROUPCRYPT_TRACE']) console.log(`${peer.name} joins via ${this.nameOf(candidate.sender)}#${candidate.seq}`);
       peer.inbox = peer.inbox.filter((m) => m !== candidate);
+      this.events.push({ kind: 'deliver', peer: peer.name, message: candidate });
       this.apply(peer, trial);
       return true;
     }
