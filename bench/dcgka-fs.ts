@@ -8,7 +8,8 @@
  *    erase each at its ack), `tree` (puncturable GGM tree, what we ship).
  *    Columns: processing the seed, all n − 1 acks, the slowest ack, and the
  *    secret bytes kept right after processing.
- * 2. The whole DCGKA `update` (bench/dcgka-harness.ts) on this tree, and, when
+ * 2. The whole DCGKA `update` (n = 128, 1024) and `create` (n = 128, where the
+ *    2SM refresh parts of issue 18 ride on the acks) (bench/dcgka-harness.ts) on this tree, and, when
  *    `GROUPCRYPT_BASELINE=/path/to/checkout` names a checkout of the code
  *    before issue 16 (e.g. `git worktree add /tmp/old 9251254~1`), on that
  *    code too, in the same process.
@@ -32,7 +33,7 @@ const cpu = (): number => {
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 interface StoreRow { readonly design: string; readonly n: number; readonly processMs: number; readonly allAcksMs: number; readonly maxAckMs: number; readonly keptBytes: number; readonly iters: number }
-interface UpdateRow { readonly code: string; readonly n: number; readonly senderMs: number; readonly recipientMs: number; readonly recipientProcMs: number; readonly recipientAckMs: number; readonly bytes: number; readonly iters: number }
+interface UpdateRow { readonly code: string; readonly op: string; readonly n: number; readonly senderMs: number; readonly recipientMs: number; readonly recipientProcMs: number; readonly recipientAckMs: number; readonly bytes: number; readonly iters: number }
 
 const MEMBER = 'groupcrypt/dcgka/member/';
 
@@ -91,14 +92,14 @@ function storeRows(deps: Deps, n: number): StoreRow[] {
 
 type Harness = typeof import('./dcgka-harness.js');
 
-async function updateRows(code: string, harness: Harness, deps: Deps, n: number): Promise<UpdateRow> {
+async function updateRows(code: string, harness: Harness, deps: Deps, n: number, op: 'update' | 'create' = 'update'): Promise<UpdateRow> {
   const group = harness.settleGroup(harness.makeUsers(deps, n));
   const iters = n >= 1024 ? 2 : 6;
-  harness.runSample(group, 'update', cpu);
-  const all = Array.from({ length: iters }, () => harness.runSample(group, 'update', cpu));
+  harness.runSample(group, op, cpu);
+  const all = Array.from({ length: iters }, () => harness.runSample(group, op, cpu));
   const mean = (f: (s: (typeof all)[number]) => number): number => r3(all.reduce((a, s) => a + f(s), 0) / all.length);
   return {
-    code, n, senderMs: mean((s) => s.senderGenMs + s.senderAckMs), recipientMs: mean((s) => s.recipientProcMs + s.recipientAckMs),
+    code, op, n, senderMs: mean((s) => s.senderGenMs + s.senderAckMs), recipientMs: mean((s) => s.recipientProcMs + s.recipientAckMs),
     recipientProcMs: mean((s) => s.recipientProcMs), recipientAckMs: mean((s) => s.recipientAckMs), bytes: Math.round(mean((s) => s.bytes)), iters,
   };
 }
@@ -117,9 +118,12 @@ for (const n of [128, 1024]) {
   if (baseline) updates.push(await updateRows('before (PRK kept)', baseline, deps, n));
   updates.push(await updateRows('after (tree)', current, deps, n));
 }
-console.log('\nDCGKA update (bench/dcgka-harness.ts; ms CPU, bytes on the wire)');
-console.log('code                n      sender   recipient   (process + acks)        bytes');
-for (const r of updates) console.log(`${r.code.padEnd(19)} ${String(r.n).padEnd(6)} ${r.senderMs.toFixed(1).padStart(7)} ${r.recipientMs.toFixed(1).padStart(10)}   (${r.recipientProcMs.toFixed(2)} + ${r.recipientAckMs.toFixed(1)}) ${String(r.bytes).padStart(12)}`);
+// The first round's refresh parts (issue 18) ride on the create's acks: their cost shows there.
+if (baseline) updates.push(await updateRows('before', baseline, deps, 128, 'create'));
+updates.push(await updateRows('after (refresh)', current, deps, 128, 'create'));
+console.log('\nDCGKA update and create (bench/dcgka-harness.ts; ms CPU, bytes on the wire)');
+console.log('code                op      n      sender   recipient   (process + acks)        bytes');
+for (const r of updates) console.log(`${r.code.padEnd(19)} ${r.op.padEnd(7)} ${String(r.n).padEnd(6)} ${r.senderMs.toFixed(1).padStart(7)} ${r.recipientMs.toFixed(1).padStart(10)}   (${r.recipientProcMs.toFixed(2)} + ${r.recipientAckMs.toFixed(1)}) ${String(r.bytes).padStart(12)}`);
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, `${JSON.stringify({ clock: 'process CPU time', store, updates }, null, 1)}\n`);
 console.log(`\nwrote ${OUT}`);
