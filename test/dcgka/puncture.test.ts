@@ -110,3 +110,37 @@ describe('states of version 1 (seed PRK kept until every ack)', () => {
     }
   });
 });
+
+describe('state codec of pending seeds (version 2)', () => {
+  it('round-trips and rejects a node outside the tree, unsorted members or a bad secret length', async () => {
+    const { DcgkaSim } = await import('../helpers/dcgka-sim.js');
+    const { decodeCanonical, encodeCanonical } = await import('../../src/crypto/index.js');
+    const sim = new DcgkaSim(['A', 'B', 'C', 'D']);
+    sim.create('A', ['B', 'C', 'D']);
+    sim.settle();
+    sim.offline.add('D');
+    sim.update('A');
+    sim.settle(undefined, ['A', 'B', 'C']);
+    const bytes = encodeDcgkaState(sim.peer('B').state as DcgkaState);
+    expect(toHex(encodeDcgkaState(decodeDcgkaState(bytes)))).toBe(toHex(bytes));
+    const record = decodeCanonical(bytes, 'x', 1 << 24) as Record<string, unknown>;
+    expect(record['v']).toBe(2);
+    const seeds = record['pendingSeeds'] as Record<string, { members: Uint8Array[]; nodes: unknown[][] }>;
+    const id = Object.keys(seeds)[0] as string;
+    const tamper = (change: (p: { members: Uint8Array[]; nodes: unknown[][] }) => void): string => {
+      const copy = decodeCanonical(bytes, 'x', 1 << 24) as Record<string, unknown>;
+      change((copy['pendingSeeds'] as typeof seeds)[id] as (typeof seeds)[string]);
+      try {
+        decodeDcgkaState(encodeCanonical(copy));
+        return 'accepted';
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    };
+    expect(tamper((p) => { p.nodes = [[0, 5, new Uint8Array(0)]]; })).toBe('DECODE_FIELD');
+    expect(tamper((p) => { p.nodes = [[9, 0, new Uint8Array(0)]]; })).toBe('DECODE_FIELD');
+    expect(tamper((p) => { p.nodes = [[0, 0, new Uint8Array(31)]]; })).toBe('DECODE_FIELD');
+    expect(tamper((p) => { p.members = [...p.members].reverse(); })).toBe('DECODE_FIELD');
+    expect(tamper(() => undefined)).toBe('accepted');
+  });
+});
