@@ -68,8 +68,7 @@ function checkHandovers(state: SecretGroupState, doc: SecretGroupCommitDocument,
  * Applies a SecretGroupCommit document from the owner.
  * @throws StateError `STATE_DUPLICATE` (already applied), `STATE_BROKEN_CHAIN` (forks off our chain),
  * `STATE_CAUSALITY` (its previous commit is not applied yet: retry later),
- * `STATE_NOT_OWNER`, `STATE_REMOVED`, `STATE_LIMIT` (a secret epoch beyond ours + 1);
- * VerifyError `VERIFY_GROUP` / `VERIFY_SIGNATURE` / `VERIFY_AEAD`; DecodeError.
+ * `STATE_NOT_OWNER`, `STATE_REMOVED`; VerifyError `VERIFY_KEY` (a secret epoch beyond ours + 1), `VERIFY_GROUP` / `VERIFY_SIGNATURE` / `VERIFY_AEAD`; DecodeError.
  * State is unchanged on every error.
  */
 export async function processCommit(state: SecretGroupState, commit: Uint8Array, deps: MlsDeps): Promise<{
@@ -116,7 +115,7 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
   const opened = await openSecrets(after, doc, state.groupId, state.owner, deps);
   const known = new Set(state.secrets.map((s) => s.longTermEpoch));
   const beyond = opened.secrets.find((s) => s.longTermEpoch > heldUntil + 1);
-  if (beyond !== undefined) throw new StateError('STATE_LIMIT', `commit: long-term epoch ${beyond.longTermEpoch} skips beyond ${heldUntil + 1}`);
+  if (beyond !== undefined) throw new VerifyError('VERIFY_KEY', `commit: long-term epoch ${beyond.longTermEpoch} skips beyond ${heldUntil + 1}`);
   const secrets = mergeLongTermSecrets(state.secrets, opened.secrets);
   const fresh = secrets.filter((s) => !known.has(s.longTermEpoch)).map((s) => s.longTermEpoch);
   const outputs: ProcessCommitOutput[] = [{ kind: 'secrets', epochs: fresh }];
