@@ -9,6 +9,7 @@ import {
   decryptLongTerm, decryptSenderRatchet, encodeLongTermSecrets, encryptLongTerm, encryptSenderRatchet, joinSecretGroup, processCommit,
   registerKeyPackage, takeKeyPackage, verifyKeyPackageDocument, type MlsDeps, type SecretGroupState,
 } from '../../src/mls/index.js';
+import { decodeSecretGroupCommit, signSecretGroupCommit } from '../../src/mls/documents.js';
 import { expectCode, newMember, nodeDeps, smallGroup, snapshot, text } from './helpers.js';
 
 type Group = Awaited<ReturnType<typeof smallGroup>>;
@@ -76,6 +77,15 @@ describe('issue 20: the Secret Group under attack', () => {
       await expectCode(() => processCommit(g.alice, forged, deps), 'VERIFY_SIGNATURE');
       const genuine = await processCommit(g.alice, commit.outputs[0].document, deps);
       expect(genuine.state.secrets.map((s) => s.longTermEpoch)).toEqual([0]);
+    });
+
+    it('even under the owner\'s signature, a secret list must be bound to the commit (AD) and be the owner\'s first message', async () => {
+      const commit = await commitSecretGroup(g.owner, {}, deps);
+      const doc = decodeSecretGroupCommit(commit.outputs[0].document);
+      const planted = encodeLongTermSecrets([...commit.state.secrets, { ...commit.state.secrets[0]!, longTermEpoch: 1 }]);
+      const echoed = await encryptSenderRatchet(commit.state, planted, deps);
+      const resigned = signSecretGroupCommit(deps.crypto, g.ids.owner.secretKey, { ...doc, encryptedLongTermSecrets: field(echoed.outputs[0].message, 'mls') });
+      await expectCode(() => processCommit(g.alice, resigned.document, deps), 'VERIFY_AEAD');
     });
 
     it('a secret epoch beyond the current maximum plus one is refused', async () => {
