@@ -57,6 +57,8 @@ export type SecretGroupOutput =
   | { readonly kind: 'owner'; readonly owner: Uint8Array }
   | { readonly kind: 'secrets'; readonly epochs: readonly number[] }
   | { readonly kind: 'pending'; readonly proposal: PendingProposal }
+  /** Our own proposals a commit did not settle: the owner never saw them; `act` them again to re-propose. */
+  | { readonly kind: 'dropped'; readonly proposals: readonly PendingProposal[] }
   | { readonly kind: 'refused'; readonly proposals: readonly RefusedProposal[] }
   | { readonly kind: 'removed' }
   /** Not applied. `retry` (errorKind transient): it may apply later (commits or an epoch we have not reached); otherwise it never will. */
