@@ -37,6 +37,10 @@ const ENTRIES: readonly BenchEntry[] = [
   { name: 'dcgka', title: 'DCGKA operations (groupcrypt vs floor vs recorded dcgka-java)', file: 'dcgka.ts', run: 'runDcgkaBench', options: (q) => ({ quick: q, log }) },
   { name: 'schemes', title: 'Encryption schemes (data, message)', file: 'schemes.ts', run: 'runSchemesBench', options: (q) => ({ quick: q, log }) },
   { name: 'mls', title: 'Secret Group on MLS (groupcrypt-mls vs stock ts-mls)', file: 'mls.ts', run: 'runMlsBench', options: (q) => ({ log, ...(q ? { sizes: [8, 32] } : {}) }) },
+  {
+    name: 'mls-crossover', title: 'DCGKA vs MLS crossover: update cost and bytes, n = 8 … 1024 (same run)', file: 'mls-crossover.ts', run: 'runCrossoverBench',
+    options: (q) => ({ log, ...(q ? { sizes: [8, 32, 128] } : {}) }),
+  },
 ];
 
 /** What one section of the report holds. */

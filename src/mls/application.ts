@@ -57,7 +57,7 @@ function rememberFailure(key: string, error: unknown): void {
  * remembered so its replay costs one hash.
  * @throws VerifyError `VERIFY_GROUP` (other group), `VERIFY_AEAD` / `VERIFY_SIGNATURE`, `VERIFY_SENDER`
  * (a removed member on a past epoch, or not the expected generation); StateError `STATE_UNKNOWN_EPOCH`
- * when the epoch is ahead or no longer retained, `STATE_WINDOW_AHEAD` (jump too long);
+ * when the epoch is ahead (transient), `STATE_WINDOW_BEHIND` when it is not retained, `STATE_WINDOW_AHEAD` (jump too long);
  * DecodeError `DECODE_FIELD` when it is not application data.
  */
 export async function openApplication(state: ClientState, message: PrivateMessage, deps: MlsDeps, options: OpenOptions = {}): Promise<OpenedApplication> {
@@ -67,7 +67,7 @@ export async function openApplication(state: ClientState, message: PrivateMessag
   if (message.epoch > current) throw new StateError('STATE_UNKNOWN_EPOCH', `mls message: epoch ${message.epoch} is ahead of ${current}`);
   const past = message.epoch < current ? state.historicalReceiverData.get(message.epoch) : undefined;
   if (message.epoch < current && past === undefined) {
-    throw new StateError('STATE_UNKNOWN_EPOCH', `mls message: epoch ${message.epoch} is not retained`);
+    throw new StateError('STATE_WINDOW_BEHIND', `mls message: epoch ${message.epoch} is not retained`);
   }
   // Keyed by what decides the outcome: our epoch and leaf (membership) and the message.
   const key = `${current}:${state.privatePath.leafIndex}:${toHex(deps.crypto.sha256(concatBytes(message.groupId, message.encryptedSenderData,

@@ -17,7 +17,7 @@
  * new owner after a hand-over has them too).
  */
 import { bytesEqual, decodeCanonical, asRecord, readText } from '../crypto/index.js';
-import { GroupCryptError, StateError } from '../errors.js';
+import { errorKind, GroupCryptError, StateError } from '../errors.js';
 import { MAX_DOCUMENT_BYTES, type MlsDeps } from './config.js';
 import { commitSecretGroup, type CommitInput, type RefusedProposal } from './commit.js';
 import { commitId, decodeSecretGroupCommit } from './documents.js';
@@ -57,9 +57,11 @@ export type SecretGroupOutput =
   | { readonly kind: 'owner'; readonly owner: Uint8Array }
   | { readonly kind: 'secrets'; readonly epochs: readonly number[] }
   | { readonly kind: 'pending'; readonly proposal: PendingProposal }
+  /** Our own proposals a commit did not settle: the owner never saw them; `act` them again to re-propose. */
+  | { readonly kind: 'dropped'; readonly proposals: readonly PendingProposal[] }
   | { readonly kind: 'refused'; readonly proposals: readonly RefusedProposal[] }
   | { readonly kind: 'removed' }
-  /** Not applied. `retry`: it may apply after more commits arrive (ahead of us); otherwise it never will. */
+  /** Not applied. `retry` (errorKind transient): it may apply later (commits or an epoch we have not reached); otherwise it never will. */
   | { readonly kind: 'skipped'; readonly code: string; readonly reason: string; readonly retry: boolean; readonly id?: Uint8Array };
 
 /** Result of every driver call. */
@@ -68,12 +70,9 @@ export interface SecretGroupStep {
   readonly outputs: readonly SecretGroupOutput[];
 }
 
-/** Codes after which the same input may succeed once earlier commits are applied. */
-const RETRY_CODES = new Set(['STATE_UNKNOWN_EPOCH', 'STATE_CAUSALITY']);
-
 function skipped(state: SecretGroupState, error: unknown, id?: Uint8Array): SecretGroupStep {
   if (!(error instanceof GroupCryptError)) throw error;
-  const retry = RETRY_CODES.has(error.code) && !/expired|not retained/.test(error.message);
+  const retry = errorKind(error) === 'transient';
   return { state, outputs: [{ kind: 'skipped', code: error.code, reason: error.message, retry, ...(id === undefined ? {} : { id }) }] };
 }
 

@@ -152,7 +152,8 @@ export async function encryptSenderRatchet(state: SecretGroupState, plaintext: U
 
 /**
  * Decrypts a sender-ratchet message of the current or a retained past epoch.
- * @throws VerifyError `VERIFY_GROUP`, `VERIFY_AEAD`, `VERIFY_SIGNATURE`; StateError `STATE_UNKNOWN_EPOCH`
+ * @throws VerifyError `VERIFY_GROUP`, `VERIFY_AEAD`, `VERIFY_SIGNATURE`, `VERIFY_SENDER`; StateError `STATE_UNKNOWN_EPOCH`,
+ * `STATE_WINDOW_BEHIND` (a past epoch no longer retained, or older than `config.pastEpochSeconds`), `STATE_WINDOW_AHEAD`
  * (ahead of us: process the pending commits first; or no longer retained), `STATE_REMOVED`; DecodeError.
  */
 export async function decryptSenderRatchet(state: SecretGroupState, message: Uint8Array, deps: MlsDeps, aad: Uint8Array = new Uint8Array(0)): Promise<{
@@ -168,7 +169,7 @@ export async function decryptSenderRatchet(state: SecretGroupState, message: Uin
   if (!constantTimeEqual(privateMessage.authenticatedData, deps.crypto.sha256(aad))) throw new VerifyError('VERIFY_AEAD', `${what}: associated data differs`);
   const past = state.past.find((p) => BigInt(p.epoch) === privateMessage.epoch);
   if (past !== undefined && deps.now() > past.until + state.config.pastEpochSeconds) {
-    throw new StateError('STATE_UNKNOWN_EPOCH', `${what}: epoch ${privateMessage.epoch} expired ${deps.now() - past.until - state.config.pastEpochSeconds} s ago`);
+    throw new StateError('STATE_WINDOW_BEHIND', `${what}: epoch ${privateMessage.epoch} expired ${deps.now() - past.until - state.config.pastEpochSeconds} s ago`);
   }
   const mls = loadMls(state, deps, privateMessage.epoch);
   const opened = await openApplication(mls, privateMessage, deps);

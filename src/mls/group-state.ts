@@ -28,21 +28,24 @@ export interface PendingProposal {
   readonly action: 'add' | 'remove' | 'update';
   /** Identity added (the key package's author) or removed; the proposer for `update`. */
   readonly subject: Uint8Array;
+  /** MLS epoch the proposal was made in: it is valid until the owner's next commit only. */
+  readonly epoch: number;
   /** The signed SecretGroupProposal document. */
   readonly document: Uint8Array;
 }
 
 function encodePendingProposal(p: PendingProposal): Record<string, unknown> {
-  return { id: p.id, from: p.from, action: p.action, subject: p.subject, document: p.document };
+  return { id: p.id, from: p.from, action: p.action, subject: p.subject, epoch: p.epoch, document: p.document };
 }
 
 function decodePendingProposal(value: unknown, what: string): PendingProposal {
-  const p = asRecord(value, `${what}.proposals`, ['id', 'from', 'action', 'subject', 'document']);
+  const p = asRecord(value, `${what}.proposals`, ['id', 'from', 'action', 'subject', 'epoch', 'document']);
   return {
     id: readBytes(p, 'id', what, DOCUMENT_ID_LENGTH),
     from: readBytes(p, 'from', what, 32),
     action: readText(p, 'action', what, ['add', 'remove', 'update'] as const),
     subject: readBytes(p, 'subject', what, 32),
+    epoch: readUint(p, 'epoch', what),
     document: readBytes(p, 'document', what, { min: 1 }),
   };
 }

@@ -18,7 +18,7 @@ import { openApplication } from './application.js';
 import {
   commitId, decodeSecretGroup, decodeSecretGroupCommit, ownerAfter, verifyCommitSignature, type Handover, type SecretGroupCommitDocument,
 } from './documents.js';
-import { latestSecret, loadMls, mlsSuiteNameOf, rememberCommit, saveMls, type SecretGroupState } from './group-state.js';
+import { latestSecret, loadMls, mlsSuiteNameOf, rememberCommit, saveMls, type PendingProposal, type SecretGroupState } from './group-state.js';
 import { createKeyPackageDelete, removePendingKeyPackage, type MemberKeyStore } from './key-package.js';
 import { decodeLongTermSecrets, mergeLongTermSecrets, secretListAad, type LongTermSecret } from './long-term-secret.js';
 import {
@@ -32,6 +32,8 @@ export type ProcessCommitOutput =
   | { readonly kind: 'secrets'; readonly epochs: readonly number[] }
   | { readonly kind: 'membership'; readonly added: readonly Uint8Array[]; readonly removed: readonly Uint8Array[] }
   | { readonly kind: 'owner'; readonly owner: Uint8Array }
+  /** Our own proposals the commit did not settle (the owner had not seen them): propose them again. */
+  | { readonly kind: 'dropped'; readonly proposals: readonly PendingProposal[] }
   | { readonly kind: 'removed' };
 
 /**
@@ -68,8 +70,7 @@ function checkHandovers(state: SecretGroupState, doc: SecretGroupCommitDocument,
  * Applies a SecretGroupCommit document from the owner.
  * @throws StateError `STATE_DUPLICATE` (already applied), `STATE_BROKEN_CHAIN` (forks off our chain),
  * `STATE_CAUSALITY` (its previous commit is not applied yet: retry later),
- * `STATE_NOT_OWNER`, `STATE_REMOVED`, `STATE_LIMIT` (a secret epoch beyond ours + 1);
- * VerifyError `VERIFY_GROUP` / `VERIFY_SIGNATURE` / `VERIFY_AEAD`; DecodeError.
+ * `STATE_NOT_OWNER`, `STATE_REMOVED`; VerifyError `VERIFY_KEY` (a secret epoch beyond ours + 1), `VERIFY_GROUP` / `VERIFY_SIGNATURE` / `VERIFY_AEAD`; DecodeError.
  * State is unchanged on every error.
  */
 export async function processCommit(state: SecretGroupState, commit: Uint8Array, deps: MlsDeps): Promise<{
@@ -116,16 +117,19 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
   const opened = await openSecrets(after, doc, state.groupId, state.owner, deps);
   const known = new Set(state.secrets.map((s) => s.longTermEpoch));
   const beyond = opened.secrets.find((s) => s.longTermEpoch > heldUntil + 1);
-  if (beyond !== undefined) throw new StateError('STATE_LIMIT', `commit: long-term epoch ${beyond.longTermEpoch} skips beyond ${heldUntil + 1}`);
+  if (beyond !== undefined) throw new VerifyError('VERIFY_KEY', `commit: long-term epoch ${beyond.longTermEpoch} skips beyond ${heldUntil + 1}`);
   const secrets = mergeLongTermSecrets(state.secrets, opened.secrets);
   const fresh = secrets.filter((s) => !known.has(s.longTermEpoch)).map((s) => s.longTermEpoch);
   const outputs: ProcessCommitOutput[] = [{ kind: 'secrets', epochs: fresh }];
+  // our own proposals the owner did not see before committing: report them so the runtime proposes again
+  const dropped = state.proposals.filter((p) => bytesEqual(p.from, state.self) && !doc.settled.some((id) => bytesEqual(id, p.id)));
+  if (dropped.length > 0) outputs.push({ kind: 'dropped', proposals: dropped });
   if (added.length > 0 || removed.length > 0) outputs.push({ kind: 'membership', added, removed });
   if (doc.handover !== null) outputs.push({ kind: 'owner', owner: nextOwner.owner });
   return {
     state: {
       ...state, ...saveMls(state, opened.mls, deps.now()), lastCommit: id, recentCommits: rememberCommit(state.recentCommits, id), secrets, former, owner: nextOwner.owner, handovers: nextOwner.handovers,
-      proposals: settleProposals(state.proposals.filter((p) => !doc.settled.some((id) => bytesEqual(id, p.id))), after),
+      proposals: settleProposals(state.proposals.filter((p) => !doc.settled.some((id) => bytesEqual(id, p.id))), after, Number(after.groupContext.epoch)),
     },
     outputs,
   };
@@ -145,9 +149,13 @@ function removedState(state: SecretGroupState, id: Uint8Array, before: readonly 
   };
 }
 
-/** Drops pending proposals a commit made moot (added / removed already, or proposer gone). */
-function settleProposals(proposals: SecretGroupState['proposals'], after: ClientState): SecretGroupState['proposals'] {
+/**
+ * Drops pending proposals a commit settled or made moot: added / removed already, proposer gone, or made
+ * before this commit (the owner never saw it; its author proposes again, see `droppedProposals`).
+ */
+function settleProposals(proposals: SecretGroupState['proposals'], after: ClientState, epoch: number): SecretGroupState['proposals'] {
   return proposals.filter((p) => {
+    if (p.epoch < epoch) return false;
     if (findMemberLeaf(after, p.from) === undefined) return false;
     if (p.action === 'add') return findMemberLeaf(after, p.subject) === undefined;
     if (p.action === 'remove') return findMemberLeaf(after, p.subject) !== undefined;

@@ -76,7 +76,7 @@ export function proposeSecretGroup(state: SecretGroupState, request: ProposalReq
   const signature = deps.crypto.ed25519Sign(mls.signaturePrivateKey, concatBytes(PROPOSAL_LABEL, unsigned));
   const document = encodeCanonical({ ...proposalRecord(fields), signature });
   const id = deps.crypto.sha256(unsigned);
-  return { state: queue(state, { id, from: state.self, action: request.action, subject: subject(request, state.self), document }), outputs: [{ kind: 'broadcast', document, id }] };
+  return { state: queue(state, { id, from: state.self, action: request.action, subject: subject(request, state.self), epoch: fields.epoch, document }), outputs: [{ kind: 'broadcast', document, id }] };
 }
 
 /** Who a request is about: the removed member, the proposer for an update, the key package's credential for an add. */
@@ -130,17 +130,23 @@ export function verifyProposalDocument(bytes: Uint8Array, groupId: Uint8Array, d
  * Queues a member's proposal (every member does: the pending view; the
  * owner commits them). Already queued: unchanged.
  * @throws VerifyError `VERIFY_SIGNATURE`, `VERIFY_GROUP`, `VERIFY_SENDER` (proposer is not a member);
- * StateError `STATE_REMOVED`, `STATE_LIMIT`; DecodeError; for an add, the key package's errors.
+ * StateError `STATE_WINDOW_BEHIND` (made in an earlier epoch: stale or replayed), `STATE_UNKNOWN_EPOCH` (ahead of us: retry
+ * after the commit), `STATE_REMOVED`, `STATE_LIMIT`; DecodeError; for an add, the key package's errors.
  */
 export async function receiveProposal(state: SecretGroupState, document: Uint8Array, deps: MlsDeps): Promise<{
   state: SecretGroupState; outputs: [{ kind: 'proposal'; proposal: PendingProposal }];
 }> {
   const p = verifyProposalDocument(document, state.groupId, deps);
   const mls = loadMls(state, deps);
+  // Only the owner commits, and its next commit settles every queued proposal: a proposal lives for one epoch,
+  // so an old one (settled already, or made before a commit its author had not seen) can never be replayed.
+  const epoch = Number(mls.groupContext.epoch);
+  if (p.epoch < epoch) throw new StateError('STATE_WINDOW_BEHIND', `proposal: made in epoch ${p.epoch}, we are in ${epoch}: its author proposes again`);
+  if (p.epoch > epoch) throw new StateError('STATE_UNKNOWN_EPOCH', `proposal: made in epoch ${p.epoch}, ahead of our ${epoch}`);
   if (findMemberLeaf(mls, p.from) === undefined) throw new VerifyError('VERIFY_SENDER', 'proposal: the proposer is not a member');
   let subject = p.member ?? p.from;
   if (p.keyPackage !== null) subject = (await verifyKeyPackageDocument(p.keyPackage, deps)).author;
-  const proposal: PendingProposal = { id: p.id, from: p.from, action: p.action, subject, document: document.slice() };
+  const proposal: PendingProposal = { id: p.id, from: p.from, action: p.action, subject, epoch: p.epoch, document: document.slice() };
   return { state: queue(state, proposal), outputs: [{ kind: 'proposal', proposal }] };
 }
 

@@ -9,6 +9,7 @@ import {
   decryptLongTerm, decryptSenderRatchet, encodeLongTermSecrets, encryptLongTerm, encryptSenderRatchet, joinSecretGroup, processCommit,
   registerKeyPackage, takeKeyPackage, verifyKeyPackageDocument, type MlsDeps, type SecretGroupState,
 } from '../../src/mls/index.js';
+import { decodeSecretGroupCommit, signSecretGroupCommit } from '../../src/mls/documents.js';
 import { expectCode, newMember, nodeDeps, smallGroup, snapshot, text } from './helpers.js';
 
 type Group = Awaited<ReturnType<typeof smallGroup>>;
@@ -78,11 +79,20 @@ describe('issue 20: the Secret Group under attack', () => {
       expect(genuine.state.secrets.map((s) => s.longTermEpoch)).toEqual([0]);
     });
 
+    it('even under the owner\'s signature, a secret list must be bound to the commit (AD) and be the owner\'s first message', async () => {
+      const commit = await commitSecretGroup(g.owner, {}, deps);
+      const doc = decodeSecretGroupCommit(commit.outputs[0].document);
+      const planted = encodeLongTermSecrets([...commit.state.secrets, { ...commit.state.secrets[0]!, longTermEpoch: 1 }]);
+      const echoed = await encryptSenderRatchet(commit.state, planted, deps);
+      const resigned = signSecretGroupCommit(deps.crypto, g.ids.owner.secretKey, { ...doc, encryptedLongTermSecrets: field(echoed.outputs[0].message, 'mls') });
+      await expectCode(() => processCommit(g.alice, resigned.document, deps), 'VERIFY_AEAD');
+    });
+
     it('a secret epoch beyond the current maximum plus one is refused', async () => {
       const skewed: SecretGroupState = { ...g.owner, secrets: [...g.owner.secrets, { ...g.owner.secrets[0]!, longTermEpoch: 1_000_000 }] };
       const commit = await commitSecretGroup(skewed, {}, deps);
       const before = snapshot(g.alice);
-      await expectCode(() => processCommit(g.alice, commit.outputs[0].document, deps), 'STATE_LIMIT');
+      await expectCode(() => processCommit(g.alice, commit.outputs[0].document, deps), 'VERIFY_KEY');
       expect(snapshot(g.alice)).toBe(before);
     });
   });
@@ -129,7 +139,7 @@ describe('issue 20: the Secret Group under attack', () => {
       const update = await commitSecretGroup(g.owner, {}, deps);
       const alice = (await processCommit(g.alice, update.outputs[0].document, deps)).state;
       const later: MlsDeps = { ...deps, now: () => deps.now() + alice.config.pastEpochSeconds + 60 };
-      await expectCode(() => decryptSenderRatchet(alice, late.outputs[0].message, later), 'STATE_UNKNOWN_EPOCH');
+      await expectCode(() => decryptSenderRatchet(alice, late.outputs[0].message, later), 'STATE_WINDOW_BEHIND');
       expect(dec.decode((await decryptSenderRatchet(alice, late.outputs[0].message, deps)).outputs[0].plaintext)).toBe('late');
     });
   });

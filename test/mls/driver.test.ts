@@ -75,8 +75,24 @@ describe('Secret Group driver', () => {
     const bStep = await receiveSecretGroup(b, { kind: 'commit', document: commit }, deps);
     expect(kinds(bStep)).toEqual(['removed']);
     expect(viewSecretGroup(bStep.state, deps).status).toBe('removed');
-    const c = (await joinSecretGroup({ identity: carol.store, group: groupDoc, commit }, deps)).state;
+    let c = (await joinSecretGroup({ identity: carol.store, group: groupDoc, commit }, deps)).state;
     expect(c.secrets.map((s) => s.longTermEpoch)).toEqual([0, 1]);
+
+    // a settled proposal replayed later is refused: proposals live for one epoch
+    const replay = await receiveSecretGroup(o, { kind: 'proposal', document: proposals[1]! }, deps);
+    expect(replay.outputs[0]).toMatchObject({ kind: 'skipped', code: 'STATE_WINDOW_BEHIND', retry: false });
+    // a proposal the owner had not seen before committing comes back to its author as dropped
+    const late = await actSecretGroup(a, { kind: 'update' }, deps);
+    const concurrent = await actSecretGroup(o, { kind: 'update' }, deps);
+    const dropped = await receiveSecretGroup(late.state, { kind: 'commit', document: published(concurrent, 'commit') }, deps);
+    expect(kinds(dropped)).toEqual(['secrets', 'dropped']);
+    expect(viewSecretGroup(dropped.state, deps).pending).toEqual([]);
+    const tooLate = await receiveSecretGroup(concurrent.state, { kind: 'proposal', document: published(late, 'proposal') }, deps);
+    expect(tooLate.outputs[0]).toMatchObject({ kind: 'skipped', code: 'STATE_WINDOW_BEHIND' });
+    o = concurrent.state;
+    a = dropped.state;
+    const cCaught = await receiveSecretGroup(c, { kind: 'commit', document: published(concurrent, 'commit') }, deps);
+    c = cCaught.state;
 
     // an empty flush publishes nothing; members cannot commit or rotate
     expect((await actSecretGroup(o, { kind: 'commit' }, deps)).outputs).toEqual([]);
