@@ -50,6 +50,8 @@ const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
 const rejectedName = (hash: string): string => `rejected:${hash}`;
+/** Number of entries in a group's read log (the next entry's sequence number). */
+const appCountName = (id: string): string => `appn:${id}`;
 /** Processed-id prefixes: applied messages, handled bundles, items rejected for good. */
 const msgId = (hash: string): string => `msg:${hash}`;
 const bundleId = (hash: string): string => `bundle:${hash}`;
@@ -593,7 +595,12 @@ export class Peer {
     const seen = new Set<string>();
     let held = 0;
     const canRefetch = this.transport.fetch !== undefined;
-    for await (const found of this.transport.catchUp((hash) => this.#isKnown(hash), bundlesOnly ? { kinds: ['bundle'] } : {})) {
+    const known = this.#known;
+    // with every processed id in memory the check is synchronous: no promise per file of a long backlog
+    const isKnown = known !== undefined && this.store.processedIds !== undefined
+      ? (hash: string): boolean => known.has(msgId(hash)) || known.has(badId(hash)) || known.has(bundleId(hash))
+      : (hash: string): Promise<boolean> => this.#isKnown(hash);
+    for await (const found of this.transport.catchUp(isKnown, bundlesOnly ? { kinds: ['bundle'] } : {})) {
       if (found.kind === 'problem') {
         skipped.push({ origin: found.origin, reason: found.reason });
         if (found.permanent && found.id !== undefined) bad.push({ id: found.id, reason: found.reason });
@@ -873,9 +880,10 @@ export class Peer {
     }
     const counts = new Map<string, number>();
     for (const [groupId, entries] of work.app) {
-      let next = this.#appCount.get(groupId) ?? (await this.store.names(appPrefix(groupId))).length;
+      let next = this.#appCount.get(groupId) ?? (await this.#storedAppCount(groupId));
       for (const entry of entries) states[appName(groupId, next++)] = encodeAppEntry(entry);
       counts.set(groupId, next);
+      states[appCountName(groupId)] = utf8(String(next));
     }
     if (work.keysChanged) states[KEYS] = encodeKeyManager(work.keys);
     if (work.registryChanged) states[REGISTRY] = encodeKeyRegistry(work.registry);
@@ -907,7 +915,18 @@ export class Peer {
       }
     }
     this.#emit(events);
-    if (work.outbox.length > 0) await this.#flush();
+    if (work.outbox.length > 0 && this.transport !== undefined) {
+      // publish exactly what this commit queued (no scan of the whole outbox); a failure leaves them for the next flush
+      for (const entry of work.outbox) await this.transport.publish(entry.topic === 'bundle' ? 'bundle' : 'msg', entry.bytes);
+      await this.store.markSent(work.outbox.map((entry) => entry.id));
+    }
+  }
+
+  /** How many entries a group's read log holds (its counter, or a count for a store written before counters). */
+  async #storedAppCount(groupId: string): Promise<number> {
+    const bytes = await this.store.load(appCountName(groupId));
+    const n = bytes === undefined ? Number.NaN : Number(new TextDecoder().decode(bytes));
+    return Number.isSafeInteger(n) && n >= 0 ? n : (await this.store.names(appPrefix(groupId))).length;
   }
 
   /** Drops every cache (after a failed commit the store is the truth). */
