@@ -12,7 +12,10 @@ import { Peer } from '../../src/peer/index.js';
 import type { PeerEvent } from '../../src/peer/index.js';
 import type { Store, Transition } from '../../src/store/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { MemoryNet, MemoryTransport } from '../../src/transport/index.js';
+import { FolderTransport, MemoryNet, MemoryTransport } from '../../src/transport/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
@@ -147,6 +150,31 @@ describe('Peer over an in-memory net', () => {
     // bundles (1) + ceil(messages / 10) batches + the key maintenance check (none due)
     expect(bob.store.commits - before).toBe(1 + Math.ceil(messages / 10));
     expect((await bob.peer.read(group)).map((e) => text(e.data))).toEqual(Array.from({ length: 35 }, (_, i) => `m${i}`));
+  });
+});
+
+describe('bounded memory', () => {
+  it('with no memory budget a backlog keeps only ids and order keys and reads each file again when applying it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gc-peer-budget-'));
+    const folder = (self: string): FolderTransport => new FolderTransport({ root, self });
+    const alice = await Peer.create({ store: new MemoryStore(), transport: folder }, { name: 'alice' });
+    const bob = await Peer.create({ store: new MemoryStore(), transport: folder, memoryBudgetBytes: 0, batchSize: 4 }, { name: 'bob' });
+    await alice.sync();
+    const { group } = await alice.create('message');
+    await alice.add(group, bob.id);
+    for (let i = 0; i < 9; i++) await alice.send(group, utf8(`m${i}`));
+    let fetched = 0;
+    const transport = bob.transport as FolderTransport;
+    const fetch = transport.fetch.bind(transport);
+    transport.fetch = async (item) => {
+      fetched++;
+      return fetch(item);
+    };
+    const report = await bob.sync();
+    expect(report.skipped).toEqual([]);
+    // every message read twice (scan, then apply), alice's profile once
+    expect(fetched).toBe(2 * report.processed + 1);
+    expect((await bob.read(group)).map((e) => text(e.data))).toEqual(Array.from({ length: 9 }, (_, i) => `m${i}`));
   });
 });
 
