@@ -6,7 +6,7 @@
  * applied in batches), and the floors of the same run: a bare `node -e 0`
  * start and `groupcrypt whoami` (start + open the home, no net).
  *
- *   node --import tsx bench/sync.ts [--old N] [--new N]      (needs `npm run build`)
+ *   node --import tsx bench/sync.ts [--old N] [--new N] [--keep DIR]      (needs `npm run build`)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,11 +74,16 @@ function writeItems(net: string, author: string, items: readonly TransportItem[]
  * Runs the bench.
  * @example const report = await runSyncBench({ oldFiles: 20_000 });
  */
-export async function runSyncBench(options: { readonly quick?: boolean; readonly oldFiles?: number; readonly newFiles?: number; readonly log?: (line: string) => void } = {}): Promise<SyncBenchReport> {
+export async function runSyncBench(options: {
+  readonly quick?: boolean; readonly oldFiles?: number; readonly newFiles?: number; readonly log?: (line: string) => void;
+  /** Keep the net and the home here (for profiling) instead of a deleted temp folder. */
+  readonly keep?: string;
+} = {}): Promise<SyncBenchReport> {
   const log = options.log ?? (() => undefined);
   const oldFiles = options.oldFiles ?? (options.quick === true ? 20_000 : 100_000);
   const newFiles = options.newFiles ?? 10;
-  const root = mkdtempSync(join(tmpdir(), 'groupcrypt-sync-bench-'));
+  const root = options.keep ?? mkdtempSync(join(tmpdir(), 'groupcrypt-sync-bench-'));
+  mkdirSync(root, { recursive: true });
   const net = join(root, 'net');
   const home = join(root, 'bob');
   try {
@@ -154,7 +159,7 @@ export async function runSyncBench(options: { readonly quick?: boolean; readonly
     const targets = `\ntarget: groupcrypt sync of ${newFiles} new among ${total} files ≤ 1000 ms: ${target <= 1000 ? 'MET' : 'MISSED'} (${target.toFixed(0)} ms = ${(target / bare).toFixed(1)}× a bare node start)`;
     return { oldFiles: oldCount, newFiles, rows, table, targets };
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (options.keep === undefined) rmSync(root, { recursive: true, force: true });
   }
 }
 
@@ -165,6 +170,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   };
   const oldFiles = arg('--old');
   const newFiles = arg('--new');
-  const report = await runSyncBench({ log: (l) => process.stderr.write(`${l}\n`), ...(oldFiles ? { oldFiles } : {}), ...(newFiles ? { newFiles } : {}) });
+  const keepAt = process.argv.indexOf('--keep');
+  const keep = keepAt >= 0 ? process.argv[keepAt + 1] : undefined;
+  const report = await runSyncBench({ log: (l) => process.stderr.write(`${l}\n`), ...(oldFiles ? { oldFiles } : {}), ...(newFiles ? { newFiles } : {}), ...(keep ? { keep } : {}) });
   process.stdout.write(`${report.table}\n${report.targets}\n`);
 }

@@ -105,6 +105,21 @@ class Work {
   }
 }
 
+/**
+ * Decodes a record of our own store: a failure is the store's (written by a
+ * newer version, or damaged), never blamed on the message being applied.
+ * @throws StoreError `STORE_VERSION_UNSUPPORTED`, `STORE_CORRUPT`.
+ */
+function ownRecord<T>(decode: () => T, what: string): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (!(error instanceof GroupCryptError) || error instanceof StoreError) throw error;
+    const newer = error.code === 'DECODE_VERSION_UNSUPPORTED' || error.code === 'STATE_VERSION_UNSUPPORTED';
+    throw new StoreError(newer ? 'STORE_VERSION_UNSUPPORTED' : 'STORE_CORRUPT', `${what}: ${error.message}`, { cause: error });
+  }
+}
+
 function typed(error: unknown): GroupCryptError {
   if (error instanceof GroupCryptError) return error;
   throw error;
@@ -302,7 +317,7 @@ export class Peer {
     if (cached !== undefined) return cached;
     const bytes = await this.store.load(groupName(groupId));
     if (bytes === undefined) return undefined;
-    const state = decodeGroupState(bytes, this.deps);
+    const state = ownRecord(() => decodeGroupState(bytes, this.deps), `group ${groupId}`);
     this.#groups.set(groupId, state);
     return state;
   }
@@ -735,6 +750,8 @@ export class Peer {
         work.processed.add(msgId(candidate.id));
         work.applied++;
       } catch (error) {
+        // a failure of our own store is not the message's: nothing of the batch is committed
+        if (error instanceof StoreError) throw error;
         failed.push({ candidate: { ...candidate, bytes }, error: typed(error) });
       }
     }
@@ -781,7 +798,7 @@ export class Peer {
     let inbox = work.inboxes.get(name);
     if (inbox === undefined) {
       const stored = await this.store.load(name);
-      inbox = stored === undefined ? null : decodeGroupInbox(stored);
+      inbox = stored === undefined ? null : ownRecord(() => decodeGroupInbox(stored), name);
     }
     const result = receivePreJoin(inbox ?? createGroupInbox({ scheme: item.scheme, groupId: item.group }), this.#ctx(work), incoming);
     if (result.joined === null) {

@@ -153,6 +153,25 @@ describe('Peer over an in-memory net', () => {
   });
 });
 
+describe('own store failures are not blamed on messages', () => {
+  it('a group state this version cannot decode fails the sync and no message is remembered as bad', async () => {
+    const net = new MemoryNet();
+    net.live = false;
+    const alice = await open(net, 'alice');
+    const bob = await open(net, 'bob');
+    await alice.peer.sync();
+    const { group } = await alice.peer.create('data');
+    await alice.peer.add(group, bob.peer.id);
+    await bob.peer.sync();
+    await alice.peer.send(group, utf8('while bob is broken'));
+    // a newer version wrote bob's group state (version 99): reopen so nothing is cached
+    await bob.store.commit({ states: { [`group:${group}`]: encodeCanonical({ v: 99 }) } });
+    const reopened = await Peer.open({ store: bob.store, transport: (self) => new MemoryTransport(net, self) });
+    await expect(reopened.sync()).rejects.toMatchObject({ code: 'STORE_VERSION_UNSUPPORTED' });
+    expect(await bob.store.processedIds?.('bad:')).toEqual([]);
+  });
+});
+
 describe('bounded memory', () => {
   it('with no memory budget a backlog keeps only ids and order keys and reads each file again when applying it', async () => {
     const root = mkdtempSync(join(tmpdir(), 'gc-peer-budget-'));
