@@ -120,6 +120,13 @@ function ownRecord<T>(decode: () => T, what: string): T {
   }
 }
 
+/** Adds the content hash of a processed id that settles an item for good (`msg:`, `bundle:`, `bad:`). */
+function addKnown(known: Set<string>, id: string): void {
+  const colon = id.indexOf(':');
+  const prefix = id.slice(0, colon);
+  if (prefix === 'msg' || prefix === 'bad' || prefix === 'bundle') known.add(id.slice(colon + 1));
+}
+
 function typed(error: unknown): GroupCryptError {
   if (error instanceof GroupCryptError) return error;
   throw error;
@@ -171,7 +178,7 @@ export class Peer {
   readonly #groups = new Map<string, GroupState>();
   #groupIds: Set<string> | undefined;
   readonly #appCount = new Map<string, number>();
-  /** Processed ids (`msg:`, `bundle:`, `bad:`), loaded at the first catch-up. */
+  /** Content hashes of items handled for good (processed ids `msg:`, `bundle:`, `bad:`), loaded at the first catch-up. */
   #known: Set<string> | undefined;
   /** Associated data of arrived application messages, until delivered (they may wait in a buffer). */
   readonly #pendingAd = new Map<string, { ad: Uint8Array }[]>();
@@ -588,14 +595,14 @@ export class Peer {
   async #knownIds(): Promise<Set<string>> {
     if (this.#known !== undefined) return this.#known;
     const known = new Set<string>();
-    if (this.store.processedIds !== undefined) for (const id of await this.store.processedIds()) known.add(id);
+    if (this.store.processedIds !== undefined) for (const id of await this.store.processedIds()) addKnown(known, id);
     this.#known = known;
     return known;
   }
 
   async #isKnown(hash: string): Promise<boolean> {
     const known = await this.#knownIds();
-    if (known.has(msgId(hash)) || known.has(badId(hash)) || known.has(bundleId(hash))) return true;
+    if (known.has(hash)) return true;
     if (this.store.processedIds !== undefined) return false;
     return (await this.store.isProcessed(msgId(hash))) || (await this.store.isProcessed(badId(hash))) || (await this.store.isProcessed(bundleId(hash)));
   }
@@ -613,7 +620,7 @@ export class Peer {
     const known = this.#known;
     // with every processed id in memory the check is synchronous: no promise per file of a long backlog
     const isKnown = known !== undefined && this.store.processedIds !== undefined
-      ? (hash: string): boolean => known.has(msgId(hash)) || known.has(badId(hash)) || known.has(bundleId(hash))
+      ? (hash: string): boolean => known.has(hash)
       : (hash: string): Promise<boolean> => this.#isKnown(hash);
     for await (const found of this.transport.catchUp(isKnown, bundlesOnly ? { kinds: ['bundle'] } : {})) {
       if (found.kind === 'problem') {
@@ -922,7 +929,7 @@ export class Peer {
       ids.add(groupId);
     }
     for (const [groupId, n] of counts) this.#appCount.set(groupId, n);
-    for (const id of work.processed) this.#known?.add(id);
+    if (this.#known !== undefined) for (const id of work.processed) addKnown(this.#known, id);
     const events = [...work.events];
     for (const [groupId, state] of work.groups) {
       const now = this.#info(state);
