@@ -595,7 +595,9 @@ export class Peer {
   async #knownIds(): Promise<Set<string>> {
     if (this.#known !== undefined) return this.#known;
     const known = new Set<string>();
-    if (this.store.processedIds !== undefined) for (const id of await this.store.processedIds()) addKnown(known, id);
+    if (this.store.processedIds !== undefined) {
+      for (const prefix of ['msg:', 'bad:', 'bundle:']) for (const hash of await this.store.processedIds(prefix, { strip: true })) known.add(hash);
+    }
     this.#known = known;
     return known;
   }

@@ -28,8 +28,9 @@ class MemoryBackend implements Backend {
     return this.processed.has(id);
   }
 
-  async processedIds(prefix: string): Promise<string[]> {
-    return [...this.processed].filter((id) => id.startsWith(prefix));
+  async processedIds(prefix: string, strip: boolean): Promise<string[]> {
+    const ids = [...this.processed].filter((id) => id.startsWith(prefix));
+    return strip ? ids.map((id) => id.slice(prefix.length)) : ids;
   }
 
   async commit(raw: RawTransition): Promise<readonly string[]> {

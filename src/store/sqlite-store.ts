@@ -125,7 +125,7 @@ class SqliteBackend implements Backend {
     this.#putState = db.prepare('INSERT INTO states (name, blob) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET blob = excluded.blob');
     this.#deleteState = db.prepare('DELETE FROM states WHERE name = ?');
     this.#hasProcessed = db.prepare('SELECT 1 FROM processed WHERE id = ?').pluck();
-    this.#processedIds = db.prepare('SELECT id FROM processed WHERE id >= @prefix AND (@upper IS NULL OR id < @upper) AND substr(id, 1, length(@prefix)) = @prefix').pluck();
+    this.#processedIds = db.prepare('SELECT substr(id, @from) FROM processed WHERE id >= @prefix AND (@upper IS NULL OR id < @upper) AND substr(id, 1, length(@prefix)) = @prefix').pluck();
     this.#putProcessed = db.prepare('INSERT INTO processed (id) VALUES (?)');
     this.#hasOutbox = db.prepare('SELECT 1 FROM outbox WHERE id = ?').pluck();
     this.#putOutbox = db.prepare('INSERT INTO outbox (id, topic, blob, sent) VALUES (?, ?, ?, 0)');
@@ -163,8 +163,9 @@ class SqliteBackend implements Backend {
     return guard('isProcessed', () => this.#hasProcessed.get(id) !== undefined);
   }
 
-  async processedIds(prefix: string): Promise<string[]> {
-    const rows = guard('processedIds', () => this.#processedIds.all({ prefix, upper: upperBound(prefix) })) as unknown[];
+  async processedIds(prefix: string, strip: boolean): Promise<string[]> {
+    const from = strip ? prefix.length + 1 : 1;
+    const rows = guard('processedIds', () => this.#processedIds.all({ prefix, upper: upperBound(prefix), from })) as unknown[];
     return rows.filter((id): id is string => typeof id === 'string');
   }
 

@@ -129,6 +129,11 @@ export class FolderTransport implements Transport {
       const prefix = `${dir}${path.sep}`;
       for (const name of names) {
         if (name.charCodeAt(0) === 0x2e) continue; // '.': temp files of ours or of sync tools
+        // fast path for the common case, a file already handled: no pattern match, no allocation but the id
+        const suffix = name.length === 68 ? '.msg' : name.length === 71 ? '.bundle' : '';
+        if (suffix !== '' && name.endsWith(suffix) && (options.kinds === undefined || options.kinds.includes(suffix === '.msg' ? 'msg' : 'bundle'))) {
+          if (isKnown(name.slice(0, 64)) === true) continue;
+        }
         const match = FILE_RE.exec(name);
         if (match === null) {
           yield { kind: 'problem', origin: prefix + name, reason: 'unrecognised file name', permanent: true };

@@ -76,6 +76,8 @@ export function storeContract(factory: StoreFactory): ContractCase[] {
     const ids = (await store.processedIds?.('msg:')) ?? ['msg:1', 'msg:2'];
     check(JSON.stringify([...ids].sort()) === JSON.stringify(['msg:1', 'msg:2']), 'processedIds by prefix');
     check(((await store.processedIds?.()) ?? ['', '', '', '']).length === 4, 'processedIds without prefix');
+    const stripped = (await store.processedIds?.('msg:', { strip: true })) ?? ['1', '2'];
+    check(JSON.stringify([...stripped].sort()) === JSON.stringify(['1', '2']), 'processedIds stripped of the prefix');
     check(JSON.stringify(await store.names('a:')) === JSON.stringify(['a:1']), 'names by prefix');
     check(JSON.stringify(await store.names('a')) === JSON.stringify(['a', 'a:1', 'a;']), 'names by a short prefix');
   });
