@@ -9,6 +9,7 @@
 import type { Deps } from '../crypto/index.js';
 import { defaultDeps } from '../crypto/index.js';
 import { Peer } from '../peer/index.js';
+import type { Transport } from '../transport/index.js';
 import { FolderTransport } from '../transport/index.js';
 import type { ParsedArgs } from './args.js';
 import { USAGE, parseArgs } from './args.js';
@@ -38,16 +39,22 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
 }
 
 /**
- * Opens the peer of a home (creating its identity for `init`) over the
- * shared folder when one is given, runs `use`, and closes everything.
+ * Opens the peer of a home (creating its identity for `init`) under the
+ * home's lock, over `options.transport` (e.g. a swarm) or else the shared
+ * folder when one is given, runs `use`, and closes everything (peer,
+ * transport, store, lock) however `use` ends.
+ * @throws StoreError `STORE_LOCKED` (another process holds the home), `STORE_KEY` (passphrase); UsageError (not a home).
  */
-export async function withPeer<T>(parsed: ParsedArgs, env: Readonly<Record<string, string | undefined>>, deps: Deps, use: (peer: Peer) => Promise<T>): Promise<T> {
+export async function withPeer<T>(
+  parsed: ParsedArgs, env: Readonly<Record<string, string | undefined>>, deps: Deps, use: (peer: Peer) => Promise<T>,
+  options: { readonly transport?: (self: string) => Transport } = {},
+): Promise<T> {
   const create = parsed.command === 'init';
   const passphrase = await passphraseOf(parsed.passphraseFile, env);
   const home: OpenedHome = await openHome(parsed.home, create, { deps, passphrase, command: `groupcrypt ${parsed.command}` });
   let peer: Peer | undefined;
   try {
-    const transport = parsed.net === '' ? undefined : (self: string) => new FolderTransport({ root: parsed.net, self, crypto: deps.crypto });
+    const transport = options.transport ?? (parsed.net === '' ? undefined : (self: string) => new FolderTransport({ root: parsed.net, self, crypto: deps.crypto }));
     const peerOptions = { store: home.store, deps, ...(transport ? { transport } : {}) };
     peer = create ? await Peer.create(peerOptions, parsed.options['name'] !== undefined ? { name: parsed.options['name'] } : {}) : await Peer.open(peerOptions);
     return await use(peer);

@@ -50,6 +50,8 @@ const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
 const rejectedName = (hash: string): string => `rejected:${hash}`;
+/** Number of entries in a group's read log (the next entry's sequence number). */
+const appCountName = (id: string): string => `appn:${id}`;
 /** Processed-id prefixes: applied messages, handled bundles, items rejected for good. */
 const msgId = (hash: string): string => `msg:${hash}`;
 const bundleId = (hash: string): string => `bundle:${hash}`;
@@ -103,6 +105,28 @@ class Work {
   }
 }
 
+/**
+ * Decodes a record of our own store: a failure is the store's (written by a
+ * newer version, or damaged), never blamed on the message being applied.
+ * @throws StoreError `STORE_VERSION_UNSUPPORTED`, `STORE_CORRUPT`.
+ */
+function ownRecord<T>(decode: () => T, what: string): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (!(error instanceof GroupCryptError) || error instanceof StoreError) throw error;
+    const newer = error.code === 'DECODE_VERSION_UNSUPPORTED' || error.code === 'STATE_VERSION_UNSUPPORTED';
+    throw new StoreError(newer ? 'STORE_VERSION_UNSUPPORTED' : 'STORE_CORRUPT', `${what}: ${error.message}`, { cause: error });
+  }
+}
+
+/** Adds the content hash of a processed id that settles an item for good (`msg:`, `bundle:`, `bad:`). */
+function addKnown(known: Set<string>, id: string): void {
+  const colon = id.indexOf(':');
+  const prefix = id.slice(0, colon);
+  if (prefix === 'msg' || prefix === 'bad' || prefix === 'bundle') known.add(id.slice(colon + 1));
+}
+
 function typed(error: unknown): GroupCryptError {
   if (error instanceof GroupCryptError) return error;
   throw error;
@@ -154,7 +178,7 @@ export class Peer {
   readonly #groups = new Map<string, GroupState>();
   #groupIds: Set<string> | undefined;
   readonly #appCount = new Map<string, number>();
-  /** Processed ids (`msg:`, `bundle:`, `bad:`), loaded at the first catch-up. */
+  /** Content hashes of items handled for good (processed ids `msg:`, `bundle:`, `bad:`), loaded at the first catch-up. */
   #known: Set<string> | undefined;
   /** Associated data of arrived application messages, until delivered (they may wait in a buffer). */
   readonly #pendingAd = new Map<string, { ad: Uint8Array }[]>();
@@ -300,7 +324,7 @@ export class Peer {
     if (cached !== undefined) return cached;
     const bytes = await this.store.load(groupName(groupId));
     if (bytes === undefined) return undefined;
-    const state = decodeGroupState(bytes, this.deps);
+    const state = ownRecord(() => decodeGroupState(bytes, this.deps), `group ${groupId}`);
     this.#groups.set(groupId, state);
     return state;
   }
@@ -571,14 +595,16 @@ export class Peer {
   async #knownIds(): Promise<Set<string>> {
     if (this.#known !== undefined) return this.#known;
     const known = new Set<string>();
-    if (this.store.processedIds !== undefined) for (const id of await this.store.processedIds()) known.add(id);
+    if (this.store.processedIds !== undefined) {
+      for (const prefix of ['msg:', 'bad:', 'bundle:']) for (const hash of await this.store.processedIds(prefix, { strip: true })) known.add(hash);
+    }
     this.#known = known;
     return known;
   }
 
   async #isKnown(hash: string): Promise<boolean> {
     const known = await this.#knownIds();
-    if (known.has(msgId(hash)) || known.has(badId(hash)) || known.has(bundleId(hash))) return true;
+    if (known.has(hash)) return true;
     if (this.store.processedIds !== undefined) return false;
     return (await this.store.isProcessed(msgId(hash))) || (await this.store.isProcessed(badId(hash))) || (await this.store.isProcessed(bundleId(hash)));
   }
@@ -593,7 +619,12 @@ export class Peer {
     const seen = new Set<string>();
     let held = 0;
     const canRefetch = this.transport.fetch !== undefined;
-    for await (const found of this.transport.catchUp((hash) => this.#isKnown(hash), bundlesOnly ? { kinds: ['bundle'] } : {})) {
+    const known = this.#known;
+    // with every processed id in memory the check is synchronous: no promise per file of a long backlog
+    const isKnown = known !== undefined && this.store.processedIds !== undefined
+      ? (hash: string): boolean => known.has(hash)
+      : (hash: string): Promise<boolean> => this.#isKnown(hash);
+    for await (const found of this.transport.catchUp(isKnown, bundlesOnly ? { kinds: ['bundle'] } : {})) {
       if (found.kind === 'problem') {
         skipped.push({ origin: found.origin, reason: found.reason });
         if (found.permanent && found.id !== undefined) bad.push({ id: found.id, reason: found.reason });
@@ -728,6 +759,8 @@ export class Peer {
         work.processed.add(msgId(candidate.id));
         work.applied++;
       } catch (error) {
+        // a failure of our own store is not the message's: nothing of the batch is committed
+        if (error instanceof StoreError) throw error;
         failed.push({ candidate: { ...candidate, bytes }, error: typed(error) });
       }
     }
@@ -774,7 +807,7 @@ export class Peer {
     let inbox = work.inboxes.get(name);
     if (inbox === undefined) {
       const stored = await this.store.load(name);
-      inbox = stored === undefined ? null : decodeGroupInbox(stored);
+      inbox = stored === undefined ? null : ownRecord(() => decodeGroupInbox(stored), name);
     }
     const result = receivePreJoin(inbox ?? createGroupInbox({ scheme: item.scheme, groupId: item.group }), this.#ctx(work), incoming);
     if (result.joined === null) {
@@ -873,9 +906,10 @@ export class Peer {
     }
     const counts = new Map<string, number>();
     for (const [groupId, entries] of work.app) {
-      let next = this.#appCount.get(groupId) ?? (await this.store.names(appPrefix(groupId))).length;
+      let next = this.#appCount.get(groupId) ?? (await this.#storedAppCount(groupId));
       for (const entry of entries) states[appName(groupId, next++)] = encodeAppEntry(entry);
       counts.set(groupId, next);
+      states[appCountName(groupId)] = utf8(String(next));
     }
     if (work.keysChanged) states[KEYS] = encodeKeyManager(work.keys);
     if (work.registryChanged) states[REGISTRY] = encodeKeyRegistry(work.registry);
@@ -897,7 +931,7 @@ export class Peer {
       ids.add(groupId);
     }
     for (const [groupId, n] of counts) this.#appCount.set(groupId, n);
-    for (const id of work.processed) this.#known?.add(id);
+    if (this.#known !== undefined) for (const id of work.processed) addKnown(this.#known, id);
     const events = [...work.events];
     for (const [groupId, state] of work.groups) {
       const now = this.#info(state);
@@ -907,7 +941,18 @@ export class Peer {
       }
     }
     this.#emit(events);
-    if (work.outbox.length > 0) await this.#flush();
+    if (work.outbox.length > 0 && this.transport !== undefined) {
+      // publish exactly what this commit queued (no scan of the whole outbox); a failure leaves them for the next flush
+      for (const entry of work.outbox) await this.transport.publish(entry.topic === 'bundle' ? 'bundle' : 'msg', entry.bytes);
+      await this.store.markSent(work.outbox.map((entry) => entry.id));
+    }
+  }
+
+  /** How many entries a group's read log holds (its counter, or a count for a store written before counters). */
+  async #storedAppCount(groupId: string): Promise<number> {
+    const bytes = await this.store.load(appCountName(groupId));
+    const n = bytes === undefined ? Number.NaN : Number(new TextDecoder().decode(bytes));
+    return Number.isSafeInteger(n) && n >= 0 ? n : (await this.store.names(appPrefix(groupId))).length;
   }
 
   /** Drops every cache (after a failed commit the store is the truth). */

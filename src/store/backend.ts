@@ -39,7 +39,8 @@ export interface Backend {
   get(name: string): Promise<Uint8Array | undefined>;
   names(prefix: string): Promise<string[]>;
   hasProcessed(id: string): Promise<boolean>;
-  processedIds(prefix: string): Promise<string[]>;
+  /** Ids starting with `prefix`; with `strip`, without the prefix. */
+  processedIds(prefix: string, strip: boolean): Promise<string[]>;
   commit(raw: RawTransition): Promise<readonly string[]>;
   outbox(unsentOnly: boolean): Promise<RawOutboxRow[]>;
   markSent(ids: readonly string[]): Promise<void>;
@@ -133,10 +134,10 @@ export class EnvelopeStore implements Store {
   }
 
   /** See `Store.processedIds`. */
-  processedIds(prefix = ''): Promise<string[]> {
+  processedIds(prefix = '', options: { readonly strip?: boolean } = {}): Promise<string[]> {
     return this.#run(async () => {
       if (typeof prefix !== 'string') throw new UsageError('USAGE_ARGUMENT', 'processedIds prefix: expected a string');
-      return (await this.#backend.processedIds(prefix)).filter((id) => id.startsWith(prefix));
+      return this.#backend.processedIds(prefix, options.strip === true);
     });
   }
 

@@ -118,9 +118,12 @@ class IndexedDbBackend implements Backend {
     });
   }
 
-  processedIds(prefix: string): Promise<string[]> {
+  processedIds(prefix: string, strip: boolean): Promise<string[]> {
     return transact(this.#db, ['processed'], 'readonly', 'processedIds', (tx, done, fail) => {
-      on(tx.objectStore('processed').getAllKeys(), fail, (keys) => done(keys.filter((key): key is string => typeof key === 'string' && key.startsWith(prefix))));
+      on(tx.objectStore('processed').getAllKeys(), fail, (keys) => {
+        const ids = keys.filter((key): key is string => typeof key === 'string' && key.startsWith(prefix));
+        done(strip ? ids.map((id) => id.slice(prefix.length)) : ids);
+      });
     });
   }
 

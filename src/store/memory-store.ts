@@ -12,7 +12,8 @@ class MemoryBackend implements Backend {
   readonly states = new Map<string, Uint8Array>();
   readonly processed = new Set<string>();
   readonly rows: RawOutboxRow[] = [];
-  readonly outboxIds = new Set<string>();
+  /** Position of each outbox row by id (marking sent stays O(1) per id in long runs). */
+  readonly outboxIds = new Map<string, number>();
 
   async get(name: string): Promise<Uint8Array | undefined> {
     const blob = this.states.get(name);
@@ -27,8 +28,9 @@ class MemoryBackend implements Backend {
     return this.processed.has(id);
   }
 
-  async processedIds(prefix: string): Promise<string[]> {
-    return [...this.processed].filter((id) => id.startsWith(prefix));
+  async processedIds(prefix: string, strip: boolean): Promise<string[]> {
+    const ids = [...this.processed].filter((id) => id.startsWith(prefix));
+    return strip ? ids.map((id) => id.slice(prefix.length)) : ids;
   }
 
   async commit(raw: RawTransition): Promise<readonly string[]> {
@@ -43,8 +45,8 @@ class MemoryBackend implements Backend {
     }
     for (const id of raw.processed) this.processed.add(id);
     for (const row of raw.outbox) {
+      this.outboxIds.set(row.id, this.rows.length);
       this.rows.push({ ...row, blob: copyBytes(row.blob) });
-      this.outboxIds.add(row.id);
     }
     return [];
   }
@@ -54,10 +56,11 @@ class MemoryBackend implements Backend {
   }
 
   async markSent(ids: readonly string[]): Promise<void> {
-    const wanted = new Set(ids);
-    this.rows.forEach((row, index) => {
-      if (wanted.has(row.id)) this.rows[index] = { ...row, sent: true };
-    });
+    for (const id of ids) {
+      const index = this.outboxIds.get(id);
+      const row = index === undefined ? undefined : this.rows[index];
+      if (index !== undefined && row !== undefined) this.rows[index] = { ...row, sent: true };
+    }
   }
 
   async close(): Promise<void> {

@@ -66,6 +66,22 @@ function asBlob(value: unknown, what: string): Uint8Array {
   return new Uint8Array(value);
 }
 
+/**
+ * The least string above every string that starts with `prefix` (SQLite
+ * compares TEXT by UTF-8 bytes, which is code point order): the prefix with
+ * its last code point incremented; null (no bound) when there is none.
+ */
+function upperBound(prefix: string): string | null {
+  const points = [...prefix];
+  while (points.length > 0) {
+    const last = (points.pop() as string).codePointAt(0) as number;
+    let next = last + 1;
+    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+    if (next <= 0x10ffff) return points.join('') + String.fromCodePoint(next);
+  }
+  return null;
+}
+
 type Inspection = { readonly fresh: true } | { readonly fresh: false; readonly header: Uint8Array };
 
 /** Reads format information without writing. @throws StoreError `STORE_VERSION_UNSUPPORTED` / `STORE_CORRUPT`. */
@@ -104,11 +120,12 @@ class SqliteBackend implements Backend {
   constructor(db: Database) {
     this.#db = db;
     this.#getState = db.prepare('SELECT blob FROM states WHERE name = ?');
-    this.#names = db.prepare('SELECT name FROM states WHERE substr(name, 1, length(?)) = ?').pluck();
+    // `name >= prefix` lets SQLite walk the primary-key index from the prefix on; `< upper` ends the walk
+    this.#names = db.prepare('SELECT name FROM states WHERE name >= @prefix AND (@upper IS NULL OR name < @upper) AND substr(name, 1, length(@prefix)) = @prefix').pluck();
     this.#putState = db.prepare('INSERT INTO states (name, blob) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET blob = excluded.blob');
     this.#deleteState = db.prepare('DELETE FROM states WHERE name = ?');
     this.#hasProcessed = db.prepare('SELECT 1 FROM processed WHERE id = ?').pluck();
-    this.#processedIds = db.prepare('SELECT id FROM processed WHERE substr(id, 1, length(?)) = ?').pluck();
+    this.#processedIds = db.prepare('SELECT substr(id, @from) FROM processed WHERE id >= @prefix AND (@upper IS NULL OR id < @upper) AND substr(id, 1, length(@prefix)) = @prefix').pluck();
     this.#putProcessed = db.prepare('INSERT INTO processed (id) VALUES (?)');
     this.#hasOutbox = db.prepare('SELECT 1 FROM outbox WHERE id = ?').pluck();
     this.#putOutbox = db.prepare('INSERT INTO outbox (id, topic, blob, sent) VALUES (?, ?, ?, 0)');
@@ -135,7 +152,7 @@ class SqliteBackend implements Backend {
   }
 
   async names(prefix: string): Promise<string[]> {
-    const rows = guard('names', () => this.#names.all(prefix, prefix)) as unknown[];
+    const rows = guard('names', () => this.#names.all({ prefix, upper: upperBound(prefix) })) as unknown[];
     return rows.map((name) => {
       if (typeof name !== 'string') throw new StoreError('STORE_CORRUPT', 'states: name is not text');
       return name;
@@ -146,8 +163,9 @@ class SqliteBackend implements Backend {
     return guard('isProcessed', () => this.#hasProcessed.get(id) !== undefined);
   }
 
-  async processedIds(prefix: string): Promise<string[]> {
-    const rows = guard('processedIds', () => this.#processedIds.all(prefix, prefix)) as unknown[];
+  async processedIds(prefix: string, strip: boolean): Promise<string[]> {
+    const from = strip ? prefix.length + 1 : 1;
+    const rows = guard('processedIds', () => this.#processedIds.all({ prefix, upper: upperBound(prefix), from })) as unknown[];
     return rows.filter((id): id is string => typeof id === 'string');
   }
 

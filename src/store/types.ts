@@ -80,9 +80,10 @@ export interface Store {
   /**
    * Every recorded processed id starting with `prefix` (all when omitted),
    * in no particular order: lets a caller check a long backlog against one
-   * in-memory set instead of one call per id. Optional for other stores.
+   * in-memory set instead of one call per id. With `strip`, the prefix is
+   * cut off each id (less work for long lists). Optional for other stores.
    */
-  processedIds?(prefix?: string): Promise<string[]>;
+  processedIds?(prefix?: string, options?: { readonly strip?: boolean }): Promise<string[]>;
   /**
    * Writes the whole transition in ONE transaction.
    *

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultDeps, utf8 } from '../../src/crypto/index.js';
 import type { GroupState } from '../../src/group/index.js';
 import { decodeGroupState } from '../../src/group/index.js';
+import { decodeKeyManager } from '../../src/keys/index.js';
 import { Peer } from '../../src/peer/index.js';
 import { SqliteStore } from '../../src/store/index.js';
 import { MemoryNet, MemoryTransport } from '../../src/transport/index.js';
@@ -45,6 +46,29 @@ async function stateOf(path: string, group: string): Promise<GroupState> {
 }
 
 describe('secrets at rest', () => {
+  it('a signed pre-key secret past rotation and grace is gone from the state and the database files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gc-at-rest-'));
+    const path = join(dir, 'alice.db');
+    let now = 1_900_000_000;
+    const clock = defaultDeps({ now: () => now });
+    const net = new MemoryNet();
+    const store = await SqliteStore.open(path, { crypto: clock.crypto });
+    const alice = await Peer.create({ store, deps: clock, transport: (self) => new MemoryTransport(net, self) }, { name: 'alice' });
+    const first = decodeKeyManager((await store.load('keys')) as Uint8Array).signedPreKeys.map((k) => new Uint8Array(k.secretKey));
+    expect(first).toHaveLength(1);
+    expect(found(fileBytes(path), first)).toBe(1);
+    now += 8 * 24 * 3600;
+    expect(await alice.maintainKeys()).toBe(true);
+    expect(alice.signedPreKeyIds).toEqual([0, 1]);
+    expect(found(fileBytes(path), first)).toBe(1);
+    now += 8 * 24 * 3600;
+    await alice.sync();
+    expect(alice.signedPreKeyIds).toEqual([1, 2]);
+    expect(found(fileBytes(path), first)).toBe(0);
+    await alice.close();
+    expect(found(fileBytes(path), first)).toBe(0);
+  });
+
   it('data scheme: group secrets deleted by forgetSecrets are gone from the database file and WAL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gc-at-rest-'));
     const net = new MemoryNet();

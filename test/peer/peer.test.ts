@@ -12,7 +12,10 @@ import { Peer } from '../../src/peer/index.js';
 import type { PeerEvent } from '../../src/peer/index.js';
 import type { Store, Transition } from '../../src/store/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { MemoryNet, MemoryTransport } from '../../src/transport/index.js';
+import { FolderTransport, MemoryNet, MemoryTransport } from '../../src/transport/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
@@ -147,6 +150,50 @@ describe('Peer over an in-memory net', () => {
     // bundles (1) + ceil(messages / 10) batches + the key maintenance check (none due)
     expect(bob.store.commits - before).toBe(1 + Math.ceil(messages / 10));
     expect((await bob.peer.read(group)).map((e) => text(e.data))).toEqual(Array.from({ length: 35 }, (_, i) => `m${i}`));
+  });
+});
+
+describe('own store failures are not blamed on messages', () => {
+  it('a group state this version cannot decode fails the sync and no message is remembered as bad', async () => {
+    const net = new MemoryNet();
+    net.live = false;
+    const alice = await open(net, 'alice');
+    const bob = await open(net, 'bob');
+    await alice.peer.sync();
+    const { group } = await alice.peer.create('data');
+    await alice.peer.add(group, bob.peer.id);
+    await bob.peer.sync();
+    await alice.peer.send(group, utf8('while bob is broken'));
+    // a newer version wrote bob's group state (version 99): reopen so nothing is cached
+    await bob.store.commit({ states: { [`group:${group}`]: encodeCanonical({ v: 99 }) } });
+    const reopened = await Peer.open({ store: bob.store, transport: (self) => new MemoryTransport(net, self) });
+    await expect(reopened.sync()).rejects.toMatchObject({ code: 'STORE_VERSION_UNSUPPORTED' });
+    expect(await bob.store.processedIds?.('bad:')).toEqual([]);
+  });
+});
+
+describe('bounded memory', () => {
+  it('with no memory budget a backlog keeps only ids and order keys and reads each file again when applying it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gc-peer-budget-'));
+    const folder = (self: string): FolderTransport => new FolderTransport({ root, self });
+    const alice = await Peer.create({ store: new MemoryStore(), transport: folder }, { name: 'alice' });
+    const bob = await Peer.create({ store: new MemoryStore(), transport: folder, memoryBudgetBytes: 0, batchSize: 4 }, { name: 'bob' });
+    await alice.sync();
+    const { group } = await alice.create('message');
+    await alice.add(group, bob.id);
+    for (let i = 0; i < 9; i++) await alice.send(group, utf8(`m${i}`));
+    let fetched = 0;
+    const transport = bob.transport as FolderTransport;
+    const fetch = transport.fetch.bind(transport);
+    transport.fetch = async (item) => {
+      fetched++;
+      return fetch(item);
+    };
+    const report = await bob.sync();
+    expect(report.skipped).toEqual([]);
+    // every message read twice (scan, then apply), alice's profile once
+    expect(fetched).toBe(2 * report.processed + 1);
+    expect((await bob.read(group)).map((e) => text(e.data))).toEqual(Array.from({ length: 9 }, (_, i) => `m${i}`));
   });
 });
 

@@ -71,6 +71,17 @@ export function storeContract(factory: StoreFactory): ContractCase[] {
     check((await store.outbox()).length === 0, 'empty outbox');
   });
 
+  add('processedIds lists recorded ids by prefix; names honour prefixes at the edges', async (store) => {
+    await store.commit({ states: { 'a:1': bytes(1), 'a;': bytes(2), a: bytes(3), 'b:1': bytes(4) }, processed: ['msg:1', 'msg:2', 'bad:1', 'msg;'] });
+    const ids = (await store.processedIds?.('msg:')) ?? ['msg:1', 'msg:2'];
+    check(JSON.stringify([...ids].sort()) === JSON.stringify(['msg:1', 'msg:2']), 'processedIds by prefix');
+    check(((await store.processedIds?.()) ?? ['', '', '', '']).length === 4, 'processedIds without prefix');
+    const stripped = (await store.processedIds?.('msg:', { strip: true })) ?? ['1', '2'];
+    check(JSON.stringify([...stripped].sort()) === JSON.stringify(['1', '2']), 'processedIds stripped of the prefix');
+    check(JSON.stringify(await store.names('a:')) === JSON.stringify(['a:1']), 'names by prefix');
+    check(JSON.stringify(await store.names('a')) === JSON.stringify(['a', 'a:1', 'a;']), 'names by a short prefix');
+  });
+
   add('commit writes states, processed ids and outbox together', async (store) => {
     const result = await store.commit({ states: { 'group:a': bytes(1, 2, 3), keys: bytes(9) }, processed: ['m1'], outbox: [{ id: 'o1', topic: 't', bytes: bytes(7) }] });
     check(result.applied && result.duplicates.length === 0, 'applied');
