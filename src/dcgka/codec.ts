@@ -15,7 +15,7 @@ import { DecodeError, VerifyError } from '../errors.js';
 import type { Deps } from '../crypto/index.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
 import type { IdentityKeyPair } from '../keys/index.js';
-import { CONTROL_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS } from './limits.js';
+import { CONTROL_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS, MAX_REMOVE_NOTE_BYTES } from './limits.js';
 import type { AckMode, ControlBody, ControlMessage } from './types.js';
 
 const WIRE_VERSION = 1;
@@ -28,7 +28,7 @@ function bodyFields(body: ControlBody): unknown[] {
   switch (body.type) {
     case 'create': return [body.members.map(fromHex), body.commitment];
     case 'update': return [body.commitment];
-    case 'remove': return [fromHex(body.removed), body.commitment];
+    case 'remove': return body.note.length > 0 ? [fromHex(body.removed), body.commitment, body.note] : [fromHex(body.removed), body.commitment];
     case 'add': return [fromHex(body.added)];
     case 'ack': return [fromHex(body.ackedSender), body.ackedSeq, ACK_MODES.indexOf(body.mode)];
     case 'add-ack': return [fromHex(body.ackedSender), body.ackedSeq];
@@ -74,7 +74,16 @@ function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
       return { type, members: list.map((m, i) => memberId(m, `members[${i}]`)), commitment: commitmentOf(fields[1]) };
     }
     case 'update': expect(1); return { type, commitment: commitmentOf(fields[0]) };
-    case 'remove': expect(2); return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]) };
+    case 'remove': {
+      // A note is optional (absent when empty, so a remove without one keeps its v1 bytes).
+      if (fields.length === 3) {
+        const note = fields[2];
+        if (!(note instanceof Uint8Array) || note.length === 0 || note.length > MAX_REMOVE_NOTE_BYTES) throw new DecodeError('DECODE_FIELD', 'control.note: expected 1..256 bytes');
+        return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]), note };
+      }
+      expect(2);
+      return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]), note: new Uint8Array(0) };
+    }
     case 'add': expect(1); return { type, added: memberId(fields[0], 'added') };
     case 'ack': {
       expect(3);

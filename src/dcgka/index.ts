@@ -14,4 +14,4 @@ export type {
 export { add, createGroup, groupMembers, joinGroup, processControl, readControl, remove, update } from './process.js';
 export { encodeDcgkaState, decodeDcgkaState } from './state-codec.js';
 export { opIdOf } from './codec.js';
-export { MAX_CONTROL_BYTES, MAX_DIRECT_BYTES } from './limits.js';
+export { MAX_CONTROL_BYTES, MAX_DIRECT_BYTES, MAX_REMOVE_NOTE_BYTES } from './limits.js';

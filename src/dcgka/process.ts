@@ -17,6 +17,7 @@ import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { decodeControl, opIdOf } from './codec.js';
 import { closeDraft, openDraft, put } from './draft.js';
 import type { Draft } from './draft.js';
+import { MAX_REMOVE_NOTE_BYTES } from './limits.js';
 import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
 import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
 
@@ -56,11 +57,16 @@ export function update(state: DcgkaState, ctx: DcgkaContext): DcgkaResult {
   return closeDraft(draft);
 }
 
-/** remove(ID): strong removal of `member`. */
-export function remove(state: DcgkaState, ctx: DcgkaContext, member: MemberId): DcgkaResult {
+/**
+ * remove(ID): strong removal of `member`.
+ * @param note opaque bytes for the layer above, signed in the broadcast (the group layer puts what
+ *   the remover had read of `member` there, so every member decides alike which of its messages stand).
+ */
+export function remove(state: DcgkaState, ctx: DcgkaContext, member: MemberId, note: Uint8Array = new Uint8Array(0)): DcgkaResult {
   assertActive(state);
+  if (note.length > MAX_REMOVE_NOTE_BYTES) throw new UsageError('USAGE_ARGUMENT', `remove: note longer than ${MAX_REMOVE_NOTE_BYTES} bytes`);
   const draft = openDraft(state, ctx);
-  sendRemove(draft, member);
+  sendRemove(draft, member, note);
   return closeDraft(draft);
 }
 

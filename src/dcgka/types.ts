@@ -58,7 +58,8 @@ export type ControlBody =
   /** Seed ops carry `commitment` = HKDF(seed, "commit"): a seed sent in a direct part must match it. */
   | { readonly type: 'create'; readonly members: readonly MemberId[]; readonly commitment: Uint8Array }
   | { readonly type: 'update'; readonly commitment: Uint8Array }
-  | { readonly type: 'remove'; readonly removed: MemberId; readonly commitment: Uint8Array }
+  /** `note`: opaque bytes of the layer above (empty when none; absent on the wire then). */
+  | { readonly type: 'remove'; readonly removed: MemberId; readonly commitment: Uint8Array; readonly note: Uint8Array }
   | { readonly type: 'add'; readonly added: MemberId }
   /**
    * `mode`: `normal`; `rejoin` (my chain restarts: I joined or was re-added);

@@ -5,8 +5,30 @@
  * application envelope; a self-contained wire bundle for transports without
  * routing; a versioned state codec; a pre-join inbox that holds what
  * arrives before my invitation and joins through the earliest one.
+ *
+ * Read order (CLI.md "Order of read"): every application message carries a
+ * signed Lamport time. An `application` output (and, for my own message, the
+ * `position` of a `send` output) gives `{ id, sender, lamport, epoch, counter }`;
+ * sorting by `compareReadOrder` (or by the string `readOrderKey`) gives one
+ * total order that extends causality and depends only on the messages.
+ *
+ * Removed members (CLI.md "Removed peers"): a message of a removed member is
+ * accepted only if the author of its removal had read it (or it came before
+ * such a message from that member); others are refused with `STATE_REMOVED`
+ * (a `rejected` output when buffered). A message delivered before its
+ * sender's removal was known stops standing: `read` shows only messages for
+ * which `applicationStands(state, position)` holds.
+ *
+ * @example
+ * const shown = delivered.filter((p) => applicationStands(state, p)).sort(compareReadOrder);
  */
-export type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, IncomingMessage, OutgoingMessage, PendingApplication, PendingControl } from './types.js';
+export type {
+  GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, IncomingMessage, OutgoingMessage, PendingApplication, PendingControl, Position,
+  RejoinRecord, RemovalRecord,
+} from './types.js';
+export type { ReadPosition } from './order.js';
+export { compareReadOrder, readOrderKey } from './order.js';
+export { applicationStands } from './removal.js';
 export { addMember, createGroup, groupMembers, joinGroup, myId, removeMember, send, updateGroup } from './group.js';
 export { missingControl, receive } from './receive.js';
 export type { GroupInbox, HeldMessage, PreJoinResult } from './inbox.js';

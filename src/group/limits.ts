@@ -17,8 +17,8 @@ export const SENDER_TAG_LENGTH = 4;
 /** Domain-separation prefix of application-message signatures. */
 export const APPLICATION_SIGNATURE_CONTEXT = 'groupcrypt/group/application/v1';
 
-/** Version of the application envelope. */
-export const ENVELOPE_VERSION = 1;
+/** Version of the application envelope written (2: with a Lamport time; version 1 is still read). */
+export const ENVELOPE_VERSION = 2;
 
 /** Most messages a pre-join inbox holds (before an invitation lets me join). */
 export const MAX_HELD_MESSAGES = 1_000;

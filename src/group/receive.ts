@@ -13,7 +13,7 @@
  * a sender in order: a correct copy that arrives later is still processed,
  * and nothing after it from that sender is skipped past it).
  */
-import { copyBytes } from '../crypto/index.js';
+import { copyBytes, toHex } from '../crypto/index.js';
 import { decryptData } from '../data/index.js';
 import { processControl, readControl } from '../dcgka/index.js';
 import type { MemberId } from '../dcgka/index.js';
@@ -21,9 +21,10 @@ import { GroupCryptError, InternalError, StateError, UsageError, VerifyError, is
 import { decryptMessage } from '../message/index.js';
 import { compareRefs, enqueue, missing, nextReady } from '../ordering/index.js';
 import type { MessageRef, OrderedMessage, OrdererState } from '../ordering/index.js';
-import { aeadData, decodeEnvelope, matchSender, verifyEnvelope } from './envelope.js';
+import { aeadData, decodeEnvelope, matchSender, signedBytes, verifyEnvelope } from './envelope.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
 import { MAX_PENDING_APPLICATION } from './limits.js';
+import { assertStands, comparePositions, decodeRemovalNote, withRecord } from './removal.js';
 import { applyDcgka, closeWork, dcgkaContext, directKey, knownIds, openWork } from './work.js';
 import type { Work } from './work.js';
 import type { GroupContext, GroupResult, GroupState, IncomingMessage, PendingApplication } from './types.js';
@@ -43,8 +44,13 @@ function envelopeContext(work: Work, env: Envelope, sender: MemberId, ad: Uint8A
 function resolveSender(work: Work, env: Envelope, ad: Uint8Array | null): MemberId | null {
   const candidates = matchSender(env.senderRef, knownIds(work.dcgka));
   if (candidates.length === 0) return null;
-  for (const id of candidates) if (verifyEnvelope(work.deps, env, envelopeContext(work, env, id, ad))) return id;
+  for (const id of candidates) if (verifyEnvelope(work.deps, env, envelopeContext(work, env, id, ad)) !== null) return id;
   throw new VerifyError('VERIFY_SIGNATURE', 'application message: bad signature');
+}
+
+/** The message id of an envelope whose sender is known (hex SHA-256 of its signed bytes). */
+function messageId(work: Work, env: Envelope, sender: MemberId, ad: Uint8Array | null): string {
+  return toHex(work.deps.crypto.sha256(signedBytes(work.deps, envelopeContext(work, env, sender, ad), env)));
 }
 
 function isDuplicateError(error: unknown): boolean {
@@ -57,24 +63,34 @@ function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uin
     work.outputs.push({ kind: 'duplicate' });
     return;
   }
+  assertStands(work, sender, env);
   const aad = aeadData(envelopeContext(work, env, sender, ad));
   const input = { sender, epoch: env.epoch, counter: env.counter, ciphertext: env.ciphertext, aad };
+  let plaintext: Uint8Array;
   try {
     if (work.message) {
       const out = decryptMessage(work.message, input, work.deps);
       work.message = out.state;
       work.consumed.push(...out.consumed);
-      work.outputs.push({ kind: 'application', sender, plaintext: out.plaintext, epoch: env.epoch, counter: env.counter });
+      plaintext = out.plaintext;
     } else if (work.data && env.nonce) {
       const out = decryptData(work.data, { ...input, nonce: env.nonce }, work.deps);
       work.data = out.state;
       work.consumed.push(...out.consumed);
-      work.outputs.push({ kind: 'application', sender, plaintext: out.plaintext, epoch: env.epoch, counter: env.counter });
+      plaintext = out.plaintext;
+    } else {
+      throw new InternalError('INTERNAL', 'group: no scheme state');
     }
   } catch (error) {
     if (!isDuplicateError(error)) throw error;
     work.outputs.push({ kind: 'duplicate' });
+    return;
   }
+  const position = { epoch: env.epoch, counter: env.counter };
+  const heard = Object.hasOwn(work.heard, sender) ? work.heard[sender] : undefined;
+  if (heard === undefined || comparePositions(heard, position) < 0) work.heard[sender] = position;
+  work.lamport = Math.max(work.lamport, env.lamport);
+  work.outputs.push({ kind: 'application', id: messageId(work, env, sender, ad), sender, plaintext, lamport: env.lamport, epoch: env.epoch, counter: env.counter });
 }
 
 function bufferApplication(work: Work, entry: PendingApplication): void {
@@ -147,6 +163,26 @@ function drainApplications(work: Work): void {
   }
 }
 
+/** Records what a processed control message tells the removal rule: a remove's note, a member's rejoin. */
+function recordFacts(work: Work, broadcast: Uint8Array): void {
+  const m = readControl(dcgkaContext(work), broadcast);
+  const body = m.body;
+  const op = `${m.sender}:${m.seq}`;
+  if (body.type === 'remove') {
+    let frontier: ReturnType<typeof decodeRemovalNote>;
+    try {
+      frontier = decodeRemovalNote(body.note);
+    } catch (error) {
+      if (!isGroupCryptError(error)) throw error;
+      frontier = null; // a malformed note vouches for nothing
+    }
+    if (frontier !== undefined) work.removals = withRecord(work.removals, { op, member: body.removed, frontier }, (r) => r.op === op);
+  } else if (body.type === 'ack' && body.mode === 'rejoin') {
+    const add = `${body.ackedSender}:${body.ackedSeq}`;
+    work.rejoins = withRecord(work.rejoins, { member: m.sender, add, seq: m.seq }, (j) => j.member === m.sender && j.add === add);
+  }
+}
+
 /**
  * Processes what the orderer delivers, in causal order, until nothing is
  * ready; `input` is the ref of the message handed to this call (its failure
@@ -161,6 +197,7 @@ function drain(work: Work, input: MessageRef | undefined): void {
     const direct = Object.hasOwn(work.directs, key) ? work.directs[key] : undefined;
     try {
       applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), { broadcast: next.payload, ...(direct ? { direct } : {}) }));
+      recordFacts(work, next.payload);
     } catch (error) {
       if (input && compareRefs(next, input) === 0) throw error;
       work.orderer = withoutPending(work.orderer, next);

@@ -3,14 +3,17 @@
  * state, the scheme state and the control orderer as nested encodings, plus
  * the buffers. `pendingControl` is a derived view and is not encoded.
  *
- *   v2: { v: 2, scheme, dcgka, message | null, data | null, orderer,
+ *   v3: { v: 3, scheme, dcgka, message | null, data | null, orderer,
  *         directs: [[sender(32), seq, bytes]] (sorted by sender, seq),
- *         pendingApplication: [[bytes, ad | null, sender(32) | null, epoch]] }
+ *         pendingApplication: [[bytes, ad | null, sender(32) | null, epoch]],
+ *         lamport, heard: [[sender(32), epoch, counter]] (sorted), removals: [[op, member(32), [epoch, counter] | null]],
+ *         rejoins: [[member(32), add op, seq]] }
+ *   v2 (read only): v3 without lamport, heard, removals, rejoins (read as 0 and empty).
  *   v1 (read only): { v: 1, ..., pendingControl: [[sender(32), seq, ackedSender | null, ackedSeq | null, broadcast, direct | null]],
  *         pendingApplication } — its buffered control messages move into a fresh orderer.
  */
 import type { Deps } from '../crypto/index.js';
-import { asRecord, checkVersion, decodeCanonical, encodeCanonical, fromHex, readArray, readBytes, readText, toHex } from '../crypto/index.js';
+import { asRecord, checkVersion, decodeCanonical, encodeCanonical, fromHex, readArray, readBytes, readText, readUint, toHex } from '../crypto/index.js';
 import type { CborRecord } from '../crypto/index.js';
 import { decodeDataState, encodeDataState } from '../data/index.js';
 import { decodeDcgkaState, encodeDcgkaState } from '../dcgka/index.js';
@@ -20,11 +23,13 @@ import { decodeMessageState, encodeMessageState } from '../message/index.js';
 import { createOrderer, decodeOrderer, encodeOrderer, enqueue } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_APPLICATION, MAX_PENDING_CONTROL } from './limits.js';
-import type { GroupScheme, GroupState, PendingApplication } from './types.js';
+import { MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalRecord, encodeRecords } from './removal.js';
+import type { GroupScheme, GroupState, PendingApplication, Position } from './types.js';
 import { directKey, makeState } from './work.js';
 
-const VERSION = 2;
+const VERSION = 3;
 const KEYS_V2 = ['v', 'scheme', 'dcgka', 'message', 'data', 'orderer', 'directs', 'pendingApplication'] as const;
+const KEYS_V3 = [...KEYS_V2, 'lamport', 'heard', 'removals', 'rejoins'] as const;
 const KEYS_V1 = ['v', 'scheme', 'dcgka', 'message', 'data', 'pendingControl', 'pendingApplication'] as const;
 
 /** Direct parts as [sender(32), seq, bytes], sorted by sender then seq. */
@@ -48,7 +53,23 @@ export function encodeGroupState(state: GroupState): Uint8Array {
     orderer: encodeOrderer(state.orderer),
     directs: directEntries(state.directs),
     pendingApplication: state.pendingApplication.map((p) => [p.bytes, p.ad, p.sender ? fromHex(p.sender) : null, p.epoch]),
+    lamport: state.lamport,
+    heard: Object.keys(state.heard).sort().map((id) => [fromHex(id), state.heard[id]?.epoch, state.heard[id]?.counter]),
+    ...encodeRecords(state.removals, state.rejoins),
   });
+}
+
+function decodeHeard(r: CborRecord): Record<string, Position> {
+  const out: Record<string, Position> = {};
+  let previous = '';
+  for (const value of readArray(r, 'heard', 'group-state', MAX_REMOVAL_RECORDS)) {
+    if (!Array.isArray(value) || value.length !== 3) fail('heard');
+    const sender = id(value[0], 'heard.sender');
+    if (sender <= previous) fail('heard (order)');
+    previous = sender;
+    Object.defineProperty(out, sender, { value: { epoch: uint(value[1], 'heard.epoch'), counter: uint(value[2], 'heard.counter') }, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function fail(field: string): never {
@@ -122,8 +143,9 @@ function upgradeV1(r: CborRecord, dcgka: DcgkaState, deps: Deps): { orderer: Ord
 export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
   const top = asRecord(decodeCanonical(bytes, 'group-state'), 'group-state');
   const v1 = top['v'] === 1;
-  if (!v1) checkVersion(top, 'group-state', VERSION);
-  const r = asRecord(top, 'group-state', v1 ? KEYS_V1 : KEYS_V2);
+  const v2 = top['v'] === 2;
+  if (!v1 && !v2) checkVersion(top, 'group-state', VERSION);
+  const r = asRecord(top, 'group-state', v1 ? KEYS_V1 : v2 ? KEYS_V2 : KEYS_V3);
   const scheme = readText<GroupScheme>(r, 'scheme', 'group-state', ['data', 'message']);
   const message = r['message'] === null ? null : decodeMessageState(readBytes(r, 'message', 'group-state'));
   const data = r['data'] === null ? null : decodeDataState(readBytes(r, 'data', 'group-state'), deps);
@@ -138,8 +160,13 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
     if (Object.keys(orderer.next).some((sender) => !Object.hasOwn(dcgka.clock, sender))) fail('orderer (clock)');
     control = { orderer, directs: decodeDirects(r, orderer) };
   }
+  const v3 = !v1 && !v2;
   return makeState({
     scheme, dcgka, message, data, ...control,
     pendingApplication: readArray(r, 'pendingApplication', 'group-state', MAX_PENDING_APPLICATION).map(decodePendingApplication),
+    lamport: v3 ? readUint(r, 'lamport', 'group-state') : 0,
+    heard: v3 ? decodeHeard(r) : {},
+    removals: v3 ? readArray(r, 'removals', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRemovalRecord(x, `group-state.removals[${i}]`)) : [],
+    rejoins: v3 ? readArray(r, 'rejoins', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRejoinRecord(x, `group-state.rejoins[${i}]`)) : [],
   });
 }

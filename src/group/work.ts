@@ -4,7 +4,7 @@
  * returns it once at the end; if anything throws, the caller's state,
  * keys and registry are untouched.
  */
-import { applyUpdateSecret as applyDataSecret, createDataState, importSecretBundle } from '../data/index.js';
+import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/index.js';
 import type { DataState } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaResult, DcgkaState } from '../dcgka/index.js';
@@ -15,7 +15,8 @@ import type { MessageState } from '../message/index.js';
 import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
-import type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl } from './types.js';
+import { dropRemovedChains, readWelcomeExtra, withRecord } from './removal.js';
+import type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord } from './types.js';
 
 /** Mutable working copy of a call. */
 export interface Work {
@@ -29,6 +30,10 @@ export interface Work {
   orderer: OrdererState;
   directs: Record<string, Uint8Array>;
   pendingApplication: PendingApplication[];
+  lamport: number;
+  heard: Record<string, Position>;
+  removals: readonly RemovalRecord[];
+  rejoins: readonly RejoinRecord[];
   outputs: GroupOutput[];
   consumed: Uint8Array[];
 }
@@ -38,7 +43,8 @@ export function openWork(state: GroupState, ctx: GroupContext): Work {
   return {
     deps: ctx.deps, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
     keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
-    pendingApplication: [...state.pendingApplication], outputs: [], consumed: [],
+    pendingApplication: [...state.pendingApplication], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
+    outputs: [], consumed: [],
   };
 }
 
@@ -53,7 +59,7 @@ export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaSt
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
     keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock, maxPending: MAX_PENDING_CONTROL }), directs: {},
-    pendingApplication: [], outputs: [], consumed: [],
+    pendingApplication: [], lamport: 0, heard: {}, removals: [], rejoins: [], outputs: [], consumed: [],
   };
 }
 
@@ -73,14 +79,20 @@ export function pendingView(orderer: OrdererState, directs: Readonly<Record<stri
 
 /** Builds a group state (with its derived view). */
 export function makeState(fields: Omit<GroupState, 'v' | 'pendingControl'>): GroupState {
-  return { v: 2, ...fields, pendingControl: pendingView(fields.orderer, fields.directs) };
+  return { v: 3, ...fields, pendingControl: pendingView(fields.orderer, fields.directs) };
 }
 
-/** Closes a work copy into the call's result. */
+/** Closes a work copy into the call's result (dropping the chains of removed members that every member has let go). */
 export function closeWork(work: Work): GroupResult {
+  if (work.message) {
+    const dropped = dropRemovedChains(work.message, work, work.heard);
+    work.message = dropped.state;
+    work.consumed.push(...dropped.consumed);
+  }
   const state = makeState({
     scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
     orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication,
+    lamport: work.lamport, heard: work.heard, removals: work.removals, rejoins: work.rejoins,
   });
   return { state, keys: work.keys, registry: work.registry, outputs: work.outputs, consumed: work.consumed };
 }
@@ -122,6 +134,8 @@ export function epochOf(cause: string): number {
 export function applyDcgka(work: Work, result: DcgkaResult): void {
   let message = work.message;
   let data = work.data;
+  let removals = work.removals;
+  let rejoins = work.rejoins;
   const outputs: GroupOutput[] = [];
   const consumed: Uint8Array[] = [...result.consumed];
   for (const out of result.outputs) {
@@ -146,12 +160,17 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
       case 'removed':
         outputs.push({ kind: 'removed', by: out.by });
         break;
-      case 'joined':
-        if (data && out.extra.length > 0) data = importSecretBundle(data, out.extra, work.deps);
+      case 'joined': {
+        const extra = readWelcomeExtra(out.extra, data, work.deps);
+        data = extra.data;
+        for (const r of extra.removals) removals = withRecord(removals, r, (x) => x.op === r.op);
+        for (const j of extra.rejoins) rejoins = withRecord(rejoins, j, (x) => x.member === j.member && x.add === j.add);
         outputs.push({ kind: 'joined', via: out.via });
         break;
+      }
     }
   }
+
   const directs = { ...work.directs };
   const orderer = syncOrderer(work.orderer, directs, result.state.clock);
   work.dcgka = result.state;
@@ -159,6 +178,8 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
   work.registry = result.registry;
   work.message = message;
   work.data = data;
+  work.removals = removals;
+  work.rejoins = rejoins;
   work.orderer = orderer;
   work.directs = directs;
   work.outputs.push(...outputs);
