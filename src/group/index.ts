@@ -24,7 +24,7 @@
  */
 export type {
   GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, IncomingMessage, OutgoingMessage, PendingApplication, PendingControl, Position,
-  RejoinRecord, RemovalRecord,
+  RejoinRecord, RemovalRecord, StrangerMessage,
 } from './types.js';
 export type { ReadPosition } from './order.js';
 export { compareReadOrder, readOrderKey } from './order.js';
@@ -38,6 +38,7 @@ export { encodeWireBundle, openWireBundle } from './wire.js';
 export { applicationPosition } from './envelope.js';
 export { decodeGroupState, encodeGroupState } from './state-codec.js';
 export {
-  APPLICATION_SIGNATURE_CONTEXT, ENVELOPE_VERSION, MAX_APPLICATION_BYTES, MAX_HELD_BYTES, MAX_HELD_MESSAGES, MAX_PENDING_APPLICATION, MAX_PENDING_CONTROL,
-  SENDER_TAG_LENGTH,
+  APPLICATION_SIGNATURE_CONTEXT, ENVELOPE_VERSION, HELD_TTL_SECONDS, MAX_APPLICATION_BYTES, MAX_BUFFERED_APPLICATION_BYTES, MAX_BUFFERED_DIRECT_BYTES,
+  MAX_HELD_BYTES, MAX_HELD_MESSAGES, MAX_HELD_MESSAGE_BYTES, MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL,
+  MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS, MAX_STRANGER_BYTES, MAX_STRANGER_MESSAGE_BYTES, SENDER_TAG_LENGTH, STRANGER_TTL_SECONDS,
 } from './limits.js';

@@ -22,13 +22,27 @@ export interface PendingControl {
   readonly direct: Uint8Array | null;
 }
 
-/** A received application message waiting for its epoch (or for its sender to become known). */
+/** A received application message of a known sender waiting for its epoch. */
 export interface PendingApplication {
   readonly bytes: Uint8Array;
   readonly ad: Uint8Array | null;
-  /** The authenticated sender, or null while its tag names no known member. */
-  readonly sender: MemberId | null;
+  /** The authenticated sender. */
+  readonly sender: MemberId;
   readonly epoch: number;
+}
+
+/** A message of a sender not (yet) known in the group, held in a small expiring allowance. */
+export interface StrangerMessage {
+  /** A control broadcast or an application envelope. */
+  readonly bytes: Uint8Array;
+  /** My direct part (control messages). */
+  readonly direct: Uint8Array | null;
+  /** The application's AD (application messages). */
+  readonly ad: Uint8Array | null;
+  /** The signing sender of a control message; null for an application envelope. */
+  readonly sender: MemberId | null;
+  /** When it arrived (UNIX seconds, `deps.now()`). */
+  readonly at: number;
 }
 
 /** A position in one sender's sequence of application messages. */
@@ -73,6 +87,8 @@ export interface GroupState {
   /** Derived, read-only view of the control messages buffered in `orderer` (not encoded). */
   readonly pendingControl: readonly PendingControl[];
   readonly pendingApplication: readonly PendingApplication[];
+  /** Messages of unknown senders (bounded, oldest evicted, expiring). */
+  readonly strangers: readonly StrangerMessage[];
   /** My Lamport time: the highest of every application message I delivered or sent. */
   readonly lamport: number;
   /** Per sender, the highest position of its application messages I delivered (what my removal of it says I read). */

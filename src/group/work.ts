@@ -16,7 +16,9 @@ import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
 import { dropRemovedChains, readWelcomeExtra, withRecord } from './removal.js';
-import type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord } from './types.js';
+import type {
+  GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord, StrangerMessage,
+} from './types.js';
 
 /** Mutable working copy of a call. */
 export interface Work {
@@ -30,6 +32,7 @@ export interface Work {
   orderer: OrdererState;
   directs: Record<string, Uint8Array>;
   pendingApplication: PendingApplication[];
+  strangers: StrangerMessage[];
   lamport: number;
   heard: Record<string, Position>;
   removals: readonly RemovalRecord[];
@@ -43,7 +46,7 @@ export function openWork(state: GroupState, ctx: GroupContext): Work {
   return {
     deps: ctx.deps, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
     keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
-    pendingApplication: [...state.pendingApplication], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
+    pendingApplication: [...state.pendingApplication], strangers: [...state.strangers], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
     outputs: [], consumed: [],
   };
 }
@@ -59,7 +62,7 @@ export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaSt
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
     keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock, maxPending: MAX_PENDING_CONTROL }), directs: {},
-    pendingApplication: [], lamport: 0, heard: {}, removals: [], rejoins: [], outputs: [], consumed: [],
+    pendingApplication: [], strangers: [], lamport: 0, heard: {}, removals: [], rejoins: [], outputs: [], consumed: [],
   };
 }
 
@@ -91,7 +94,7 @@ export function closeWork(work: Work): GroupResult {
   }
   const state = makeState({
     scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
-    orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication,
+    orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication, strangers: work.strangers,
     lamport: work.lamport, heard: work.heard, removals: work.removals, rejoins: work.rejoins,
   });
   return { state, keys: work.keys, registry: work.registry, outputs: work.outputs, consumed: work.consumed };
@@ -186,7 +189,14 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
   work.consumed.push(...consumed);
 }
 
-/** Ids that may send in this group: every member and every sender of a processed control message (sorted). */
+/**
+ * Ids that may send in this group: everyone the membership history names
+ * (members, and whoever was ever added, even by an add later cancelled) and
+ * every sender of a processed control message (sorted). Anyone else is a
+ * stranger: its messages only get the small allowance of `strangers`.
+ */
 export function knownIds(dcgka: DcgkaState): string[] {
-  return [...new Set([...Object.keys(dcgka.clock), ...groupMembers(dcgka.membership)])].sort();
+  const ids = new Set([...Object.keys(dcgka.clock), ...groupMembers(dcgka.membership)]);
+  for (const op of dcgka.membership.ops) for (const id of op.targets) ids.add(id);
+  return [...ids].sort();
 }

@@ -1,0 +1,190 @@
+/**
+ * Hostile network (issue 17): structurally valid messages that are signed,
+ * well-formed and still hostile — signed by outsiders, oversized, flooding —
+ * never make a state undecodable, never fill a buffer for good, and never
+ * change state when refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { bytesEqual, toHex, utf8 } from '../../src/crypto/index.js';
+import { encodeControl } from '../../src/dcgka/codec.js';
+import { MAX_DIRECT_BYTES } from '../../src/dcgka/index.js';
+import { encodeEnvelope } from '../../src/group/envelope.js';
+import {
+  MAX_HELD_BYTES, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS, MAX_STRANGER_BYTES, createGroupInbox, decodeGroupInbox, decodeGroupState,
+  encodeGroupInbox, encodeGroupState, encodeWireBundle, openWireBundle, receive, receivePreJoin, send,
+} from '../../src/group/index.js';
+import type { GroupScheme, GroupState } from '../../src/group/index.js';
+import { MAX_CBOR_BYTES } from '../../src/crypto/cbor.js';
+import { createKeyManager, identityOf } from '../../src/keys/index.js';
+import { GroupSim, seeded } from '../helpers/group-sim.js';
+
+function codeOf(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+  return undefined;
+}
+
+/** An application envelope for `groupId` signed by an outsider (an id no member has), with `size` bytes of ciphertext. */
+function outsiderEnvelope(sim: GroupSim, groupId: string, scheme: GroupScheme, size: number, counter = 0): Uint8Array {
+  const outsider = identityOf(createKeyManager(sim.deps));
+  const sender = toHex(outsider.publicKey);
+  const c = { scheme, groupId, sender, epoch: 0, counter, ad: undefined };
+  const nonce = scheme === 'data' ? new Uint8Array(24) : undefined;
+  return encodeEnvelope(sim.deps, outsider, c, outsider.publicKey.subarray(0, 4), { lamport: 1, nonce, ciphertext: new Uint8Array(size) }).bytes;
+}
+
+/** A control message (an update at `seq`) signed by a fresh outsider, with a direct part of `directSize` bytes for `me`. */
+function outsiderUpdate(sim: GroupSim, groupId: string, seq: number, directSize: number): { broadcast: Uint8Array; direct: Uint8Array } {
+  const outsider = identityOf(createKeyManager(sim.deps));
+  const broadcast = encodeControl({ groupId, sender: toHex(outsider.publicKey), seq, body: { type: 'update', commitment: new Uint8Array(32) } }, outsider, sim.deps);
+  return { broadcast, direct: new Uint8Array(directSize) };
+}
+
+/** The state still encodes within the CBOR cap and decodes to the same bytes. */
+function expectDecodable(sim: GroupSim, state: GroupState): void {
+  const encoded = encodeGroupState(state);
+  expect(encoded.length).toBeLessThan(MAX_CBOR_BYTES);
+  expect(bytesEqual(encodeGroupState(decodeGroupState(encoded, sim.deps)), encoded)).toBe(true);
+}
+
+function setup(scheme: GroupScheme): { sim: GroupSim; state: GroupState; groupId: string } {
+  const sim = new GroupSim(['A', 'B', 'C'], scheme);
+  sim.create('A', ['B']);
+  sim.settle(seeded(41));
+  const state = sim.peer('B').state as GroupState;
+  return { sim, state, groupId: state.dcgka.groupId };
+}
+
+describe.each<GroupScheme>(['message', 'data'])('hostile input (%s scheme)', (scheme) => {
+  it('an outsider envelope with a 17 MiB ciphertext is refused, not buffered; the state stays decodable', () => {
+    const { sim, state, groupId } = setup(scheme);
+    const b = sim.peer('B');
+    const huge = outsiderEnvelope(sim, groupId, scheme, 17 * 1024 * 1024);
+    expect(codeOf(() => receive(state, sim.ctx(b), { broadcast: huge }))).toBe('STATE_UNKNOWN_MEMBER');
+    expectDecodable(sim, state);
+  });
+
+  it('a self-signed control message at seq 1 with an oversized direct part is refused before it is buffered', () => {
+    const { sim, state, groupId } = setup(scheme);
+    const b = sim.peer('B');
+    const over = outsiderUpdate(sim, groupId, 1, MAX_DIRECT_BYTES + 1);
+    expect(codeOf(() => receive(state, sim.ctx(b), over))).toBe('DECODE_TOO_LARGE');
+    const big = outsiderUpdate(sim, groupId, 1, 1024 * 1024);
+    expect(codeOf(() => receive(state, sim.ctx(b), big))).toBe('STATE_UNKNOWN_MEMBER');
+    const small = outsiderUpdate(sim, groupId, 1, 100);
+    const held = receive(state, sim.ctx(b), small);
+    expect(held.state.pendingControl).toEqual([]);
+    expect(held.state.strangers.length).toBe(1);
+    expectDecodable(sim, held.state);
+  });
+
+  it('a member\'s control message that must wait, with a direct part too large to buffer, is refused as retryable and processed when handed in again', () => {
+    const { sim, state } = setup(scheme);
+    const a = sim.peer('A');
+    const b = sim.peer('B');
+    const u1 = sim.peer('B').inbox.length;
+    sim.update('A');
+    sim.update('A');
+    const [first, second] = b.inbox.slice(u1).map((x) => openWireBundle(x, b.id));
+    b.inbox.length = u1;
+    const padded = { broadcast: (second as { broadcast: Uint8Array }).broadcast, direct: new Uint8Array(MAX_PENDING_CONTROL_BYTES) };
+    expect(codeOf(() => receive(state, sim.ctx(b), padded))).toBe('STATE_LIMIT');
+    expectDecodable(sim, state);
+    const r1 = receive(state, sim.ctx(b), first as { broadcast: Uint8Array });
+    const r2 = receive(r1.state, { deps: sim.deps, keys: r1.keys, registry: r1.registry }, second as { broadcast: Uint8Array });
+    expect(r2.state.dcgka.clock[a.id]).toBe(3);
+  });
+
+  it('1,000 junk envelopes of unknown senders fill only a small expiring allowance; a legit message that must wait and a new member\'s message still get through', () => {
+    const { sim, groupId } = setup(scheme);
+    const b = sim.peer('B');
+    let state = sim.peer('B').state as GroupState;
+    for (let i = 0; i < 1000; i++) state = receive(state, sim.ctx(b), { broadcast: outsiderEnvelope(sim, groupId, scheme, 64, i) }).state;
+    expect(state.strangers.length).toBeLessThanOrEqual(MAX_STRANGERS);
+    expect(state.strangers.reduce((n, m) => n + m.bytes.length, 0)).toBeLessThanOrEqual(MAX_STRANGER_BYTES);
+    expectDecodable(sim, state);
+    b.state = state;
+    // C is added; its first message reaches B before the add does.
+    sim.add('A', 'C');
+    const addBundles = [...b.inbox];
+    b.inbox = [];
+    const c = sim.peer('C');
+    while (c.inbox.length > 0) sim.deliver('C', 0);
+    expect(sim.peer('C').state).toBeDefined();
+    const fromC = sim.send('C');
+    // a message of A that must wait for its epoch (A updates, then sends)
+    sim.update('A');
+    const fromA = sim.send('A');
+    const early = b.inbox.filter((x) => x[0] !== 0x83);
+    const later = b.inbox.filter((x) => x[0] === 0x83);
+    b.inbox = [...early, ...addBundles, ...later];
+    sim.settle(seeded(42));
+    expect(b.decrypted.has(fromC)).toBe(true);
+    expect(b.decrypted.has(fromA)).toBe(true);
+    expect(b.errors).toEqual([]);
+  });
+
+  it('the strangers allowance expires: held messages are dropped after their time', () => {
+    const { sim, state, groupId } = setup(scheme);
+    const b = sim.peer('B');
+    let now = 1_000_000;
+    const deps = { ...sim.deps, now: () => now };
+    const ctx = { deps, keys: b.keys, registry: b.registry };
+    const first = receive(state, ctx, { broadcast: outsiderEnvelope(sim, groupId, scheme, 10) }).state;
+    expect(first.strangers.length).toBe(1);
+    now += 8 * 24 * 3600;
+    const second = receive(first, ctx, { broadcast: outsiderEnvelope(sim, groupId, scheme, 10) }).state;
+    expect(second.strangers.length).toBe(1);
+    expect(second.strangers[0]?.at).toBe(now);
+  });
+
+  it('application messages that wait for their epoch are bounded in bytes; one over the limit is refused (retryable) and the state stays decodable', () => {
+    const sim = new GroupSim(['A', 'B'], scheme);
+    sim.create('A', ['B']);
+    sim.settle(seeded(43));
+    const a = sim.peer('A');
+    const b = sim.peer('B');
+    sim.update('A');
+    b.inbox = [];
+    let sa = a.state as GroupState;
+    let sb = b.state as GroupState;
+    let refused = 0;
+    for (let i = 0; i < 4; i++) {
+      const out = send(sa, sim.ctx(a), { plaintext: new Uint8Array(900 * 1024) });
+      sa = out.state;
+      const o = out.outputs[0];
+      if (o?.kind !== 'send') throw new Error('no send');
+      try {
+        sb = receive(sb, sim.ctx(b), openWireBundle(encodeWireBundle(o.message), b.id)).state;
+      } catch (error) {
+        expect((error as { code?: string }).code).toBe('STATE_LIMIT');
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(sb.pendingApplication.reduce((n, p) => n + p.bytes.length, 0)).toBeLessThanOrEqual(MAX_PENDING_APPLICATION_BYTES);
+    expectDecodable(sim, sb);
+    expect(codeOf(() => send(sa, sim.ctx(a), { plaintext: utf8('x') }))).toBeUndefined();
+  });
+
+  it('a flooded pre-join inbox still joins through the invitation that comes after the junk; its encoding stays small', () => {
+    const sim = new GroupSim(['A', 'B'], scheme);
+    const b = sim.peer('B');
+    sim.create('A', ['B']);
+    const invitation = b.inbox.shift() as Uint8Array;
+    const groupId = (sim.peer('A').state as GroupState).dcgka.groupId;
+    let inbox = createGroupInbox({ scheme });
+    for (let i = 0; i < 1000; i++) {
+      const junk = i % 2 === 0 ? { broadcast: outsiderEnvelope(sim, groupId, scheme, 16 * 1024, i) } : outsiderUpdate(sim, groupId, 1 + i, 16 * 1024);
+      inbox = receivePreJoin(inbox, sim.ctx(b), junk).inbox;
+    }
+    expect(encodeGroupInbox(inbox).length).toBeLessThanOrEqual(MAX_HELD_BYTES + 64 * 1024);
+    expect(decodeGroupInbox(encodeGroupInbox(inbox)).held.length).toBe(inbox.held.length);
+    expect(codeOf(() => receivePreJoin(inbox, sim.ctx(b), { broadcast: outsiderEnvelope(sim, groupId, scheme, 3 * 1024 * 1024) }))).toBe('STATE_LIMIT');
+    const out = receivePreJoin(inbox, sim.ctx(b), openWireBundle(invitation, b.id));
+    expect(out.joined).not.toBeNull();
+  });
+});
