@@ -100,7 +100,8 @@ export type DcgkaOutput =
   /** This member was removed from the group. */
   | { readonly kind: 'removed'; readonly by: OpId }
   /** This member joined (or re-joined) through a welcome; `extra` is the adder's payload for the layer above. */
-  | { readonly kind: 'joined'; readonly via: OpId; readonly extra: Uint8Array };
+  /** `clock`: the adder's clock in the welcome (what the welcome's history covers, per sender). */
+  | { readonly kind: 'joined'; readonly via: OpId; readonly extra: Uint8Array; readonly clock: Readonly<Record<MemberId, number>> };
 
 /** What every DCGKA call needs beyond the group state: deps, own keys, others' bundles. */
 export interface DcgkaContext {

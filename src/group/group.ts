@@ -61,7 +61,7 @@ export function joinGroup(ctx: GroupContext, input: { readonly scheme: GroupSche
  */
 export function addMember(state: GroupState, ctx: GroupContext, member: MemberId): GroupResult {
   const work = openWork(state, ctx);
-  const extra = encodeWelcomeExtra(work.data, work.removals, work.rejoins);
+  const extra = encodeWelcomeExtra(work.data, member, work.removals, work.rejoins);
   applyDcgka(work, dcgkaAdd(work.dcgka, dcgkaContext(work), member, extra));
   return closeWork(work);
 }

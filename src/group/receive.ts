@@ -115,11 +115,11 @@ function bufferApplication(work: Work, entry: PendingApplication): void {
  * Holds a message of a sender the group does not know (yet): a small allowance,
  * expired entries dropped, the oldest evicted when full, so no outsider can
  * fill the state or crowd out a later message for good.
- * @throws StateError `STATE_UNKNOWN_MEMBER` for a message too large to hold (retryable).
+ * @throws StateError `STATE_LIMIT` for a message too large to hold (retryable: its sender may become known).
  */
 function holdStranger(work: Work, entry: StrangerMessage): void {
   if (sizeOf(entry) > MAX_STRANGER_MESSAGE_BYTES) {
-    throw new StateError('STATE_UNKNOWN_MEMBER', `receive: a message of ${sizeOf(entry)} bytes from a sender not known in the group is not held (limit ${MAX_STRANGER_MESSAGE_BYTES}); hand it in again once its sender is known`);
+    throw new StateError('STATE_LIMIT', `receive: a message of ${sizeOf(entry)} bytes from a sender not known in the group is not held (limit ${MAX_STRANGER_MESSAGE_BYTES}); hand it in again once its sender is known`);
   }
   const now = work.deps.now();
   let held = work.strangers.filter((m) => m.at + STRANGER_TTL_SECONDS > now && m.at <= now + STRANGER_TTL_SECONDS);

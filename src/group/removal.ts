@@ -28,7 +28,7 @@
  */
 import type { Deps } from '../crypto/index.js';
 import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
-import type { DataState } from '../data/index.js';
+import type { BundleChecks, DataState } from '../data/index.js';
 import { exportSecretBundle, importSecretBundle } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaState, MemberId, OpId } from '../dcgka/index.js';
@@ -155,10 +155,10 @@ export interface WelcomeExtra {
 const posOut = (p: Position | null): unknown => (p ? [p.epoch, p.counter] : null);
 
 /** Encodes the welcome extra: `{ v: 2, secrets: bundle | null, removals: [[op, member(32), [e, c] | null]], rejoins: [[member(32), add, seq]] }`. */
-export function encodeWelcomeExtra(data: DataState | null, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): Uint8Array {
+export function encodeWelcomeExtra(data: DataState | null, joiner: MemberId, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): Uint8Array {
   return encodeCanonical({
     v: EXTRA_VERSION,
-    secrets: data ? exportSecretBundle(data) : null,
+    secrets: data ? exportSecretBundle(data, { exclude: joiner }) : null,
     removals: removals.map((r) => [r.op, fromHex(r.member), posOut(r.frontier)]),
     rejoins: rejoins.map((j) => [fromHex(j.member), j.add, j.seq]),
   });
@@ -194,12 +194,13 @@ export function encodeRecords(removals: readonly RemovalRecord[], rejoins: reado
 }
 
 /**
- * Reads a welcome extra into `data` (the data scheme's secrets are imported)
- * and the removal facts. An extra of an older version is a bare data bundle
- * (or empty).
- * @throws DecodeError for a malformed extra.
+ * Reads a welcome extra into `data` (the data scheme's secrets are imported,
+ * checked against the group's history: see `BundleChecks`) and the removal
+ * facts. An extra of an older version is a bare data bundle (or empty).
+ * @throws DecodeError for a malformed extra; StateError for a bundle entry the history refutes.
  */
-export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps: Deps, importSecrets: (data: DataState, bundle: Uint8Array) => DataState = (d, b) => importSecretBundle(d, b, deps)): { data: DataState | null; removals: RemovalRecord[]; rejoins: RejoinRecord[] } {
+export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps: Deps, checks: BundleChecks): { data: DataState | null; removals: RemovalRecord[]; rejoins: RejoinRecord[] } {
+  const importSecrets = (d: DataState, b: Uint8Array): DataState => importSecretBundle(d, b, deps, checks);
   if (extra.length === 0) return { data, removals: [], rejoins: [] };
   const value = decodeCanonical(extra, 'welcome-extra', extra.length);
   const record = value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as Record<string, unknown>) : undefined;

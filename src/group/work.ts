@@ -8,7 +8,7 @@ import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/i
 import type { DataState } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaResult, DcgkaState } from '../dcgka/index.js';
-import { InternalError } from '../errors.js';
+import { InternalError, StateError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import { applyUpdateSecret as applyMessageSecret, createMessageState } from '../message/index.js';
 import type { MessageState } from '../message/index.js';
@@ -130,6 +130,25 @@ export function epochOf(cause: string): number {
 }
 
 /**
+ * Removal and rejoin records from a welcome must name ops of the membership
+ * history it gave me: a remove of that member, an add of that member.
+ * @throws StateError `STATE_UNKNOWN_OPERATION` otherwise.
+ */
+function checkRecords(dcgka: DcgkaState, clock: Readonly<Record<string, number>>, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): void {
+  const m = dcgka.membership;
+  const op = (id: string) => (Object.hasOwn(m.index, id) ? m.ops[m.index[id] ?? -1] : undefined);
+  for (const r of removals) {
+    const o = op(r.op);
+    if (o?.kind !== 'remove' || o.targets[0] !== r.member) throw new StateError('STATE_UNKNOWN_OPERATION', `welcome: removal record ${r.op.slice(-24)} names no remove of that member`);
+  }
+  for (const j of rejoins) {
+    const o = op(j.add);
+    const seen = Object.hasOwn(clock, j.member) ? clock[j.member] ?? 0 : 0;
+    if (o?.kind !== 'add' || o.targets[0] !== j.member || j.seq >= seen) throw new StateError('STATE_UNKNOWN_OPERATION', `welcome: rejoin record of ${j.member.slice(0, 16)} names no add of it before the welcome`);
+  }
+}
+
+/**
  * Installs a DCGKA result: control messages become `send` outputs, update
  * secrets feed the scheme, `joined` imports the adder's secret bundle (data
  * scheme). Computed on locals and assigned at the end (all or nothing).
@@ -164,8 +183,16 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         outputs.push({ kind: 'removed', by: out.by });
         break;
       case 'joined': {
-        const extra = readWelcomeExtra(out.extra, data, work.deps);
+        // The adder's bundle must fit the history the welcome gave me: no secret of mine (mine come
+        // from my own update secrets only), none of a never-member, none beyond a member's clock.
+        const known = new Set(knownIds(result.state));
+        const extra = readWelcomeExtra(out.extra, data, work.deps, {
+          me: result.state.me,
+          everMember: (m) => known.has(m),
+          clock: (m) => (Object.hasOwn(out.clock, m) ? out.clock[m] ?? 0 : 0),
+        });
         data = extra.data;
+        checkRecords(result.state, out.clock, extra.removals, extra.rejoins);
         for (const r of extra.removals) removals = withRecord(removals, r, (x) => x.op === r.op);
         for (const j of extra.rejoins) rejoins = withRecord(rejoins, j, (x) => x.member === j.member && x.add === j.add);
         outputs.push({ kind: 'joined', via: out.via });

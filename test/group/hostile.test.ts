@@ -5,13 +5,13 @@
  * change state when refused.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesEqual, toHex, utf8 } from '../../src/crypto/index.js';
+import { bytesEqual, encodeCanonical, fromHex, toHex, utf8 } from '../../src/crypto/index.js';
 import { encodeControl } from '../../src/dcgka/codec.js';
-import { MAX_DIRECT_BYTES } from '../../src/dcgka/index.js';
+import { MAX_DIRECT_BYTES, add as dcgkaAdd } from '../../src/dcgka/index.js';
 import { encodeEnvelope } from '../../src/group/envelope.js';
 import {
   MAX_HELD_BYTES, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS, MAX_STRANGER_BYTES, createGroupInbox, decodeGroupInbox, decodeGroupState,
-  encodeGroupInbox, encodeGroupState, encodeWireBundle, openWireBundle, receive, receivePreJoin, send,
+  encodeGroupInbox, encodeGroupState, encodeWireBundle, joinGroup, openWireBundle, receive, receivePreJoin, send,
 } from '../../src/group/index.js';
 import type { GroupScheme, GroupState } from '../../src/group/index.js';
 import { MAX_CBOR_BYTES } from '../../src/crypto/cbor.js';
@@ -63,7 +63,7 @@ describe.each<GroupScheme>(['message', 'data'])('hostile input (%s scheme)', (sc
     const { sim, state, groupId } = setup(scheme);
     const b = sim.peer('B');
     const huge = outsiderEnvelope(sim, groupId, scheme, 17 * 1024 * 1024);
-    expect(codeOf(() => receive(state, sim.ctx(b), { broadcast: huge }))).toBe('STATE_UNKNOWN_MEMBER');
+    expect(codeOf(() => receive(state, sim.ctx(b), { broadcast: huge }))).toBe('STATE_LIMIT');
     expectDecodable(sim, state);
   });
 
@@ -73,7 +73,7 @@ describe.each<GroupScheme>(['message', 'data'])('hostile input (%s scheme)', (sc
     const over = outsiderUpdate(sim, groupId, 1, MAX_DIRECT_BYTES + 1);
     expect(codeOf(() => receive(state, sim.ctx(b), over))).toBe('DECODE_TOO_LARGE');
     const big = outsiderUpdate(sim, groupId, 1, 1024 * 1024);
-    expect(codeOf(() => receive(state, sim.ctx(b), big))).toBe('STATE_UNKNOWN_MEMBER');
+    expect(codeOf(() => receive(state, sim.ctx(b), big))).toBe('STATE_LIMIT');
     const small = outsiderUpdate(sim, groupId, 1, 100);
     const held = receive(state, sim.ctx(b), small);
     expect(held.state.pendingControl).toEqual([]);
@@ -186,5 +186,45 @@ describe.each<GroupScheme>(['message', 'data'])('hostile input (%s scheme)', (sc
     expect(codeOf(() => receivePreJoin(inbox, sim.ctx(b), { broadcast: outsiderEnvelope(sim, groupId, scheme, 3 * 1024 * 1024) }))).toBe('STATE_LIMIT');
     const out = receivePreJoin(inbox, sim.ctx(b), openWireBundle(invitation, b.id));
     expect(out.joined).not.toBeNull();
+  });
+});
+
+describe('welcome contents are validated (data scheme)', () => {
+  /** A makes B's add with a welcome extra of its choice; returns what B receives. */
+  function plantedAdd(bundleEntries: (ids: { a: string; b: string; c: string; outsider: string }) => unknown[][]): { sim: GroupSim; incoming: { broadcast: Uint8Array; direct: Uint8Array } } {
+    const sim = new GroupSim(['A', 'B', 'C'], 'data');
+    sim.create('A', ['C']);
+    sim.settle(seeded(51));
+    sim.update('A');
+    sim.settle(seeded(52));
+    const a = sim.peer('A');
+    const ids = { a: a.id, b: sim.peer('B').id, c: sim.peer('C').id, outsider: toHex(identityOf(createKeyManager(sim.deps)).publicKey) };
+    const extra = encodeCanonical({ v: 1, secrets: bundleEntries(ids).map((e) => [fromHex(e[0] as string), e[1], new Uint8Array(32).fill(7), 1]) });
+    const result = dcgkaAdd((a.state as GroupState).dcgka, sim.ctx(a), ids.b, extra);
+    const control = result.outputs.find((o) => o.kind === 'control');
+    if (control?.kind !== 'control') throw new Error('no add');
+    const direct = control.control.direct.find((d) => d.recipient === ids.b);
+    if (!direct) throw new Error('no welcome');
+    return { sim, incoming: { broadcast: control.control.broadcast, direct: direct.bytes } };
+  }
+
+  it('an entry for the joiner itself never becomes its sending secret', () => {
+    const { sim, incoming } = plantedAdd((ids) => [[ids.b, 1_000_000], [ids.a, 0]]);
+    const b = sim.peer('B');
+    const joined = joinGroup(sim.ctx(b), { scheme: 'data', message: incoming });
+    expect(joined.state.data?.latest[b.id]).not.toBe(1_000_000);
+    expect(Object.keys(joined.state.data?.secrets ?? {}).some((k) => k.startsWith(b.id))).toBe(joined.state.data?.latest[b.id] !== undefined);
+    const sent = send(joined.state, { deps: sim.deps, keys: joined.keys, registry: joined.registry }, { plaintext: utf8('mine') });
+    const o = sent.outputs[0];
+    expect(o?.kind === 'send' ? o.position?.epoch : undefined).not.toBe(1_000_000);
+  });
+
+  it('an entry of a never-member, or beyond the welcome\'s clock for its member, refuses the welcome', () => {
+    const outsider = plantedAdd((ids) => [[ids.outsider, 0]]);
+    expect(codeOf(() => joinGroup(outsider.sim.ctx(outsider.sim.peer('B')), { scheme: 'data', message: outsider.incoming }))).toBe('STATE_UNKNOWN_MEMBER');
+    const future = plantedAdd((ids) => [[ids.c, 50]]);
+    expect(codeOf(() => joinGroup(future.sim.ctx(future.sim.peer('B')), { scheme: 'data', message: future.incoming }))).toBe('STATE_CAUSALITY');
+    const honest = plantedAdd((ids) => [[ids.a, 0], [ids.c, 0]]);
+    expect(codeOf(() => joinGroup(honest.sim.ctx(honest.sim.peer('B')), { scheme: 'data', message: honest.incoming }))).toBeUndefined();
   });
 });
