@@ -12,7 +12,7 @@
  */
 import type { Deps } from '../crypto/index.js';
 import { decodeVersionedRecord, encodeCanonical, fromHex, readArray, toHex } from '../crypto/index.js';
-import { DecodeError, StateError } from '../errors.js';
+import { DecodeError, VerifyError } from '../errors.js';
 import { MAX_BUNDLE_SECRETS, MAX_REPLAY_TRACKED } from './limits.js';
 import { secretKey, withSecret, createDataState } from './scheme.js';
 import type { DataState, GroupSecret, MemberId, ReplayWindow } from './types.js';
@@ -107,8 +107,8 @@ export interface BundleChecks {
  * Merges a secret bundle from a welcome into my state (secrets I already
  * hold are kept as they are). Entries of `checks.me` are dropped, so my
  * sending secret (my `latest`) only ever comes from my own update secrets.
- * @throws DecodeError on a malformed bundle; StateError `STATE_UNKNOWN_MEMBER` (an entry of a
- *   member never in the membership), `STATE_CAUSALITY` (an epoch beyond the welcome's clock). State unchanged.
+ * @throws DecodeError on a malformed bundle; VerifyError `VERIFY_GROUP` (an entry of a
+ *   member never in the membership, or an epoch beyond the welcome's clock). State unchanged.
  */
 export function importSecretBundle(state: DataState, bundle: Uint8Array, deps: Deps, checks: BundleChecks = {}): DataState {
   const r = decodeVersionedRecord(bundle, 'secret-bundle', VERSION, ['v', 'secrets']);
@@ -117,10 +117,10 @@ export function importSecretBundle(state: DataState, bundle: Uint8Array, deps: D
   for (const secret of Object.values(imported.secrets)) {
     if (secret.member === checks.me) continue;
     if (checks.everMember && !checks.everMember(secret.member)) {
-      throw new StateError('STATE_UNKNOWN_MEMBER', `secret-bundle: a secret of ${secret.member.slice(0, 16)}, never a member of the group`);
+      throw new VerifyError('VERIFY_GROUP', `secret-bundle: a secret of ${secret.member.slice(0, 16)}, never a member of the group`);
     }
     if (checks.clock && secret.epoch >= checks.clock(secret.member)) {
-      throw new StateError('STATE_CAUSALITY', `secret-bundle: epoch ${secret.epoch} of ${secret.member.slice(0, 16)} is beyond the welcome's clock`);
+      throw new VerifyError('VERIFY_GROUP', `secret-bundle: epoch ${secret.epoch} of ${secret.member.slice(0, 16)} is beyond the welcome's clock`);
     }
     out = withSecret(out, secret);
   }

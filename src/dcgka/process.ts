@@ -14,7 +14,7 @@ import { applyRemove, canAct, createMembership, isMember } from '../membership/i
 import type { MembershipState } from '../membership/index.js';
 import { processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
-import { decodeControl, opIdOf } from './codec.js';
+import { checkedDirect, decodeControl, opIdOf } from './codec.js';
 import { closeDraft, openDraft, put } from './draft.js';
 import type { Draft } from './draft.js';
 import { MAX_REMOVE_NOTE_BYTES } from './limits.js';
@@ -96,14 +96,15 @@ export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaRe
   const message = decodeControl(incoming.broadcast, ctx.deps);
   const me = toHex(identityOf(ctx.keys).publicKey);
   if (message.sender === me) throw new StateError('STATE_REPLAY', 'join: this is my own message');
+  const direct = checkedDirect(ctx.deps, message, me, incoming.direct);
   const draft = openDraft(emptyState(message.groupId, me), ctx);
   const { body, sender, seq } = message;
   if (body.type === 'create' && body.members.includes(me) && seq === 0) {
     put(draft, 'clock', sender, 1);
     draft.membership = createMembership({ id: opIdOf(sender, 0), creator: sender, members: body.members });
-    processSeed(draft, sender, seq, incoming.direct, body.commitment);
+    processSeed(draft, sender, seq, direct, body.commitment);
   } else if (body.type === 'add' && body.added === me) {
-    processWelcome(draft, sender, seq, incoming.direct);
+    processWelcome(draft, sender, seq, direct);
   } else {
     throw new StateError('STATE_NOT_MEMBER', `join: a ${body.type} message does not make me a member`);
   }
@@ -177,15 +178,17 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
 
 /**
  * Processes one received control message (with my direct part, if any).
- * @throws DecodeError / VerifyError for malformed or forged input; StateError
- *   `STATE_REPLAY`, `STATE_OUT_OF_ORDER`, `STATE_CAUSALITY`, `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`.
+ * @throws DecodeError / VerifyError for malformed or forged input (`VERIFY_COMMITMENT`: a direct part
+ *   that is not the signed one); StateError `STATE_REPLAY`, `STATE_OUT_OF_ORDER`, `STATE_CAUSALITY`,
+ *   `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`, `STATE_MISSING_KEY` (the manifest names a direct part for me that is missing: retry with it).
  */
 export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: IncomingControl): DcgkaResult {
   const message = decodeControl(incoming.broadcast, ctx.deps);
   checkOrder(state, message);
+  const direct = checkedDirect(ctx.deps, message, state.me, incoming.direct);
   const draft = openDraft(state, ctx);
   put(draft, 'clock', message.sender, message.seq + 1);
-  dispatch(draft, message, incoming.direct);
+  dispatch(draft, message, direct);
   return closeDraft(draft);
 }
 

@@ -65,12 +65,21 @@ export type ControlBody =
   | { readonly type: 'ack'; readonly ackedSender: MemberId; readonly ackedSeq: number; readonly mode: AckMode }
   | { readonly type: 'add-ack'; readonly ackedSender: MemberId; readonly ackedSeq: number };
 
+/** One entry of a control message's signed manifest: a recipient and the digest of its direct part. */
+export interface ManifestEntry {
+  readonly recipient: MemberId;
+  /** The first 16 bytes of SHA-256 of the direct part's bytes. */
+  readonly digest: Uint8Array;
+}
+
 /** The broadcast part of a control message, decoded and authenticated. */
 export interface ControlMessage {
   readonly groupId: string;
   readonly sender: MemberId;
   readonly seq: number;
   readonly body: ControlBody;
+  /** The direct parts the sender sent, signed (null for a version-1 message, which has none). */
+  readonly manifest: readonly ManifestEntry[] | null;
 }
 
 /** One direct (per-recipient) part of a control message. */

@@ -19,7 +19,7 @@
  * the encoded inbox stays far below what its codec accepts.
  */
 import { bytesEqual, copyBytes, decodeCanonical, decodeVersionedRecord, encodeCanonical, fromHex, readArray, readText, toHex } from '../crypto/index.js';
-import { readControl } from '../dcgka/index.js';
+import { checkedDirect, readControl } from '../dcgka/index.js';
 import { DecodeError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { decodeEnvelope } from './envelope.js';
@@ -165,6 +165,9 @@ export function receivePreJoin(inbox: GroupInbox, ctx: GroupContext, incoming: I
   if (incoming.broadcast[0] === CONTROL_HEADER) {
     const m = readControl(ctx, incoming.broadcast);
     if (inbox.groupId !== null && m.groupId !== inbox.groupId) throw new VerifyError('VERIFY_GROUP', 'receivePreJoin: control message of another group');
+    // Only the direct part the sender signed is held; a copy stripped of mine is refused (retryably).
+    const direct = checkedDirect(ctx.deps, m, toHex(identityOf(ctx.keys).publicKey), incoming.direct);
+    incoming = { broadcast: incoming.broadcast, ...(direct ? { direct } : {}) };
     isInvitation = m.body.type === 'create' || m.body.type === 'add';
   } else {
     decodeEnvelope(incoming.broadcast, inbox.scheme);

@@ -15,11 +15,11 @@
  */
 import { bytesEqual, copyBytes, toHex } from '../crypto/index.js';
 import { decryptData } from '../data/index.js';
-import { MAX_DIRECT_BYTES, processControl, readControl } from '../dcgka/index.js';
+import { MAX_DIRECT_BYTES, checkedDirect, processControl, readControl } from '../dcgka/index.js';
 import type { ControlMessage, MemberId } from '../dcgka/index.js';
 import { DecodeError, GroupCryptError, InternalError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { decryptMessage } from '../message/index.js';
-import { compareRefs, enqueue, missing, nextReady } from '../ordering/index.js';
+import { compareRefs, delivered, enqueue, missing, nextReady } from '../ordering/index.js';
 import type { MessageRef, OrderedMessage, OrdererState } from '../ordering/index.js';
 import { aeadData, decodeEnvelope, matchSender, signedBytes, verifyEnvelope } from './envelope.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
@@ -191,11 +191,15 @@ function receiveControl(work: Work, incoming: IncomingMessage): MessageRef | und
   if (incoming.direct !== undefined && incoming.direct.length > MAX_DIRECT_BYTES) {
     throw new DecodeError('DECODE_TOO_LARGE', `receive: direct part of ${incoming.direct.length} bytes exceeds ${MAX_DIRECT_BYTES}`);
   }
+  if (delivered(work.orderer, message)) return enqueueControl(work, message, { broadcast: incoming.broadcast });
+  // Only the direct part the sender signed is kept; a copy stripped of mine is refused (retryably), never buffered.
+  const direct = checkedDirect(work.deps, message, work.dcgka.me, incoming.direct);
+  const complete: IncomingMessage = { broadcast: incoming.broadcast, ...(direct ? { direct } : {}) };
   if (!isKnown(work, message.sender)) {
-    holdStranger(work, { bytes: copyBytes(incoming.broadcast), direct: incoming.direct ? copyBytes(incoming.direct) : null, ad: null, sender: message.sender, at: work.deps.now() });
+    holdStranger(work, { bytes: copyBytes(incoming.broadcast), direct: direct ? copyBytes(direct) : null, ad: null, sender: message.sender, at: work.deps.now() });
     return undefined;
   }
-  return enqueueControl(work, message, incoming);
+  return enqueueControl(work, message, complete);
 }
 
 /** Hands an authenticated control message of a known sender to the orderer (undefined: a duplicate). */

@@ -8,7 +8,7 @@ import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/i
 import type { DataState } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaResult, DcgkaState } from '../dcgka/index.js';
-import { InternalError, StateError } from '../errors.js';
+import { InternalError, VerifyError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import { applyUpdateSecret as applyMessageSecret, createMessageState } from '../message/index.js';
 import type { MessageState } from '../message/index.js';
@@ -132,19 +132,19 @@ export function epochOf(cause: string): number {
 /**
  * Removal and rejoin records from a welcome must name ops of the membership
  * history it gave me: a remove of that member, an add of that member.
- * @throws StateError `STATE_UNKNOWN_OPERATION` otherwise.
+ * @throws VerifyError `VERIFY_GROUP` otherwise (permanent: the adder lied).
  */
 function checkRecords(dcgka: DcgkaState, clock: Readonly<Record<string, number>>, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): void {
   const m = dcgka.membership;
   const op = (id: string) => (Object.hasOwn(m.index, id) ? m.ops[m.index[id] ?? -1] : undefined);
   for (const r of removals) {
     const o = op(r.op);
-    if (o?.kind !== 'remove' || o.targets[0] !== r.member) throw new StateError('STATE_UNKNOWN_OPERATION', `welcome: removal record ${r.op.slice(-24)} names no remove of that member`);
+    if (o?.kind !== 'remove' || o.targets[0] !== r.member) throw new VerifyError('VERIFY_GROUP', `welcome: removal record ${r.op.slice(-24)} names no remove of that member`);
   }
   for (const j of rejoins) {
     const o = op(j.add);
     const seen = Object.hasOwn(clock, j.member) ? clock[j.member] ?? 0 : 0;
-    if (o?.kind !== 'add' || o.targets[0] !== j.member || j.seq >= seen) throw new StateError('STATE_UNKNOWN_OPERATION', `welcome: rejoin record of ${j.member.slice(0, 16)} names no add of it before the welcome`);
+    if (o?.kind !== 'add' || o.targets[0] !== j.member || j.seq >= seen) throw new VerifyError('VERIFY_GROUP', `welcome: rejoin record of ${j.member.slice(0, 16)} names no add of it before the welcome`);
   }
 }
 

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, encodeCanonical, fromHex, toHex, utf8 } from '../../src/crypto/index.js';
-import { encodeControl } from '../../src/dcgka/codec.js';
-import { MAX_DIRECT_BYTES, add as dcgkaAdd } from '../../src/dcgka/index.js';
+import { decodeDirectPlaintext, encodeControl, encodeDirectPlaintext, manifestOf } from '../../src/dcgka/codec.js';
+import { MAX_DIRECT_BYTES, add as dcgkaAdd, readControl } from '../../src/dcgka/index.js';
 import { encodeEnvelope } from '../../src/group/envelope.js';
 import {
   MAX_HELD_BYTES, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS, MAX_STRANGER_BYTES, createGroupInbox, decodeGroupInbox, decodeGroupState,
@@ -37,10 +37,12 @@ function outsiderEnvelope(sim: GroupSim, groupId: string, scheme: GroupScheme, s
 }
 
 /** A control message (an update at `seq`) signed by a fresh outsider, with a direct part of `directSize` bytes for `me`. */
-function outsiderUpdate(sim: GroupSim, groupId: string, seq: number, directSize: number): { broadcast: Uint8Array; direct: Uint8Array } {
+function outsiderUpdate(sim: GroupSim, groupId: string, seq: number, directSize: number, recipient = sim.peer('B').id): { broadcast: Uint8Array; direct: Uint8Array } {
   const outsider = identityOf(createKeyManager(sim.deps));
-  const broadcast = encodeControl({ groupId, sender: toHex(outsider.publicKey), seq, body: { type: 'update', commitment: new Uint8Array(32) } }, outsider, sim.deps);
-  return { broadcast, direct: new Uint8Array(directSize) };
+  const direct = new Uint8Array(directSize);
+  const manifest = manifestOf(sim.deps, [{ recipient, bytes: direct }]);
+  const broadcast = encodeControl({ groupId, sender: toHex(outsider.publicKey), seq, body: { type: 'update', commitment: new Uint8Array(32) }, manifest }, outsider, sim.deps);
+  return { broadcast, direct };
 }
 
 /** The state still encodes within the CBOR cap and decodes to the same bytes. */
@@ -81,7 +83,7 @@ describe.each<GroupScheme>(['message', 'data'])('hostile input (%s scheme)', (sc
     expectDecodable(sim, held.state);
   });
 
-  it('a member\'s control message that must wait, with a direct part too large to buffer, is refused as retryable and processed when handed in again', () => {
+  it('a member\'s control message whose direct part was stripped or swapped is refused, not buffered; the genuine copy is processed', () => {
     const { sim, state } = setup(scheme);
     const a = sim.peer('A');
     const b = sim.peer('B');
@@ -90,8 +92,10 @@ describe.each<GroupScheme>(['message', 'data'])('hostile input (%s scheme)', (sc
     sim.update('A');
     const [first, second] = b.inbox.slice(u1).map((x) => openWireBundle(x, b.id));
     b.inbox.length = u1;
-    const padded = { broadcast: (second as { broadcast: Uint8Array }).broadcast, direct: new Uint8Array(MAX_PENDING_CONTROL_BYTES) };
-    expect(codeOf(() => receive(state, sim.ctx(b), padded))).toBe('STATE_LIMIT');
+    const broadcast = (second as { broadcast: Uint8Array }).broadcast;
+    const swapped = { broadcast, direct: new Uint8Array(MAX_PENDING_CONTROL_BYTES) };
+    expect(codeOf(() => receive(state, sim.ctx(b), swapped))).toBe('VERIFY_COMMITMENT');
+    expect(codeOf(() => receive(state, sim.ctx(b), { broadcast }))).toBe('STATE_MISSING_KEY');
     expectDecodable(sim, state);
     const r1 = receive(state, sim.ctx(b), first as { broadcast: Uint8Array });
     const r2 = receive(r1.state, { deps: sim.deps, keys: r1.keys, registry: r1.registry }, second as { broadcast: Uint8Array });
@@ -221,10 +225,59 @@ describe('welcome contents are validated (data scheme)', () => {
 
   it('an entry of a never-member, or beyond the welcome\'s clock for its member, refuses the welcome', () => {
     const outsider = plantedAdd((ids) => [[ids.outsider, 0]]);
-    expect(codeOf(() => joinGroup(outsider.sim.ctx(outsider.sim.peer('B')), { scheme: 'data', message: outsider.incoming }))).toBe('STATE_UNKNOWN_MEMBER');
+    expect(codeOf(() => joinGroup(outsider.sim.ctx(outsider.sim.peer('B')), { scheme: 'data', message: outsider.incoming }))).toBe('VERIFY_GROUP');
     const future = plantedAdd((ids) => [[ids.c, 50]]);
-    expect(codeOf(() => joinGroup(future.sim.ctx(future.sim.peer('B')), { scheme: 'data', message: future.incoming }))).toBe('STATE_CAUSALITY');
+    expect(codeOf(() => joinGroup(future.sim.ctx(future.sim.peer('B')), { scheme: 'data', message: future.incoming }))).toBe('VERIFY_GROUP');
     const honest = plantedAdd((ids) => [[ids.a, 0], [ids.c, 0]]);
     expect(codeOf(() => joinGroup(honest.sim.ctx(honest.sim.peer('B')), { scheme: 'data', message: honest.incoming }))).toBeUndefined();
+  });
+});
+
+describe.each<GroupScheme>(['message', 'data'])('direct parts bound to the signed broadcast (%s scheme)', (scheme) => {
+  it('a relay that strips a forward from an ack is refused (retryable); the genuine copy keeps the pair of members talking', () => {
+    const sim = new GroupSim(['A', 'B', 'C', 'D'], scheme);
+    const random = seeded(61);
+    sim.create('A', ['B', 'C']);
+    const abc = ['A', 'B', 'C'];
+    while (abc.some((n) => sim.peer(n).inbox.length > 0)) for (const n of abc) if (sim.peer(n).inbox.length > 0) sim.deliver(n, 0);
+    sim.peer('D').inbox = [];
+    sim.update('A');
+    sim.add('C', 'D');
+    // B processes C's add before A's update: its ack of the update forwards its secret to D.
+    const b = sim.peer('B');
+    const fromC = b.inbox.findIndex((x) => readControl(sim.ctx(b), openWireBundle(x, b.id).broadcast).sender === sim.peer('C').id);
+    sim.deliver('B', fromC);
+    while (b.inbox.length > 0) sim.deliver('B', 0);
+    const d = sim.peer('D');
+    const ackIndex = d.inbox.findIndex((x) => {
+      const m = readControl(sim.ctx(d), openWireBundle(x, d.id).broadcast);
+      return m.sender === b.id && m.body.type === 'ack' && openWireBundle(x, d.id).direct !== undefined;
+    });
+    expect(ackIndex).toBeGreaterThanOrEqual(0);
+    const [ack] = d.inbox.splice(ackIndex, 1) as [Uint8Array];
+    for (const n of ['A', 'C']) while (sim.peer(n).inbox.length > 0) sim.deliver(n, 0);
+    while (d.inbox.length > 0) sim.deliver('D', 0);
+    const state = d.state as GroupState;
+    expect(state).toBeDefined();
+    const stripped = { broadcast: openWireBundle(ack, d.id).broadcast };
+    const before = encodeGroupState(state);
+    expect(codeOf(() => receive(state, sim.ctx(d), stripped))).toBe('STATE_MISSING_KEY');
+    expect(encodeGroupState(state)).toEqual(before);
+    d.inbox.push(ack);
+    sim.settle(random);
+    const text = sim.send('B');
+    sim.settle(random);
+    expect(d.decrypted.has(text)).toBe(true);
+    expect(d.errors).toEqual([]);
+  });
+});
+
+describe('direct parts bind the full group id', () => {
+  it('a direct part of another group whose id shares an 8-byte prefix is refused', () => {
+    const groupA = 'ab'.repeat(8) + '00'.repeat(24);
+    const groupB = 'ab'.repeat(8) + 'ff'.repeat(24);
+    const plain = encodeDirectPlaintext(groupB, 3, 'seed', new Uint8Array(32));
+    expect(codeOf(() => decodeDirectPlaintext(plain, groupA, 3, 'seed'))).toBe('VERIFY_GROUP');
+    expect(decodeDirectPlaintext(plain, groupB, 3, 'seed')).toEqual(new Uint8Array(32));
   });
 });
