@@ -87,9 +87,11 @@ export function decodeDataState(encoded: Uint8Array, deps: Deps): DataState {
 /**
  * Encodes every group secret I hold as a bundle for a new member's welcome.
  * @param options.exclude a member whose secrets stay out (the joiner: its own secrets come only from its own DCGKA update secrets).
+ * @param options.only keys (`${member}:${epoch}`) of the secrets to export, when not all.
  */
-export function exportSecretBundle(state: DataState, options: { readonly exclude?: MemberId } = {}): Uint8Array {
-  const kept = options.exclude === undefined ? state : { ...state, secrets: Object.fromEntries(Object.entries(state.secrets).filter(([, s]) => s.member !== options.exclude)) };
+export function exportSecretBundle(state: DataState, options: { readonly exclude?: MemberId; readonly only?: readonly string[] } = {}): Uint8Array {
+  const keep = (key: string, s: GroupSecret): boolean => s.member !== options.exclude && (options.only === undefined || options.only.includes(key));
+  const kept = options.exclude === undefined && options.only === undefined ? state : { ...state, secrets: Object.fromEntries(Object.entries(state.secrets).filter(([k, s]) => keep(k, s))) };
   return encodeCanonical({ v: VERSION, secrets: encodeSecrets(kept) });
 }
 

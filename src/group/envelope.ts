@@ -4,6 +4,8 @@
  *   v2 message scheme: [2, senderRef, epoch, counter, lamport, ciphertext, signature]
  *   v2 data scheme:    [2, senderRef, epoch, counter, lamport, nonce(24), ciphertext, signature]
  *   v1 (still read):   the same without `lamport` (read as lamport 0)
+ *   v3 (data scheme):  the v2 layout, its plaintext a bundle of group secrets shared with
+ *                      members added concurrently with an update (see `share.ts`), never shown as data
  *
  * `lamport` is the message's causal context: one more than the highest
  * Lamport time of every application message the sender had delivered or sent
@@ -31,6 +33,8 @@ import { APPLICATION_SIGNATURE_CONTEXT, ENVELOPE_VERSION, MAX_APPLICATION_BYTES,
 
 /** The first envelope version (no causal context); still decoded. */
 const ENVELOPE_V1 = 1;
+/** The version of an envelope that carries group secrets (data scheme), not application data. */
+export const SECRETS_ENVELOPE_VERSION = 3;
 import type { GroupScheme } from './types.js';
 
 const CONTEXT = utf8(APPLICATION_SIGNATURE_CONTEXT);
@@ -85,10 +89,10 @@ export function signedBytes(deps: Deps, c: EnvelopeContext, f: SignedFields): Ui
 }
 
 /** Signs and encodes a current-version envelope; returns it with its message id (hex). */
-export function encodeEnvelope(deps: Deps, identity: IdentityKeyPair, c: EnvelopeContext, senderRef: Uint8Array, sealed: { readonly lamport: number; readonly nonce: Uint8Array | undefined; readonly ciphertext: Uint8Array }): { readonly bytes: Uint8Array; readonly id: string } {
-  const signed = signedBytes(deps, c, { version: ENVELOPE_VERSION, ...sealed });
+export function encodeEnvelope(deps: Deps, identity: IdentityKeyPair, c: EnvelopeContext, senderRef: Uint8Array, sealed: { readonly lamport: number; readonly nonce: Uint8Array | undefined; readonly ciphertext: Uint8Array }, version: number = ENVELOPE_VERSION): { readonly bytes: Uint8Array; readonly id: string } {
+  const signed = signedBytes(deps, c, { version, ...sealed });
   const signature = signWithIdentity(deps, identity, signed);
-  const fields: EnvelopeItem[] = [ENVELOPE_VERSION, senderRef, c.epoch, c.counter, sealed.lamport];
+  const fields: EnvelopeItem[] = [version, senderRef, c.epoch, c.counter, sealed.lamport];
   if (sealed.nonce) fields.push(sealed.nonce);
   fields.push(sealed.ciphertext, signature);
   return { bytes: encodeItems(fields), id: toHex(deps.crypto.sha256(signed)) };
@@ -115,7 +119,8 @@ export function decodeEnvelope(bytes: Uint8Array, scheme: GroupScheme): Envelope
   if (bytes.length > MAX_APPLICATION_BYTES) throw new DecodeError('DECODE_TOO_LARGE', `envelope: ${bytes.length} bytes exceeds ${MAX_APPLICATION_BYTES}`);
   const value = decodeItems(bytes, 8);
   const version = value[0];
-  if (version !== ENVELOPE_VERSION && version !== ENVELOPE_V1) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `envelope: version ${String(version)} is not supported`);
+  const known = version === ENVELOPE_VERSION || version === ENVELOPE_V1 || (version === SECRETS_ENVELOPE_VERSION && scheme === 'data');
+  if (!known) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `envelope: version ${String(version)} is not supported`);
   const arity = (scheme === 'data' ? 7 : 6) + (version === ENVELOPE_V1 ? 0 : 1);
   if (value.length !== arity) throw new DecodeError('DECODE_FIELD', `envelope: expected ${arity} fields for the ${scheme} scheme`);
   const senderRef = bytesField(value[1], 'sender', [SENDER_TAG_LENGTH, 32]);

@@ -21,7 +21,8 @@ import { DecodeError, GroupCryptError, InternalError, StateError, UsageError, Ve
 import { decryptMessage } from '../message/index.js';
 import { compareRefs, delivered, enqueue, missing, nextReady } from '../ordering/index.js';
 import type { MessageRef, OrderedMessage, OrdererState } from '../ordering/index.js';
-import { aeadData, decodeEnvelope, matchSender, signedBytes, verifyEnvelope } from './envelope.js';
+import { SECRETS_ENVELOPE_VERSION, aeadData, decodeEnvelope, matchSender, signedBytes, verifyEnvelope } from './envelope.js';
+import { forwardConcurrentSecrets, importShare, secretKeys } from './share.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
 import {
   MAX_BUFFERED_APPLICATION_BYTES, MAX_BUFFERED_DIRECT_BYTES, MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS,
@@ -87,6 +88,10 @@ function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uin
   } catch (error) {
     if (!isDuplicateError(error)) throw error;
     work.outputs.push({ kind: 'duplicate' });
+    return;
+  }
+  if (env.version === SECRETS_ENVELOPE_VERSION) {
+    importShare(work, plaintext);
     return;
   }
   const position = { epoch: env.epoch, counter: env.counter };
@@ -276,8 +281,10 @@ function drain(work: Work, input: MessageRef | undefined): void {
     const key = directKey(next.sender, next.seq);
     const direct = Object.hasOwn(work.directs, key) ? work.directs[key] : undefined;
     try {
+      const secretsBefore = secretKeys(work);
       applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), { broadcast: next.payload, ...(direct ? { direct } : {}) }));
       recordFacts(work, next.payload);
+      forwardConcurrentSecrets(work, secretsBefore);
     } catch (error) {
       if (input && compareRefs(next, input) === 0) throw error;
       work.orderer = withoutPending(work.orderer, next);

@@ -23,8 +23,11 @@
  * A remove without a note (written by an older version) bars nothing.
  *
  * Once every current member has processed the removal (and I delivered X's
- * message at the frontier), X's message-scheme chains are dropped; data
- * secrets stay, to read the history.
+ * message at the frontier, with no gap below it in the epochs I hold), X's
+ * message-scheme chains are dropped; data secrets stay, to read the history.
+ * A message of X below the frontier in an epoch I never saw a message of,
+ * arriving after that, is lost (STATE_UNKNOWN_EPOCH): the price of not
+ * keeping a removed member's chains for ever.
  */
 import type { Deps } from '../crypto/index.js';
 import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
@@ -135,6 +138,9 @@ export function dropRemovedChains(message: MessageState, facts: RemovalFacts, he
     const got = Object.hasOwn(heard, r.member) ? heard[r.member] : undefined;
     if (r.frontier !== null && (got === undefined || comparePositions(got, r.frontier) < 0)) continue;
     const list = chains[r.member] ?? [];
+    // A message the remover had read that I still miss (a skipped key at or below the frontier) keeps the chains.
+    const frontier = r.frontier;
+    if (frontier !== null && list.some((c) => c.skipped.some((k) => comparePositions({ epoch: c.epoch, counter: k.counter }, frontier) <= 0))) continue;
     for (const c of list) consumed.push(c.chain, ...c.skipped.flatMap((s) => [s.key, s.nonce]));
     const next = { ...chains };
     delete next[r.member];

@@ -197,3 +197,39 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
     });
   }
 });
+
+describe('complete history under concurrency (data scheme)', () => {
+  it('erin, added while bob is partitioned, reads what bob wrote during the split under his concurrent update', () => {
+    const sim = new GroupSim(['A', 'B', 'C', 'E'], 'data');
+    const random = seeded(71);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    const before = sim.send('B');
+    sim.settle(random);
+    // Partition: B alone. A adds E on the other side.
+    sim.add('A', 'E');
+    const others = ['A', 'C', 'E'];
+    while (others.some((n) => sim.peer(n).inbox.length > 0)) for (const n of others) if (sim.peer(n).inbox.length > 0) sim.deliver(n, 0);
+    const heldFromB = new Map<string, Uint8Array[]>();
+    const mark = new Map(others.map((n) => [n, sim.peer(n).inbox.length]));
+    sim.update('B');
+    const during = sim.send('B');
+    for (const n of others) heldFromB.set(n, sim.peer(n).inbox.splice(mark.get(n) as number));
+    const fromA = sim.send('A');
+    while (others.some((n) => sim.peer(n).inbox.length > 0)) for (const n of others) if (sim.peer(n).inbox.length > 0) sim.deliver(n, 0);
+    // Heal.
+    for (const [n, list] of heldFromB) sim.peer(n).inbox.push(...list);
+    sim.settle(random);
+    const e = sim.peer('E');
+    // A message whose secret had not come yet failed with a transient code: a runtime hands it in again.
+    expect(e.errors.every((code) => code === 'STATE_MISSING_SECRET')).toBe(true);
+    e.inbox.push(...(heldFromB.get('E') ?? []));
+    sim.settle(random);
+    expect(sim.members('E')).toEqual(['A', 'B', 'C', 'E']);
+    expect(e.decrypted.has(before)).toBe(true);
+    expect(e.decrypted.has(fromA)).toBe(true);
+    expect(e.decrypted.has(during), `E reads ${during} (errors: ${e.errors.join(',')})`).toBe(true);
+    // Shares are never shown as data.
+    for (const n of ['A', 'B', 'C', 'E']) for (const text of sim.peer(n).decrypted) expect(sim.sent.some((m) => m.text === text)).toBe(true);
+  });
+});
