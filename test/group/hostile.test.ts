@@ -4,6 +4,7 @@
  * never make a state undecodable, never fill a buffer for good, and never
  * change state when refused.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, encodeCanonical, fromHex, toHex, utf8 } from '../../src/crypto/index.js';
 import { decodeDirectPlaintext, encodeControl, encodeDirectPlaintext, manifestOf } from '../../src/dcgka/codec.js';
@@ -280,4 +281,57 @@ describe('direct parts bind the full group id', () => {
     expect(codeOf(() => decodeDirectPlaintext(plain, groupA, 3, 'seed'))).toBe('VERIFY_GROUP');
     expect(decodeDirectPlaintext(plain, groupB, 3, 'seed')).toEqual(new Uint8Array(32));
   });
+});
+
+describe.each<GroupScheme>(['message', 'data'])('hostile fuzz (%s scheme)', (scheme) => {
+  it('outsider-signed envelopes and control messages, oversized parts and forged member envelopes, mixed into real traffic: the state stays decodable and bounded, refusals change nothing, and every real message is read', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ kind: fc.constantFrom('outsider-app', 'outsider-control', 'member-forged', 'stripped', 'real'), size: fc.integer({ min: 0, max: 200_000 }), seq: fc.integer({ min: 0, max: 5 }) }), { minLength: 5, maxLength: 25 }),
+        fc.nat(),
+        (plan, seed) => {
+          const sim = new GroupSim(['A', 'B', 'C'], scheme);
+          const random = seeded(seed);
+          sim.create('A', ['B', 'C']);
+          sim.settle(random);
+          const b = sim.peer('B');
+          const groupId = (b.state as GroupState).dcgka.groupId;
+          const sentTexts: string[] = [];
+          for (const step of plan) {
+            let incoming: { broadcast: Uint8Array; direct?: Uint8Array } | undefined;
+            if (step.kind === 'real') {
+              if (random() < 0.3) sim.update(random() < 0.5 ? 'A' : 'C');
+              else sentTexts.push(sim.send(random() < 0.5 ? 'A' : 'C'));
+              continue;
+            }
+            if (step.kind === 'outsider-app') incoming = { broadcast: outsiderEnvelope(sim, groupId, scheme, step.size, step.seq) };
+            else if (step.kind === 'outsider-control') incoming = outsiderUpdate(sim, groupId, step.seq, step.size);
+            else if (step.kind === 'member-forged') {
+              // C's tag, but signed by an outsider: a bad signature under C's key
+              const env = outsiderEnvelope(sim, groupId, scheme, step.size % 1000, step.seq);
+              const forged = new Uint8Array(env);
+              forged.set(fromHex(sim.peer('C').id.slice(0, 8)), 3);
+              incoming = { broadcast: forged };
+            } else {
+              const control = b.inbox.find((x) => x[0] === 0x83 && openWireBundle(x, b.id).direct !== undefined);
+              if (control) incoming = { broadcast: openWireBundle(control, b.id).broadcast };
+            }
+            if (!incoming || !b.state) continue;
+            const before = encodeGroupState(b.state);
+            try {
+              b.state = receive(b.state, sim.ctx(b), incoming).state;
+            } catch (error) {
+              expect((error as { code?: string }).code).toMatch(/^(DECODE|VERIFY|STATE)_/);
+              expect(encodeGroupState(b.state)).toEqual(before);
+            }
+            expectDecodable(sim, b.state);
+            expect(b.state.strangers.length).toBeLessThanOrEqual(MAX_STRANGERS);
+          }
+          sim.settle(random);
+          for (const text of sentTexts) expect(b.decrypted.has(text), text).toBe(true);
+        },
+      ),
+      { numRuns: Number(process.env['GROUPCRYPT_FUZZ'] ?? 8) },
+    );
+  }, 300_000);
 });
