@@ -3,7 +3,7 @@
  *
  *   control  = [signed, signature]           signature: XEdDSA by the sender's identity key
  *   signed   = [2, group(32), sender(32), seq, type, manifest, ...fields]
- *   manifest = [[recipient(32), SHA-256(direct)[0..16]], ...]   sorted by recipient
+ *   manifest = [[recipient id[0..8], SHA-256(direct)[0..16]], ...]   sorted
  *   direct   = 2SM ciphertext of [group(32), seq, kind, payload]
  *   v1 (still read): signed = [1, group, sender, seq, type, ...fields] (no manifest), direct with an 8-byte group tag
  *
@@ -27,6 +27,12 @@ const WIRE_VERSION = 2;
 const WIRE_V1 = 1;
 /** Bytes of SHA-256 kept per direct part in the manifest. */
 const MANIFEST_DIGEST_LENGTH = 16;
+/**
+ * Bytes of the recipient's id in a manifest entry: a prefix names it among
+ * the group's members (ids are hashes of keys; two members sharing 64 bits
+ * would only make both entries apply to both, and the digest still decides).
+ */
+const MANIFEST_TAG_LENGTH = 8;
 const TYPE_CODES = { create: 0, update: 1, remove: 2, add: 3, ack: 4, 'add-ack': 5 } as const;
 const TYPE_NAMES = ['create', 'update', 'remove', 'add', 'ack', 'add-ack'] as const;
 const SIGNATURE_PREFIX = utf8(CONTROL_SIGNATURE_CONTEXT);
@@ -45,7 +51,7 @@ function bodyFields(body: ControlBody): unknown[] {
 
 /** The manifest entries of `direct` parts (sorted by recipient). */
 export function manifestOf(deps: Deps, direct: readonly { readonly recipient: string; readonly bytes: Uint8Array }[]): ManifestEntry[] {
-  return direct.map((d) => ({ recipient: d.recipient, digest: deps.crypto.sha256(d.bytes).subarray(0, MANIFEST_DIGEST_LENGTH) }))
+  return direct.map((d) => ({ recipient: d.recipient.slice(0, 2 * MANIFEST_TAG_LENGTH), digest: deps.crypto.sha256(d.bytes).subarray(0, MANIFEST_DIGEST_LENGTH) }))
     .sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
 }
 
@@ -65,12 +71,13 @@ export function encodeSignedPart(message: ControlMessage): Uint8Array {
 export function checkedDirect(deps: Deps, message: ControlMessage, me: string, direct: Uint8Array | undefined): Uint8Array | undefined {
   if (direct !== undefined && direct.length > MAX_DIRECT_BYTES) throw new DecodeError('DECODE_TOO_LARGE', `direct: ${direct.length} bytes exceeds ${MAX_DIRECT_BYTES}`);
   if (message.manifest === null) return direct;
-  const entry = message.manifest.find((e) => e.recipient === me);
-  if (!entry) return undefined;
+  const entries = message.manifest.filter((e) => me.startsWith(e.recipient));
+  if (entries.length === 0) return undefined;
   if (direct === undefined) {
     throw new StateError('STATE_MISSING_KEY', `control ${message.sender.slice(0, 16)} seq ${message.seq}: its signed manifest names a direct part for me that did not come with it`);
   }
-  if (!constantTimeEqual(deps.crypto.sha256(direct).subarray(0, MANIFEST_DIGEST_LENGTH), entry.digest)) {
+  const digest = deps.crypto.sha256(direct).subarray(0, MANIFEST_DIGEST_LENGTH);
+  if (!entries.some((e) => constantTimeEqual(digest, e.digest))) {
     throw new VerifyError('VERIFY_COMMITMENT', `control ${message.sender.slice(0, 16)} seq ${message.seq}: the direct part is not the one its sender signed`);
   }
   return direct;
@@ -79,12 +86,12 @@ export function checkedDirect(deps: Deps, message: ControlMessage, me: string, d
 function decodeManifest(value: unknown): ManifestEntry[] {
   if (!Array.isArray(value) || value.length > MAX_MANIFEST_ENTRIES) throw new DecodeError('DECODE_FIELD', 'control.manifest: expected a list');
   const out = value.map((e): ManifestEntry => {
-    if (!Array.isArray(e) || e.length !== 2 || !(e[1] instanceof Uint8Array) || e[1].length !== MANIFEST_DIGEST_LENGTH) {
-      throw new DecodeError('DECODE_FIELD', 'control.manifest: expected [recipient(32), digest(16)] entries');
+    if (!Array.isArray(e) || e.length !== 2 || !(e[0] instanceof Uint8Array) || e[0].length !== MANIFEST_TAG_LENGTH || !(e[1] instanceof Uint8Array) || e[1].length !== MANIFEST_DIGEST_LENGTH) {
+      throw new DecodeError('DECODE_FIELD', 'control.manifest: expected [recipient tag(8), digest(16)] entries');
     }
-    return { recipient: memberId(e[0], 'manifest.recipient'), digest: e[1] };
+    return { recipient: toHex(e[0]), digest: e[1] };
   });
-  for (let i = 1; i < out.length; i++) if ((out[i - 1] as ManifestEntry).recipient >= (out[i] as ManifestEntry).recipient) throw new DecodeError('DECODE_FIELD', 'control.manifest: recipients must be sorted and unique');
+  for (let i = 1; i < out.length; i++) if ((out[i - 1] as ManifestEntry).recipient > (out[i] as ManifestEntry).recipient) throw new DecodeError('DECODE_FIELD', 'control.manifest: recipient tags must be sorted');
   return out;
 }
 

@@ -67,7 +67,8 @@ export type ControlBody =
 
 /** One entry of a control message's signed manifest: a recipient and the digest of its direct part. */
 export interface ManifestEntry {
-  readonly recipient: MemberId;
+  /** Hex of the first 8 bytes of the recipient's id. */
+  readonly recipient: string;
   /** The first 16 bytes of SHA-256 of the direct part's bytes. */
   readonly digest: Uint8Array;
 }
