@@ -22,6 +22,12 @@
  *
  * A remove without a note (written by an older version) bars nothing.
  *
+ * Limit: a copy of X restored from an older backup reuses positions; one at
+ * or below the frontier is a second message for a position X already used.
+ * Members holding the first treat it as a duplicate (key used / replay); one
+ * that never held the first cannot tell them apart. Binding each message to
+ * its predecessor (a hash chain) would close this at ~10 bytes per message.
+ *
  * Once every current member has processed the removal (and I delivered X's
  * message at the frontier, with no gap below it in the epochs I hold), X's
  * message-scheme chains are dropped; data secrets stay, to read the history.
