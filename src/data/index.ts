@@ -10,4 +10,5 @@ export {
   applyUpdateSecret, createDataState, currentSecret, decryptData, deleteSecrets, encryptData, findSecretById, listSecrets,
 } from './scheme.js';
 export { decodeDataState, encodeDataState, exportSecretBundle, importSecretBundle } from './state-codec.js';
+export type { BundleChecks } from './state-codec.js';
 export { DATA_NONCE_LENGTH, LABEL_GROUP_SECRET, MAX_BUNDLE_SECRETS, MAX_DATA_COUNTER, MAX_REPLAY_TRACKED } from './limits.js';

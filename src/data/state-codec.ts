@@ -12,10 +12,10 @@
  */
 import type { Deps } from '../crypto/index.js';
 import { decodeVersionedRecord, encodeCanonical, fromHex, readArray, toHex } from '../crypto/index.js';
-import { DecodeError } from '../errors.js';
+import { DecodeError, VerifyError } from '../errors.js';
 import { MAX_BUNDLE_SECRETS, MAX_REPLAY_TRACKED } from './limits.js';
 import { secretKey, withSecret, createDataState } from './scheme.js';
-import type { DataState, GroupSecret, ReplayWindow } from './types.js';
+import type { DataState, GroupSecret, MemberId, ReplayWindow } from './types.js';
 
 const VERSION = 1;
 
@@ -84,20 +84,47 @@ export function decodeDataState(encoded: Uint8Array, deps: Deps): DataState {
   return { ...base, sending, seen };
 }
 
-/** Encodes every group secret I hold as a bundle for a new member's welcome. */
-export function exportSecretBundle(state: DataState): Uint8Array {
-  return encodeCanonical({ v: VERSION, secrets: encodeSecrets(state) });
+/**
+ * Encodes every group secret I hold as a bundle for a new member's welcome.
+ * @param options.exclude a member whose secrets stay out (the joiner: its own secrets come only from its own DCGKA update secrets).
+ * @param options.only keys (`${member}:${epoch}`) of the secrets to export, when not all.
+ */
+export function exportSecretBundle(state: DataState, options: { readonly exclude?: MemberId; readonly only?: readonly string[] } = {}): Uint8Array {
+  const keep = (key: string, s: GroupSecret): boolean => s.member !== options.exclude && (options.only === undefined || options.only.includes(key));
+  const kept = options.exclude === undefined && options.only === undefined ? state : { ...state, secrets: Object.fromEntries(Object.entries(state.secrets).filter(([k, s]) => keep(k, s))) };
+  return encodeCanonical({ v: VERSION, secrets: encodeSecrets(kept) });
+}
+
+/** Checks on the entries of an imported bundle (the importer knows the group's history). */
+export interface BundleChecks {
+  /** Entries of this member are dropped: my sending secret comes only from my own DCGKA update secrets. */
+  readonly me?: MemberId;
+  /** Whether `member` was ever in the group's membership; an entry of anyone else is refused. */
+  readonly everMember?: (member: MemberId) => boolean;
+  /** How many control messages of `member` the welcome covers; an entry for an epoch at or beyond it is refused. */
+  readonly clock?: (member: MemberId) => number;
 }
 
 /**
  * Merges a secret bundle from a welcome into my state (secrets I already
- * hold are kept as they are).
- * @throws DecodeError on a malformed bundle (state unchanged).
+ * hold are kept as they are). Entries of `checks.me` are dropped, so my
+ * sending secret (my `latest`) only ever comes from my own update secrets.
+ * @throws DecodeError on a malformed bundle; VerifyError `VERIFY_GROUP` (an entry of a
+ *   member never in the membership, or an epoch beyond the welcome's clock). State unchanged.
  */
-export function importSecretBundle(state: DataState, bundle: Uint8Array, deps: Deps): DataState {
+export function importSecretBundle(state: DataState, bundle: Uint8Array, deps: Deps, checks: BundleChecks = {}): DataState {
   const r = decodeVersionedRecord(bundle, 'secret-bundle', VERSION, ['v', 'secrets']);
   const imported = decodeSecrets(readArray(r, 'secrets', 'secret-bundle', MAX_BUNDLE_SECRETS), deps, 'secret-bundle.secrets');
   let out = state;
-  for (const secret of Object.values(imported.secrets)) out = withSecret(out, secret);
+  for (const secret of Object.values(imported.secrets)) {
+    if (secret.member === checks.me) continue;
+    if (checks.everMember && !checks.everMember(secret.member)) {
+      throw new VerifyError('VERIFY_GROUP', `secret-bundle: a secret of ${secret.member.slice(0, 16)}, never a member of the group`);
+    }
+    if (checks.clock && secret.epoch >= checks.clock(secret.member)) {
+      throw new VerifyError('VERIFY_GROUP', `secret-bundle: epoch ${secret.epoch} of ${secret.member.slice(0, 16)} is beyond the welcome's clock`);
+    }
+    out = withSecret(out, secret);
+  }
   return out;
 }

@@ -152,7 +152,7 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   draft.removed = false;
   putSecret(draft, 'ratchets', sender, welcome.chain);
   draft.joinedVia.push(id);
-  draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
+  draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra, clock: welcome.clock });
   stepAdderChain(draft, sender, id, draft.me);
   ackWelcome(draft, sender, seq, !wasMember);
   if (!wasMember) sendCatchUpAcks(draft);
@@ -197,7 +197,7 @@ export function processWelcome(draft: Draft, adder: MemberId, seq: number, direc
   for (const [op, waiting] of Object.entries(welcome.pending)) if (waiting.length > 0) putPendingSeed(draft, op, newPendingSeed(waiting, undefined));
   putSecret(draft, 'ratchets', adder, welcome.chain);
   draft.joinedVia.push(id);
-  draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
+  draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra, clock: welcome.clock });
   stepAdderChain(draft, adder, id, draft.me);
   ackWelcome(draft, adder, seq, true);
 }

@@ -2,23 +2,37 @@
  * Wire formats of the DCGKA layer (versioned, deterministic CBOR):
  *
  *   control  = [signed, signature]           signature: XEdDSA by the sender's identity key
- *   signed   = [1, group(32), sender(32), seq, type, ...fields]
- *   direct   = 2SM ciphertext of [group tag(8), seq, kind, payload]
+ *   signed   = [2, group(32), sender(32), seq, type, manifest, ...fields]
+ *   manifest = [[recipient id[0..8], SHA-256(direct)[0..16]], ...]   sorted
+ *   direct   = 2SM ciphertext of [group(32), seq, kind, payload]
+ *   v1 (still read): signed = [1, group, sender, seq, type, ...fields] (no manifest), direct with an 8-byte group tag
  *
  * The signature covers the canonical `signed` bytes prefixed with a context
- * string, so a control message can't be replayed into another protocol; the
- * group id and the sender's seq inside every direct part bind it to exactly
- * one control message.
+ * string, so a control message can't be replayed into another protocol. The
+ * manifest binds every direct part to the signed broadcast: whoever relays a
+ * copy can neither strip a direct part (a recipient named in the manifest
+ * without its part refuses the message, retryably, instead of taking the
+ * loss as "none sent") nor swap in another one. The full group id and the
+ * sender's seq inside every direct part bind it to one control message too.
  */
-import { concatBytes, decodeCanonical, encodeCanonical, fromHex, toHex, utf8 } from '../crypto/index.js';
-import { DecodeError, VerifyError } from '../errors.js';
+import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, toHex, utf8 } from '../crypto/index.js';
+import { DecodeError, StateError, VerifyError } from '../errors.js';
 import type { Deps } from '../crypto/index.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
 import type { IdentityKeyPair } from '../keys/index.js';
-import { CONTROL_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS } from './limits.js';
-import type { AckMode, ControlBody, ControlMessage } from './types.js';
+import { CONTROL_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS, MAX_DIRECT_BYTES, MAX_MANIFEST_ENTRIES, MAX_REMOVE_NOTE_BYTES } from './limits.js';
+import type { AckMode, ControlBody, ControlMessage, ManifestEntry } from './types.js';
 
-const WIRE_VERSION = 1;
+const WIRE_VERSION = 2;
+const WIRE_V1 = 1;
+/** Bytes of SHA-256 kept per direct part in the manifest. */
+const MANIFEST_DIGEST_LENGTH = 16;
+/**
+ * Bytes of the recipient's id in a manifest entry: a prefix names it among
+ * the group's members (ids are hashes of keys; two members sharing 64 bits
+ * would only make both entries apply to both, and the digest still decides).
+ */
+const MANIFEST_TAG_LENGTH = 8;
 const TYPE_CODES = { create: 0, update: 1, remove: 2, add: 3, ack: 4, 'add-ack': 5 } as const;
 const TYPE_NAMES = ['create', 'update', 'remove', 'add', 'ack', 'add-ack'] as const;
 const SIGNATURE_PREFIX = utf8(CONTROL_SIGNATURE_CONTEXT);
@@ -28,16 +42,57 @@ function bodyFields(body: ControlBody): unknown[] {
   switch (body.type) {
     case 'create': return [body.members.map(fromHex), body.commitment];
     case 'update': return [body.commitment];
-    case 'remove': return [fromHex(body.removed), body.commitment];
+    case 'remove': return body.note.length > 0 ? [fromHex(body.removed), body.commitment, body.note] : [fromHex(body.removed), body.commitment];
     case 'add': return [fromHex(body.added)];
     case 'ack': return [fromHex(body.ackedSender), body.ackedSeq, ACK_MODES.indexOf(body.mode)];
     case 'add-ack': return [fromHex(body.ackedSender), body.ackedSeq];
   }
 }
 
-/** Canonical bytes that the sender signs. */
+/** The manifest entries of `direct` parts (sorted by recipient). */
+export function manifestOf(deps: Deps, direct: readonly { readonly recipient: string; readonly bytes: Uint8Array }[]): ManifestEntry[] {
+  return direct.map((d) => ({ recipient: d.recipient.slice(0, 2 * MANIFEST_TAG_LENGTH), digest: deps.crypto.sha256(d.bytes).subarray(0, MANIFEST_DIGEST_LENGTH) }))
+    .sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
+}
+
+/** Canonical bytes that the sender signs (v2 with a manifest; v1 for a message decoded without one). */
 export function encodeSignedPart(message: ControlMessage): Uint8Array {
-  return encodeCanonical([WIRE_VERSION, fromHex(message.groupId), fromHex(message.sender), message.seq, TYPE_CODES[message.body.type], ...bodyFields(message.body)]);
+  const head = [fromHex(message.groupId), fromHex(message.sender), message.seq, TYPE_CODES[message.body.type]];
+  if (message.manifest === null) return encodeCanonical([WIRE_V1, ...head, ...bodyFields(message.body)]);
+  return encodeCanonical([WIRE_VERSION, ...head, message.manifest.map((e) => [fromHex(e.recipient), e.digest]), ...bodyFields(message.body)]);
+}
+
+/**
+ * The direct part for `me` that a control message needs, checked against its manifest.
+ * @returns the part to process (undefined: none was sent to me).
+ * @throws DecodeError `DECODE_TOO_LARGE` over MAX_DIRECT_BYTES; StateError `STATE_MISSING_KEY` (transient) when the manifest names me and no part came;
+ *   VerifyError `VERIFY_COMMITMENT` when the part is not the one the sender signed.
+ */
+export function checkedDirect(deps: Deps, message: ControlMessage, me: string, direct: Uint8Array | undefined): Uint8Array | undefined {
+  if (direct !== undefined && direct.length > MAX_DIRECT_BYTES) throw new DecodeError('DECODE_TOO_LARGE', `direct: ${direct.length} bytes exceeds ${MAX_DIRECT_BYTES}`);
+  if (message.manifest === null) return direct;
+  const entries = message.manifest.filter((e) => me.startsWith(e.recipient));
+  if (entries.length === 0) return undefined;
+  if (direct === undefined) {
+    throw new StateError('STATE_MISSING_KEY', `control ${message.sender.slice(0, 16)} seq ${message.seq}: its signed manifest names a direct part for me that did not come with it`);
+  }
+  const digest = deps.crypto.sha256(direct).subarray(0, MANIFEST_DIGEST_LENGTH);
+  if (!entries.some((e) => constantTimeEqual(digest, e.digest))) {
+    throw new VerifyError('VERIFY_COMMITMENT', `control ${message.sender.slice(0, 16)} seq ${message.seq}: the direct part is not the one its sender signed`);
+  }
+  return direct;
+}
+
+function decodeManifest(value: unknown): ManifestEntry[] {
+  if (!Array.isArray(value) || value.length > MAX_MANIFEST_ENTRIES) throw new DecodeError('DECODE_FIELD', 'control.manifest: expected a list');
+  const out = value.map((e): ManifestEntry => {
+    if (!Array.isArray(e) || e.length !== 2 || !(e[0] instanceof Uint8Array) || e[0].length !== MANIFEST_TAG_LENGTH || !(e[1] instanceof Uint8Array) || e[1].length !== MANIFEST_DIGEST_LENGTH) {
+      throw new DecodeError('DECODE_FIELD', 'control.manifest: expected [recipient tag(8), digest(16)] entries');
+    }
+    return { recipient: toHex(e[0]), digest: e[1] };
+  });
+  for (let i = 1; i < out.length; i++) if ((out[i - 1] as ManifestEntry).recipient > (out[i] as ManifestEntry).recipient) throw new DecodeError('DECODE_FIELD', 'control.manifest: recipient tags must be sorted');
+  return out;
 }
 
 /** Signs and encodes a control message. */
@@ -74,7 +129,16 @@ function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
       return { type, members: list.map((m, i) => memberId(m, `members[${i}]`)), commitment: commitmentOf(fields[1]) };
     }
     case 'update': expect(1); return { type, commitment: commitmentOf(fields[0]) };
-    case 'remove': expect(2); return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]) };
+    case 'remove': {
+      // A note is optional (absent when empty, so a remove without one keeps its v1 bytes).
+      if (fields.length === 3) {
+        const note = fields[2];
+        if (!(note instanceof Uint8Array) || note.length === 0 || note.length > MAX_REMOVE_NOTE_BYTES) throw new DecodeError('DECODE_FIELD', 'control.note: expected 1..256 bytes');
+        return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]), note };
+      }
+      expect(2);
+      return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]), note: new Uint8Array(0) };
+    }
     case 'add': expect(1); return { type, added: memberId(fields[0], 'added') };
     case 'ack': {
       expect(3);
@@ -101,18 +165,21 @@ export function decodeControl(bytes: Uint8Array, deps: Deps): ControlMessage {
   const signature = outer[1];
   const inner = decodeCanonical(signed, 'control.signed', MAX_CONTROL_BYTES);
   if (!Array.isArray(inner) || inner.length < 5) throw new DecodeError('DECODE_FIELD', 'control.signed: expected an array of at least 5 fields');
-  if (inner[0] !== WIRE_VERSION) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `control: version ${String(inner[0])} is not supported`);
+  if (inner[0] !== WIRE_VERSION && inner[0] !== WIRE_V1) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `control: version ${String(inner[0])} is not supported`);
+  const v1 = inner[0] === WIRE_V1;
   const groupId = memberId(inner[1], 'group');
   const sender = memberId(inner[2], 'sender');
   const seq = seqNumber(inner[3], 'seq');
   const typeCode = inner[4];
   const type = typeof typeCode === 'number' ? TYPE_NAMES[typeCode] : undefined;
   if (type === undefined) throw new DecodeError('DECODE_FIELD', 'control.type: unknown');
-  const body = decodeBody(type, inner.slice(5));
+  if (!v1 && inner.length < 6) throw new DecodeError('DECODE_FIELD', 'control.signed: expected a manifest');
+  const manifest = v1 ? null : decodeManifest(inner[5]);
+  const body = decodeBody(type, inner.slice(v1 ? 5 : 6));
   if (!verifyWithIdentity(deps, fromHex(sender), concatBytes(SIGNATURE_PREFIX, signed), signature)) {
     throw new VerifyError('VERIFY_SIGNATURE', `control: bad signature from ${sender.slice(0, 16)} seq ${seq}`);
   }
-  return { groupId, sender, seq, body };
+  return { groupId, sender, seq, body, manifest };
 }
 
 /** The op id of `(sender, seq)`. */
@@ -126,16 +193,15 @@ export type DirectKind = 'seed' | 'forward' | 'chain' | 'welcome' | 'refresh';
 export const DIRECT_KINDS: readonly DirectKind[] = ['seed', 'forward', 'chain', 'welcome', 'refresh'];
 
 /**
- * Bytes of the group id bound into a direct part. 2SM already binds sender and
- * recipient and each group has its own sessions; the tag only stops a first
- * (X3DH) message of one group being replayed into another, where 64 bits of
- * a random id suffice, and it saves 24 bytes per direct part.
+ * Length of the group tag in a version-1 direct part (still read). Group ids
+ * may be chosen by the caller, so a creator could collide an 8-byte prefix:
+ * version 2 binds the full id (and the manifest binds the part itself).
  */
-const GROUP_TAG_LENGTH = 8;
+const GROUP_TAG_V1_LENGTH = 8;
 
-/** Plaintext of a direct part: binds the payload to one control message. */
+/** Plaintext of a direct part: binds the payload to one control message of one group. */
 export function encodeDirectPlaintext(groupId: string, seq: number, kind: DirectKind, payload: Uint8Array): Uint8Array {
-  return encodeCanonical([fromHex(groupId).subarray(0, GROUP_TAG_LENGTH), seq, DIRECT_KINDS.indexOf(kind), payload]);
+  return encodeCanonical([fromHex(groupId), seq, DIRECT_KINDS.indexOf(kind), payload]);
 }
 
 /**
@@ -147,7 +213,9 @@ export function decodeDirectPlaintext(bytes: Uint8Array, groupId: string, seq: n
   if (!Array.isArray(value) || value.length !== 4 || !(value[0] instanceof Uint8Array) || !(value[3] instanceof Uint8Array)) {
     throw new DecodeError('DECODE_FIELD', 'direct: expected [group, seq, kind, payload]');
   }
-  if (toHex(value[0]) !== groupId.slice(0, 2 * GROUP_TAG_LENGTH) || value[1] !== seq || value[2] !== DIRECT_KINDS.indexOf(kind)) {
+  const tag = toHex(value[0]);
+  const sameGroup = value[0].length === 32 ? tag === groupId : value[0].length === GROUP_TAG_V1_LENGTH && tag === groupId.slice(0, 2 * GROUP_TAG_V1_LENGTH);
+  if (!sameGroup || value[1] !== seq || value[2] !== DIRECT_KINDS.indexOf(kind)) {
     throw new VerifyError('VERIFY_GROUP', `direct: part does not belong to this ${kind} message`);
   }
   return value[3];

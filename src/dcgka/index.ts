@@ -9,9 +9,9 @@
  */
 export type {
   ControlBody, ControlMessage, DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, IncomingControl,
-  MemberId, OpId, OutgoingControl, PendingSeed,
+  ManifestEntry, MemberId, OpId, OutgoingControl, PendingSeed,
 } from './types.js';
 export { add, createGroup, groupMembers, joinGroup, processControl, readControl, remove, resetSessions, update } from './process.js';
 export { encodeDcgkaState, decodeDcgkaState } from './state-codec.js';
-export { opIdOf } from './codec.js';
-export { MAX_CONTROL_BYTES, MAX_DIRECT_BYTES } from './limits.js';
+export { checkedDirect, opIdOf } from './codec.js';
+export { MAX_CONTROL_BYTES, MAX_DIRECT_BYTES, MAX_MANIFEST_ENTRIES, MAX_REMOVE_NOTE_BYTES } from './limits.js';

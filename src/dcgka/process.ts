@@ -14,9 +14,10 @@ import { applyRemove, canAct, createMembership, isMember } from '../membership/i
 import type { MembershipState } from '../membership/index.js';
 import { processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
-import { decodeControl, opIdOf } from './codec.js';
+import { checkedDirect, decodeControl, opIdOf } from './codec.js';
 import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
 import type { Draft } from './draft.js';
+import { MAX_REMOVE_NOTE_BYTES } from './limits.js';
 import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
 import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
 
@@ -56,11 +57,16 @@ export function update(state: DcgkaState, ctx: DcgkaContext): DcgkaResult {
   return closeDraft(draft);
 }
 
-/** remove(ID): strong removal of `member`. */
-export function remove(state: DcgkaState, ctx: DcgkaContext, member: MemberId): DcgkaResult {
+/**
+ * remove(ID): strong removal of `member`.
+ * @param note opaque bytes for the layer above, signed in the broadcast (the group layer puts what
+ *   the remover had read of `member` there, so every member decides alike which of its messages stand).
+ */
+export function remove(state: DcgkaState, ctx: DcgkaContext, member: MemberId, note: Uint8Array = new Uint8Array(0)): DcgkaResult {
   assertActive(state);
+  if (note.length > MAX_REMOVE_NOTE_BYTES) throw new UsageError('USAGE_ARGUMENT', `remove: note longer than ${MAX_REMOVE_NOTE_BYTES} bytes`);
   const draft = openDraft(state, ctx);
-  sendRemove(draft, member);
+  sendRemove(draft, member, note);
   return closeDraft(draft);
 }
 
@@ -90,14 +96,15 @@ export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaRe
   const message = decodeControl(incoming.broadcast, ctx.deps);
   const me = toHex(identityOf(ctx.keys).publicKey);
   if (message.sender === me) throw new StateError('STATE_REPLAY', 'join: this is my own message');
+  const direct = checkedDirect(ctx.deps, message, me, incoming.direct);
   const draft = openDraft(emptyState(message.groupId, me), ctx);
   const { body, sender, seq } = message;
   if (body.type === 'create' && body.members.includes(me) && seq === 0) {
     put(draft, 'clock', sender, 1);
     draft.membership = createMembership({ id: opIdOf(sender, 0), creator: sender, members: body.members });
-    processSeed(draft, sender, seq, incoming.direct, body.commitment);
+    processSeed(draft, sender, seq, direct, body.commitment);
   } else if (body.type === 'add' && body.added === me) {
-    processWelcome(draft, sender, seq, incoming.direct);
+    processWelcome(draft, sender, seq, direct);
   } else {
     throw new StateError('STATE_NOT_MEMBER', `join: a ${body.type} message does not make me a member`);
   }
@@ -171,15 +178,17 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
 
 /**
  * Processes one received control message (with my direct part, if any).
- * @throws DecodeError / VerifyError for malformed or forged input; StateError
- *   `STATE_REPLAY`, `STATE_OUT_OF_ORDER`, `STATE_CAUSALITY`, `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`.
+ * @throws DecodeError / VerifyError for malformed or forged input (`VERIFY_COMMITMENT`: a direct part
+ *   that is not the signed one); StateError `STATE_REPLAY`, `STATE_OUT_OF_ORDER`, `STATE_CAUSALITY`,
+ *   `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`, `STATE_MISSING_KEY` (the manifest names a direct part for me that is missing: retry with it).
  */
 export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: IncomingControl): DcgkaResult {
   const message = decodeControl(incoming.broadcast, ctx.deps);
   checkOrder(state, message);
+  const direct = checkedDirect(ctx.deps, message, state.me, incoming.direct);
   const draft = openDraft(state, ctx);
   put(draft, 'clock', message.sender, message.seq + 1);
-  dispatch(draft, message, openIncomingDirect(draft, message.sender, message.seq, incoming.direct));
+  dispatch(draft, message, openIncomingDirect(draft, message.sender, message.seq, direct));
   return closeDraft(draft);
 }
 

@@ -22,7 +22,7 @@ import { emitControl } from './send.js';
 import type { ControlBody, DirectMessage, MemberId } from './types.js';
 
 /** A seed op's body before its commitment is added. */
-export type SeedOp = { readonly type: 'create'; readonly members: readonly MemberId[] } | { readonly type: 'update' } | { readonly type: 'remove'; readonly removed: MemberId };
+export type SeedOp = { readonly type: 'create'; readonly members: readonly MemberId[] } | { readonly type: 'update' } | { readonly type: 'remove'; readonly removed: MemberId; readonly note: Uint8Array };
 
 const COMMIT_LABEL = utf8('groupcrypt/dcgka/seed-commitment/tree');
 /** The label of seeds sent before issue 16, whose member secrets are not a tree (all derived from the PRK). */
@@ -111,12 +111,12 @@ export function sendUpdate(draft: Draft): void {
 }
 
 /** remove(ID): strong removal of `removed`, with a fresh seed to my view minus `removed`. */
-export function sendRemove(draft: Draft, removed: MemberId): void {
+export function sendRemove(draft: Draft, removed: MemberId, note: Uint8Array = new Uint8Array(0)): void {
   if (removed === draft.me) throw new StateError('STATE_UNKNOWN_MEMBER', 'remove: a member cannot remove itself (ask another member)');
   if (!isMember(draft.membership, removed)) throw new StateError('STATE_UNKNOWN_MEMBER', `remove: ${removed.slice(0, 16)} is not a member`);
   const seq = nextSeq(draft);
   draft.membership = applyRemove(draft.membership, { id: opIdOf(draft.me, seq), actor: draft.me, removed });
-  sendSeedOp(draft, seq, { type: 'remove', removed });
+  sendSeedOp(draft, seq, { type: 'remove', removed, note });
 }
 
 /**

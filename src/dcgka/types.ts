@@ -61,7 +61,8 @@ export type ControlBody =
   /** Seed ops carry `commitment` = HKDF(seed, "commit"): a seed sent in a direct part must match it. */
   | { readonly type: 'create'; readonly members: readonly MemberId[]; readonly commitment: Uint8Array }
   | { readonly type: 'update'; readonly commitment: Uint8Array }
-  | { readonly type: 'remove'; readonly removed: MemberId; readonly commitment: Uint8Array }
+  /** `note`: opaque bytes of the layer above (empty when none; absent on the wire then). */
+  | { readonly type: 'remove'; readonly removed: MemberId; readonly commitment: Uint8Array; readonly note: Uint8Array }
   | { readonly type: 'add'; readonly added: MemberId }
   /**
    * `mode`: `normal`; `rejoin` (my chain restarts: I joined or was re-added);
@@ -70,12 +71,22 @@ export type ControlBody =
   | { readonly type: 'ack'; readonly ackedSender: MemberId; readonly ackedSeq: number; readonly mode: AckMode }
   | { readonly type: 'add-ack'; readonly ackedSender: MemberId; readonly ackedSeq: number };
 
+/** One entry of a control message's signed manifest: a recipient and the digest of its direct part. */
+export interface ManifestEntry {
+  /** Hex of the first 8 bytes of the recipient's id. */
+  readonly recipient: string;
+  /** The first 16 bytes of SHA-256 of the direct part's bytes. */
+  readonly digest: Uint8Array;
+}
+
 /** The broadcast part of a control message, decoded and authenticated. */
 export interface ControlMessage {
   readonly groupId: string;
   readonly sender: MemberId;
   readonly seq: number;
   readonly body: ControlBody;
+  /** The direct parts the sender sent, signed (null for a version-1 message, which has none). */
+  readonly manifest: readonly ManifestEntry[] | null;
 }
 
 /** One direct (per-recipient) part of a control message. */
@@ -105,7 +116,8 @@ export type DcgkaOutput =
   /** This member was removed from the group. */
   | { readonly kind: 'removed'; readonly by: OpId }
   /** This member joined (or re-joined) through a welcome; `extra` is the adder's payload for the layer above. */
-  | { readonly kind: 'joined'; readonly via: OpId; readonly extra: Uint8Array };
+  /** `clock`: the adder's clock in the welcome (what the welcome's history covers, per sender). */
+  | { readonly kind: 'joined'; readonly via: OpId; readonly extra: Uint8Array; readonly clock: Readonly<Record<MemberId, number>> };
 
 /** What every DCGKA call needs beyond the group state: deps, own keys, others' bundles. */
 export interface DcgkaContext {

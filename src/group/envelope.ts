@@ -1,8 +1,15 @@
 /**
  * The application wire envelope (versioned, compact, deterministic CBOR):
  *
- *   message scheme: [1, senderRef, epoch, counter, ciphertext, signature]
- *   data scheme:    [1, senderRef, epoch, counter, nonce(24), ciphertext, signature]
+ *   v2 message scheme: [2, senderRef, epoch, counter, lamport, ciphertext, signature]
+ *   v2 data scheme:    [2, senderRef, epoch, counter, lamport, nonce(24), ciphertext, signature]
+ *   v1 (still read):   the same without `lamport` (read as lamport 0)
+ *   v3 (data scheme):  the v2 layout, its plaintext a bundle of group secrets shared with
+ *                      members added concurrently with an update (see `share.ts`), never shown as data
+ *
+ * `lamport` is the message's causal context: one more than the highest
+ * Lamport time of every application message the sender had delivered or sent
+ * before (see `order.ts`). It costs 1–3 bytes.
  *
  * `senderRef` is a 4-byte prefix of the sender's id (resolved among known
  * members, each candidate checked by its signature) or the full 32-byte id
@@ -10,18 +17,24 @@
  * the receiving group and bound into both the signature and the AEAD AD.
  *
  * The signature (XEdDSA, sender's identity key) covers
- *   context ‖ CBOR[1, scheme, group, sender, epoch, counter, nonce, SHA-256(ciphertext), SHA-256(ad)]
+ *   context ‖ CBOR[2, scheme, group, sender, epoch, counter, lamport, nonce, SHA-256(ciphertext), SHA-256(ad)]
+ * (v1: without lamport); SHA-256 of those signed bytes is the message id.
  * so no other member — who knows the sender's symmetric keys — can alter the
  * content or the AD of a message and still claim it came from the sender.
  */
 import type { Deps } from '../crypto/index.js';
-import { concatBytes, encodeCanonical, fromHex, utf8 } from '../crypto/index.js';
+import { concatBytes, encodeCanonical, fromHex, toHex, utf8 } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
 import { decodeItems, encodeItems } from './envelope-cbor.js';
 import type { EnvelopeItem } from './envelope-cbor.js';
 import type { IdentityKeyPair } from '../keys/index.js';
 import { APPLICATION_SIGNATURE_CONTEXT, ENVELOPE_VERSION, MAX_APPLICATION_BYTES, SENDER_TAG_LENGTH } from './limits.js';
+
+/** The first envelope version (no causal context); still decoded. */
+const ENVELOPE_V1 = 1;
+/** The version of an envelope that carries group secrets (data scheme), not application data. */
+export const SECRETS_ENVELOPE_VERSION = 3;
 import type { GroupScheme } from './types.js';
 
 const CONTEXT = utf8(APPLICATION_SIGNATURE_CONTEXT);
@@ -30,9 +43,13 @@ const SCHEME_CODE: Readonly<Record<GroupScheme, number>> = { message: 0, data: 1
 
 /** The fields of an application envelope. */
 export interface Envelope {
+  /** 1 (no causal context) or 2. */
+  readonly version: number;
   readonly senderRef: Uint8Array;
   readonly epoch: number;
   readonly counter: number;
+  /** Lamport time (causal context); 0 for a v1 envelope. */
+  readonly lamport: number;
   /** Present for the data scheme only. */
   readonly nonce?: Uint8Array;
   readonly ciphertext: Uint8Array;
@@ -49,24 +66,36 @@ export interface EnvelopeContext {
   readonly ad: Uint8Array | undefined;
 }
 
+/** What the signature covers besides the context: version, lamport, nonce and ciphertext. */
+export interface SignedFields {
+  readonly version: number;
+  readonly lamport: number;
+  readonly nonce?: Uint8Array | undefined;
+  readonly ciphertext: Uint8Array;
+}
+
 /** AEAD associated data: scheme, group, sender, epoch, counter and the application's AD. */
 export function aeadData(c: EnvelopeContext): Uint8Array {
   return encodeCanonical([SCHEME_CODE[c.scheme], fromHex(c.groupId), fromHex(c.sender), c.epoch, c.counter, c.ad ?? EMPTY]);
 }
 
-function signedBytes(deps: Deps, c: EnvelopeContext, nonce: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array {
+/** The bytes a sender signs (their SHA-256 is the message id). */
+export function signedBytes(deps: Deps, c: EnvelopeContext, f: SignedFields): Uint8Array {
   const adHash = c.ad && c.ad.length > 0 ? deps.crypto.sha256(c.ad) : EMPTY;
-  const body = encodeCanonical([ENVELOPE_VERSION, SCHEME_CODE[c.scheme], fromHex(c.groupId), fromHex(c.sender), c.epoch, c.counter, nonce ?? EMPTY, deps.crypto.sha256(ciphertext), adHash]);
+  const head = [f.version, SCHEME_CODE[c.scheme], fromHex(c.groupId), fromHex(c.sender), c.epoch, c.counter];
+  if (f.version !== ENVELOPE_V1) head.push(f.lamport);
+  const body = encodeCanonical([...head, f.nonce ?? EMPTY, deps.crypto.sha256(f.ciphertext), adHash]);
   return concatBytes(CONTEXT, body);
 }
 
-/** Signs and encodes an envelope. */
-export function encodeEnvelope(deps: Deps, identity: IdentityKeyPair, c: EnvelopeContext, senderRef: Uint8Array, nonce: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array {
-  const signature = signWithIdentity(deps, identity, signedBytes(deps, c, nonce, ciphertext));
-  const fields: EnvelopeItem[] = [ENVELOPE_VERSION, senderRef, c.epoch, c.counter];
-  if (nonce) fields.push(nonce);
-  fields.push(ciphertext, signature);
-  return encodeItems(fields);
+/** Signs and encodes a current-version envelope; returns it with its message id (hex). */
+export function encodeEnvelope(deps: Deps, identity: IdentityKeyPair, c: EnvelopeContext, senderRef: Uint8Array, sealed: { readonly lamport: number; readonly nonce: Uint8Array | undefined; readonly ciphertext: Uint8Array }, version: number = ENVELOPE_VERSION): { readonly bytes: Uint8Array; readonly id: string } {
+  const signed = signedBytes(deps, c, { version, ...sealed });
+  const signature = signWithIdentity(deps, identity, signed);
+  const fields: EnvelopeItem[] = [version, senderRef, c.epoch, c.counter, sealed.lamport];
+  if (sealed.nonce) fields.push(sealed.nonce);
+  fields.push(sealed.ciphertext, signature);
+  return { bytes: encodeItems(fields), id: toHex(deps.crypto.sha256(signed)) };
 }
 
 function uint(value: unknown, field: string): number {
@@ -89,17 +118,20 @@ export function decodeEnvelope(bytes: Uint8Array, scheme: GroupScheme): Envelope
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('DECODE_MALFORMED', 'envelope: expected bytes');
   if (bytes.length > MAX_APPLICATION_BYTES) throw new DecodeError('DECODE_TOO_LARGE', `envelope: ${bytes.length} bytes exceeds ${MAX_APPLICATION_BYTES}`);
   const value = decodeItems(bytes, 8);
-  const arity = scheme === 'data' ? 7 : 6;
+  const version = value[0];
+  const known = version === ENVELOPE_VERSION || version === ENVELOPE_V1 || (version === SECRETS_ENVELOPE_VERSION && scheme === 'data');
+  if (!known) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `envelope: version ${String(version)} is not supported`);
+  const arity = (scheme === 'data' ? 7 : 6) + (version === ENVELOPE_V1 ? 0 : 1);
   if (value.length !== arity) throw new DecodeError('DECODE_FIELD', `envelope: expected ${arity} fields for the ${scheme} scheme`);
-  if (value[0] !== ENVELOPE_VERSION) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `envelope: version ${String(value[0])} is not supported`);
   const senderRef = bytesField(value[1], 'sender', [SENDER_TAG_LENGTH, 32]);
   const epoch = uint(value[2], 'epoch');
   const counter = uint(value[3], 'counter');
   const rest = value.slice(4);
+  const lamport = version === ENVELOPE_V1 ? 0 : uint(rest.shift(), 'lamport');
   const nonce = scheme === 'data' ? bytesField(rest.shift(), 'nonce', [24]) : undefined;
   const ciphertext = bytesField(rest[0], 'ciphertext');
   const signature = bytesField(rest[1], 'signature', [64]);
-  return { senderRef, epoch, counter, ciphertext, signature, ...(nonce ? { nonce } : {}) };
+  return { version, senderRef, epoch, counter, lamport, ciphertext, signature, ...(nonce ? { nonce } : {}) };
 }
 
 /**
@@ -108,14 +140,15 @@ export function decodeEnvelope(bytes: Uint8Array, scheme: GroupScheme): Envelope
  * keys, so a transport can order a backlog before decrypting it. Unverified.
  * @throws DecodeError `DECODE_*` for a malformed envelope.
  */
-export function applicationPosition(broadcast: Uint8Array, scheme: GroupScheme): { readonly epoch: number; readonly counter: number } {
+export function applicationPosition(broadcast: Uint8Array, scheme: GroupScheme): { readonly epoch: number; readonly counter: number; readonly lamport: number } {
   const envelope = decodeEnvelope(broadcast, scheme);
-  return { epoch: envelope.epoch, counter: envelope.counter };
+  return { epoch: envelope.epoch, counter: envelope.counter, lamport: envelope.lamport };
 }
 
-/** Whether `envelope` is signed by `sender` in this context. */
-export function verifyEnvelope(deps: Deps, envelope: Envelope, c: EnvelopeContext): boolean {
-  return verifyWithIdentity(deps, fromHex(c.sender), signedBytes(deps, c, envelope.nonce, envelope.ciphertext), envelope.signature);
+/** The message id (hex SHA-256 of the signed bytes) when `envelope` is signed by `c.sender`, else null. */
+export function verifyEnvelope(deps: Deps, envelope: Envelope, c: EnvelopeContext): string | null {
+  const signed = signedBytes(deps, c, envelope);
+  return verifyWithIdentity(deps, fromHex(c.sender), signed, envelope.signature) ? toHex(deps.crypto.sha256(signed)) : null;
 }
 
 /** Ids among `candidates` that `senderRef` may name (prefix match for a tag, exact for a full id). */

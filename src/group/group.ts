@@ -4,7 +4,7 @@
  * registry, outputs }`; keys and registry are shared across groups, so they
  * are passed in and returned like the state. Receiving is in `receive.ts`.
  */
-import { encryptData, exportSecretBundle } from '../data/index.js';
+import { encryptData } from '../data/index.js';
 import {
   add as dcgkaAdd, createGroup as dcgkaCreate, groupMembers as dcgkaMembers, joinGroup as dcgkaJoin, remove as dcgkaRemove, update as dcgkaUpdate,
 } from '../dcgka/index.js';
@@ -14,6 +14,7 @@ import { identityOf } from '../keys/index.js';
 import { encryptMessage } from '../message/index.js';
 import { aeadData, encodeEnvelope, senderRefFor } from './envelope.js';
 import { applyDcgka, closeWork, dcgkaContext, freshWork, knownIds, openWork } from './work.js';
+import { encodeRemovalNote, encodeWelcomeExtra, withRecord } from './removal.js';
 import type { GroupContext, GroupResult, GroupScheme, GroupState, IncomingMessage } from './types.js';
 
 function checkScheme(scheme: GroupScheme): void {
@@ -60,18 +61,27 @@ export function joinGroup(ctx: GroupContext, input: { readonly scheme: GroupSche
  */
 export function addMember(state: GroupState, ctx: GroupContext, member: MemberId): GroupResult {
   const work = openWork(state, ctx);
-  const extra = work.data ? exportSecretBundle(work.data) : new Uint8Array(0);
+  const extra = encodeWelcomeExtra(work.data, member, work.removals, work.rejoins);
   applyDcgka(work, dcgkaAdd(work.dcgka, dcgkaContext(work), member, extra));
   return closeWork(work);
 }
 
 /**
- * Removes `member` (strong removal; fresh secrets for everyone else).
+ * Removes `member` (strong removal; fresh secrets for everyone else). The
+ * remove says, signed, which of `member`'s messages I had read: only those
+ * (and earlier ones of `member`) stand for every member afterwards.
  * @throws StateError `STATE_REMOVED`, `STATE_UNKNOWN_MEMBER`.
  */
 export function removeMember(state: GroupState, ctx: GroupContext, member: MemberId): GroupResult {
   const work = openWork(state, ctx);
-  applyDcgka(work, dcgkaRemove(work.dcgka, dcgkaContext(work), member));
+  const frontier = Object.hasOwn(work.heard, member) ? work.heard[member] ?? null : null;
+  const result = dcgkaRemove(work.dcgka, dcgkaContext(work), member, encodeRemovalNote(frontier));
+  applyDcgka(work, result);
+  const sent = result.outputs.find((o) => o.kind === 'control');
+  if (sent?.kind === 'control') {
+    const op = sent.control.id;
+    work.removals = withRecord(work.removals, { op, member, frontier }, (r) => r.op === op);
+  }
   return closeWork(work);
 }
 
@@ -102,21 +112,25 @@ export function send(state: GroupState, ctx: GroupContext, input: { readonly pla
   const aad = (epoch: number, counter: number): Uint8Array => aeadData({ ...base, epoch, counter });
   const ref = senderRefFor(me, knownIds(work.dcgka));
   const identity = identityOf(ctx.keys);
-  let envelope: Uint8Array;
+  const lamport = work.lamport + 1;
+  let sealed: { readonly epoch: number; readonly counter: number; readonly nonce?: Uint8Array; readonly ciphertext: Uint8Array };
   if (work.message) {
-    const sealed = encryptMessage(work.message, { sender: me, plaintext: input.plaintext, aad }, ctx.deps);
-    envelope = encodeEnvelope(ctx.deps, identity, { ...base, epoch: sealed.epoch, counter: sealed.counter }, ref, undefined, sealed.ciphertext);
-    work.message = sealed.state;
-    work.consumed.push(...sealed.consumed);
+    const out = encryptMessage(work.message, { sender: me, plaintext: input.plaintext, aad }, ctx.deps);
+    work.message = out.state;
+    work.consumed.push(...out.consumed);
+    sealed = out;
   } else if (work.data) {
-    const sealed = encryptData(work.data, { sender: me, plaintext: input.plaintext, aad }, ctx.deps);
-    envelope = encodeEnvelope(ctx.deps, identity, { ...base, epoch: sealed.epoch, counter: sealed.counter }, ref, sealed.nonce, sealed.ciphertext);
-    work.data = sealed.state;
-    work.consumed.push(...sealed.consumed);
+    const out = encryptData(work.data, { sender: me, plaintext: input.plaintext, aad }, ctx.deps);
+    work.data = out.state;
+    work.consumed.push(...out.consumed);
+    sealed = out;
   } else {
     throw new InternalError('INTERNAL', 'group: no scheme state');
   }
-  work.outputs.push({ kind: 'send', message: { control: false, broadcast: envelope, direct: [] } });
+  const { epoch, counter } = sealed;
+  const envelope = encodeEnvelope(ctx.deps, identity, { ...base, epoch, counter }, ref, { lamport, nonce: sealed.nonce, ciphertext: sealed.ciphertext });
+  work.lamport = lamport;
+  work.outputs.push({ kind: 'send', message: { control: false, broadcast: envelope.bytes, direct: [] }, position: { id: envelope.id, sender: me, lamport, epoch, counter } });
   return closeWork(work);
 }
 

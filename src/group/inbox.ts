@@ -11,20 +11,26 @@
  * and drops what the welcome already covers.
  *
  * Trial joins are free: every join is a pure function, only the chosen one is kept.
+ *
+ * Nothing held is authenticated as a member's (anyone can sign a control
+ * message): the inbox is a bounded allowance — a size limit per message,
+ * held messages expire after `HELD_TTL_SECONDS`, and when it is full the
+ * oldest are evicted — so junk can delay but never block an invitation, and
+ * the encoded inbox stays far below what its codec accepts.
  */
-import { bytesEqual, copyBytes, decodeVersionedRecord, encodeCanonical, fromHex, readArray, readText, toHex } from '../crypto/index.js';
-import { readControl } from '../dcgka/index.js';
+import { bytesEqual, copyBytes, decodeCanonical, decodeVersionedRecord, encodeCanonical, fromHex, readArray, readText, toHex } from '../crypto/index.js';
+import { checkedDirect, readControl } from '../dcgka/index.js';
 import { DecodeError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { decodeEnvelope } from './envelope.js';
 import { joinGroup } from './group.js';
-import { MAX_HELD_BYTES, MAX_HELD_MESSAGES } from './limits.js';
+import { HELD_TTL_SECONDS, MAX_HELD_BYTES, MAX_HELD_MESSAGES, MAX_HELD_MESSAGE_BYTES } from './limits.js';
 import { receive } from './receive.js';
 import type { GroupContext, GroupOutput, GroupResult, GroupScheme, IncomingMessage } from './types.js';
 
 /** CBOR array-of-2 header: a DCGKA control broadcast is `[signed, signature]`. */
 const CONTROL_HEADER = 0x82;
-const VERSION = 1;
+const VERSION = 2;
 
 /** A message held before joining. */
 export interface HeldMessage {
@@ -33,11 +39,13 @@ export interface HeldMessage {
   readonly direct: Uint8Array | null;
   /** The associated data the application expects (application messages). */
   readonly ad: Uint8Array | null;
+  /** When it arrived (UNIX seconds; 0 for a message held by an inbox of version 1: counted from the next arrival). */
+  readonly at: number;
 }
 
 /** Messages of one group held before I have state in it. Plain, serializable data. */
 export interface GroupInbox {
-  readonly v: 1;
+  readonly v: 2;
   readonly scheme: GroupScheme;
   /** The group id (hex) when the application knows it: control messages of other groups are refused. */
   readonly groupId: string | null;
@@ -62,11 +70,20 @@ export interface PreJoinResult {
 export function createGroupInbox(input: { readonly scheme: GroupScheme; readonly groupId?: string }): GroupInbox {
   if (input.scheme !== 'data' && input.scheme !== 'message') throw new UsageError('USAGE_ARGUMENT', 'inbox: scheme must be "data" or "message"');
   if (input.groupId !== undefined && !/^[0-9a-f]{64}$/.test(input.groupId)) throw new UsageError('USAGE_ARGUMENT', 'inbox: groupId must be 64 lowercase hex characters');
-  return { v: 1, scheme: input.scheme, groupId: input.groupId ?? null, held: [] };
+  return { v: 2, scheme: input.scheme, groupId: input.groupId ?? null, held: [] };
+}
+
+function sizeOf(h: { readonly broadcast: Uint8Array; readonly direct?: Uint8Array | null | undefined; readonly ad?: Uint8Array | null | undefined }): number {
+  return h.broadcast.length + (h.direct?.length ?? 0) + (h.ad?.length ?? 0);
 }
 
 function heldBytes(held: readonly HeldMessage[]): number {
-  return held.reduce((n, h) => n + h.broadcast.length + (h.direct?.length ?? 0) + (h.ad?.length ?? 0), 0);
+  return held.reduce((n, h) => n + sizeOf(h), 0);
+}
+
+/** Held messages that have not expired (a version-1 entry's clock starts now), oldest first. */
+function unexpired(held: readonly HeldMessage[], now: number): HeldMessage[] {
+  return held.map((h) => (h.at === 0 ? { ...h, at: now } : h)).filter((h) => h.at + HELD_TTL_SECONDS > now && h.at <= now + HELD_TTL_SECONDS);
 }
 
 function sameMessage(a: HeldMessage, b: IncomingMessage): boolean {
@@ -148,37 +165,43 @@ export function receivePreJoin(inbox: GroupInbox, ctx: GroupContext, incoming: I
   if (incoming.broadcast[0] === CONTROL_HEADER) {
     const m = readControl(ctx, incoming.broadcast);
     if (inbox.groupId !== null && m.groupId !== inbox.groupId) throw new VerifyError('VERIFY_GROUP', 'receivePreJoin: control message of another group');
+    // Only the direct part the sender signed is held; a copy stripped of mine is refused (retryably).
+    const direct = checkedDirect(ctx.deps, m, toHex(identityOf(ctx.keys).publicKey), incoming.direct);
+    incoming = { broadcast: incoming.broadcast, ...(direct ? { direct } : {}) };
     isInvitation = m.body.type === 'create' || m.body.type === 'add';
   } else {
     decodeEnvelope(incoming.broadcast, inbox.scheme);
   }
+  if (sizeOf(incoming) > MAX_HELD_MESSAGE_BYTES) throw new StateError('STATE_LIMIT', `receivePreJoin: a message of ${sizeOf(incoming)} bytes is not held (limit ${MAX_HELD_MESSAGE_BYTES})`);
+  const now = ctx.deps.now();
   const entry: HeldMessage = {
     broadcast: copyBytes(incoming.broadcast),
     direct: incoming.direct ? copyBytes(incoming.direct) : null,
     ad: incoming.ad ? copyBytes(incoming.ad) : null,
+    at: now,
   };
-  const index = inbox.held.findIndex((h) => sameMessage(h, incoming));
-  let held: HeldMessage[];
+  let held = unexpired(inbox.held, now);
+  const index = held.findIndex((h) => sameMessage(h, incoming));
   if (index >= 0) {
-    if ((inbox.held[index] as HeldMessage).direct !== null || entry.direct === null) return { inbox, joined: null };
-    held = inbox.held.map((h, i) => (i === index ? entry : h));
-  } else {
-    if (inbox.held.length >= MAX_HELD_MESSAGES) throw new StateError('STATE_LIMIT', `receivePreJoin: more than ${MAX_HELD_MESSAGES} messages held`);
-    if (heldBytes(inbox.held) + entry.broadcast.length + (entry.direct?.length ?? 0) + (entry.ad?.length ?? 0) > MAX_HELD_BYTES) {
-      throw new StateError('STATE_LIMIT', `receivePreJoin: more than ${MAX_HELD_BYTES} bytes held`);
-    }
-    held = [...inbox.held, entry];
+    if ((held[index] as HeldMessage).direct !== null || entry.direct === null) return { inbox, joined: null };
+    held = held.filter((_, i) => i !== index);
   }
+  // Full: the oldest go first (nothing here is a member's yet, so nothing earns a longer stay).
+  while (held.length > 0 && (held.length >= MAX_HELD_MESSAGES || heldBytes(held) + sizeOf(entry) > MAX_HELD_BYTES)) held = held.slice(1);
+  held = [...held, entry];
   const next: GroupInbox = { ...inbox, held };
   const joined = isInvitation && entry.direct !== null ? tryJoin(next, ctx) : null;
   return joined ? { inbox: { ...inbox, held: [] }, joined } : { inbox: next, joined: null };
 }
 
-/** Encodes a pre-join inbox: `{ v: 1, scheme, groupId: bytes(32) | null, held: [[broadcast, direct | null, ad | null]] }`. */
+/**
+ * Encodes a pre-join inbox: `{ v: 2, scheme, groupId: bytes(32) | null, held: [[broadcast, direct | null, ad | null, at]] }`
+ * (version 1, still read, has no `at`).
+ */
 export function encodeGroupInbox(inbox: GroupInbox): Uint8Array {
   return encodeCanonical({
     v: VERSION, scheme: inbox.scheme, groupId: inbox.groupId === null ? null : fromHex(inbox.groupId),
-    held: inbox.held.map((h) => [h.broadcast, h.direct, h.ad]),
+    held: inbox.held.map((h) => [h.broadcast, h.direct, h.ad, h.at]),
   });
 }
 
@@ -193,14 +216,24 @@ function nullableBytes(value: unknown): Uint8Array | null {
  * @throws DecodeError `DECODE_VERSION_UNSUPPORTED`, `DECODE_FIELD` and other `DECODE_*` codes.
  */
 export function decodeGroupInbox(bytes: Uint8Array): GroupInbox {
-  const r = decodeVersionedRecord(bytes, 'group-inbox', VERSION, ['v', 'scheme', 'groupId', 'held']);
+  const top = decodeCanonical(bytes, 'group-inbox');
+  const v1 = top !== null && typeof top === 'object' && (top as Record<string, unknown>)['v'] === 1;
+  const r = decodeVersionedRecord(bytes, 'group-inbox', v1 ? 1 : VERSION, ['v', 'scheme', 'groupId', 'held']);
   const scheme = readText<GroupScheme>(r, 'scheme', 'group-inbox', ['data', 'message']);
   const groupId = r['groupId'];
   if (groupId !== null && !(groupId instanceof Uint8Array && groupId.length === 32)) throw new DecodeError('DECODE_FIELD', 'group-inbox.groupId: expected 32 bytes or null');
-  const held = readArray(r, 'held', 'group-inbox', MAX_HELD_MESSAGES).map((value): HeldMessage => {
-    if (!Array.isArray(value) || value.length !== 3 || !(value[0] instanceof Uint8Array)) throw new DecodeError('DECODE_FIELD', 'group-inbox.held: expected [broadcast, direct, ad]');
-    return { broadcast: value[0], direct: nullableBytes(value[1]), ad: nullableBytes(value[2]) };
+  // A version-1 inbox may hold more than today's limits: keep its newest messages within them.
+  const list = readArray(r, 'held', 'group-inbox', v1 ? 1_000 : MAX_HELD_MESSAGES);
+  let held = list.map((value): HeldMessage => {
+    if (!Array.isArray(value) || value.length !== (v1 ? 3 : 4) || !(value[0] instanceof Uint8Array)) throw new DecodeError('DECODE_FIELD', 'group-inbox.held: expected [broadcast, direct, ad, at]');
+    const at = v1 ? 0 : value[3];
+    if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) throw new DecodeError('DECODE_FIELD', 'group-inbox.held: expected an arrival time');
+    return { broadcast: value[0], direct: nullableBytes(value[1]), ad: nullableBytes(value[2]), at };
   });
+  if (v1) {
+    held = held.filter((h) => sizeOf(h) <= MAX_HELD_MESSAGE_BYTES);
+    while (held.length > 0 && (held.length > MAX_HELD_MESSAGES || heldBytes(held) > MAX_HELD_BYTES)) held = held.slice(1);
+  }
   if (heldBytes(held) > MAX_HELD_BYTES) throw new DecodeError('DECODE_FIELD', `group-inbox.held: more than ${MAX_HELD_BYTES} bytes`);
-  return { v: 1, scheme, groupId: groupId === null ? null : toHex(groupId), held };
+  return { v: 2, scheme, groupId: groupId === null ? null : toHex(groupId), held };
 }

@@ -13,20 +13,25 @@
  * a sender in order: a correct copy that arrives later is still processed,
  * and nothing after it from that sender is skipped past it).
  */
-import { copyBytes } from '../crypto/index.js';
+import { bytesEqual, copyBytes, toHex } from '../crypto/index.js';
 import { decryptData } from '../data/index.js';
-import { processControl, readControl } from '../dcgka/index.js';
-import type { MemberId } from '../dcgka/index.js';
-import { GroupCryptError, InternalError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
+import { MAX_DIRECT_BYTES, checkedDirect, processControl, readControl } from '../dcgka/index.js';
+import type { ControlMessage, MemberId } from '../dcgka/index.js';
+import { DecodeError, GroupCryptError, InternalError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { decryptMessage } from '../message/index.js';
-import { compareRefs, enqueue, missing, nextReady } from '../ordering/index.js';
+import { compareRefs, delivered, enqueue, missing, nextReady } from '../ordering/index.js';
 import type { MessageRef, OrderedMessage, OrdererState } from '../ordering/index.js';
-import { aeadData, decodeEnvelope, matchSender, verifyEnvelope } from './envelope.js';
+import { SECRETS_ENVELOPE_VERSION, aeadData, decodeEnvelope, matchSender, signedBytes, verifyEnvelope } from './envelope.js';
+import { forwardConcurrentSecrets, importShare, secretKeys } from './share.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
-import { MAX_PENDING_APPLICATION } from './limits.js';
+import {
+  MAX_BUFFERED_APPLICATION_BYTES, MAX_BUFFERED_DIRECT_BYTES, MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS,
+  MAX_STRANGER_BYTES, MAX_STRANGER_MESSAGE_BYTES, STRANGER_TTL_SECONDS,
+} from './limits.js';
+import { assertStands, comparePositions, decodeRemovalNote, withRecord } from './removal.js';
 import { applyDcgka, closeWork, dcgkaContext, directKey, knownIds, openWork } from './work.js';
 import type { Work } from './work.js';
-import type { GroupContext, GroupResult, GroupState, IncomingMessage, PendingApplication } from './types.js';
+import type { GroupContext, GroupResult, GroupState, IncomingMessage, PendingApplication, StrangerMessage } from './types.js';
 
 /** CBOR array-of-2 header: a DCGKA control broadcast is `[signed, signature]`. */
 const CONTROL_HEADER = 0x82;
@@ -43,8 +48,13 @@ function envelopeContext(work: Work, env: Envelope, sender: MemberId, ad: Uint8A
 function resolveSender(work: Work, env: Envelope, ad: Uint8Array | null): MemberId | null {
   const candidates = matchSender(env.senderRef, knownIds(work.dcgka));
   if (candidates.length === 0) return null;
-  for (const id of candidates) if (verifyEnvelope(work.deps, env, envelopeContext(work, env, id, ad))) return id;
+  for (const id of candidates) if (verifyEnvelope(work.deps, env, envelopeContext(work, env, id, ad)) !== null) return id;
   throw new VerifyError('VERIFY_SIGNATURE', 'application message: bad signature');
+}
+
+/** The message id of an envelope whose sender is known (hex SHA-256 of its signed bytes). */
+function messageId(work: Work, env: Envelope, sender: MemberId, ad: Uint8Array | null): string {
+  return toHex(work.deps.crypto.sha256(signedBytes(work.deps, envelopeContext(work, env, sender, ad), env)));
 }
 
 function isDuplicateError(error: unknown): boolean {
@@ -57,42 +67,117 @@ function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uin
     work.outputs.push({ kind: 'duplicate' });
     return;
   }
+  assertStands(work, sender, env);
   const aad = aeadData(envelopeContext(work, env, sender, ad));
   const input = { sender, epoch: env.epoch, counter: env.counter, ciphertext: env.ciphertext, aad };
+  let plaintext: Uint8Array;
   try {
     if (work.message) {
       const out = decryptMessage(work.message, input, work.deps);
       work.message = out.state;
       work.consumed.push(...out.consumed);
-      work.outputs.push({ kind: 'application', sender, plaintext: out.plaintext, epoch: env.epoch, counter: env.counter });
+      plaintext = out.plaintext;
     } else if (work.data && env.nonce) {
       const out = decryptData(work.data, { ...input, nonce: env.nonce }, work.deps);
       work.data = out.state;
       work.consumed.push(...out.consumed);
-      work.outputs.push({ kind: 'application', sender, plaintext: out.plaintext, epoch: env.epoch, counter: env.counter });
+      plaintext = out.plaintext;
+    } else {
+      throw new InternalError('INTERNAL', 'group: no scheme state');
     }
   } catch (error) {
     if (!isDuplicateError(error)) throw error;
     work.outputs.push({ kind: 'duplicate' });
+    return;
   }
+  if (env.version === SECRETS_ENVELOPE_VERSION) {
+    importShare(work, plaintext);
+    return;
+  }
+  const position = { epoch: env.epoch, counter: env.counter };
+  const heard = Object.hasOwn(work.heard, sender) ? work.heard[sender] : undefined;
+  if (heard === undefined || comparePositions(heard, position) < 0) work.heard[sender] = position;
+  work.lamport = Math.max(work.lamport, env.lamport);
+  work.outputs.push({ kind: 'application', id: messageId(work, env, sender, ad), sender, plaintext, lamport: env.lamport, epoch: env.epoch, counter: env.counter });
 }
 
+function sizeOf(m: { readonly bytes: Uint8Array; readonly direct?: Uint8Array | null; readonly ad: Uint8Array | null }): number {
+  return m.bytes.length + (m.direct?.length ?? 0) + (m.ad?.length ?? 0);
+}
+
+/** Buffers an authenticated application message of a known sender until its epoch is known. */
 function bufferApplication(work: Work, entry: PendingApplication): void {
+  if (sizeOf(entry) > MAX_BUFFERED_APPLICATION_BYTES) {
+    throw new StateError('STATE_LIMIT', `receive: an application message of ${sizeOf(entry)} bytes cannot wait for its epoch (limit ${MAX_BUFFERED_APPLICATION_BYTES}); hand it in again later`);
+  }
   if (work.pendingApplication.length >= MAX_PENDING_APPLICATION) {
     throw new StateError('STATE_LIMIT', `receive: more than ${MAX_PENDING_APPLICATION} application messages are waiting`);
   }
   work.pendingApplication.push(entry);
 }
 
+/**
+ * Holds a message of a sender the group does not know (yet): a small allowance,
+ * expired entries dropped, the oldest evicted when full, so no outsider can
+ * fill the state or crowd out a later message for good.
+ * @throws StateError `STATE_LIMIT` for a message too large to hold (retryable: its sender may become known).
+ */
+function holdStranger(work: Work, entry: StrangerMessage): void {
+  if (sizeOf(entry) > MAX_STRANGER_MESSAGE_BYTES) {
+    throw new StateError('STATE_LIMIT', `receive: a message of ${sizeOf(entry)} bytes from a sender not known in the group is not held (limit ${MAX_STRANGER_MESSAGE_BYTES}); hand it in again once its sender is known`);
+  }
+  const now = work.deps.now();
+  let held = work.strangers.filter((m) => m.at + STRANGER_TTL_SECONDS > now && m.at <= now + STRANGER_TTL_SECONDS);
+  if (held.some((m) => bytesEqual(m.bytes, entry.bytes) && (m.direct !== null || entry.direct === null))) {
+    work.strangers = held;
+    work.outputs.push({ kind: 'duplicate' });
+    return;
+  }
+  held = held.filter((m) => !bytesEqual(m.bytes, entry.bytes));
+  while (held.length >= MAX_STRANGERS || (held.length > 0 && held.reduce((n, m) => n + sizeOf(m), 0) + sizeOf(entry) > MAX_STRANGER_BYTES)) held = held.slice(1);
+  work.strangers = [...held, entry];
+}
+
 /** Arrival of an application message: authenticate, then decrypt now or buffer. */
 function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null): void {
   const env = decodeEnvelope(bytes, work.scheme);
   const sender = resolveSender(work, env, ad);
-  if (sender === null || clockOf(work, sender) <= env.epoch) {
+  if (sender === null) {
+    holdStranger(work, { bytes: copyBytes(bytes), direct: null, ad: ad ? copyBytes(ad) : null, sender: null, at: work.deps.now() });
+    return;
+  }
+  if (clockOf(work, sender) <= env.epoch) {
     bufferApplication(work, { bytes: copyBytes(bytes), ad: ad ? copyBytes(ad) : null, sender, epoch: env.epoch });
     return;
   }
   decryptApplication(work, env, sender, ad);
+}
+
+/** Whether `sender` is known in the group (a member, or a sender of a processed control message). */
+function isKnown(work: Work, sender: MemberId): boolean {
+  return sender === work.dcgka.me || Object.hasOwn(work.dcgka.clock, sender) || knownIds(work.dcgka).includes(sender);
+}
+
+/** Hands held messages of senders that became known to the orderer or the application buffer. */
+function admitStrangers(work: Work): void {
+  if (work.strangers.length === 0) return;
+  const held = work.strangers;
+  const known = knownIds(work.dcgka);
+  work.strangers = [];
+  for (const m of held) {
+    try {
+      if (m.sender !== null) {
+        if (!known.includes(m.sender)) work.strangers.push(m);
+        else enqueueControl(work, readControl(dcgkaContext(work), m.bytes), { broadcast: m.bytes, ...(m.direct ? { direct: m.direct } : {}) });
+        continue;
+      }
+      const env = decodeEnvelope(m.bytes, work.scheme);
+      if (matchSender(env.senderRef, known).length === 0) work.strangers.push(m);
+      else receiveApplication(work, m.bytes, m.ad);
+    } catch (error) {
+      reject(work, error);
+    }
+  }
 }
 
 /** The orderer's buffer without `m` (a rejected message: dropped, not delivered). */
@@ -108,6 +193,22 @@ function receiveControl(work: Work, incoming: IncomingMessage): MessageRef | und
   const message = readControl(dcgkaContext(work), incoming.broadcast);
   if (message.groupId !== work.dcgka.groupId) throw new VerifyError('VERIFY_GROUP', 'receive: control message of another group');
   if (message.sender === work.dcgka.me) return undefined;
+  if (incoming.direct !== undefined && incoming.direct.length > MAX_DIRECT_BYTES) {
+    throw new DecodeError('DECODE_TOO_LARGE', `receive: direct part of ${incoming.direct.length} bytes exceeds ${MAX_DIRECT_BYTES}`);
+  }
+  if (delivered(work.orderer, message)) return enqueueControl(work, message, { broadcast: incoming.broadcast });
+  // Only the direct part the sender signed is kept; a copy stripped of mine is refused (retryably), never buffered.
+  const direct = checkedDirect(work.deps, message, work.dcgka.me, incoming.direct);
+  const complete: IncomingMessage = { broadcast: incoming.broadcast, ...(direct ? { direct } : {}) };
+  if (!isKnown(work, message.sender)) {
+    holdStranger(work, { bytes: copyBytes(incoming.broadcast), direct: direct ? copyBytes(direct) : null, ad: null, sender: message.sender, at: work.deps.now() });
+    return undefined;
+  }
+  return enqueueControl(work, message, complete);
+}
+
+/** Hands an authenticated control message of a known sender to the orderer (undefined: a duplicate). */
+function enqueueControl(work: Work, message: ControlMessage, incoming: IncomingMessage): MessageRef | undefined {
   const body = message.body;
   const deps = body.type === 'ack' || body.type === 'add-ack' ? [{ sender: body.ackedSender, seq: body.ackedSeq }] : [];
   const digest = work.deps.crypto.sha256(incoming.broadcast);
@@ -135,15 +236,34 @@ function drainApplications(work: Work): void {
   for (const p of waiting) {
     try {
       const env = decodeEnvelope(p.bytes, work.scheme);
-      const sender = p.sender ?? resolveSender(work, env, p.ad);
-      if (sender === null || clockOf(work, sender) <= env.epoch) {
-        work.pendingApplication.push({ ...p, sender });
+      if (clockOf(work, p.sender) <= env.epoch) {
+        work.pendingApplication.push(p);
         continue;
       }
-      decryptApplication(work, env, sender, p.ad);
+      decryptApplication(work, env, p.sender, p.ad);
     } catch (error) {
       reject(work, error);
     }
+  }
+}
+
+/** Records what a processed control message tells the removal rule: a remove's note, a member's rejoin. */
+function recordFacts(work: Work, broadcast: Uint8Array): void {
+  const m = readControl(dcgkaContext(work), broadcast);
+  const body = m.body;
+  const op = `${m.sender}:${m.seq}`;
+  if (body.type === 'remove') {
+    let frontier: ReturnType<typeof decodeRemovalNote>;
+    try {
+      frontier = decodeRemovalNote(body.note);
+    } catch (error) {
+      if (!isGroupCryptError(error)) throw error;
+      frontier = null; // a malformed note vouches for nothing
+    }
+    if (frontier !== undefined) work.removals = withRecord(work.removals, { op, member: body.removed, frontier }, (r) => r.op === op);
+  } else if (body.type === 'ack' && body.mode === 'rejoin') {
+    const add = `${body.ackedSender}:${body.ackedSeq}`;
+    work.rejoins = withRecord(work.rejoins, { member: m.sender, add, seq: m.seq }, (j) => j.member === m.sender && j.add === add);
   }
 }
 
@@ -154,13 +274,17 @@ function drainApplications(work: Work): void {
  */
 function drain(work: Work, input: MessageRef | undefined): void {
   for (;;) {
+    admitStrangers(work);
     drainApplications(work);
     const next = nextReady(work.orderer);
     if (!next) return;
     const key = directKey(next.sender, next.seq);
     const direct = Object.hasOwn(work.directs, key) ? work.directs[key] : undefined;
     try {
+      const secretsBefore = secretKeys(work);
       applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), { broadcast: next.payload, ...(direct ? { direct } : {}) }));
+      recordFacts(work, next.payload);
+      forwardConcurrentSecrets(work, secretsBefore);
     } catch (error) {
       if (input && compareRefs(next, input) === 0) throw error;
       work.orderer = withoutPending(work.orderer, next);
@@ -192,13 +316,33 @@ export function receive(state: GroupState, ctx: GroupContext, incoming: Incoming
   if (!(incoming?.broadcast instanceof Uint8Array)) throw new UsageError('USAGE_ARGUMENT', 'receive: broadcast must be bytes');
   const work = openWork(state, ctx);
   if (incoming.broadcast[0] === CONTROL_HEADER) {
+    const before = work.strangers;
     const ref = receiveControl(work, incoming);
-    if (!ref) return { state, keys: ctx.keys, registry: ctx.registry, outputs: [{ kind: 'duplicate' }], consumed: [] };
-    drain(work, ref);
+    if (!ref && work.strangers === before) return { state, keys: ctx.keys, registry: ctx.registry, outputs: [{ kind: 'duplicate' }], consumed: [] };
+    if (ref) drain(work, ref);
   } else {
     receiveApplication(work, incoming.broadcast, incoming.ad ?? null);
   }
+  checkBuffers(work);
   return closeWork(work);
+}
+
+/**
+ * The buffers stay within their byte limits (so the encoded state stays far
+ * below what the state codec accepts); over a limit, the call fails and
+ * nothing changes: the message is retryable once what it waits for arrived.
+ */
+function checkBuffers(work: Work): void {
+  const application = work.pendingApplication.reduce((n, p) => n + sizeOf(p), 0);
+  if (application > MAX_PENDING_APPLICATION_BYTES) throw new StateError('STATE_LIMIT', `receive: more than ${MAX_PENDING_APPLICATION_BYTES} bytes of application messages would wait`);
+  let control = 0;
+  for (const m of work.orderer.pending) control += m.payload.length;
+  for (const key of Object.keys(work.directs)) {
+    const direct = work.directs[key] as Uint8Array;
+    if (direct.length > MAX_BUFFERED_DIRECT_BYTES) throw new StateError('STATE_LIMIT', `receive: a direct part of ${direct.length} bytes cannot wait (limit ${MAX_BUFFERED_DIRECT_BYTES}); hand it in again later`);
+    control += direct.length;
+  }
+  if (control > MAX_PENDING_CONTROL_BYTES) throw new StateError('STATE_LIMIT', `receive: more than ${MAX_PENDING_CONTROL_BYTES} bytes of control messages would wait`);
 }
 
 /**

@@ -3,14 +3,19 @@
  * state, the scheme state and the control orderer as nested encodings, plus
  * the buffers. `pendingControl` is a derived view and is not encoded.
  *
- *   v2: { v: 2, scheme, dcgka, message | null, data | null, orderer,
+ *   v3: { v: 3, scheme, dcgka, message | null, data | null, orderer,
  *         directs: [[sender(32), seq, bytes]] (sorted by sender, seq),
- *         pendingApplication: [[bytes, ad | null, sender(32) | null, epoch]] }
+ *         pendingApplication: [[bytes, ad | null, sender(32) | null, epoch]],
+ *         strangers: [[bytes, direct | null, ad | null, sender(32) | null, at]],
+ *         lamport, heard: [[sender(32), epoch, counter]] (sorted), removals: [[op, member(32), [epoch, counter] | null]],
+ *         rejoins: [[member(32), add op, seq]] }
+ *   v2 (read only): v3 without strangers, lamport, heard, removals, rejoins (read as 0 and empty;
+ *         its application messages of unknown senders (sender null) become strangers).
  *   v1 (read only): { v: 1, ..., pendingControl: [[sender(32), seq, ackedSender | null, ackedSeq | null, broadcast, direct | null]],
  *         pendingApplication } — its buffered control messages move into a fresh orderer.
  */
 import type { Deps } from '../crypto/index.js';
-import { asRecord, checkVersion, decodeCanonical, encodeCanonical, fromHex, readArray, readBytes, readText, toHex } from '../crypto/index.js';
+import { asRecord, checkVersion, decodeCanonical, encodeCanonical, fromHex, readArray, readBytes, readText, readUint, toHex } from '../crypto/index.js';
 import type { CborRecord } from '../crypto/index.js';
 import { decodeDataState, encodeDataState } from '../data/index.js';
 import { decodeDcgkaState, encodeDcgkaState } from '../dcgka/index.js';
@@ -19,12 +24,14 @@ import { DecodeError, isGroupCryptError } from '../errors.js';
 import { decodeMessageState, encodeMessageState } from '../message/index.js';
 import { createOrderer, decodeOrderer, encodeOrderer, enqueue } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
-import { MAX_PENDING_APPLICATION, MAX_PENDING_CONTROL } from './limits.js';
-import type { GroupScheme, GroupState, PendingApplication } from './types.js';
+import { MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL, MAX_STRANGERS, MAX_STRANGER_BYTES } from './limits.js';
+import { MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalRecord, encodeRecords } from './removal.js';
+import type { GroupScheme, GroupState, PendingApplication, Position, StrangerMessage } from './types.js';
 import { directKey, makeState } from './work.js';
 
-const VERSION = 2;
+const VERSION = 3;
 const KEYS_V2 = ['v', 'scheme', 'dcgka', 'message', 'data', 'orderer', 'directs', 'pendingApplication'] as const;
+const KEYS_V3 = [...KEYS_V2, 'strangers', 'lamport', 'heard', 'removals', 'rejoins'] as const;
 const KEYS_V1 = ['v', 'scheme', 'dcgka', 'message', 'data', 'pendingControl', 'pendingApplication'] as const;
 
 /** Direct parts as [sender(32), seq, bytes], sorted by sender then seq. */
@@ -47,8 +54,25 @@ export function encodeGroupState(state: GroupState): Uint8Array {
     data: state.data ? encodeDataState(state.data) : null,
     orderer: encodeOrderer(state.orderer),
     directs: directEntries(state.directs),
-    pendingApplication: state.pendingApplication.map((p) => [p.bytes, p.ad, p.sender ? fromHex(p.sender) : null, p.epoch]),
+    pendingApplication: state.pendingApplication.map((p) => [p.bytes, p.ad, fromHex(p.sender), p.epoch]),
+    strangers: state.strangers.map((m) => [m.bytes, m.direct, m.ad, m.sender === null ? null : fromHex(m.sender), m.at]),
+    lamport: state.lamport,
+    heard: Object.keys(state.heard).sort().map((id) => [fromHex(id), state.heard[id]?.epoch, state.heard[id]?.counter]),
+    ...encodeRecords(state.removals, state.rejoins),
   });
+}
+
+function decodeHeard(r: CborRecord): Record<string, Position> {
+  const out: Record<string, Position> = {};
+  let previous = '';
+  for (const value of readArray(r, 'heard', 'group-state', MAX_REMOVAL_RECORDS)) {
+    if (!Array.isArray(value) || value.length !== 3) fail('heard');
+    const sender = id(value[0], 'heard.sender');
+    if (sender <= previous) fail('heard (order)');
+    previous = sender;
+    Object.defineProperty(out, sender, { value: { epoch: uint(value[1], 'heard.epoch'), counter: uint(value[2], 'heard.counter') }, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function fail(field: string): never {
@@ -71,9 +95,24 @@ function optionalBytes(value: unknown, field: string): Uint8Array | null {
   return value;
 }
 
-function decodePendingApplication(value: unknown): PendingApplication {
+/** A buffered application message; a v2 one of an unknown sender (null) is returned as null. */
+function decodePendingApplication(value: unknown, allowUnknown: boolean): PendingApplication | { bytes: Uint8Array; ad: Uint8Array | null; sender: null } {
   if (!Array.isArray(value) || value.length !== 4 || !(value[0] instanceof Uint8Array)) fail('pendingApplication');
-  return { bytes: value[0], ad: optionalBytes(value[1], 'pendingApplication.ad'), sender: value[2] === null ? null : id(value[2], 'pendingApplication.sender'), epoch: uint(value[3], 'pendingApplication.epoch') };
+  const ad = optionalBytes(value[1], 'pendingApplication.ad');
+  if (value[2] === null && allowUnknown) return { bytes: value[0], ad, sender: null };
+  return { bytes: value[0], ad, sender: id(value[2], 'pendingApplication.sender'), epoch: uint(value[3], 'pendingApplication.epoch') };
+}
+
+function decodeStranger(value: unknown): StrangerMessage {
+  if (!Array.isArray(value) || value.length !== 5 || !(value[0] instanceof Uint8Array)) fail('strangers');
+  return {
+    bytes: value[0], direct: optionalBytes(value[1], 'strangers.direct'), ad: optionalBytes(value[2], 'strangers.ad'),
+    sender: value[3] === null ? null : id(value[3], 'strangers.sender'), at: uint(value[4], 'strangers.at'),
+  };
+}
+
+function sizeOf(m: { bytes: Uint8Array; direct?: Uint8Array | null; ad: Uint8Array | null }): number {
+  return m.bytes.length + (m.direct?.length ?? 0) + (m.ad?.length ?? 0);
 }
 
 /** Direct parts, each belonging to a buffered control message, in canonical order. */
@@ -122,8 +161,9 @@ function upgradeV1(r: CborRecord, dcgka: DcgkaState, deps: Deps): { orderer: Ord
 export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
   const top = asRecord(decodeCanonical(bytes, 'group-state'), 'group-state');
   const v1 = top['v'] === 1;
-  if (!v1) checkVersion(top, 'group-state', VERSION);
-  const r = asRecord(top, 'group-state', v1 ? KEYS_V1 : KEYS_V2);
+  const v2 = top['v'] === 2;
+  if (!v1 && !v2) checkVersion(top, 'group-state', VERSION);
+  const r = asRecord(top, 'group-state', v1 ? KEYS_V1 : v2 ? KEYS_V2 : KEYS_V3);
   const scheme = readText<GroupScheme>(r, 'scheme', 'group-state', ['data', 'message']);
   const message = r['message'] === null ? null : decodeMessageState(readBytes(r, 'message', 'group-state'));
   const data = r['data'] === null ? null : decodeDataState(readBytes(r, 'data', 'group-state'), deps);
@@ -138,8 +178,22 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
     if (Object.keys(orderer.next).some((sender) => !Object.hasOwn(dcgka.clock, sender))) fail('orderer (clock)');
     control = { orderer, directs: decodeDirects(r, orderer) };
   }
+  const v3 = !v1 && !v2;
+  const pendingApplication: PendingApplication[] = [];
+  const strangers: StrangerMessage[] = v3 ? readArray(r, 'strangers', 'group-state', MAX_STRANGERS).map(decodeStranger) : [];
+  for (const value of readArray(r, 'pendingApplication', 'group-state', MAX_PENDING_APPLICATION)) {
+    const p = decodePendingApplication(value, !v3);
+    if (p.sender !== null) pendingApplication.push(p);
+    else if (strangers.length < MAX_STRANGERS) strangers.push({ bytes: p.bytes, direct: null, ad: p.ad, sender: null, at: 0 });
+  }
+  if (v3 && pendingApplication.reduce((n, p) => n + sizeOf(p), 0) > MAX_PENDING_APPLICATION_BYTES) fail('pendingApplication (bytes)');
+  if (v3 && strangers.reduce((n, m) => n + sizeOf(m), 0) > MAX_STRANGER_BYTES) fail('strangers (bytes)');
   return makeState({
     scheme, dcgka, message, data, ...control,
-    pendingApplication: readArray(r, 'pendingApplication', 'group-state', MAX_PENDING_APPLICATION).map(decodePendingApplication),
+    pendingApplication, strangers,
+    lamport: v3 ? readUint(r, 'lamport', 'group-state') : 0,
+    heard: v3 ? decodeHeard(r) : {},
+    removals: v3 ? readArray(r, 'removals', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRemovalRecord(x, `group-state.removals[${i}]`)) : [],
+    rejoins: v3 ? readArray(r, 'rejoins', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRejoinRecord(x, `group-state.rejoins[${i}]`)) : [],
   });
 }

@@ -7,6 +7,7 @@ import type { GroupCryptError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import type { MessageState } from '../message/index.js';
 import type { OrdererState } from '../ordering/index.js';
+import type { ReadPosition } from './order.js';
 
 /** Which encryption scheme a group uses. */
 export type GroupScheme = 'data' | 'message';
@@ -21,18 +22,54 @@ export interface PendingControl {
   readonly direct: Uint8Array | null;
 }
 
-/** A received application message waiting for its epoch (or for its sender to become known). */
+/** A received application message of a known sender waiting for its epoch. */
 export interface PendingApplication {
   readonly bytes: Uint8Array;
   readonly ad: Uint8Array | null;
-  /** The authenticated sender, or null while its tag names no known member. */
-  readonly sender: MemberId | null;
+  /** The authenticated sender. */
+  readonly sender: MemberId;
   readonly epoch: number;
+}
+
+/** A message of a sender not (yet) known in the group, held in a small expiring allowance. */
+export interface StrangerMessage {
+  /** A control broadcast or an application envelope. */
+  readonly bytes: Uint8Array;
+  /** My direct part (control messages). */
+  readonly direct: Uint8Array | null;
+  /** The application's AD (application messages). */
+  readonly ad: Uint8Array | null;
+  /** The signing sender of a control message; null for an application envelope. */
+  readonly sender: MemberId | null;
+  /** When it arrived (UNIX seconds, `deps.now()`). */
+  readonly at: number;
+}
+
+/** A position in one sender's sequence of application messages. */
+export interface Position {
+  readonly epoch: number;
+  readonly counter: number;
+}
+
+/** A processed removal: what its author had read of the removed member (see removal.ts). */
+export interface RemovalRecord {
+  /** The remove op id. */
+  readonly op: OpId;
+  readonly member: MemberId;
+  /** Highest position of `member` the remover had delivered; null: none. */
+  readonly frontier: Position | null;
+}
+
+/** A processed rejoin: `member`'s ack (seq `seq`) of its add `add`. */
+export interface RejoinRecord {
+  readonly member: MemberId;
+  readonly add: OpId;
+  readonly seq: number;
 }
 
 /** The whole state of one member in one group. Plain, serializable data. */
 export interface GroupState {
-  readonly v: 2;
+  readonly v: 3;
   readonly scheme: GroupScheme;
   readonly dcgka: DcgkaState;
   /** Present when `scheme === 'message'`. */
@@ -50,6 +87,16 @@ export interface GroupState {
   /** Derived, read-only view of the control messages buffered in `orderer` (not encoded). */
   readonly pendingControl: readonly PendingControl[];
   readonly pendingApplication: readonly PendingApplication[];
+  /** Messages of unknown senders (bounded, oldest evicted, expiring). */
+  readonly strangers: readonly StrangerMessage[];
+  /** My Lamport time: the highest of every application message I delivered or sent. */
+  readonly lamport: number;
+  /** Per sender, the highest position of its application messages I delivered (what my removal of it says I read). */
+  readonly heard: Readonly<Record<MemberId, Position>>;
+  /** Removals processed (and those my welcome listed), in processing order. */
+  readonly removals: readonly RemovalRecord[];
+  /** Rejoins processed (and those my welcome listed). */
+  readonly rejoins: readonly RejoinRecord[];
 }
 
 /** A message to send: `broadcast` to every member, each `direct` part only to its recipient (with the broadcast). */
@@ -62,10 +109,16 @@ export interface OutgoingMessage {
 
 /** Typed outputs of every Group API call. */
 export type GroupOutput =
-  /** Send this (see `encodeWireBundle` for transports without routing). */
-  | { readonly kind: 'send'; readonly message: OutgoingMessage }
-  /** Decrypted application data and its authenticated sender. */
-  | { readonly kind: 'application'; readonly sender: MemberId; readonly plaintext: Uint8Array; readonly epoch: number; readonly counter: number }
+  /**
+   * Send this (see `encodeWireBundle` for transports without routing). For my own application
+   * message, `position` is where it stands in the read order (`compareReadOrder`).
+   */
+  | { readonly kind: 'send'; readonly message: OutgoingMessage; readonly position?: ReadPosition }
+  /**
+   * Decrypted application data and its authenticated sender; `id` and `lamport` (with sender,
+   * epoch, counter) place it in the read order: sort with `compareReadOrder` / `readOrderKey`.
+   */
+  | { readonly kind: 'application'; readonly id: string; readonly sender: MemberId; readonly plaintext: Uint8Array; readonly lamport: number; readonly epoch: number; readonly counter: number }
   /** This member was removed by the control message `by`. */
   | { readonly kind: 'removed'; readonly by: OpId }
   /** This member joined (or re-joined) through the add `via`. */

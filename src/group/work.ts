@@ -4,18 +4,21 @@
  * returns it once at the end; if anything throws, the caller's state,
  * keys and registry are untouched.
  */
-import { applyUpdateSecret as applyDataSecret, createDataState, importSecretBundle } from '../data/index.js';
+import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/index.js';
 import type { DataState } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaResult, DcgkaState } from '../dcgka/index.js';
-import { InternalError } from '../errors.js';
+import { InternalError, VerifyError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import { applyUpdateSecret as applyMessageSecret, createMessageState } from '../message/index.js';
 import type { MessageState } from '../message/index.js';
 import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
-import type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl } from './types.js';
+import { dropRemovedChains, readWelcomeExtra, withRecord } from './removal.js';
+import type {
+  GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord, StrangerMessage,
+} from './types.js';
 
 /** Mutable working copy of a call. */
 export interface Work {
@@ -29,6 +32,11 @@ export interface Work {
   orderer: OrdererState;
   directs: Record<string, Uint8Array>;
   pendingApplication: PendingApplication[];
+  strangers: StrangerMessage[];
+  lamport: number;
+  heard: Record<string, Position>;
+  removals: readonly RemovalRecord[];
+  rejoins: readonly RejoinRecord[];
   outputs: GroupOutput[];
   consumed: Uint8Array[];
 }
@@ -38,7 +46,8 @@ export function openWork(state: GroupState, ctx: GroupContext): Work {
   return {
     deps: ctx.deps, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
     keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
-    pendingApplication: [...state.pendingApplication], outputs: [], consumed: [],
+    pendingApplication: [...state.pendingApplication], strangers: [...state.strangers], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
+    outputs: [], consumed: [],
   };
 }
 
@@ -53,7 +62,7 @@ export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaSt
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
     keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock, maxPending: MAX_PENDING_CONTROL }), directs: {},
-    pendingApplication: [], outputs: [], consumed: [],
+    pendingApplication: [], strangers: [], lamport: 0, heard: {}, removals: [], rejoins: [], outputs: [], consumed: [],
   };
 }
 
@@ -73,14 +82,20 @@ export function pendingView(orderer: OrdererState, directs: Readonly<Record<stri
 
 /** Builds a group state (with its derived view). */
 export function makeState(fields: Omit<GroupState, 'v' | 'pendingControl'>): GroupState {
-  return { v: 2, ...fields, pendingControl: pendingView(fields.orderer, fields.directs) };
+  return { v: 3, ...fields, pendingControl: pendingView(fields.orderer, fields.directs) };
 }
 
-/** Closes a work copy into the call's result. */
+/** Closes a work copy into the call's result (dropping the chains of removed members that every member has let go). */
 export function closeWork(work: Work): GroupResult {
+  if (work.message) {
+    const dropped = dropRemovedChains(work.message, work, work.heard);
+    work.message = dropped.state;
+    work.consumed.push(...dropped.consumed);
+  }
   const state = makeState({
     scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
-    orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication,
+    orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication, strangers: work.strangers,
+    lamport: work.lamport, heard: work.heard, removals: work.removals, rejoins: work.rejoins,
   });
   return { state, keys: work.keys, registry: work.registry, outputs: work.outputs, consumed: work.consumed };
 }
@@ -115,6 +130,25 @@ export function epochOf(cause: string): number {
 }
 
 /**
+ * Removal and rejoin records from a welcome must name ops of the membership
+ * history it gave me: a remove of that member, an add of that member.
+ * @throws VerifyError `VERIFY_GROUP` otherwise (permanent: the adder lied).
+ */
+function checkRecords(dcgka: DcgkaState, clock: Readonly<Record<string, number>>, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): void {
+  const m = dcgka.membership;
+  const op = (id: string) => (Object.hasOwn(m.index, id) ? m.ops[m.index[id] ?? -1] : undefined);
+  for (const r of removals) {
+    const o = op(r.op);
+    if (o?.kind !== 'remove' || o.targets[0] !== r.member) throw new VerifyError('VERIFY_GROUP', `welcome: removal record ${r.op.slice(-24)} names no remove of that member`);
+  }
+  for (const j of rejoins) {
+    const o = op(j.add);
+    const seen = Object.hasOwn(clock, j.member) ? clock[j.member] ?? 0 : 0;
+    if (o?.kind !== 'add' || o.targets[0] !== j.member || j.seq >= seen) throw new VerifyError('VERIFY_GROUP', `welcome: rejoin record of ${j.member.slice(0, 16)} names no add of it before the welcome`);
+  }
+}
+
+/**
  * Installs a DCGKA result: control messages become `send` outputs, update
  * secrets feed the scheme, `joined` imports the adder's secret bundle (data
  * scheme). Computed on locals and assigned at the end (all or nothing).
@@ -122,6 +156,8 @@ export function epochOf(cause: string): number {
 export function applyDcgka(work: Work, result: DcgkaResult): void {
   let message = work.message;
   let data = work.data;
+  let removals = work.removals;
+  let rejoins = work.rejoins;
   const outputs: GroupOutput[] = [];
   const consumed: Uint8Array[] = [...result.consumed];
   for (const out of result.outputs) {
@@ -146,12 +182,25 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
       case 'removed':
         outputs.push({ kind: 'removed', by: out.by });
         break;
-      case 'joined':
-        if (data && out.extra.length > 0) data = importSecretBundle(data, out.extra, work.deps);
+      case 'joined': {
+        // The adder's bundle must fit the history the welcome gave me: no secret of mine (mine come
+        // from my own update secrets only), none of a never-member, none beyond a member's clock.
+        const known = new Set(knownIds(result.state));
+        const extra = readWelcomeExtra(out.extra, data, work.deps, {
+          me: result.state.me,
+          everMember: (m) => known.has(m),
+          clock: (m) => (Object.hasOwn(out.clock, m) ? out.clock[m] ?? 0 : 0),
+        });
+        data = extra.data;
+        checkRecords(result.state, out.clock, extra.removals, extra.rejoins);
+        for (const r of extra.removals) removals = withRecord(removals, r, (x) => x.op === r.op);
+        for (const j of extra.rejoins) rejoins = withRecord(rejoins, j, (x) => x.member === j.member && x.add === j.add);
         outputs.push({ kind: 'joined', via: out.via });
         break;
+      }
     }
   }
+
   const directs = { ...work.directs };
   const orderer = syncOrderer(work.orderer, directs, result.state.clock);
   work.dcgka = result.state;
@@ -159,13 +208,22 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
   work.registry = result.registry;
   work.message = message;
   work.data = data;
+  work.removals = removals;
+  work.rejoins = rejoins;
   work.orderer = orderer;
   work.directs = directs;
   work.outputs.push(...outputs);
   work.consumed.push(...consumed);
 }
 
-/** Ids that may send in this group: every member and every sender of a processed control message (sorted). */
+/**
+ * Ids that may send in this group: everyone the membership history names
+ * (members, and whoever was ever added, even by an add later cancelled) and
+ * every sender of a processed control message (sorted). Anyone else is a
+ * stranger: its messages only get the small allowance of `strangers`.
+ */
 export function knownIds(dcgka: DcgkaState): string[] {
-  return [...new Set([...Object.keys(dcgka.clock), ...groupMembers(dcgka.membership)])].sort();
+  const ids = new Set([...Object.keys(dcgka.clock), ...groupMembers(dcgka.membership)]);
+  for (const op of dcgka.membership.ops) for (const id of op.targets) ids.add(id);
+  return [...ids].sort();
 }

@@ -103,9 +103,9 @@ describe('dcgka bad input', () => {
     expectRejected(sim, b, incomingFor(b, ack), 'STATE_CAUSALITY');
   });
 
-  it('a missing or misdirected direct part → typed error, state unchanged', () => {
+  it('a missing or misdirected direct part → typed error, state unchanged (missing: retryable STATE_MISSING_KEY, the signed manifest names it)', () => {
     const { sim, update, b } = setup();
-    expectRejected(sim, b, { broadcast: update.broadcast }, 'STATE_MISSING_SECRET');
+    expectRejected(sim, b, { broadcast: update.broadcast }, 'STATE_MISSING_KEY');
     const forC = update.direct.get(sim.id('C'))!;
     let caught: unknown;
     try {

@@ -50,18 +50,24 @@ describe('pre-join inbox', () => {
     expect(codeOf(() => receivePreJoin(foreign, sim.ctx(c), openWireBundle(update!, c.id)))).toBe('VERIFY_GROUP');
     expect(codeOf(() => receivePreJoin(inbox, sim.ctx(c), { broadcast: new Uint8Array([0x01]) }))).toMatch(/^DECODE_/);
     expect(encodeGroupInbox(inbox)).toEqual(before);
-    expect(codeOf(() => decodeGroupInbox(encodeCanonical({ v: 2, scheme: 'message', groupId: null, held: [] })))).toBe('DECODE_VERSION_UNSUPPORTED');
+    expect(codeOf(() => decodeGroupInbox(encodeCanonical({ v: 3, scheme: 'message', groupId: null, held: [] })))).toBe('DECODE_VERSION_UNSUPPORTED');
+    // version 1 (no arrival times) still decodes
+    const v1 = decodeGroupInbox(encodeCanonical({ v: 1, scheme: 'message', groupId: null, held: inbox.held.map((h) => [h.broadcast, h.direct, h.ad]) }));
+    expect(v1.held.map((h) => h.at)).toEqual(inbox.held.map(() => 0));
     expect(codeOf(() => createGroupInbox({ scheme: 'message', groupId: 'xyz' }))).toBe('USAGE_ARGUMENT');
   });
 
-  it(`holds at most MAX_HELD_MESSAGES (${MAX_HELD_MESSAGES}) messages`, () => {
+  it(`holds at most MAX_HELD_MESSAGES (${MAX_HELD_MESSAGES}) messages: when full the oldest goes, so junk never blocks a later message`, () => {
     const sim = new GroupSim(['A'], 'message');
     const a = sim.peer('A');
     let inbox = createGroupInbox({ scheme: 'message' });
     for (let i = 0; i < MAX_HELD_MESSAGES; i++) inbox = receivePreJoin(inbox, sim.ctx(a), { broadcast: envelope(i) }).inbox;
     expect(inbox.held.length).toBe(MAX_HELD_MESSAGES);
     expect(receivePreJoin(inbox, sim.ctx(a), { broadcast: envelope(0) }).inbox).toBe(inbox);
-    expect(codeOf(() => receivePreJoin(inbox, sim.ctx(a), { broadcast: envelope(MAX_HELD_MESSAGES) }))).toBe('STATE_LIMIT');
+    const next = receivePreJoin(inbox, sim.ctx(a), { broadcast: envelope(MAX_HELD_MESSAGES) }).inbox;
+    expect(next.held.length).toBe(MAX_HELD_MESSAGES);
+    expect(next.held[0]?.broadcast).toEqual(envelope(1));
+    expect(next.held.at(-1)?.broadcast).toEqual(envelope(MAX_HELD_MESSAGES));
   });
 });
 

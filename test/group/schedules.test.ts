@@ -5,12 +5,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { GroupScheme } from '../../src/group/index.js';
+import { applicationStands, compareReadOrder } from '../../src/group/index.js';
+import type { GroupScheme, GroupState } from '../../src/group/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
 
 const RUNS = Number(process.env['GROUPCRYPT_SCHEDULES'] ?? 50);
 /** Coverage counters over all runs (asserted non-trivial at the end). */
-const seen = { entitled: 0, removedChecks: 0, history: 0 };
+const seen = { entitled: 0, removedChecks: 0, history: 0, barred: 0, causal: 0 };
 const NAMES = ['A', 'B', 'C', 'D', 'E'];
 
 type Op = { readonly t: 'update' | 'add' | 'remove' | 'send' | 'deliver'; readonly a: number; readonly b: number; readonly n: number };
@@ -57,10 +58,19 @@ function run(scheme: GroupScheme, initial: number, ops: readonly Op[], seed: num
   expect(new Set(views).size, `views ${views.join(' | ')}`).toBeLessThanOrEqual(1);
   const finalMembers = active.length > 0 ? sim.members(active[0] as string) : [];
   for (const m of sim.sent) {
+    // Strong removal: every final member decides alike whether a message stands.
+    const stands = finalMembers.map((r) => applicationStands(sim.peer(r).state as GroupState, m.position));
+    expect(new Set(stands).size, `members agree whether ${m.text} stands`).toBeLessThanOrEqual(1);
+    if (stands[0] === false) seen.barred++;
+    // Read order extends causality: everything the sender had read or sent comes first.
+    for (const b of m.before) {
+      seen.causal++;
+      expect(compareReadOrder(b, m.position), `${m.text} after what its sender had read`).toBeLessThan(0);
+    }
     for (const r of finalMembers) {
       if (r === m.sender) continue;
       const peer = sim.peer(r);
-      const entitled = m.members.includes(r) || (scheme === 'data' && peer.bundleKeys.has(m.epochKey));
+      const entitled = stands[0] !== false && (m.members.includes(r) || (scheme === 'data' && peer.bundleKeys.has(m.epochKey)));
       if (entitled) seen.entitled++;
       if (scheme === 'data' && !m.members.includes(r) && peer.bundleKeys.has(m.epochKey)) seen.history++;
       if (entitled) expect(peer.decrypted.has(m.text), `${r} decrypts ${m.text} (errors: ${peer.errors.join(',')})`).toBe(true);
@@ -76,7 +86,7 @@ function run(scheme: GroupScheme, initial: number, ops: readonly Op[], seed: num
 
 describe.each<GroupScheme>(['message', 'data'])('random schedules (%s scheme)', (scheme) => {
   it('members converge; current members read what was sent to them; removed members read nothing after their removal', () => {
-    Object.assign(seen, { entitled: 0, removedChecks: 0, history: 0 });
+    Object.assign(seen, { entitled: 0, removedChecks: 0, history: 0, barred: 0, causal: 0 });
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 3 }), fc.array(arbOp, { minLength: 3, maxLength: 14 }), fc.nat(), fc.constantFrom(0, 0.2),
@@ -87,5 +97,6 @@ describe.each<GroupScheme>(['message', 'data'])('random schedules (%s scheme)', 
     if (process.env['GROUPCRYPT_DEBUG']) console.log(scheme, seen);
     expect(seen.entitled).toBeGreaterThan(RUNS);
     expect(seen.removedChecks).toBeGreaterThan(0);
+    expect(seen.causal).toBeGreaterThan(RUNS);
   }, 600_000);
 });

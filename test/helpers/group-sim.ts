@@ -12,7 +12,7 @@ import {
   addMember, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, encodeGroupInbox, encodeGroupState, encodeWireBundle, groupMembers,
   openWireBundle, receive, receivePreJoin, removeMember, send, updateGroup,
 } from '../../src/group/index.js';
-import type { GroupInbox, GroupResult, GroupScheme, GroupState } from '../../src/group/index.js';
+import type { GroupInbox, GroupResult, GroupScheme, GroupState, ReadPosition } from '../../src/group/index.js';
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
 import { seededRandom } from './random.js';
@@ -29,6 +29,8 @@ export interface GroupPeer {
   pre: GroupInbox;
   /** Plaintexts decrypted (text). */
   readonly decrypted: Set<string>;
+  /** Read positions of every message decrypted or sent, by text. */
+  readonly positions: Map<string, ReadPosition>;
   /** Error codes thrown by receive, and rejected outputs. */
   readonly errors: string[];
   /** Every member this peer has ever seen. */
@@ -47,6 +49,10 @@ export interface SentApplication {
   readonly members: readonly string[];
   /** Peers the sender had seen and already knew as removed at send time. */
   readonly removedKnown: readonly string[];
+  /** Where it stands in the read order. */
+  readonly position: ReadPosition;
+  /** Positions of every message the sender had read or sent before (they must come first in the read order). */
+  readonly before: readonly ReadPosition[];
 }
 
 /** Seeded PRNG (kept under its old name for the group tests). */
@@ -66,7 +72,7 @@ export class GroupSim {
     const keys = createKeyManager(this.deps);
     const id = toHex(identityOf(keys).publicKey);
     const peer: GroupPeer = {
-      name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], pre: createGroupInbox({ scheme: this.scheme }), decrypted: new Set(), errors: [],
+      name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], pre: createGroupInbox({ scheme: this.scheme }), decrypted: new Set(), positions: new Map(), errors: [],
       everSeen: new Set(), bundleKeys: new Set(), removed: false,
     };
     for (const other of this.peers.values()) {
@@ -110,7 +116,11 @@ export class GroupSim {
     peer.registry = result.registry;
     for (const out of result.outputs) {
       if (out.kind === 'send') this.publish(peer, encodeWireBundle(out.message), random);
-      else if (out.kind === 'application') peer.decrypted.add(new TextDecoder().decode(out.plaintext));
+      else if (out.kind === 'application') {
+        const text = new TextDecoder().decode(out.plaintext);
+        peer.decrypted.add(text);
+        peer.positions.set(text, { id: out.id, sender: out.sender, lamport: out.lamport, epoch: out.epoch, counter: out.counter });
+      }
       else if (out.kind === 'removed') peer.removed = true;
       else if (out.kind === 'joined') peer.removed = false;
       else if (out.kind === 'rejected') peer.errors.push(out.error.code);
@@ -158,7 +168,10 @@ export class GroupSim {
     const out = result.outputs[0];
     if (out?.kind !== 'send') throw new Error('send gave no message');
     const epoch = state.message ? state.message.chains[peer.id]?.at(-1)?.epoch : state.data?.latest[peer.id];
-    this.sent.push({ text, sender: name, epochKey: `${peer.id}:${String(epoch)}`, members, removedKnown: [...peer.everSeen].filter((m) => !members.includes(m)) });
+    if (!out.position) throw new Error('send gave no read position');
+    const before = [...peer.positions.values()];
+    peer.positions.set(text, out.position);
+    this.sent.push({ text, sender: name, epochKey: `${peer.id}:${String(epoch)}`, members, removedKnown: [...peer.everSeen].filter((m) => !members.includes(m)), position: out.position, before });
     this.apply(peer, result);
     return text;
   }

@@ -5,7 +5,7 @@
  * twice.
  */
 import type { Deps } from '../../../src/crypto/index.js';
-import { openWireBundle, receive } from '../../../src/group/index.js';
+import { applicationPosition, applicationStands, openWireBundle, receive } from '../../../src/group/index.js';
 import type { GroupState } from '../../../src/group/index.js';
 import type { OutboxMessage } from '../../../src/store/index.js';
 import type { Peer, ReadRecord, SimState } from './group-model.js';
@@ -21,6 +21,9 @@ export function reread(peer: Peer, record: ReadRecord, bundles: ReadonlyMap<stri
   const bundle = bundles.get(record.bundle);
   if (bundle === undefined) throw new Error(`${peer.name}: bundle ${record.bundle} of ${record.text} lost from the outbox`);
   if (peer.group === null) throw new Error(`${peer.name}: read ${record.text} but has no group state`);
+  // A message a later removal un-read (its remover had not read it) is refused now, by design.
+  const { broadcast } = openWireBundle(bundle.bytes, peer.id);
+  if (!applicationStands(peer.group, { sender: record.sender, ...applicationPosition(broadcast, 'data') })) return;
   const result = receive(forgetReplays(peer.group), { deps, keys: peer.keys, registry: peer.registry }, openWireBundle(bundle.bytes, peer.id));
   const app = result.outputs.find((out) => out.kind === 'application');
   if (app?.kind !== 'application') throw new Error(`${peer.name}: ${record.text} no longer decrypts (outputs: ${result.outputs.map((o) => o.kind).join(',')})`);

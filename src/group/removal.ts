@@ -1,0 +1,236 @@
+/**
+ * Strong removal for application data (issue 17, CLI.md "Removed peers").
+ *
+ * A message of a removed member X stands only if the author of X's removal
+ * had read it, or it came before such a message in X's own sequence: it then
+ * happened before the removal. Every remove carries, signed in its broadcast
+ * (the DCGKA remove `note`), the highest position (epoch, counter) of X's
+ * messages its author had delivered. X's positions grow in X's program
+ * order, so a message at or below that frontier was sent before a message
+ * the remover had read; anything above it is concurrent with the removal or
+ * after it (a kept copy of X's home, X's side of a partition) and is refused
+ * with `STATE_REMOVED`. The decision reads only signed message fields, so
+ * every member decides the same.
+ *
+ * A member that delivered such a message before it learned of the removal
+ * un-reads it: `applicationStands(state, position)` is false from then on
+ * (read is a function of the messages held, not of their arrival order).
+ *
+ * Re-adds: an add of X that its own removal's author had not seen (an add
+ * after the removal, or concurrent with it) reopens X: X's messages from the
+ * epoch of its rejoin ack of that add on stand again.
+ *
+ * A remove without a note (written by an older version) bars nothing.
+ *
+ * Limit: a copy of X restored from an older backup reuses positions; one at
+ * or below the frontier is a second message for a position X already used.
+ * Members holding the first treat it as a duplicate (key used / replay); one
+ * that never held the first cannot tell them apart. Binding each message to
+ * its predecessor (a hash chain) would close this at ~10 bytes per message.
+ *
+ * Once every current member has processed the removal (and I delivered X's
+ * message at the frontier, with no gap below it in the epochs I hold), X's
+ * message-scheme chains are dropped; data secrets stay, to read the history.
+ * A message of X below the frontier in an epoch I never saw a message of,
+ * arriving after that, is lost (STATE_UNKNOWN_EPOCH): the price of not
+ * keeping a removed member's chains for ever.
+ */
+import type { Deps } from '../crypto/index.js';
+import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
+import type { BundleChecks, DataState } from '../data/index.js';
+import { exportSecretBundle, importSecretBundle } from '../data/index.js';
+import { groupMembers } from '../dcgka/index.js';
+import type { DcgkaState, MemberId, OpId } from '../dcgka/index.js';
+import { DecodeError, StateError } from '../errors.js';
+import { hasSeen } from '../membership/index.js';
+import type { MessageState } from '../message/index.js';
+import type { GroupState, Position, RejoinRecord, RemovalRecord } from './types.js';
+
+/** Most removal and rejoin records kept (each names one op of the membership history). */
+export const MAX_REMOVAL_RECORDS = 100_000;
+
+/** Lexicographic order of positions. */
+export function comparePositions(a: Position, b: Position): number {
+  return a.epoch - b.epoch || a.counter - b.counter;
+}
+
+/** The remove note: `CBOR [epoch, counter]` of the highest delivered position of the removed member, or `[]`. */
+export function encodeRemovalNote(frontier: Position | null): Uint8Array {
+  return encodeCanonical(frontier ? [frontier.epoch, frontier.counter] : []);
+}
+
+function uint(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new DecodeError('DECODE_FIELD', `${what}: expected a non-negative integer`);
+  return value;
+}
+
+/**
+ * Reads a remove note.
+ * @returns undefined for no note (a remove of an older version: it bars nothing), else the frontier or null.
+ * @throws DecodeError for a malformed note.
+ */
+export function decodeRemovalNote(note: Uint8Array): Position | null | undefined {
+  if (note.length === 0) return undefined;
+  const value = decodeCanonical(note, 'remove-note', 64);
+  if (!Array.isArray(value) || (value.length !== 0 && value.length !== 2)) throw new DecodeError('DECODE_FIELD', 'remove-note: expected [] or [epoch, counter]');
+  return value.length === 0 ? null : { epoch: uint(value[0], 'remove-note.epoch'), counter: uint(value[1], 'remove-note.counter') };
+}
+
+/** True when the op `inner` is in the causal past of the op `outer` (both in `dcgka`'s membership). */
+function inPastOf(dcgka: DcgkaState, outer: OpId, inner: OpId): boolean {
+  const m = dcgka.membership;
+  const o = Object.hasOwn(m.index, outer) ? m.index[outer] : undefined;
+  const i = Object.hasOwn(m.index, inner) ? m.index[inner] : undefined;
+  if (o === undefined || i === undefined) return false;
+  const byte = m.ops[o]?.past[i >> 3];
+  return byte !== undefined && (byte & (1 << (i & 7))) !== 0;
+}
+
+/** The facts `barredBy` reads. */
+export interface RemovalFacts {
+  readonly dcgka: DcgkaState;
+  readonly removals: readonly RemovalRecord[];
+  readonly rejoins: readonly RejoinRecord[];
+}
+
+/** The removal that bars a message of `sender` at `position`, if any. */
+export function barredBy(facts: RemovalFacts, sender: MemberId, position: Position): RemovalRecord | undefined {
+  for (const r of facts.removals) {
+    if (r.member !== sender) continue;
+    if (r.frontier !== null && comparePositions(position, r.frontier) <= 0) continue;
+    const reopened = facts.rejoins.some((j) => j.member === sender && position.epoch >= j.seq && !inPastOf(facts.dcgka, r.op, j.add));
+    if (!reopened) return r;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a delivered application message still stands: false once a removal
+ * of its sender whose author had not read it is known (the message must not
+ * be shown by `read`; see the module comment).
+ * @example const shown = delivered.filter((p) => applicationStands(state, p)).sort(compareReadOrder);
+ */
+export function applicationStands(state: GroupState, message: { readonly sender: MemberId; readonly epoch: number; readonly counter: number }): boolean {
+  return barredBy(state, message.sender, message) === undefined;
+}
+
+/** @throws StateError `STATE_REMOVED` when a removal bars the message. */
+export function assertStands(facts: RemovalFacts, sender: MemberId, position: Position): void {
+  const bar = barredBy(facts, sender, position);
+  if (bar) {
+    throw new StateError('STATE_REMOVED', `application message of ${sender.slice(0, 16)} (epoch ${position.epoch}, counter ${position.counter}) is not one the author of its removal ${bar.op.slice(-24)} had read`);
+  }
+}
+
+/** Adds a record unless one with the same key is there. */
+export function withRecord<T>(list: readonly T[], record: T, same: (a: T) => boolean): readonly T[] {
+  if (list.some(same)) return list;
+  if (list.length >= MAX_REMOVAL_RECORDS) throw new StateError('STATE_LIMIT', `group: more than ${MAX_REMOVAL_RECORDS} removal records`);
+  return [...list, record];
+}
+
+/**
+ * Message-scheme chains of removed members that every current member has
+ * processed the removal of (and whose frontier message I delivered) are
+ * dropped; returns the new state and the dropped secrets.
+ */
+export function dropRemovedChains(message: MessageState, facts: RemovalFacts, heard: Readonly<Record<MemberId, Position>>): { state: MessageState; consumed: Uint8Array[] } {
+  const current = groupMembers(facts.dcgka.membership);
+  let chains = message.chains;
+  const consumed: Uint8Array[] = [];
+  for (const r of facts.removals) {
+    if (!Object.hasOwn(chains, r.member) || current.includes(r.member)) continue;
+    if (!current.every((m) => m === facts.dcgka.me || hasSeen(facts.dcgka.membership, m, r.op))) continue;
+    const got = Object.hasOwn(heard, r.member) ? heard[r.member] : undefined;
+    if (r.frontier !== null && (got === undefined || comparePositions(got, r.frontier) < 0)) continue;
+    const list = chains[r.member] ?? [];
+    // A message the remover had read that I still miss (a skipped key at or below the frontier) keeps the chains.
+    const frontier = r.frontier;
+    if (frontier !== null && list.some((c) => c.skipped.some((k) => comparePositions({ epoch: c.epoch, counter: k.counter }, frontier) <= 0))) continue;
+    for (const c of list) consumed.push(c.chain, ...c.skipped.flatMap((s) => [s.key, s.nonce]));
+    const next = { ...chains };
+    delete next[r.member];
+    chains = next;
+  }
+  return { state: chains === message.chains ? message : { v: 1, chains }, consumed };
+}
+
+const EXTRA_VERSION = 2;
+
+/** What an adder hands the joiner beside DCGKA's welcome: data secrets and the removal facts. */
+export interface WelcomeExtra {
+  readonly secrets: Uint8Array | null;
+  readonly removals: readonly RemovalRecord[];
+  readonly rejoins: readonly RejoinRecord[];
+}
+
+const posOut = (p: Position | null): unknown => (p ? [p.epoch, p.counter] : null);
+
+/** Encodes the welcome extra: `{ v: 2, secrets: bundle | null, removals: [[op, member(32), [e, c] | null]], rejoins: [[member(32), add, seq]] }`. */
+export function encodeWelcomeExtra(data: DataState | null, joiner: MemberId, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): Uint8Array {
+  return encodeCanonical({
+    v: EXTRA_VERSION,
+    secrets: data ? exportSecretBundle(data, { exclude: joiner }) : null,
+    removals: removals.map((r) => [r.op, fromHex(r.member), posOut(r.frontier)]),
+    rejoins: rejoins.map((j) => [fromHex(j.member), j.add, j.seq]),
+  });
+}
+
+function memberOf(value: unknown, what: string): MemberId {
+  if (!(value instanceof Uint8Array) || value.length !== 32) throw new DecodeError('DECODE_FIELD', `${what}: expected 32 bytes`);
+  return toHex(value);
+}
+
+function opOf(value: unknown, what: string): OpId {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}:\d{1,16}$/.test(value)) throw new DecodeError('DECODE_FIELD', `${what}: expected an op id`);
+  return value;
+}
+
+/** Decodes a removal record `[op, member(32), [e, c] | null]`. */
+export function decodeRemovalRecord(value: unknown, what: string): RemovalRecord {
+  if (!Array.isArray(value) || value.length !== 3) throw new DecodeError('DECODE_FIELD', `${what}: expected [op, member, frontier]`);
+  const f = value[2];
+  if (f !== null && (!Array.isArray(f) || f.length !== 2)) throw new DecodeError('DECODE_FIELD', `${what}.frontier: expected [epoch, counter] or null`);
+  return { op: opOf(value[0], what), member: memberOf(value[1], what), frontier: f === null ? null : { epoch: uint(f[0], what), counter: uint(f[1], what) } };
+}
+
+/** Decodes a rejoin record `[member(32), add, seq]`. */
+export function decodeRejoinRecord(value: unknown, what: string): RejoinRecord {
+  if (!Array.isArray(value) || value.length !== 3) throw new DecodeError('DECODE_FIELD', `${what}: expected [member, add, seq]`);
+  return { member: memberOf(value[0], what), add: opOf(value[1], what), seq: uint(value[2], what) };
+}
+
+/** Encodes removal and rejoin records for the state codec. */
+export function encodeRecords(removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): { removals: unknown[]; rejoins: unknown[] } {
+  return { removals: removals.map((r) => [r.op, fromHex(r.member), posOut(r.frontier)]), rejoins: rejoins.map((j) => [fromHex(j.member), j.add, j.seq]) };
+}
+
+/**
+ * Reads a welcome extra into `data` (the data scheme's secrets are imported,
+ * checked against the group's history: see `BundleChecks`) and the removal
+ * facts. An extra of an older version is a bare data bundle (or empty).
+ * @throws DecodeError for a malformed extra; StateError for a bundle entry the history refutes.
+ */
+export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps: Deps, checks: BundleChecks): { data: DataState | null; removals: RemovalRecord[]; rejoins: RejoinRecord[] } {
+  const importSecrets = (d: DataState, b: Uint8Array): DataState => importSecretBundle(d, b, deps, checks);
+  if (extra.length === 0) return { data, removals: [], rejoins: [] };
+  const value = decodeCanonical(extra, 'welcome-extra', extra.length);
+  const record = value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as Record<string, unknown>) : undefined;
+  if (!record || record['v'] !== EXTRA_VERSION) {
+    return { data: data ? importSecrets(data, extra) : data, removals: [], rejoins: [] };
+  }
+  const keys = Object.keys(record).sort().join(',');
+  if (keys !== 'rejoins,removals,secrets,v') throw new DecodeError('DECODE_FIELD', 'welcome-extra: unexpected fields');
+  const secrets = record['secrets'];
+  if (secrets !== null && !(secrets instanceof Uint8Array)) throw new DecodeError('DECODE_FIELD', 'welcome-extra.secrets: expected bytes or null');
+  const removals = record['removals'];
+  const rejoins = record['rejoins'];
+  if (!Array.isArray(removals) || !Array.isArray(rejoins) || removals.length > MAX_REMOVAL_RECORDS || rejoins.length > MAX_REMOVAL_RECORDS) {
+    throw new DecodeError('DECODE_FIELD', 'welcome-extra: expected removal and rejoin lists');
+  }
+  return {
+    data: data && secrets ? importSecrets(data, secrets) : data,
+    removals: removals.map((r, i) => decodeRemovalRecord(r, `welcome-extra.removals[${i}]`)),
+    rejoins: rejoins.map((j, i) => decodeRejoinRecord(j, `welcome-extra.rejoins[${i}]`)),
+  };
+}
