@@ -12,6 +12,9 @@
  * - `noble/`       `PortableCryptoProvider` (@noble/hashes, curves, ciphers).
  * - `hpke.ts`      RFC 9180 over provider primitives (all four modes,
  *   multi-message contexts, export, DeriveKeyPair); both providers use it.
+ *   KEMs: DHKEM(X25519) and X-Wing (`xwing.ts`, ML-KEM-768 + X25519).
+ * - `mlkem.ts`     ML-KEM-768 checks and the portable implementation; the
+ *   Node provider runs node:crypto's ML-KEM where the runtime has it.
  * - `xeddsa.ts`    Signal's XEdDSA and the strict Ed25519 rule both providers
  *   share; `hchacha20.ts` the XChaCha20 sub-key for the Node provider.
  *
@@ -44,4 +47,16 @@ export {
   hpkeSetupSender,
 } from './hpke.js';
 export type { HpkeContext, HpkeMode, HpkePrimitives, HpkeSetupOptions } from './hpke.js';
+export {
+  XWING_CIPHERTEXT_LENGTH,
+  XWING_ENCAPSULATION_SEED_LENGTH,
+  XWING_PUBLIC_KEY_LENGTH,
+  XWING_SECRET_KEY_LENGTH,
+  xwingDecapsulate,
+  xwingDeriveKeyPair,
+  xwingEncapsulate,
+  xwingGenerate,
+  xwingKeyPairFromSecret,
+} from './xwing.js';
+export type { XWingKeyPair, XWingPrimitives } from './xwing.js';
 export { x25519SecretFromEd25519Seed, xeddsaEdwardsPublicKey } from './xeddsa.js';

@@ -41,6 +41,10 @@ interface NativeKem {
   decapsulate(key: KeyObject, ciphertext: Uint8Array): Uint8Array;
 }
 
+/** PKCS#8 prefix of a raw X25519 / Ed25519 secret key (RFC 8410); the byte at OKP_CURVE_OID_OFFSET is 0x6e (X25519) or 0x70 (Ed25519). */
+const OKP_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
+const OKP_CURVE_OID_OFFSET = 11;
+
 /** DER prefixes wrapping raw ML-KEM-768 keys (draft-ietf-lamps-kyber-certificates: OID 2.16.840.1.101.3.4.4.2). */
 const MLKEM768_PKCS8_SEED_PREFIX = Uint8Array.from([
   0x30, 0x54, 0x02, 0x01, 0x00, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x04, 0x02, 0x04, 0x42, 0x80, 0x40,
@@ -98,6 +102,7 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   private readonly mlkemPublics = new PublicKeyCache<KeyObject>();
   private readonly portableMlKem = new PortableMlKem();
   private nativeKem: NativeKem | null | undefined;
+  private jwkPlaceholderAccepted = true;
 
   constructor() {
     super();
@@ -159,12 +164,37 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     }
   }
 
-  /** Imports a raw OKP secret key. JWK needs an `x`; node derives the public key from `d` alone, so `x` is a placeholder. */
+  /**
+   * Imports a raw OKP secret key. JWK needs an `x`; Node 20 derives the
+   * public key from `d` alone, so `x` is a placeholder there (cheapest
+   * import). Newer Node checks `x` against `d` and refuses the placeholder:
+   * then every import goes through PKCS#8 DER (decided on the first refusal).
+   */
   private importSecret(curve: 'X25519' | 'Ed25519', secret: Uint8Array): ImportedSecret {
-    const d = b64url(secret);
-    const key = this.nc.createPrivateKey({ key: { kty: 'OKP', crv: curve, d, x: d }, format: 'jwk' });
+    let key: KeyObject | undefined;
+    if (this.jwkPlaceholderAccepted) {
+      const d = b64url(secret);
+      try {
+        key = this.nc.createPrivateKey({ key: { kty: 'OKP', crv: curve, d, x: d }, format: 'jwk' });
+      } catch {
+        this.jwkPlaceholderAccepted = false;
+      }
+    }
+    key ??= this.importSecretDer(curve, secret);
     const x = this.nc.createPublicKey(key).export({ format: 'jwk' }).x;
     return { key, publicKey: own(Buffer.from(x ?? '', 'base64url')) };
+  }
+
+  private importSecretDer(curve: 'X25519' | 'Ed25519', secret: Uint8Array): KeyObject {
+    const der = new Uint8Array(OKP_PKCS8_PREFIX.length + KEY_LENGTH);
+    der.set(OKP_PKCS8_PREFIX, 0);
+    der[OKP_CURVE_OID_OFFSET] = curve === 'X25519' ? 0x6e : 0x70;
+    der.set(secret, OKP_PKCS8_PREFIX.length);
+    try {
+      return this.nc.createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'pkcs8' });
+    } finally {
+      zeroize(der);
+    }
   }
 
   private importPublic(curve: 'X25519' | 'Ed25519', publicKey: Uint8Array): KeyObject {
