@@ -19,7 +19,7 @@ export {
 export type { KeyPackageDelete, KeyPackageDocument, MemberKeyStore, PendingKeyPackage } from './key-package.js';
 export {
   createKeyPackage, createKeyPackageDelete, createMemberKeyStore, decodeKeyPackageDocument, decodeMemberKeyStore, encodeKeyPackageDocument,
-  encodeMemberKeyStore, SUPPORTED_MLS_SUITES, verifyKeyPackageDelete, verifyKeyPackageDocument,
+  CLASSIC_MLS_SUITES, encodeMemberKeyStore, memberCapabilities, PQ_MLS_SUITES, SUPPORTED_MLS_SUITES, verifyKeyPackageDelete, verifyKeyPackageDocument,
 } from './key-package.js';
 export type { KeyPackageRegistry, RegisteredKeyPackage } from './key-registry.js';
 export {
