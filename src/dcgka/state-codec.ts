@@ -2,7 +2,7 @@
  * Versioned, deterministic encoding of `DcgkaState` (STYLE.md §4): the state
  * is persisted between calls, so every field round-trips exactly.
  */
-import { asRecord, decodeVersionedRecord, encodeCanonical, readArray, readBool, readBytes, readText } from '../crypto/index.js';
+import { asRecord, decodeCanonical, decodeVersionedRecord, encodeCanonical, readArray, readBool, readBytes, readText } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
 import { decodeMembership, encodeMembership } from '../membership/index.js';
 import { decodeSession, encodeSession } from '../twoparty/index.js';
@@ -10,6 +10,8 @@ import type { TwoPartySession } from '../twoparty/index.js';
 import type { DcgkaState, PendingSeed } from './types.js';
 
 const STATE_VERSION = 1;
+/** Version of a post-quantum group's state (adds `pq: true`); classic states stay version 1. */
+const PQ_STATE_VERSION = 2;
 const KEYS = ['v', 'groupId', 'me', 'clock', 'membership', 'sessions', 'pendingSeeds', 'memberSecrets', 'ratchets', 'removed', 'joinedVia'] as const;
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -19,10 +21,11 @@ function mapRecord<A, B>(record: Readonly<Record<string, A>>, f: (value: A) => B
   return out;
 }
 
-/** Encodes a DCGKA state (deterministic CBOR, version 1). */
+/** Encodes a DCGKA state (deterministic CBOR, version 1; version 2 for a post-quantum group). */
 export function encodeDcgkaState(state: DcgkaState): Uint8Array {
   return encodeCanonical({
-    v: STATE_VERSION,
+    ...(state.pq === true ? { pq: true } : {}),
+    v: state.pq === true ? PQ_STATE_VERSION : STATE_VERSION,
     groupId: state.groupId,
     me: state.me,
     clock: mapRecord(state.clock, (n) => n),
@@ -58,7 +61,10 @@ function bytes32(value: unknown, field: string): Uint8Array {
  * @throws DecodeError `DECODE_VERSION_UNSUPPORTED` for an unknown version, `DECODE_*` for damage.
  */
 export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
-  const r = decodeVersionedRecord(bytes, 'dcgka-state', STATE_VERSION, KEYS);
+  const outer = asRecord(decodeCanonical(bytes, 'dcgka-state'), 'dcgka-state');
+  const pq = outer['v'] === PQ_STATE_VERSION;
+  const r = pq ? asRecord(outer, 'dcgka-state', [...KEYS, 'pq']) : decodeVersionedRecord(bytes, 'dcgka-state', STATE_VERSION, KEYS);
+  if (pq && !readBool(r, 'pq', 'dcgka-state')) throw new DecodeError('DECODE_FIELD', 'dcgka-state.pq: must be true in a version-2 state');
   const groupId = readText(r, 'groupId', 'dcgka-state');
   const me = readText(r, 'me', 'dcgka-state');
   if (!HEX64.test(groupId) || !HEX64.test(me)) throw new DecodeError('DECODE_FIELD', 'dcgka-state: bad group or member id');
@@ -89,5 +95,6 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
     sessions, pendingSeeds, memberSecrets, ratchets,
     removed: readBool(r, 'removed', 'dcgka-state'),
     joinedVia,
+    ...(pq ? { pq: true as const } : {}),
   };
 }

@@ -48,6 +48,12 @@ export interface DcgkaState {
   readonly removed: boolean;
   /** Ids of the add operations that added me (their add-acks carry chains for me). */
   readonly joinedVia: readonly OpId[];
+  /**
+   * Present (true) in a post-quantum group: every 2SM session is post-quantum
+   * (PQXDH first round, X-Wing afterwards) and every member needs PQ pre-keys.
+   * Chosen at creation; a joiner takes it from the kind of its first direct part.
+   */
+  readonly pq?: true;
 }
 
 /** How an ack affects chains (see `ControlBody`). */

@@ -171,3 +171,12 @@ function bytesField(value: unknown, what: string, length: number, atLeast = fals
   }
   return value;
 }
+
+/** True when `bytes` decode as a post-quantum 2SM message (PQXDH or X-Wing HPKE); false for classic or undecodable ones. */
+export function isPostQuantumMessage(bytes: Uint8Array): boolean {
+  try {
+    return decodeTwoPartyMessage(bytes).pq !== undefined;
+  } catch {
+    return false;
+  }
+}
