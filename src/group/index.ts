@@ -7,7 +7,7 @@
  * arrives before my invitation and joins through the earliest one.
  */
 export type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, IncomingMessage, OutgoingMessage, PendingApplication, PendingControl } from './types.js';
-export { addMember, createGroup, groupMembers, joinGroup, myId, removeMember, send, updateGroup } from './group.js';
+export { addMember, createGroup, groupMembers, isPostQuantumGroup, joinGroup, myId, removeMember, send, updateGroup } from './group.js';
 export { missingControl, receive } from './receive.js';
 export type { GroupInbox, HeldMessage, PreJoinResult } from './inbox.js';
 export { createGroupInbox, decodeGroupInbox, encodeGroupInbox, receivePreJoin } from './inbox.js';
