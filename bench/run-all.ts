@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark that exists — primitives, DCGKA (vs
- * the floor and the recorded Java figures), schemes, MLS — prints one report
+ * the floor and the recorded Java figures), schemes, MLS, post-quantum — prints one report
  * with ratios, and writes bench/results/*.json (each benchmark writes its own)
  * plus bench/results/REPORT.md (the tables as markdown, with the machine and
  * the date, for the README).
@@ -37,6 +37,7 @@ const ENTRIES: readonly BenchEntry[] = [
   { name: 'dcgka', title: 'DCGKA operations (groupcrypt vs floor vs recorded dcgka-java)', file: 'dcgka.ts', run: 'runDcgkaBench', options: (q) => ({ quick: q, log }) },
   { name: 'schemes', title: 'Encryption schemes (data, message)', file: 'schemes.ts', run: 'runSchemesBench', options: (q) => ({ quick: q, log }) },
   { name: 'mls', title: 'Secret Group on MLS (groupcrypt-mls vs stock ts-mls)', file: 'mls.ts', run: 'runMlsBench', options: (q) => ({ log, ...(q ? { sizes: [8, 32] } : {}) }) },
+  { name: 'pq', title: 'Post-quantum groups vs classic (DCGKA, ML-KEM / X-Wing per provider and runtime, MLS X-Wing suite)', file: 'pq.ts', run: 'runPqBench', options: (q) => ({ quick: q, log }) },
 ];
 
 /** What one section of the report holds. */
