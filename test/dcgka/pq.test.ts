@@ -22,7 +22,7 @@ function codeOf(fn: () => unknown): string {
 }
 
 describe('post-quantum DCGKA groups', () => {
-  it('create, update, add, remove converge; every direct part is PQ; states are version 2 and joiners are PQ too', () => {
+  it('create, update, add, remove converge; every direct part is PQ; states are version 3 and joiners are PQ too', () => {
     const sim = new DcgkaSim(['A', 'B', 'C', 'D'], undefined, { pq: true });
     sim.create('A', ['B', 'C']);
     sim.settle();
@@ -39,19 +39,19 @@ describe('post-quantum DCGKA groups', () => {
       const state = sim.peer(name).state!;
       expect(state.pq, `${name} is in PQ mode`).toBe(true);
       const bytes = encodeDcgkaState(state);
-      expect((decodeCanonical(bytes, 't') as { v: number }).v).toBe(2);
+      expect((decodeCanonical(bytes, 't') as { v: number }).v).toBe(3);
       expect(toHex(encodeDcgkaState(decodeDcgkaState(bytes)))).toBe(toHex(bytes));
     }
     const value = decodeCanonical(encodeDcgkaState(sim.peer('A').state!), 't') as Record<string, unknown>;
     expect(codeOf(() => decodeDcgkaState(encodeCanonical({ ...value, pq: false })))).toBe('DECODE_FIELD');
   });
 
-  it('classic groups are unchanged: classic direct parts, state version 1', () => {
+  it('classic groups are unchanged: classic direct parts, state version 2', () => {
     const sim = new DcgkaSim(['A', 'B'], undefined, { pq: false });
     sim.create('A', ['B']);
     sim.settle();
     for (const part of sim.wire.flatMap((m) => [...m.direct.values()])) expect(isPostQuantumMessage(part)).toBe(false);
-    expect((decodeCanonical(encodeDcgkaState(sim.peer('B').state!), 't') as { v: number }).v).toBe(1);
+    expect((decodeCanonical(encodeDcgkaState(sim.peer('B').state!), 't') as { v: number }).v).toBe(2);
   });
 
   it('adding (or creating with) a member without PQ pre-keys fails with STATE_NO_BUNDLE and changes nothing', () => {
