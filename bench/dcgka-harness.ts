@@ -58,6 +58,8 @@ export interface BenchUsers {
   readonly fresh: readonly BenchMember[];
   /** The user added by `add`, with one-time pre-keys. */
   readonly newcomer: { readonly id: string; readonly keys: KeyManagerState };
+  /** Post-quantum group (every user holds ML-KEM pre-keys; `createGroup({ pq: true })`). */
+  readonly pq?: boolean;
 }
 
 /** A settled group of n plus the newcomer whose one-time bundles every member holds. */
@@ -92,10 +94,11 @@ function withResult(m: BenchMember, r: DcgkaResult): BenchMember {
  * long-term bundle; every member's registry holds one distinct one-time
  * bundle of the newcomer (n+1 were generated, as the Java harness registers).
  */
-export function makeUsers(deps: Deps, n: number): BenchUsers {
-  const keys = Array.from({ length: n }, () => createKeyManager(deps));
+export function makeUsers(deps: Deps, n: number, options: { readonly pq?: boolean } = {}): BenchUsers {
+  const pq = options.pq === true;
+  const keys = Array.from({ length: n }, () => createKeyManager(deps, { pq }));
   const ids = keys.map((k) => toHex(identityOf(k).publicKey));
-  let newcomerKeys = createKeyManager(deps);
+  let newcomerKeys = createKeyManager(deps, { pq });
   const generated = generateOneTimePreKeys(newcomerKeys, deps, Math.min(n + 1, 1000));
   newcomerKeys = generated.state;
   let registry0 = createKeyRegistry();
@@ -107,7 +110,7 @@ export function makeUsers(deps: Deps, n: number): BenchUsers {
     if (otk) registry = registerBundle(registry, otk, deps);
     return { id: ids[i] as string, keys: k, registry, state: undefined };
   });
-  return { deps, fresh, newcomer: { id: toHex(identityOf(newcomerKeys).publicKey), keys: newcomerKeys } };
+  return { deps, fresh, newcomer: { id: toHex(identityOf(newcomerKeys).publicKey), keys: newcomerKeys }, ...(pq ? { pq } : {}) };
 }
 
 /** Builds the settled group: member 0 creates it, all join, members 0 and 2 process every ack. */
@@ -115,7 +118,7 @@ export function settleGroup(users: BenchUsers): BenchGroup {
   const { deps, fresh } = users;
   const n = fresh.length;
   const creator = fresh[0] as BenchMember;
-  const created = createGroup(ctxOf(deps, creator), { members: fresh.map((m) => m.id) });
+  const created = createGroup(ctxOf(deps, creator), { members: fresh.map((m) => m.id), ...(users.pq === true ? { pq: true } : {}) });
   const control = controlOf(created);
   const members: BenchMember[] = [withResult(creator, created)];
   const acks: OutgoingControl[] = [];

@@ -123,7 +123,7 @@ async function benchStock(cs: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]
 }
 
 /** groupcrypt's Secret Group on `mls`. */
-async function benchSecretGroup(impl: string, mls: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]> {
+export async function benchSecretGroup(impl: string, mls: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]> {
   const deps: MlsDeps = { ...defaultDeps(), mls };
   const ownerId = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
   const members = [];

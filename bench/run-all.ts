@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark that exists — primitives, DCGKA (vs
- * the floor and the recorded Java figures), schemes, MLS — prints one report
+ * the floor and the recorded Java figures), schemes, MLS, post-quantum — prints one report
  * with ratios, and writes bench/results/*.json (each benchmark writes its own)
  * plus bench/results/REPORT.md (the tables as markdown, with the machine and
  * the date, for the README).
@@ -42,6 +42,7 @@ const ENTRIES: readonly BenchEntry[] = [
     name: 'mls-crossover', title: 'DCGKA vs MLS crossover: update cost and bytes, n = 8 … 1024 (same run)', file: 'mls-crossover.ts', run: 'runCrossoverBench',
     options: (q) => ({ log, ...(q ? { sizes: [8, 32, 128] } : {}) }),
   },
+  { name: 'pq', title: 'Post-quantum groups vs classic (DCGKA, ML-KEM / X-Wing per provider and runtime, MLS X-Wing suite)', file: 'pq.ts', run: 'runPqBench', options: (q) => ({ quick: q, log }) },
 ];
 
 /** What one section of the report holds. */

@@ -58,7 +58,7 @@ export function assertAeadArgs(algorithm: AeadAlgorithm, key: Uint8Array, nonce:
  * @throws UsageError `USAGE_UNSUPPORTED`.
  */
 export function assertHpkeSuite(suite: HpkeSuite): void {
-  if (suite.kem !== 0x0020 || suite.kdf !== 0x0001 || ![0x0001, 0x0002, 0x0003].includes(suite.aead)) {
+  if ((suite.kem !== 0x0020 && suite.kem !== 0x647a) || suite.kdf !== 0x0001 || ![0x0001, 0x0002, 0x0003].includes(suite.aead)) {
     throw new UsageError('USAGE_UNSUPPORTED', `hpke: unsupported suite kem=${suite.kem} kdf=${suite.kdf} aead=${suite.aead}`);
   }
 }

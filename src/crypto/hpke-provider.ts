@@ -5,7 +5,7 @@
  */
 import { hpkeOpenBase, hpkeReceiveExportBase, hpkeSealBase, hpkeSendExportBase } from './hpke.js';
 import type { HpkePrimitives } from './hpke.js';
-import type { AeadAlgorithm, HpkeSealed, HpkeSuite } from './provider.js';
+import type { AeadAlgorithm, HpkeSealed, HpkeSuite, MlKemEncapsulation, MlKemKeyPair } from './provider.js';
 
 /** Base class of the providers: HPKE on top of the primitives a subclass implements. */
 export abstract class HpkeOnPrimitives implements HpkePrimitives {
@@ -16,6 +16,9 @@ export abstract class HpkeOnPrimitives implements HpkePrimitives {
   abstract x25519PublicKey(secretKey: Uint8Array): Uint8Array;
   abstract aeadSeal(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
   abstract aeadOpen(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
+  abstract mlkem768KeyPairFromSeed(seed: Uint8Array): MlKemKeyPair;
+  abstract mlkem768Encapsulate(publicKey: Uint8Array, random?: Uint8Array): MlKemEncapsulation;
+  abstract mlkem768Decapsulate(secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 
   /** HPKE single-shot seal, base mode (RFC 9180 §6.1). */
   hpkeSeal(suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeSealed {

@@ -1,6 +1,7 @@
 /**
  * HPKE (RFC 9180) over a handful of provider primitives, shared by both
- * providers: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AEAD 0x0001/0x0002/0x0003,
+ * providers: DHKEM(X25519, HKDF-SHA256) or X-Wing (0x647a, base and psk
+ * modes only: it has no AuthEncap), HKDF-SHA256, AEAD 0x0001/0x0002/0x0003,
  * all four modes (base, psk, auth, auth_psk), the secret export, and
  * DeriveKeyPair for deterministic tests.
  *
@@ -11,10 +12,11 @@
 import { UsageError } from '../errors.js';
 import { concatBytes, uintToBytes, utf8, zeroize } from './bytes.js';
 import { assertBytes, assertHpkeSuite, assertLength, KEY_LENGTH } from './checks.js';
-import type { AeadAlgorithm, CryptoProvider, HpkeAeadId, HpkeSuite, X25519KeyPair } from './provider.js';
+import { HPKE_KEM_XWING, type AeadAlgorithm, type CryptoProvider, type HpkeAeadId, type HpkeSuite, type X25519KeyPair } from './provider.js';
+import { XWING_ENCAPSULATION_SEED_LENGTH, xwingDecapsulate, xwingEncapsulate, type XWingPrimitives } from './xwing.js';
 
 /** The primitives HPKE needs; both providers pass themselves. */
-export type HpkePrimitives = Pick<CryptoProvider, 'randomBytes' | 'hkdfExtract' | 'hkdfExpand' | 'x25519' | 'x25519PublicKey' | 'aeadSeal' | 'aeadOpen'>;
+export type HpkePrimitives = Pick<CryptoProvider, 'randomBytes' | 'hkdfExtract' | 'hkdfExpand' | 'x25519' | 'x25519PublicKey' | 'aeadSeal' | 'aeadOpen'> & XWingPrimitives;
 
 /** HPKE modes (RFC 9180 §5, Table 1). */
 export const HPKE_MODE = { base: 0x00, psk: 0x01, auth: 0x02, authPsk: 0x03 } as const;
@@ -52,7 +54,7 @@ export interface HpkeSetupOptions {
   readonly senderSecretKey?: Uint8Array;
   /** Sender's static public key (auth modes, recipient side). */
   readonly senderPublicKey?: Uint8Array;
-  /** Ephemeral secret key (sender side); random when omitted. Tests only. */
+  /** Ephemeral secret key (sender side; for X-Wing the 64-byte encapsulation seed); random when omitted. Tests only. */
   readonly ephemeralSecretKey?: Uint8Array;
 }
 
@@ -172,6 +174,16 @@ function keySchedule(p: HpkePrimitives, suite: HpkeSuite, mode: HpkeMode, shared
   }
 }
 
+/** X-Wing is a plain KEM: the auth modes need a DH-based AuthEncap. */
+function assertNoAuth(senderKey: Uint8Array | undefined): void {
+  if (senderKey !== undefined) throw new UsageError('USAGE_UNSUPPORTED', 'hpke: X-Wing has no auth mode');
+}
+
+/** Bytes of the `ephemeralSecretKey` option for a KEM. */
+export function hpkeEphemeralLength(suite: HpkeSuite): number {
+  return suite.kem === HPKE_KEM_XWING ? XWING_ENCAPSULATION_SEED_LENGTH : KEY_LENGTH;
+}
+
 function modeOf(psk: Uint8Array, auth: boolean): HpkeMode {
   if (auth) return psk.length > 0 ? HPKE_MODE.authPsk : HPKE_MODE.auth;
   return psk.length > 0 ? HPKE_MODE.psk : HPKE_MODE.base;
@@ -187,6 +199,15 @@ export function hpkeSetupSender(p: HpkePrimitives, suite: HpkeSuite, recipientPu
   assertHpkeSuite(suite);
   assertBytes(info, 'hpke info');
   const { psk, pskId } = pskInputs(options);
+  if (suite.kem === HPKE_KEM_XWING) {
+    assertNoAuth(options.senderSecretKey);
+    const { ciphertext: enc, sharedSecret } = xwingEncapsulate(p, recipientPublicKey, options.ephemeralSecretKey);
+    try {
+      return { enc, context: keySchedule(p, suite, modeOf(psk, false), sharedSecret, info, psk, pskId) };
+    } finally {
+      zeroize(sharedSecret);
+    }
+  }
   const skE = options.ephemeralSecretKey ?? p.randomBytes(32);
   try {
     const { sharedSecret, enc } = encap(p, recipientPublicKey, skE, options.senderSecretKey);
@@ -210,7 +231,8 @@ export function hpkeSetupRecipient(p: HpkePrimitives, suite: HpkeSuite, recipien
   assertHpkeSuite(suite);
   assertBytes(info, 'hpke info');
   const { psk, pskId } = pskInputs(options);
-  const sharedSecret = decap(p, enc, recipientSecretKey, options.senderPublicKey);
+  if (suite.kem === HPKE_KEM_XWING) assertNoAuth(options.senderPublicKey);
+  const sharedSecret = suite.kem === HPKE_KEM_XWING ? xwingDecapsulate(p, recipientSecretKey, enc) : decap(p, enc, recipientSecretKey, options.senderPublicKey);
   try {
     const mode = modeOf(psk, options.senderPublicKey !== undefined);
     return keySchedule(p, suite, mode, sharedSecret, info, psk, pskId);

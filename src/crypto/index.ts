@@ -12,6 +12,9 @@
  * - `noble/`       `PortableCryptoProvider` (@noble/hashes, curves, ciphers).
  * - `hpke.ts`      RFC 9180 over provider primitives (all four modes,
  *   multi-message contexts, export, DeriveKeyPair); both providers use it.
+ *   KEMs: DHKEM(X25519) and X-Wing (`xwing.ts`, ML-KEM-768 + X25519).
+ * - `mlkem.ts`     ML-KEM-768 checks and the portable implementation; the
+ *   Node provider runs node:crypto's ML-KEM where the runtime has it.
  * - `xeddsa.ts`    Signal's XEdDSA and the strict Ed25519 rule both providers
  *   share; `hchacha20.ts` the XChaCha20 sub-key for the Node provider.
  *
@@ -21,8 +24,9 @@
  * `constantTimeEqual` do what the language allows. AES-GCM takes 12-byte
  * nonces only; AES-192 is not offered.
  */
-export type { AeadAlgorithm, CryptoProvider, Deps, Ed25519KeyPair, HpkeAeadId, HpkeSealed, HpkeSuite, X25519KeyPair } from './provider.js';
-export { AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, HPKE_DEFAULT_SUITE } from './provider.js';
+export type { AeadAlgorithm, CryptoProvider, Deps, Ed25519KeyPair, HpkeAeadId, HpkeKemId, HpkeSealed, HpkeSuite, MlKemEncapsulation, MlKemKeyPair, X25519KeyPair } from './provider.js';
+export { AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, HPKE_DEFAULT_SUITE, HPKE_KEM_X25519, HPKE_KEM_XWING, HPKE_XWING_SUITE } from './provider.js';
+export { MLKEM768_CIPHERTEXT_LENGTH, MLKEM768_PUBLIC_KEY_LENGTH, MLKEM768_RANDOM_LENGTH, MLKEM768_SEED_LENGTH } from './mlkem.js';
 export { bytesEqual, compareBytes, concatBytes, constantTimeEqual, copyBytes, fromHex, toHex, uintToBytes, utf8, zeroize } from './bytes.js';
 export { decodeCanonical, encodeCanonical, MAX_CBOR_BYTES } from './cbor.js';
 export type { CborValue } from './cbor.js';
@@ -43,4 +47,16 @@ export {
   hpkeSetupSender,
 } from './hpke.js';
 export type { HpkeContext, HpkeMode, HpkePrimitives, HpkeSetupOptions } from './hpke.js';
+export {
+  XWING_CIPHERTEXT_LENGTH,
+  XWING_ENCAPSULATION_SEED_LENGTH,
+  XWING_PUBLIC_KEY_LENGTH,
+  XWING_SECRET_KEY_LENGTH,
+  xwingDecapsulate,
+  xwingDeriveKeyPair,
+  xwingEncapsulate,
+  xwingGenerate,
+  xwingKeyPairFromSecret,
+} from './xwing.js';
+export type { XWingKeyPair, XWingPrimitives } from './xwing.js';
 export { x25519SecretFromEd25519Seed, xeddsaEdwardsPublicKey } from './xeddsa.js';

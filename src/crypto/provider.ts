@@ -7,6 +7,9 @@
  * and synchronous. Failures are typed: a bad key length is a `UsageError`,
  * a failed tag or signature check a `VerifyError`.
  */
+import type { MlKemEncapsulation, MlKemKeyPair } from './mlkem.js';
+
+export type { MlKemEncapsulation, MlKemKeyPair } from './mlkem.js';
 
 /** AEAD algorithms groupcrypt uses. */
 export type AeadAlgorithm = 'chacha20-poly1305' | 'xchacha20-poly1305' | 'aes-128-gcm' | 'aes-256-gcm';
@@ -45,19 +48,30 @@ export interface Ed25519KeyPair {
 /** HPKE AEAD ids of RFC 9180 §7.3 that groupcrypt supports. */
 export type HpkeAeadId = 0x0001 | 0x0002 | 0x0003;
 
+/** HPKE KEM ids groupcrypt supports: DHKEM(X25519, HKDF-SHA256) and X-Wing (ML-KEM-768 + X25519). */
+export type HpkeKemId = 0x0020 | 0x647a;
+
+/** KEM id of DHKEM(X25519, HKDF-SHA256) (RFC 9180 §7.1). */
+export const HPKE_KEM_X25519 = 0x0020;
+/** KEM id of X-Wing (draft-connolly-cfrg-xwing-kem, IANA HPKE registry). */
+export const HPKE_KEM_XWING = 0x647a;
+
 /**
- * An HPKE suite: KEM DHKEM(X25519, HKDF-SHA256) = 0x0020 and KDF
- * HKDF-SHA256 = 0x0001 are fixed; the AEAD is one of AES-128-GCM (0x0001),
- * AES-256-GCM (0x0002), ChaCha20-Poly1305 (0x0003).
+ * An HPKE suite: the KEM is DHKEM(X25519, HKDF-SHA256) = 0x0020 or X-Wing =
+ * 0x647a; KDF HKDF-SHA256 = 0x0001 is fixed; the AEAD is one of AES-128-GCM
+ * (0x0001), AES-256-GCM (0x0002), ChaCha20-Poly1305 (0x0003).
  */
 export interface HpkeSuite {
-  readonly kem: 0x0020;
+  readonly kem: HpkeKemId;
   readonly kdf: 0x0001;
   readonly aead: HpkeAeadId;
 }
 
 /** groupcrypt's default HPKE suite (ARCHITECTURE.md "Fixed constructions"). */
 export const HPKE_DEFAULT_SUITE: HpkeSuite = { kem: 0x0020, kdf: 0x0001, aead: 0x0003 };
+
+/** The post-quantum hybrid suite: X-Wing, HKDF-SHA256, ChaCha20-Poly1305. */
+export const HPKE_XWING_SUITE: HpkeSuite = { kem: 0x647a, kdf: 0x0001, aead: 0x0003 };
 
 /** Result of a single-shot HPKE seal: the encapsulated key and the ciphertext (tag included). */
 export interface HpkeSealed {
@@ -121,6 +135,27 @@ export interface CryptoProvider {
    * @throws VerifyError `VERIFY_AEAD` on a bad tag or a too-short input.
    */
   aeadOpen(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
+
+  /** A fresh ML-KEM-768 key pair (secret = 64-byte seed). */
+  mlkem768Generate(): MlKemKeyPair;
+  /**
+   * The ML-KEM-768 key pair of a 64-byte seed d ‖ z (FIPS 203 ML-KEM.KeyGen_internal).
+   * @throws UsageError `USAGE_KEY_LENGTH` when the seed is not 64 bytes.
+   */
+  mlkem768KeyPairFromSeed(seed: Uint8Array): MlKemKeyPair;
+  /**
+   * ML-KEM-768 encapsulation (FIPS 203 §7.2).
+   * @param random the 32-byte message m (deterministic, for tests and vectors); drawn fresh when omitted.
+   * @throws UsageError `USAGE_KEY_LENGTH` on a wrong key length, `USAGE_ARGUMENT` on wrong randomness.
+   * @throws VerifyError `VERIFY_KEY` when the key fails the modulus check.
+   */
+  mlkem768Encapsulate(publicKey: Uint8Array, random?: Uint8Array): MlKemEncapsulation;
+  /**
+   * ML-KEM-768 decapsulation with implicit rejection (FIPS 203 §7.3): a
+   * forged ciphertext yields an unrelated secret, never an error.
+   * @throws UsageError `USAGE_KEY_LENGTH` on a seed that is not 64 bytes, `USAGE_ARGUMENT` on a ciphertext that is not 1088 bytes.
+   */
+  mlkem768Decapsulate(secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 
   /** HPKE single-shot seal, base mode (RFC 9180 §6.1). */
   hpkeSeal(suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): HpkeSealed;

@@ -7,7 +7,7 @@ import { copyBytes, utf8, zeroize } from '../crypto/index.js';
 import type { Deps } from '../crypto/index.js';
 import { DecodeError, StateError, VerifyError } from '../errors.js';
 import { MAX_DIRECT_BYTES } from './limits.js';
-import { identityOf, takeBundle } from '../keys/index.js';
+import { hasPqPreKey, identityOf, takeBundle } from '../keys/index.js';
 import type { IdentityKeyPair, KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import { createSession, sessionNeedsBundle, twoPartyReceive, twoPartySend } from '../twoparty/index.js';
 import type { TwoPartySession } from '../twoparty/index.js';
@@ -43,6 +43,8 @@ export interface Draft {
   refreshDue: MemberId[];
   /** The direct part of the message being processed, opened up front (`openIncomingDirect`). */
   opened: { readonly message: Uint8Array; readonly kind: DirectKind; readonly payload: Uint8Array } | undefined;
+  /** Post-quantum group (see `DcgkaState.pq`). */
+  pq: boolean;
   keys: KeyManagerState;
   registry: KeyRegistryState;
   outputs: DcgkaOutput[];
@@ -148,6 +150,7 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     joinedVia: [...state.joinedVia],
     refreshDue: [...state.refreshDue],
     opened: undefined,
+    pq: state.pq === true,
     keys: ctx.keys,
     registry: ctx.registry,
     outputs: [],
@@ -176,16 +179,20 @@ export function closeDraft(draft: Draft): DcgkaResult {
     removed: draft.removed,
     joinedVia: draft.joinedVia,
     refreshDue: [...draft.refreshDue].sort(),
+    ...(draft.pq ? { pq: true as const } : {}),
   };
   return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };
 }
 
 /** 2SM-encrypts a direct part for `recipient`, bound to `(group, seq, kind)`. */
 export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: DirectKind, payload: Uint8Array): Uint8Array {
-  let session = draft.sessions[recipient] ?? createSession(fromHex(recipient));
+  let session = draft.sessions[recipient] ?? createSession(fromHex(recipient), { pq: draft.pq });
   let peerBundle;
   if (sessionNeedsBundle(session)) {
     const taken = takeBundle(draft.registry, fromHex(recipient), draft.deps);
+    if (draft.pq && !hasPqPreKey(taken.bundle)) {
+      throw new StateError('STATE_NO_BUNDLE', `member ${recipient.slice(0, 16)} has no post-quantum pre-key: a post-quantum group needs one for every member`);
+    }
     draft.registry = taken.state;
     peerBundle = taken.bundle;
   }
@@ -229,7 +236,7 @@ function receiveDirect(draft: Draft, sender: MemberId, kind: string, message: Ui
   if (message.length > MAX_DIRECT_BYTES) {
     throw new DecodeError('DECODE_TOO_LARGE', `direct ${kind} part of ${message.length} bytes exceeds the limit of ${MAX_DIRECT_BYTES}`);
   }
-  const session = draft.sessions[sender] ?? createSession(fromHex(sender));
+  const session = draft.sessions[sender] ?? createSession(fromHex(sender), { pq: draft.pq });
   const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity, allowRestart: true });
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;

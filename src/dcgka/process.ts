@@ -10,6 +10,7 @@
 import { toHex } from '../crypto/index.js';
 import { StateError, UsageError, VerifyError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
+import { isPostQuantumMessage } from '../twoparty/index.js';
 import { applyRemove, canAct, createMembership, isMember } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
 import { processAck, recordAck } from './ack.js';
@@ -36,13 +37,14 @@ function assertActive(state: DcgkaState): void {
  * Creates a group with me and `members` (create + seed to every other member).
  * @param groupId 32-byte hex group id; random when omitted.
  */
-export function createGroup(ctx: DcgkaContext, input: { readonly members: readonly MemberId[]; readonly groupId?: string }): DcgkaResult {
+export function createGroup(ctx: DcgkaContext, input: { readonly members: readonly MemberId[]; readonly groupId?: string; readonly pq?: boolean }): DcgkaResult {
   const me = toHex(identityOf(ctx.keys).publicKey);
   const groupId = input.groupId ?? toHex(ctx.deps.crypto.randomBytes(32));
   if (!/^[0-9a-f]{64}$/.test(groupId)) throw new UsageError('USAGE_ARGUMENT', 'createGroup: groupId must be 64 lowercase hex characters');
   const others = [...new Set(input.members)].filter((m) => m !== me).sort();
   for (const m of others) if (!/^[0-9a-f]{64}$/.test(m)) throw new UsageError('USAGE_ARGUMENT', 'createGroup: member ids must be 64 lowercase hex characters');
   const draft = openDraft(emptyState(groupId, me), ctx);
+  draft.pq = input.pq === true;
   put(draft, 'clock', me, 1);
   draft.membership = createMembership({ id: opIdOf(me, 0), creator: me, members: [me, ...others] });
   sendSeedOp(draft, 0, { type: 'create', members: [me, ...others] });
@@ -98,6 +100,8 @@ export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaRe
   if (message.sender === me) throw new StateError('STATE_REPLAY', 'join: this is my own message');
   const direct = checkedDirect(ctx.deps, message, me, incoming.direct);
   const draft = openDraft(emptyState(message.groupId, me), ctx);
+  // The group's PQ choice reaches a joiner as the kind of its direct part (a PQ session refuses classic parts and the reverse).
+  draft.pq = incoming.direct !== undefined && isPostQuantumMessage(incoming.direct);
   const { body, sender, seq } = message;
   if (body.type === 'create' && body.members.includes(me) && seq === 0) {
     put(draft, 'clock', sender, 1);

@@ -7,6 +7,9 @@
  * `{ prk: bytes(32) | empty, waiting: [hex id] }`: it still decodes (the PRKs
  * go to `legacyPrks`, converted and dropped at the next transition), and a
  * state that still holds PRKs is written back as version 1.
+ *
+ * Version 3: a post-quantum group's state (issue 14) — version 2 plus
+ * `pq: true`. Classic states keep versions 1/2 byte for byte.
  */
 import { asRecord, checkVersion, decodeCanonical, encodeCanonical, fromHex, readArray, readBool, readBytes, readText, toHex } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
@@ -19,6 +22,8 @@ import type { DcgkaState } from './types.js';
 
 const STATE_VERSION = 2;
 const LEGACY_VERSION = 1;
+/** Version 2 plus `pq: true` (post-quantum groups). */
+const PQ_STATE_VERSION = 3;
 const KEYS = ['v', 'groupId', 'me', 'clock', 'membership', 'sessions', 'pendingSeeds', 'memberSecrets', 'ratchets', 'removed', 'joinedVia'] as const;
 const KEYS_V2 = [...KEYS, 'refreshDue'] as const;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -41,8 +46,10 @@ function encodeLegacyPendingSeed(p: PendingSeed, prk: Uint8Array | undefined): u
 /** Encodes a DCGKA state (deterministic CBOR, version 2; version 1 while it still holds v1 PRKs). */
 export function encodeDcgkaState(state: DcgkaState): Uint8Array {
   const legacy = state.legacyPrks;
+  const pq = state.pq === true && !legacy;
   return encodeCanonical({
-    v: legacy ? LEGACY_VERSION : STATE_VERSION,
+    ...(pq ? { pq: true } : {}),
+    v: legacy ? LEGACY_VERSION : pq ? PQ_STATE_VERSION : STATE_VERSION,
     groupId: state.groupId,
     me: state.me,
     clock: mapRecord(state.clock, (n) => n),
@@ -82,9 +89,11 @@ function bytes32(value: unknown, field: string): Uint8Array {
  */
 export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
   const outer = asRecord(decodeCanonical(bytes, 'dcgka-state'), 'dcgka-state');
-  const version = outer['v'] === LEGACY_VERSION ? LEGACY_VERSION : STATE_VERSION;
+  const pq = outer['v'] === PQ_STATE_VERSION;
+  const version = outer['v'] === LEGACY_VERSION ? LEGACY_VERSION : pq ? PQ_STATE_VERSION : STATE_VERSION;
   checkVersion(outer, 'dcgka-state', version);
-  const r = asRecord(outer, 'dcgka-state', version === LEGACY_VERSION ? KEYS : KEYS_V2);
+  const r = asRecord(outer, 'dcgka-state', version === LEGACY_VERSION ? KEYS : pq ? [...KEYS_V2, 'pq'] : KEYS_V2);
+  if (pq && !readBool(r, 'pq', 'dcgka-state')) throw new DecodeError('DECODE_FIELD', 'dcgka-state.pq: must be true in a version-3 state');
   const groupId = readText(r, 'groupId', 'dcgka-state');
   const me = readText(r, 'me', 'dcgka-state');
   if (!HEX64.test(groupId) || !HEX64.test(me)) throw new DecodeError('DECODE_FIELD', 'dcgka-state: bad group or member id');
@@ -129,6 +138,7 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
         return id;
       }),
     ...(Object.keys(legacyPrks).length > 0 ? { legacyPrks } : {}),
+    ...(pq ? { pq: true as const } : {}),
   };
 }
 

@@ -40,6 +40,12 @@ export interface DcgkaState {
   /** Ids of the add operations that added me (their add-acks carry chains for me). */
   readonly joinedVia: readonly OpId[];
   /**
+   * Present (true) in a post-quantum group: every 2SM session is post-quantum
+   * (PQXDH first round, X-Wing afterwards) and every member needs PQ pre-keys.
+   * Chosen at creation; a joiner takes it from the kind of its first direct part.
+   */
+  readonly pq?: true;
+  /**
    * Only in a state decoded from version 1: the seed PRKs it kept (each yields
    * every member secret of its seed). The next transition converts them into
    * the waiting members' secrets and drops them (returned in `consumed`).

@@ -24,14 +24,15 @@ function checkScheme(scheme: GroupScheme): void {
 /**
  * Creates a group of me and `members`.
  * @param input.groupId 64 hex characters; random when omitted.
+ * @param input.pq post-quantum key agreement (PQXDH first rounds, X-Wing 2SM): every member needs ML-KEM pre-keys.
  * @returns the state and a `send` output (the create, with a direct part per member).
  * @throws UsageError `USAGE_ARGUMENT` for a bad scheme, group id or member id.
  * @example
  * const { state, outputs } = createGroup({ deps, keys, registry }, { scheme: 'message', members: [bobId] });
  */
-export function createGroup(ctx: GroupContext, input: { readonly scheme: GroupScheme; readonly members: readonly MemberId[]; readonly groupId?: string }): GroupResult {
+export function createGroup(ctx: GroupContext, input: { readonly scheme: GroupScheme; readonly members: readonly MemberId[]; readonly groupId?: string; readonly pq?: boolean }): GroupResult {
   checkScheme(input.scheme);
-  const result = dcgkaCreate(ctx, { members: input.members, ...(input.groupId !== undefined ? { groupId: input.groupId } : {}) });
+  const result = dcgkaCreate(ctx, { members: input.members, ...(input.groupId !== undefined ? { groupId: input.groupId } : {}), ...(input.pq === true ? { pq: true } : {}) });
   const work = freshWork(input.scheme, ctx, result.state);
   applyDcgka(work, result);
   return closeWork(work);
@@ -142,4 +143,9 @@ export function groupMembers(state: GroupState): readonly MemberId[] {
 /** My own member id in this group. */
 export function myId(state: GroupState): MemberId {
   return state.dcgka.me;
+}
+
+/** True for a post-quantum group (created with `pq: true`, or joined through one). */
+export function isPostQuantumGroup(state: GroupState): boolean {
+  return state.dcgka.pq === true;
 }

@@ -8,6 +8,13 @@
  * `{ v: 1, kind, identityKey, signedPreKey: { id, publicKey, lifetime: { notBefore, notAfter }, signature } [, oneTimePreKey: { id, publicKey }] }`.
  * The signature (XEdDSA by the identity key) covers the canonical CBOR of
  * the pre-key id, public key and lifetime together (see `signedPreKeyMessage`).
+ *
+ * Version 2 (post-quantum, only when a PQ key is present; a classic bundle
+ * stays version 1 byte for byte) adds `pqPreKey` (the signed long-term
+ * ML-KEM-768 pre-key) and, in one-time bundles, `pqOneTimePreKey` (a signed
+ * one-time ML-KEM-768 pre-key): `{ id, kind, publicKey, lifetime, signature }`.
+ * Their signatures cover key, kind and lifetime (`pqPreKeyMessage`), so a
+ * one-time key cannot pass as a long-term one or the reverse.
  */
 import type { CborRecord, Deps } from '../crypto/index.js';
 import { asRecord, checkVersion, copyBytes, decodeCanonical, encodeCanonical, readBytes, readText, readUint } from '../crypto/index.js';
@@ -15,10 +22,27 @@ import { DecodeError, VerifyError } from '../errors.js';
 import { KEY_LENGTH, SIGNATURE_LENGTH, verifyWithIdentity } from './identity.js';
 import type { Lifetime } from './lifetime.js';
 import { checkLifetime } from './lifetime.js';
-import { MAX_KEY_BUNDLE_BYTES } from './limits.js';
+import { MAX_KEY_BUNDLE_BYTES, MAX_PQ_KEY_BUNDLE_BYTES } from './limits.js';
 
-/** Wire version of key bundles. */
+/** Wire version of classic key bundles. */
 export const KEY_BUNDLE_VERSION = 1;
+/** Wire version of key bundles carrying ML-KEM pre-keys. */
+export const PQ_KEY_BUNDLE_VERSION = 2;
+
+/** Domain label inside every PQ pre-key signature. */
+export const PQ_PREKEY_LABEL = 'groupcrypt pq pre-key v1';
+
+/** Bytes of an ML-KEM-768 public key. */
+const PQ_PUBLIC_KEY_LENGTH = 1184;
+
+/** A signed ML-KEM-768 pre-key as published: long-term (reusable while valid) or one-time. */
+export interface PqPreKey {
+  readonly id: number;
+  readonly kind: 'long-term' | 'one-time';
+  readonly publicKey: Uint8Array;
+  readonly lifetime: Lifetime;
+  readonly signature: Uint8Array;
+}
 
 /** Domain label inside every signed pre-key signature. */
 export const SIGNED_PREKEY_LABEL = 'groupcrypt signed pre-key v1';
@@ -42,6 +66,8 @@ export interface LongTermKeyBundle {
   readonly kind: 'long-term';
   readonly identityKey: Uint8Array;
   readonly signedPreKey: SignedPreKey;
+  /** The signed long-term ML-KEM pre-key (post-quantum bundles only). */
+  readonly pqPreKey?: PqPreKey;
 }
 
 /** A bundle with a one-time pre-key: handed out and used exactly once. */
@@ -50,6 +76,10 @@ export interface OneTimeKeyBundle {
   readonly identityKey: Uint8Array;
   readonly signedPreKey: SignedPreKey;
   readonly oneTimePreKey: OneTimePreKey;
+  /** The signed long-term ML-KEM pre-key (post-quantum bundles only). */
+  readonly pqPreKey?: PqPreKey;
+  /** A signed one-time ML-KEM pre-key (post-quantum one-time bundles only; same id as `oneTimePreKey`). */
+  readonly pqOneTimePreKey?: PqPreKey;
 }
 
 /** Either kind of key bundle. */
@@ -68,8 +98,31 @@ export function signedPreKeyMessage(id: number, publicKey: Uint8Array, lifetime:
   });
 }
 
+/** The bytes an identity key signs for an ML-KEM pre-key: canonical CBOR of label, id, kind, public key and lifetime. */
+export function pqPreKeyMessage(id: number, kind: PqPreKey['kind'], publicKey: Uint8Array, lifetime: Lifetime): Uint8Array {
+  return encodeCanonical({
+    label: PQ_PREKEY_LABEL,
+    id,
+    kind,
+    publicKey,
+    lifetime: { notBefore: lifetime.notBefore, notAfter: lifetime.notAfter },
+  });
+}
+
 /**
- * Verifies a bundle's signed pre-key signature and its lifetime at `deps.now()`.
+ * Verifies an ML-KEM pre-key's signature (key, kind, lifetime) under an identity key, then its lifetime.
+ * @throws VerifyError `VERIFY_SIGNATURE`, `VERIFY_NOT_YET_VALID`, `VERIFY_EXPIRED`.
+ */
+export function verifyPqPreKey(identityKey: Uint8Array, pq: PqPreKey, deps: Deps): void {
+  if (!verifyWithIdentity(deps, identityKey, pqPreKeyMessage(pq.id, pq.kind, pq.publicKey, pq.lifetime), pq.signature)) {
+    throw new VerifyError('VERIFY_SIGNATURE', `key bundle: ${pq.kind} ML-KEM pre-key ${pq.id} signature does not verify`);
+  }
+  checkLifetime(pq.lifetime, deps.now());
+}
+
+/**
+ * Verifies a bundle's signed pre-key signature and its lifetime at `deps.now()`,
+ * and likewise its ML-KEM pre-keys when present (each of the kind its slot requires).
  * Checks the signature first, so a tampered lifetime reports `VERIFY_SIGNATURE`.
  * @throws VerifyError `VERIFY_SIGNATURE`, `VERIFY_NOT_YET_VALID`, `VERIFY_EXPIRED`.
  * @example verifyKeyBundle(decodeKeyBundle(bytes), deps);
@@ -81,13 +134,42 @@ export function verifyKeyBundle(bundle: KeyBundle, deps: Deps): void {
     throw new VerifyError('VERIFY_SIGNATURE', `key bundle: signed pre-key ${spk.id} signature does not verify`);
   }
   checkLifetime(spk.lifetime, deps.now());
+  if (bundle.pqPreKey !== undefined) verifyPqPreKey(bundle.identityKey, bundle.pqPreKey, deps);
+  if (bundle.kind === 'one-time' && bundle.pqOneTimePreKey !== undefined) verifyPqPreKey(bundle.identityKey, bundle.pqOneTimePreKey, deps);
+}
+
+/** True when the bundle carries an ML-KEM pre-key (so a post-quantum first round can use it). */
+export function hasPqPreKey(bundle: KeyBundle): boolean {
+  return bundle.pqPreKey !== undefined || (bundle.kind === 'one-time' && bundle.pqOneTimePreKey !== undefined);
+}
+
+/** The ML-KEM pre-key a first round should use: the one-time key when present, else the long-term one. */
+export function pqPreKeyOf(bundle: KeyBundle): PqPreKey | undefined {
+  if (bundle.kind === 'one-time' && bundle.pqOneTimePreKey !== undefined) return bundle.pqOneTimePreKey;
+  return bundle.pqPreKey;
+}
+
+function pqPreKeyToCbor(pq: PqPreKey): Record<string, unknown> {
+  return { id: pq.id, kind: pq.kind, publicKey: pq.publicKey, lifetime: { notBefore: pq.lifetime.notBefore, notAfter: pq.lifetime.notAfter }, signature: pq.signature };
+}
+
+function readPqPreKey(value: unknown, what: string, kind: PqPreKey['kind']): PqPreKey {
+  const record = asRecord(value, what, ['id', 'kind', 'publicKey', 'lifetime', 'signature']);
+  return {
+    id: readUint(record, 'id', what),
+    kind: readText(record, 'kind', what, [kind] as const),
+    publicKey: copyBytes(readBytes(record, 'publicKey', what, PQ_PUBLIC_KEY_LENGTH)),
+    lifetime: readLifetime(record['lifetime'], `${what}.lifetime`),
+    signature: copyBytes(readBytes(record, 'signature', what, SIGNATURE_LENGTH)),
+  };
 }
 
 /** The plain CBOR value of a bundle (used inside stored state too). */
 export function keyBundleToCbor(bundle: KeyBundle): Record<string, unknown> {
   const spk = bundle.signedPreKey;
+  const pq = hasPqPreKey(bundle);
   const value: Record<string, unknown> = {
-    v: KEY_BUNDLE_VERSION,
+    v: pq ? PQ_KEY_BUNDLE_VERSION : KEY_BUNDLE_VERSION,
     kind: bundle.kind,
     identityKey: bundle.identityKey,
     signedPreKey: {
@@ -99,26 +181,37 @@ export function keyBundleToCbor(bundle: KeyBundle): Record<string, unknown> {
   };
   if (bundle.kind === 'one-time') {
     value['oneTimePreKey'] = { id: bundle.oneTimePreKey.id, publicKey: bundle.oneTimePreKey.publicKey };
+    if (bundle.pqOneTimePreKey !== undefined) value['pqOneTimePreKey'] = pqPreKeyToCbor(bundle.pqOneTimePreKey);
   }
+  if (bundle.pqPreKey !== undefined) value['pqPreKey'] = pqPreKeyToCbor(bundle.pqPreKey);
   return value;
 }
 
 /** Reads a bundle from its plain CBOR value, checking every field (no signature check). */
 export function keyBundleFromCbor(value: unknown, what = 'keyBundle'): KeyBundle {
   const outer = asRecord(value, what);
-  checkVersion(outer, what, KEY_BUNDLE_VERSION);
+  const pq = outer['v'] === PQ_KEY_BUNDLE_VERSION;
+  if (!pq) checkVersion(outer, what, KEY_BUNDLE_VERSION);
   const kind = readText(outer, 'kind', what, ['long-term', 'one-time'] as const);
   const keys = ['v', 'kind', 'identityKey', 'signedPreKey'];
-  const record = asRecord(outer, what, kind === 'one-time' ? [...keys, 'oneTimePreKey'] : keys);
+  // A version-2 bundle must carry at least one ML-KEM key (else it would be version 1).
+  const optional = pq ? ['pqPreKey', ...(kind === 'one-time' ? ['pqOneTimePreKey'] : [])].filter((k) => k in outer) : [];
+  if (pq && optional.length === 0) throw new DecodeError('DECODE_FIELD', `${what}: version 2 without an ML-KEM pre-key`);
+  const record = asRecord(outer, what, [...keys, ...(kind === 'one-time' ? ['oneTimePreKey'] : []), ...optional]);
   const identityKey = copyBytes(readBytes(record, 'identityKey', what, KEY_LENGTH));
   const signedPreKey = readSignedPreKey(record['signedPreKey'], `${what}.signedPreKey`);
-  if (kind === 'long-term') return { kind, identityKey, signedPreKey };
+  const pqPreKey = 'pqPreKey' in record ? { pqPreKey: readPqPreKey(record['pqPreKey'], `${what}.pqPreKey`, 'long-term') } : {};
+  if (kind === 'long-term') return { kind, identityKey, signedPreKey, ...pqPreKey };
   const otk = asRecord(record['oneTimePreKey'], `${what}.oneTimePreKey`, ['id', 'publicKey']);
   const oneTimePreKey = {
     id: readUint(otk, 'id', `${what}.oneTimePreKey`),
     publicKey: copyBytes(readBytes(otk, 'publicKey', `${what}.oneTimePreKey`, KEY_LENGTH)),
   };
-  return { kind, identityKey, signedPreKey, oneTimePreKey };
+  const pqOneTime = 'pqOneTimePreKey' in record ? { pqOneTimePreKey: readPqPreKey(record['pqOneTimePreKey'], `${what}.pqOneTimePreKey`, 'one-time') } : {};
+  if (pqOneTime.pqOneTimePreKey !== undefined && pqOneTime.pqOneTimePreKey.id !== oneTimePreKey.id) {
+    throw new DecodeError('DECODE_FIELD', `${what}.pqOneTimePreKey: id ${pqOneTime.pqOneTimePreKey.id} differs from the one-time pre-key's ${oneTimePreKey.id}`);
+  }
+  return { kind, identityKey, signedPreKey, oneTimePreKey, ...pqPreKey, ...pqOneTime };
 }
 
 function readSignedPreKey(value: unknown, what: string): SignedPreKey {
@@ -160,5 +253,9 @@ export function encodeKeyBundle(bundle: KeyBundle): Uint8Array {
  *   `DECODE_NON_CANONICAL`, `DECODE_VERSION_UNSUPPORTED`, `DECODE_FIELD`.
  */
 export function decodeKeyBundle(bytes: Uint8Array): KeyBundle {
-  return keyBundleFromCbor(decodeCanonical(bytes, 'keyBundle', MAX_KEY_BUNDLE_BYTES));
+  const bundle = keyBundleFromCbor(decodeCanonical(bytes, 'keyBundle', MAX_PQ_KEY_BUNDLE_BYTES));
+  if (!hasPqPreKey(bundle) && bytes.length > MAX_KEY_BUNDLE_BYTES) {
+    throw new DecodeError('DECODE_TOO_LARGE', `keyBundle: ${bytes.length} bytes exceed ${MAX_KEY_BUNDLE_BYTES} for a classic bundle`);
+  }
+  return bundle;
 }

@@ -5,18 +5,37 @@
  *
  * A one-time pre-key secret is removed the moment it is consumed, so it can
  * open one X3DH message at most (X3DH §3.3, forward secrecy).
+ *
+ * Post-quantum (optional, `createKeyManager({ pq: true })` or
+ * `enablePqPreKeys`): a signed long-term ML-KEM-768 pre-key that rotates
+ * with the signed pre-key (same id and lifetime), and a signed one-time
+ * ML-KEM-768 pre-key beside each one-time pre-key (same id, consumed with
+ * it). Encoded as state version 2; a classic state stays version 1.
  */
 import type { Deps } from '../crypto/index.js';
-import { asRecord, copyBytes, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readUint } from '../crypto/index.js';
+import type { CborRecord } from '../crypto/index.js';
+import { asRecord, copyBytes, decodeCanonical, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readText, readUint } from '../crypto/index.js';
 import { DecodeError, StateError, UsageError } from '../errors.js';
 import type { IdentityKeyPair } from './identity.js';
 import { KEY_LENGTH, SIGNATURE_LENGTH, assertKey, generateIdentity, signWithIdentity } from './identity.js';
-import type { LongTermKeyBundle, OneTimeKeyBundle, SignedPreKey } from './key-bundle.js';
-import { readLifetime, signedPreKeyMessage } from './key-bundle.js';
+import type { LongTermKeyBundle, OneTimeKeyBundle, PqPreKey, SignedPreKey } from './key-bundle.js';
+import { pqPreKeyMessage, readLifetime, signedPreKeyMessage } from './key-bundle.js';
+import type { Lifetime } from './lifetime.js';
 import { DEFAULT_PREKEY_LIFETIME_SECONDS, MAX_ONE_TIME_PREKEYS_PER_CALL, PREKEY_BACKDATE_SECONDS } from './limits.js';
 
 /** Version of the encoded KeyManager state. */
 export const KEY_MANAGER_VERSION = 1;
+/** Version of an encoded KeyManager state holding ML-KEM pre-keys. */
+export const PQ_KEY_MANAGER_VERSION = 2;
+
+/** Bytes of an ML-KEM-768 secret seed and public key. */
+const PQ_SECRET_LENGTH = 64;
+const PQ_PUBLIC_LENGTH = 1184;
+
+/** An ML-KEM-768 pre-key with its secret (the 64-byte seed). */
+export interface PqPreKeySecret extends PqPreKey {
+  readonly secretKey: Uint8Array;
+}
 
 /** A signed pre-key with its secret. */
 export interface SignedPreKeySecret extends SignedPreKey {
@@ -43,6 +62,10 @@ export interface KeyManagerState {
   readonly nextSignedPreKeyId: number;
   /** Every one-time id below this one was issued; absent ones were consumed. */
   readonly nextOneTimePreKeyId: number;
+  /** Long-term ML-KEM pre-keys by ascending id (ids and lifetimes of their signed pre-keys); the last is current. Absent: no PQ. */
+  readonly pqPreKeys?: readonly PqPreKeySecret[];
+  /** Unused one-time ML-KEM pre-keys by ascending id (ids of their one-time pre-keys). */
+  readonly pqOneTimePreKeys?: readonly PqPreKeySecret[];
 }
 
 /** Options of `createKeyManager`. */
@@ -51,6 +74,8 @@ export interface KeyManagerOptions {
   readonly preKeyLifetimeSeconds?: number;
   /** Use this identity instead of generating one. */
   readonly identity?: IdentityKeyPair;
+  /** Also hold ML-KEM-768 pre-keys (post-quantum groups need them). */
+  readonly pq?: boolean;
 }
 
 /**
@@ -74,7 +99,7 @@ export function createKeyManager(deps: Deps, options: KeyManagerOptions = {}): K
     identity = generateIdentity(deps);
   }
   const spk = makeSignedPreKey(deps, identity, 0, lifetime);
-  return {
+  const state: KeyManagerState = {
     v: 1,
     identity,
     preKeyLifetimeSeconds: lifetime,
@@ -83,6 +108,36 @@ export function createKeyManager(deps: Deps, options: KeyManagerOptions = {}): K
     nextSignedPreKeyId: 1,
     nextOneTimePreKeyId: 0,
   };
+  return options.pq === true ? enablePqPreKeys(state, deps) : state;
+}
+
+/** True when the state holds ML-KEM pre-keys. */
+export function hasPqPreKeys(state: KeyManagerState): boolean {
+  return state.pqPreKeys !== undefined && state.pqPreKeys.length > 0;
+}
+
+/**
+ * Adds a long-term ML-KEM pre-key for the current signed pre-key (same id
+ * and lifetime); a no-op when the state already has PQ pre-keys. One-time
+ * ML-KEM keys come with one-time pre-keys generated from now on.
+ */
+export function enablePqPreKeys(state: KeyManagerState, deps: Deps): KeyManagerState {
+  if (hasPqPreKeys(state)) return state;
+  const spk = currentSignedPreKey(state);
+  return { ...state, pqPreKeys: [makePqPreKey(deps, state.identity, spk.id, 'long-term', spk.lifetime)], pqOneTimePreKeys: [] };
+}
+
+/**
+ * The secret (64-byte seed) of a held ML-KEM pre-key, without consuming a one-time one.
+ * @throws StateError `STATE_KEY_CONSUMED` for a used one-time key; `STATE_MISSING_KEY` otherwise when not held.
+ */
+export function findPqPreKeySecret(state: KeyManagerState, kind: PqPreKey['kind'], id: number): Uint8Array {
+  const held = (kind === 'long-term' ? state.pqPreKeys : state.pqOneTimePreKeys)?.find((k) => k.id === id);
+  if (held !== undefined) return held.secretKey;
+  if (kind === 'one-time' && Number.isSafeInteger(id) && id >= 0 && id < state.nextOneTimePreKeyId) {
+    throw new StateError('STATE_KEY_CONSUMED', `one-time ML-KEM pre-key ${id} was already used or never issued with PQ`);
+  }
+  throw new StateError('STATE_MISSING_KEY', `${kind} ML-KEM pre-key ${id} is not held`);
 }
 
 /** The member's identity key pair. */
@@ -92,7 +147,13 @@ export function identityOf(state: KeyManagerState): IdentityKeyPair {
 
 /** The current long-term bundle (identity key + current signed pre-key) to publish. */
 export function longTermBundle(state: KeyManagerState): LongTermKeyBundle {
-  return { kind: 'long-term', identityKey: state.identity.publicKey, signedPreKey: publicSignedPreKey(currentSignedPreKey(state)) };
+  const pq = currentPqPreKey(state);
+  return {
+    kind: 'long-term',
+    identityKey: state.identity.publicKey,
+    signedPreKey: publicSignedPreKey(currentSignedPreKey(state)),
+    ...(pq !== undefined ? { pqPreKey: publicPqPreKey(pq) } : {}),
+  };
 }
 
 /**
@@ -104,15 +165,34 @@ export function generateOneTimePreKeys(state: KeyManagerState, deps: Deps, count
     throw new UsageError('USAGE_ARGUMENT', `count: expected an integer in 1..${MAX_ONE_TIME_PREKEYS_PER_CALL}, got ${count}`);
   }
   const spk = publicSignedPreKey(currentSignedPreKey(state));
+  const pqCurrent = currentPqPreKey(state);
+  const pqLongTerm = pqCurrent !== undefined ? { pqPreKey: publicPqPreKey(pqCurrent) } : {};
   const fresh: OneTimePreKeySecret[] = [];
+  const freshPq: PqPreKeySecret[] = [];
   const bundles: OneTimeKeyBundle[] = [];
+  const now = deps.now();
+  const pqLifetime = { notBefore: Math.max(0, now - PREKEY_BACKDATE_SECONDS), notAfter: now + state.preKeyLifetimeSeconds };
   for (let i = 0; i < count; i++) {
     const pair = deps.crypto.x25519Generate();
     const id = state.nextOneTimePreKeyId + i;
     fresh.push({ id, secretKey: copyBytes(pair.secretKey), publicKey: copyBytes(pair.publicKey) });
-    bundles.push({ kind: 'one-time', identityKey: state.identity.publicKey, signedPreKey: spk, oneTimePreKey: { id, publicKey: copyBytes(pair.publicKey) } });
+    const pqOneTime = pqCurrent !== undefined ? makePqPreKey(deps, state.identity, id, 'one-time', pqLifetime) : undefined;
+    if (pqOneTime !== undefined) freshPq.push(pqOneTime);
+    bundles.push({
+      kind: 'one-time',
+      identityKey: state.identity.publicKey,
+      signedPreKey: spk,
+      oneTimePreKey: { id, publicKey: copyBytes(pair.publicKey) },
+      ...pqLongTerm,
+      ...(pqOneTime !== undefined ? { pqOneTimePreKey: publicPqPreKey(pqOneTime) } : {}),
+    });
   }
-  const next = { ...state, oneTimePreKeys: [...state.oneTimePreKeys, ...fresh], nextOneTimePreKeyId: state.nextOneTimePreKeyId + count };
+  const next: KeyManagerState = {
+    ...state,
+    oneTimePreKeys: [...state.oneTimePreKeys, ...fresh],
+    nextOneTimePreKeyId: state.nextOneTimePreKeyId + count,
+    ...(pqCurrent !== undefined ? { pqOneTimePreKeys: [...(state.pqOneTimePreKeys ?? []), ...freshPq] } : {}),
+  };
   return { state: next, bundles };
 }
 
@@ -127,7 +207,12 @@ export function rotateSignedPreKey(state: KeyManagerState, deps: Deps, options: 
   const spk = makeSignedPreKey(deps, state.identity, state.nextSignedPreKeyId, lifetime);
   const now = deps.now();
   const kept = state.signedPreKeys.filter((k) => k.lifetime.notAfter >= now);
-  return { ...state, signedPreKeys: [...kept, spk], nextSignedPreKeyId: state.nextSignedPreKeyId + 1 };
+  const rotated = { ...state, signedPreKeys: [...kept, spk], nextSignedPreKeyId: state.nextSignedPreKeyId + 1 };
+  if (!hasPqPreKeys(state)) return rotated;
+  const pq = makePqPreKey(deps, state.identity, spk.id, 'long-term', spk.lifetime);
+  const keptPq = (state.pqPreKeys ?? []).filter((k) => k.lifetime.notAfter >= now);
+  const keptPqOneTime = (state.pqOneTimePreKeys ?? []).filter((k) => k.lifetime.notAfter >= now);
+  return { ...rotated, pqPreKeys: [...keptPq, pq], pqOneTimePreKeys: keptPqOneTime };
 }
 
 /** Drops expired signed pre-keys except the current one. */
@@ -135,7 +220,13 @@ export function pruneExpiredPreKeys(state: KeyManagerState, deps: Deps): KeyMana
   const now = deps.now();
   const current = currentSignedPreKey(state);
   const kept = state.signedPreKeys.filter((k) => k === current || k.lifetime.notAfter >= now);
-  return kept.length === state.signedPreKeys.length ? state : { ...state, signedPreKeys: kept };
+  const pruned = kept.length === state.signedPreKeys.length ? state : { ...state, signedPreKeys: kept };
+  if (!hasPqPreKeys(state)) return pruned;
+  const currentPq = currentPqPreKey(state);
+  const keptPq = (state.pqPreKeys ?? []).filter((k) => k === currentPq || k.lifetime.notAfter >= now);
+  const keptPqOneTime = (state.pqOneTimePreKeys ?? []).filter((k) => k.lifetime.notAfter >= now);
+  if (keptPq.length === state.pqPreKeys?.length && keptPqOneTime.length === state.pqOneTimePreKeys?.length) return pruned;
+  return { ...pruned, pqPreKeys: keptPq, pqOneTimePreKeys: keptPqOneTime };
 }
 
 /**
@@ -167,15 +258,32 @@ export function findOneTimePreKeySecret(state: KeyManagerState, id: number): Uin
  * caller wipes it after committing the new state). Exactly once per id.
  * @throws StateError `STATE_KEY_CONSUMED`, `STATE_MISSING_KEY` (see `findOneTimePreKeySecret`).
  */
-export function consumeOneTimePreKey(state: KeyManagerState, id: number): { state: KeyManagerState; secretKey: Uint8Array } {
+export function consumeOneTimePreKey(state: KeyManagerState, id: number): { state: KeyManagerState; secretKey: Uint8Array; pqSecretKey?: Uint8Array } {
   const secretKey = findOneTimePreKeySecret(state, id);
-  return { state: { ...state, oneTimePreKeys: state.oneTimePreKeys.filter((k) => k.id !== id) }, secretKey };
+  const next = { ...state, oneTimePreKeys: state.oneTimePreKeys.filter((k) => k.id !== id) };
+  const pq = state.pqOneTimePreKeys?.find((k) => k.id === id);
+  if (pq === undefined) return { state: next, secretKey };
+  return { state: { ...next, pqOneTimePreKeys: (state.pqOneTimePreKeys ?? []).filter((k) => k.id !== id) }, secretKey, pqSecretKey: pq.secretKey };
+}
+
+/**
+ * Removes a one-time ML-KEM pre-key and returns its secret (when a first
+ * round used it without the X25519 one-time key of the same id).
+ * @throws StateError `STATE_KEY_CONSUMED`, `STATE_MISSING_KEY` (see `findPqPreKeySecret`).
+ */
+export function consumePqOneTimePreKey(state: KeyManagerState, id: number): { state: KeyManagerState; secretKey: Uint8Array } {
+  const secretKey = findPqPreKeySecret(state, 'one-time', id);
+  return { state: { ...state, pqOneTimePreKeys: (state.pqOneTimePreKeys ?? []).filter((k) => k.id !== id) }, secretKey };
 }
 
 /** Encodes the KeyManager state as deterministic, versioned CBOR (contains secrets). */
 export function encodeKeyManager(state: KeyManagerState): Uint8Array {
+  const pq = hasPqPreKeys(state)
+    ? { pqPreKeys: (state.pqPreKeys ?? []).map(pqSecretToCbor), pqOneTimePreKeys: (state.pqOneTimePreKeys ?? []).map(pqSecretToCbor) }
+    : {};
   return encodeCanonical({
-    v: KEY_MANAGER_VERSION,
+    ...pq,
+    v: hasPqPreKeys(state) ? PQ_KEY_MANAGER_VERSION : KEY_MANAGER_VERSION,
     identity: {
       secretKey: state.identity.secretKey,
       publicKey: state.identity.publicKey,
@@ -202,7 +310,9 @@ export function encodeKeyManager(state: KeyManagerState): Uint8Array {
 export function decodeKeyManager(bytes: Uint8Array): KeyManagerState {
   const what = 'keyManager';
   const keys = ['v', 'identity', 'preKeyLifetimeSeconds', 'signedPreKeys', 'oneTimePreKeys', 'nextSignedPreKeyId', 'nextOneTimePreKeyId'];
-  const record = decodeVersionedRecord(bytes, what, KEY_MANAGER_VERSION, keys);
+  const outer = asRecord(decodeCanonical(bytes, what), what);
+  const pq = outer['v'] === PQ_KEY_MANAGER_VERSION;
+  const record = pq ? asRecord(outer, what, [...keys, 'pqPreKeys', 'pqOneTimePreKeys']) : decodeVersionedRecord(bytes, what, KEY_MANAGER_VERSION, keys);
   const rawId = asRecord(record['identity'], `${what}.identity`);
   const id = asRecord(rawId, `${what}.identity`, 'signingSeed' in rawId ? ['secretKey', 'publicKey', 'signingSeed'] : ['secretKey', 'publicKey']);
   const signedPreKeys = readArray(record, 'signedPreKeys', what).map((value, i) => {
@@ -234,7 +344,47 @@ export function decodeKeyManager(bytes: Uint8Array): KeyManagerState {
     oneTimePreKeys,
     nextSignedPreKeyId: readUint(record, 'nextSignedPreKeyId', what),
     nextOneTimePreKeyId: readUint(record, 'nextOneTimePreKeyId', what),
+    ...(pq ? readPqState(record, what) : {}),
   };
+}
+
+function pqSecretToCbor(k: PqPreKeySecret): Record<string, unknown> {
+  return { id: k.id, kind: k.kind, secretKey: k.secretKey, publicKey: k.publicKey, lifetime: { notBefore: k.lifetime.notBefore, notAfter: k.lifetime.notAfter }, signature: k.signature };
+}
+
+function readPqState(record: CborRecord, what: string): { pqPreKeys: PqPreKeySecret[]; pqOneTimePreKeys: PqPreKeySecret[] } {
+  const read = (field: string, kind: PqPreKey['kind']): PqPreKeySecret[] =>
+    readArray(record, field, what).map((value, i) => {
+      const w = `${what}.${field}[${i}]`;
+      const k = asRecord(value, w, ['id', 'kind', 'secretKey', 'publicKey', 'lifetime', 'signature']);
+      return {
+        id: readUint(k, 'id', w),
+        kind: readText(k, 'kind', w, [kind] as const),
+        secretKey: copyBytes(readBytes(k, 'secretKey', w, PQ_SECRET_LENGTH)),
+        publicKey: copyBytes(readBytes(k, 'publicKey', w, PQ_PUBLIC_LENGTH)),
+        lifetime: readLifetime(k['lifetime'], `${w}.lifetime`),
+        signature: copyBytes(readBytes(k, 'signature', w, SIGNATURE_LENGTH)),
+      };
+    });
+  const pqPreKeys = read('pqPreKeys', 'long-term');
+  if (pqPreKeys.length === 0) throw new DecodeError('DECODE_FIELD', `${what}.pqPreKeys: empty in a version-2 state`);
+  return { pqPreKeys, pqOneTimePreKeys: read('pqOneTimePreKeys', 'one-time') };
+}
+
+function currentPqPreKey(state: KeyManagerState): PqPreKeySecret | undefined {
+  const keys = state.pqPreKeys;
+  return keys === undefined ? undefined : keys[keys.length - 1];
+}
+
+function publicPqPreKey(k: PqPreKeySecret): PqPreKey {
+  return { id: k.id, kind: k.kind, publicKey: k.publicKey, lifetime: k.lifetime, signature: k.signature };
+}
+
+function makePqPreKey(deps: Deps, identity: IdentityKeyPair, id: number, kind: PqPreKey['kind'], lifetime: Lifetime): PqPreKeySecret {
+  const pair = deps.crypto.mlkem768Generate();
+  const publicKey = copyBytes(pair.publicKey);
+  const signature = signWithIdentity(deps, identity, pqPreKeyMessage(id, kind, publicKey, lifetime));
+  return { id, kind, secretKey: copyBytes(pair.secretKey), publicKey, lifetime, signature };
 }
 
 function currentSignedPreKey(state: KeyManagerState): SignedPreKeySecret {

@@ -17,6 +17,9 @@ export const MAX_ONE_TIME_PREKEYS_PER_CALL = 1000;
 /** Largest encoded key bundle accepted by `decodeKeyBundle`. */
 export const MAX_KEY_BUNDLE_BYTES = 1024;
 
+/** Largest encoded version-2 (post-quantum) key bundle: two ML-KEM keys of 1184 B plus the classic fields. */
+export const MAX_PQ_KEY_BUNDLE_BYTES = 4096;
+
 /**
  * How many ids of one-time bundles already handed out the registry remembers
  * per peer (oldest forgotten first), so a re-delivered one-time bundle is not

@@ -17,7 +17,7 @@ export const DOCUMENT_ID_LENGTH = 32;
 /** A SecretGroup document: the group's announcement by its owner. */
 export interface SecretGroupDocument {
   readonly ltsCiphersuite: LongTermSecretCiphersuite;
-  /** ts-mls ciphersuite id of the MLS group (1 or 3: X25519, Ed25519). */
+  /** ts-mls ciphersuite id of the MLS group (1 or 3: X25519, Ed25519; 83 or 84: X-Wing, Ed25519). */
   readonly mlsCiphersuite: number;
   /** Ed25519 public key of the owner. */
   readonly owner: Uint8Array;
@@ -66,6 +66,9 @@ export interface SecretGroupCommitDocument {
   readonly signature: Uint8Array;
 }
 
+/** MLS ciphersuite ids a SecretGroup document may name: 1, 3 (X25519) and 83, 84 (X-Wing), all with Ed25519. */
+export const MLS_SUITE_IDS: readonly number[] = [1, 3, 83, 84];
+
 /** Most hand-overs and former members a document may list. */
 export const MAX_LISTED = 100_000;
 
@@ -106,7 +109,7 @@ export function decodeSecretGroup(bytes: Uint8Array): SecretGroupDocument {
   const suite = readUint(record, 'lts_ciphersuite', what, 255);
   if (suite < 1 || suite > 3) throw new DecodeError('DECODE_FIELD', `${what}.lts_ciphersuite: ${suite} is not supported`);
   const mls = readUint(record, 'mls_ciphersuite', what, 0xffff);
-  if (mls !== 1 && mls !== 3) throw new DecodeError('DECODE_FIELD', `${what}.mls_ciphersuite: ${mls} is not supported`);
+  if (!MLS_SUITE_IDS.includes(mls)) throw new DecodeError('DECODE_FIELD', `${what}.mls_ciphersuite: ${mls} is not supported`);
   return {
     ltsCiphersuite: asLtsCiphersuite(suite),
     mlsCiphersuite: mls,

@@ -8,7 +8,7 @@ import type { CiphersuiteName, ClientState } from 'ts-mls';
 import { asRecord, bytesEqual, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readText, readUint } from '../crypto/index.js';
 import { DecodeError, StateError, UsageError } from '../errors.js';
 import { checkConfig, MAX_FORWARD_STEPS, MAX_PAST_EPOCH_SECONDS, MAX_PENDING_PROPOSALS, MAX_LONG_TERM_SECRETS, MAX_RETAIN_EPOCHS, MAX_RETAIN_GENERATIONS, MAX_STATE_BYTES, type MlsDeps, type SecretGroupConfig } from './config.js';
-import { DOCUMENT_ID_LENGTH, MAX_LISTED, readOptionalBytes, type FormerMember, type Handover, type SecretGroupDocument } from './documents.js';
+import { DOCUMENT_ID_LENGTH, MAX_LISTED, MLS_SUITE_IDS, readOptionalBytes, type FormerMember, type Handover, type SecretGroupDocument } from './documents.js';
 import { asLtsCiphersuite, ltsKeyLength, type LongTermSecret } from './long-term-secret.js';
 import { loadClientState, storeClientState, type PastEpoch } from './mls-store.js';
 
@@ -101,9 +101,18 @@ export function mlsSuiteName(state: SecretGroupState): CiphersuiteName {
   return mlsSuiteNameOf(state.group.mlsCiphersuite);
 }
 
-/** The MLS ciphersuite name of a supported suite id (1 or 3). */
+/** The MLS ciphersuite name of a supported suite id (1, 3, 83 or 84). */
 export function mlsSuiteNameOf(id: number): CiphersuiteName {
-  return id === 1 ? 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' : 'MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519';
+  switch (id) {
+    case 1:
+      return 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
+    case 83:
+      return 'MLS_256_XWING_AES256GCM_SHA512_Ed25519';
+    case 84:
+      return 'MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519';
+    default:
+      return 'MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519';
+  }
 }
 
 /**
@@ -167,7 +176,7 @@ export function decodeSecretGroupState(bytes: Uint8Array): SecretGroupState {
   const record = decodeVersionedRecord(bytes, what, SECRET_GROUP_STATE_VERSION, keys, MAX_STATE_BYTES);
   const g = asRecord(record['group'], `${what}.group`, ['lts_ciphersuite', 'mls_ciphersuite', 'owner', 'nonce']);
   const mlsSuite = readUint(g, 'mls_ciphersuite', what, 0xffff);
-  if (mlsSuite !== 1 && mlsSuite !== 3) throw new DecodeError('DECODE_FIELD', `${what}: mls suite ${mlsSuite}`);
+  if (!MLS_SUITE_IDS.includes(mlsSuite)) throw new DecodeError('DECODE_FIELD', `${what}: mls suite ${mlsSuite}`);
   const group: SecretGroupDocument = {
     ltsCiphersuite: decodeSuite(readUint(g, 'lts_ciphersuite', what, 255)),
     mlsCiphersuite: mlsSuite,

@@ -19,7 +19,7 @@ export {
 export type { KeyPackageDelete, KeyPackageDocument, MemberKeyStore, PendingKeyPackage } from './key-package.js';
 export {
   checkKeyPackageLifetime, createKeyPackage, createKeyPackageDelete, createMemberKeyStore, decodeKeyPackageDocument, decodeMemberKeyStore,
-  encodeKeyPackageDocument, encodeMemberKeyStore, KEY_PACKAGE_POOL_SIZE, replenishKeyPackages, SUPPORTED_MLS_SUITES, verifyKeyPackageDelete,
+  encodeKeyPackageDocument, encodeMemberKeyStore, KEY_PACKAGE_POOL_SIZE, replenishKeyPackages, SUPPORTED_MLS_SUITES, CLASSIC_MLS_SUITES, memberCapabilities, PQ_MLS_SUITES, verifyKeyPackageDelete,
   verifyKeyPackageDocument,
 } from './key-package.js';
 export type { KeyPackageRegistry, KeyPackageTombstone, RegisteredKeyPackage } from './key-registry.js';

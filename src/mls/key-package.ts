@@ -16,20 +16,38 @@ import { KEY_PACKAGE_CLOCK_SKEW_SECONDS, KEY_PACKAGE_LIFETIME_SECONDS, MAX_DOCUM
 import { DOCUMENT_ID_LENGTH, readOptionalBytes } from './documents.js';
 import { callMls, decodeKeyPackageMessage, IDENTITY_LENGTH } from './mls-adapter.js';
 
-/** MLS ciphersuites a Secret Group may use (X25519 + Ed25519 identities). */
-export const SUPPORTED_MLS_SUITES: readonly CiphersuiteName[] = [
+/** Classic MLS ciphersuites a Secret Group may use (X25519 + Ed25519 identities). */
+export const CLASSIC_MLS_SUITES: readonly CiphersuiteName[] = [
   'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519',
   'MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519',
 ];
 
-/** Capabilities of our leaves: fixed, no GREASE (deterministic apart from key generation). */
+/**
+ * Post-quantum MLS ciphersuites (X-Wing KEM, Ed25519 signatures: confidentiality
+ * against recorded traffic, not against an active quantum attacker). Stock
+ * ts-mls implements them (`getCiphersuiteImpl`), not `createMlsCiphersuite`.
+ */
+export const PQ_MLS_SUITES: readonly CiphersuiteName[] = [
+  'MLS_256_XWING_AES256GCM_SHA512_Ed25519',
+  'MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519',
+];
+
+/** MLS ciphersuites a Secret Group may use. */
+export const SUPPORTED_MLS_SUITES: readonly CiphersuiteName[] = [...CLASSIC_MLS_SUITES, ...PQ_MLS_SUITES];
+
+/** Capabilities of our leaves in classic groups: fixed, no GREASE (deterministic apart from key generation). */
 export const MEMBER_CAPABILITIES: Capabilities = {
   versions: ['mls10'],
-  ciphersuites: [...SUPPORTED_MLS_SUITES],
+  ciphersuites: [...CLASSIC_MLS_SUITES],
   extensions: [],
   proposals: [],
   credentials: ['basic'],
 };
+
+/** Capabilities of a leaf made with `suite`: the classic set, or the X-Wing suite alone. */
+export function memberCapabilities(suite: CiphersuiteName): Capabilities {
+  return PQ_MLS_SUITES.includes(suite) ? { ...MEMBER_CAPABILITIES, ciphersuites: [suite] } : MEMBER_CAPABILITIES;
+}
 
 /** A published KeyPackage document (v2: the author signs the wrapper, `previous` included). */
 export interface KeyPackageDocument {
@@ -106,7 +124,7 @@ export async function generateMlsKeyPackage(store: MemberKeyStore, deps: MlsDeps
     notAfter: BigInt(now + KEY_PACKAGE_LIFETIME_SECONDS),
   };
   const credential = { credentialType: 'basic' as const, identity: store.publicKey.slice() };
-  const generated = await callMls('create key package', () => generateKeyPackageWithKey(credential, MEMBER_CAPABILITIES, lifetime, [],
+  const generated = await callMls('create key package', () => generateKeyPackageWithKey(credential, memberCapabilities(deps.mls.name), lifetime, [],
     { signKey: store.secretKey, publicKey: store.publicKey }, deps.mls));
   return { keyPackage: generated.publicPackage, initPrivateKey: generated.privatePackage.initPrivateKey, hpkePrivateKey: generated.privatePackage.hpkePrivateKey };
 }

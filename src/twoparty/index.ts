@@ -9,8 +9,8 @@ export type { TwoPartyReceiveContext, TwoPartySendContext } from './two-party.js
 export { twoPartyReceive, twoPartySend } from './two-party.js';
 export type { IndexedSecretKey, OtherPublicKey, TwoPartySession } from './session.js';
 export { SESSION_VERSION, createSession, decodeSession, encodeSession, sessionNeedsBundle } from './session.js';
-export type { HpkeMessage, TwoPartyMessage, X3dhMessage } from './message.js';
-export { TWO_PARTY_MESSAGE_VERSION, decodeTwoPartyMessage, encodeTwoPartyMessage } from './message.js';
+export type { HpkeMessage, PqxdhPart, TwoPartyMessage, X3dhMessage } from './message.js';
+export { TWO_PARTY_MESSAGE_VERSION, decodeTwoPartyMessage, encodeTwoPartyMessage, isPostQuantumMessage } from './message.js';
 export type { X3dhInitiation, X3dhRespondInput, X3dhResponse } from './x3dh.js';
 export { x3dhInitiate, x3dhRespond } from './x3dh.js';
 export {

@@ -22,3 +22,6 @@ export const TWO_PARTY_AEAD_LABEL = 'groupcrypt 2SM aead key';
 
 /** HKDF-Expand label of the recipient's next secret key derived from a message secret. */
 export const TWO_PARTY_NEXT_KEY_LABEL = 'groupcrypt 2SM next secret key';
+
+/** KDF `info` of the post-quantum first message (X3DH plus one ML-KEM encapsulation, as Signal's PQXDH). */
+export const PQXDH_INFO = 'groupcrypt PQXDH X25519 ML-KEM-768';

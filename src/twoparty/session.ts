@@ -10,14 +10,19 @@
  *   until I know any key of the peer's other than via a key bundle.
  * - `receivedIndex`: index of the peer's last processed message (0: none),
  *   so replays and gaps are refused (2SM needs per-direction FIFO).
+ * - `pq`: a post-quantum session: PQXDH first message, X-Wing 2SM keys
+ *   (32-byte secrets as before, 1216-byte public keys). Encoded as session
+ *   version 2; classic sessions stay version 1.
  */
-import { asRecord, copyBytes, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readUint } from '../crypto/index.js';
+import { asRecord, copyBytes, decodeCanonical, decodeVersionedRecord, encodeCanonical, readArray, readBool, readBytes, readUint, XWING_PUBLIC_KEY_LENGTH } from '../crypto/index.js';
 import { KEY_LENGTH } from '../keys/index.js';
 import { DecodeError, UsageError } from '../errors.js';
 import { MAX_SESSION_BYTES } from './limits.js';
 
 /** Version of the encoded session state. */
 export const SESSION_VERSION = 1;
+/** Version of an encoded post-quantum session. */
+export const PQ_SESSION_VERSION = 2;
 
 /** One of my 2SM secret keys, by index. */
 export interface IndexedSecretKey {
@@ -43,6 +48,8 @@ export interface TwoPartySession {
   readonly receivedSecretKey: Uint8Array | null;
   readonly otherPublicKey: OtherPublicKey | null;
   readonly receivedIndex: number;
+  /** Present (true) in post-quantum sessions. */
+  readonly pq?: true;
 }
 
 /**
@@ -50,11 +57,17 @@ export interface TwoPartySession {
  * @throws UsageError `USAGE_KEY_LENGTH` when the key is not 32 bytes.
  * @example const session = createSession(bobIdentityKey);
  */
-export function createSession(peerIdentityKey: Uint8Array): TwoPartySession {
+export function createSession(peerIdentityKey: Uint8Array, options: { readonly pq?: boolean } = {}): TwoPartySession {
   if (!(peerIdentityKey instanceof Uint8Array) || peerIdentityKey.length !== KEY_LENGTH) {
     throw new UsageError('USAGE_KEY_LENGTH', `peerIdentityKey: expected ${KEY_LENGTH} bytes`);
   }
-  return { v: 1, peerIdentityKey: copyBytes(peerIdentityKey), mySecretKeys: [], nextIndex: 1, receivedSecretKey: null, otherPublicKey: null, receivedIndex: 0 };
+  const session: TwoPartySession = { v: 1, peerIdentityKey: copyBytes(peerIdentityKey), mySecretKeys: [], nextIndex: 1, receivedSecretKey: null, otherPublicKey: null, receivedIndex: 0 };
+  return options.pq === true ? { ...session, pq: true } : session;
+}
+
+/** Byte length of the 2SM public keys of a session: X25519 or X-Wing. */
+export function sessionPublicKeyLength(session: TwoPartySession): number {
+  return session.pq === true ? XWING_PUBLIC_KEY_LENGTH : KEY_LENGTH;
 }
 
 /**
@@ -68,7 +81,8 @@ export function sessionNeedsBundle(session: TwoPartySession): boolean {
 /** Encodes a session as deterministic, versioned CBOR (contains secrets). */
 export function encodeSession(session: TwoPartySession): Uint8Array {
   return encodeCanonical({
-    v: SESSION_VERSION,
+    ...(session.pq === true ? { pq: true } : {}),
+    v: session.pq === true ? PQ_SESSION_VERSION : SESSION_VERSION,
     peerIdentityKey: session.peerIdentityKey,
     mySecretKeys: session.mySecretKeys.map((k) => ({ index: k.index, secretKey: k.secretKey })),
     nextIndex: session.nextIndex,
@@ -86,7 +100,11 @@ export function encodeSession(session: TwoPartySession): Uint8Array {
 export function decodeSession(bytes: Uint8Array): TwoPartySession {
   const what = 'twoPartySession';
   const keys = ['v', 'peerIdentityKey', 'mySecretKeys', 'nextIndex', 'receivedSecretKey', 'otherPublicKey', 'receivedIndex'];
-  const record = decodeVersionedRecord(bytes, what, SESSION_VERSION, keys, MAX_SESSION_BYTES);
+  const outer = asRecord(decodeCanonical(bytes, what, MAX_SESSION_BYTES), what);
+  const pq = outer['v'] === PQ_SESSION_VERSION;
+  const record = pq ? asRecord(outer, what, [...keys, 'pq']) : decodeVersionedRecord(bytes, what, SESSION_VERSION, keys, MAX_SESSION_BYTES);
+  if (pq && !readBool(record, 'pq', what)) throw new DecodeError('DECODE_FIELD', `${what}.pq: must be true in a version-2 session`);
+  const publicKeyLength = pq ? XWING_PUBLIC_KEY_LENGTH : KEY_LENGTH;
   const nextIndex = readUint(record, 'nextIndex', what);
   if (nextIndex < 1) throw new DecodeError('DECODE_FIELD', `${what}.nextIndex: must be at least 1`);
   let previous = 0;
@@ -102,7 +120,7 @@ export function decodeSession(bytes: Uint8Array): TwoPartySession {
   let otherPublicKey: OtherPublicKey | null = null;
   if (record['otherPublicKey'] !== null) {
     const o = asRecord(record['otherPublicKey'], `${what}.otherPublicKey`, ['publicKey', 'keyIndex']);
-    otherPublicKey = { publicKey: copyBytes(readBytes(o, 'publicKey', `${what}.otherPublicKey`, KEY_LENGTH)), keyIndex: readUint(o, 'keyIndex', `${what}.otherPublicKey`) };
+    otherPublicKey = { publicKey: copyBytes(readBytes(o, 'publicKey', `${what}.otherPublicKey`, publicKeyLength)), keyIndex: readUint(o, 'keyIndex', `${what}.otherPublicKey`) };
   }
   return {
     v: 1,
@@ -112,5 +130,6 @@ export function decodeSession(bytes: Uint8Array): TwoPartySession {
     receivedSecretKey: received,
     otherPublicKey,
     receivedIndex: readUint(record, 'receivedIndex', what),
+    ...(pq ? { pq: true as const } : {}),
   };
 }

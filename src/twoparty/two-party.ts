@@ -25,17 +25,25 @@
  * random (`mySecretKeys`), which no stolen long-term key yields. The DCGKA
  * layer therefore answers every X3DH-opened session at once (a 2SM `refresh`
  * part on the ack it sends anyway, dcgka/draft.ts `emitRefreshes`).
+ *
+ * Post-quantum sessions (`session.pq`): the first message is PQXDH (X3DH +
+ * one ML-KEM-768 encapsulation to the peer's signed PQ pre-key), later ones
+ * are sealed with HPKE on the X-Wing KEM, and every 2SM key pair is X-Wing
+ * (the derived next key is an X-Wing secret key: same 32 bytes, its public
+ * key from X-Wing's key generation). A classic message in a PQ session, or
+ * the reverse, is refused (`VERIFY_KEY`) before any key is touched.
  */
 import type { Deps } from '../crypto/index.js';
-import { HPKE_DEFAULT_SUITE, bytesEqual, concatBytes, copyBytes, utf8, zeroize } from '../crypto/index.js';
+import { HPKE_DEFAULT_SUITE, HPKE_XWING_SUITE, bytesEqual, concatBytes, copyBytes, utf8, xwingGenerate, xwingKeyPairFromSecret, zeroize } from '../crypto/index.js';
+import type { HpkeSuite } from '../crypto/index.js';
 import type { IdentityKeyPair, KeyBundle, KeyManagerState } from '../keys/index.js';
-import { KEY_LENGTH, consumeOneTimePreKey, findOneTimePreKeySecret, findSignedPreKeySecret, identityOf } from '../keys/index.js';
+import { consumeOneTimePreKey, consumePqOneTimePreKey, findOneTimePreKeySecret, findPqPreKeySecret, findSignedPreKeySecret, identityOf } from '../keys/index.js';
 import { StateError, UsageError, VerifyError } from '../errors.js';
 import { TWO_PARTY_AEAD_LABEL, TWO_PARTY_EXPORT_CONTEXT, TWO_PARTY_HPKE_INFO, TWO_PARTY_NEXT_KEY_LABEL } from './limits.js';
 import type { HpkeMessage, TwoPartyMessage, X3dhMessage } from './message.js';
 import { decodeTwoPartyMessage, encodeMessageHeader, encodeTwoPartyMessage } from './message.js';
 import type { TwoPartySession } from './session.js';
-import { createSession } from './session.js';
+import { createSession, sessionPublicKeyLength } from './session.js';
 import { x3dhInitiate, x3dhRespond } from './x3dh.js';
 
 const AEAD = 'chacha20-poly1305';
@@ -85,21 +93,21 @@ export function twoPartySend(session: TwoPartySession, plaintext: Uint8Array, ct
     const bundle = ctx.peerBundle;
     if (bundle === undefined) throw new StateError('STATE_NO_BUNDLE', 'the first message to a peer needs its key bundle');
     if (!bytesEqual(bundle.identityKey, session.peerIdentityKey)) throw new VerifyError('VERIFY_IDENTITY', 'key bundle belongs to another identity');
-    const x = x3dhInitiate(deps, identity, bundle);
+    const x = x3dhInitiate(deps, identity, bundle, undefined, { pq: session.pq === true });
     secret = x.sharedSecret;
     header = {
       kind: 'x3dh', index, identityKey: copyBytes(identity.publicKey), ephemeralKey: x.ephemeralPublicKey,
-      signedPreKeyId: x.signedPreKeyId, oneTimePreKeyId: x.oneTimePreKeyId, ciphertext: new Uint8Array(0),
+      signedPreKeyId: x.signedPreKeyId, oneTimePreKeyId: x.oneTimePreKeyId, ...(x.pq !== undefined ? { pq: x.pq } : {}), ciphertext: new Uint8Array(0),
     };
     aad = concatBytes(x.associatedData, encodeMessageHeader(header));
   } else {
     const info = hpkeInfo(identity.publicKey, session.peerIdentityKey);
-    const exported = deps.crypto.hpkeSendExport(HPKE_DEFAULT_SUITE, session.otherPublicKey.publicKey, info, utf8(TWO_PARTY_EXPORT_CONTEXT), 32);
+    const exported = deps.crypto.hpkeSendExport(suiteOf(session), session.otherPublicKey.publicKey, info, utf8(TWO_PARTY_EXPORT_CONTEXT), 32);
     secret = exported.secret;
-    header = { kind: 'hpke', keyIndex: session.otherPublicKey.keyIndex, index, enc: exported.enc, ciphertext: new Uint8Array(0) };
+    header = { kind: 'hpke', keyIndex: session.otherPublicKey.keyIndex, index, enc: exported.enc, ...(session.pq === true ? { pq: true as const } : {}), ciphertext: new Uint8Array(0) };
     aad = encodeMessageHeader(header);
   }
-  const mine = deps.crypto.x25519Generate();
+  const mine = session.pq === true ? xwingGenerate(deps.crypto) : deps.crypto.x25519Generate();
   const { aeadKey, nextKey } = deriveMessageKeys(deps, secret);
   try {
     const body = concatBytes(mine.publicKey, plaintext);
@@ -110,7 +118,7 @@ export function twoPartySend(session: TwoPartySession, plaintext: Uint8Array, ct
       ...session,
       mySecretKeys: [...session.mySecretKeys, { index, secretKey: copyBytes(mine.secretKey) }],
       nextIndex: index + 1,
-      otherPublicKey: { publicKey: deps.crypto.x25519PublicKey(nextKey), keyIndex: 0 },
+      otherPublicKey: { publicKey: publicKeyOf(deps, session, nextKey), keyIndex: 0 },
     };
     return { session: next, message };
   } finally {
@@ -146,6 +154,9 @@ export function twoPartyReceive(
     return { ...restarted, consumed: [...restarted.consumed, ...old] };
   }
   if (!bytesEqual(identityOf(keyManager).publicKey, identity.publicKey)) throw new UsageError('USAGE_ARGUMENT', 'keyManager does not hold ctx.identity');
+  if ((decoded.pq !== undefined) !== (session.pq === true)) {
+    throw new VerifyError('VERIFY_KEY', `a ${decoded.pq !== undefined ? 'post-quantum' : 'classic'} 2SM message in a ${session.pq === true ? 'post-quantum' : 'classic'} session`);
+  }
   if (decoded.kind === 'x3dh' && !bytesEqual(decoded.identityKey, session.peerIdentityKey)) {
     throw new VerifyError('VERIFY_IDENTITY', 'X3DH identity key is not the session peer\'s');
   }
@@ -155,11 +166,22 @@ export function twoPartyReceive(
   }
   const opened = decoded.kind === 'x3dh' ? openX3dh(decoded, keyManager, ctx) : openHpke(decoded, session, deps, identity);
   const { body, nextKey } = opened;
+  const publicKeyLength = sessionPublicKeyLength(session);
+  if (body.length < publicKeyLength) {
+    zeroize(body, nextKey);
+    throw new VerifyError('VERIFY_KEY', `2SM body of ${body.length} bytes is shorter than the sender's next public key`);
+  }
   const consumed: Uint8Array[] = [];
   let km = keyManager;
   let mySecretKeys = session.mySecretKeys;
   if (decoded.kind === 'x3dh' && decoded.oneTimePreKeyId !== null) {
     const taken = consumeOneTimePreKey(keyManager, decoded.oneTimePreKeyId);
+    km = taken.state;
+    consumed.push(taken.secretKey);
+    if (taken.pqSecretKey !== undefined) consumed.push(taken.pqSecretKey);
+  }
+  if (decoded.kind === 'x3dh' && decoded.pq?.kind === 'one-time' && km.pqOneTimePreKeys?.some((k) => k.id === decoded.pq?.id) === true) {
+    const taken = consumePqOneTimePreKey(km, decoded.pq.id);
     km = taken.state;
     consumed.push(taken.secretKey);
   }
@@ -172,10 +194,10 @@ export function twoPartyReceive(
     ...session,
     mySecretKeys,
     receivedSecretKey: nextKey,
-    otherPublicKey: { publicKey: body.slice(0, KEY_LENGTH), keyIndex: decoded.index },
+    otherPublicKey: { publicKey: body.slice(0, publicKeyLength), keyIndex: decoded.index },
     receivedIndex: decoded.index,
   };
-  const plaintext = body.slice(KEY_LENGTH);
+  const plaintext = body.slice(publicKeyLength);
   zeroize(body);
   return { session: next, keyManager: km, plaintext, consumed };
 }
@@ -183,9 +205,10 @@ export function twoPartyReceive(
 function openX3dh(message: X3dhMessage, keyManager: KeyManagerState, ctx: TwoPartyReceiveContext): { body: Uint8Array; nextKey: Uint8Array } {
   const signedPreKeySecret = findSignedPreKeySecret(keyManager, message.signedPreKeyId);
   const oneTimePreKeySecret = message.oneTimePreKeyId === null ? null : findOneTimePreKeySecret(keyManager, message.oneTimePreKeyId);
+  const pq = message.pq === undefined ? {} : { pq: { secretKey: findPqPreKeySecret(keyManager, message.pq.kind, message.pq.id), ciphertext: message.pq.ciphertext } };
   const x = x3dhRespond(ctx.deps, {
     identity: ctx.identity, signedPreKeySecret, oneTimePreKeySecret,
-    initiatorIdentityKey: message.identityKey, ephemeralPublicKey: message.ephemeralKey,
+    initiatorIdentityKey: message.identityKey, ephemeralPublicKey: message.ephemeralKey, ...pq,
   });
   return openWith(ctx.deps, x.sharedSecret, message, concatBytes(x.associatedData, encodeMessageHeader(message)));
 }
@@ -204,7 +227,7 @@ function openHpke(message: HpkeMessage, session: TwoPartySession, deps: Deps, id
     secretKey = mine.secretKey;
   }
   const info = hpkeInfo(session.peerIdentityKey, identity.publicKey);
-  const secret = deps.crypto.hpkeReceiveExport(HPKE_DEFAULT_SUITE, secretKey, message.enc, info, utf8(TWO_PARTY_EXPORT_CONTEXT), 32);
+  const secret = deps.crypto.hpkeReceiveExport(suiteOf(session), secretKey, message.enc, info, utf8(TWO_PARTY_EXPORT_CONTEXT), 32);
   return openWith(deps, secret, message, encodeMessageHeader(message));
 }
 
@@ -232,4 +255,14 @@ function deriveMessageKeys(deps: Deps, secret: Uint8Array): { aeadKey: Uint8Arra
 /** HPKE info: label ‖ sender identity key ‖ recipient identity key (binds both and the direction). */
 function hpkeInfo(senderIdentityKey: Uint8Array, recipientIdentityKey: Uint8Array): Uint8Array {
   return concatBytes(utf8(TWO_PARTY_HPKE_INFO), senderIdentityKey, recipientIdentityKey);
+}
+
+/** The HPKE suite of a session's 2SM messages: X-Wing in post-quantum sessions. */
+function suiteOf(session: TwoPartySession): HpkeSuite {
+  return session.pq === true ? HPKE_XWING_SUITE : HPKE_DEFAULT_SUITE;
+}
+
+/** The public key of a derived 2SM secret key (X25519, or X-Wing in post-quantum sessions). */
+function publicKeyOf(deps: Deps, session: TwoPartySession, secretKey: Uint8Array): Uint8Array {
+  return session.pq === true ? xwingKeyPairFromSecret(deps.crypto, secretKey).publicKey : deps.crypto.x25519PublicKey(secretKey);
 }

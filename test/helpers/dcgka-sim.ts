@@ -13,6 +13,7 @@ import type { DcgkaResult, DcgkaState, OutgoingControl } from '../../src/dcgka/i
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
 import { members as membersOf } from '../../src/membership/index.js';
+import { isPostQuantumMessage } from '../../src/twoparty/index.js';
 import { expect } from 'vitest';
 import { seededRandom } from './random.js';
 
@@ -42,6 +43,16 @@ export interface Peer {
 
 export { seededRandom };
 
+/**
+ * Defaults of every new simulation. `pq`: post-quantum groups (PQ pre-keys
+ * for every peer, `createGroup({ pq: true })`); the *-pq test files set it
+ * before importing the classic suites, so the same scenarios run both ways.
+ */
+export const simDefaults = { pq: false };
+
+/** Counts of what simulations did (lets the *-pq files check they really ran PQ groups). */
+export const simStats = { pqGroupsCreated: 0, pqDirectParts: 0 };
+
 /** The simulated network. */
 export class DcgkaSim {
   readonly deps: Deps;
@@ -58,14 +69,18 @@ export class DcgkaSim {
   /** Called with every committed call's result, before the peer adopts it (e.g. to wipe `consumed` and check). */
   afterCall: ((peer: Peer, result: DcgkaResult) => void) | undefined;
 
-  constructor(names: readonly string[], deps: Deps = defaultDeps()) {
+  /** Post-quantum group (see `simDefaults`). */
+  readonly pq: boolean;
+
+  constructor(names: readonly string[], deps: Deps = defaultDeps(), options: { readonly pq?: boolean } = {}) {
     this.deps = deps;
+    this.pq = options.pq ?? simDefaults.pq;
     for (const name of names) this.addPeer(name);
   }
 
   /** Creates a peer and publishes its long-term bundle to every registry. */
   addPeer(name: string): Peer {
-    const keys = createKeyManager(this.deps);
+    const keys = createKeyManager(this.deps, { pq: this.pq });
     const id = toHex(identityOf(keys).publicKey);
     const peer: Peer = { name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], secrets: new Map(), removed: false };
     for (const other of this.peers.values()) {
@@ -116,6 +131,7 @@ export class DcgkaSim {
       broadcast: control.broadcast,
       direct: new Map(control.direct.map((d) => [d.recipient, d.bytes])),
     };
+    for (const part of control.direct) if (isPostQuantumMessage(part.bytes)) simStats.pqDirectParts++;
     this.wire.push(message);
     this.events.push({ kind: 'publish', message });
     for (const peer of this.peers.values()) if (peer.id !== message.sender) peer.inbox.push(message);
@@ -127,7 +143,8 @@ export class DcgkaSim {
 
   create(name: string, memberNames: readonly string[]): void {
     const peer = this.peer(name);
-    this.apply(peer, createGroup(this.ctx(peer), { members: memberNames.map((n) => this.id(n)) }));
+    this.apply(peer, createGroup(this.ctx(peer), { members: memberNames.map((n) => this.id(n)), pq: this.pq }));
+    if (this.pq) simStats.pqGroupsCreated++;
   }
 
   update(name: string): void {

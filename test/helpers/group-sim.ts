@@ -58,6 +58,9 @@ export interface SentApplication {
 /** Seeded PRNG (kept under its old name for the group tests). */
 export const seeded = seededRandom;
 
+/** Defaults of every new simulation: `pq` makes post-quantum groups (set by the *-pq test files before importing a suite). */
+export const groupSimDefaults = { pq: false, pqGroupsCreated: 0 };
+
 /** The simulated network. */
 export class GroupSim {
   readonly peers = new Map<string, GroupPeer>();
@@ -69,7 +72,7 @@ export class GroupSim {
   }
 
   private addPeer(name: string): void {
-    const keys = createKeyManager(this.deps);
+    const keys = createKeyManager(this.deps, { pq: groupSimDefaults.pq });
     const id = toHex(identityOf(keys).publicKey);
     const peer: GroupPeer = {
       name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], pre: createGroupInbox({ scheme: this.scheme }), decrypted: new Set(), positions: new Map(), errors: [],
@@ -138,7 +141,8 @@ export class GroupSim {
 
   create(name: string, members: readonly string[]): void {
     const peer = this.peer(name);
-    this.apply(peer, createGroup(this.ctx(peer), { scheme: this.scheme, members: members.map((m) => this.peer(m).id) }));
+    this.apply(peer, createGroup(this.ctx(peer), { scheme: this.scheme, members: members.map((m) => this.peer(m).id), pq: groupSimDefaults.pq }));
+    if (groupSimDefaults.pq) groupSimDefaults.pqGroupsCreated++;
   }
 
   add(name: string, added: string): void {

@@ -62,7 +62,7 @@ describe('key bundle codec', () => {
 
   it('rejects an unknown version', () => {
     const value = decodeCanonical(encodeKeyBundle(longTerm), 't') as Record<string, unknown>;
-    const bytes = encodeCanonical({ ...value, v: KEY_BUNDLE_VERSION + 1 });
+    const bytes = encodeCanonical({ ...value, v: KEY_BUNDLE_VERSION + 2 });
     expect(codeOf(() => decodeKeyBundle(bytes))).toBe('DECODE_VERSION_UNSUPPORTED');
   });
 

@@ -14,6 +14,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { UsageError, VerifyError } from '../../errors.js';
 import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
 import { HpkeOnPrimitives } from '../hpke-provider.js';
+import { MLKEM768_RANDOM_LENGTH, MLKEM768_SEED_LENGTH, PortableMlKem, type MlKemEncapsulation, type MlKemKeyPair } from '../mlkem.js';
 import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type X25519KeyPair } from '../provider.js';
 import { ed25519VerifyPortable, xeddsaSignPortable, xeddsaVerifyPortable } from '../xeddsa.js';
 
@@ -40,6 +41,7 @@ function nobleAead(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array,
 export class PortableCryptoProvider extends HpkeOnPrimitives implements CryptoProvider {
   /** Provider name. */
   readonly name: string = 'portable';
+  private readonly mlkem = new PortableMlKem();
 
   /** Secure random bytes from `crypto.getRandomValues`. */
   randomBytes(length: number): Uint8Array {
@@ -164,5 +166,35 @@ export class PortableCryptoProvider extends HpkeOnPrimitives implements CryptoPr
       if (cause instanceof UsageError) throw cause;
       throw new VerifyError('VERIFY_AEAD', `${algorithm}: authentication failed`, { cause });
     }
+  }
+
+  /** A fresh ML-KEM-768 key pair. */
+  mlkem768Generate(): MlKemKeyPair {
+    const seed = this.randomBytes(MLKEM768_SEED_LENGTH);
+    try {
+      return this.mlkem.keyPairFromSeed(seed);
+    } finally {
+      seed.fill(0);
+    }
+  }
+
+  /** ML-KEM-768 key pair of a 64-byte seed. @throws UsageError `USAGE_KEY_LENGTH`. */
+  mlkem768KeyPairFromSeed(seed: Uint8Array): MlKemKeyPair {
+    return this.mlkem.keyPairFromSeed(seed);
+  }
+
+  /** ML-KEM-768 encapsulation. @throws UsageError / VerifyError `VERIFY_KEY` (see the interface). */
+  mlkem768Encapsulate(publicKey: Uint8Array, random?: Uint8Array): MlKemEncapsulation {
+    const m = random ?? this.randomBytes(MLKEM768_RANDOM_LENGTH);
+    try {
+      return this.mlkem.encapsulate(publicKey, m);
+    } finally {
+      if (random === undefined) m.fill(0);
+    }
+  }
+
+  /** ML-KEM-768 decapsulation (implicit rejection). */
+  mlkem768Decapsulate(secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    return this.mlkem.decapsulate(secretKey, ciphertext);
   }
 }

@@ -16,6 +16,16 @@ import { zeroize } from '../bytes.js';
 import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, SIGNATURE_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
 import { hchacha20 } from '../hchacha20.js';
 import { HpkeOnPrimitives } from '../hpke-provider.js';
+import {
+  assertMlKemCiphertext,
+  assertMlKemPublicKey,
+  assertMlKemRandom,
+  assertMlKemSeed,
+  MLKEM768_SEED_LENGTH,
+  PortableMlKem,
+  type MlKemEncapsulation,
+  type MlKemKeyPair,
+} from '../mlkem.js';
 import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type X25519KeyPair } from '../provider.js';
 import { ed25519PublicKeyAcceptable, xeddsaCalculateKeyPair, xeddsaEdwardsPublicKey, xeddsaSignWithKeyPair, type XeddsaKeyPair } from '../xeddsa.js';
 import { PublicKeyCache, SecretKeyCache } from './key-cache.js';
@@ -24,6 +34,24 @@ type NodeCryptoModule = typeof NodeCrypto;
 type KeyObject = NodeCrypto.KeyObject;
 
 const EMPTY = new Uint8Array(0);
+
+/** node:crypto's KEM calls (Node ≥ 24.7 with OpenSSL 3.5); absent from the Node 20 typings. */
+interface NativeKem {
+  encapsulate(key: KeyObject): { sharedKey: Uint8Array; ciphertext: Uint8Array };
+  decapsulate(key: KeyObject, ciphertext: Uint8Array): Uint8Array;
+}
+
+/** PKCS#8 prefix of a raw X25519 / Ed25519 secret key (RFC 8410); the byte at OKP_CURVE_OID_OFFSET is 0x6e (X25519) or 0x70 (Ed25519). */
+const OKP_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
+const OKP_CURVE_OID_OFFSET = 11;
+
+/** DER prefixes wrapping raw ML-KEM-768 keys (draft-ietf-lamps-kyber-certificates: OID 2.16.840.1.101.3.4.4.2). */
+const MLKEM768_PKCS8_SEED_PREFIX = Uint8Array.from([
+  0x30, 0x54, 0x02, 0x01, 0x00, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x04, 0x02, 0x04, 0x42, 0x80, 0x40,
+]);
+const MLKEM768_SPKI_PREFIX = Uint8Array.from([
+  0x30, 0x82, 0x04, 0xb2, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x04, 0x02, 0x03, 0x82, 0x04, 0xa1, 0x00,
+]);
 
 function loadNodeCrypto(): NodeCryptoModule | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
@@ -70,6 +98,11 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   private readonly ed25519Publics = new PublicKeyCache<KeyObject | null>();
   private readonly xeddsaPublics = new PublicKeyCache<KeyObject | null>();
   private readonly xeddsaSecrets = new SecretKeyCache<XeddsaKeyPair>();
+  private readonly mlkemSecrets = new SecretKeyCache<KeyObject>();
+  private readonly mlkemPublics = new PublicKeyCache<KeyObject>();
+  private readonly portableMlKem = new PortableMlKem();
+  private nativeKem: NativeKem | null | undefined;
+  private jwkPlaceholderAccepted = true;
 
   constructor() {
     super();
@@ -131,12 +164,37 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     }
   }
 
-  /** Imports a raw OKP secret key. JWK needs an `x`; node derives the public key from `d` alone, so `x` is a placeholder. */
+  /**
+   * Imports a raw OKP secret key. JWK needs an `x`; Node 20 derives the
+   * public key from `d` alone, so `x` is a placeholder there (cheapest
+   * import). Newer Node checks `x` against `d` and refuses the placeholder:
+   * then every import goes through PKCS#8 DER (decided on the first refusal).
+   */
   private importSecret(curve: 'X25519' | 'Ed25519', secret: Uint8Array): ImportedSecret {
-    const d = b64url(secret);
-    const key = this.nc.createPrivateKey({ key: { kty: 'OKP', crv: curve, d, x: d }, format: 'jwk' });
+    let key: KeyObject | undefined;
+    if (this.jwkPlaceholderAccepted) {
+      const d = b64url(secret);
+      try {
+        key = this.nc.createPrivateKey({ key: { kty: 'OKP', crv: curve, d, x: d }, format: 'jwk' });
+      } catch {
+        this.jwkPlaceholderAccepted = false;
+      }
+    }
+    key ??= this.importSecretDer(curve, secret);
     const x = this.nc.createPublicKey(key).export({ format: 'jwk' }).x;
     return { key, publicKey: own(Buffer.from(x ?? '', 'base64url')) };
+  }
+
+  private importSecretDer(curve: 'X25519' | 'Ed25519', secret: Uint8Array): KeyObject {
+    const der = new Uint8Array(OKP_PKCS8_PREFIX.length + KEY_LENGTH);
+    der.set(OKP_PKCS8_PREFIX, 0);
+    der[OKP_CURVE_OID_OFFSET] = curve === 'X25519' ? 0x6e : 0x70;
+    der.set(secret, OKP_PKCS8_PREFIX.length);
+    try {
+      return this.nc.createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'pkcs8' });
+    } finally {
+      zeroize(der);
+    }
   }
 
   private importPublic(curve: 'X25519' | 'Ed25519', publicKey: Uint8Array): KeyObject {
@@ -310,6 +368,100 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     out.set(last, body.length);
     zeroize(body);
     return out;
+  }
+
+  /**
+   * node:crypto's ML-KEM when this runtime has it (probed once by importing a
+   * seed key), else null: then every ML-KEM call runs on the portable code.
+   */
+  private nativeMlKem(): NativeKem | null {
+    if (this.nativeKem === undefined) {
+      const candidate = this.nc as unknown as Partial<NativeKem>;
+      let found: NativeKem | null = null;
+      if (typeof candidate.encapsulate === 'function' && typeof candidate.decapsulate === 'function') {
+        try {
+          this.importMlKemSeed(new Uint8Array(MLKEM768_SEED_LENGTH));
+          found = candidate as NativeKem;
+        } catch {
+          found = null;
+        }
+      }
+      this.nativeKem = found;
+    }
+    return this.nativeKem;
+  }
+
+  /** True when ML-KEM runs natively (Node ≥ 24.7); false means the portable fallback. */
+  get nativeMlKemAvailable(): boolean {
+    return this.nativeMlKem() !== null;
+  }
+
+  private importMlKemSeed(seed: Uint8Array): KeyObject {
+    const der = new Uint8Array(MLKEM768_PKCS8_SEED_PREFIX.length + MLKEM768_SEED_LENGTH);
+    der.set(MLKEM768_PKCS8_SEED_PREFIX, 0);
+    der.set(seed, MLKEM768_PKCS8_SEED_PREFIX.length);
+    try {
+      return this.nc.createPrivateKey({ key: Buffer.from(der.buffer), format: 'der', type: 'pkcs8' });
+    } finally {
+      zeroize(der);
+    }
+  }
+
+  private importMlKemPublic(publicKey: Uint8Array): KeyObject {
+    const der = new Uint8Array(MLKEM768_SPKI_PREFIX.length + publicKey.length);
+    der.set(MLKEM768_SPKI_PREFIX, 0);
+    der.set(publicKey, MLKEM768_SPKI_PREFIX.length);
+    return this.nc.createPublicKey({ key: Buffer.from(der.buffer), format: 'der', type: 'spki' });
+  }
+
+  /** A fresh ML-KEM-768 key pair. */
+  mlkem768Generate(): MlKemKeyPair {
+    const seed = this.randomBytes(MLKEM768_SEED_LENGTH);
+    try {
+      return this.mlkem768KeyPairFromSeed(seed);
+    } finally {
+      zeroize(seed);
+    }
+  }
+
+  /** ML-KEM-768 key pair of a 64-byte seed (native import of the seed when available). @throws UsageError `USAGE_KEY_LENGTH`. */
+  mlkem768KeyPairFromSeed(seed: Uint8Array): MlKemKeyPair {
+    assertMlKemSeed(seed);
+    if (this.nativeMlKem() === null) return this.portableMlKem.keyPairFromSeed(seed);
+    const secretKey = Uint8Array.from(seed);
+    const key = this.mlkemSecrets.get(secretKey, (s) => this.importMlKemSeed(s));
+    const spki = this.nc.createPublicKey(key).export({ format: 'der', type: 'spki' });
+    return { secretKey, publicKey: own(spki.subarray(MLKEM768_SPKI_PREFIX.length)) };
+  }
+
+  /**
+   * ML-KEM-768 encapsulation: native with fresh randomness; given randomness
+   * (deterministic tests, vectors) runs on the portable code, as node:crypto
+   * takes none. The key is checked (FIPS 203 §7.2) on every call, cached or not.
+   */
+  mlkem768Encapsulate(publicKey: Uint8Array, random?: Uint8Array): MlKemEncapsulation {
+    const native = this.nativeMlKem();
+    if (native === null || random !== undefined) {
+      const m = random ?? this.randomBytes(32);
+      try {
+        return this.portableMlKem.encapsulate(publicKey, assertMlKemRandom(m));
+      } finally {
+        if (random === undefined) zeroize(m);
+      }
+    }
+    const key = this.mlkemPublics.get(assertMlKemPublicKey(publicKey), (p) => this.importMlKemPublic(p));
+    const { sharedKey, ciphertext } = native.encapsulate(key);
+    return { ciphertext: own(ciphertext), sharedSecret: own(sharedKey) };
+  }
+
+  /** ML-KEM-768 decapsulation (implicit rejection), native when available. */
+  mlkem768Decapsulate(secretKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    const native = this.nativeMlKem();
+    if (native === null) return this.portableMlKem.decapsulate(secretKey, ciphertext);
+    assertMlKemSeed(secretKey);
+    assertMlKemCiphertext(ciphertext);
+    const key = this.mlkemSecrets.get(secretKey, (s) => this.importMlKemSeed(s));
+    return own(native.decapsulate(key, ciphertext));
   }
 }
 
