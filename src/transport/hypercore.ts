@@ -31,7 +31,8 @@
  * The Holepunch packages are loaded here only, by dynamic import when a
  * transport is opened: importing `groupcrypt/peer` never loads them. Tests,
  * demos and benches always pass a local bootstrap; with every bootstrap node
- * on loopback the DHT binds 127.0.0.1 (a local DHT only works that way).
+ * on loopback the DHT binds 127.0.0.1 (a local DHT only works that way) and
+ * is told it is not behind a firewall (there is no NAT on loopback).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -178,7 +179,7 @@ interface Swarm {
 interface Holepunch {
   Corestore: new (dir: string) => CoreStore;
   Hyperswarm: new (opts: { dht: unknown }) => Swarm;
-  HyperDHT: new (opts: { bootstrap?: BootstrapNode[]; host?: string }) => unknown;
+  HyperDHT: new (opts: { bootstrap?: BootstrapNode[]; host?: string; firewalled?: boolean }) => unknown;
   getProtocolMuxer(stream: ReplicationStream): Muxer;
 }
 
@@ -224,7 +225,8 @@ type Listener = (item: TransportItem | TransportProblem) => void;
 export async function openHypercoreTransport(options: HypercoreTransportOptions): Promise<HypercoreTransport> {
   const { bootstrap } = options;
   if (bootstrap !== 'public' && bootstrap.length === 0) throw new UsageError('USAGE_ARGUMENT', 'no bootstrap node given');
-  const host = options.host ?? (bootstrap !== 'public' && bootstrap.every((node) => isLoopbackHost(node.host)) ? '127.0.0.1' : undefined);
+  const loopback = bootstrap !== 'public' && bootstrap.every((node) => isLoopbackHost(node.host));
+  const host = options.host ?? (loopback ? '127.0.0.1' : undefined);
   const topic = topicOf(options.topic ?? DEFAULT_TOPIC_NAME);
 
   const holepunch = await loadHolepunch();
@@ -420,6 +422,9 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
         const dht = new holepunch.HyperDHT({
           ...(bootstrap === 'public' ? {} : { bootstrap: bootstrap.map((node) => ({ ...node })) }),
           ...(host === undefined ? {} : { host }),
+          // On loopback there is no NAT: firewall detection misfires there and
+          // leaves some connections half-open until they time out (~13 s).
+          ...(loopback ? { firewalled: false } : {}),
         });
         swarm = new holepunch.Hyperswarm({ dht });
         swarm.on('connection', onConnection);

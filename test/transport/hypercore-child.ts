@@ -26,14 +26,38 @@ print({ ready: transport.key });
 
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
-  const command = JSON.parse(line) as { op: string; kind?: 'bundle' | 'msg'; text?: string; count?: number; ms?: number };
+  const command = JSON.parse(line) as { op: string; kind?: 'bundle' | 'msg'; text?: string; count?: number; ms?: number; each?: boolean; size?: number };
   if (command.op === 'publish') {
     const ids: string[] = [];
     for (let index = 0; index < (command.count ?? 1); index++) {
       const text = command.count === undefined ? (command.text as string) : `${command.text as string} ${index}`;
-      ids.push(await transport.publish(command.kind ?? 'msg', new TextEncoder().encode(text)));
+      const id = await transport.publish(command.kind ?? 'msg', new TextEncoder().encode(text.padEnd(command.size ?? 0, '.')));
+      if (command.each === true) print({ acked: id });
+      ids.push(id);
     }
     print({ published: ids });
+  } else if (command.op === 'await') {
+    // Waits until catch-up holds at least `count` items written by other peers.
+    const deadline = Date.now() + (command.ms ?? 30_000);
+    let have = 0;
+    const perLog: Record<string, number> = {};
+    let problems = 0;
+    do {
+      have = 0;
+      problems = 0;
+      for (const key of Object.keys(perLog)) delete perLog[key];
+      for await (const item of transport.catchUp(() => false)) {
+        if (item.kind === 'problem') problems++;
+        else if (!item.origin.startsWith(`log:${transport.key}:`)) {
+          have++;
+          const log = item.origin.split(':')[1] as string;
+          perLog[log] = (perLog[log] ?? 0) + 1;
+        }
+      }
+      if (have >= (command.count ?? 1)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } while (Date.now() < deadline);
+    print({ have, perLog, problems });
   } else if (command.op === 'catchup') {
     const items: unknown[] = [];
     for await (const item of transport.catchUp(() => false)) items.push(describe(item));
