@@ -38,7 +38,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError, UsageError } from '../errors.js';
-import type { IsKnown, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
+import type { CatchUpOptions, IsKnown, ItemRef, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
 
 /** Domain separator of the rendezvous topic hash. */
 export const TOPIC_LABEL = 'groupcrypt/topic/v1';
@@ -212,6 +212,8 @@ interface Log {
   pumping: boolean;
   /** Ids of blocks already read (index = block), so catch-up skips known ones without reading. */
   readonly ids: Array<string | undefined>;
+  /** Kinds of blocks already read (index = block), for catch-up by kind. */
+  readonly kinds: Array<TransportKind | 'problem' | undefined>;
 }
 
 type Listener = (item: TransportItem | TransportProblem) => void;
@@ -294,6 +296,7 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
     if (block === null) return null;
     const item = decodeBlock(log, seq, block);
     if (item.id !== undefined) log.ids[seq] = item.id;
+    log.kinds[seq] = item.kind;
     return item;
   };
 
@@ -325,7 +328,7 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
     const hex = toHex(key);
     if (logs.has(hex) || closed || logs.size >= MAX_LOGS) return;
     const core = hex === ownHex ? own : store.get({ key });
-    const log: Log = { core, hex, next: 0, pumping: false, ids: [] };
+    const log: Log = { core, hex, next: 0, pumping: false, ids: [], kinds: [] };
     logs.set(hex, log);
     await core.ready();
     // What was local when this process opened the log is catch-up's to hand out; the rest is live.
@@ -453,18 +456,33 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
       return id;
     },
 
-    async *catchUp(isKnown: IsKnown) {
+    async *catchUp(isKnown: IsKnown, options: CatchUpOptions = {}) {
+      const wanted = (kind: TransportKind | 'problem' | undefined): boolean =>
+        kind === undefined || kind === 'problem' || options.kinds === undefined || options.kinds.includes(kind);
       for (const log of [...logs.values()]) {
         const end = log.core.length;
         for (let seq = 0; seq < end && !closed; seq++) {
+          if (!wanted(log.kinds[seq])) continue;
           const knownId = log.ids[seq];
           if (knownId !== undefined && (await isKnown(knownId))) continue;
           const item = await readLocal(log, seq).catch(() => null);
           if (item === null) continue; // not held here (yet)
+          if (!wanted(item.kind)) continue;
           if (item.kind !== 'problem' && (await isKnown(item.id))) continue;
           yield item;
         }
       }
+    },
+
+    async fetch(ref: ItemRef) {
+      const match = /^log:([0-9a-f]{64}):(\d+)$/.exec(ref.origin);
+      const log = match === null ? undefined : logs.get(match[1] as string);
+      const problem = (reason: string): TransportProblem => ({ kind: 'problem', origin: ref.origin, reason, permanent: false, id: ref.id });
+      if (match === null || log === undefined) return problem('no such log item here');
+      const item = await readLocal(log, Number(match[2])).catch(() => null);
+      if (item === null) return problem('log block not held here');
+      if (item.kind === 'problem' || item.id !== ref.id || item.kind !== ref.kind) return problem('log block does not match the item found earlier');
+      return item.bytes;
     },
 
     subscribe(listener) {
