@@ -89,8 +89,8 @@ export interface HypercoreTransport extends Transport {
   /** Joins the topic (announce and look up); resolves once the first DHT round is done. */
   join(): Promise<void>;
   /**
-   * Resolves once nothing new (a block, a log, a connection) has arrived for
-   * `quietMs` milliseconds; `maxMs` bounds the wait.
+   * Resolves once nothing has happened (a block downloaded or served, a log
+   * learnt, a connection) for `quietMs` milliseconds; `maxMs` bounds the wait.
    */
   whenQuiet(quietMs: number, maxMs?: number): Promise<void>;
   /** Calls `listener` with the count whenever a connection opens or closes. */
@@ -142,7 +142,7 @@ interface Core {
   get(index: number, opts: { wait: boolean }): Promise<Uint8Array | null>;
   download(range: { start: number; end: number }): unknown;
   update(opts: { wait: boolean }): Promise<boolean>;
-  on(event: 'append' | 'download', listener: () => void): void;
+  on(event: 'append' | 'download' | 'upload', listener: () => void): void;
   close(): Promise<void>;
 }
 interface CoreStore {
@@ -341,6 +341,8 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
       touch();
       void pump(log);
     });
+    // Serving counts as activity too: `whenQuiet` then also waits for others to fetch what we hold.
+    core.on('upload', touch);
     if (hex !== ownHex) {
       core.download({ start: 0, end: -1 });
       void core.update({ wait: true }).catch(() => false);

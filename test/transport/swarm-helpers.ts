@@ -30,6 +30,8 @@ export async function startTestnet(size = 3): Promise<LocalTestnet> {
 export class LineProcess {
   readonly child: ChildProcess;
   readonly lines: unknown[] = [];
+  /** `performance.now()` when each line arrived (same index as `lines`). */
+  readonly times: number[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<number | null>;
   private waiters: Array<() => void> = [];
@@ -44,6 +46,7 @@ export class LineProcess {
         // plain text line
       }
       this.lines.push(value);
+      this.times.push(performance.now());
       for (const wake of this.waiters.splice(0)) wake();
     });
     this.child.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString('utf8')));
