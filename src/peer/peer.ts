@@ -49,6 +49,7 @@ const REGISTRY = 'registry';
 const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
+const rejectedName = (hash: string): string => `rejected:${hash}`;
 /** Processed-id prefixes: applied messages, handled bundles, items rejected for good. */
 const msgId = (hash: string): string => `msg:${hash}`;
 const bundleId = (hash: string): string => `bundle:${hash}`;
@@ -67,6 +68,12 @@ interface Candidate {
   readonly order: readonly [number, number, number];
   /** Kept while the memory budget allows; read again through `transport.fetch` otherwise. */
   bytes: Uint8Array | undefined;
+}
+
+/** An item rejected for good. */
+interface Rejected {
+  readonly id: string;
+  readonly reason: string;
 }
 
 /** Everything one commit will write, built up by pure group calls. */
@@ -274,7 +281,11 @@ export class Peer {
         });
       });
     }
-    return this.sync();
+    return this.#run(async () => {
+      // peers that came online after this one published learn of it again
+      const profile = await this.store.load(profileName(this.id));
+      if (profile !== undefined) await this.transport?.publish('bundle', profile);
+    }).then(() => this.sync());
   }
 
   // ---------------------------------------------------------------- views
@@ -386,11 +397,17 @@ export class Peer {
 
   // ------------------------------------------------------------ operations
 
-  /** Creates a group of this peer alone. One commit; the create is published after it. */
-  create(scheme: GroupScheme = 'data'): Promise<GroupInfo> {
+  /**
+   * Creates a group of this peer and `members` (known peers' ids or unique
+   * prefixes). One commit; the create is published after it.
+   * @throws StateError `STATE_UNKNOWN_MEMBER`, `STATE_DUPLICATE` (ambiguous prefix).
+   */
+  create(scheme: GroupScheme = 'data', options: { readonly members?: readonly string[] } = {}): Promise<GroupInfo> {
     return this.#run(async () => {
+      const known = (await this.#profiles()).map((p) => p.id);
+      const members = (options.members ?? []).map((m) => resolvePrefix(m, known, 'peer', 'STATE_UNKNOWN_MEMBER'));
       const work = this.#work();
-      const result = createGroup(this.#ctx(work), { scheme, members: [] });
+      const result = createGroup(this.#ctx(work), { scheme, members });
       this.#adopt(work, result, null);
       await this.#commit(work);
       return this.#info(result.state);
@@ -527,7 +544,7 @@ export class Peer {
     return this.#run(async () => {
       const skipped: Skipped[] = [];
       await this.#catchUp(skipped, true);
-      return skipped;
+      return skipped.map(({ origin, reason }) => ({ origin, reason }));
     });
   }
 
@@ -547,7 +564,7 @@ export class Peer {
         const state = (await this.#state(id)) as GroupState;
         pending += state.pendingControl.length + state.pendingApplication.length;
       }
-      return { processed, pending, skipped };
+      return { processed, pending, skipped: skipped.map(({ origin, reason }) => ({ origin, reason })) };
     });
   }
 
@@ -572,14 +589,14 @@ export class Peer {
     await this.#knownIds();
     const bundles: TransportItem[] = [];
     const candidates: Candidate[] = [];
-    const bad: string[] = [];
+    const bad: Rejected[] = [];
     const seen = new Set<string>();
     let held = 0;
     const canRefetch = this.transport.fetch !== undefined;
     for await (const found of this.transport.catchUp((hash) => this.#isKnown(hash), bundlesOnly ? { kinds: ['bundle'] } : {})) {
       if (found.kind === 'problem') {
         skipped.push({ origin: found.origin, reason: found.reason });
-        if (found.permanent && found.id !== undefined) bad.push(found.id);
+        if (found.permanent && found.id !== undefined) bad.push({ id: found.id, reason: found.reason });
         continue;
       }
       if (seen.has(found.id)) continue;
@@ -594,8 +611,9 @@ export class Peer {
         if (keep) held += found.bytes.length;
         candidates.push({ id: found.id, origin: found.origin, order, bytes: keep ? found.bytes : undefined });
       } catch (error) {
-        skipped.push({ origin: found.origin, reason: reasonOf(typed(error)) });
-        bad.push(found.id);
+        const reason = reasonOf(typed(error));
+        skipped.push({ origin: found.origin, reason });
+        bad.push({ id: found.id, reason });
       }
     }
     await this.#applyBundles(bundles, bad, skipped);
@@ -611,16 +629,35 @@ export class Peer {
       applied += await this.#applyBatch(retry, failed, skipped);
       for (const { candidate, error } of failed) {
         skipped.push({ origin: candidate.origin, reason: reasonOf(error) });
-        if (!RETRYABLE.has(error.code)) bad.push(candidate.id);
+        if (!RETRYABLE.has(error.code)) bad.push({ id: candidate.id, reason: reasonOf(error) });
       }
     }
-    if (bad.length > 0) {
-      const work = this.#work();
-      for (const id of bad) work.processed.add(badId(id));
-      await this.#commit(work);
-    }
+    await this.#remember(bad);
     this.#emit(skipped.filter((s) => s.emitted !== true).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
     return applied;
+  }
+
+  /** Remembers items rejected for good (by content hash, with the reason), in one commit. */
+  async #remember(bad: readonly Rejected[]): Promise<void> {
+    if (bad.length === 0) return;
+    const work = this.#work();
+    for (const { id, reason } of bad) {
+      work.processed.add(badId(id));
+      work.states[rejectedName(id)] = utf8(reason.slice(0, 500));
+    }
+    await this.#commit(work);
+  }
+
+  /** Items this peer rejected for good (content hash and reason), sorted by hash. */
+  rejected(): Promise<{ id: string; reason: string }[]> {
+    return this.#run(async () => {
+      const out: { id: string; reason: string }[] = [];
+      for (const name of await this.store.names('rejected:')) {
+        const bytes = await this.store.load(name);
+        if (bytes !== undefined) out.push({ id: name.slice('rejected:'.length), reason: new TextDecoder().decode(bytes) });
+      }
+      return out;
+    });
   }
 
   #orderOf(bytes: Uint8Array): readonly [number, number, number] {
@@ -631,7 +668,7 @@ export class Peer {
   }
 
   /** Verifies profiles and registers the bundles (one commit). */
-  async #applyBundles(bundles: readonly TransportItem[], bad: string[], skipped: Skipped[]): Promise<void> {
+  async #applyBundles(bundles: readonly TransportItem[], bad: Rejected[], skipped: Skipped[]): Promise<void> {
     if (bundles.length === 0) return;
     const work = this.#work();
     const best = new Map<string, Profile>();
@@ -645,7 +682,7 @@ export class Peer {
       } catch (error) {
         const e = typed(error);
         skipped.push({ origin: item.origin, reason: reasonOf(e) });
-        if (e.code !== 'VERIFY_NOT_YET_VALID') bad.push(item.id);
+        if (e.code !== 'VERIFY_NOT_YET_VALID') bad.push({ id: item.id, reason: reasonOf(e) });
       }
     }
     for (const [id, profile] of best) {
@@ -707,7 +744,7 @@ export class Peer {
     }
     if (await this.#isKnown(found.id)) return;
     const skipped: Skipped[] = [];
-    const bad: string[] = [];
+    const bad: Rejected[] = [];
     if (found.kind === 'bundle') {
       await this.#applyBundles([found], bad, skipped);
     } else {
@@ -715,14 +752,10 @@ export class Peer {
       await this.#applyBatch([{ id: found.id, origin: found.origin, order: [0, 0, 0], bytes: found.bytes }], failed, skipped);
       for (const { error } of failed) {
         skipped.push({ origin: found.origin, reason: reasonOf(error) });
-        if (!RETRYABLE.has(error.code)) bad.push(found.id);
+        if (!RETRYABLE.has(error.code)) bad.push({ id: found.id, reason: reasonOf(error) });
       }
     }
-    if (bad.length > 0) {
-      const work = this.#work();
-      for (const id of bad) work.processed.add(badId(id));
-      await this.#commit(work);
-    }
+    await this.#remember(bad);
     // rejected buffered messages were emitted with their commit; report the rest
     this.#emit(skipped.filter((s) => s.origin === found.origin).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
   }

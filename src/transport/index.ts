@@ -10,4 +10,5 @@ export type { CatchUpOptions, IsKnown, ItemRef, Transport, TransportItem, Transp
 export { FolderTransport, MAX_FOLDER_FILE_BYTES } from './folder.js';
 export type { FolderTransportOptions } from './folder.js';
 export { BroadcastChannelTransport } from './broadcast-channel.js';
-export type { BroadcastChannelTransportOptions } from './broadcast-channel.js';
+export type { BroadcastChannelTransportOptions, ChannelLike } from './broadcast-channel.js';
+export { MemoryNet, MemoryTransport } from './memory.js';
