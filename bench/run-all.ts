@@ -36,6 +36,7 @@ const ENTRIES: readonly BenchEntry[] = [
   { name: 'primitives', title: 'Primitives (ops/s, node:crypto vs portable vs @hpke/core)', file: 'primitives.ts', run: 'runPrimitivesBench', options: (q) => ({ timeMs: q ? 80 : 250 }) },
   { name: 'dcgka', title: 'DCGKA operations (groupcrypt vs floor vs recorded dcgka-java)', file: 'dcgka.ts', run: 'runDcgkaBench', options: (q) => ({ quick: q, log }) },
   { name: 'schemes', title: 'Encryption schemes (data, message)', file: 'schemes.ts', run: 'runSchemesBench', options: (q) => ({ quick: q, log }) },
+  { name: 'swarm', title: 'Swarm: 8 members on a local Hyperswarm testnet, 1 KiB (vs folder vs bare Hypercore floor)', file: 'swarm.ts', run: 'runSwarmBench', options: (q) => ({ quick: q, log }) },
   { name: 'mls', title: 'Secret Group on MLS (groupcrypt-mls vs stock ts-mls)', file: 'mls.ts', run: 'runMlsBench', options: (q) => ({ log, ...(q ? { sizes: [8, 32] } : {}) }) },
 ];
 
