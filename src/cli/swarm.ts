@@ -5,6 +5,7 @@
  * The hypercore transport module (and through it the Holepunch packages) is
  * imported only here, and only when `--swarm` is given.
  */
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Peer, PeerEvent } from '../peer/index.js';
@@ -23,7 +24,12 @@ export const DEFAULT_QUIET_MS = 2000;
 /** Opens (offline) the hypercore transport of the home `parsed.home` on `parsed.swarm`. */
 export async function openSwarmTransport(parsed: Pick<ParsedArgs, 'home' | 'swarm' | 'topic'>): Promise<HypercoreTransport> {
   const { openHypercoreTransport, parseBootstrap } = await import('../transport/hypercore.js');
-  return openHypercoreTransport({ dir: join(parsed.home, SWARM_DIR), bootstrap: parseBootstrap(parsed.swarm), topic: parsed.topic });
+  const bootstrap = parseBootstrap(parsed.swarm);
+  // The corestore holds the seed of this peer's log key: private like the rest of the home.
+  const dir = join(parsed.home, SWARM_DIR);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  return openHypercoreTransport({ dir, bootstrap, topic: parsed.topic });
 }
 
 /**
