@@ -123,6 +123,8 @@ function printEvent(out: Output, event: PeerEvent): void {
 export async function serve(peer: Peer, transport: HypercoreTransport, out: Output, input: NodeJS.ReadableStream): Promise<void> {
   const stopListening = peer.on((event) => printEvent(out, event));
   const lines = createInterface({ input, crlfDelay: Infinity });
+  // The iterator is taken at once: lines typed while the peer is still starting are kept, not dropped.
+  const iterator = lines[Symbol.asyncIterator]();
   let stop: () => void = () => undefined;
   const stopped = new Promise<'stop'>((resolve) => {
     stop = () => resolve('stop');
@@ -134,7 +136,6 @@ export async function serve(peer: Peer, transport: HypercoreTransport, out: Outp
     await peer.start();
     await transport.join();
     out.result({ event: 'ready', id: peer.id }, `ready    ${peer.id}  (online; type commands, Ctrl-D to stop)`);
-    const iterator = lines[Symbol.asyncIterator]();
     for (;;) {
       const next = await Promise.race([iterator.next(), stopped]);
       if (next === 'stop' || next.done === true) break;
