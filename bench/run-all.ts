@@ -37,6 +37,7 @@ const ENTRIES: readonly BenchEntry[] = [
   { name: 'dcgka', title: 'DCGKA operations (groupcrypt vs floor vs recorded dcgka-java)', file: 'dcgka.ts', run: 'runDcgkaBench', options: (q) => ({ quick: q, log }) },
   { name: 'schemes', title: 'Encryption schemes (data, message)', file: 'schemes.ts', run: 'runSchemesBench', options: (q) => ({ quick: q, log }) },
   { name: 'sync', title: 'The command\'s sync on a big shared folder (100,000 old files, 10 new)', file: 'sync.ts', run: 'runSyncBench', options: (q) => ({ quick: q, log }) },
+  { name: 'swarm', title: 'Swarm: 8 members on a local Hyperswarm testnet, 1 KiB (vs folder vs bare Hypercore floor)', file: 'swarm.ts', run: 'runSwarmBench', options: (q) => ({ quick: q, log }) },
   { name: 'mls', title: 'Secret Group on MLS (groupcrypt-mls vs stock ts-mls)', file: 'mls.ts', run: 'runMlsBench', options: (q) => ({ log, ...(q ? { sizes: [8, 32] } : {}) }) },
   {
     name: 'mls-crossover', title: 'DCGKA vs MLS crossover: update cost and bytes, n = 8 … 1024 (same run)', file: 'mls-crossover.ts', run: 'runCrossoverBench',

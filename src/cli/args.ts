@@ -16,7 +16,7 @@ export class CliUsageError extends UsageError {
 
 /** Names of every command. */
 export const COMMAND_NAMES = [
-  'init', 'whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'demo', 'help',
+  'init', 'whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'serve', 'demo', 'help',
 ] as const;
 
 /** One command name. */
@@ -42,10 +42,11 @@ const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
   remove: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   update: { args: ['GROUP'], options: [], home: true, net: true },
   send: { args: ['GROUP', 'TEXT?'], options: ['file'], home: true, net: true },
-  sync: { args: [], options: [], home: true, net: true },
+  sync: { args: [], options: ['quiet'], home: true, net: true },
   groups: { args: [], options: [], home: true, net: false },
   members: { args: ['GROUP'], options: [], home: true, net: false },
   read: { args: ['GROUP'], options: [], home: true, net: false },
+  serve: { args: [], options: [], home: true, net: true },
   demo: { args: [], options: ['keep'], home: false, net: false },
   help: { args: ['COMMAND?'], options: [], home: false, net: false },
 };
@@ -64,10 +65,20 @@ export interface ParsedArgs {
   readonly json: boolean;
   /** `--passphrase-file PATH` (empty when absent; `GROUPCRYPT_PASSPHRASE` is read by the runner). */
   readonly passphraseFile: string;
+  /** `--swarm BOOTSTRAP` or `GROUPCRYPT_SWARM`: `host:port[,…]` or `public`; empty for the shared folder. */
+  readonly swarm: string;
+  /** `--topic NAME` or `GROUPCRYPT_TOPIC` (default `groupcrypt`): the swarm's rendezvous name. */
+  readonly topic: string;
 }
 
+/** `--swarm` given without a value (only `demo --swarm`: its own local DHT). */
+export const LOCAL_SWARM = 'local';
+
+/** Topic name used when neither `--topic` nor `GROUPCRYPT_TOPIC` is given. */
+export const DEFAULT_TOPIC = 'groupcrypt';
+
 /** Global options (valid before or after any command of a one-shot invocation). */
-export const GLOBAL_OPTIONS: readonly string[] = ['home', 'net', 'passphrase-file'];
+export const GLOBAL_OPTIONS: readonly string[] = ['home', 'net', 'passphrase-file', 'swarm', 'topic'];
 
 /** Commands a running peer accepts one line at a time (`runCommandLine`). */
 export const LINE_COMMANDS: readonly CommandName[] = ['whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'help'];
@@ -131,8 +142,13 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       json = true;
       continue;
     }
-    if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
+    if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep', 'quiet'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
     let value: string | undefined;
+    const next = argv[i + 1];
+    if (name === 'swarm' && eq < 0 && (next === undefined || next.startsWith('-') || isCommand(next))) {
+      values[name] = LOCAL_SWARM; // `demo --swarm` as a flag
+      continue;
+    }
     if (eq >= 0) value = token.slice(eq + 1);
     else {
       value = argv[i + 1];
@@ -159,12 +175,27 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   for (const name of spec.options) if (values[name] !== undefined) options[name] = values[name];
   checkCommandRules(command, args, options);
   const home = values['home'] ?? env['GROUPCRYPT_HOME'] ?? '';
-  const net = values['net'] ?? env['GROUPCRYPT_NET'] ?? '';
+  if (values['net'] !== undefined && values['swarm'] !== undefined) throw new CliUsageError('give either --net DIR or --swarm BOOTSTRAP, not both');
+  // An explicit option wins over the environment; the two environment variables together are ambiguous.
+  let swarm = values['swarm'] ?? '';
+  let net = values['net'] ?? '';
+  if (net === '' && swarm === '') {
+    net = env['GROUPCRYPT_NET'] ?? '';
+    swarm = env['GROUPCRYPT_SWARM'] ?? '';
+    if (net !== '' && swarm !== '' && spec.net) throw new CliUsageError('GROUPCRYPT_NET and GROUPCRYPT_SWARM are both set: give --net or --swarm');
+  }
+  if (command === 'demo') {
+    if (values['swarm'] !== undefined && values['swarm'] !== LOCAL_SWARM) throw new CliUsageError('"demo --swarm" takes no value (it starts its own local DHT)');
+    swarm = values['swarm'] ?? '';
+  } else if (swarm === LOCAL_SWARM) throw new CliUsageError('--swarm needs BOOTSTRAP (host:port[,host:port…] or public)');
+  const topic = values['topic'] ?? env['GROUPCRYPT_TOPIC'] ?? DEFAULT_TOPIC;
+  if (topic.length === 0) throw new CliUsageError('--topic: expected a non-empty name');
   if (mode.line !== true) {
     if (spec.home && home === '') throw new CliUsageError(`"${command}" needs --home DIR (or GROUPCRYPT_HOME)`);
-    if (spec.net && net === '') throw new CliUsageError(`"${command}" needs --net DIR (or GROUPCRYPT_NET)`);
+    if (command === 'serve' && swarm === '') throw new CliUsageError('"serve" needs --swarm BOOTSTRAP (or GROUPCRYPT_SWARM)');
+    if (spec.net && net === '' && swarm === '') throw new CliUsageError(`"${command}" needs --net DIR or --swarm BOOTSTRAP (or GROUPCRYPT_NET / GROUPCRYPT_SWARM)`);
   }
-  return { command, args, options, home, net, json, passphraseFile: values['passphrase-file'] ?? '' };
+  return { command, args, options, home, net: swarm !== '' ? '' : net, json, passphraseFile: values['passphrase-file'] ?? '', swarm, topic };
 }
 
 function checkCommandRules(command: CommandName, args: Record<string, string>, options: Record<string, string>): void {
@@ -181,6 +212,9 @@ function checkCommandRules(command: CommandName, args: Record<string, string>, o
   if (command === 'help' && args['COMMAND'] !== undefined && !isCommand(args['COMMAND'])) {
     throw new CliUsageError(`unknown command "${args['COMMAND']}"`);
   }
+  if (command === 'sync' && options['quiet'] !== undefined && !/^\d{1,7}$/.test(options['quiet'])) {
+    throw new CliUsageError(`--quiet: expected milliseconds, got "${options['quiet']}"`);
+  }
   if (command === 'init' && options['name'] !== undefined && (options['name'].length === 0 || options['name'].length > 64)) {
     throw new CliUsageError('--name: expected 1..64 characters');
   }
@@ -189,16 +223,17 @@ function checkCommandRules(command: CommandName, args: Record<string, string>, o
 /** One-paragraph usage text for `help`. */
 export const USAGE = `groupcrypt — encrypted groups over a shared folder
 
-usage: groupcrypt [--home DIR] [--net DIR] [--passphrase-file PATH] [--json] COMMAND [ARGS]
+usage: groupcrypt [--home DIR] [--net DIR | --swarm HOST:PORT[,…]|public [--topic NAME]] [--passphrase-file PATH] [--json] COMMAND [ARGS]
   init [--name NAME]            create identity + pre-keys, publish key bundle
   whoami                        this peer's id and name
   peers                         identities published in the net
   create [--scheme data|message] new group, self as only member
   add GROUP ID | remove GROUP ID | update GROUP
   send GROUP TEXT | send GROUP --file PATH|-
-  sync                          read, order and process everything new
+  sync [--quiet MS]             read, order and process everything new (--swarm: until MS quiet, default 2000)
+  serve                         (--swarm) stay online; commands on stdin, results and events on stdout
   groups | members GROUP | read GROUP
-  demo [--keep DIR]             scripted story with five peers
+  demo [--keep DIR] [--swarm]   scripted story with five peers (--swarm: each a serve process on a local DHT)
 
-env: GROUPCRYPT_HOME, GROUPCRYPT_NET, GROUPCRYPT_PASSPHRASE (encrypts the home's store). GROUP and ID: hex ids or unique prefixes (>= 8 hex chars).
+env: GROUPCRYPT_HOME, GROUPCRYPT_NET, GROUPCRYPT_SWARM, GROUPCRYPT_TOPIC, GROUPCRYPT_PASSPHRASE (encrypts the home's store). GROUP and ID: hex ids or unique prefixes (>= 8 hex chars).
 exit: 0 ok, 2 bad usage, 1 other errors.`;

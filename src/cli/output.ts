@@ -14,6 +14,8 @@ export interface CliIo {
   readonly stderr: (line: string) => void;
   /** Reads all of stdin (for `send --file -`). */
   readonly stdin: () => Promise<Uint8Array>;
+  /** Stdin as a stream of command lines (`serve`); process.stdin when absent. */
+  readonly input?: NodeJS.ReadableStream;
 }
 
 /** Result printer bound to one invocation's mode. */

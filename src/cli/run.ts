@@ -11,8 +11,9 @@ import { defaultDeps } from '../crypto/index.js';
 import { Peer } from '../peer/index.js';
 import type { Transport } from '../transport/index.js';
 import { FolderTransport } from '../transport/index.js';
+import type { HypercoreTransport } from '../transport/hypercore.js';
 import type { ParsedArgs } from './args.js';
-import { USAGE, parseArgs } from './args.js';
+import { CliUsageError, USAGE, parseArgs } from './args.js';
 import { runCommand } from './commands.js';
 import type { OpenedHome } from './home.js';
 import { openHome, passphraseOf } from './home.js';
@@ -31,7 +32,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   try {
     const parsed = parseArgs(argv, env);
     out = new Output(io, parsed.json);
-    await dispatch(parsed, env, out, options.deps ?? defaultDeps());
+    await dispatch(parsed, env, out, options.deps ?? defaultDeps(), io);
     return 0;
   } catch (error) {
     return out.error(error);
@@ -46,34 +47,58 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
  * @throws StoreError `STORE_LOCKED` (another process holds the home), `STORE_KEY` (passphrase); UsageError (not a home).
  */
 export async function withPeer<T>(
-  parsed: ParsedArgs, env: Readonly<Record<string, string | undefined>>, deps: Deps, use: (peer: Peer) => Promise<T>,
-  options: { readonly transport?: (self: string) => Transport } = {},
+  parsed: ParsedArgs,
+  env: Readonly<Record<string, string | undefined>>,
+  deps: Deps,
+  use: (peer: Peer, swarm: HypercoreTransport | undefined) => Promise<T>,
 ): Promise<T> {
   const create = parsed.command === 'init';
   const passphrase = await passphraseOf(parsed.passphraseFile, env);
   const home: OpenedHome = await openHome(parsed.home, create, { deps, passphrase, command: `groupcrypt ${parsed.command}` });
   let peer: Peer | undefined;
+  let swarm: HypercoreTransport | undefined;
   try {
-    const transport = options.transport ?? (parsed.net === '' ? undefined : (self: string) => new FolderTransport({ root: parsed.net, self, crypto: deps.crypto }));
+    let transport: Transport | ((self: string) => Transport) | undefined;
+    if (parsed.swarm !== '') {
+      const { openSwarmTransport } = await import('./swarm.js');
+      transport = swarm = await openSwarmTransport(parsed);
+    } else if (parsed.net !== '') transport = (self: string) => new FolderTransport({ root: parsed.net, self, crypto: deps.crypto });
     const peerOptions = { store: home.store, deps, ...(transport ? { transport } : {}) };
     peer = create ? await Peer.create(peerOptions, parsed.options['name'] !== undefined ? { name: parsed.options['name'] } : {}) : await Peer.open(peerOptions);
-    return await use(peer);
+    return await use(peer, swarm);
   } finally {
     if (peer !== undefined) await peer.close();
-    else await home.store.close();
+    else {
+      await swarm?.close();
+      await home.store.close();
+    }
     await home.release();
   }
 }
 
-async function dispatch(parsed: ParsedArgs, env: Readonly<Record<string, string | undefined>>, out: Output, deps: Deps): Promise<void> {
+async function dispatch(parsed: ParsedArgs, env: Readonly<Record<string, string | undefined>>, out: Output, deps: Deps, io: CliIo): Promise<void> {
   const { command, options } = parsed;
   if (command === 'help') {
     out.result({ usage: USAGE }, USAGE.split('\n'));
     return;
   }
   if (command === 'demo') {
+    if (parsed.swarm !== '') {
+      const { runSwarmDemo } = await import('./demo-swarm.js');
+      await runSwarmDemo(out, { keep: options['keep'] });
+      return;
+    }
     const { runDemo } = await import('./demo.js');
     await runDemo(out, { keep: options['keep'], deps });
+    return;
+  }
+  if (command === 'serve' || (command === 'sync' && parsed.swarm !== '')) {
+    const { serve, swarmSync } = await import('./swarm.js');
+    await withPeer(parsed, env, deps, async (peer, swarm) => {
+      if (swarm === undefined) throw new CliUsageError(`"${command}" needs --swarm BOOTSTRAP`);
+      if (command === 'serve') await serve(peer, swarm, out, io.input ?? process.stdin);
+      else await swarmSync(peer, swarm, parsed, out);
+    });
     return;
   }
   if (command === 'init') {
