@@ -37,6 +37,7 @@ const ENTRIES: readonly BenchEntry[] = [
   { name: 'dcgka', title: 'DCGKA operations (groupcrypt vs floor vs recorded dcgka-java)', file: 'dcgka.ts', run: 'runDcgkaBench', options: (q) => ({ quick: q, log }) },
   { name: 'schemes', title: 'Encryption schemes (data, message)', file: 'schemes.ts', run: 'runSchemesBench', options: (q) => ({ quick: q, log }) },
   { name: 'mls', title: 'Secret Group on MLS (groupcrypt-mls vs stock ts-mls)', file: 'mls.ts', run: 'runMlsBench', options: (q) => ({ log, ...(q ? { sizes: [8, 32] } : {}) }) },
+  { name: 'state-growth', title: 'State growth (8 members through 10,000 mixed operations)', file: 'state-growth.ts', run: 'runStateGrowthBench', options: (q) => ({ quick: q, log }) },
 ];
 
 /** What one section of the report holds. */
