@@ -51,9 +51,21 @@ export interface InboxEntry {
 /** One application message read by a peer, in the order the peer was handed it. */
 export interface ReadEntry {
   readonly text: string;
+  /** Sender name. */
   readonly sender: string;
+  /** Sender id (hex), as read-order comparators take it. */
+  readonly senderId: string;
   readonly epoch: number;
   readonly counter: number;
+  /** Read-order fields, when the group layer outputs them (message id, Lamport time). */
+  readonly id?: string;
+  readonly lamport?: number;
+}
+
+/** Read-order fields of an output, when the group layer gives them (absent before the read-order API). */
+function orderFields(out: object): { id?: string; lamport?: number } {
+  const r = out as { id?: unknown; lamport?: unknown };
+  return { ...(typeof r.id === 'string' ? { id: r.id } : {}), ...(typeof r.lamport === 'number' ? { lamport: r.lamport } : {}) };
 }
 
 /** One simulated member. */
@@ -140,6 +152,8 @@ export class ScheduleNet {
   readonly trace = new Map<string, number>();
   published = 0;
   private counter = 0;
+  /** The text being sent (its own `send` output records it in the sender's reads). */
+  private sending: string | undefined;
   /** Its own stream, so sampling round-trips does not change the schedule. */
   private readonly sampling: () => number;
 
@@ -209,10 +223,17 @@ export class ScheduleNet {
     peer.keys = result.keys;
     peer.registry = result.registry;
     for (const out of result.outputs) {
-      if (out.kind === 'send') this.publish(peer, encodeWireBundle(out.message), out.message.control ? out.message.broadcast : undefined);
+      if (out.kind === 'send') {
+        this.publish(peer, encodeWireBundle(out.message), out.message.control ? out.message.broadcast : undefined);
+        // My own message, where the group layer places it in my read order (read-order API).
+        const position = (out as { position?: { epoch?: unknown; counter?: unknown } }).position;
+        if (position && typeof position.epoch === 'number' && typeof position.counter === 'number' && this.sending !== undefined) {
+          peer.reads.push({ text: this.sending, sender: peer.name, senderId: peer.id, epoch: position.epoch, counter: position.counter, ...orderFields(position) });
+        }
+      }
       else if (out.kind === 'application') {
         const text = new TextDecoder().decode(out.plaintext);
-        peer.reads.push({ text, sender: this.nameOf(out.sender), epoch: out.epoch, counter: out.counter });
+        peer.reads.push({ text, sender: this.nameOf(out.sender), senderId: out.sender, epoch: out.epoch, counter: out.counter, ...orderFields(out) });
         peer.readTexts.add(text);
         if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} reads ${text} (epoch ${out.epoch})`);
       } else if (out.kind === 'removed') {
@@ -279,7 +300,9 @@ export class ScheduleNet {
     const members = this.members(name);
     const after = [...peer.readTexts, ...this.sent.filter((m) => m.sender === name).map((m) => m.text)];
     this.sent.push({ text, sender: name, members, removedKnown: [...peer.everSeen].filter((m) => !members.includes(m)), after });
+    this.sending = text;
     this.apply(peer, send(state, this.ctx(peer), { plaintext: utf8(text) }));
+    this.sending = undefined;
     peer.readTexts.add(text);
     return text;
   }

@@ -206,6 +206,21 @@ export function readOrderCheck(order: ReadOrder): ScheduleCheck {
   };
 }
 
+/** A read order from a comparator over read positions (e.g. src/group's `compareReadOrder`). */
+export function comparatorOrder(compare: (a: ReadPositionLike, b: ReadPositionLike) => number): ReadOrder {
+  const position = (r: ReadEntry): ReadPositionLike => ({ id: r.id ?? '', sender: r.senderId, lamport: r.lamport ?? 0, epoch: r.epoch, counter: r.counter });
+  return (reads) => [...reads].sort((a, b) => compare(position(a), position(b)));
+}
+
+/** The fields a read-order comparator reads. */
+export interface ReadPositionLike {
+  readonly id: string;
+  readonly sender: string;
+  readonly lamport: number;
+  readonly epoch: number;
+  readonly counter: number;
+}
+
 /** The checks the library guarantees today, per scheme (see `GAP_CHECKS`). */
 export const DEFAULT_CHECKS: Readonly<Record<GroupScheme, readonly ScheduleCheck[]>> = {
   message: [membersCheck, secretsCheck, lockoutCheck, entitledCheck],
