@@ -1,5 +1,5 @@
 /**
- * Random schedules at scale, data scheme (see schedules.test.ts): members and
+ * Random schedules at scale, data scheme (see schedules.message.test.ts): members and
  * group secrets converge and removed members are locked out on every
  * schedule. Entitled reads and complete history fail today under concurrency
  * (issue 12: a member added concurrently with an update never gets that
