@@ -102,6 +102,8 @@ export interface SentMessage {
   readonly removedKnown: readonly string[];
   /** Texts the sender had read or sent before this one (its causal past among application messages). */
   readonly after: readonly string[];
+  /** Its position (sender id, epoch, counter), filled in from the `send` output when the group layer gives one. */
+  position?: { readonly sender: string; readonly epoch: number; readonly counter: number };
 }
 
 /**
@@ -228,6 +230,8 @@ export class ScheduleNet {
         // My own message, where the group layer places it in my read order (read-order API).
         const position = (out as { position?: { epoch?: unknown; counter?: unknown } }).position;
         if (position && typeof position.epoch === 'number' && typeof position.counter === 'number' && this.sending !== undefined) {
+          const sent = this.sent.at(-1);
+          if (sent) sent.position = { sender: peer.id, epoch: position.epoch, counter: position.counter };
           peer.reads.push({ text: this.sending, sender: peer.name, senderId: peer.id, epoch: position.epoch, counter: position.counter, ...orderFields(position) });
         }
       }

@@ -12,7 +12,8 @@
  * take the read-order and complete-history guarantees of issue 12, which the
  * tests turn on as those land.
  */
-import type { GroupScheme } from '../../src/group/index.js';
+import * as groupApi from '../../src/group/index.js';
+import type { GroupScheme, GroupState } from '../../src/group/index.js';
 import { ScheduleNet, ensure, seededRandom } from './schedule-net.js';
 import type { ReadEntry } from './schedule-net.js';
 
@@ -135,14 +136,26 @@ export const lockoutCheck: ScheduleCheck = {
   },
 };
 
+/** src/group's `applicationStands` once it exists (strong removal for application data), else undefined. */
+const stands = (groupApi as Record<string, unknown>)['applicationStands'] as
+  | ((state: GroupState, message: { readonly sender: string; readonly epoch: number; readonly counter: number }) => boolean)
+  | undefined;
+
 /**
  * Every current member that never saw its own removal read every message
- * whose sender counted it as a member at send time.
+ * whose sender counted it as a member at send time. With strong removal for
+ * application data (src/group's `applicationStands`), the current members
+ * agree whether each message stands, and only standing messages count.
  */
 export const entitledCheck: ScheduleCheck = {
   name: 'entitled',
   check(net, current) {
     for (const msg of net.sent) {
+      if (typeof stands === 'function' && msg.position) {
+        const verdicts = new Set(current.map((r) => stands(net.peer(r).state as GroupState, msg.position as NonNullable<typeof msg.position>)));
+        ensure(verdicts.size <= 1, 'entitled', () => `members disagree whether ${msg.text} stands`);
+        if (verdicts.has(false)) continue;
+      }
       for (const r of current) {
         if (r === msg.sender || !msg.members.includes(r) || net.peer(r).removedEver) continue;
         ensure(net.peer(r).readTexts.has(msg.text), 'entitled', () => `${r} did not read ${msg.text} (errors: ${net.peer(r).errors.join(',')})`);
