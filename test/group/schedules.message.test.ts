@@ -46,3 +46,13 @@ describe('KNOWN BUG: re-adding a removed member under concurrency (found by thes
     expect(failure, 'fixed: turn re-adds on in randomSpec (readds) for the CI schedules').toContain("[secrets] P1's copy of P2's chain differs");
   }, 120_000);
 });
+
+describe('KNOWN GAP (issue 12): complete history in the message scheme', () => {
+  it('still missing: a message that arrives after the recipient\'s copy of its sender\'s chain moved on is refused (STATE_WINDOW_BEHIND), so an entitled member never reads it (the CI schedules excuse and count these)', () => {
+    const [failure] = replayFailures(
+      [{ scheme: 'message', peers: 8, initial: 6, ops: 8, seed: 477291119, duplicateRate: 0.1, partitions: true, removedListen: false }],
+      GAP_CHECKS.messageHistory,
+    );
+    expect(failure, 'fixed: drop allowBehind from entitledCheck (test/helpers/schedules.ts)').toContain('[entitled-strict] P2 did not read P4#5');
+  }, 120_000);
+});

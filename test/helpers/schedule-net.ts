@@ -84,6 +84,8 @@ export interface NetPeer {
   readonly readTexts: Set<string>;
   /** Error codes thrown by receive or reported as `rejected`. */
   readonly errors: string[];
+  /** Texts whose delivery threw `STATE_WINDOW_BEHIND` (too late for the sender's chain: issue 12 complete history). */
+  readonly behind: Set<string>;
   /** Every peer name this peer has seen as a member. */
   readonly everSeen: Set<string>;
   /** Saw its own removal at some point (then entitlement is not checked). */
@@ -150,10 +152,14 @@ export class ScheduleNet {
   /** Group operations performed (create excluded). */
   ops = 0;
   deliveries = 0;
+  /** Entitled reads excused by the checks (counted there). */
+  excused = 0;
   /** Published control messages by type (with NET_TRACE set). */
   readonly trace = new Map<string, number>();
   published = 0;
   private counter = 0;
+  /** The text of each published application bundle (the same array reaches every inbox). */
+  private readonly textOf = new WeakMap<Uint8Array, string>();
   /** The text being sent (its own `send` output records it in the sender's reads). */
   private sending: string | undefined;
   /** Its own stream, so sampling round-trips does not change the schedule. */
@@ -180,7 +186,7 @@ export class ScheduleNet {
       for (const other of created) if (other.name !== name) registry = registerBundle(registry, bundles.get(other.name) as ReturnType<typeof longTermBundle>, this.deps);
       this.peers.set(name, {
         name, id, keys, registry, state: undefined, pre: createGroupInbox({ scheme }), inbox: [], invited: false,
-        reads: [], readTexts: new Set(), errors: [], everSeen: new Set(), removedEver: false, rejoined: false,
+        reads: [], readTexts: new Set(), errors: [], behind: new Set(), everSeen: new Set(), removedEver: false, rejoined: false,
       });
       this.byId.set(id, name);
     }
@@ -226,7 +232,9 @@ export class ScheduleNet {
     peer.registry = result.registry;
     for (const out of result.outputs) {
       if (out.kind === 'send') {
-        this.publish(peer, encodeWireBundle(out.message), out.message.control ? out.message.broadcast : undefined);
+        const bundle = encodeWireBundle(out.message);
+        if (!out.message.control && this.sending !== undefined) this.textOf.set(bundle, this.sending);
+        this.publish(peer, bundle, out.message.control ? out.message.broadcast : undefined);
         // My own message, where the group layer places it in my read order (read-order API).
         const position = (out as { position?: { epoch?: unknown; counter?: unknown } }).position;
         if (position && typeof position.epoch === 'number' && typeof position.counter === 'number' && this.sending !== undefined) {
@@ -348,6 +356,8 @@ export class ScheduleNet {
     } catch (error) {
       if (!isGroupCryptError(error)) throw error;
       peer.errors.push(error.code);
+      const text = this.textOf.get(entry.bundle);
+      if (error.code === 'STATE_WINDOW_BEHIND' && text !== undefined) peer.behind.add(text);
     }
   }
 

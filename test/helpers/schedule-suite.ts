@@ -43,10 +43,10 @@ export function findGap(scheme: GroupScheme, runs: number, seed: number, checks:
 }
 
 /** Replays recorded specs with the default checks; returns how each fails ('' when it passes). */
-export function replayFailures(specs: readonly ScheduleSpec[]): string[] {
+export function replayFailures(specs: readonly ScheduleSpec[], checks?: readonly ScheduleCheck[]): string[] {
   return specs.map((spec) => {
     try {
-      runSchedule(spec);
+      runSchedule(spec, checks);
       return '';
     } catch (error) {
       return (error as Error).message;
