@@ -44,6 +44,7 @@ const ENTRIES: readonly BenchEntry[] = [
     options: (q) => ({ log, ...(q ? { sizes: [8, 32, 128] } : {}) }),
   },
   { name: 'pq', title: 'Post-quantum groups vs classic (DCGKA, ML-KEM / X-Wing per provider and runtime, MLS X-Wing suite)', file: 'pq.ts', run: 'runPqBench', options: (q) => ({ quick: q, log }) },
+  { name: 'state-growth', title: 'State growth (8 members through 10,000 mixed operations)', file: 'state-growth.ts', run: 'runStateGrowthBench', options: (q) => ({ quick: q, log }) },
 ];
 
 /** What one section of the report holds. */
