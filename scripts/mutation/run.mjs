@@ -59,13 +59,13 @@ async function runLayer(spec, forceRun) {
   mkdirSync(WORK, { recursive: true });
   process.env['GROUPCRYPT_VECTORS'] ??= resolve(ROOT, '..', 'shared', 'vectors');
   process.env['GROUPCRYPT_SCHEDULES'] ??= '20';
+  process.env['GROUPCRYPT_MUTATION_TESTS'] = spec.tests.join(',');
   const stryker = new Stryker({
     testRunner: 'vitest',
     vitest: { configFile: 'vitest.mutation.config.ts', related: false },
     plugins: ['@stryker-mutator/vitest-runner', join(ROOT, 'scripts', 'mutation', 'ignore-error-messages.mjs')],
     ignorers: ['error-messages'],
     mutate: spec.mutate,
-    testFiles: spec.tests,
     coverageAnalysis: 'perTest',
     concurrency: 1,
     timeoutMS: 10_000,
