@@ -102,15 +102,26 @@ async function runLayer(spec, forceRun) {
     measuredAt: new Date().toISOString(),
     remaining: results
       .filter((r) => r.status === 'Survived' || r.status === 'NoCoverage')
-      .map((r) => `${relative(ROOT, r.fileName)}:${r.location.start.line} ${r.mutatorName}${r.status === 'NoCoverage' ? ' (no coverage)' : ''}: ${oneLine(r.replacement)}`)
-      .sort(),
+      .map((r) => `${relative(ROOT, r.fileName)}:${r.location.start.line}:${r.location.start.column} ${r.mutatorName}${r.status === 'NoCoverage' ? ' (no coverage)' : ''}: ${oneLine(originalText(r))} → ${oneLine(r.replacement)}`)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
   };
   writeFileSync(join(WORK, `${spec.layer}.summary.json`), JSON.stringify(summary, null, 2) + '\n');
 }
 
+const sources = new Map();
+/** The source text a mutant replaces (locations: 1-based lines, 0-based columns). */
+function originalText({ fileName, location: { start, end } }) {
+  if (!sources.has(fileName)) sources.set(fileName, readFileSync(fileName, 'utf8').split('\n'));
+  const lines = sources.get(fileName).slice(start.line - 1, end.line);
+  if (lines.length === 0) return '';
+  lines[lines.length - 1] = lines[lines.length - 1].slice(0, end.column);
+  lines[0] = lines[0].slice(start.column);
+  return lines.join(' ');
+}
+
 function oneLine(text) {
   const flat = String(text ?? '').replace(/\s+/g, ' ').trim();
-  return flat.length > 90 ? `${flat.slice(0, 87)}…` : flat;
+  return flat.length > 70 ? `${flat.slice(0, 67)}…` : flat;
 }
 
 function mergeSummary(summary) {
@@ -139,7 +150,7 @@ function renderMarkdown(entries) {
     '',
     '## What survives',
     '',
-    'Each line: file:line, mutator, the replacement. Most are equivalent mutants (no observable difference) or',
+    'Each line: file:line:column, mutator, original → replacement. Most are equivalent mutants (no observable difference) or',
     'defensive checks that an earlier check already enforces; see the layer tests for what is covered.',
     '',
   ];
