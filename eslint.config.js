@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const LAYERS = ['crypto', 'keys', 'twoparty', 'membership', 'ordering', 'dcgka', 'data', 'message', 'group', 'mls', 'store', 'cli'];
+const LAYERS = ['crypto', 'keys', 'twoparty', 'membership', 'ordering', 'dcgka', 'data', 'message', 'group', 'mls', 'store', 'transport', 'peer', 'cli'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'examples/browser/dist/**', 'bench/results/**', '.stryker-tmp/**', 'reports/**', '.tools/**'] },

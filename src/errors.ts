@@ -97,3 +97,84 @@ export class InternalError extends GroupCryptError {}
 export function isGroupCryptError(error: unknown, code?: ErrorCode): error is GroupCryptError {
   return error instanceof GroupCryptError && (code === undefined || error.code === code);
 }
+
+/**
+ * What a receiver should do with a message that failed with a code:
+ * - `permanent`: it can never succeed (forged, malformed, not for me): drop
+ *   it and mark it processed, so it is never verified again;
+ * - `transient`: it may succeed later (a dependency, a bundle or an
+ *   invitation that has not arrived, a busy store): keep it and retry.
+ */
+export type ErrorKind = 'permanent' | 'transient';
+
+/**
+ * The kind of every code (see {@link ErrorKind}). Exhaustive: a new code
+ * does not compile until it is classified here.
+ */
+export const ERROR_KINDS: { readonly [code in ErrorCode]: ErrorKind } = {
+  DECODE_MALFORMED: 'permanent',
+  DECODE_TRAILING_BYTES: 'permanent',
+  DECODE_NON_CANONICAL: 'permanent',
+  DECODE_TOO_LARGE: 'permanent',
+  DECODE_VERSION_UNSUPPORTED: 'permanent',
+  DECODE_FIELD: 'permanent',
+  VERIFY_SIGNATURE: 'permanent',
+  VERIFY_AEAD: 'permanent',
+  VERIFY_IDENTITY: 'permanent',
+  VERIFY_EXPIRED: 'permanent',
+  // a clock behind the sender's: valid once our clock catches up
+  VERIFY_NOT_YET_VALID: 'transient',
+  VERIFY_ZERO_SHARED_SECRET: 'permanent',
+  VERIFY_KEY: 'permanent',
+  VERIFY_SENDER: 'permanent',
+  VERIFY_GROUP: 'permanent',
+  VERIFY_COMMITMENT: 'permanent',
+  STATE_VERSION_UNSUPPORTED: 'permanent',
+  // not a member yet: the invitation may still arrive
+  STATE_NOT_MEMBER: 'transient',
+  STATE_REMOVED: 'permanent',
+  // the add of that member may still arrive
+  STATE_UNKNOWN_MEMBER: 'transient',
+  STATE_UNKNOWN_OPERATION: 'transient',
+  STATE_DUPLICATE: 'permanent',
+  STATE_REPLAY: 'permanent',
+  // waits for an earlier message of the same sender or a dependency
+  STATE_OUT_OF_ORDER: 'transient',
+  STATE_MISSING_KEY: 'transient',
+  STATE_MISSING_SECRET: 'transient',
+  STATE_KEY_CONSUMED: 'permanent',
+  STATE_NO_BUNDLE: 'transient',
+  STATE_WINDOW_AHEAD: 'permanent',
+  STATE_WINDOW_BEHIND: 'permanent',
+  STATE_KEY_REUSED: 'permanent',
+  STATE_NOT_OWNER: 'permanent',
+  STATE_BROKEN_CHAIN: 'permanent',
+  // the control message that opens the epoch may still arrive
+  STATE_UNKNOWN_EPOCH: 'transient',
+  STATE_UNKNOWN_GROUP: 'transient',
+  STATE_ALREADY_MEMBER: 'permanent',
+  STATE_CAUSALITY: 'transient',
+  // a full buffer drains as dependencies arrive
+  STATE_LIMIT: 'transient',
+  USAGE_ARGUMENT: 'permanent',
+  USAGE_KEY_LENGTH: 'permanent',
+  USAGE_NONCE_LENGTH: 'permanent',
+  USAGE_UNSUPPORTED: 'permanent',
+  STORE_IO: 'transient',
+  STORE_CORRUPT: 'permanent',
+  STORE_VERSION_UNSUPPORTED: 'permanent',
+  STORE_LOCKED: 'transient',
+  STORE_CLOSED: 'transient',
+  STORE_KEY: 'permanent',
+  INTERNAL: 'permanent',
+};
+
+/**
+ * Whether a failure may succeed on a later try (`transient`) or never
+ * (`permanent`). Anything that is not a groupcrypt error is `transient`: it
+ * says nothing about the message (a bug, an I/O fault).
+ * @example if (errorKind(e) === 'permanent') markProcessed(id);
+ */
+export function errorKind(error: unknown): ErrorKind {
+  return error instanceof GroupCryptError ? ERROR_KINDS[error.code] : 'transient';
+}

@@ -7,12 +7,10 @@
  * Bundled by examples/browser/build.ts; tests read `window.groupcryptExample`.
  */
 import { PortableCryptoProvider } from '../../src/crypto/index.js';
-import type { GroupScheme } from '../../src/group/index.js';
+import type { GroupScheme } from '../../src/peer/index.js';
 import { IndexedDbStore } from '../../src/store/index.js';
-import { broadcastReset, closeMesh, openMesh, peerNamed, reloadAll, runStory, settle, STORY_PEERS } from './mesh.js';
-import type { Mesh } from './mesh.js';
-import { actions, memberNames, setScheme } from './peer.js';
-import type { Peer } from './peer.js';
+import { actions, broadcastReset, closeMesh, openMesh, peerNamed, reloadAll, runStory, settle, STORY_PEERS } from './mesh.js';
+import type { LocalPeer, Mesh } from './mesh.js';
 
 /** What a test (or the console) sees of one peer. */
 interface PeerSnapshot {
@@ -23,7 +21,6 @@ interface PeerSnapshot {
   readonly read: { from: string; text: string; own: boolean }[];
   readonly failures: string[];
   readonly commits: number;
-  readonly epochs: Record<string, number>;
 }
 
 const params = new URLSearchParams(location.search);
@@ -31,7 +28,6 @@ const scheme: GroupScheme = params.get('scheme') === 'message' ? 'message' : 'da
 const local = (params.get('peers')?.split(',') ?? [...STORY_PEERS]).filter((name) => (STORY_PEERS as readonly string[]).includes(name));
 const deps = { crypto: new PortableCryptoProvider(), now: () => Math.floor(Date.now() / 1000) };
 const dbName = (name: string): string => `groupcrypt-example-${scheme}-${name}`;
-setScheme(scheme);
 
 let mesh: Mesh;
 let lastReload: Record<string, boolean> = {};
@@ -69,15 +65,17 @@ async function guarded(what: string, act: () => Promise<unknown>): Promise<void>
   }
 }
 
-function snapshotOf(peer: Peer): PeerSnapshot {
+function snapshotOf(peer: LocalPeer): PeerSnapshot {
+  const view = peer.view;
   return {
-    name: peer.name, id: peer.id, members: memberNames(peer), removed: peer.state?.dcgka.removed ?? false,
-    read: peer.journal.read.map((entry) => ({ ...entry })), failures: [...peer.journal.failures], commits: peer.commits,
-    epochs: { ...(peer.state?.dcgka.clock ?? {}) },
+    name: peer.name, id: view.id, members: [...view.members], removed: view.removed,
+    read: view.read.map((entry) => ({ ...entry })), failures: [...view.failures], commits: peer.commits.n,
   };
 }
 
-function controls(peer: Peer): HTMLElement {
+/** A peer's buttons; each click acts on the peer of that name as it is now (reloads replace the runtime objects). */
+function controls(peer: LocalPeer): HTMLElement {
+  const now = (): LocalPeer => peerNamed(mesh, peer.name);
   const others = STORY_PEERS.filter((name) => name !== peer.name);
   const pick = element('select', { class: 'who' }, ...others.map((name) => element('option', { value: name }, name)));
   const text = element('input', { class: 'text', placeholder: 'message', value: `hi from ${peer.name}` });
@@ -87,17 +85,18 @@ function controls(peer: Peer): HTMLElement {
     return node;
   };
   return element('div', { class: 'controls' },
-    button('Create', () => actions.create(peer, [])), pick,
-    button('Add', () => actions.add(peer, pick.value)), button('Remove', () => actions.remove(peer, pick.value)),
-    button('Update', () => actions.update(peer)), text, button('Send', () => actions.send(peer, text.value)));
+    button('Create', () => actions.create(now(), scheme, [])), pick,
+    button('Add', () => actions.add(now(), pick.value)), button('Remove', () => actions.remove(now(), pick.value)),
+    button('Update', () => actions.update(now())), text, button('Send', () => actions.send(now(), text.value)));
 }
 
-function renderPeer(peer: Peer): void {
-  const card = $(`section.peer[data-peer="${peer.name}"]`);
+function renderPeer(peer: LocalPeer): void {
+  const card = document.querySelector<HTMLElement>(`section.peer[data-peer="${peer.name}"]`);
+  if (card === null) return;
   const view = snapshotOf(peer);
   card.dataset['removed'] = String(view.removed);
   card.dataset['member'] = String(view.members.length > 0);
-  const state = view.removed ? 'removed from the group' : view.members.length > 0 ? `member (${peer.state?.scheme} scheme)` : 'not in a group';
+  const state = view.removed ? 'removed from the group' : view.members.length > 0 ? `member (${peer.view.scheme ?? scheme} scheme)` : 'not in a group';
   const reload = lastReload[peer.name];
   $('.view', card).replaceChildren(
     element('p', { class: 'state' }, state),
@@ -115,7 +114,7 @@ function renderPeer(peer: Peer): void {
 
 let pending = false;
 function render(): void {
-  if (pending) return;
+  if (pending || (mesh as Mesh | undefined) === undefined) return;
   pending = true;
   requestAnimationFrame(() => {
     pending = false;
@@ -125,13 +124,13 @@ function render(): void {
 
 function layout(): void {
   $('#peers').replaceChildren(...mesh.peers.map((peer) => element('section', { class: 'peer', 'data-peer': peer.name },
-    element('h2', {}, peer.name, element('small', {}, ` ${peer.id.slice(0, 12)}…`)),
+    element('h2', {}, peer.name, element('small', {}, ` ${peer.view.id.slice(0, 12)}…`)),
     element('div', { class: 'view' }), controls(peer))));
   render();
 }
 
 async function start(): Promise<void> {
-  mesh = await openMesh({ channelName: `groupcrypt-example-${scheme}`, deps, names: local, openStore: (name) => IndexedDbStore.open(dbName(name), { crypto: deps.crypto }), onChange: render,
+  mesh = await openMesh({ channelName: `groupcrypt-example-${scheme}`, deps, scheme, names: local, openStore: (name) => IndexedDbStore.open(dbName(name), { crypto: deps.crypto }), onChange: render,
     onReset: () => void reset(false).then(() => status('idle', 'another tab reset: fresh keys, empty databases')),
   });
   layout();
@@ -157,7 +156,7 @@ async function reset(everywhere = true): Promise<void> {
 async function story(): Promise<Record<string, boolean>> {
   status('running', 'running the story…');
   try {
-    if (mesh.peers.some((peer) => peer.state !== undefined)) await reset();
+    if (mesh.peers.some((peer) => peer.view.scheme !== null)) await reset();
     const started = performance.now();
     lastReload = await runStory(mesh, say);
     render();
@@ -195,7 +194,7 @@ $('#scheme').textContent = scheme;
 $('#provider').textContent = deps.crypto.name;
 status('starting', 'opening IndexedDB…');
 api.ready = start().then(() => {
-  const resumed = mesh.peers.filter((peer) => peer.state !== undefined).map((peer) => peer.name);
+  const resumed = mesh.peers.filter((peer) => peer.view.scheme !== null).map((peer) => peer.name);
   status('idle', resumed.length > 0 ? `resumed ${resumed.join(', ')} from IndexedDB` : `ready: ${local.join(', ')} in this tab`);
 }, (error: unknown) => {
   status('error', `could not start: ${(error as { code?: string }).code ?? String(error)}`);

@@ -1,118 +1,203 @@
 /**
- * The peers running in this page, wired to one `BroadcastChannel` each (a
- * channel object never receives its own posts, so every peer hears every
- * other one, in this tab and in other tabs of the same origin), and the
- * scripted story of the example. Runs in a page (IndexedDbStore) and under
- * Node (MemoryStore), which has `BroadcastChannel` too.
+ * The peers running in this page and the scripted story of the example.
+ * Each peer is a `Peer` (src/peer) over its own store and its own
+ * `BroadcastChannelTransport` (a channel object never hears its own posts,
+ * so every peer hears every other one, in this tab and in other tabs of the
+ * same origin). The page only chooses the store and the transport: every
+ * operation, ordering and commit is the runtime's. Runs in a page
+ * (IndexedDbStore) and under Node (MemoryStore), which has `BroadcastChannel` too.
  */
 import type { Deps } from '../../src/crypto/index.js';
 import { toHex } from '../../src/crypto/index.js';
+import type { GroupScheme } from '../../src/peer/index.js';
+import { Peer } from '../../src/peer/index.js';
 import type { Store } from '../../src/store/index.js';
-import { actions, deliver, hello, memberNames, openPeer, reloadPeer } from './peer.js';
-import type { ChannelMessage, Peer } from './peer.js';
+import { BroadcastChannelTransport } from '../../src/transport/index.js';
 
-/** The peers of this tab and the bookkeeping needed to know when the network is quiet. */
+/** What the page shows of one peer. */
+export interface PeerView {
+  readonly id: string;
+  readonly scheme: GroupScheme | null;
+  /** Member names, sorted; empty before joining or after removal. */
+  readonly members: string[];
+  readonly removed: boolean;
+  readonly read: { from: string; text: string; own: boolean }[];
+  /** Error codes of what this peer could not read. */
+  readonly failures: string[];
+  /** Names of the peers whose key bundles this peer holds. */
+  readonly known: string[];
+}
+
+/** One peer of this tab. */
+export interface LocalPeer {
+  readonly name: string;
+  peer: Peer;
+  transport: BroadcastChannelTransport;
+  /** Store commits made by this peer since the page opened. */
+  commits: { n: number };
+  view: PeerView;
+}
+
+/** The peers of this tab. */
 export interface Mesh {
   readonly channelName: string;
   readonly deps: Deps;
+  readonly scheme: GroupScheme;
   readonly tab: string;
   readonly openStore: (name: string) => Promise<Store>;
-  peers: Peer[];
-  channels: BroadcastChannel[];
-  /** Deliveries from this tab's peers to this tab's peers not yet processed. */
-  inflight: number;
-  lastActivity: number;
+  readonly control: BroadcastChannel;
+  peers: LocalPeer[];
   errors: string[];
   onChange: () => void;
-  /** Called once when another tab broadcast a reset. */
-  onReset: () => void;
 }
 
-interface Envelope {
-  readonly tab: string;
-  readonly message: ChannelMessage;
+/** A store that counts its commits (shown on the page). */
+function counted(store: Store, commits: { n: number }): Store {
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (key === 'commit') return (...args: Parameters<Store['commit']>) => { commits.n++; return target.commit(...args); };
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
-/** Opens (or resumes from their stores) the named peers and connects them. */
+const decoder = new TextDecoder();
+
+/** Reads a peer's view of its (single) group from the runtime. */
+async function viewOf(local: LocalPeer): Promise<PeerView> {
+  const peer = local.peer;
+  const names = new Map((await peer.peers()).map((p) => [p.id, p.name]));
+  const nameOf = (id: string): string => names.get(id) ?? id.slice(0, 8);
+  const failures = (await peer.rejected()).map((r) => r.reason.split(':')[0] as string).sort();
+  const [group] = await peer.groups();
+  const known = [...names.values()].sort();
+  if (group === undefined) return { id: peer.id, scheme: null, members: [], removed: false, read: [], failures, known };
+  const read = (await peer.read(group.group)).map((e) => ({ from: nameOf(e.sender), text: decoder.decode(e.data), own: e.sender === peer.id }));
+  return { id: peer.id, scheme: group.scheme, members: group.removed ? [] : group.members.map(nameOf).sort(), removed: group.removed, read, failures, known };
+}
+
+/** Recomputes every view (after the network settled). */
+export async function refresh(mesh: Mesh): Promise<void> {
+  for (const local of mesh.peers) local.view = await viewOf(local);
+  mesh.onChange();
+}
+
+async function connect(mesh: Mesh, name: string): Promise<LocalPeer> {
+  const commits = { n: 0 };
+  const store = counted(await mesh.openStore(name), commits);
+  const transport = new BroadcastChannelTransport({ name: mesh.channelName, crypto: mesh.deps.crypto });
+  const peer = await Peer.openOrCreate({ store, transport, deps: mesh.deps }, { name });
+  const local: LocalPeer = { name, peer, transport, commits, view: { id: peer.id, scheme: null, members: [], removed: false, read: [], failures: [], known: [] } };
+  peer.on(() => {
+    void viewOf(local).then((view) => {
+      local.view = view;
+      mesh.onChange();
+    }, (error: unknown) => mesh.errors.push(`${name}: ${String(error)}`));
+  });
+  return local;
+}
+
+/** Opens (or resumes from their stores) the named peers and starts them. */
 export async function openMesh(options: {
-  channelName: string; deps: Deps; names: readonly string[]; openStore: (name: string) => Promise<Store>; onChange?: () => void; onReset?: () => void;
+  channelName: string; deps: Deps; scheme: GroupScheme; names: readonly string[]; openStore: (name: string) => Promise<Store>; onChange?: () => void; onReset?: () => void;
 }): Promise<Mesh> {
+  const tab = toHex(options.deps.crypto.randomBytes(8));
+  const control = new BroadcastChannel(`${options.channelName}-control`);
   const mesh: Mesh = {
-    channelName: options.channelName, deps: options.deps, openStore: options.openStore,
-    tab: toHex(options.deps.crypto.randomBytes(8)),
-    peers: [], channels: [], inflight: 0, lastActivity: Date.now(), errors: [], onChange: options.onChange ?? (() => undefined), onReset: options.onReset ?? (() => undefined),
+    channelName: options.channelName, deps: options.deps, scheme: options.scheme, tab, openStore: options.openStore, control,
+    peers: [], errors: [], onChange: options.onChange ?? (() => undefined),
   };
-  for (const name of options.names) await connect(mesh, name);
-  for (const peer of mesh.peers) hello(peer);
+  control.onmessage = (event: MessageEvent<{ reset?: string }>) => {
+    if (event.data.reset !== undefined && event.data.reset !== tab) options.onReset?.();
+  };
+  for (const name of options.names) mesh.peers.push(await connect(mesh, name));
+  for (const local of mesh.peers) await local.peer.start();
+  await settle(mesh);
   return mesh;
-}
-
-async function connect(mesh: Mesh, name: string): Promise<void> {
-  const channel = new BroadcastChannel(mesh.channelName);
-  const post = (message: ChannelMessage): void => {
-    mesh.inflight += mesh.peers.length - 1;
-    mesh.lastActivity = Date.now();
-    channel.postMessage({ tab: mesh.tab, message } satisfies Envelope);
-  };
-  const peer = await openPeer(name, mesh.deps, await mesh.openStore(name), post);
-  peer.changed = () => mesh.onChange();
-  channel.onmessage = (event: MessageEvent<Envelope>) => {
-    mesh.lastActivity = Date.now();
-    const { tab, message } = event.data;
-    if (message.t === 'reset') {
-      if (tab !== mesh.tab && mesh.peers[0] === peer) mesh.onReset();
-      return;
-    }
-    deliver(peer, message)
-      .catch((error: unknown) => { mesh.errors.push(`${name}: ${String(error)}`); })
-      .finally(() => {
-        if (tab === mesh.tab) mesh.inflight -= 1;
-        mesh.lastActivity = Date.now();
-        mesh.onChange();
-      });
-  };
-  mesh.peers.push(peer);
-  mesh.channels.push(channel);
 }
 
 /** Tells the other tabs to reset (this tab resets itself). */
 export function broadcastReset(mesh: Mesh): void {
-  const channel = new BroadcastChannel(mesh.channelName);
-  channel.postMessage({ tab: mesh.tab, message: { t: 'reset' } } satisfies Envelope);
-  channel.close();
+  mesh.control.postMessage({ reset: mesh.tab });
 }
 
-/** Closes every channel and store. */
+/** Closes every peer (its channel and its store). */
 export async function closeMesh(mesh: Mesh): Promise<void> {
-  for (const channel of mesh.channels) channel.close();
-  await Promise.all(mesh.peers.map(async (peer) => { await peer.queue; await peer.store.close(); }));
+  mesh.control.close();
+  await Promise.all(mesh.peers.map((local) => local.peer.close()));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until every local delivery was processed and nothing arrived for `quietMs` (other tabs). */
-export async function settle(mesh: Mesh, quietMs = 50, timeoutMs = 20_000): Promise<void> {
+/** Waits until every local peer is idle and the channels were quiet for `quietMs`; then refreshes the views. */
+export async function settle(mesh: Mesh, quietMs = 60, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    await Promise.all(mesh.peers.map((peer) => peer.queue));
-    if (mesh.inflight === 0 && Date.now() - mesh.lastActivity >= quietMs) return;
-    if (Date.now() > deadline) throw new Error(`the network did not settle (${mesh.inflight} deliveries pending)`);
+    await Promise.all(mesh.peers.map((local) => local.peer.idle()));
+    const last = Math.max(...mesh.peers.map((local) => local.transport.lastActivity));
+    if (Date.now() - last >= quietMs) {
+      await Promise.all(mesh.peers.map((local) => local.peer.idle()));
+      break;
+    }
+    if (Date.now() > deadline) throw new Error('the network did not settle');
     await sleep(10);
   }
+  await refresh(mesh);
 }
 
 /** The local peer called `name`. */
-export function peerNamed(mesh: Mesh, name: string): Peer {
-  const peer = mesh.peers.find((candidate) => candidate.name === name);
-  if (peer === undefined) throw new Error(`no peer ${name} in this tab`);
-  return peer;
+export function peerNamed(mesh: Mesh, name: string): LocalPeer {
+  const local = mesh.peers.find((candidate) => candidate.name === name);
+  if (local === undefined) throw new Error(`no peer ${name} in this tab`);
+  return local;
 }
 
-/** Closes each store, reopens it and decodes; per peer, true when everything matches memory. */
+/** A known peer's id by name. */
+async function idOf(local: LocalPeer, name: string): Promise<string> {
+  const found = (await local.peer.peers()).find((p) => p.name === name);
+  if (found === undefined) throw new Error(`${local.name} has no key bundle of ${name}`);
+  return found.id;
+}
+
+async function groupOf(local: LocalPeer): Promise<string> {
+  const [group] = await local.peer.groups();
+  if (group === undefined) throw new Error(`${local.name} is not in a group`);
+  return group.group;
+}
+
+/** The user's actions, each one runtime call (one commit). */
+export const actions = {
+  create: async (local: LocalPeer, scheme: GroupScheme, with_: readonly string[]) => {
+    if ((await local.peer.groups()).length > 0) throw new Error(`${local.name} is already in a group (Reset to start over)`);
+    const members = await Promise.all(with_.map((name) => idOf(local, name)));
+    return local.peer.create(scheme, { members });
+  },
+  add: async (local: LocalPeer, name: string) => local.peer.add(await groupOf(local), await idOf(local, name)),
+  remove: async (local: LocalPeer, name: string) => local.peer.remove(await groupOf(local), await idOf(local, name)),
+  update: async (local: LocalPeer) => local.peer.update(await groupOf(local)),
+  send: async (local: LocalPeer, message: string) => local.peer.send(await groupOf(local), new TextEncoder().encode(message)),
+};
+
+/**
+ * Closes each peer, reopens its store and its runtime, and compares what the
+ * runtime shows (members, messages, failures, known peers) before and after;
+ * per peer, true when identical.
+ */
 export async function reloadAll(mesh: Mesh): Promise<Record<string, boolean>> {
+  await settle(mesh);
   const results: Record<string, boolean> = {};
-  for (const peer of mesh.peers) results[peer.name] = await reloadPeer(peer, () => mesh.openStore(peer.name));
-  mesh.onChange();
+  for (let i = 0; i < mesh.peers.length; i++) {
+    const local = mesh.peers[i] as LocalPeer;
+    const before = JSON.stringify(await viewOf(local));
+    await local.peer.close();
+    const fresh = await connect(mesh, local.name);
+    fresh.commits.n = local.commits.n;
+    mesh.peers[i] = fresh;
+    await fresh.peer.start();
+    results[local.name] = JSON.stringify(await viewOf(fresh)) === before;
+  }
+  await settle(mesh);
   return results;
 }
 
@@ -125,25 +210,25 @@ export const STORY_PEERS = ['Alice', 'Bob', 'Carol', 'Dave'] as const;
  * (Dave cannot read it), and every peer reloads its state from its store.
  */
 export async function runStory(mesh: Mesh, say: (line: string) => void): Promise<Record<string, boolean>> {
-  const [alice, bob, carol, dave] = STORY_PEERS.map((name) => peerNamed(mesh, name)) as [Peer, Peer, Peer, Peer];
+  const [alice, bob, carol, dave] = STORY_PEERS.map((name) => peerNamed(mesh, name)) as [LocalPeer, LocalPeer, LocalPeer, LocalPeer];
   const step = async (line: string, act: () => Promise<unknown>): Promise<void> => {
     say(line);
     await act();
     await settle(mesh);
   };
   await settle(mesh);
-  const missing = mesh.peers.filter((peer) => Object.keys(peer.journal.names).length < STORY_PEERS.length);
-  if (missing.length > 0) throw new Error(`key bundles missing at ${missing.map((peer) => peer.name).join(', ')}`);
-  await step('1. Alice creates a group with Bob', () => actions.create(alice, ['Bob']));
+  const missing = mesh.peers.filter((local) => local.view.known.length < STORY_PEERS.length);
+  if (missing.length > 0) throw new Error(`key bundles missing at ${missing.map((local) => local.name).join(', ')}`);
+  await step('1. Alice creates a group with Bob', () => actions.create(alice, mesh.scheme, ['Bob']));
   await step('2. Bob adds Carol', () => actions.add(bob, 'Carol'));
   await step('3. Carol adds Dave', () => actions.add(carol, 'Dave'));
-  await step('4. Everyone says hello', () => Promise.all([alice, bob, carol, dave].map((peer) => actions.send(peer, `hello from ${peer.name}`))));
+  await step('4. Everyone says hello', () => Promise.all([alice, bob, carol, dave].map((local) => actions.send(local, `hello from ${local.name}`))));
   await step('5. Alice removes Dave', () => actions.remove(alice, 'Dave'));
   await step('6. Bob and Carol write after Dave left', () => Promise.all([
     actions.send(bob, 'Dave cannot read this'),
     actions.send(carol, 'nor this, Dave is out'),
   ]));
-  say(`   members: ${[alice, bob, carol].map((peer) => `${peer.name} sees ${memberNames(peer).join(', ')}`).join('; ')}`);
+  say(`   members: ${[alice, bob, carol].map((local) => `${local.name} sees ${local.view.members.join(', ')}`).join('; ')}`);
   say('7. Every peer reloads its state from its store');
   const reloaded = await reloadAll(mesh);
   say(`   ${Object.entries(reloaded).map(([name, ok]) => `${name}: ${ok ? 'identical' : 'DIFFERENT'}`).join(', ')}`);

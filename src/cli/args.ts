@@ -62,7 +62,15 @@ export interface ParsedArgs {
   /** `--net` or `GROUPCRYPT_NET` (empty when the command does not need it). */
   readonly net: string;
   readonly json: boolean;
+  /** `--passphrase-file PATH` (empty when absent; `GROUPCRYPT_PASSPHRASE` is read by the runner). */
+  readonly passphraseFile: string;
 }
+
+/** Global options (valid before or after any command of a one-shot invocation). */
+export const GLOBAL_OPTIONS: readonly string[] = ['home', 'net', 'passphrase-file'];
+
+/** Commands a running peer accepts one line at a time (`runCommandLine`). */
+export const LINE_COMMANDS: readonly CommandName[] = ['whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'help'];
 
 /** Minimum length of an id prefix in hex characters (CLI.md). */
 export const MIN_PREFIX_HEX = 8;
@@ -92,7 +100,7 @@ function isCommand(value: string): value is CommandName {
  * `--opt=VALUE`; `--` ends option parsing (for a TEXT starting with `-`).
  * @throws CliUsageError on any usage mistake.
  */
-export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs {
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, mode: { readonly line?: boolean } = {}): ParsedArgs {
   const positionals: string[] = [];
   const values: Record<string, string> = {};
   let json = false;
@@ -117,12 +125,13 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     }
     const eq = token.indexOf('=');
     const name = token.startsWith('--') ? token.slice(2, eq < 0 ? undefined : eq) : '';
+    if (mode.line === true && (name === 'json' || GLOBAL_OPTIONS.includes(name))) throw new CliUsageError(`option --${name} is global: give it to the running peer, not to one command`);
     if (name === 'json') {
       if (eq >= 0) throw new CliUsageError('--json takes no value');
       json = true;
       continue;
     }
-    if (!['home', 'net', 'name', 'scheme', 'file', 'keep'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
+    if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
     let value: string | undefined;
     if (eq >= 0) value = token.slice(eq + 1);
     else {
@@ -134,9 +143,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     values[name] = value;
   }
   if (command === undefined) command = 'help';
+  if (mode.line === true && !LINE_COMMANDS.includes(command)) throw new CliUsageError(`"${command}" is not available here`);
   const spec = SPECS[command];
   for (const name of Object.keys(values)) {
-    if (name !== 'home' && name !== 'net' && !spec.options.includes(name)) throw new CliUsageError(`option --${name} does not apply to "${command}"`);
+    if (!GLOBAL_OPTIONS.includes(name) && !spec.options.includes(name)) throw new CliUsageError(`option --${name} does not apply to "${command}"`);
   }
   const args: Record<string, string> = {};
   const required = spec.args.filter((a) => !a.endsWith('?')).length;
@@ -150,9 +160,11 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   checkCommandRules(command, args, options);
   const home = values['home'] ?? env['GROUPCRYPT_HOME'] ?? '';
   const net = values['net'] ?? env['GROUPCRYPT_NET'] ?? '';
-  if (spec.home && home === '') throw new CliUsageError(`"${command}" needs --home DIR (or GROUPCRYPT_HOME)`);
-  if (spec.net && net === '') throw new CliUsageError(`"${command}" needs --net DIR (or GROUPCRYPT_NET)`);
-  return { command, args, options, home, net, json };
+  if (mode.line !== true) {
+    if (spec.home && home === '') throw new CliUsageError(`"${command}" needs --home DIR (or GROUPCRYPT_HOME)`);
+    if (spec.net && net === '') throw new CliUsageError(`"${command}" needs --net DIR (or GROUPCRYPT_NET)`);
+  }
+  return { command, args, options, home, net, json, passphraseFile: values['passphrase-file'] ?? '' };
 }
 
 function checkCommandRules(command: CommandName, args: Record<string, string>, options: Record<string, string>): void {
@@ -177,7 +189,7 @@ function checkCommandRules(command: CommandName, args: Record<string, string>, o
 /** One-paragraph usage text for `help`. */
 export const USAGE = `groupcrypt — encrypted groups over a shared folder
 
-usage: groupcrypt [--home DIR] [--net DIR] [--json] COMMAND [ARGS]
+usage: groupcrypt [--home DIR] [--net DIR] [--passphrase-file PATH] [--json] COMMAND [ARGS]
   init [--name NAME]            create identity + pre-keys, publish key bundle
   whoami                        this peer's id and name
   peers                         identities published in the net
@@ -188,5 +200,5 @@ usage: groupcrypt [--home DIR] [--net DIR] [--json] COMMAND [ARGS]
   groups | members GROUP | read GROUP
   demo [--keep DIR]             scripted story with five peers
 
-env: GROUPCRYPT_HOME, GROUPCRYPT_NET. GROUP and ID: hex ids or unique prefixes (>= 8 hex chars).
+env: GROUPCRYPT_HOME, GROUPCRYPT_NET, GROUPCRYPT_PASSPHRASE (encrypts the home's store). GROUP and ID: hex ids or unique prefixes (>= 8 hex chars).
 exit: 0 ok, 2 bad usage, 1 other errors.`;

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Deps } from '../crypto/index.js';
 import { InternalError } from '../errors.js';
-import type { Engine } from './engine.js';
 import type { Output } from './output.js';
 import { short, table } from './output.js';
 import { runCli } from './run.js';
@@ -25,7 +24,6 @@ export interface DemoOptions {
   /** Keep the folders here (created when absent) instead of a deleted temp folder. */
   readonly keep: string | undefined;
   readonly deps: Deps;
-  readonly engine?: Engine;
 }
 
 type Json = Record<string, unknown>;
@@ -41,7 +39,7 @@ class Cast {
     const errors: string[] = [];
     const argv = ['--json', '--home', join(this.root, 'homes', who), '--net', this.nets[who] ?? join(this.root, 'net'), ...args];
     const io = { stdout: (l: string) => lines.push(l), stderr: (l: string) => errors.push(l), stdin: async () => new Uint8Array(0) };
-    const status = await runCli(argv, {}, io, { deps: this.options.deps, ...(this.options.engine ? { engine: this.options.engine } : {}) });
+    const status = await runCli(argv, {}, io, { deps: this.options.deps });
     if (status !== 0) throw new InternalError('INTERNAL', `demo step "${who}: ${args.join(' ')}" failed: ${errors.join(' ')}`);
     return lines.map((l) => JSON.parse(l) as Json);
   }

@@ -1,130 +1,150 @@
 /**
- * A peer's home folder: its private state in one `SqliteStore`
- * (`HOME/groupcrypt.db`). Named blobs: `keys` (KeyManager), `name`, `registry`
- * (verified bundles of peers), `group:<hex>` (group state), `meta:<hex>`
- * (CLI facts about a group), `app:<hex>:<seq>` (decrypted application data).
+ * A peer's home folder (CLI.md "Home folders"): its private state in one
+ * `SqliteStore` (`HOME/groupcrypt.db`), used by one process at a time.
  *
- * Outgoing net files go through the store's outbox: a command commits its
- * new state and its outgoing files in ONE transaction, then copies unsent
- * outbox entries into the net and marks them sent. A crash in between
- * loses nothing: the next command publishes them.
+ * - Private: the folder is made 0700 and every file in it 0600 (the
+ *   database is created empty with 0600 before SQLite opens it; SQLite gives
+ *   its WAL the database's mode).
+ * - `--passphrase-file PATH` or `GROUPCRYPT_PASSPHRASE` encrypts the store at
+ *   rest (scrypt, in the store header); a wrong or missing secret fails
+ *   before anything is written.
+ * - One process at a time: `HOME/groupcrypt.lock` holds the pid and command
+ *   of the process using the home; another process fails at once with a
+ *   message naming it. A lock left by a process that died is taken over.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Deps } from '../crypto/index.js';
-import { defaultDeps, toHex, utf8 } from '../crypto/index.js';
-import { StateError, UsageError } from '../errors.js';
-import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
-import { createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, encodeKeyManager, encodeKeyRegistry, identityOf } from '../keys/index.js';
-import type { OutboxMessage, Store, Transition } from '../store/index.js';
+import { StoreError, UsageError } from '../errors.js';
+import type { Store } from '../store/index.js';
 import { SqliteStore } from '../store/index.js';
-import type { NetKind } from './net.js';
-import { publishFile } from './net.js';
-import { encodeProfile } from './profile.js';
 
 /** File name of the store inside the home folder. */
 export const HOME_DB = 'groupcrypt.db';
+/** File name of the lock inside the home folder. */
+export const HOME_LOCK = 'groupcrypt.lock';
+/** Mode of a home folder. */
+export const HOME_DIR_MODE = 0o700;
+/** Mode of every file in a home folder. */
+export const HOME_FILE_MODE = 0o600;
 
-/** An opened, initialised home. Close it when done. */
-export class Home {
-  readonly store: Store;
+/** How to open a home. */
+export interface HomeOptions {
   readonly deps: Deps;
+  /** Encrypts the store at rest (required for every later command when used at `init`). */
+  readonly passphrase: string | undefined;
+  /** What this process is, written into the lock (e.g. `groupcrypt sync`). */
+  readonly command: string;
+}
+
+/** An opened home: its store, held under the home's lock until `release`. */
+export interface OpenedHome {
   readonly dir: string;
-  keys: KeyManagerState;
-  name: string;
+  readonly store: Store;
+  /** Closes nothing; removes the lock (call after closing the store). */
+  release(): Promise<void>;
+}
 
-  private constructor(dir: string, store: Store, deps: Deps, keys: KeyManagerState, name: string) {
-    this.dir = dir;
-    this.store = store;
-    this.deps = deps;
-    this.keys = keys;
-    this.name = name;
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
 
-  /** This peer's id (hex of its identity public key). */
-  get id(): string {
-    return toHex(identityOf(this.keys).publicKey);
-  }
-
-  /**
-   * Creates a new identity in `dir` (created when absent) and queues its
-   * profile for the net, in one commit.
-   * @throws StateError `STATE_DUPLICATE` when the home is already initialised.
-   */
-  static async init(dir: string, name: string | undefined, deps: Deps = defaultDeps()): Promise<Home> {
-    await mkdir(dir, { recursive: true });
-    const store = await SqliteStore.open(join(dir, HOME_DB), { crypto: deps.crypto });
+/**
+ * Takes the home's lock file.
+ * @throws StoreError `STORE_LOCKED` naming the process that holds it; `STORE_IO`.
+ */
+async function lock(dir: string, command: string): Promise<() => Promise<void>> {
+  const path = join(dir, HOME_LOCK);
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      if ((await store.load('keys')) !== undefined) throw new StateError('STATE_DUPLICATE', `${dir} already holds an identity`);
-      const keys = createKeyManager(deps);
-      const chosen = name ?? `peer-${toHex(identityOf(keys).publicKey).slice(0, 8)}`;
-      const profile = encodeProfile(keys, chosen, deps);
-      const hash = toHex(deps.crypto.sha256(profile));
-      await store.commit({
-        states: { keys: encodeKeyManager(keys), name: utf8(chosen), registry: encodeKeyRegistry(createKeyRegistry()) },
-        outbox: [{ id: `bundle:${hash}`, topic: 'bundle', bytes: profile }],
-      });
-      return new Home(dir, store, deps, keys, chosen);
+      const handle = await open(path, 'wx', HOME_FILE_MODE);
+      try {
+        await handle.writeFile(JSON.stringify({ pid: process.pid, command }));
+      } finally {
+        await handle.close();
+      }
+      return async () => {
+        await unlink(path).catch(() => undefined);
+      };
     } catch (error) {
-      await store.close();
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError('STORE_IO', `cannot lock ${dir}: ${(error as Error).message}`, { cause: error });
     }
-  }
-
-  /**
-   * Opens an initialised home.
-   * @throws UsageError `USAGE_ARGUMENT` when `dir` holds no identity (run `init`).
-   */
-  static async open(dir: string, deps: Deps = defaultDeps()): Promise<Home> {
-    const path = join(dir, HOME_DB);
-    const found = await stat(path).then(() => true, () => false);
-    if (!found) throw new UsageError('USAGE_ARGUMENT', `${dir} is not a groupcrypt home (run "groupcrypt init" first)`);
-    const store = await SqliteStore.open(path, { crypto: deps.crypto });
+    let holder: { pid?: unknown; command?: unknown } = {};
     try {
-      const keysBytes = await store.load('keys');
-      const nameBytes = await store.load('name');
-      if (keysBytes === undefined || nameBytes === undefined) throw new UsageError('USAGE_ARGUMENT', `${dir} is not initialised (run "groupcrypt init")`);
-      return new Home(dir, store, deps, decodeKeyManager(keysBytes), new TextDecoder().decode(nameBytes));
-    } catch (error) {
-      await store.close();
-      throw error;
+      holder = JSON.parse(await readFile(path, 'utf8')) as typeof holder;
+    } catch {
+      // a lock being written right now, or damaged: look again
     }
-  }
-
-  /** The registry of peers' verified bundles. */
-  async registry(): Promise<KeyRegistryState> {
-    const bytes = await this.store.load('registry');
-    return bytes === undefined ? createKeyRegistry() : decodeKeyRegistry(bytes);
-  }
-
-  /** Builds an outbox message for a net file (its id is the content hash). */
-  outgoing(kind: NetKind, bytes: Uint8Array): { message: OutboxMessage; hash: string } {
-    const hash = toHex(this.deps.crypto.sha256(bytes));
-    return { message: { id: `${kind}:${hash}`, topic: kind, bytes }, hash };
-  }
-
-  /**
-   * Commits one transition; throws when it was skipped as a duplicate
-   * (another process applied the same message first).
-   * @throws StateError `STATE_DUPLICATE`.
-   */
-  async commit(transition: Transition): Promise<void> {
-    const result = await this.store.commit(transition);
-    if (!result.applied) throw new StateError('STATE_DUPLICATE', `already processed: ${result.duplicates.join(', ')}`);
-  }
-
-  /** Copies every unsent outbox entry into `NET/<id>/` and marks it sent. */
-  async flush(net: string): Promise<number> {
-    const pending = await this.store.outbox({ unsentOnly: true });
-    for (const entry of pending) {
-      await publishFile(net, this.id, entry.topic === 'bundle' ? 'bundle' : 'msg', entry.bytes, this.deps.crypto);
+    const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
+    if (pid !== undefined && alive(pid)) {
+      const what = typeof holder.command === 'string' ? ` (${holder.command})` : '';
+      throw new StoreError('STORE_LOCKED', `home ${dir} is in use by process ${pid}${what}`);
     }
-    if (pending.length > 0) await this.store.markSent(pending.map((e) => e.id));
-    return pending.length;
+    if (pid !== undefined || attempt > 0) await unlink(path).catch(() => undefined);
+    else await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  throw new StoreError('STORE_LOCKED', `home ${dir} is locked (${path})`);
+}
 
-  /** Releases the store. */
-  async close(): Promise<void> {
-    await this.store.close();
+/** Makes every file of the home 0600 (files SQLite made, files of an older version). */
+async function tighten(dir: string): Promise<void> {
+  await chmod(dir, HOME_DIR_MODE);
+  for (const name of await readdir(dir)) {
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (info?.isFile() === true && (info.mode & 0o777) !== HOME_FILE_MODE) await chmod(join(dir, name), HOME_FILE_MODE);
   }
+}
+
+/**
+ * Opens (with `create`, first makes) a home and its store under the home's lock.
+ * @throws UsageError `USAGE_ARGUMENT` when `dir` is not a home (without `create`);
+ *   StoreError `STORE_LOCKED` (another process), `STORE_KEY` (wrong or missing passphrase), `STORE_IO`.
+ */
+export async function openHome(dir: string, create: boolean, options: HomeOptions): Promise<OpenedHome> {
+  const path = join(dir, HOME_DB);
+  if (create) {
+    await mkdir(dir, { recursive: true, mode: HOME_DIR_MODE });
+    await chmod(dir, HOME_DIR_MODE);
+  } else if (!(await stat(path).then(() => true, () => false))) {
+    throw new UsageError('USAGE_ARGUMENT', `${dir} is not a groupcrypt home (run "groupcrypt init" first)`);
+  }
+  const release = await lock(dir, options.command);
+  try {
+    if (create) await open(path, 'a', HOME_FILE_MODE).then((handle) => handle.close());
+    const store = await SqliteStore.open(path, {
+      crypto: options.deps.crypto,
+      ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+    });
+    await tighten(dir);
+    return { dir, store, release };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/**
+ * The passphrase of a home: `--passphrase-file PATH` (its first line), else
+ * `GROUPCRYPT_PASSPHRASE`, else none.
+ * @throws StoreError `STORE_IO` for an unreadable file; `STORE_KEY` for an empty secret.
+ */
+export async function passphraseOf(file: string, env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  let secret: string | undefined;
+  if (file !== '') {
+    try {
+      secret = (await readFile(file, 'utf8')).split(/\r?\n/)[0] ?? '';
+    } catch (cause) {
+      throw new StoreError('STORE_IO', `cannot read the passphrase file ${file}: ${(cause as Error).message}`, { cause });
+    }
+  } else {
+    secret = env['GROUPCRYPT_PASSPHRASE'];
+  }
+  if (secret === undefined) return undefined;
+  if (secret.length === 0) throw new StoreError('STORE_KEY', 'the passphrase is empty');
+  return secret;
 }

@@ -2,24 +2,25 @@
  * `runCli(argv, env, io)`: the whole command as a function returning its
  * exit status (0 ok, 2 bad usage, 1 other errors; CLI.md). `main.ts` binds
  * it to the process; the demo and tests may call it in-process.
+ *
+ * Every command goes through a `Peer` (src/peer) over the home's store and
+ * the shared folder (`FolderTransport`); `init` creates the identity.
  */
 import type { Deps } from '../crypto/index.js';
 import { defaultDeps } from '../crypto/index.js';
+import { Peer } from '../peer/index.js';
+import { FolderTransport } from '../transport/index.js';
 import type { ParsedArgs } from './args.js';
 import { USAGE, parseArgs } from './args.js';
-import type { Engine, Scheme } from './engine.js';
-import { groupEngine } from './group-engine.js';
-import { runCreate, runGroups, runMembers, runMembership, runRead, runSend } from './group-commands.js';
-import { Home } from './home.js';
-import { runInit, runPeers, runWhoami } from './identity-commands.js';
+import { runCommand } from './commands.js';
+import type { OpenedHome } from './home.js';
+import { openHome, passphraseOf } from './home.js';
 import type { CliIo } from './output.js';
-import { Output } from './output.js';
-import { runSync } from './sync.js';
+import { Output, table } from './output.js';
 
 /** Options of `runCli` (for tests and the demo). */
 export interface RunOptions {
   readonly deps?: Deps;
-  readonly engine?: Engine;
 }
 
 /** Runs one `groupcrypt` invocation; never throws. */
@@ -29,50 +30,50 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   try {
     const parsed = parseArgs(argv, env);
     out = new Output(io, parsed.json);
-    await dispatch(parsed, out, options.deps ?? defaultDeps(), options.engine);
+    await dispatch(parsed, env, out, options.deps ?? defaultDeps());
     return 0;
   } catch (error) {
     return out.error(error);
   }
 }
 
-async function dispatch(parsed: ParsedArgs, out: Output, deps: Deps, engineOverride: Engine | undefined): Promise<void> {
-  const { command, args, options, home, net } = parsed;
+/**
+ * Opens the peer of a home (creating its identity for `init`) over the
+ * shared folder when one is given, runs `use`, and closes everything.
+ */
+export async function withPeer<T>(parsed: ParsedArgs, env: Readonly<Record<string, string | undefined>>, deps: Deps, use: (peer: Peer) => Promise<T>): Promise<T> {
+  const create = parsed.command === 'init';
+  const passphrase = await passphraseOf(parsed.passphraseFile, env);
+  const home: OpenedHome = await openHome(parsed.home, create, { deps, passphrase, command: `groupcrypt ${parsed.command}` });
+  let peer: Peer | undefined;
+  try {
+    const transport = parsed.net === '' ? undefined : (self: string) => new FolderTransport({ root: parsed.net, self, crypto: deps.crypto });
+    const peerOptions = { store: home.store, deps, ...(transport ? { transport } : {}) };
+    peer = create ? await Peer.create(peerOptions, parsed.options['name'] !== undefined ? { name: parsed.options['name'] } : {}) : await Peer.open(peerOptions);
+    return await use(peer);
+  } finally {
+    if (peer !== undefined) await peer.close();
+    else await home.store.close();
+    await home.release();
+  }
+}
+
+async function dispatch(parsed: ParsedArgs, env: Readonly<Record<string, string | undefined>>, out: Output, deps: Deps): Promise<void> {
+  const { command, options } = parsed;
   if (command === 'help') {
     out.result({ usage: USAGE }, USAGE.split('\n'));
     return;
   }
-  if (command === 'init') return runInit(home, net, options['name'], out, deps);
-  if (command === 'whoami') return runWhoami(home, out, deps);
-  if (command === 'peers') return runPeers(home, net, out, deps);
   if (command === 'demo') {
     const { runDemo } = await import('./demo.js');
-    await runDemo(out, { keep: options['keep'], deps, ...(engineOverride ? { engine: engineOverride } : {}) });
+    await runDemo(out, { keep: options['keep'], deps });
     return;
   }
-  const engine = engineOverride ?? groupEngine(deps);
-  const opened = await Home.open(home, deps);
-  try {
-    switch (command) {
-      case 'create':
-        return await runCreate(opened, net, engine, (options['scheme'] ?? 'data') as Scheme, out);
-      case 'add':
-      case 'remove':
-        return await runMembership(opened, net, engine, command, args['GROUP'] as string, args['ID'], out);
-      case 'update':
-        return await runMembership(opened, net, engine, command, args['GROUP'] as string, undefined, out);
-      case 'send':
-        return await runSend(opened, net, engine, args['GROUP'] as string, args['TEXT'], options['file'], out);
-      case 'sync':
-        return await runSync(opened, net, engine, out);
-      case 'groups':
-        return await runGroups(opened, engine, out);
-      case 'members':
-        return await runMembers(opened, engine, args['GROUP'] as string, out);
-      case 'read':
-        return await runRead(opened, args['GROUP'] as string, out);
-    }
-  } finally {
-    await opened.close();
+  if (command === 'init') {
+    await withPeer(parsed, env, deps, async (peer) => {
+      out.result({ id: peer.id, name: peer.name }, table([['id', peer.id], ['name', peer.name]]));
+    });
+    return;
   }
+  await withPeer(parsed, env, deps, (peer) => runCommand(peer, parsed, out));
 }

@@ -7,7 +7,7 @@
  */
 import { applyAck, hasSeen, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
-import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, put, takeMemberSecret, updateRatchet } from './draft.js';
+import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, putSecret, scratch, takeMemberSecret, updateRatchet } from './draft.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import type { DirectMessage, MemberId, OpId } from './types.js';
@@ -44,7 +44,7 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
     }
   }
   const id = emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, mode: rejoin ? 'rejoin' : 'normal' }, direct);
-  if (rejoin) put(draft, 'ratchets', draft.me, undefined);
+  if (rejoin) putSecret(draft, 'ratchets', draft.me, undefined);
   const { secret } = takeMemberSecret(draft, acked, draft.me);
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
   if (secret) emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
@@ -77,15 +77,15 @@ export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked:
   recordAck(draft, acker, acked);
   // A removed member keeps following every chain it can (members that have not processed its
   // removal yet still treat it as a member; a re-add needs those copies): it only sends nothing.
-  if (rejoin) put(draft, 'ratchets', acker, undefined);
+  if (rejoin) putSecret(draft, 'ratchets', acker, undefined);
   // Always open a forward addressed to me: the 2SM session needs every message, in order.
-  const forwarded = forward ? decryptFrom(draft, acker, ackSeq, 'forward', forward) : undefined;
+  const forwarded = forward ? scratch(draft, decryptFrom(draft, acker, ackSeq, 'forward', forward)) : undefined;
   const taken = takeMemberSecret(draft, acked, acker);
   const secret = taken.secret ?? forwarded;
   if (!secret) {
     // The acker's chain moved with a secret I cannot know: my copy is stale from here on
     // (a chain I can follow again arrives with its add-ack of my (re-)add).
-    if (taken.stepped || isWelcomeAck(draft, acked, acker)) put(draft, 'ratchets', acker, undefined);
+    if (taken.stepped || isWelcomeAck(draft, acked, acker)) putSecret(draft, 'ratchets', acker, undefined);
     return;
   }
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';

@@ -11,11 +11,12 @@ import { applyAdd, decodeMembership, encodeMembership, isMember, memberView } fr
 import type { MembershipState } from '../membership/index.js';
 import { recordAck, sendAck, sendCatchUpAcks } from './ack.js';
 import { opIdOf } from './codec.js';
-import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, put, updateRatchet } from './draft.js';
+import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, put, putPendingSeed, putSecret, scratch, updateRatchet } from './draft.js';
+import { newPendingSeed, waitingMembers } from './puncture.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import { sendUpdate } from './seed.js';
-import { utf8 } from '../crypto/index.js';
+import { utf8, zeroize } from '../crypto/index.js';
 import type { MemberId, OpId } from './types.js';
 
 const INPUT_WELCOME = utf8('welcome');
@@ -39,7 +40,7 @@ export interface Welcome {
 /** Who still steps their chain on an ack, per op (public part of pending seeds and welcome secrets). */
 function pendingSteps(draft: Draft): Record<OpId, MemberId[]> {
   const out: Record<OpId, MemberId[]> = {};
-  for (const [id, pending] of Object.entries(draft.pendingSeeds)) out[id] = [...pending.waiting];
+  for (const [id, pending] of Object.entries(draft.pendingSeeds)) out[id] = waitingMembers(pending);
   for (const key of Object.keys(draft.memberSecrets)) {
     const [id, member] = key.split('|') as [OpId, MemberId];
     out[id] = [...new Set([...(out[id] ?? []), member])].sort();
@@ -84,7 +85,7 @@ function decodeWelcome(bytes: Uint8Array): Welcome {
 function stepAdderChain(draft: Draft, adder: MemberId, id: OpId, added: MemberId): void {
   const welcomeSecret = updateRatchet(draft, adder, INPUT_WELCOME);
   if (!welcomeSecret) return; // I do not hold the adder's chain (re-joined, its add-ack is still to come)
-  put(draft, 'memberSecrets', `${id}|${added}`, welcomeSecret);
+  putSecret(draft, 'memberSecrets', `${id}|${added}`, welcomeSecret);
   emitUpdateSecret(draft, adder, id, updateRatchet(draft, adder, INPUT_ADD));
 }
 
@@ -118,6 +119,7 @@ export function sendAdd(draft: Draft, added: MemberId, extra: Uint8Array): void 
   draft.membership = applyAdd(draft.membership, { id, actor: draft.me, added });
   const welcome = encodeWelcome({ membership: draft.membership, clock: draft.clock, chain: chainBefore, extra, pending: pendingSteps(draft) });
   const bytes = encryptTo(draft, added, seq, 'welcome', welcome);
+  zeroize(welcome); // it holds my chain
   emitControl(draft, seq, { type: 'add', added }, [{ recipient: added, bytes }]);
   stepAdderChain(draft, draft.me, id, added);
 }
@@ -143,9 +145,12 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   const wasMember = !draft.removed && isMember(draft.membership, draft.me);
   const welcome = decodeWelcome(decryptFrom(draft, sender, seq, 'welcome', direct));
   draft.membership = applyAdd(draft.membership, { id, actor: sender, added: draft.me });
-  if (!isMember(draft.membership, draft.me)) return; // the add was cancelled (its adder was removed concurrently)
+  if (!isMember(draft.membership, draft.me)) {
+    if (welcome.chain) scratch(draft, welcome.chain);
+    return; // the add was cancelled (its adder was removed concurrently)
+  }
   draft.removed = false;
-  put(draft, 'ratchets', sender, welcome.chain);
+  putSecret(draft, 'ratchets', sender, welcome.chain);
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, sender, id, draft.me);
@@ -170,7 +175,9 @@ export function processAddAck(draft: Draft, acker: MemberId, ackSeq: number, ack
   // Always open a chain addressed to me: the 2SM session needs every message, in order.
   const chain = direct || draft.joinedVia.includes(acked) ? decryptFrom(draft, acker, ackSeq, 'chain', direct) : undefined;
   if (chain && draft.joinedVia.includes(acked)) {
-    put(draft, 'ratchets', acker, chain.length === 32 ? chain : undefined);
+    putSecret(draft, 'ratchets', acker, chain.length === 32 ? chain : undefined);
+  } else if (chain) {
+    scratch(draft, chain);
   }
   // The acker always steps its own chain with "add": follow it whenever I hold a copy.
   emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, INPUT_ADD));
@@ -187,8 +194,8 @@ export function processWelcome(draft: Draft, adder: MemberId, seq: number, direc
   if (welcome.clock[adder] !== seq + 1) throw new StateError('STATE_CAUSALITY', 'welcome: its clock does not end at the add');
   draft.membership = welcome.membership;
   for (const [member, count] of Object.entries(welcome.clock)) put(draft, 'clock', member, count);
-  for (const [op, waiting] of Object.entries(welcome.pending)) if (waiting.length > 0) put(draft, 'pendingSeeds', op, { waiting: [...waiting] });
-  put(draft, 'ratchets', adder, welcome.chain);
+  for (const [op, waiting] of Object.entries(welcome.pending)) if (waiting.length > 0) putPendingSeed(draft, op, newPendingSeed(waiting, undefined));
+  putSecret(draft, 'ratchets', adder, welcome.chain);
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra });
   stepAdderChain(draft, adder, id, draft.me);

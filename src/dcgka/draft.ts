@@ -3,7 +3,7 @@
  * state into a `Draft`, changes only the draft's own records, and returns it
  * once at the end: if anything throws, the caller's state is untouched.
  */
-import { utf8, zeroize } from '../crypto/index.js';
+import { copyBytes, utf8, zeroize } from '../crypto/index.js';
 import type { Deps } from '../crypto/index.js';
 import { DecodeError, StateError } from '../errors.js';
 import { MAX_DIRECT_BYTES } from './limits.js';
@@ -15,7 +15,9 @@ import type { MembershipState } from '../membership/index.js';
 import { fromHex } from '../crypto/index.js';
 import { decodeDirectPlaintext, encodeDirectPlaintext } from './codec.js';
 import type { DirectKind } from './codec.js';
-import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, MemberId, OpId, PendingSeed } from './types.js';
+import { isWaiting, peekSecret, puncture } from './puncture.js';
+import type { PendingSeed } from './puncture.js';
+import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, MemberId, OpId } from './types.js';
 
 const LABEL_CHAIN = utf8('groupcrypt/dcgka/chain');
 const LABEL_UPDATE = utf8('groupcrypt/dcgka/update');
@@ -41,6 +43,8 @@ export interface Draft {
   outputs: DcgkaOutput[];
   /** Superseded secrets, wiped by the caller after it committed the new state. */
   consumed: Uint8Array[];
+  /** Secrets that live only during this call (derived, never stored): wiped when the draft closes. */
+  scratch: Uint8Array[];
   /** Records already copied by this call (copy-on-write: a call copies only what it changes). */
   owned: Set<RecordName>;
 }
@@ -64,8 +68,66 @@ export function put<K extends RecordName>(draft: Draft, name: K, key: string, va
   else record[key] = value;
 }
 
+/**
+ * Sets (or deletes) a secret record entry; the value it replaces leaves the
+ * state and goes to `consumed`, so the caller wipes it after committing.
+ * Every write of a secret record goes through here.
+ */
+export function putSecret(draft: Draft, name: 'ratchets' | 'memberSecrets', key: string, value: Uint8Array | undefined): void {
+  const previous = draft[name][key];
+  if (previous && previous !== value) draft.consumed.push(previous);
+  put(draft, name, key, value);
+}
+
+/** Replaces (or deletes) a pending seed; node secrets it no longer holds go to `consumed`. */
+export function putPendingSeed(draft: Draft, id: OpId, value: PendingSeed | undefined): void {
+  const previous = draft.pendingSeeds[id];
+  if (previous) {
+    const kept = new Set(value?.nodes.map((n) => n.secret));
+    for (const node of previous.nodes) if (node.secret && !kept.has(node.secret)) draft.consumed.push(node.secret);
+  }
+  put(draft, 'pendingSeeds', id, value);
+}
+
+/** Registers a secret that lives only during this call (wiped when the draft closes). */
+export function scratch(draft: Draft, secret: Uint8Array): Uint8Array {
+  draft.scratch.push(secret);
+  return secret;
+}
+
+/**
+ * Converts the seed PRKs of a version-1 state (issue 16): each waiting
+ * member's secret is derived now (the old derivation) and kept until its ack,
+ * and the PRK, which also yields the secrets of members who already acked and
+ * of the sender, is dropped.
+ */
+function convertLegacyPrks(draft: Draft, prks: Readonly<Record<OpId, Uint8Array>>): void {
+  for (const [id, prk] of Object.entries(prks)) {
+    const pending = draft.pendingSeeds[id];
+    for (const member of pending ? pending.members : []) {
+      if (pending && isWaiting(pending, member)) putSecret(draft, 'memberSecrets', `${id}|${member}`, legacyMemberSecret(draft, prk, member));
+    }
+    draft.consumed.push(prk);
+  }
+}
+
+/**
+ * A member secret as version 1 derived it for every member: HKDF-Expand(PRK, "member/" ‖ id).
+ * Still used for the sender's own secret, and for all secrets of a seed whose
+ * commitment says it was sent by version 1 (seed.ts).
+ */
+export function legacyMemberSecret(draft: Draft, prk: Uint8Array, member: MemberId): Uint8Array {
+  return draft.deps.crypto.hkdfExpand(prk, utf8(LABEL_MEMBER + member), 32);
+}
+
 /** Opens a draft of `state`. */
 export function openDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
+  const draft = openPlainDraft(state, ctx);
+  if (state.legacyPrks) convertLegacyPrks(draft, state.legacyPrks);
+  return draft;
+}
+
+function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
   return {
     deps: ctx.deps,
     identity: identityOf(ctx.keys),
@@ -83,14 +145,17 @@ export function openDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     registry: ctx.registry,
     outputs: [],
     consumed: [],
+    scratch: [],
     owned: new Set(),
   };
 }
 
 /** Closes a draft into the call's result. */
 export function closeDraft(draft: Draft): DcgkaResult {
+  zeroize(...draft.scratch);
+  draft.scratch = [];
   const state: DcgkaState = {
-    v: 1,
+    v: 2,
     groupId: draft.groupId,
     me: draft.me,
     clock: draft.clock,
@@ -115,7 +180,12 @@ export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: 
     peerBundle = taken.bundle;
   }
   const plaintext = encodeDirectPlaintext(draft.groupId, seq, kind, payload);
-  const sent = twoPartySend(session, plaintext, { deps: draft.deps, identity: draft.identity, ...(peerBundle ? { peerBundle } : {}) });
+  let sent;
+  try {
+    sent = twoPartySend(session, plaintext, { deps: draft.deps, identity: draft.identity, ...(peerBundle ? { peerBundle } : {}) });
+  } finally {
+    zeroize(plaintext); // it holds the secret payload
+  }
   session = sent.session;
   put(draft, 'sessions', recipient, session);
   return sent.message;
@@ -129,7 +199,13 @@ export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: D
   }
   const session = draft.sessions[sender] ?? createSession(fromHex(sender));
   const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity });
-  const payload = decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind);
+  let payload: Uint8Array;
+  try {
+    // A copy: the plaintext buffer (which may hold secrets around the payload) is wiped here.
+    payload = copyBytes(decodeDirectPlaintext(received.plaintext, draft.groupId, seq, kind));
+  } finally {
+    zeroize(received.plaintext);
+  }
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
   draft.consumed.push(...received.consumed);
@@ -146,56 +222,56 @@ export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: D
  * restarts its chain after a (re)join).
  */
 export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array, fresh = false): Uint8Array | undefined {
-  const crypto = draft.deps.crypto;
   const previous = draft.ratchets[member];
   if (!previous && !fresh) return undefined;
-  const prk = crypto.hkdfExtract(previous ?? ZERO_CHAIN, input);
-  const next = crypto.hkdfExpand(prk, LABEL_CHAIN, 32);
-  const secret = crypto.hkdfExpand(prk, LABEL_UPDATE, 32);
-  zeroize(prk);
-  if (previous) draft.consumed.push(previous);
-  put(draft, 'ratchets', member, next);
+  const { next, secret } = ratchetStep(draft.deps, previous, input);
+  putSecret(draft, 'ratchets', member, next);
   return secret;
 }
 
-/** The member secret of `member` for a seed with extract `prk`. */
-export function deriveMemberSecret(draft: Draft, prk: Uint8Array, member: MemberId): Uint8Array {
-  return draft.deps.crypto.hkdfExpand(prk, utf8(LABEL_MEMBER + member), 32);
+/** One step of an outer chain: from the previous chain state (none: the zero chain) and an input, the next state and the update secret. */
+export function ratchetStep(deps: Deps, previous: Uint8Array | undefined, input: Uint8Array): { next: Uint8Array; secret: Uint8Array } {
+  const prk = deps.crypto.hkdfExtract(previous ?? ZERO_CHAIN, input);
+  try {
+    return { next: deps.crypto.hkdfExpand(prk, LABEL_CHAIN, 32), secret: deps.crypto.hkdfExpand(prk, LABEL_UPDATE, 32) };
+  } finally {
+    zeroize(prk);
+  }
+}
+
+/** The sender's own member secret of a seed with extract `prk` (derived beside the member-secret tree). */
+export function deriveSenderSecret(draft: Draft, prk: Uint8Array, sender: MemberId): Uint8Array {
+  return legacyMemberSecret(draft, prk, sender);
 }
 
 /**
- * Takes (and deletes) the member secret of `member` for op `id`: either an
- * explicit one (welcome) or one derived from the pending seed. `stepped`
- * says whether `member`'s own chain advanced with a secret for `id` (it was a
- * recipient of the seed), which matters when I cannot derive that secret.
+ * Takes (and erases) the member secret of `member` for op `id`: an explicit
+ * one (welcome, or converted from a version-1 state) or the leaf of the
+ * pending seed's tree, which is punctured. `stepped` says whether `member`'s
+ * own chain advanced with a secret for `id` (it was a recipient of the seed),
+ * which matters when I cannot derive that secret. The secret lives until the
+ * draft closes (wiped then, or after commit for a stored one).
  */
 export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { secret: Uint8Array | undefined; stepped: boolean } {
   const key = `${id}|${member}`;
   const explicit = draft.memberSecrets[key];
-  if (explicit) {
-    put(draft, 'memberSecrets', key, undefined);
-    return { secret: explicit, stepped: true };
-  }
+  if (explicit) putSecret(draft, 'memberSecrets', key, undefined);
   const pending = draft.pendingSeeds[id];
-  if (!pending || !pending.waiting.includes(member)) return { secret: undefined, stepped: false };
-  const secret = pending.prk ? deriveMemberSecret(draft, pending.prk, member) : undefined;
-  const waiting = pending.waiting.filter((m) => m !== member);
-  if (waiting.length === 0) {
-    put(draft, 'pendingSeeds', id, undefined);
-    if (pending.prk) draft.consumed.push(pending.prk);
-  } else {
-    put(draft, 'pendingSeeds', id, pending.prk ? { prk: pending.prk, waiting } : { waiting });
+  const punctured = pending ? puncture(draft.deps, pending, member) : undefined;
+  if (punctured) {
+    putPendingSeed(draft, id, punctured.pending);
+    if (punctured.secret) scratch(draft, punctured.secret);
   }
-  return { secret, stepped: true };
+  return { secret: explicit ?? punctured?.secret, stepped: explicit !== undefined || punctured !== undefined };
 }
 
-/** Reads (without consuming) own member secret of op `id`, for forwarding. */
+/** Reads (without consuming) own member secret of op `id`, for forwarding (valid until the draft closes). */
 export function peekMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint8Array | undefined {
   const explicit = draft.memberSecrets[`${id}|${member}`];
   if (explicit) return explicit;
   const pending = draft.pendingSeeds[id];
-  if (!pending?.prk || !pending.waiting.includes(member)) return undefined;
-  return deriveMemberSecret(draft, pending.prk, member);
+  const secret = pending ? peekSecret(draft.deps, pending, member) : undefined;
+  return secret ? scratch(draft, secret) : undefined;
 }
 
 /** Records an update secret output (nothing when the chain was not held). */

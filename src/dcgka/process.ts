@@ -22,7 +22,7 @@ import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingCon
 
 function emptyState(groupId: string, me: MemberId): DcgkaState {
   return {
-    v: 1, groupId, me, clock: {}, membership: createMembership({ id: 'none', creator: me, members: [] }),
+    v: 2, groupId, me, clock: {}, membership: createMembership({ id: 'none', creator: me, members: [] }),
     sessions: {}, pendingSeeds: {}, memberSecrets: {}, ratchets: {}, removed: false, joinedVia: [],
   };
 }

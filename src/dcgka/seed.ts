@@ -2,19 +2,21 @@
  * Seed operations: create, update, remove (DCGKA paper `create`, `update`,
  * `remove`, `process-seed`).
  *
- * A fresh 32-byte seed goes by 2SM to every member of the sender's view; each
- * member's secret is HKDF(seed, member id). We keep the seed's extract (PRK)
- * until every recipient's ack was processed and derive member secrets on
- * demand, instead of n derivations up front: a recipient's processing cost
- * stays constant in n, and the PRK holds exactly what the paper's stored
- * member secrets hold (each is erased as its ack is processed).
+ * A fresh 32-byte seed goes by 2SM to every member of the sender's view. The
+ * sender's member secret is HKDF(PRK(seed), sender id) and is used at once;
+ * the recipients' secrets are the leaves of a puncturable tree rooted at the
+ * PRK (puncture.ts). Only the tree's nodes that cover recipients whose ack is
+ * still to come are kept, and the PRK is erased at once (issue 16): the kept
+ * state can never re-derive the sender's secret, nor the secret of a member
+ * whose ack was processed (the paper's per-member erasure, at O(log n) cost).
  */
 import { constantTimeEqual, utf8, zeroize } from '../crypto/index.js';
 import { StateError, VerifyError } from '../errors.js';
 import { applyRemove, isMember, memberView, opKind } from '../membership/index.js';
 import { sendAck } from './ack.js';
 import { opIdOf } from './codec.js';
-import { decryptFrom, deriveMemberSecret, emitUpdateSecret, encryptTo, nextSeq, put, updateRatchet } from './draft.js';
+import { decryptFrom, deriveSenderSecret, emitUpdateSecret, legacyMemberSecret, encryptTo, nextSeq, putPendingSeed, putSecret, updateRatchet } from './draft.js';
+import { newPendingSeed, treeRoot } from './puncture.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import type { ControlBody, DirectMessage, MemberId } from './types.js';
@@ -22,16 +24,21 @@ import type { ControlBody, DirectMessage, MemberId } from './types.js';
 /** A seed op's body before its commitment is added. */
 export type SeedOp = { readonly type: 'create'; readonly members: readonly MemberId[] } | { readonly type: 'update' } | { readonly type: 'remove'; readonly removed: MemberId };
 
-const COMMIT_LABEL = utf8('groupcrypt/dcgka/seed-commitment');
+const COMMIT_LABEL = utf8('groupcrypt/dcgka/seed-commitment/tree');
+/** The label of seeds sent before issue 16, whose member secrets are not a tree (all derived from the PRK). */
+const LEGACY_COMMIT_LABEL = utf8('groupcrypt/dcgka/seed-commitment');
 
 /**
  * The public commitment to a seed, signed in the broadcast: every recipient
  * checks its decrypted seed against it, so a sender cannot hand different
  * seeds to different members unnoticed, and two versions of one op differ in
- * their signed bytes (the orderer reports them as equivocation).
+ * their signed bytes (the orderer reports them as equivocation). Its label
+ * also says how the member secrets derive from the seed (tree, or version 1's
+ * flat derivation), so members of mixed versions agree on every secret
+ * without a change of the control message format.
  */
-function seedCommitment(draft: Draft, seed: Uint8Array): Uint8Array {
-  return draft.deps.crypto.hkdf(seed, new Uint8Array(0), COMMIT_LABEL, 32);
+function seedCommitment(draft: Draft, seed: Uint8Array, legacy = false): Uint8Array {
+  return draft.deps.crypto.hkdf(seed, new Uint8Array(0), legacy ? LEGACY_COMMIT_LABEL : COMMIT_LABEL, 32);
 }
 
 /** Recipients of a seed from `sender`: its view minus itself (recomputed identically by every receiver). */
@@ -47,16 +54,23 @@ export function seedRecipients(draft: Draft, sender: MemberId): MemberId[] {
  * of the sender's chain (e.g. after being removed and re-added concurrently)
  * follow it again from the sender's next update.
  */
-function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Array, recipients: readonly MemberId[]): void {
+function absorbSeed(draft: Draft, sender: MemberId, seq: number, seed: Uint8Array, recipients: readonly MemberId[], legacy = false): void {
   const id = opIdOf(sender, seq);
   const prk = draft.deps.crypto.hkdfExtract(new Uint8Array(32), seed);
-  if (recipients.length > 0) put(draft, 'pendingSeeds', id, { prk, waiting: [...recipients].sort() });
-  const senderSecret = deriveMemberSecret(draft, prk, sender);
-  const previous = draft.ratchets[sender];
-  if (previous) draft.consumed.push(previous);
-  put(draft, 'ratchets', sender, undefined);
-  emitUpdateSecret(draft, sender, id, updateRatchet(draft, sender, senderSecret, true));
-  zeroize(senderSecret);
+  try {
+    if (recipients.length > 0 && !legacy) putPendingSeed(draft, id, newPendingSeed(recipients, treeRoot(draft.deps, prk)));
+    if (recipients.length > 0 && legacy) {
+      // A version-1 seed: the paper's eager derivation, each secret erased at its ack.
+      for (const r of recipients) putSecret(draft, 'memberSecrets', `${id}|${r}`, legacyMemberSecret(draft, prk, r));
+      putPendingSeed(draft, id, newPendingSeed(recipients, undefined));
+    }
+    const senderSecret = deriveSenderSecret(draft, prk, sender);
+    putSecret(draft, 'ratchets', sender, undefined);
+    emitUpdateSecret(draft, sender, id, updateRatchet(draft, sender, senderSecret, true));
+    zeroize(senderSecret);
+  } finally {
+    zeroize(prk);
+  }
 }
 
 /**
@@ -79,13 +93,16 @@ export function sendSeedOp(draft: Draft, seq: number, op: SeedOp): void {
  * Decrypts my seed and checks it against the signed commitment.
  * @throws VerifyError `VERIFY_COMMITMENT` when they differ.
  */
-function openSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined, commitment: Uint8Array): Uint8Array {
+function openSeed(draft: Draft, sender: MemberId, seq: number, direct: Uint8Array | undefined, commitment: Uint8Array): { seed: Uint8Array; legacy: boolean } {
   const seed = decryptFrom(draft, sender, seq, 'seed', direct);
-  if (!constantTimeEqual(seedCommitment(draft, seed), commitment)) {
-    zeroize(seed);
-    throw new VerifyError('VERIFY_COMMITMENT', `seed from ${sender.slice(0, 16)} seq ${seq} does not match its commitment`);
+  for (const legacy of [false, true]) {
+    const expected = seedCommitment(draft, seed, legacy);
+    const same = constantTimeEqual(expected, commitment);
+    zeroize(expected); // public once sent, but derived from the seed: wipe what is not needed
+    if (same) return { seed, legacy };
   }
-  return seed;
+  zeroize(seed);
+  throw new VerifyError('VERIFY_COMMITMENT', `seed from ${sender.slice(0, 16)} seq ${seq} does not match its commitment`);
 }
 
 /** update(): a fresh seed to every member of my view (PCS). */
@@ -112,15 +129,15 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
   if (!recipients.includes(draft.me)) {
     // The sender's chain steps with this seed and I cannot follow: my copy is stale. Remember
     // whose chains the acks will step, for the same reason.
-    put(draft, 'ratchets', sender, undefined);
-    if (recipients.length > 0) put(draft, 'pendingSeeds', opIdOf(sender, seq), { waiting: [...recipients].sort() });
+    putSecret(draft, 'ratchets', sender, undefined);
+    if (recipients.length > 0) putPendingSeed(draft, opIdOf(sender, seq), newPendingSeed(recipients, undefined));
   }
   if (draft.removed && !recipients.includes(draft.me)) return;
   if (draft.removed) {
     // Removed, but the sender did not know it yet: follow the step (a re-add needs the chain
     // copies; others still treat me as a member) and keep 2SM in step. Send nothing.
-    const seed = openSeed(draft, sender, seq, direct, commitment);
-    absorbSeed(draft, sender, seq, seed, recipients);
+    const { seed, legacy } = openSeed(draft, sender, seq, direct, commitment);
+    absorbSeed(draft, sender, seq, seed, recipients, legacy);
     zeroize(seed);
     return;
   }
@@ -133,9 +150,9 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
     if (opKind(draft.membership, opIdOf(sender, seq)) === 'remove' && isMember(draft.membership, draft.me)) sendUpdate(draft);
     return;
   }
-  const seed = openSeed(draft, sender, seq, direct, commitment);
+  const { seed, legacy } = openSeed(draft, sender, seq, direct, commitment);
   try {
-    absorbSeed(draft, sender, seq, seed, recipients);
+    absorbSeed(draft, sender, seq, seed, recipients, legacy);
   } finally {
     zeroize(seed);
   }

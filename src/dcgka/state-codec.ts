@@ -1,17 +1,27 @@
 /**
  * Versioned, deterministic encoding of `DcgkaState` (STYLE.md §4): the state
  * is persisted between calls, so every field round-trips exactly.
+ *
+ * Version 2 (issue 16): a pending seed is `{ members: [id(32)], nodes: [[depth, index, secret(32) | empty]] }`,
+ * the kept nodes of its member-secret tree. Version 1 kept the seed's PRK,
+ * `{ prk: bytes(32) | empty, waiting: [hex id] }`: it still decodes (the PRKs
+ * go to `legacyPrks`, converted and dropped at the next transition), and a
+ * state that still holds PRKs is written back as version 1.
  */
-import { asRecord, decodeVersionedRecord, encodeCanonical, readArray, readBool, readBytes, readText } from '../crypto/index.js';
+import { asRecord, checkVersion, decodeCanonical, encodeCanonical, fromHex, readArray, readBool, readBytes, readText, toHex } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
 import { decodeMembership, encodeMembership } from '../membership/index.js';
 import { decodeSession, encodeSession } from '../twoparty/index.js';
 import type { TwoPartySession } from '../twoparty/index.js';
-import type { DcgkaState, PendingSeed } from './types.js';
+import { newPendingSeed, waitingMembers } from './puncture.js';
+import type { PendingSeed, SeedNode } from './puncture.js';
+import type { DcgkaState } from './types.js';
 
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
+const LEGACY_VERSION = 1;
 const KEYS = ['v', 'groupId', 'me', 'clock', 'membership', 'sessions', 'pendingSeeds', 'memberSecrets', 'ratchets', 'removed', 'joinedVia'] as const;
 const HEX64 = /^[0-9a-f]{64}$/;
+const OP_ID = /^[0-9a-f]{64}:\d+$/;
 
 function mapRecord<A, B>(record: Readonly<Record<string, A>>, f: (value: A) => B): Record<string, B> {
   const out: Record<string, B> = {};
@@ -19,16 +29,27 @@ function mapRecord<A, B>(record: Readonly<Record<string, A>>, f: (value: A) => B
   return out;
 }
 
-/** Encodes a DCGKA state (deterministic CBOR, version 1). */
+function encodePendingSeed(p: PendingSeed): unknown {
+  return { members: p.members.map(fromHex), nodes: p.nodes.map((n) => [n.depth, n.index, n.secret ?? new Uint8Array(0)]) };
+}
+
+function encodeLegacyPendingSeed(p: PendingSeed, prk: Uint8Array | undefined): unknown {
+  return { prk: prk ?? new Uint8Array(0), waiting: waitingMembers(p) };
+}
+
+/** Encodes a DCGKA state (deterministic CBOR, version 2; version 1 while it still holds v1 PRKs). */
 export function encodeDcgkaState(state: DcgkaState): Uint8Array {
+  const legacy = state.legacyPrks;
   return encodeCanonical({
-    v: STATE_VERSION,
+    v: legacy ? LEGACY_VERSION : STATE_VERSION,
     groupId: state.groupId,
     me: state.me,
     clock: mapRecord(state.clock, (n) => n),
     membership: encodeMembership(state.membership),
     sessions: mapRecord(state.sessions, encodeSession),
-    pendingSeeds: mapRecord(state.pendingSeeds, (p) => ({ prk: p.prk ?? new Uint8Array(0), waiting: [...p.waiting] })),
+    pendingSeeds: legacy
+      ? Object.fromEntries(Object.keys(state.pendingSeeds).sort().map((id) => [id, encodeLegacyPendingSeed(state.pendingSeeds[id] as PendingSeed, legacy[id])]))
+      : mapRecord(state.pendingSeeds, encodePendingSeed),
     memberSecrets: mapRecord(state.memberSecrets, (s) => s),
     ratchets: mapRecord(state.ratchets, (r) => r),
     removed: state.removed,
@@ -40,11 +61,11 @@ function readMap(record: Readonly<Record<string, unknown>>, key: string): Readon
   return asRecord(record[key], `dcgka-state.${key}`);
 }
 
-function readHexKeyed<T>(record: Readonly<Record<string, unknown>>, key: string, read: (value: unknown, field: string) => T, keyPattern = HEX64): Record<string, T> {
+function readHexKeyed<T>(record: Readonly<Record<string, unknown>>, key: string, read: (value: unknown, field: string, id: string) => T, keyPattern = HEX64): Record<string, T> {
   const out: Record<string, T> = {};
   for (const [k, value] of Object.entries(readMap(record, key))) {
     if (!keyPattern.test(k)) throw new DecodeError('DECODE_FIELD', `dcgka-state.${key}: bad key`);
-    out[k] = read(value, `${key}.${k.slice(0, 8)}`);
+    out[k] = read(value, `${key}.${k.slice(0, 8)}`, k);
   }
   return out;
 }
@@ -58,7 +79,10 @@ function bytes32(value: unknown, field: string): Uint8Array {
  * @throws DecodeError `DECODE_VERSION_UNSUPPORTED` for an unknown version, `DECODE_*` for damage.
  */
 export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
-  const r = decodeVersionedRecord(bytes, 'dcgka-state', STATE_VERSION, KEYS);
+  const outer = asRecord(decodeCanonical(bytes, 'dcgka-state'), 'dcgka-state');
+  const version = outer['v'] === LEGACY_VERSION ? LEGACY_VERSION : STATE_VERSION;
+  checkVersion(outer, 'dcgka-state', version);
+  const r = asRecord(outer, 'dcgka-state', KEYS);
   const groupId = readText(r, 'groupId', 'dcgka-state');
   const me = readText(r, 'me', 'dcgka-state');
   if (!HEX64.test(groupId) || !HEX64.test(me)) throw new DecodeError('DECODE_FIELD', 'dcgka-state: bad group or member id');
@@ -67,16 +91,22 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
     return value;
   });
   const sessions = readHexKeyed<TwoPartySession>(r, 'sessions', (value) => decodeSession(readBytes({ value }, 'value', 'dcgka-state.sessions')));
-  const pendingSeeds = readHexKeyed<PendingSeed>(r, 'pendingSeeds', (value, field) => {
-    const p = asRecord(value, `dcgka-state.${field}`, ['prk', 'waiting']);
-    const waiting = readArray(p, 'waiting', field).map((m) => {
-      if (typeof m !== 'string' || !HEX64.test(m)) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.waiting: bad id`);
-      return m;
-    });
-    const prk = readBytes(p, 'prk', field);
-    if (prk.length !== 0 && prk.length !== 32) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.prk: expected 0 or 32 bytes`);
-    return prk.length === 32 ? { prk, waiting } : { waiting };
-  }, /^[0-9a-f]{64}:\d+$/);
+  const legacyPrks: Record<string, Uint8Array> = {};
+  const pendingSeeds = readHexKeyed<PendingSeed>(r, 'pendingSeeds', (value, field, id) => {
+    if (version === LEGACY_VERSION) {
+      const p = asRecord(value, `dcgka-state.${field}`, ['prk', 'waiting']);
+      const waiting = readArray(p, 'waiting', field).map((m) => {
+        if (typeof m !== 'string' || !HEX64.test(m)) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.waiting: bad id`);
+        return m;
+      });
+      const prk = readBytes(p, 'prk', field);
+      if (prk.length !== 0 && prk.length !== 32) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.prk: expected 0 or 32 bytes`);
+      const pending = newPendingSeed(waiting, undefined);
+      if (prk.length === 32) legacyPrks[id] = prk;
+      return pending;
+    }
+    return decodePendingSeed(value, field);
+  }, OP_ID);
   const memberSecrets = readHexKeyed(r, 'memberSecrets', bytes32, /^[0-9a-f]{64}:\d+\|[0-9a-f]{64}$/);
   const ratchets = readHexKeyed(r, 'ratchets', bytes32);
   const joinedVia = readArray(r, 'joinedVia', 'dcgka-state').map((id) => {
@@ -84,10 +114,32 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
     return id;
   });
   return {
-    v: 1, groupId, me, clock,
+    v: 2, groupId, me, clock,
     membership: decodeMembership(readBytes(r, 'membership', 'dcgka-state')),
     sessions, pendingSeeds, memberSecrets, ratchets,
     removed: readBool(r, 'removed', 'dcgka-state'),
     joinedVia,
+    ...(Object.keys(legacyPrks).length > 0 ? { legacyPrks } : {}),
   };
+}
+
+function decodePendingSeed(value: unknown, field: string): PendingSeed {
+  const p = asRecord(value, `dcgka-state.${field}`, ['members', 'nodes']);
+  const members = readArray(p, 'members', field).map((m) => toHex(bytes32(m, `${field}.members`)));
+  for (let i = 1; i < members.length; i++) {
+    if ((members[i - 1] as string) >= (members[i] as string)) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.members: not sorted`);
+  }
+  let height = 0;
+  while (1 << height < members.length) height++;
+  const nodes = readArray(p, 'nodes', field).map((n): SeedNode => {
+    if (!Array.isArray(n) || n.length !== 3 || !(n[2] instanceof Uint8Array) || (n[2].length !== 0 && n[2].length !== 32)) {
+      throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.nodes: expected [depth, index, secret]`);
+    }
+    const [depth, index] = n as [unknown, unknown];
+    if (typeof depth !== 'number' || !Number.isSafeInteger(depth) || depth < 0 || depth > height || typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index << (height - depth) >= members.length) {
+      throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.nodes: node out of the tree`);
+    }
+    return n[2].length === 32 ? { depth, index, secret: n[2] } : { depth, index };
+  });
+  return { members, nodes };
 }

@@ -12,22 +12,13 @@ import type { Deps } from '../crypto/index.js';
 
 export type { MemberId, OpId };
 
-/**
- * Pending seed of a create/update/remove: member secrets are derived from
- * `prk` per member on demand. Without `prk` (I was not a recipient) it only
- * records whose chains the seed stepped, so a step I cannot follow makes me
- * drop my stale copy of that chain.
- */
-export interface PendingSeed {
-  /** HKDF-Extract of the seed; deleted once every recipient's ack was processed. */
-  readonly prk?: Uint8Array;
-  /** Recipients whose member secret has not been consumed yet (sorted). */
-  readonly waiting: readonly MemberId[];
-}
+import type { PendingSeed } from './puncture.js';
+
+export type { PendingSeed, SeedNode } from './puncture.js';
 
 /** The protocol state γ of one member in one group. Plain, serializable data. */
 export interface DcgkaState {
-  readonly v: 1;
+  readonly v: 2;
   /** Group id (32 bytes, hex). */
   readonly groupId: string;
   /** Own member id (hex of the X25519 identity public key). */
@@ -38,7 +29,7 @@ export interface DcgkaState {
   readonly membership: MembershipState;
   /** 2SM session per peer. */
   readonly sessions: Readonly<Record<MemberId, TwoPartySession>>;
-  /** Seeds whose member secrets are still waiting for acks, by op id. */
+  /** Seeds whose member secrets are still waiting for acks, by op id (puncturable trees, see puncture.ts). */
   readonly pendingSeeds: Readonly<Record<OpId, PendingSeed>>;
   /** Explicit member secrets waiting for an ack (welcome secrets), key `${opId}|${member}`. */
   readonly memberSecrets: Readonly<Record<string, Uint8Array>>;
@@ -48,6 +39,12 @@ export interface DcgkaState {
   readonly removed: boolean;
   /** Ids of the add operations that added me (their add-acks carry chains for me). */
   readonly joinedVia: readonly OpId[];
+  /**
+   * Only in a state decoded from version 1: the seed PRKs it kept (each yields
+   * every member secret of its seed). The next transition converts them into
+   * the waiting members' secrets and drops them (returned in `consumed`).
+   */
+  readonly legacyPrks?: Readonly<Record<OpId, Uint8Array>>;
 }
 
 /** How an ack affects chains (see `ControlBody`). */

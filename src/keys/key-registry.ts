@@ -52,7 +52,10 @@ export function registerBundle(state: KeyRegistryState, bundle: KeyBundle, deps:
   const peer = state.peers[hex] ?? EMPTY_PEER;
   let next: PeerBundles;
   if (bundle.kind === 'long-term') {
-    if (peer.longTerm !== null && peer.longTerm.signedPreKey.lifetime.notAfter > bundle.signedPreKey.lifetime.notAfter) return state;
+    const held = peer.longTerm;
+    if (held !== null && held.signedPreKey.lifetime.notAfter > bundle.signedPreKey.lifetime.notAfter) return state;
+    // the same bundle again (every sync sees it): keep the state object, so callers can skip a write
+    if (held !== null && held.signedPreKey.lifetime.notAfter === bundle.signedPreKey.lifetime.notAfter && bytesEqual(held.signedPreKey.publicKey, bundle.signedPreKey.publicKey)) return state;
     next = { ...peer, longTerm: bundle };
   } else {
     const id = bundle.oneTimePreKey.id;

@@ -10,10 +10,11 @@ import { bytesEqual } from '../crypto/index.js';
 import { StateError, UsageError } from '../errors.js';
 import type { MlsDeps } from './config.js';
 import { deriveLongTermSecret } from './create.js';
-import { encodeSecretGroupCommit } from './documents.js';
-import { isOwner, latestSecret, loadMls, saveMls, type SecretGroupState } from './group-state.js';
+import { signHandover, signSecretGroupCommit, type FormerMember } from './documents.js';
+import { isOwner, latestSecret, loadMls, rememberCommit, saveMls, type SecretGroupState } from './group-state.js';
 import { verifyKeyPackageDocument } from './key-package.js';
-import { encodeLongTermSecrets } from './long-term-secret.js';
+import { proposalKeyPackage } from './proposal.js';
+import { encodeLongTermSecrets, secretListAad } from './long-term-secret.js';
 import { callMls, findMemberLeaf } from './mls-adapter.js';
 
 /** What an owner commit does. An empty input is a pure update (fresh path secrets). */
@@ -24,12 +25,24 @@ export interface CommitInput {
   readonly remove?: readonly Uint8Array[];
   /** Rotate the long-term secret after the commit; defaults to true when removing. */
   readonly rotate?: boolean;
+  /** Hand ownership to this member (a member after the commit); the commit is the old owner's last. */
+  readonly handoverTo?: Uint8Array;
+  /** Also commit the members' queued proposals (default true). */
+  readonly proposals?: boolean;
+}
+
+/** A queued proposal the commit could not carry, and why. */
+export interface RefusedProposal {
+  readonly id: Uint8Array;
+  readonly code: string;
 }
 
 /** Result of `commitSecretGroup`. */
 export interface CommitResult {
   readonly state: SecretGroupState;
   readonly outputs: readonly [{ readonly kind: 'broadcast'; readonly document: Uint8Array; readonly id: Uint8Array }];
+  /** Members' proposals this commit settled: carried (`committed`) or refused with an error code. */
+  readonly settled: { readonly committed: readonly Uint8Array[]; readonly refused: readonly RefusedProposal[] };
 }
 
 /**
@@ -52,31 +65,91 @@ export async function commitSecretGroup(state: SecretGroupState, input: CommitIn
     proposals.push({ proposalType: 'add', add: { keyPackage: verified.keyPackage } });
   }
   const removing: number[] = [];
+  const removedIds: Uint8Array[] = [];
   for (const identity of input.remove ?? []) {
     if (bytesEqual(identity, state.self)) throw new UsageError('USAGE_ARGUMENT', 'remove: the owner cannot remove itself');
     const leaf = findMemberLeaf(mls, identity);
     if (leaf === undefined) throw new StateError('STATE_UNKNOWN_MEMBER', 'remove: not a member');
     if (removing.includes(leaf)) throw new UsageError('USAGE_ARGUMENT', 'remove: same member twice');
     removing.push(leaf);
+    removedIds.push(identity);
     proposals.push({ proposalType: 'remove', remove: { removed: leaf as LeafIndex } });
+  }
+  const committedIds: Uint8Array[] = [];
+  const refused: RefusedProposal[] = [];
+  for (const queued of input.proposals === false ? [] : state.proposals) {
+    try {
+      if (queued.action === 'add') {
+        const verified = await verifyKeyPackageDocument(proposalKeyPackage(queued, state.groupId, deps), deps);
+        if (findMemberLeaf(mls, verified.author) !== undefined) throw new StateError('STATE_ALREADY_MEMBER', 'add: already a member');
+        if (!adding.some((a) => bytesEqual(a, verified.author))) {
+          adding.push(verified.author);
+          proposals.push({ proposalType: 'add', add: { keyPackage: verified.keyPackage } });
+        }
+      } else if (queued.action === 'remove') {
+        if (bytesEqual(queued.subject, state.self)) throw new UsageError('USAGE_ARGUMENT', 'remove: the owner cannot remove itself');
+        const leaf = findMemberLeaf(mls, queued.subject);
+        if (leaf === undefined) throw new StateError('STATE_UNKNOWN_MEMBER', 'remove: not a member');
+        if (!removing.includes(leaf)) {
+          removing.push(leaf);
+          removedIds.push(queued.subject);
+          proposals.push({ proposalType: 'remove', remove: { removed: leaf as LeafIndex } });
+        }
+      }
+      committedIds.push(queued.id);
+    } catch (error) {
+      refused.push({ id: queued.id, code: (error as { code?: string }).code ?? 'INTERNAL' });
+    }
   }
   const committed = await callMls('create commit', () => createCommit({ state: mls, cipherSuite: deps.mls }, {
     extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: adding.length > 0,
   }));
+  const handoverTo = input.handoverTo;
+  if (handoverTo !== undefined && (bytesEqual(handoverTo, state.self) || findMemberLeaf(committed.newState, handoverTo) === undefined)) {
+    throw new UsageError('USAGE_ARGUMENT', 'handover: the next owner must be another member after the commit');
+  }
   let secrets = state.secrets;
+  const heldUntil = latestSecret(state)?.longTermEpoch ?? 0;
   if (input.rotate ?? removing.length > 0) {
-    const next = (latestSecret(state)?.longTermEpoch ?? -1) + 1;
+    const next = heldUntil + 1;
     secrets = [...secrets, await deriveLongTermSecret(committed.newState, state.groupId, state.group.ltsCiphersuite, next, deps)];
   }
-  const sealed = await callMls('seal long-term secrets', () => createApplicationMessage(committed.newState, encodeLongTermSecrets(secrets), deps.mls));
-  const document = encodeSecretGroupCommit({
+  const mlsCommit = encodeMlsMessage(committed.commit);
+  const sealed = await callMls('seal long-term secrets', () => createApplicationMessage(committed.newState, encodeLongTermSecrets(secrets), deps.mls,
+    secretListAad(deps.crypto, mlsCommit)));
+  const former = recordFormer(state.former, removedIds, heldUntil);
+  const mlsWelcome = committed.welcome === undefined ? null : encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: committed.welcome });
+  const handover = handoverTo === undefined ? null : signHandover(deps.crypto, mls.signaturePrivateKey, state.groupId, state.handovers.length, handoverTo);
+  const signed = signSecretGroupCommit(deps.crypto, mls.signaturePrivateKey, {
     groupId: state.groupId,
     previous: state.lastCommit,
-    mlsCommit: encodeMlsMessage(committed.commit),
-    mlsWelcome: committed.welcome === undefined ? null : encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: committed.welcome }),
+    mlsCommit,
+    mlsWelcome,
     encryptedLongTermSecrets: encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: sealed.privateMessage }),
+    handovers: state.handovers,
+    handover,
+    former: mlsWelcome === null ? [] : former,
+    settled: [...committedIds, ...refused.map((r) => r.id)].sort((a, b) => compareBytes(a, b)),
   });
-  const id = deps.crypto.sha256(document);
-  const next: SecretGroupState = { ...state, ...saveMls(state, sealed.newState), lastCommit: id, secrets };
-  return { state: next, outputs: [{ kind: 'broadcast', document, id }] };
+  const handovers = handover === null ? state.handovers : [...state.handovers, handover];
+  const next: SecretGroupState = {
+    ...state, ...saveMls(state, sealed.newState, deps.now()), lastCommit: signed.id, recentCommits: rememberCommit(state.recentCommits, signed.id), secrets, former, handovers, owner: handoverTo ?? state.owner,
+    proposals: input.proposals === false ? state.proposals : [],
+  };
+  return { state: next, outputs: [{ kind: 'broadcast', document: signed.document, id: signed.id }], settled: { committed: committedIds, refused } };
+}
+
+/** Former members after removing `removed`, who held long-term secrets up to epoch `until`. */
+export function recordFormer(former: readonly FormerMember[], removed: readonly Uint8Array[], until: number): FormerMember[] {
+  const out = former.filter((f) => !removed.some((r) => bytesEqual(r, f.member)));
+  for (const member of removed) {
+    const before = former.find((f) => bytesEqual(f.member, member));
+    out.push({ member: member.slice(), until: Math.max(until, before?.until ?? 0) });
+  }
+  return out.sort((a, b) => compareBytes(a.member, b.member));
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] ?? 0) - (b[i] ?? 0);
+  return a.length - b.length;
 }

@@ -17,6 +17,8 @@ export interface SecretGroupConfig {
   readonly retainGenerations: number;
   /** Largest forward jump of one sender's ratchet that is accepted. */
   readonly maxForwardSteps: number;
+  /** How long (seconds, by `deps.now`) a superseded epoch still reads late messages. */
+  readonly pastEpochSeconds: number;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface SecretGroupConfig {
 export const DEFAULT_SECRET_GROUP_CONFIG: SecretGroupConfig = {
   retainEpochs: 8,
   retainGenerations: 1000,
-  maxForwardSteps: 10_000,
+  maxForwardSteps: 1000,
+  pastEpochSeconds: 7 * 24 * 3600,
 };
 
 /** Upper bounds accepted for each config field (state decoding rejects more). */
@@ -35,6 +38,10 @@ export const MAX_RETAIN_EPOCHS = 256;
 export const MAX_RETAIN_GENERATIONS = 100_000;
 /** Upper bound of `maxForwardSteps`. */
 export const MAX_FORWARD_STEPS = 1_000_000;
+/** Upper bound of `pastEpochSeconds` (one year). */
+export const MAX_PAST_EPOCH_SECONDS = 366 * 24 * 3600;
+/** Most pending proposals a state holds (further ones are refused with `STATE_LIMIT`). */
+export const MAX_PENDING_PROPOSALS = 1024;
 
 /** Lifetime written into the key packages we create (28 days; ts-mls caps totals at one month). */
 export const KEY_PACKAGE_LIFETIME_SECONDS = 28 * 24 * 3600;
@@ -65,7 +72,7 @@ export interface MlsDeps extends Deps {
 export function checkConfig(config: SecretGroupConfig): SecretGroupConfig {
   const ok = (value: number, max: number, min = 0): boolean => Number.isSafeInteger(value) && value >= min && value <= max;
   if (!ok(config.retainEpochs, MAX_RETAIN_EPOCHS, 1) || !ok(config.retainGenerations, MAX_RETAIN_GENERATIONS)
-    || !ok(config.maxForwardSteps, MAX_FORWARD_STEPS, 1)) {
+    || !ok(config.maxForwardSteps, MAX_FORWARD_STEPS, 1) || !ok(config.pastEpochSeconds, MAX_PAST_EPOCH_SECONDS)) {
     throw new UsageError('USAGE_ARGUMENT', 'SecretGroupConfig: a bound is out of range');
   }
   return config;

@@ -66,8 +66,8 @@ export async function createSecretGroup(input: CreateSecretGroupInput, deps: Mls
   const mls = await callMls('create group', () => createGroup(groupId, own.keyPackage, privatePackage, [], deps.mls, mlsClientConfig(config)));
   const first = await deriveLongTermSecret(mls, groupId, input.ltsCiphersuite, 0, deps);
   const state: SecretGroupState = {
-    v: 1, groupId, group, self: input.identity.publicKey, config, status: 'active',
-    ...saveMls({ past: [], config }, mls), lastCommit: null, secrets: [first], nonceCounter: 0,
+    v: 2, groupId, group, self: input.identity.publicKey, config, owner: input.identity.publicKey, handovers: [], former: [], proposals: [],
+    status: 'active', ...saveMls({ past: [], config }, mls, deps.now()), lastCommit: null, recentCommits: [], secrets: [first], nonceCounter: 0,
   };
   return { state, outputs: [{ kind: 'broadcast', document, id: groupId }] };
 }

@@ -15,7 +15,7 @@
  */
 import { createApplicationMessage, encodeMlsMessage, mlsExporter } from 'ts-mls';
 import {
-  asRecord, concatBytes, decodeCanonical, constantTimeEqual, decodeVersionedRecord, encodeCanonical, readBytes, readText, readUint, toHex, utf8,
+  asRecord, bytesEqual, concatBytes, decodeCanonical, constantTimeEqual, decodeVersionedRecord, encodeCanonical, readBytes, readText, readUint, toHex, utf8,
 } from '../crypto/index.js';
 import { StateError, VerifyError } from '../errors.js';
 import { MAX_DOCUMENT_BYTES, type MlsDeps } from './config.js';
@@ -23,7 +23,10 @@ import { openApplication } from './application.js';
 import { DOCUMENT_ID_LENGTH } from './documents.js';
 import { latestSecret, loadMls, saveMls, type SecretGroupState } from './group-state.js';
 import { longTermNonceLabel, ltsAead, LTS_NONCE_LENGTH } from './long-term-secret.js';
-import { callMls, decodePrivateMessage, IDENTITY_LENGTH } from './mls-adapter.js';
+import { callMls, decodePrivateMessage, findMemberLeaf, IDENTITY_LENGTH } from './mls-adapter.js';
+
+/** Random bytes mixed into every long-term nonce. */
+export const LTS_NONCE_RANDOM_BYTES = 8;
 
 /** A decoded LongTermSecretCiphertext. */
 export interface LongTermSecretCiphertext {
@@ -76,6 +79,19 @@ export function decodeLongTermSecretCiphertext(bytes: Uint8Array): LongTermSecre
 }
 
 /**
+ * Whether `sender` may have written under long-term epoch `epoch`: a current
+ * member may; a removed member only under a secret it held as a member that
+ * has been superseded since (under the current one it would be writing now).
+ */
+function mayWriteLongTerm(state: SecretGroupState, sender: Uint8Array, epoch: number, deps: MlsDeps): boolean {
+  const former = state.former.find((f) => bytesEqual(f.member, sender));
+  if (state.status !== 'active') return bytesEqual(sender, state.self) || (former !== undefined && epoch <= former.until);
+  if (findMemberLeaf(loadMls(state, deps), sender) !== undefined) return true;
+  const latest = latestSecret(state)?.longTermEpoch ?? 0;
+  return former !== undefined && epoch <= former.until && epoch < latest;
+}
+
+/**
  * Encrypts with the newest long-term secret (seed 001 "Long Term Secrets").
  * @throws StateError `STATE_REMOVED` (no MLS exporter any more), `STATE_MISSING_SECRET`.
  */
@@ -86,8 +102,11 @@ export async function encryptLongTerm(state: SecretGroupState, plaintext: Uint8A
   const secret = latestSecret(state);
   if (secret === undefined) throw new StateError('STATE_MISSING_SECRET', 'no long-term secret');
   const counter = state.nonceCounter + 1;
-  const nonce = await callMls('export nonce', () => mlsExporter(mls.keySchedule.exporterSecret, longTermNonceLabel(toHex(state.self), counter),
+  const derived = await callMls('export nonce', () => mlsExporter(mls.keySchedule.exporterSecret, longTermNonceLabel(toHex(state.self), counter),
     new Uint8Array(0), LTS_NONCE_LENGTH, deps.mls));
+  // The counter alone repeats when a state is reused (retry, restore, concurrent calls): mix in 8 fresh random bytes.
+  const random = deps.crypto.randomBytes(LTS_NONCE_RANDOM_BYTES);
+  const nonce = derived.map((byte, i) => (i < LTS_NONCE_RANDOM_BYTES ? byte ^ (random[i] ?? 0) : byte));
   const ciphertext = deps.crypto.aeadSeal(ltsAead(secret.ciphersuite), secret.value, nonce, plaintext, ltsAad(state.groupId, secret.longTermEpoch, state.self, aad));
   const unsigned = { groupId: state.groupId, longTermEpoch: secret.longTermEpoch, nonce, ciphertext, sender: state.self };
   const signature = deps.crypto.ed25519Sign(mls.signaturePrivateKey, ltsSigned(unsigned));
@@ -108,6 +127,9 @@ export function decryptLongTerm(state: SecretGroupState, message: Uint8Array, de
   if (!deps.crypto.ed25519Verify(m.sender, ltsSigned(m), m.signature)) throw new VerifyError('VERIFY_SIGNATURE', 'long-term ciphertext: bad signature');
   const secret = state.secrets.find((s) => s.longTermEpoch === m.longTermEpoch);
   if (secret === undefined) throw new StateError('STATE_UNKNOWN_EPOCH', `long-term ciphertext: no secret for epoch ${m.longTermEpoch}`);
+  if (!mayWriteLongTerm(state, m.sender, m.longTermEpoch, deps)) {
+    throw new VerifyError('VERIFY_SENDER', `long-term ciphertext: sender was not a member under epoch ${m.longTermEpoch}`);
+  }
   const plaintext = deps.crypto.aeadOpen(ltsAead(secret.ciphersuite), secret.value, m.nonce, m.ciphertext, ltsAad(m.groupId, m.longTermEpoch, m.sender, aad));
   return { kind: 'plaintext', plaintext, sender: m.sender, scheme: 'long_term', epoch: m.longTermEpoch };
 }
@@ -125,7 +147,7 @@ export async function encryptSenderRatchet(state: SecretGroupState, plaintext: U
   const sealed = await callMls('seal application message', () => createApplicationMessage(mls, plaintext, deps.mls, deps.crypto.sha256(aad)));
   const inner = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_private_message', privateMessage: sealed.privateMessage });
   const message = encodeCanonical({ v: 1, type: 'mls_ciphertext', group_id: state.groupId, mls: inner });
-  return { state: { ...state, ...saveMls(state, sealed.newState) }, outputs: [{ kind: 'broadcast', message }] };
+  return { state: { ...state, ...saveMls(state, sealed.newState, deps.now()) }, outputs: [{ kind: 'broadcast', message }] };
 }
 
 /**
@@ -144,10 +166,14 @@ export async function decryptSenderRatchet(state: SecretGroupState, message: Uin
   }
   const privateMessage = decodePrivateMessage(readBytes(record, 'mls', what));
   if (!constantTimeEqual(privateMessage.authenticatedData, deps.crypto.sha256(aad))) throw new VerifyError('VERIFY_AEAD', `${what}: associated data differs`);
+  const past = state.past.find((p) => BigInt(p.epoch) === privateMessage.epoch);
+  if (past !== undefined && deps.now() > past.until + state.config.pastEpochSeconds) {
+    throw new StateError('STATE_UNKNOWN_EPOCH', `${what}: epoch ${privateMessage.epoch} expired ${deps.now() - past.until - state.config.pastEpochSeconds} s ago`);
+  }
   const mls = loadMls(state, deps, privateMessage.epoch);
   const opened = await openApplication(mls, privateMessage, deps);
   return {
-    state: { ...state, ...saveMls(state, opened.state) },
+    state: { ...state, ...saveMls(state, opened.state, deps.now()) },
     outputs: [{ kind: 'plaintext', plaintext: opened.plaintext, sender: opened.sender, scheme: 'sender_ratchet', epoch: Number(opened.epoch) }],
   };
 }

@@ -6,7 +6,7 @@
  * a `MemberKeyStore` until a Welcome consumes them.
  */
 import { encodeMlsMessage, generateKeyPackageWithKey, type Capabilities, type CiphersuiteName, type KeyPackage } from 'ts-mls';
-import { verifyKeyPackage } from 'ts-mls/keyPackage.js';
+import { makeKeyPackageRef, verifyKeyPackage } from 'ts-mls/keyPackage.js';
 import {
   bytesEqual, concatBytes, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readText, toHex, utf8, asRecord,
   type CryptoProvider, type Deps,
@@ -31,12 +31,14 @@ export const MEMBER_CAPABILITIES: Capabilities = {
   credentials: ['basic'],
 };
 
-/** A published KeyPackage document. */
+/** A published KeyPackage document (v2: the author signs the wrapper, `previous` included). */
 export interface KeyPackageDocument {
   /** Id of the author's previous KeyPackage document, or null. */
   readonly previous: Uint8Array | null;
   /** `MLSMessage` carrying the signed MLS key package. */
   readonly mlsKeyPackage: Uint8Array;
+  /** The author's Ed25519 signature over the label and the unsigned wrapper. */
+  readonly signature: Uint8Array;
 }
 
 /** A key-package delete record, signed by the author. */
@@ -66,6 +68,12 @@ export interface MemberKeyStore {
 }
 
 const DELETE_LABEL = utf8('groupcrypt mls key package delete v1');
+const WRAPPER_LABEL = utf8('groupcrypt mls key package v2');
+const KEY_PACKAGE_VERSION = 2;
+
+function unsignedWrapper(previous: Uint8Array | null, mlsKeyPackage: Uint8Array): Uint8Array {
+  return concatBytes(WRAPPER_LABEL, encodeCanonical({ v: KEY_PACKAGE_VERSION, type: 'key_package', previous, mls_key_package: mlsKeyPackage }));
+}
 
 /** A store for the Ed25519 identity `secretKey` (32-byte seed). */
 export function createMemberKeyStore(crypto: CryptoProvider, secretKey: Uint8Array): MemberKeyStore {
@@ -75,15 +83,19 @@ export function createMemberKeyStore(crypto: CryptoProvider, secretKey: Uint8Arr
 
 /** Encodes a KeyPackage document canonically. */
 export function encodeKeyPackageDocument(doc: KeyPackageDocument): Uint8Array {
-  return encodeCanonical({ v: 1, type: 'key_package', previous: doc.previous, mls_key_package: doc.mlsKeyPackage });
+  return encodeCanonical({ v: KEY_PACKAGE_VERSION, type: 'key_package', previous: doc.previous, mls_key_package: doc.mlsKeyPackage, signature: doc.signature });
 }
 
 /** Decodes a KeyPackage document (the MLS key package is verified by `verifyKeyPackageDocument`). */
 export function decodeKeyPackageDocument(bytes: Uint8Array): KeyPackageDocument {
   const what = 'KeyPackage';
-  const record = decodeVersionedRecord(bytes, what, 1, ['v', 'type', 'previous', 'mls_key_package'], MAX_DOCUMENT_BYTES);
+  const record = decodeVersionedRecord(bytes, what, KEY_PACKAGE_VERSION, ['v', 'type', 'previous', 'mls_key_package', 'signature'], MAX_DOCUMENT_BYTES);
   readText(record, 'type', what, ['key_package']);
-  return { previous: readOptionalBytes(record, 'previous', what, DOCUMENT_ID_LENGTH), mlsKeyPackage: readBytes(record, 'mls_key_package', what, { min: 1 }) };
+  return {
+    previous: readOptionalBytes(record, 'previous', what, DOCUMENT_ID_LENGTH),
+    mlsKeyPackage: readBytes(record, 'mls_key_package', what, { min: 1 }),
+    signature: readBytes(record, 'signature', what, 64),
+  };
 }
 
 /** Generates a signed MLS key package for the identity in `store` (not published, not stored). */
@@ -106,7 +118,8 @@ export async function generateMlsKeyPackage(store: MemberKeyStore, deps: MlsDeps
 export async function createKeyPackage(store: MemberKeyStore, deps: MlsDeps): Promise<{ state: MemberKeyStore; document: Uint8Array; id: Uint8Array }> {
   const generated = await generateMlsKeyPackage(store, deps);
   const mlsKeyPackage = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: generated.keyPackage });
-  const document = encodeKeyPackageDocument({ previous: store.last, mlsKeyPackage });
+  const signature = deps.crypto.ed25519Sign(store.secretKey, unsignedWrapper(store.last, mlsKeyPackage));
+  const document = encodeKeyPackageDocument({ previous: store.last, mlsKeyPackage, signature });
   const id = deps.crypto.sha256(document);
   const entry: PendingKeyPackage = { id, mlsKeyPackage, initPrivateKey: generated.initPrivateKey, hpkePrivateKey: generated.hpkePrivateKey };
   const pending = [...store.pending, entry].sort((a, b) => toHex(a.id).localeCompare(toHex(b.id)));
@@ -114,13 +127,38 @@ export async function createKeyPackage(store: MemberKeyStore, deps: MlsDeps): Pr
 }
 
 /**
- * Decodes and verifies a KeyPackage document: the MLS signature, a basic
- * credential whose identity is the signing key, a supported suite.
- * @returns the document, its id, the author and the MLS key package.
- * @throws DecodeError on malformed input; VerifyError `VERIFY_SIGNATURE` / `VERIFY_IDENTITY`.
+ * Checks a key package's lifetime against `now` (seconds): valid from
+ * `notBefore` (less the clock skew) to `notAfter`, and no longer in total
+ * than we would issue (ts-mls never reads its `maximumTotalLifetime`).
+ * @throws VerifyError `VERIFY_NOT_YET_VALID`, `VERIFY_EXPIRED`, `VERIFY_KEY` (lifetime too long).
+ */
+export function checkKeyPackageLifetime(keyPackage: KeyPackage, now: number): void {
+  const lifetime = keyPackage.leafNode.leafNodeSource === 'key_package' ? keyPackage.leafNode.lifetime : undefined;
+  if (lifetime === undefined) throw new VerifyError('VERIFY_KEY', 'KeyPackage: no lifetime');
+  const at = BigInt(Math.floor(now));
+  if (lifetime.notAfter - lifetime.notBefore > BigInt(KEY_PACKAGE_LIFETIME_SECONDS + 2 * KEY_PACKAGE_CLOCK_SKEW_SECONDS)) {
+    throw new VerifyError('VERIFY_KEY', 'KeyPackage: lifetime longer than allowed');
+  }
+  if (at + BigInt(KEY_PACKAGE_CLOCK_SKEW_SECONDS) < lifetime.notBefore) throw new VerifyError('VERIFY_NOT_YET_VALID', 'KeyPackage: not valid yet');
+  if (at > lifetime.notAfter) throw new VerifyError('VERIFY_EXPIRED', 'KeyPackage: expired');
+}
+
+/** Expiry (`notAfter`, seconds) of a key package, or 0 when it has no lifetime. */
+export function keyPackageNotAfter(keyPackage: KeyPackage): number {
+  return keyPackage.leafNode.leafNodeSource === 'key_package' ? Number(keyPackage.leafNode.lifetime.notAfter) : 0;
+}
+
+/**
+ * Decodes and verifies a KeyPackage document: the author's signature over
+ * the wrapper (with `previous`), the MLS signature, a basic credential
+ * whose identity is the signing key, a supported suite, and the lifetime
+ * at `deps.now()`.
+ * @returns the document, its id, the author, the MLS key package and its KeyPackageRef.
+ * @throws DecodeError on malformed input; VerifyError `VERIFY_SIGNATURE` / `VERIFY_IDENTITY` / `VERIFY_KEY` /
+ * `VERIFY_EXPIRED` / `VERIFY_NOT_YET_VALID`.
  */
 export async function verifyKeyPackageDocument(bytes: Uint8Array, deps: MlsDeps): Promise<{
-  document: KeyPackageDocument; id: Uint8Array; author: Uint8Array; keyPackage: KeyPackage;
+  document: KeyPackageDocument; id: Uint8Array; author: Uint8Array; keyPackage: KeyPackage; ref: Uint8Array;
 }> {
   const document = decodeKeyPackageDocument(bytes);
   const keyPackage = decodeKeyPackageMessage(document.mlsKeyPackage);
@@ -132,7 +170,12 @@ export async function verifyKeyPackageDocument(bytes: Uint8Array, deps: MlsDeps)
   if (keyPackage.cipherSuite !== deps.mls.name) throw new VerifyError('VERIFY_KEY', `KeyPackage: suite ${keyPackage.cipherSuite}`);
   const valid = await callMls('verify key package', () => verifyKeyPackage(keyPackage, deps.mls.signature), 'VERIFY_SIGNATURE');
   if (!valid) throw new VerifyError('VERIFY_SIGNATURE', 'KeyPackage: bad signature');
-  return { document, id: deps.crypto.sha256(bytes), author: leaf.signaturePublicKey, keyPackage };
+  if (!deps.crypto.ed25519Verify(leaf.signaturePublicKey, unsignedWrapper(document.previous, document.mlsKeyPackage), document.signature)) {
+    throw new VerifyError('VERIFY_SIGNATURE', 'KeyPackage: the wrapper is not signed by the key package\'s author');
+  }
+  checkKeyPackageLifetime(keyPackage, deps.now());
+  const ref = await callMls('key package ref', () => makeKeyPackageRef(keyPackage, deps.mls.hash));
+  return { document, id: deps.crypto.sha256(bytes), author: leaf.signaturePublicKey, keyPackage, ref };
 }
 
 function deleteTbs(keyPackage: Uint8Array, author: Uint8Array): Uint8Array {
@@ -195,4 +238,41 @@ export function decodeMemberKeyStore(bytes: Uint8Array, crypto: CryptoProvider):
     };
   });
   return { v: 1, publicKey, secretKey, last: readOptionalBytes(record, 'last', what, DOCUMENT_ID_LENGTH), pending };
+}
+
+/** Default size of a member's key-package pool. */
+export const KEY_PACKAGE_POOL_SIZE = 3;
+
+/** Renew a pending key package this long (seconds) before it expires. */
+export const KEY_PACKAGE_RENEW_SECONDS = 2 * 24 * 3600;
+
+/**
+ * Keeps a member's pool of published key packages at `size`: pending
+ * packages that expire within `KEY_PACKAGE_RENEW_SECONDS` are dropped (with
+ * a signed delete to publish), then new ones are created, each pointing at
+ * the previous (seed 001, "Announce members"). Run it after every join (a
+ * join consumes one) and now and then.
+ * @returns the new store and what to publish: key packages and delete records.
+ */
+export async function replenishKeyPackages(store: MemberKeyStore, deps: MlsDeps, size: number = KEY_PACKAGE_POOL_SIZE): Promise<{
+  state: MemberKeyStore;
+  outputs: ({ kind: 'key_package'; document: Uint8Array; id: Uint8Array } | { kind: 'key_package_delete'; record: Uint8Array })[];
+}> {
+  if (!Number.isSafeInteger(size) || size < 0 || size > 1000) throw new UsageError('USAGE_ARGUMENT', `key-package pool size ${size}`);
+  const outputs: ({ kind: 'key_package'; document: Uint8Array; id: Uint8Array } | { kind: 'key_package_delete'; record: Uint8Array })[] = [];
+  const soon = deps.now() + KEY_PACKAGE_RENEW_SECONDS;
+  let state = store;
+  for (const entry of store.pending) {
+    const notAfter = keyPackageNotAfter(decodeKeyPackageMessage(entry.mlsKeyPackage));
+    if (notAfter < soon) {
+      outputs.push({ kind: 'key_package_delete', record: createKeyPackageDelete(store, entry.id, deps) });
+      state = removePendingKeyPackage(state, entry.id);
+    }
+  }
+  while (state.pending.length < size) {
+    const made = await createKeyPackage(state, deps);
+    state = made.state;
+    outputs.push({ kind: 'key_package', document: made.document, id: made.id });
+  }
+  return { state, outputs };
 }

@@ -14,7 +14,7 @@
  *     LongTermSecret secrets<0..2^32-1>;  // sorted by long_term_epoch
  */
 import type { AeadAlgorithm } from '../crypto/index.js';
-import { bytesEqual } from '../crypto/index.js';
+import { bytesEqual, concatBytes, utf8, type CryptoProvider } from '../crypto/index.js';
 import { DecodeError, UsageError } from '../errors.js';
 import { MAX_LONG_TERM_SECRETS } from './config.js';
 import { finishReader, readOpaque, readUint, tlsBytes, tlsReader, tlsWriter, writeOpaque, writeUint } from './tls.js';
@@ -128,4 +128,14 @@ export function longTermSecretLabel(epoch: number): string {
 /** Exporter label of a long-term nonce: "long_term_nonce" + hex sender key + decimal counter. */
 export function longTermNonceLabel(senderHex: string, counter: number): string {
   return `${LONG_TERM_NONCE_LABEL}${senderHex}${counter}`;
+}
+
+const SECRETS_AD_LABEL = utf8('groupcrypt mls long-term secrets v1');
+
+/**
+ * Authenticated data of the sealed secret list: a label and the SHA-256 of
+ * the MLS commit it travels with, so the list cannot be moved to another commit.
+ */
+export function secretListAad(crypto: CryptoProvider, mlsCommit: Uint8Array): Uint8Array {
+  return concatBytes(SECRETS_AD_LABEL, crypto.sha256(mlsCommit));
 }

@@ -80,6 +80,8 @@ function decodeWhole(bytes: Uint8Array, what: string): MLSMessage {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('DECODE_FIELD', `${what}: expected bytes`);
   const [message, end] = safeDecode(() => decodeMlsMessage(bytes, 0), what);
   if (end !== bytes.length) throw new DecodeError('DECODE_TRAILING_BYTES', `${what}: trailing bytes`);
+  // ts-mls accepts non-minimal length prefixes; one message must have one encoding (ids and signatures cover bytes).
+  if (!bytesEqual(encodeMlsMessage(message), bytes)) throw new DecodeError('DECODE_NON_CANONICAL', `${what}: not the minimal encoding`);
   return message;
 }
 

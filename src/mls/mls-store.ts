@@ -26,6 +26,8 @@ import { decodeClientState, encodeClientState, mlsClientConfig } from './mls-ada
 /** One retained past MLS epoch: what is needed to read its application messages. */
 export interface PastEpoch {
   readonly epoch: number;
+  /** When the epoch was superseded (`deps.now()`, seconds): past epochs expire `config.pastEpochSeconds` later. */
+  readonly until: number;
   readonly data: Uint8Array;
 }
 
@@ -66,10 +68,12 @@ export function loadClientState(mls: Uint8Array, past: readonly PastEpoch[], con
  * historical map is (re-)encoded into `past`, which keeps the newest
  * `config.retainEpochs` epochs.
  */
-export function storeClientState(state: ClientState, past: readonly PastEpoch[], config: SecretGroupConfig): { mls: Uint8Array; past: PastEpoch[] } {
-  const updated = new Map<number, Uint8Array>(past.map((p) => [p.epoch, p.data]));
-  for (const [epoch, data] of state.historicalReceiverData) updated.set(Number(epoch), encodePast(data));
-  const kept = [...updated.entries()].sort((a, b) => a[0] - b[0]).slice(-config.retainEpochs).map(([epoch, data]) => ({ epoch, data }));
+export function storeClientState(state: ClientState, past: readonly PastEpoch[], config: SecretGroupConfig, now: number): { mls: Uint8Array; past: PastEpoch[] } {
+  const updated = new Map<number, PastEpoch>(past.map((p) => [p.epoch, p]));
+  for (const [epoch, data] of state.historicalReceiverData) {
+    updated.set(Number(epoch), { epoch: Number(epoch), until: updated.get(Number(epoch))?.until ?? now, data: encodePast(data) });
+  }
+  const kept = [...updated.values()].sort((a, b) => a.epoch - b.epoch).slice(-config.retainEpochs);
   const current: ClientState = { ...state, historicalReceiverData: new Map() };
   const mls = encodeClientState(current);
   decodedStates.set(mls, current);

@@ -25,6 +25,8 @@ export interface RawTransition {
   readonly states: readonly (readonly [name: string, blob: Uint8Array | null])[];
   readonly processed: readonly string[];
   readonly outbox: readonly RawOutboxRow[];
+  /** True when the transition drops secrets (`consumed`) or deletes blobs: durable stores then purge old copies (WAL). */
+  readonly wipes?: boolean;
 }
 
 /**
@@ -37,6 +39,7 @@ export interface Backend {
   get(name: string): Promise<Uint8Array | undefined>;
   names(prefix: string): Promise<string[]>;
   hasProcessed(id: string): Promise<boolean>;
+  processedIds(prefix: string): Promise<string[]>;
   commit(raw: RawTransition): Promise<readonly string[]>;
   outbox(unsentOnly: boolean): Promise<RawOutboxRow[]>;
   markSent(ids: readonly string[]): Promise<void>;
@@ -77,7 +80,8 @@ export function sealTransition(context: BlobContext, transition: Transition): Ra
   });
   checkUnique(outbox.map((row) => row.id), 'transition.outbox');
   for (const secret of transition.consumed ?? []) checkBytes(secret, 'transition.consumed');
-  return { states, processed, outbox };
+  const wipes = (transition.consumed ?? []).length > 0 || states.some(([, blob]) => blob === null);
+  return { states, processed, outbox, wipes };
 }
 
 /**
@@ -126,6 +130,14 @@ export class EnvelopeStore implements Store {
   /** See `Store.isProcessed`. */
   isProcessed(messageId: string): Promise<boolean> {
     return this.#run(async () => this.#backend.hasProcessed(checkName(messageId, 'isProcessed id')));
+  }
+
+  /** See `Store.processedIds`. */
+  processedIds(prefix = ''): Promise<string[]> {
+    return this.#run(async () => {
+      if (typeof prefix !== 'string') throw new UsageError('USAGE_ARGUMENT', 'processedIds prefix: expected a string');
+      return (await this.#backend.processedIds(prefix)).filter((id) => id.startsWith(prefix));
+    });
   }
 
   /** See `Store.commit`. */

@@ -118,6 +118,12 @@ class IndexedDbBackend implements Backend {
     });
   }
 
+  processedIds(prefix: string): Promise<string[]> {
+    return transact(this.#db, ['processed'], 'readonly', 'processedIds', (tx, done, fail) => {
+      on(tx.objectStore('processed').getAllKeys(), fail, (keys) => done(keys.filter((key): key is string => typeof key === 'string' && key.startsWith(prefix))));
+    });
+  }
+
   commit(raw: RawTransition): Promise<readonly string[]> {
     return transact(this.#db, ['states', 'processed', 'outbox'], 'readwrite', 'commit', (tx, done, fail, rollback) => {
       const states = tx.objectStore('states');

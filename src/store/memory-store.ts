@@ -27,6 +27,10 @@ class MemoryBackend implements Backend {
     return this.processed.has(id);
   }
 
+  async processedIds(prefix: string): Promise<string[]> {
+    return [...this.processed].filter((id) => id.startsWith(prefix));
+  }
+
   async commit(raw: RawTransition): Promise<readonly string[]> {
     const duplicates = raw.processed.filter((id) => this.processed.has(id));
     if (duplicates.length > 0) return duplicates;

@@ -1,6 +1,10 @@
 /**
  * SQLite store (better-sqlite3 12): the embedded on-disk default.
  *
+ * Secrets at rest: `secure_delete=ON` zeroes freed cells and pages, and a
+ * commit that drops secrets (`consumed`) or deletes blobs is followed by
+ * `wal_checkpoint(TRUNCATE)`, so old copies do not survive in the WAL.
+ *
  * Durability: WAL journal with `synchronous=FULL`, so a commit that returned
  * survives a power loss too (with NORMAL, the last commits could roll back
  * after their outbox messages were sent, and a peer could then reuse keys or
@@ -90,6 +94,7 @@ class SqliteBackend implements Backend {
   readonly #putState;
   readonly #deleteState;
   readonly #hasProcessed;
+  readonly #processedIds;
   readonly #putProcessed;
   readonly #hasOutbox;
   readonly #putOutbox;
@@ -103,6 +108,7 @@ class SqliteBackend implements Backend {
     this.#putState = db.prepare('INSERT INTO states (name, blob) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET blob = excluded.blob');
     this.#deleteState = db.prepare('DELETE FROM states WHERE name = ?');
     this.#hasProcessed = db.prepare('SELECT 1 FROM processed WHERE id = ?').pluck();
+    this.#processedIds = db.prepare('SELECT id FROM processed WHERE substr(id, 1, length(?)) = ?').pluck();
     this.#putProcessed = db.prepare('INSERT INTO processed (id) VALUES (?)');
     this.#hasOutbox = db.prepare('SELECT 1 FROM outbox WHERE id = ?').pluck();
     this.#putOutbox = db.prepare('INSERT INTO outbox (id, topic, blob, sent) VALUES (?, ?, ?, 0)');
@@ -140,8 +146,17 @@ class SqliteBackend implements Backend {
     return guard('isProcessed', () => this.#hasProcessed.get(id) !== undefined);
   }
 
+  async processedIds(prefix: string): Promise<string[]> {
+    const rows = guard('processedIds', () => this.#processedIds.all(prefix, prefix)) as unknown[];
+    return rows.filter((id): id is string => typeof id === 'string');
+  }
+
   async commit(raw: RawTransition): Promise<readonly string[]> {
-    return guard('commit', () => this.#commit(raw));
+    const duplicates = guard('commit', () => this.#commit(raw));
+    // Deleted or overwritten values (dropped secrets) live on in old WAL frames
+    // until a checkpoint copies the pages back and the WAL is cut to zero.
+    if (duplicates.length === 0 && raw.wipes === true) guard('checkpoint', () => this.#db.pragma('wal_checkpoint(TRUNCATE)'));
+    return duplicates;
   }
 
   async outbox(unsentOnly: boolean): Promise<RawOutboxRow[]> {
@@ -198,6 +213,8 @@ export class SqliteStore extends EnvelopeStore {
         db.pragma('locking_mode = EXCLUSIVE');
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = FULL');
+        // freed cells and pages are zeroed: deleted secrets do not linger in the file
+        db.pragma('secure_delete = ON');
         db.exec('BEGIN IMMEDIATE; COMMIT');
       });
       let found = guard('open', () => inspect(db));

@@ -78,6 +78,12 @@ export interface Store {
   /** True when an incoming message id was recorded as processed by a committed transition. */
   isProcessed(messageId: string): Promise<boolean>;
   /**
+   * Every recorded processed id starting with `prefix` (all when omitted),
+   * in no particular order: lets a caller check a long backlog against one
+   * in-memory set instead of one call per id. Optional for other stores.
+   */
+  processedIds?(prefix?: string): Promise<string[]>;
+  /**
    * Writes the whole transition in ONE transaction.
    *
    * Idempotence: inside that transaction the store checks every id of

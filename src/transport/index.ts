@@ -1,7 +1,14 @@
 /**
  * transport — the one small interface through which peers exchange signed
- * bundles and group messages (see types.ts). Implementations live beside it;
- * the hypercore one is imported from its own subpath so that nobody loads
- * the Holepunch packages without using them.
+ * bundles and group messages (see types.ts), and its implementations:
+ * `FolderTransport` (a shared folder, Node), `BroadcastChannelTransport`
+ * (browser tabs), `MemoryTransport` (tests, in-process). The hypercore one is
+ * imported from its own subpath so that nobody loads the Holepunch packages
+ * without using them.
  */
-export type { IsKnown, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
+export type { CatchUpOptions, IsKnown, ItemRef, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
+export { FolderTransport, MAX_FOLDER_FILE_BYTES } from './folder.js';
+export type { FolderTransportOptions } from './folder.js';
+export { BroadcastChannelTransport } from './broadcast-channel.js';
+export type { BroadcastChannelTransportOptions, ChannelLike } from './broadcast-channel.js';
+export { MemoryNet, MemoryTransport } from './memory.js';

@@ -41,6 +41,19 @@ export interface TransportProblem {
 /** Lets a transport skip items already handled without reading their bytes. */
 export type IsKnown = (id: string) => boolean | Promise<boolean>;
 
+/** Options of `Transport.catchUp`. */
+export interface CatchUpOptions {
+  /** Only items of these kinds (e.g. `['bundle']` to refresh the peers without reading messages). */
+  readonly kinds?: readonly TransportKind[];
+}
+
+/** An item found earlier by `catchUp`, to read again (see `Transport.fetch`). */
+export interface ItemRef {
+  readonly kind: TransportKind;
+  readonly id: string;
+  readonly origin: string;
+}
+
 /** The interface every transport implements. */
 export interface Transport {
   /**
@@ -53,7 +66,13 @@ export interface Transport {
    * Streams every item available now whose id `isKnown` does not accept,
    * plus problems. Bounded memory: one item's bytes at a time.
    */
-  catchUp(isKnown: IsKnown): AsyncIterable<TransportItem | TransportProblem>;
+  catchUp(isKnown: IsKnown, options?: CatchUpOptions): AsyncIterable<TransportItem | TransportProblem>;
+  /**
+   * Optional: reads an item found by `catchUp` again (its bytes checked
+   * against its id), so a caller ordering a long backlog keeps only ids and
+   * order keys in memory. A transport without it has callers keep the bytes.
+   */
+  fetch?(item: ItemRef): Promise<Uint8Array | TransportProblem>;
   /**
    * Live arrivals (push transports). Returns an unsubscribe function. A
    * transport with nothing live (a folder read by one-shot commands) may

@@ -53,6 +53,8 @@ export class DcgkaSim {
   partition: readonly (readonly string[])[] | undefined;
   /** Peers currently offline (receive nothing until back). */
   readonly offline = new Set<string>();
+  /** Called with every committed call's result, before the peer adopts it (e.g. to wipe `consumed` and check). */
+  afterCall: ((peer: Peer, result: DcgkaResult) => void) | undefined;
 
   constructor(names: readonly string[], deps: Deps = defaultDeps()) {
     this.deps = deps;
@@ -88,6 +90,7 @@ export class DcgkaSim {
   }
 
   private apply(peer: Peer, result: DcgkaResult): void {
+    this.afterCall?.(peer, result);
     peer.state = this.roundTrip ? decodeDcgkaState(encodeDcgkaState(result.state)) : result.state;
     peer.keys = result.keys;
     peer.registry = result.registry;

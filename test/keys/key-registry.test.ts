@@ -44,6 +44,14 @@ describe('KeyRegistry', () => {
     expect(codeOf(() => registerBundle(t4.state, bobOneTime[0] as KeyBundle, deps))).toBe('STATE_KEY_CONSUMED');
   });
 
+  it('returns the same state object when a bundle it already holds is registered again', () => {
+    const reg = registerAll(createKeyRegistry(), [longTermBundle(bob), ...bobOneTime]);
+    expect(registerBundle(reg, longTermBundle(bob), deps)).toBe(reg);
+    expect(registerBundle(reg, bobOneTime[0] as KeyBundle, deps)).toBe(reg);
+    const rotated = rotateSignedPreKey(bob, testDeps(NOW + 1));
+    expect(registerBundle(reg, longTermBundle(rotated), testDeps(NOW + 1))).not.toBe(reg);
+  });
+
   it('refuses invalid bundles with typed errors and leaves the registry unchanged', () => {
     const reg = createKeyRegistry();
     const lt = longTermBundle(bob);

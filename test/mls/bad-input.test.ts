@@ -30,9 +30,9 @@ describe('Secret Group bad input', () => {
 
   it('rejects a commit from a member who is not the owner, state unchanged', async () => {
     // alice pretends to be the owner locally and commits
-    const forged = await commitSecretGroup({ ...g.alice, group: { ...g.alice.group, owner: g.alice.self } }, {}, deps);
+    const forged = await commitSecretGroup({ ...g.alice, owner: g.alice.self }, {}, deps);
     const before = snapshot(g.bob);
-    await expectCode(() => processCommit(g.bob, forged.outputs[0].document, deps), 'STATE_NOT_OWNER');
+    await expectCode(() => processCommit(g.bob, forged.outputs[0].document, deps), 'VERIFY_SIGNATURE');
     expect(snapshot(g.bob)).toBe(before);
     await expectCode(() => commitSecretGroup(g.alice, {}, deps), 'STATE_NOT_OWNER');
   });
@@ -41,7 +41,7 @@ describe('Secret Group bad input', () => {
     const first = await commitSecretGroup(g.owner, {}, deps);
     const second = await commitSecretGroup(first.state, {}, deps);
     const before = snapshot(g.alice);
-    await expectCode(() => processCommit(g.alice, second.outputs[0].document, deps), 'STATE_BROKEN_CHAIN');
+    await expectCode(() => processCommit(g.alice, second.outputs[0].document, deps), 'STATE_CAUSALITY');
     expect(snapshot(g.alice)).toBe(before);
     const applied = await processCommit(g.alice, first.outputs[0].document, deps);
     const mid = snapshot(applied.state);
@@ -49,7 +49,10 @@ describe('Secret Group bad input', () => {
     expect(snapshot(applied.state)).toBe(mid);
     // a commit whose previous pointer is rewritten: new id, chain broken
     const rewired = mutate(second.outputs[0].document, 'previous', () => new Uint8Array(32));
-    await expectCode(() => processCommit(applied.state, rewired, deps), 'STATE_BROKEN_CHAIN');
+    await expectCode(() => processCommit(applied.state, rewired, deps), 'STATE_CAUSALITY');
+    // a second commit on the same predecessor forks the chain
+    const fork = await commitSecretGroup(g.owner, {}, deps);
+    await expectCode(() => processCommit(applied.state, fork.outputs[0].document, deps), 'STATE_BROKEN_CHAIN');
     // the owner's own commit is the head of its chain already
     await expectCode(() => processCommit(first.state, first.outputs[0].document, deps), 'STATE_DUPLICATE');
     const next = await processCommit(applied.state, second.outputs[0].document, deps);
@@ -61,8 +64,9 @@ describe('Secret Group bad input', () => {
     const before = snapshot(g.bob);
     const badCommit = mutate(commit.outputs[0].document, 'mls_commit', flipLast);
     await expectCode(() => processCommit(g.bob, badCommit, deps), 'VERIFY_SIGNATURE');
+    // every field is under the owner's signature
     const badSecrets = mutate(commit.outputs[0].document, 'encrypted_long_term_secrets', flipLast);
-    await expectCode(() => processCommit(g.bob, badSecrets, deps), 'VERIFY_AEAD');
+    await expectCode(() => processCommit(g.bob, badSecrets, deps), 'VERIFY_SIGNATURE');
     expect(snapshot(g.bob)).toBe(before);
     await expectCode(() => processCommit(g.bob, commit.outputs[0].document.slice(0, 50), deps), 'DECODE_MALFORMED');
   });

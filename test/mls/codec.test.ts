@@ -21,10 +21,12 @@ async function checkCodec(bytes: Uint8Array, decode: (b: Uint8Array) => unknown,
   const trailing = new Uint8Array(bytes.length + 1);
   trailing.set(bytes);
   await expectCode(() => decode(trailing), 'DECODE_TRAILING_BYTES');
-  await expectCode(() => decode(withField(bytes, 'v', 2)), 'DECODE_VERSION_UNSUPPORTED');
-  // the same map with the shortest key ("v": 1, first in canonical order) moved to the end
-  expect(Array.from(bytes.slice(1, 4))).toEqual([0x61, 0x76, 0x01]);
-  const reordered = new Uint8Array([bytes[0]!, ...bytes.slice(4), 0x61, 0x76, 0x01]);
+  await expectCode(() => decode(withField(bytes, 'v', 99)), 'DECODE_VERSION_UNSUPPORTED');
+  // the same map with the shortest key ("v": 1 or 2, first in canonical order) moved to the end
+  const version = bytes[3]!;
+  expect(Array.from(bytes.slice(1, 4))).toEqual([0x61, 0x76, version]);
+  expect([1, 2]).toContain(version);
+  const reordered = new Uint8Array([bytes[0]!, ...bytes.slice(4), 0x61, 0x76, version]);
   await expectCode(() => decode(reordered), 'DECODE_NON_CANONICAL');
 }
 

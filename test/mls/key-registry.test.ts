@@ -32,11 +32,11 @@ describe('key packages and registry', () => {
     // delete the newest; the signature is the author's
     const newest = deps.crypto.sha256(m.packages[2]!);
     registry = applyKeyPackageDelete(registry, createKeyPackageDelete(m.store, newest, deps), deps).state;
-    const first = takeKeyPackage(registry, m.store.publicKey);
+    const first = takeKeyPackage(registry, m.store.publicKey, deps.now());
     expect(first.document).toEqual(m.packages[1]);
-    const second = takeKeyPackage(first.state, m.store.publicKey);
+    const second = takeKeyPackage(first.state, m.store.publicKey, deps.now());
     expect(second.document).toEqual(m.packages[0]);
-    await expectCode(() => takeKeyPackage(second.state, m.store.publicKey), 'STATE_NO_BUNDLE');
+    await expectCode(() => takeKeyPackage(second.state, m.store.publicKey, deps.now()), 'STATE_NO_BUNDLE');
     // re-registering a deleted or handed-out package changes nothing
     const again = await registerKeyPackage(second.state, m.packages[2]!, deps);
     expect(encodeKeyPackageRegistry(again.state)).toEqual(encodeKeyPackageRegistry(second.state));
@@ -48,7 +48,7 @@ describe('key packages and registry', () => {
     const id = deps.crypto.sha256(m.packages[0]!);
     let registry = applyKeyPackageDelete(createKeyPackageRegistry(), createKeyPackageDelete(m.store, id, deps), deps).state;
     registry = (await registerKeyPackage(registry, m.packages[0]!, deps)).state;
-    await expectCode(() => takeKeyPackage(registry, m.store.publicKey), 'STATE_NO_BUNDLE');
+    await expectCode(() => takeKeyPackage(registry, m.store.publicKey, deps.now()), 'STATE_NO_BUNDLE');
   });
 
   it('rejects deletes by someone else and forged signatures', async () => {
@@ -62,6 +62,6 @@ describe('key packages and registry', () => {
     const forged = encodeCanonical({ ...record, author: other.store.publicKey });
     await expectCode(() => applyKeyPackageDelete(registry, forged, deps), 'VERIFY_SIGNATURE');
     expect(encodeKeyPackageRegistry(registry)).toEqual(before);
-    expect(takeKeyPackage(registry, m.store.publicKey).document).toEqual(m.packages[0]);
+    expect(takeKeyPackage(registry, m.store.publicKey, deps.now()).document).toEqual(m.packages[0]);
   });
 });

@@ -99,7 +99,7 @@ describe.each([
     expect(b.status).toBe('removed');
     const aRm = await processCommit(a, c3, deps);
     a = keep(aRm.state);
-    expect(aRm.outputs).toEqual([{ kind: 'secrets', epochs: [1] }]);
+    expect(aRm.outputs).toEqual([{ kind: 'secrets', epochs: [1] }, { kind: 'membership', added: [], removed: [bob.store.publicKey] }]);
     c = keep((await processCommit(c, c3, deps)).state);
     expect(groupMembers(a, deps)).toHaveLength(3);
 

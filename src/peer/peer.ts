@@ -1,0 +1,930 @@
+/**
+ * `Peer`: the live peer applications use — identity, store, groups of both
+ * schemes, causal delivery, a transport, events.
+ *
+ * - Every state change is ONE store commit (group states, pre-join inboxes,
+ *   keys, registry, decrypted data, processed ids and the outbox), and what
+ *   it sends is published only after that commit; a crash in between loses
+ *   nothing (the next `flush` publishes the outbox).
+ * - Items are named by their content hash (their message id): a duplicate,
+ *   from anywhere, is recognised and applied once.
+ * - A message that is not causally ready waits inside its group's state (the
+ *   group layer's orderer and buffers); a message of a group this peer has
+ *   no state in waits in that group's pre-join inbox until an invitation
+ *   lets it join. Bad input is reported as skipped and never fatal; input
+ *   rejected for good is remembered by its content hash and never read again.
+ * - A backlog is streamed, ordered (control first, then each sender's data
+ *   oldest first) keeping only ids and order keys beyond a memory budget,
+ *   and applied in batches: one commit per batch, group states encoded once
+ *   per batch.
+ * - Calls are serialized: each runs alone, in call order.
+ */
+import type { Deps } from '../crypto/index.js';
+import { defaultDeps, toHex, utf8 } from '../crypto/index.js';
+import { GroupCryptError, StateError, StoreError, UsageError } from '../errors.js';
+import type { GroupInbox, GroupResult, GroupScheme, GroupState, IncomingMessage } from '../group/index.js';
+import {
+  addMember, applicationPosition, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, deleteGroupSecrets, encodeGroupInbox, encodeGroupState,
+  encodeWireBundle, groupMembers, openWireBundle, receive, receivePreJoin, removeMember, send, updateGroup,
+} from '../group/index.js';
+import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
+import {
+  createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, encodeKeyManager, encodeKeyRegistry, identityOf, isLifetimeValid, registerBundle,
+} from '../keys/index.js';
+import type { OutboxMessage, Store } from '../store/index.js';
+import type { Transport, TransportItem, TransportProblem } from '../transport/index.js';
+import type { AppEntry } from './app-log.js';
+import { appName, appPrefix, decodeAppEntry, encodeAppEntry, readOrder } from './app-log.js';
+import type { PreKeyPolicy } from './prekeys.js';
+import { DEFAULT_PREKEY_GRACE_SECONDS, DEFAULT_PREKEY_ROTATION_SECONDS, maintainPreKeys } from './prekeys.js';
+import type { Profile } from './profile.js';
+import { decodeProfile, encodeProfile } from './profile.js';
+import type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
+import { decodeMessageItem, encodeMessageItem } from './wire.js';
+
+/** Store names. */
+const KEYS = 'keys';
+const NAME = 'name';
+const REGISTRY = 'registry';
+const groupName = (id: string): string => `group:${id}`;
+const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
+const profileName = (id: string): string => `profile:${id}`;
+const rejectedName = (hash: string): string => `rejected:${hash}`;
+/** Processed-id prefixes: applied messages, handled bundles, items rejected for good. */
+const msgId = (hash: string): string => `msg:${hash}`;
+const bundleId = (hash: string): string => `bundle:${hash}`;
+const badId = (hash: string): string => `bad:${hash}`;
+
+const DEFAULT_BATCH = 1_000;
+const DEFAULT_MEMORY_BUDGET = 32 * 1024 * 1024;
+/** Typed errors that may pass once the state changed (not remembered as bad). */
+const RETRYABLE = new Set(['STATE_LIMIT', 'STORE_IO', 'STORE_LOCKED', 'STORE_CLOSED']);
+
+/** A new message of a backlog, ordered before it is applied. */
+interface Candidate {
+  readonly id: string;
+  readonly origin: string;
+  /** Processing order: [0 control carrying a part for me (invitations first), 1 other control, 2 data], epoch, counter. */
+  readonly order: readonly [number, number, number];
+  /** Kept while the memory budget allows; read again through `transport.fetch` otherwise. */
+  bytes: Uint8Array | undefined;
+}
+
+/** An item rejected for good. */
+interface Rejected {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Everything one commit will write, built up by pure group calls. */
+class Work {
+  keys: KeyManagerState;
+  registry: KeyRegistryState;
+  keysChanged = false;
+  registryChanged = false;
+  readonly groups = new Map<string, GroupState>();
+  readonly inboxes = new Map<string, GroupInbox | null>();
+  readonly app = new Map<string, AppEntry[]>();
+  readonly processed = new Set<string>();
+  readonly outbox: OutboxMessage[] = [];
+  readonly consumed: Uint8Array[] = [];
+  readonly states: Record<string, Uint8Array | null> = {};
+  readonly events: PeerEvent[] = [];
+  applied = 0;
+
+  constructor(keys: KeyManagerState, registry: KeyRegistryState) {
+    this.keys = keys;
+    this.registry = registry;
+  }
+
+  get empty(): boolean {
+    return this.processed.size === 0 && this.outbox.length === 0 && this.groups.size === 0 && this.inboxes.size === 0
+      && Object.keys(this.states).length === 0 && !this.keysChanged && !this.registryChanged;
+  }
+}
+
+function typed(error: unknown): GroupCryptError {
+  if (error instanceof GroupCryptError) return error;
+  throw error;
+}
+
+function reasonOf(error: GroupCryptError): string {
+  return `${error.code}: ${error.message}`;
+}
+
+function byOrder(a: Candidate, b: Candidate): number {
+  for (let i = 0; i < 3; i++) {
+    const d = (a.order[i] as number) - (b.order[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Resolves a full id or a unique prefix (at least one character) among `ids`.
+ * @throws StateError `notFound` when nothing matches, `STATE_DUPLICATE` when ambiguous.
+ */
+export function resolvePrefix(prefix: string, ids: readonly string[], what: string, notFound: 'STATE_UNKNOWN_GROUP' | 'STATE_UNKNOWN_MEMBER'): string {
+  const lower = prefix.toLowerCase();
+  const matches = [...new Set(ids.filter((id) => id.startsWith(lower)))];
+  if (lower.length === 0 || matches.length === 0) throw new StateError(notFound, `unknown ${what} ${prefix}`);
+  if (matches.length > 1) throw new StateError('STATE_DUPLICATE', `${what} prefix ${prefix} is ambiguous (${matches.length} matches)`);
+  return matches[0] as string;
+}
+
+/**
+ * A live peer over a store and a transport.
+ * @example
+ * const peer = await Peer.create({ store: new MemoryStore(), transport }, { name: 'alice' });
+ * peer.on((event) => { if (event.type === 'message') show(event.sender, event.data); });
+ * const { group } = await peer.create('data');
+ * await peer.send(group, utf8('hello'), { ad: utf8('doc-1') });
+ */
+export class Peer {
+  readonly deps: Deps;
+  readonly store: Store;
+  readonly transport: Transport | undefined;
+  #keys: KeyManagerState;
+  #registry: KeyRegistryState;
+  #name: string;
+  readonly #policy: PreKeyPolicy;
+  readonly #batchSize: number;
+  readonly #budget: number;
+  readonly #listeners = new Set<PeerListener>();
+  readonly #groups = new Map<string, GroupState>();
+  #groupIds: Set<string> | undefined;
+  readonly #appCount = new Map<string, number>();
+  /** Processed ids (`msg:`, `bundle:`, `bad:`), loaded at the first catch-up. */
+  #known: Set<string> | undefined;
+  /** Associated data of arrived application messages, until delivered (they may wait in a buffer). */
+  readonly #pendingAd = new Map<string, { ad: Uint8Array }[]>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #unsubscribe: (() => void) | undefined;
+  #closed = false;
+
+  private constructor(options: PeerOptions, deps: Deps, keys: KeyManagerState, registry: KeyRegistryState, name: string) {
+    this.store = options.store;
+    const transport = options.transport;
+    this.transport = typeof transport === 'function' ? transport(toHex(identityOf(keys).publicKey)) : transport;
+    this.deps = deps;
+    this.#keys = keys;
+    this.#registry = registry;
+    this.#name = name;
+    this.#policy = {
+      rotationSeconds: options.preKeys?.rotationSeconds ?? DEFAULT_PREKEY_ROTATION_SECONDS,
+      graceSeconds: options.preKeys?.graceSeconds ?? DEFAULT_PREKEY_GRACE_SECONDS,
+    };
+    this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
+    this.#budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
+  }
+
+  /**
+   * Creates a new identity (keys, signed pre-key, signed profile) in an empty
+   * store, in one commit, and publishes its profile.
+   * @throws StateError `STATE_DUPLICATE` when the store already holds an identity.
+   */
+  static async create(options: PeerOptions, identity: { readonly name?: string } = {}): Promise<Peer> {
+    const deps = options.deps ?? defaultDeps();
+    if ((await options.store.load(KEYS)) !== undefined) throw new StateError('STATE_DUPLICATE', 'this store already holds an identity');
+    const keys = createKeyManager(deps);
+    const id = toHex(identityOf(keys).publicKey);
+    const name = identity.name ?? `peer-${id.slice(0, 8)}`;
+    const profile = encodeProfile(keys, name, deps);
+    const hash = toHex(deps.crypto.sha256(profile));
+    const registry = createKeyRegistry();
+    await options.store.commit({
+      states: { [KEYS]: encodeKeyManager(keys), [NAME]: utf8(name), [REGISTRY]: encodeKeyRegistry(registry), [profileName(id)]: profile },
+      processed: [bundleId(hash)],
+      outbox: [{ id: bundleId(hash), topic: 'bundle', bytes: profile }],
+    });
+    const peer = new Peer(options, deps, keys, registry, name);
+    await peer.flush();
+    return peer;
+  }
+
+  /**
+   * Opens the identity held by a store.
+   * @throws UsageError `USAGE_ARGUMENT` when the store holds no identity.
+   */
+  static async open(options: PeerOptions): Promise<Peer> {
+    const deps = options.deps ?? defaultDeps();
+    const [keys, name, registry] = await Promise.all([options.store.load(KEYS), options.store.load(NAME), options.store.load(REGISTRY)]);
+    if (keys === undefined || name === undefined) throw new UsageError('USAGE_ARGUMENT', 'this store holds no identity (create one first)');
+    return new Peer(options, deps, decodeKeyManager(keys), registry === undefined ? createKeyRegistry() : decodeKeyRegistry(registry), new TextDecoder().decode(name));
+  }
+
+  /** Opens the identity of a store, or creates one when it holds none. */
+  static async openOrCreate(options: PeerOptions, identity: { readonly name?: string } = {}): Promise<Peer> {
+    return (await options.store.load(KEYS)) === undefined ? Peer.create(options, identity) : Peer.open(options);
+  }
+
+  /** This peer's id: hex of its identity public key. */
+  get id(): string {
+    return toHex(identityOf(this.#keys).publicKey);
+  }
+
+  /** This peer's name (signed into its profile). */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The signed pre-keys held (ids), oldest first: lets tests and tools watch rotation. */
+  get signedPreKeyIds(): readonly number[] {
+    return this.#keys.signedPreKeys.map((k) => k.id);
+  }
+
+  /** Listens to events; returns the function that stops listening. */
+  on(listener: PeerListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(events: readonly PeerEvent[]): void {
+    for (const event of events) {
+      for (const listener of this.#listeners) {
+        try {
+          listener(event);
+        } catch {
+          // a listener's failure is the application's; the committed state stands
+        }
+      }
+    }
+  }
+
+  #run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(() => {
+      if (this.#closed) throw new StoreError('STORE_CLOSED', 'peer is closed');
+      return task();
+    });
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolves once every call made so far has finished. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const current = this.#queue;
+      await current;
+      if (current === this.#queue) return;
+    }
+  }
+
+  /**
+   * Goes live: publishes what the outbox still holds, listens to the
+   * transport (each arrival applied in one commit) and catches up.
+   */
+  start(): Promise<SyncReport> {
+    if (this.transport !== undefined && this.#unsubscribe === undefined) {
+      this.#unsubscribe = this.transport.subscribe((found) => {
+        void this.#run(() => this.#arrive(found)).catch((error: unknown) => {
+          this.#emit([{ type: 'skipped', origin: found.origin, reason: error instanceof GroupCryptError ? reasonOf(error) : String(error) }]);
+        });
+      });
+    }
+    return this.#run(async () => {
+      // peers that came online after this one published learn of it again
+      const profile = await this.store.load(profileName(this.id));
+      if (profile !== undefined) await this.transport?.publish('bundle', profile);
+    }).then(() => this.sync());
+  }
+
+  // ---------------------------------------------------------------- views
+
+  async #ids(): Promise<Set<string>> {
+    this.#groupIds ??= new Set((await this.store.names('group:')).map((n) => n.slice('group:'.length)));
+    return this.#groupIds;
+  }
+
+  async #state(groupId: string): Promise<GroupState | undefined> {
+    const cached = this.#groups.get(groupId);
+    if (cached !== undefined) return cached;
+    const bytes = await this.store.load(groupName(groupId));
+    if (bytes === undefined) return undefined;
+    const state = decodeGroupState(bytes, this.deps);
+    this.#groups.set(groupId, state);
+    return state;
+  }
+
+  async #resolveGroup(prefix: string): Promise<{ groupId: string; state: GroupState }> {
+    const groupId = resolvePrefix(prefix, [...(await this.#ids())], 'group', 'STATE_UNKNOWN_GROUP');
+    const state = await this.#state(groupId);
+    if (state === undefined) throw new StoreError('STORE_CORRUPT', `group ${groupId} vanished`);
+    return { groupId, state };
+  }
+
+  #info(state: GroupState): GroupInfo {
+    return {
+      group: state.dcgka.groupId, scheme: state.scheme, members: [...groupMembers(state)].sort(), removed: state.dcgka.removed,
+      pending: state.pendingControl.length + state.pendingApplication.length,
+    };
+  }
+
+  /** Every group this peer is or was a member of, by id. */
+  groups(): Promise<GroupInfo[]> {
+    return this.#run(async () => {
+      const out: GroupInfo[] = [];
+      for (const id of [...(await this.#ids())].sort()) out.push(this.#info((await this.#state(id)) as GroupState));
+      return out;
+    });
+  }
+
+  /**
+   * A group's members as this peer sees them.
+   * @param group full id or unique prefix.
+   * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_DUPLICATE` (ambiguous prefix).
+   */
+  members(group: string): Promise<GroupInfo> {
+    return this.#run(async () => this.#info((await this.#resolveGroup(group)).state));
+  }
+
+  /**
+   * Everything of the group this peer decrypted, its own messages included, oldest first.
+   * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_DUPLICATE`.
+   */
+  read(group: string): Promise<ReadEntry[]> {
+    return this.#run(async () => {
+      const { groupId } = await this.#resolveGroup(group);
+      const entries: AppEntry[] = [];
+      for (const name of await this.store.names(appPrefix(groupId))) {
+        const bytes = await this.store.load(name);
+        if (bytes !== undefined) entries.push(decodeAppEntry(bytes));
+      }
+      return readOrder(entries).map((e) => ({ sender: e.sender, data: e.data, ad: e.ad }));
+    });
+  }
+
+  /** Known peers with a currently valid profile (this peer included), sorted by id. */
+  peers(): Promise<PeerInfo[]> {
+    return this.#run(async () => (await this.#profiles()).map((p) => ({ id: p.id, name: p.name })));
+  }
+
+  async #profiles(): Promise<Profile[]> {
+    const out: Profile[] = [];
+    const now = this.deps.now();
+    for (const name of await this.store.names('profile:')) {
+      const bytes = await this.store.load(name);
+      if (bytes === undefined) continue;
+      try {
+        const profile = decodeProfile(bytes, this.deps);
+        if (isLifetimeValid(profile.bundle.signedPreKey.lifetime, now)) out.push(profile);
+      } catch (error) {
+        typed(error);
+      }
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * Resolves a peer id or unique prefix among known peers (and, with
+   * `group`, that group's members).
+   * @throws StateError `STATE_UNKNOWN_MEMBER`, `STATE_DUPLICATE`.
+   */
+  resolvePeer(prefix: string, group?: string): Promise<string> {
+    return this.#run(async () => {
+      const ids = (await this.#profiles()).map((p) => p.id);
+      if (group !== undefined) ids.push(...groupMembers((await this.#resolveGroup(group)).state));
+      return resolvePrefix(prefix, ids, 'peer', 'STATE_UNKNOWN_MEMBER');
+    });
+  }
+
+  /**
+   * Resolves a group id or unique prefix.
+   * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_DUPLICATE`.
+   */
+  resolveGroup(prefix: string): Promise<string> {
+    return this.#run(async () => (await this.#resolveGroup(prefix)).groupId);
+  }
+
+  // ------------------------------------------------------------ operations
+
+  /**
+   * Creates a group of this peer and `members` (known peers' ids or unique
+   * prefixes). One commit; the create is published after it.
+   * @throws StateError `STATE_UNKNOWN_MEMBER`, `STATE_DUPLICATE` (ambiguous prefix).
+   */
+  create(scheme: GroupScheme = 'data', options: { readonly members?: readonly string[] } = {}): Promise<GroupInfo> {
+    return this.#run(async () => {
+      const known = (await this.#profiles()).map((p) => p.id);
+      const members = (options.members ?? []).map((m) => resolvePrefix(m, known, 'peer', 'STATE_UNKNOWN_MEMBER'));
+      const work = this.#work();
+      const result = createGroup(this.#ctx(work), { scheme, members });
+      this.#adopt(work, result, null);
+      await this.#commit(work);
+      return this.#info(result.state);
+    });
+  }
+
+  /**
+   * Adds a known peer (its profile must have been seen: `refreshPeers`).
+   * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`, `STATE_ALREADY_MEMBER`.
+   */
+  add(group: string, member: string): Promise<GroupInfo> {
+    return this.#run(async () => {
+      const { state } = await this.#resolveGroup(group);
+      const id = resolvePrefix(member, (await this.#profiles()).map((p) => p.id), 'peer', 'STATE_UNKNOWN_MEMBER');
+      return this.#operate((work) => addMember(state, this.#ctx(work), id));
+    });
+  }
+
+  /**
+   * Removes a member (strong removal).
+   * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`.
+   */
+  remove(group: string, member: string): Promise<GroupInfo> {
+    return this.#run(async () => {
+      const { state } = await this.#resolveGroup(group);
+      const ids = [...groupMembers(state), ...(await this.#profiles()).map((p) => p.id)];
+      const id = resolvePrefix(member, ids, 'peer', 'STATE_UNKNOWN_MEMBER');
+      return this.#operate((work) => removeMember(state, this.#ctx(work), id));
+    });
+  }
+
+  /**
+   * Rotates this peer's secrets in the group (post-compromise security).
+   * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_REMOVED`.
+   */
+  update(group: string): Promise<GroupInfo> {
+    return this.#run(async () => {
+      const { state } = await this.#resolveGroup(group);
+      return this.#operate((work) => updateGroup(state, this.#ctx(work)));
+    });
+  }
+
+  /**
+   * Encrypts and publishes application data. `ad` (associated data) travels
+   * in the clear beside the ciphertext, bound into its AEAD and signature.
+   * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_REMOVED`; UsageError for an oversized `ad`.
+   */
+  send(group: string, data: Uint8Array, options: { readonly ad?: Uint8Array } = {}): Promise<{ group: string; bytes: number; id: string }> {
+    return this.#run(async () => {
+      const { groupId, state } = await this.#resolveGroup(group);
+      const ad = options.ad ?? null;
+      const work = this.#work();
+      const result = send(state, this.#ctx(work), { plaintext: data, ...(ad !== null ? { ad } : {}) });
+      this.#adopt(work, result, ad);
+      this.#appendApp(work, groupId, { sender: this.id, data, ad });
+      await this.#commit(work);
+      const id = work.outbox[0]?.id.slice('msg:'.length) ?? '';
+      return { group: groupId, bytes: data.length, id };
+    });
+  }
+
+  /**
+   * Deletes data-scheme group secrets (forward secrecy on request): those
+   * older than `olderThan` (UNIX seconds) or all but each member's latest.
+   * The deleted values are wiped after the commit.
+   * @throws UsageError `USAGE_UNSUPPORTED` for a message-scheme group.
+   */
+  forgetSecrets(group: string, options: { readonly olderThan?: number; readonly allButLatest?: boolean }): Promise<number> {
+    return this.#run(async () => {
+      const { groupId, state } = await this.#resolveGroup(group);
+      const out = deleteGroupSecrets(state, options);
+      const work = this.#work();
+      work.groups.set(groupId, out.state);
+      work.consumed.push(...out.consumed);
+      await this.#commit(work);
+      return out.consumed.length;
+    });
+  }
+
+  async #operate(call: (work: Work) => GroupResult): Promise<GroupInfo> {
+    const work = this.#work();
+    const result = call(work);
+    this.#adopt(work, result, null);
+    await this.#commit(work);
+    return this.#info(result.state);
+  }
+
+  // ------------------------------------------------------------- pre-keys
+
+  /**
+   * Rotates the signed pre-key when due and deletes superseded secrets past
+   * their grace period; a new profile is published. One commit when anything changed.
+   * @returns true when the signed pre-key was rotated.
+   */
+  maintainKeys(): Promise<boolean> {
+    return this.#run(() => this.#maintainKeys());
+  }
+
+  async #maintainKeys(): Promise<boolean> {
+    const out = maintainPreKeys(this.#keys, this.deps, this.#policy);
+    if (out.keys === this.#keys) return false;
+    const work = this.#work();
+    work.keys = out.keys;
+    work.keysChanged = true;
+    work.consumed.push(...out.consumed);
+    if (out.rotated) {
+      const profile = encodeProfile(out.keys, this.#name, this.deps);
+      const hash = toHex(this.deps.crypto.sha256(profile));
+      work.states[profileName(this.id)] = profile;
+      work.processed.add(bundleId(hash));
+      work.outbox.push({ id: bundleId(hash), topic: 'bundle', bytes: profile });
+    }
+    await this.#commit(work);
+    return out.rotated;
+  }
+
+  // ----------------------------------------------------------------- sync
+
+  /** Publishes every outbox entry not yet sent (after a crash, or with a transport given later). */
+  flush(): Promise<number> {
+    return this.#run(() => this.#flush());
+  }
+
+  async #flush(): Promise<number> {
+    if (this.transport === undefined) return 0;
+    const pending = await this.store.outbox({ unsentOnly: true });
+    for (const entry of pending) await this.transport.publish(entry.topic === 'bundle' ? 'bundle' : 'msg', entry.bytes);
+    if (pending.length > 0) await this.store.markSent(pending.map((e) => e.id));
+    return pending.length;
+  }
+
+  /** Reads the peers' profiles on the transport (no messages). @returns what was skipped. */
+  refreshPeers(): Promise<Skipped[]> {
+    return this.#run(async () => {
+      const skipped: Skipped[] = [];
+      await this.#catchUp(skipped, true);
+      return skipped.map(({ origin, reason }) => ({ origin, reason }));
+    });
+  }
+
+  /**
+   * Reads everything new on the transport, orders it and applies it in
+   * batches; rotates pre-keys when due; publishes what it owes.
+   */
+  sync(): Promise<SyncReport> {
+    return this.#run(async () => {
+      await this.#flush();
+      await this.#maintainKeys();
+      const skipped: Skipped[] = [];
+      const processed = await this.#catchUp(skipped, false);
+      await this.#flush();
+      let pending = 0;
+      for (const id of await this.#ids()) {
+        const state = (await this.#state(id)) as GroupState;
+        pending += state.pendingControl.length + state.pendingApplication.length;
+      }
+      return { processed, pending, skipped: skipped.map(({ origin, reason }) => ({ origin, reason })) };
+    });
+  }
+
+  async #knownIds(): Promise<Set<string>> {
+    if (this.#known !== undefined) return this.#known;
+    const known = new Set<string>();
+    if (this.store.processedIds !== undefined) for (const id of await this.store.processedIds()) known.add(id);
+    this.#known = known;
+    return known;
+  }
+
+  async #isKnown(hash: string): Promise<boolean> {
+    const known = await this.#knownIds();
+    if (known.has(msgId(hash)) || known.has(badId(hash)) || known.has(bundleId(hash))) return true;
+    if (this.store.processedIds !== undefined) return false;
+    return (await this.store.isProcessed(msgId(hash))) || (await this.store.isProcessed(badId(hash))) || (await this.store.isProcessed(bundleId(hash)));
+  }
+
+  /** Streams the transport's new items; bundles are applied first, then messages in batches. @returns messages applied. */
+  async #catchUp(skipped: Skipped[], bundlesOnly: boolean): Promise<number> {
+    if (this.transport === undefined) return 0;
+    await this.#knownIds();
+    const bundles: TransportItem[] = [];
+    const candidates: Candidate[] = [];
+    const bad: Rejected[] = [];
+    const seen = new Set<string>();
+    let held = 0;
+    const canRefetch = this.transport.fetch !== undefined;
+    for await (const found of this.transport.catchUp((hash) => this.#isKnown(hash), bundlesOnly ? { kinds: ['bundle'] } : {})) {
+      if (found.kind === 'problem') {
+        skipped.push({ origin: found.origin, reason: found.reason });
+        if (found.permanent && found.id !== undefined) bad.push({ id: found.id, reason: found.reason });
+        continue;
+      }
+      if (seen.has(found.id)) continue;
+      seen.add(found.id);
+      if (found.kind === 'bundle') {
+        bundles.push(found);
+        continue;
+      }
+      try {
+        const order = this.#orderOf(found.bytes);
+        const keep = !canRefetch || held + found.bytes.length <= this.#budget;
+        if (keep) held += found.bytes.length;
+        candidates.push({ id: found.id, origin: found.origin, order, bytes: keep ? found.bytes : undefined });
+      } catch (error) {
+        const reason = reasonOf(typed(error));
+        skipped.push({ origin: found.origin, reason });
+        bad.push({ id: found.id, reason });
+      }
+    }
+    await this.#applyBundles(bundles, bad, skipped);
+    candidates.sort(byOrder);
+    let applied = 0;
+    const failed: { candidate: Candidate; error: GroupCryptError }[] = [];
+    for (let start = 0; start < candidates.length; start += this.#batchSize) {
+      applied += await this.#applyBatch(candidates.slice(start, start + this.#batchSize), failed, skipped);
+    }
+    // what failed may pass now that the rest is applied (a join later in the backlog); once more, then remembered
+    if (failed.length > 0) {
+      const retry = failed.splice(0).map((f) => f.candidate);
+      applied += await this.#applyBatch(retry, failed, skipped);
+      for (const { candidate, error } of failed) {
+        skipped.push({ origin: candidate.origin, reason: reasonOf(error) });
+        if (!RETRYABLE.has(error.code)) bad.push({ id: candidate.id, reason: reasonOf(error) });
+      }
+    }
+    await this.#remember(bad);
+    this.#emit(skipped.filter((s) => s.emitted !== true).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
+    return applied;
+  }
+
+  /** Remembers items rejected for good (by content hash, with the reason), in one commit. */
+  async #remember(bad: readonly Rejected[]): Promise<void> {
+    if (bad.length === 0) return;
+    const work = this.#work();
+    for (const { id, reason } of bad) {
+      work.processed.add(badId(id));
+      work.states[rejectedName(id)] = utf8(reason.slice(0, 500));
+    }
+    await this.#commit(work);
+  }
+
+  /** Items this peer rejected for good (content hash and reason), sorted by hash. */
+  rejected(): Promise<{ id: string; reason: string }[]> {
+    return this.#run(async () => {
+      const out: { id: string; reason: string }[] = [];
+      for (const name of await this.store.names('rejected:')) {
+        const bytes = await this.store.load(name);
+        if (bytes !== undefined) out.push({ id: name.slice('rejected:'.length), reason: new TextDecoder().decode(bytes) });
+      }
+      return out;
+    });
+  }
+
+  #orderOf(bytes: Uint8Array): readonly [number, number, number] {
+    const item = decodeMessageItem(bytes);
+    if (item.control) return [openWireBundle(item.bundle, this.id).direct === undefined ? 1 : 0, 0, 0];
+    const { epoch, counter } = applicationPosition(item.bundle, item.scheme);
+    return [2, epoch, counter];
+  }
+
+  /** Verifies profiles and registers the bundles (one commit). */
+  async #applyBundles(bundles: readonly TransportItem[], bad: Rejected[], skipped: Skipped[]): Promise<void> {
+    if (bundles.length === 0) return;
+    const work = this.#work();
+    const best = new Map<string, Profile>();
+    for (const item of bundles) {
+      try {
+        const profile = decodeProfile(item.bytes, this.deps);
+        const known = best.get(profile.id);
+        if (known === undefined || profile.bundle.signedPreKey.lifetime.notAfter > known.bundle.signedPreKey.lifetime.notAfter) best.set(profile.id, profile);
+        work.processed.add(bundleId(item.id));
+        if (known === undefined || best.get(profile.id) === profile) work.states[profileName(profile.id)] = item.bytes;
+      } catch (error) {
+        const e = typed(error);
+        skipped.push({ origin: item.origin, reason: reasonOf(e) });
+        if (e.code !== 'VERIFY_NOT_YET_VALID') bad.push({ id: item.id, reason: reasonOf(e) });
+      }
+    }
+    for (const [id, profile] of best) {
+      const stored = await this.store.load(profileName(id));
+      let older: Profile | undefined;
+      if (stored !== undefined) {
+        try {
+          older = decodeProfile(stored, this.deps);
+        } catch (error) {
+          typed(error);
+        }
+      }
+      if (older !== undefined && older.bundle.signedPreKey.lifetime.notAfter >= profile.bundle.signedPreKey.lifetime.notAfter) {
+        delete work.states[profileName(id)];
+        continue;
+      }
+      try {
+        work.registry = registerBundle(work.registry, profile.bundle, this.deps);
+        work.registryChanged = true;
+      } catch (error) {
+        typed(error);
+      }
+      if (older === undefined && id !== this.id) work.events.push({ type: 'peer', id, name: profile.name });
+    }
+    await this.#commit(work);
+  }
+
+  /** Applies one batch of candidates in one commit. Typed failures go to `failed` and change nothing. */
+  async #applyBatch(batch: readonly Candidate[], failed: { candidate: Candidate; error: GroupCryptError }[], skipped: Skipped[]): Promise<number> {
+    const work = this.#work();
+    for (const candidate of batch) {
+      let bytes = candidate.bytes;
+      if (bytes === undefined) {
+        const again = await (this.transport as Transport).fetch?.({ kind: 'msg', id: candidate.id, origin: candidate.origin });
+        if (again === undefined || !(again instanceof Uint8Array)) {
+          skipped.push({ origin: candidate.origin, reason: again === undefined ? 'vanished' : again.reason });
+          continue;
+        }
+        bytes = again;
+      }
+      try {
+        await this.#applyMessage(work, bytes, candidate.origin);
+        work.processed.add(msgId(candidate.id));
+        work.applied++;
+      } catch (error) {
+        failed.push({ candidate: { ...candidate, bytes }, error: typed(error) });
+      }
+    }
+    await this.#commit(work);
+    for (const e of work.events) if (e.type === 'skipped') skipped.push({ origin: e.origin, reason: e.reason, emitted: true });
+    return work.applied;
+  }
+
+  /** One arrival from a live transport: applied in one commit. */
+  async #arrive(found: TransportItem | TransportProblem): Promise<void> {
+    if (found.kind === 'problem') {
+      this.#emit([{ type: 'skipped', origin: found.origin, reason: found.reason }]);
+      return;
+    }
+    if (await this.#isKnown(found.id)) return;
+    const skipped: Skipped[] = [];
+    const bad: Rejected[] = [];
+    if (found.kind === 'bundle') {
+      await this.#applyBundles([found], bad, skipped);
+    } else {
+      const failed: { candidate: Candidate; error: GroupCryptError }[] = [];
+      await this.#applyBatch([{ id: found.id, origin: found.origin, order: [0, 0, 0], bytes: found.bytes }], failed, skipped);
+      for (const { error } of failed) {
+        skipped.push({ origin: found.origin, reason: reasonOf(error) });
+        if (!RETRYABLE.has(error.code)) bad.push({ id: found.id, reason: reasonOf(error) });
+      }
+    }
+    await this.#remember(bad);
+    // rejected buffered messages were emitted with their commit; report the rest
+    this.#emit(skipped.filter((s) => s.origin === found.origin).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
+  }
+
+  /** Applies one message item to the work (pure group calls); throws a typed error and leaves the work unchanged when it fails. */
+  async #applyMessage(work: Work, bytes: Uint8Array, origin: string): Promise<void> {
+    const item = decodeMessageItem(bytes);
+    const incoming: IncomingMessage = openWireBundle(item.bundle, this.id, item.ad ?? undefined);
+    if (!item.control && item.ad !== null) this.#rememberAd(item.group, item.bundle, item.scheme, item.ad);
+    const state = work.groups.get(item.group) ?? (await this.#state(item.group));
+    if (state !== undefined) {
+      this.#adopt(work, receive(state, this.#ctx(work), incoming), null, origin);
+      return;
+    }
+    const name = inboxName(item.group, item.scheme);
+    let inbox = work.inboxes.get(name);
+    if (inbox === undefined) {
+      const stored = await this.store.load(name);
+      inbox = stored === undefined ? null : decodeGroupInbox(stored);
+    }
+    const result = receivePreJoin(inbox ?? createGroupInbox({ scheme: item.scheme, groupId: item.group }), this.#ctx(work), incoming);
+    if (result.joined === null) {
+      work.inboxes.set(name, result.inbox);
+      return;
+    }
+    for (const scheme of ['data', 'message'] as const) work.inboxes.set(inboxName(item.group, scheme), null);
+    this.#adopt(work, result.joined, null, origin);
+  }
+
+  #rememberAd(group: string, bundle: Uint8Array, scheme: GroupScheme, ad: Uint8Array): void {
+    const { epoch, counter } = applicationPosition(bundle, scheme);
+    const key = `${group}:${epoch}:${counter}`;
+    const list = this.#pendingAd.get(key) ?? [];
+    list.push({ ad });
+    this.#pendingAd.set(key, list);
+    if (this.#pendingAd.size > 10_000) this.#pendingAd.delete(this.#pendingAd.keys().next().value as string);
+  }
+
+  #takeAd(group: string, epoch: number, counter: number): Uint8Array | null {
+    const key = `${group}:${epoch}:${counter}`;
+    const list = this.#pendingAd.get(key);
+    if (list === undefined || list.length !== 1) return null;
+    this.#pendingAd.delete(key);
+    return (list[0] as { ad: Uint8Array }).ad;
+  }
+
+  // ------------------------------------------------------------- commits
+
+  #work(): Work {
+    return new Work(this.#keys, this.#registry);
+  }
+
+  #ctx(work: Work): { deps: Deps; keys: KeyManagerState; registry: KeyRegistryState } {
+    return { deps: this.deps, keys: work.keys, registry: work.registry };
+  }
+
+  #appendApp(work: Work, groupId: string, entry: AppEntry): void {
+    const list = work.app.get(groupId) ?? [];
+    list.push(entry);
+    work.app.set(groupId, list);
+  }
+
+  /** Takes a group result into the work: state, keys, registry, outputs. `ad` is the associated data of an own send. */
+  #adopt(work: Work, result: GroupResult, ad: Uint8Array | null, origin = 'buffered message'): void {
+    const groupId = result.state.dcgka.groupId;
+    const scheme = result.state.scheme;
+    if (result.keys !== work.keys) work.keysChanged = true;
+    if (result.registry !== work.registry) work.registryChanged = true;
+    work.keys = result.keys;
+    work.registry = result.registry;
+    work.groups.set(groupId, result.state);
+    work.consumed.push(...result.consumed);
+    for (const output of result.outputs) {
+      if (output.kind === 'send') {
+        const bytes = encodeMessageItem({ group: groupId, scheme, control: output.message.control, bundle: encodeWireBundle(output.message), ad: output.message.control ? null : ad });
+        const id = msgId(toHex(this.deps.crypto.sha256(bytes)));
+        work.outbox.push({ id, topic: 'msg', bytes });
+        work.processed.add(id);
+      } else if (output.kind === 'application') {
+        const entryAd = this.#takeAd(groupId, output.epoch, output.counter);
+        this.#appendApp(work, groupId, { sender: output.sender, data: output.plaintext, ad: entryAd });
+        work.events.push({ type: 'message', group: groupId, sender: output.sender, data: output.plaintext, ad: entryAd });
+      } else if (output.kind === 'removed') {
+        work.events.push({ type: 'removed', group: groupId });
+      } else if (output.kind === 'rejected') {
+        work.events.push({ type: 'skipped', origin, reason: reasonOf(output.error) });
+      }
+    }
+  }
+
+  /**
+   * Writes the work in ONE commit, then adopts it in memory, emits its
+   * events and publishes its outbox.
+   * @throws StateError `STATE_DUPLICATE` when another writer applied the same input first (memory is reloaded).
+   */
+  async #commit(work: Work): Promise<void> {
+    if (work.empty) {
+      this.#emit(work.events);
+      return;
+    }
+    const states: Record<string, Uint8Array | null> = { ...work.states };
+    const ids = await this.#ids();
+    const before = new Map<string, GroupInfo | undefined>();
+    for (const [groupId, state] of work.groups) {
+      const old = this.#groups.get(groupId) ?? (ids.has(groupId) ? await this.#state(groupId) : undefined);
+      before.set(groupId, old === undefined ? undefined : this.#info(old));
+      states[groupName(groupId)] = encodeGroupState(state);
+    }
+    for (const [name, inbox] of work.inboxes) {
+      if (inbox === null) {
+        if ((await this.store.load(name)) !== undefined) states[name] = null;
+      } else {
+        states[name] = encodeGroupInbox(inbox);
+      }
+    }
+    const counts = new Map<string, number>();
+    for (const [groupId, entries] of work.app) {
+      let next = this.#appCount.get(groupId) ?? (await this.store.names(appPrefix(groupId))).length;
+      for (const entry of entries) states[appName(groupId, next++)] = encodeAppEntry(entry);
+      counts.set(groupId, next);
+    }
+    if (work.keysChanged) states[KEYS] = encodeKeyManager(work.keys);
+    if (work.registryChanged) states[REGISTRY] = encodeKeyRegistry(work.registry);
+    let result;
+    try {
+      result = await this.store.commit({ states, processed: [...work.processed], outbox: work.outbox, consumed: work.consumed });
+    } catch (error) {
+      this.#forget();
+      throw error;
+    }
+    if (!result.applied) {
+      this.#forget();
+      throw new StateError('STATE_DUPLICATE', `already processed: ${result.duplicates.join(', ')}`);
+    }
+    this.#keys = work.keys;
+    this.#registry = work.registry;
+    for (const [groupId, state] of work.groups) {
+      this.#groups.set(groupId, state);
+      ids.add(groupId);
+    }
+    for (const [groupId, n] of counts) this.#appCount.set(groupId, n);
+    for (const id of work.processed) this.#known?.add(id);
+    const events = [...work.events];
+    for (const [groupId, state] of work.groups) {
+      const now = this.#info(state);
+      const old = before.get(groupId);
+      if (old === undefined || old.removed !== now.removed || old.members.join() !== now.members.join()) {
+        events.push({ type: 'members', group: groupId, members: now.members, removed: now.removed });
+      }
+    }
+    this.#emit(events);
+    if (work.outbox.length > 0) await this.#flush();
+  }
+
+  /** Drops every cache (after a failed commit the store is the truth). */
+  #forget(): void {
+    this.#groups.clear();
+    this.#groupIds = undefined;
+    this.#appCount.clear();
+    this.#known = undefined;
+  }
+
+  /** Stops listening, closes the transport and the store. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#unsubscribe?.();
+    await this.#queue;
+    this.#closed = true;
+    await this.transport?.close();
+    await this.store.close();
+  }
+}

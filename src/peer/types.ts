@@ -1,0 +1,84 @@
+/**
+ * What a `Peer` takes and gives: options, group and peer views, sync
+ * reports and events.
+ */
+import type { Deps } from '../crypto/index.js';
+import type { GroupScheme } from '../group/index.js';
+import type { Store } from '../store/index.js';
+import type { Transport } from '../transport/index.js';
+import type { PreKeyPolicy } from './prekeys.js';
+
+/** Options of `Peer.open` / `Peer.create`. */
+export interface PeerOptions {
+  /** Where the peer keeps its private state (one commit per state change). */
+  readonly store: Store;
+  /**
+   * How bytes travel, or a function of this peer's id that opens the
+   * transport (a folder or a log is per peer). Without one the peer works
+   * offline (local views) and publishes nothing; its outbox waits.
+   */
+  readonly transport?: Transport | ((self: string) => Transport);
+  /** Crypto provider and clock (UNIX seconds); the platform default when omitted. */
+  readonly deps?: Deps;
+  /** Signed pre-key rotation schedule (default: rotate weekly, delete a superseded secret a week later). */
+  readonly preKeys?: Partial<PreKeyPolicy>;
+  /** Most messages applied per store commit while processing a backlog (default 1,000). */
+  readonly batchSize?: number;
+  /** Bytes of a backlog held in memory while it is ordered; beyond, only ids are kept and items are read again (default 32 MiB). */
+  readonly memoryBudgetBytes?: number;
+}
+
+/** A group as this peer sees it. */
+export interface GroupInfo {
+  readonly group: string;
+  readonly scheme: GroupScheme;
+  /** Current member ids, sorted (the last ones known after a removal). */
+  readonly members: readonly string[];
+  /** True once this peer learnt it was removed. */
+  readonly removed: boolean;
+  /** Received messages waiting for their causal predecessors. */
+  readonly pending: number;
+}
+
+/** A known peer (from its verified, signed profile). */
+export interface PeerInfo {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** One decrypted application message. */
+export interface ReadEntry {
+  readonly sender: string;
+  readonly data: Uint8Array;
+  /** The associated data it was sent with, or null (none, or not known). */
+  readonly ad: Uint8Array | null;
+}
+
+/** Something that was not applied, with the reason (`CODE: message`). */
+export interface Skipped {
+  /** Where it was found (a path, `log:<key>:<seq>`, …). */
+  readonly origin: string;
+  readonly reason: string;
+  /** @internal already emitted as an event. */
+  readonly emitted?: boolean;
+}
+
+/** What a `sync` did. */
+export interface SyncReport {
+  /** Messages applied (processed) by this sync. */
+  readonly processed: number;
+  /** Messages held in groups, waiting for their causal predecessors. */
+  readonly pending: number;
+  readonly skipped: readonly Skipped[];
+}
+
+/** Events, emitted after the commit that made them true. */
+export type PeerEvent =
+  | { readonly type: 'message'; readonly group: string; readonly sender: string; readonly data: Uint8Array; readonly ad: Uint8Array | null }
+  | { readonly type: 'members'; readonly group: string; readonly members: readonly string[]; readonly removed: boolean }
+  | { readonly type: 'removed'; readonly group: string }
+  | { readonly type: 'peer'; readonly id: string; readonly name: string }
+  | { readonly type: 'skipped'; readonly origin: string; readonly reason: string };
+
+/** Listener of `Peer.on`. */
+export type PeerListener = (event: PeerEvent) => void;
