@@ -14,6 +14,19 @@ const RESULTS_MD = join(ROOT, 'bench', 'results', 'mutation.md');
 const WORK = join(ROOT, 'reports', 'mutation');
 const GOAL = 80;
 
+/** Source lines per mutated file, for the original text of surviving mutants. */
+const sources = new Map();
+/** The source text a mutant replaces (Stryker locations: 1-based lines and columns, end exclusive). */
+function originalText({ fileName, location: { start, end } }) {
+  if (!sources.has(fileName)) sources.set(fileName, readFileSync(fileName, 'utf8').split('\n'));
+  const lines = sources.get(fileName).slice(start.line - 1, end.line);
+  if (lines.length === 0) return '';
+  lines[lines.length - 1] = lines[lines.length - 1].slice(0, end.column - 1);
+  lines[0] = lines[0].slice(start.column - 1);
+  return lines.join(' ');
+}
+
+
 /** Each layer: the files mutated and the fast tests that must catch the mutants (long/process-spawning tests are out). */
 const LAYERS = [
   { layer: 'crypto', mutate: ['src/crypto/hpke.ts', 'src/crypto/xeddsa.ts', 'src/crypto/checks.ts'], tests: ['test/crypto/*.test.ts'] },
@@ -106,17 +119,6 @@ async function runLayer(spec, forceRun) {
       .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
   };
   writeFileSync(join(WORK, `${spec.layer}.summary.json`), JSON.stringify(summary, null, 2) + '\n');
-}
-
-const sources = new Map();
-/** The source text a mutant replaces (locations: 1-based lines, 0-based columns). */
-function originalText({ fileName, location: { start, end } }) {
-  if (!sources.has(fileName)) sources.set(fileName, readFileSync(fileName, 'utf8').split('\n'));
-  const lines = sources.get(fileName).slice(start.line - 1, end.line);
-  if (lines.length === 0) return '';
-  lines[lines.length - 1] = lines[lines.length - 1].slice(0, end.column);
-  lines[0] = lines[0].slice(start.column);
-  return lines.join(' ');
 }
 
 function oneLine(text) {
