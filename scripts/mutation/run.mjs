@@ -141,7 +141,7 @@ function renderMarkdown(entries) {
     '',
     'Produced by `npm run mutation` (Stryker 10 with its vitest runner, per-test coverage, run under Node 22 from',
     '`scripts/node-tools.sh`). Each layer is mutated on its own and must be caught by its own fast tests',
-    `(\`test/<layer>/\`; property tests shrunk to GROUPCRYPT_SCHEDULES=20). Goal: a score of at least ${GOAL} % per layer.`,
+    `(\`test/<layer>/\`; property tests shrunk to 20 random schedules, 3 for dcgka and group). Goal: a score of at least ${GOAL} % per layer.`,
     '',
     'Score = (killed + timeout) / (killed + timeout + survived + no coverage). Mutants inside the *text* of an error',
     'message (`new XError(code, text)`) are ignored and listed as such: the code and the throwing condition are still',
