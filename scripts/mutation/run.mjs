@@ -1,4 +1,4 @@
-// `npm run mutation [-- layer …] [--force]`: Stryker (vitest runner) over the protocol layers, one layer at a time,
+// `npm run mutation [-- layer …] [--force]` (`-- --report` only rewrites mutation.md from mutation.json): Stryker (vitest runner) over the protocol layers, one layer at a time,
 // each against its own fast tests. Writes bench/results/mutation.json (one entry per layer) and mutation.md.
 // Runs under Node >= 22 (scripts/mutation.sh fetches one); keeps the results of layers not run this time.
 import { spawnSync } from 'node:child_process';
@@ -45,7 +45,11 @@ const force = args.includes('--force');
 const childLayer = args.includes('--child') ? args[args.indexOf('--child') + 1] : undefined;
 
 if (childLayer !== undefined) await runLayer(LAYERS.find((l) => l.layer === childLayer), force);
-else {
+else if (args.includes('--report')) {
+  // Rewrites mutation.md from mutation.json without running Stryker.
+  writeFileSync(RESULTS_MD, renderMarkdown(JSON.parse(readFileSync(RESULTS_JSON, 'utf8'))));
+  printTable();
+} else {
   const chosen = args.filter((a) => !a.startsWith('--'));
   const unknown = chosen.filter((name) => !LAYERS.some((l) => l.layer === name));
   if (unknown.length > 0) {
@@ -151,6 +155,7 @@ function renderMarkdown(entries) {
     '|---|---:|---:|---:|---:|---:|---:|---|',
     ...entries.map((e) => `| ${e.layer} | ${e.score.toFixed(2)} %${e.score >= GOAL ? '' : ' ⚠'} | ${e.killed} | ${e.timeout} | ${e.survived} | ${e.noCoverage} | ${e.ignored ?? 0} | ${(e.measuredAt ?? '').slice(0, 16).replace('T', ' ')} |`),
     '',
+    ...missingLayers(entries),
     '## What survives',
     '',
     'Each line: file:line:column, mutator, original → replacement. Most are equivalent mutants (no observable difference) or',
@@ -162,6 +167,12 @@ function renderMarkdown(entries) {
     if (e.remaining?.length) lines.push('```', ...e.remaining, '```', '');
   }
   return lines.join('\n');
+}
+
+function missingLayers(entries) {
+  const missing = LAYERS.filter((l) => !entries.some((e) => e.layer === l.layer)).map((l) => l.layer);
+  if (missing.length === 0) return [];
+  return [`Not measured yet: ${missing.join(', ')} (\`npm run mutation -- ${missing.join(' ')}\`).`, ''];
 }
 
 function printTable() {
