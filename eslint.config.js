@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const LAYERS = ['crypto', 'keys', 'twoparty', 'membership', 'ordering', 'dcgka', 'data', 'message', 'group', 'mls', 'store', 'transport', 'peer', 'cli'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'examples/browser/dist/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'examples/browser/dist/**', 'bench/results/**', '.stryker-tmp/**', 'reports/**', '.tools/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,183 @@
+// `npm run mutation [-- layer …] [--force]` (`-- --report` only rewrites mutation.md from mutation.json): Stryker (vitest runner) over the protocol layers, one layer at a time,
+// each against its own fast tests. Writes bench/results/mutation.json (one entry per layer) and mutation.md.
+// Runs under Node >= 22 (scripts/mutation.sh fetches one); keeps the results of layers not run this time.
+import { spawnSync } from 'node:child_process';
+import console from 'node:console';
+import process from 'node:process';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RESULTS_JSON = join(ROOT, 'bench', 'results', 'mutation.json');
+const RESULTS_MD = join(ROOT, 'bench', 'results', 'mutation.md');
+const WORK = join(ROOT, 'reports', 'mutation');
+const GOAL = 80;
+
+/** Source lines per mutated file, for the original text of surviving mutants. */
+const sources = new Map();
+/** The source text a mutant replaces (Stryker locations: 1-based lines and columns, end exclusive). */
+function originalText({ fileName, location: { start, end } }) {
+  if (!sources.has(fileName)) sources.set(fileName, readFileSync(fileName, 'utf8').split('\n'));
+  const lines = sources.get(fileName).slice(start.line - 1, end.line);
+  if (lines.length === 0) return '';
+  lines[lines.length - 1] = lines[lines.length - 1].slice(0, end.column - 1);
+  lines[0] = lines[0].slice(start.column - 1);
+  return lines.join(' ');
+}
+
+
+/** Each layer: the files mutated and the fast tests that must catch the mutants (long/process-spawning tests are out). */
+const LAYERS = [
+  { layer: 'crypto', mutate: ['src/crypto/hpke.ts', 'src/crypto/xeddsa.ts', 'src/crypto/checks.ts'], tests: ['test/crypto/*.test.ts'] },
+  { layer: 'ordering', mutate: ['src/ordering/**/*.ts'], tests: ['test/ordering/*.test.ts'] },
+  { layer: 'membership', mutate: ['src/membership/**/*.ts'], tests: ['test/membership/*.test.ts'] },
+  { layer: 'message', mutate: ['src/message/**/*.ts'], tests: ['test/message/*.test.ts'] },
+  { layer: 'twoparty', mutate: ['src/twoparty/**/*.ts'], tests: ['test/twoparty/*.test.ts'] },
+  // The random-schedule property tests of dcgka and group take seconds per run: 3 schedules each under mutation.
+  { layer: 'dcgka', mutate: ['src/dcgka/**/*.ts'], tests: ['test/dcgka/*.test.ts'], schedules: 3 },
+  { layer: 'data', mutate: ['src/data/**/*.ts'], tests: ['test/data/*.test.ts'] },
+  { layer: 'group', mutate: ['src/group/**/*.ts'], tests: ['test/group/*.test.ts'], schedules: 3 },
+];
+
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+const childLayer = args.includes('--child') ? args[args.indexOf('--child') + 1] : undefined;
+
+if (childLayer !== undefined) await runLayer(LAYERS.find((l) => l.layer === childLayer), force);
+else if (args.includes('--report')) {
+  // Rewrites mutation.md from mutation.json without running Stryker.
+  writeFileSync(RESULTS_MD, renderMarkdown(JSON.parse(readFileSync(RESULTS_JSON, 'utf8'))));
+  printTable();
+} else {
+  const chosen = args.filter((a) => !a.startsWith('--'));
+  const unknown = chosen.filter((name) => !LAYERS.some((l) => l.layer === name));
+  if (unknown.length > 0) {
+    console.error(`unknown layer(s): ${unknown.join(', ')}; known: ${LAYERS.map((l) => l.layer).join(', ')}`);
+    process.exit(2);
+  }
+  const layers = chosen.length > 0 ? LAYERS.filter((l) => chosen.includes(l.layer)) : LAYERS;
+  let failed = false;
+  for (const { layer } of layers) {
+    // One process per layer: Stryker keeps process-wide state (logging, sandboxes) between runs.
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', layer, ...(force ? ['--force'] : [])], { stdio: 'inherit', cwd: ROOT });
+    if (child.status !== 0) {
+      console.error(`mutation: layer ${layer} failed (exit ${child.status})`);
+      failed = true;
+      continue;
+    }
+    mergeSummary(JSON.parse(readFileSync(join(WORK, `${layer}.summary.json`), 'utf8')));
+  }
+  printTable();
+  process.exit(failed ? 1 : 0);
+}
+
+async function runLayer(spec, forceRun) {
+  const { Stryker } = await import('@stryker-mutator/core');
+  mkdirSync(WORK, { recursive: true });
+  process.env['GROUPCRYPT_VECTORS'] ??= resolve(ROOT, '..', 'shared', 'vectors');
+  process.env['GROUPCRYPT_SCHEDULES'] ??= String(spec.schedules ?? 20);
+  process.env['GROUPCRYPT_MUTATION_TESTS'] = spec.tests.join(',');
+  const stryker = new Stryker({
+    testRunner: 'vitest',
+    vitest: { configFile: 'vitest.mutation.config.ts', related: false },
+    plugins: ['@stryker-mutator/vitest-runner', join(ROOT, 'scripts', 'mutation', 'ignore-error-messages.mjs')],
+    ignorers: ['error-messages'],
+    mutate: spec.mutate,
+    coverageAnalysis: 'perTest',
+    concurrency: 1,
+    timeoutMS: 10_000,
+    dryRunTimeoutMinutes: 10,
+    incremental: true,
+    incrementalFile: relative(ROOT, join(WORK, `${spec.layer}.incremental.json`)),
+    force: forceRun,
+    reporters: ['clear-text', 'progress'],
+    clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
+    ignorePatterns: ['dist', 'bench', 'reports', '.tools', 'coverage', 'test/store', 'test/cli', 'test/mls', 'test/examples'],
+    thresholds: { high: GOAL, low: 60, break: null },
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: true,
+  });
+  const results = await stryker.runMutationTest();
+  const count = (status) => results.filter((r) => r.status === status).length;
+  const killed = count('Killed');
+  const survived = count('Survived');
+  const noCoverage = count('NoCoverage');
+  const timeout = count('Timeout');
+  const detected = killed + timeout;
+  const valid = detected + survived + noCoverage;
+  const summary = {
+    layer: spec.layer,
+    killed,
+    survived,
+    noCoverage,
+    timeout,
+    score: valid === 0 ? 100 : Math.round((detected / valid) * 10_000) / 100,
+    ignored: count('Ignored'),
+    errors: count('CompileError') + count('RuntimeError'),
+    files: spec.mutate,
+    tests: spec.tests,
+    measuredAt: new Date().toISOString(),
+    remaining: results
+      .filter((r) => r.status === 'Survived' || r.status === 'NoCoverage')
+      .map((r) => `${relative(ROOT, r.fileName)}:${r.location.start.line}:${r.location.start.column} ${r.mutatorName}${r.status === 'NoCoverage' ? ' (no coverage)' : ''}: ${oneLine(originalText(r))} → ${oneLine(r.replacement)}`)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
+  };
+  writeFileSync(join(WORK, `${spec.layer}.summary.json`), JSON.stringify(summary, null, 2) + '\n');
+}
+
+function oneLine(text) {
+  const flat = String(text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > 70 ? `${flat.slice(0, 67)}…` : flat;
+}
+
+function mergeSummary(summary) {
+  const all = existsSync(RESULTS_JSON) ? JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) : [];
+  const others = all.filter((entry) => entry.layer !== summary.layer);
+  const merged = [...others, summary].sort((a, b) => LAYERS.findIndex((l) => l.layer === a.layer) - LAYERS.findIndex((l) => l.layer === b.layer));
+  writeFileSync(RESULTS_JSON, JSON.stringify(merged, null, 2) + '\n');
+  writeFileSync(RESULTS_MD, renderMarkdown(merged));
+}
+
+function renderMarkdown(entries) {
+  const lines = [
+    '# Mutation testing',
+    '',
+    'Produced by `npm run mutation` (Stryker 10 with its vitest runner, per-test coverage, run under Node 22 from',
+    '`scripts/node-tools.sh`). Each layer is mutated on its own and must be caught by its own fast tests',
+    `(\`test/<layer>/\`; property tests shrunk to 20 random schedules, 3 for dcgka and group). Goal: a score of at least ${GOAL} % per layer.`,
+    '',
+    'Score = (killed + timeout) / (killed + timeout + survived + no coverage). Mutants inside the *text* of an error',
+    'message (`new XError(code, text)`) are ignored and listed as such: the code and the throwing condition are still',
+    'mutated and asserted.',
+    '',
+    '| layer | score | killed | timeout | survived | no coverage | ignored (message text) | measured |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+    ...entries.map((e) => `| ${e.layer} | ${e.score.toFixed(2)} %${e.score >= GOAL ? '' : ' ⚠'} | ${e.killed} | ${e.timeout} | ${e.survived} | ${e.noCoverage} | ${e.ignored ?? 0} | ${(e.measuredAt ?? '').slice(0, 16).replace('T', ' ')} |`),
+    '',
+    ...missingLayers(entries),
+    '## What survives',
+    '',
+    'Each line: file:line:column, mutator, original → replacement. Most are equivalent mutants (no observable difference) or',
+    'defensive checks that an earlier check already enforces; see the layer tests for what is covered.',
+    '',
+  ];
+  for (const e of entries) {
+    lines.push(`### ${e.layer} (${e.remaining?.length ?? 0})`, '', `Files: ${e.files?.join(', ')}. Tests: ${e.tests?.join(', ')}.`, '');
+    if (e.remaining?.length) lines.push('```', ...e.remaining, '```', '');
+  }
+  return lines.join('\n');
+}
+
+function missingLayers(entries) {
+  const missing = LAYERS.filter((l) => !entries.some((e) => e.layer === l.layer)).map((l) => l.layer);
+  if (missing.length === 0) return [];
+  return [`Not measured yet: ${missing.join(', ')} (\`npm run mutation -- ${missing.join(' ')}\`).`, ''];
+}
+
+function printTable() {
+  if (!existsSync(RESULTS_JSON)) return;
+  for (const e of JSON.parse(readFileSync(RESULTS_JSON, 'utf8'))) {
+    console.log(`${e.layer.padEnd(11)} ${e.score.toFixed(2).padStart(6)} %  killed ${e.killed}  timeout ${e.timeout}  survived ${e.survived}  no coverage ${e.noCoverage}  ignored ${e.ignored ?? 0}`);
+  }
+}
