@@ -49,6 +49,9 @@ class RecordingPrimitives implements HpkePrimitives {
   x25519PublicKey(secretKey: Uint8Array): Uint8Array { return this.inner.x25519PublicKey(secretKey); }
   aeadSeal(...args: Parameters<CryptoProvider['aeadSeal']>): Uint8Array { return this.inner.aeadSeal(...args); }
   aeadOpen(...args: Parameters<CryptoProvider['aeadOpen']>): Uint8Array { return this.inner.aeadOpen(...args); }
+  mlkem768KeyPairFromSeed(...args: Parameters<CryptoProvider['mlkem768KeyPairFromSeed']>): ReturnType<CryptoProvider['mlkem768KeyPairFromSeed']> { return this.inner.mlkem768KeyPairFromSeed(...args); }
+  mlkem768Encapsulate(...args: Parameters<CryptoProvider['mlkem768Encapsulate']>): ReturnType<CryptoProvider['mlkem768Encapsulate']> { return this.inner.mlkem768Encapsulate(...args); }
+  mlkem768Decapsulate(...args: Parameters<CryptoProvider['mlkem768Decapsulate']>): ReturnType<CryptoProvider['mlkem768Decapsulate']> { return this.inner.mlkem768Decapsulate(...args); }
 
   /** Recorded arrays that still hold non-zero bytes, as `kind:label`, except the labels listed. */
   nonZero(except: readonly string[] = []): string[] {
