@@ -24,7 +24,7 @@ import { defaultDeps, toHex, utf8 } from '../crypto/index.js';
 import { GroupCryptError, StateError, StoreError, UsageError } from '../errors.js';
 import type { GroupInbox, GroupResult, GroupScheme, GroupState, IncomingMessage } from '../group/index.js';
 import {
-  addMember, applicationPosition, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, deleteGroupSecrets, encodeGroupInbox, encodeGroupState,
+  addMember, applicationPosition, applicationStands, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, deleteGroupSecrets, encodeGroupInbox, encodeGroupState,
   encodeWireBundle, groupMembers, openWireBundle, receive, receivePreJoin, removeMember, send, updateGroup,
 } from '../group/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
@@ -367,13 +367,13 @@ export class Peer {
    */
   read(group: string): Promise<ReadEntry[]> {
     return this.#run(async () => {
-      const { groupId } = await this.#resolveGroup(group);
+      const { groupId, state } = await this.#resolveGroup(group);
       const entries: AppEntry[] = [];
       for (const name of await this.store.names(appPrefix(groupId))) {
         const bytes = await this.store.load(name);
         if (bytes !== undefined) entries.push(decodeAppEntry(bytes));
       }
-      return readOrder(entries).map((e) => ({ sender: e.sender, data: e.data, ad: e.ad }));
+      return readOrder(entries, (position) => applicationStands(state, position)).map((e) => ({ sender: e.sender, data: e.data, ad: e.ad }));
     });
   }
 
@@ -486,7 +486,8 @@ export class Peer {
       const work = this.#work();
       const result = send(state, this.#ctx(work), { plaintext: data, ...(ad !== null ? { ad } : {}) });
       this.#adopt(work, result, ad);
-      this.#appendApp(work, groupId, { sender: this.id, data, ad });
+      const position = result.outputs.find((o) => o.kind === 'send' && o.position !== undefined);
+      this.#appendApp(work, groupId, { sender: this.id, data, ad, ...(position?.kind === 'send' && position.position ? { position: position.position } : {}) });
       await this.#commit(work);
       const id = work.outbox[0]?.id.slice('msg:'.length) ?? '';
       return { group: groupId, bytes: data.length, id };
@@ -869,7 +870,8 @@ export class Peer {
         work.processed.add(id);
       } else if (output.kind === 'application') {
         const entryAd = this.#takeAd(groupId, output.epoch, output.counter);
-        this.#appendApp(work, groupId, { sender: output.sender, data: output.plaintext, ad: entryAd });
+        const position = { id: output.id, sender: output.sender, lamport: output.lamport, epoch: output.epoch, counter: output.counter };
+        this.#appendApp(work, groupId, { sender: output.sender, data: output.plaintext, ad: entryAd, position });
         work.events.push({ type: 'message', group: groupId, sender: output.sender, data: output.plaintext, ad: entryAd });
       } else if (output.kind === 'removed') {
         work.events.push({ type: 'removed', group: groupId });
