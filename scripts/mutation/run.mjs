@@ -118,6 +118,7 @@ async function runLayer(spec, forceRun) {
     files: spec.mutate,
     tests: spec.tests,
     measuredAt: new Date().toISOString(),
+    commit: gitHead(),
     remaining: results
       .filter((r) => r.status === 'Survived' || r.status === 'NoCoverage')
       .map((r) => `${relative(ROOT, r.fileName)}:${r.location.start.line}:${r.location.start.column} ${r.mutatorName}${r.status === 'NoCoverage' ? ' (no coverage)' : ''}: ${oneLine(originalText(r))} → ${oneLine(r.replacement)}`)
@@ -151,9 +152,9 @@ function renderMarkdown(entries) {
     'message (`new XError(code, text)`) are ignored and listed as such: the code and the throwing condition are still',
     'mutated and asserted.',
     '',
-    '| layer | score | killed | timeout | survived | no coverage | ignored (message text) | measured |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
-    ...entries.map((e) => `| ${e.layer} | ${e.score.toFixed(2)} %${e.score >= GOAL ? '' : ' ⚠'} | ${e.killed} | ${e.timeout} | ${e.survived} | ${e.noCoverage} | ${e.ignored ?? 0} | ${(e.measuredAt ?? '').slice(0, 16).replace('T', ' ')} |`),
+    '| layer | score | killed | timeout | survived | no coverage | ignored (message text) | measured | at commit |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|',
+    ...entries.map((e) => `| ${e.layer} | ${e.score.toFixed(2)} %${e.score >= GOAL ? '' : ' ⚠'} | ${e.killed} | ${e.timeout} | ${e.survived} | ${e.noCoverage} | ${e.ignored ?? 0} | ${(e.measuredAt ?? '').slice(0, 16).replace('T', ' ')} | ${e.commit ?? ''} |`),
     '',
     ...missingLayers(entries),
     '## What survives',
@@ -167,6 +168,11 @@ function renderMarkdown(entries) {
     if (e.remaining?.length) lines.push('```', ...e.remaining, '```', '');
   }
   return lines.join('\n');
+}
+
+function gitHead() {
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  return git.status === 0 ? git.stdout.trim() : undefined;
 }
 
 function missingLayers(entries) {
