@@ -56,9 +56,13 @@ export const ENVELOPE_VERSION = 2;
 
 /**
  * Most messages a pre-join inbox holds (before an invitation lets me join).
- * Nothing in it is authenticated as a member's: when full, the oldest is evicted.
+ * Nothing in it is authenticated as a member's: when full, application
+ * messages are evicted first, then the oldest control message. The count is
+ * sized for the backlog a joiner of a busy group meets before its invitation
+ * arrives (every control message of that backlog is needed: a lost one stalls
+ * its sender's later ones until resent); MAX_HELD_BYTES bounds the memory.
  */
-export const MAX_HELD_MESSAGES = 256;
+export const MAX_HELD_MESSAGES = 4096;
 
 /** Most bytes (broadcasts, direct parts and ADs) a pre-join inbox holds (its encoding stays far below the 16 MiB CBOR cap). */
 export const MAX_HELD_BYTES = 4 * 1024 * 1024;
