@@ -13,7 +13,7 @@ export const MAX_PENDING_APPLICATION = 1_000;
 
 /**
  * Buffers live inside the encoded group state, which the CBOR decoder caps
- * at 16 MiB: their limits add up to 6.5 MiB, so no input can make a state
+ * at 16 MiB: their limits add up to 8 MiB, so no input can make a state
  * undecodable. A message over a per-message limit is refused (not buffered)
  * with a retryable `STATE_LIMIT`: hand it in again once what it waits for was processed.
  */
@@ -31,13 +31,16 @@ export const MAX_BUFFERED_DIRECT_BYTES = 2 * 1024 * 1024;
 
 /**
  * Messages of senders that are not (yet) known in the group — unauthenticated
- * as far as the group can tell — get a small allowance: at most this many,
- * the oldest evicted first, each dropped after `STRANGER_TTL_SECONDS`.
+ * as far as the group can tell — get a bounded allowance: at most this many,
+ * application messages evicted before control messages and the oldest first,
+ * each dropped after `STRANGER_TTL_SECONDS`. It is sized for a member added
+ * concurrently to a busy group: its acks arrive before the add that makes it
+ * known, and a lost control message of it stalls its later ones for good.
  */
-export const MAX_STRANGERS = 64;
+export const MAX_STRANGERS = 2048;
 
 /** Most bytes held for unknown senders. */
-export const MAX_STRANGER_BYTES = 512 * 1024;
+export const MAX_STRANGER_BYTES = 2 * 1024 * 1024;
 
 /** Largest message held for an unknown sender (broadcast, direct part and AD together). */
 export const MAX_STRANGER_MESSAGE_BYTES = 64 * 1024;
