@@ -14,8 +14,10 @@
  *
  * Nothing held is authenticated as a member's (anyone can sign a control
  * message): the inbox is a bounded allowance — a size limit per message,
- * held messages expire after `HELD_TTL_SECONDS`, and when it is full the
- * oldest are evicted — so junk can delay but never block an invitation, and
+ * held messages expire after `HELD_TTL_SECONDS`, and when it is full
+ * application messages are evicted first, then the oldest control messages
+ * (the joiner needs every control message of its backlog to converge) — so
+ * junk can delay but never block an invitation, and
  * the encoded inbox stays far below what its codec accepts.
  */
 import { bytesEqual, copyBytes, decodeCanonical, decodeVersionedRecord, encodeCanonical, fromHex, readArray, readText, toHex } from '../crypto/index.js';
@@ -186,8 +188,15 @@ export function receivePreJoin(inbox: GroupInbox, ctx: GroupContext, incoming: I
     if ((held[index] as HeldMessage).direct !== null || entry.direct === null) return { inbox, joined: null };
     held = held.filter((_, i) => i !== index);
   }
-  // Full: the oldest go first (nothing here is a member's yet, so nothing earns a longer stay).
-  while (held.length > 0 && (held.length >= MAX_HELD_MESSAGES || heldBytes(held) + sizeOf(entry) > MAX_HELD_BYTES)) held = held.slice(1);
+  // Full: application messages go first (a lost one costs a read), then the oldest control message (a lost one stalls its
+  // sender's later control messages, and with them membership, until resent). Nothing here is a member's yet.
+  let bytes = heldBytes(held);
+  while (held.length > 0 && (held.length >= MAX_HELD_MESSAGES || bytes + sizeOf(entry) > MAX_HELD_BYTES)) {
+    const application = held.findIndex((h) => h.broadcast[0] !== CONTROL_HEADER);
+    const victim = application >= 0 ? application : 0;
+    bytes -= sizeOf(held[victim] as HeldMessage);
+    held = held.filter((_, i) => i !== victim);
+  }
   held = [...held, entry];
   const next: GroupInbox = { ...inbox, held };
   const joined = isInvitation && entry.direct !== null ? tryJoin(next, ctx) : null;

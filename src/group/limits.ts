@@ -13,7 +13,7 @@ export const MAX_PENDING_APPLICATION = 1_000;
 
 /**
  * Buffers live inside the encoded group state, which the CBOR decoder caps
- * at 16 MiB: their limits add up to 6.5 MiB, so no input can make a state
+ * at 16 MiB: their limits add up to 8 MiB, so no input can make a state
  * undecodable. A message over a per-message limit is refused (not buffered)
  * with a retryable `STATE_LIMIT`: hand it in again once what it waits for was processed.
  */
@@ -31,13 +31,16 @@ export const MAX_BUFFERED_DIRECT_BYTES = 2 * 1024 * 1024;
 
 /**
  * Messages of senders that are not (yet) known in the group — unauthenticated
- * as far as the group can tell — get a small allowance: at most this many,
- * the oldest evicted first, each dropped after `STRANGER_TTL_SECONDS`.
+ * as far as the group can tell — get a bounded allowance: at most this many,
+ * application messages evicted before control messages and the oldest first,
+ * each dropped after `STRANGER_TTL_SECONDS`. It is sized for a member added
+ * concurrently to a busy group: its acks arrive before the add that makes it
+ * known, and a lost control message of it stalls its later ones for good.
  */
-export const MAX_STRANGERS = 64;
+export const MAX_STRANGERS = 2048;
 
 /** Most bytes held for unknown senders. */
-export const MAX_STRANGER_BYTES = 512 * 1024;
+export const MAX_STRANGER_BYTES = 2 * 1024 * 1024;
 
 /** Largest message held for an unknown sender (broadcast, direct part and AD together). */
 export const MAX_STRANGER_MESSAGE_BYTES = 64 * 1024;
@@ -56,9 +59,13 @@ export const ENVELOPE_VERSION = 2;
 
 /**
  * Most messages a pre-join inbox holds (before an invitation lets me join).
- * Nothing in it is authenticated as a member's: when full, the oldest is evicted.
+ * Nothing in it is authenticated as a member's: when full, application
+ * messages are evicted first, then the oldest control message. The count is
+ * sized for the backlog a joiner of a busy group meets before its invitation
+ * arrives (every control message of that backlog is needed: a lost one stalls
+ * its sender's later ones until resent); MAX_HELD_BYTES bounds the memory.
  */
-export const MAX_HELD_MESSAGES = 256;
+export const MAX_HELD_MESSAGES = 4096;
 
 /** Most bytes (broadcasts, direct parts and ADs) a pre-join inbox holds (its encoding stays far below the 16 MiB CBOR cap). */
 export const MAX_HELD_BYTES = 4 * 1024 * 1024;

@@ -117,8 +117,8 @@ function bufferApplication(work: Work, entry: PendingApplication): void {
 }
 
 /**
- * Holds a message of a sender the group does not know (yet): a small allowance,
- * expired entries dropped, the oldest evicted when full, so no outsider can
+ * Holds a message of a sender the group does not know (yet): a bounded allowance,
+ * expired entries dropped, application messages then the oldest evicted when full, so no outsider can
  * fill the state or crowd out a later message for good.
  * @throws StateError `STATE_LIMIT` for a message too large to hold (retryable: its sender may become known).
  */
@@ -134,7 +134,15 @@ function holdStranger(work: Work, entry: StrangerMessage): void {
     return;
   }
   held = held.filter((m) => !bytesEqual(m.bytes, entry.bytes));
-  while (held.length >= MAX_STRANGERS || (held.length > 0 && held.reduce((n, m) => n + sizeOf(m), 0) + sizeOf(entry) > MAX_STRANGER_BYTES)) held = held.slice(1);
+  // Full: application messages go first (a lost one costs a read), then the oldest control message (a lost one stalls
+  // its sender's later control messages, and with them membership, until resent).
+  let bytes = held.reduce((n, m) => n + sizeOf(m), 0);
+  while (held.length > 0 && (held.length >= MAX_STRANGERS || bytes + sizeOf(entry) > MAX_STRANGER_BYTES)) {
+    const application = held.findIndex((m) => m.sender === null);
+    const victim = application >= 0 ? application : 0;
+    bytes -= sizeOf(held[victim] as StrangerMessage);
+    held = held.filter((_, i) => i !== victim);
+  }
   work.strangers = [...held, entry];
 }
 

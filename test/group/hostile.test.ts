@@ -103,6 +103,18 @@ describe.each<GroupScheme>(['message', 'data'])('hostile input (%s scheme)', (sc
     expect(r2.state.dcgka.clock[a.id]).toBe(3);
   });
 
+  it('a control message of a sender not known yet outlasts a full allowance of junk envelopes (application messages are evicted first: a lost control message of a concurrently added member stalled its later ones, schedule seed 224052667)', () => {
+    const { sim, state: start, groupId } = setup(scheme);
+    const b = sim.peer('B');
+    const control = outsiderUpdate(sim, groupId, 0, 32);
+    let state = receive(start, sim.ctx(b), control).state;
+    for (let i = 0; i < MAX_STRANGERS; i++) state = receive(state, sim.ctx(b), { broadcast: outsiderEnvelope(sim, groupId, scheme, 64, i) }).state;
+    expect(state.strangers.length).toBe(MAX_STRANGERS);
+    expect(state.strangers[0]?.sender).not.toBeNull();
+    expect(Uint8Array.from(state.strangers[0]?.bytes ?? [])).toEqual(Uint8Array.from(control.broadcast));
+    expect(state.strangers.filter((m) => m.sender === null).length).toBe(MAX_STRANGERS - 1);
+  }, 120_000);
+
   it('1,000 junk envelopes of unknown senders fill only a small expiring allowance; a legit message that must wait and a new member\'s message still get through', () => {
     const { sim, groupId } = setup(scheme);
     const b = sim.peer('B');

@@ -69,6 +69,21 @@ describe('pre-join inbox', () => {
     expect(next.held[0]?.broadcast).toEqual(envelope(1));
     expect(next.held.at(-1)?.broadcast).toEqual(envelope(MAX_HELD_MESSAGES));
   });
+
+  it('when full evicts application messages before a control message, however old (a lost control message stalled a joiner: schedule seed 1357084316)', () => {
+    const sim = new GroupSim(['A', 'B', 'C'], 'message');
+    sim.create('A', ['B']);
+    sim.settle(seeded(1));
+    sim.update('A');
+    const c = sim.peer('C');
+    const control = openWireBundle(c.inbox.at(-1)!, c.id);
+    let inbox = receivePreJoin(createGroupInbox({ scheme: 'message' }), sim.ctx(c), control).inbox;
+    for (let i = 0; i < MAX_HELD_MESSAGES; i++) inbox = receivePreJoin(inbox, sim.ctx(c), { broadcast: envelope(i) }).inbox;
+    expect(inbox.held.length).toBe(MAX_HELD_MESSAGES);
+    expect(inbox.held[0]?.broadcast).toEqual(control.broadcast);
+    expect(inbox.held[1]?.broadcast).toEqual(envelope(1));
+    expect(inbox.held.at(-1)?.broadcast).toEqual(envelope(MAX_HELD_MESSAGES - 1));
+  });
 });
 
 describe('group state codec (orderer)', () => {

@@ -25,11 +25,11 @@ describe('KNOWN GAP (issue 12): complete history in the data scheme', () => {
   }, 10 * 60_000);
 });
 
-describe('KNOWN BUG: re-adding a removed member under concurrency (found by these schedules; fix not written)', () => {
-  it('still fails: P2, re-added by an add that saw its removal, processes that add before the removal (control messages carry no causal deps beyond FIFO and acks), then counts itself removed while the others count it a member (data scheme)', () => {
+describe('regression: re-adding a removed member under concurrency (found by these schedules)', () => {
+  it('P2, re-added by an add that saw its removal, while it processes that add before the removal, converges with the others on membership (data scheme)', () => {
     const [failure] = replayFailures([
       { scheme: 'data', peers: 3, initial: 2, ops: 9, seed: 1489864021, duplicateRate: 0, partitions: false, removedListen: false, readds: true },
     ]);
-    expect(failure, 'fixed: turn re-adds on in randomSpec (readds) for the CI schedules').toContain('[members] P1 sees P1,P2, expected P1');
+    expect(failure).toBe('');
   }, 120_000);
 });
