@@ -37,7 +37,7 @@ const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
   init: { args: [], options: ['name'], home: true, net: true },
   whoami: { args: [], options: [], home: true, net: false },
   peers: { args: [], options: [], home: true, net: true },
-  create: { args: [], options: ['scheme'], home: true, net: true },
+  create: { args: [], options: ['scheme', 'pq'], home: true, net: true },
   add: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   remove: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   update: { args: ['GROUP'], options: [], home: true, net: true },
@@ -79,6 +79,9 @@ export const DEFAULT_TOPIC = 'groupcrypt';
 
 /** Global options (valid before or after any command of a one-shot invocation). */
 export const GLOBAL_OPTIONS: readonly string[] = ['home', 'net', 'passphrase-file', 'swarm', 'topic'];
+
+/** Command options that take no value (present: `"true"` in `options`). */
+export const FLAG_OPTIONS: readonly string[] = ['pq'];
 
 /** Commands a running peer accepts one line at a time (`runCommandLine`). */
 export const LINE_COMMANDS: readonly CommandName[] = ['whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'help'];
@@ -140,6 +143,12 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     if (name === 'json') {
       if (eq >= 0) throw new CliUsageError('--json takes no value');
       json = true;
+      continue;
+    }
+    if (FLAG_OPTIONS.includes(name)) {
+      if (eq >= 0) throw new CliUsageError(`--${name} takes no value`);
+      if (name in values) throw new CliUsageError(`option --${name} given twice`);
+      values[name] = 'true';
       continue;
     }
     if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep', 'quiet'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
@@ -227,7 +236,8 @@ usage: groupcrypt [--home DIR] [--net DIR | --swarm HOST:PORT[,…]|public [--to
   init [--name NAME]            create identity + pre-keys, publish key bundle
   whoami                        this peer's id and name
   peers                         identities published in the net
-  create [--scheme data|message] new group, self as only member
+  create [--scheme data|message] [--pq]
+                                new group, self as only member (--pq: post-quantum key agreement)
   add GROUP ID | remove GROUP ID | update GROUP
   send GROUP TEXT | send GROUP --file PATH|-
   sync [--quiet MS]             read, order and process everything new (--swarm: until MS quiet, default 2000)
