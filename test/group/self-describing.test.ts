@@ -113,7 +113,8 @@ describe.each<GroupScheme>(['message', 'data'])('self-describing wire bundles an
     const c = sim.peer('C');
     const after = send(c.state!, sim.ctx(c), { plaintext: utf8('not for B') });
     const incoming = openWireBundle(encodeWireBundle(sendOf(after.outputs).message), b.id);
-    const result = receive(b.state!, sim.ctx(b), incoming);
+    expect(errorOf(() => receive(b.state!, sim.ctx(b), incoming)).code).toMatch(/^STATE_(MISSING_SECRET|UNKNOWN_EPOCH|MISSING_KEY)$/);
+    const result = receive(b.state!, sim.ctx(b), incoming, { afterRemoval: 'output' });
     expect(result.state).toBe(b.state);
     expect(result.outputs).toHaveLength(1);
     const [rejected] = result.outputs;

@@ -352,14 +352,7 @@ export class ScheduleNet {
         if (joined) this.apply(peer, joined);
         return;
       }
-      const result = receive(peer.state, this.ctx(peer), incoming);
-      // A removed member's unreadable message is a `rejected` output with the state unchanged: record it as
-      // the error it used to be, without applying (applying samples the random stream and would change the schedule).
-      if (result.state === peer.state && result.outputs.length > 0 && result.outputs.every((o) => o.kind === 'rejected')) {
-        for (const o of result.outputs) if (o.kind === 'rejected') peer.errors.push(o.error.code);
-        return;
-      }
-      this.apply(peer, result);
+      this.apply(peer, receive(peer.state, this.ctx(peer), incoming));
     } catch (error) {
       if (!isGroupCryptError(error)) throw error;
       peer.errors.push(error.code);
