@@ -4,13 +4,13 @@
  * the group secrets); Bob deletes old secrets for forward secrecy and can no
  * longer read old documents. Run: `npx tsx examples/data-scheme.ts`
  */
-import { defaultDeps, toHex, utf8 } from '../src/crypto/index.js';
+import { defaultDeps, toHex, utf8 } from 'groupcrypt/crypto';
 import {
   addMember, createGroup, deleteGroupSecrets, encodeWireBundle, groupSecrets, joinGroup, openWireBundle, receive, send, updateGroup,
-} from '../src/group/index.js';
-import type { GroupResult, GroupState } from '../src/group/index.js';
-import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../src/keys/index.js';
-import type { KeyManagerState, KeyRegistryState } from '../src/keys/index.js';
+} from 'groupcrypt/group';
+import type { GroupResult, GroupState } from 'groupcrypt/group';
+import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from 'groupcrypt/keys';
+import type { KeyManagerState, KeyRegistryState } from 'groupcrypt/keys';
 
 let clock = 1_700_000_000;
 const deps = { ...defaultDeps(), now: () => clock };

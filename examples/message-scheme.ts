@@ -4,13 +4,13 @@
  * Messages travel as self-contained wire bundles over a toy in-memory
  * "network" and arrive in shuffled order. Run: `npx tsx examples/message-scheme.ts`
  */
-import { defaultDeps, toHex, utf8 } from '../src/crypto/index.js';
+import { defaultDeps, toHex, utf8 } from 'groupcrypt/crypto';
 import {
   createGroup, encodeWireBundle, groupMembers, joinGroup, openWireBundle, receive, removeMember, send,
-} from '../src/group/index.js';
-import type { GroupResult, GroupState } from '../src/group/index.js';
-import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../src/keys/index.js';
-import type { KeyManagerState, KeyRegistryState } from '../src/keys/index.js';
+} from 'groupcrypt/group';
+import type { GroupResult, GroupState } from 'groupcrypt/group';
+import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from 'groupcrypt/keys';
+import type { KeyManagerState, KeyRegistryState } from 'groupcrypt/keys';
 
 const deps = defaultDeps();
 const text = new TextDecoder();

@@ -9,12 +9,12 @@
  * Run: `npx tsx examples/mls-secret-group.ts`
  */
 import { pathToFileURL } from 'node:url';
-import { defaultDeps, toHex } from '../src/crypto/index.js';
+import { defaultDeps, toHex } from 'groupcrypt/crypto';
 import {
   actSecretGroup, commitPosition, createKeyPackageRegistry, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, joinSecretGroup,
   receiveSecretGroup, registerKeyPackage, replenishKeyPackages, secretGroupDocumentKind, takeKeyPackage, viewSecretGroup,
   type KeyPackageRegistry, type MemberKeyStore, type MlsDeps, type SecretGroupAction, type SecretGroupState, type SecretGroupStep,
-} from '../src/mls/index.js';
+} from 'groupcrypt/mls';
 
 /** What the story ends with, for the test that runs it. */
 export interface ExampleSummary {

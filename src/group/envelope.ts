@@ -27,6 +27,7 @@ import { concatBytes, encodeCanonical, fromHex, toHex, utf8 } from '../crypto/in
 import { DecodeError } from '../errors.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
 import { decodeItems, encodeItems } from './envelope-cbor.js';
+import { isLabelledBundle, openWireBundle } from './wire.js';
 import type { EnvelopeItem } from './envelope-cbor.js';
 import type { IdentityKeyPair } from '../keys/index.js';
 import { APPLICATION_SIGNATURE_CONTEXT, ENVELOPE_VERSION, MAX_APPLICATION_BYTES, SENDER_TAG_LENGTH } from './limits.js';
@@ -138,10 +139,11 @@ export function decodeEnvelope(bytes: Uint8Array, scheme: GroupScheme): Envelope
  * Where an application message stands in its sender's sequence — its epoch
  * (the sender's control seq when it wrote it) and counter — read without
  * keys, so a transport can order a backlog before decrypting it. Unverified.
+ * @param broadcast the envelope, or a wire bundle carrying it (`encodeWireBundle`).
  * @throws DecodeError `DECODE_*` for a malformed envelope.
  */
 export function applicationPosition(broadcast: Uint8Array, scheme: GroupScheme): { readonly epoch: number; readonly counter: number; readonly lamport: number } {
-  const envelope = decodeEnvelope(broadcast, scheme);
+  const envelope = decodeEnvelope(isLabelledBundle(broadcast) ? openWireBundle(broadcast, '').broadcast : broadcast, scheme);
   return { epoch: envelope.epoch, counter: envelope.counter, lamport: envelope.lamport };
 }
 

@@ -9,7 +9,7 @@ import {
   add as dcgkaAdd, createGroup as dcgkaCreate, groupMembers as dcgkaMembers, joinGroup as dcgkaJoin, remove as dcgkaRemove, update as dcgkaUpdate,
 } from '../dcgka/index.js';
 import type { MemberId } from '../dcgka/index.js';
-import { InternalError, StateError, UsageError } from '../errors.js';
+import { InternalError, StateError, UsageError, VerifyError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { encryptMessage } from '../message/index.js';
 import { aeadData, encodeEnvelope, senderRefFor } from './envelope.js';
@@ -44,14 +44,32 @@ export function createGroup(ctx: GroupContext, input: { readonly scheme: GroupSc
  * carries the adder's group secrets, so history is readable). Messages
  * received before it must be handed to `receive` again afterwards (or let
  * `receivePreJoin` hold them and join through the earliest invitation).
- * @throws StateError `STATE_NOT_MEMBER` for any other message; DecodeError / VerifyError for bad input.
+ * @param input.scheme optional when the message came from a v1 wire bundle (`openWireBundle` labels it with its scheme);
+ *   when both are given they must agree.
+ * @returns the state and a `joined` output (`via`: the create or add that made me a member), plus acks to send.
+ * @throws UsageError `USAGE_ARGUMENT` for a scheme that disagrees with the bundle's (or none at all);
+ *   VerifyError `VERIFY_GROUP` when the bundle's group id is not the message's;
+ *   StateError `STATE_NOT_MEMBER` for any other message; DecodeError / VerifyError for bad input.
+ * @example const { state, outputs } = joinGroup(ctx, { message: openWireBundle(blob, me) });
  */
-export function joinGroup(ctx: GroupContext, input: { readonly scheme: GroupScheme; readonly message: IncomingMessage }): GroupResult {
-  checkScheme(input.scheme);
+export function joinGroup(ctx: GroupContext, input: { readonly scheme?: GroupScheme; readonly message: IncomingMessage }): GroupResult {
+  const labelled = input.message.scheme;
+  if (input.scheme !== undefined && labelled !== undefined && input.scheme !== labelled) {
+    throw new UsageError('USAGE_ARGUMENT', `joinGroup: the invitation is of a "${labelled}" group, not "${input.scheme}" (leave scheme out to take it from the bundle)`);
+  }
+  const scheme = input.scheme ?? labelled;
+  if (scheme === undefined) throw new UsageError('USAGE_ARGUMENT', 'joinGroup: no scheme: pass one, or a message from a v1 wire bundle (openWireBundle)');
+  checkScheme(scheme);
   const incoming = { broadcast: input.message.broadcast, ...(input.message.direct ? { direct: input.message.direct } : {}) };
   const result = dcgkaJoin(ctx, incoming);
-  const work = freshWork(input.scheme, ctx, result.state);
+  if (input.message.groupId !== undefined && input.message.groupId !== result.state.groupId) {
+    throw new VerifyError('VERIFY_GROUP', 'joinGroup: the bundle is labelled with another group than its message');
+  }
+  const work = freshWork(scheme, ctx, result.state);
   applyDcgka(work, result);
+  // A join through an add already says `joined`; a join through the create says it here.
+  const via = work.dcgka.membership.ops[0]?.id;
+  if (!work.outputs.some((o) => o.kind === 'joined') && via !== undefined) work.outputs.unshift({ kind: 'joined', via });
   return closeWork(work);
 }
 
@@ -99,7 +117,8 @@ export function updateGroup(state: GroupState, ctx: GroupContext): GroupResult {
 /**
  * Encrypts application data for the group and signs it with my identity key.
  * @param input.ad optional associated data (not sent; receivers pass the same `ad` to `receive`).
- * @returns a `send` output whose broadcast is the application envelope.
+ * @returns a `send` output whose broadcast is the application envelope (its `position` places it in the read order),
+ *   then a `sent` output: my own message as every receiver's `application` output shows it, so the app can log it like the others.
  * @throws StateError `STATE_REMOVED`; `STATE_MISSING_KEY` / `STATE_MISSING_SECRET` before my first update secret.
  * @example
  * const sent = send(state, ctx, { plaintext: utf8('hi'), ad: utf8('doc-1') });
@@ -132,17 +151,38 @@ export function send(state: GroupState, ctx: GroupContext, input: { readonly pla
   const envelope = encodeEnvelope(ctx.deps, identity, { ...base, epoch, counter }, ref, { lamport, nonce: sealed.nonce, ciphertext: sealed.ciphertext });
   work.lamport = lamport;
   work.outputs.push({ kind: 'send', message: { control: false, broadcast: envelope.bytes, direct: [] }, position: { id: envelope.id, sender: me, lamport, epoch, counter } });
+  work.outputs.push({ kind: 'sent', id: envelope.id, sender: me, plaintext: input.plaintext, lamport, epoch, counter });
   return closeWork(work);
 }
 
-/** Current members as I see them (sorted ids). */
-export function groupMembers(state: GroupState): readonly MemberId[] {
-  return dcgkaMembers(state.dcgka.membership);
+/**
+ * Current members as I see them (sorted ids). Once I was removed, the list is
+ * the membership as I last saw it and `removed` is true (the list stops
+ * changing: a removed member processes no further control messages).
+ * @example const members = groupMembers(state); if (members.removed) showRemovedBanner();
+ */
+export function groupMembers(state: GroupState): readonly MemberId[] & { readonly removed: boolean } {
+  return Object.assign([...dcgkaMembers(state.dcgka.membership)], { removed: state.dcgka.removed });
 }
 
 /** My own member id in this group. */
 export function myId(state: GroupState): MemberId {
   return state.dcgka.me;
+}
+
+/** The group's id (64 hex characters): what wire bundles are labelled with. */
+export function groupIdOf(state: GroupState): string {
+  return state.dcgka.groupId;
+}
+
+/** The group's scheme, `'data'` or `'message'`. */
+export function schemeOf(state: GroupState): GroupScheme {
+  return state.scheme;
+}
+
+/** True once I was removed from the group (a `removed` output said so; an add of me with its welcome makes it false again). */
+export function isRemoved(state: GroupState): boolean {
+  return state.dcgka.removed;
 }
 
 /** True for a post-quantum group (created with `pq: true`, or joined through one). */

@@ -20,6 +20,8 @@
  * junk can delay but never block an invitation, and
  * the encoded inbox stays far below what its codec accepts.
  */
+// A type import first: it stays in the .d.ts, and the module comment above with it.
+import type { GroupContext, GroupOutput, GroupResult, GroupScheme, IncomingMessage } from './types.js';
 import { bytesEqual, copyBytes, decodeCanonical, decodeVersionedRecord, encodeCanonical, fromHex, readArray, readText, toHex } from '../crypto/index.js';
 import { checkedDirect, readControl } from '../dcgka/index.js';
 import { DecodeError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
@@ -28,7 +30,6 @@ import { decodeEnvelope } from './envelope.js';
 import { joinGroup } from './group.js';
 import { HELD_TTL_SECONDS, MAX_HELD_BYTES, MAX_HELD_MESSAGES, MAX_HELD_MESSAGE_BYTES } from './limits.js';
 import { receive } from './receive.js';
-import type { GroupContext, GroupOutput, GroupResult, GroupScheme, IncomingMessage } from './types.js';
 
 /** CBOR array-of-2 header: a DCGKA control broadcast is `[signed, signature]`. */
 const CONTROL_HEADER = 0x82;
@@ -153,7 +154,7 @@ function tryJoin(inbox: GroupInbox, ctx: GroupContext): GroupResult | null {
 
 /**
  * Receives a message for a group I have no state in yet: holds it, and joins
- * as soon as an invitation for me is held (see the module comment).
+ * as soon as an invitation for me is held (see the module comment at the top of this file, kept in its .d.ts).
  * @returns the inbox to keep, and `joined` (the group result) once I joined.
  * @throws DecodeError for malformed bytes; VerifyError `VERIFY_SIGNATURE` (forged control message),
  *   `VERIFY_GROUP` (another group); StateError `STATE_LIMIT` (inbox full). On error the inbox is unchanged.

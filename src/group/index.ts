@@ -29,7 +29,9 @@ export type {
 export type { ReadPosition } from './order.js';
 export { compareReadOrder, readOrderKey } from './order.js';
 export { applicationStands } from './removal.js';
-export { addMember, createGroup, groupMembers, isPostQuantumGroup, joinGroup, myId, removeMember, send, updateGroup } from './group.js';
+export {
+  addMember, createGroup, groupIdOf, groupMembers, isPostQuantumGroup, isRemoved, joinGroup, myId, removeMember, schemeOf, send, updateGroup,
+} from './group.js';
 export { missingControl, receive } from './receive.js';
 export type { GroupInbox, HeldMessage, PreJoinResult } from './inbox.js';
 export { createGroupInbox, decodeGroupInbox, encodeGroupInbox, receivePreJoin } from './inbox.js';

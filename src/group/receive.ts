@@ -317,11 +317,23 @@ function drain(work: Work, input: MessageRef | undefined): void {
  *   `VERIFY_AEAD` (tampered, AD mismatch), `VERIFY_GROUP`; StateError for a message that
  *   cannot be read (`STATE_UNKNOWN_EPOCH`, `STATE_MISSING_SECRET`, window errors, `STATE_LIMIT`).
  *   On any error the caller's state is unchanged.
+ * @param options.afterRemoval `'output'`: once I was removed (`isRemoved(state)`), an application message I
+ *   cannot read because it was sent under secrets my removal kept from me (`STATE_MISSING_SECRET`,
+ *   `STATE_UNKNOWN_EPOCH`, `STATE_MISSING_KEY`) is not thrown but a `rejected` output carrying that error,
+ *   state unchanged ("not for me": drop it). Default `'throw'` (those errors are thrown, as before).
+ *   A message labelled (v1 wire bundle) with another group or scheme throws `VERIFY_GROUP`.
  * @example
  * const { state: next, outputs } = receive(state, ctx, { broadcast, direct });
  */
-export function receive(state: GroupState, ctx: GroupContext, incoming: IncomingMessage): GroupResult {
+export function receive(state: GroupState, ctx: GroupContext, incoming: IncomingMessage, options: { readonly afterRemoval?: 'throw' | 'output' } = {}): GroupResult {
   if (!(incoming?.broadcast instanceof Uint8Array)) throw new UsageError('USAGE_ARGUMENT', 'receive: broadcast must be bytes');
+  if (incoming.groupId !== undefined && incoming.groupId !== state.dcgka.groupId) {
+    throw new VerifyError('VERIFY_GROUP', 'receive: the wire bundle is labelled with another group');
+  }
+  if (incoming.scheme !== undefined && incoming.scheme !== state.scheme) {
+    throw new VerifyError('VERIFY_GROUP', `receive: a "${incoming.scheme}" message for a "${state.scheme}" group`);
+  }
+  if (options.afterRemoval === 'output' && state.dcgka.removed && incoming.broadcast[0] !== CONTROL_HEADER) return receiveWhileRemoved(state, ctx, incoming);
   const work = openWork(state, ctx);
   if (incoming.broadcast[0] === CONTROL_HEADER) {
     const before = work.strangers;
@@ -332,6 +344,26 @@ export function receive(state: GroupState, ctx: GroupContext, incoming: Incoming
     receiveApplication(work, incoming.broadcast, incoming.ad ?? null);
   }
   checkBuffers(work);
+  return closeWork(work);
+}
+
+/** Why a removed member cannot read a message: it was sent under secrets the removal kept from it. */
+const NOT_FOR_REMOVED: ReadonlySet<string> = new Set(['STATE_MISSING_SECRET', 'STATE_UNKNOWN_EPOCH', 'STATE_MISSING_KEY']);
+
+/**
+ * A removed member receiving an application message: one sent after its
+ * removal is not for it, so it is a `rejected` output (state unchanged), not
+ * an exception; other errors (forgery, bad bytes) still throw.
+ */
+function receiveWhileRemoved(state: GroupState, ctx: GroupContext, incoming: IncomingMessage): GroupResult {
+  const work = openWork(state, ctx);
+  try {
+    receiveApplication(work, incoming.broadcast, incoming.ad ?? null);
+    checkBuffers(work);
+  } catch (error) {
+    if (isGroupCryptError(error) && NOT_FOR_REMOVED.has(error.code)) return { state, keys: ctx.keys, registry: ctx.registry, outputs: [{ kind: 'rejected', error }], consumed: [] };
+    throw error;
+  }
   return closeWork(work);
 }
 

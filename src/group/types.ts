@@ -105,6 +105,10 @@ export interface OutgoingMessage {
   readonly control: boolean;
   readonly broadcast: Uint8Array;
   readonly direct: readonly DirectMessage[];
+  /** The group it belongs to (set on every Group API output; `encodeWireBundle` labels the bundle with it). */
+  readonly groupId?: string;
+  /** The group's scheme (set on every Group API output). */
+  readonly scheme?: GroupScheme;
 }
 
 /** Typed outputs of every Group API call. */
@@ -119,6 +123,11 @@ export type GroupOutput =
    * epoch, counter) place it in the read order: sort with `compareReadOrder` / `readOrderKey`.
    */
   | { readonly kind: 'application'; readonly id: string; readonly sender: MemberId; readonly plaintext: Uint8Array; readonly lamport: number; readonly epoch: number; readonly counter: number }
+  /**
+   * My own application message, as receivers' `application` output shows it (after the `send` output of `send`):
+   * log it like the others. Not sent anywhere.
+   */
+  | { readonly kind: 'sent'; readonly id: string; readonly sender: MemberId; readonly plaintext: Uint8Array; readonly lamport: number; readonly epoch: number; readonly counter: number }
   /** This member was removed by the control message `by`. */
   | { readonly kind: 'removed'; readonly by: OpId }
   /** This member joined (or re-joined) through the add `via`. */
@@ -151,4 +160,11 @@ export interface IncomingMessage {
   readonly direct?: Uint8Array;
   /** Associated data the application expects this message to carry (application messages only). */
   readonly ad?: Uint8Array;
+  /**
+   * The group the wire bundle is labelled with (v1 bundles; `openWireBundle` sets it): route by it.
+   * `receive` refuses a message whose label names another group (`VERIFY_GROUP`).
+   */
+  readonly groupId?: string;
+  /** The scheme the wire bundle is labelled with: `joinGroup` takes it when not given, and refuses a different one. */
+  readonly scheme?: GroupScheme;
 }

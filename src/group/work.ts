@@ -97,7 +97,9 @@ export function closeWork(work: Work): GroupResult {
     orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication, strangers: work.strangers,
     lamport: work.lamport, heard: work.heard, removals: work.removals, rejoins: work.rejoins,
   });
-  return { state, keys: work.keys, registry: work.registry, outputs: work.outputs, consumed: work.consumed };
+  const label = { groupId: work.dcgka.groupId, scheme: work.scheme };
+  const outputs = work.outputs.map((o) => (o.kind === 'send' ? { ...o, message: { ...o.message, ...label } } : o));
+  return { state, keys: work.keys, registry: work.registry, outputs, consumed: work.consumed };
 }
 
 /**

@@ -59,6 +59,8 @@ describe.each<GroupScheme>(['message', 'data'])('group scenarios (%s scheme)', (
       if (o.kind !== 'send') throw new Error('no send');
       bundles.push(encodeWireBundle(o.message));
     }
+    // the envelopes inside the wire bundles (v1 bundles wrap them with the group id and scheme)
+    const envelopes = bundles.map((bundle) => openWireBundle(bundle, b.id).broadcast);
     let bs = b.state!;
     const got: string[] = [];
     for (const i of [3, 1, 0, 2]) {
@@ -72,18 +74,18 @@ describe.each<GroupScheme>(['message', 'data'])('group scenarios (%s scheme)', (
     expect(dup.outputs).toEqual([{ kind: 'duplicate' }]);
     expect(encodeGroupState(dup.state)).toEqual(before);
     // AD mismatch
-    expect(codeOf(() => receive(bs, sim.ctx(b), { broadcast: bundles[0]!, ad: utf8('doc-8') }))).toBe('VERIFY_SIGNATURE');
+    expect(codeOf(() => receive(bs, sim.ctx(b), { broadcast: envelopes[0]!, ad: utf8('doc-8') }))).toBe('VERIFY_SIGNATURE');
     // tampered ciphertext byte (near the end, inside the ciphertext, before the signature)
-    const tampered = new Uint8Array(bundles[0]!);
+    const tampered = new Uint8Array(envelopes[0]!);
     const at = tampered.length - 70;
     tampered[at] = (tampered[at] as number) ^ 1;
     expect(codeOf(() => receive(bs, sim.ctx(b), { broadcast: tampered, ad }))).toBe('VERIFY_SIGNATURE');
     // forged: C re-signs A's message claiming A's tag -> signature fails under A's key
-    const forged = new Uint8Array(bundles[0]!);
+    const forged = new Uint8Array(envelopes[0]!);
     forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 0x80;
     expect(codeOf(() => receive(bs, sim.ctx(b), { broadcast: forged, ad }))).toBe('VERIFY_SIGNATURE');
     // truncated / garbage
-    expect(codeOf(() => receive(bs, sim.ctx(b), { broadcast: bundles[0]!.subarray(0, 20) }))).toMatch(/^DECODE_/);
+    expect(codeOf(() => receive(bs, sim.ctx(b), { broadcast: envelopes[0]!.subarray(0, 20) }))).toMatch(/^DECODE_/);
     expect(encodeGroupState(bs)).toEqual(before);
   });
 

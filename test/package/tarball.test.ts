@@ -2,14 +2,16 @@
  * The package as an app developer meets it: `npm pack`, install the tarball
  * into an empty project (as the README says, with better-sqlite3's install
  * script allowed), then import every subpath under this Node and bundle the
- * browser-safe ones for the browser.
+ * browser-safe ones for the browser; run the README's library example and
+ * the Node persistent example (examples/persistent-chat.ts) from there, as
+ * plain JavaScript (esbuild strips the types), importing `groupcrypt/*`.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,9 +36,27 @@ afterAll(() => {
   if (app !== '') rmSync(app, { recursive: true, force: true });
 });
 
-function runInApp(source: string): string {
-  writeFileSync(join(app, 'probe.mjs'), source);
-  return execFileSync(process.execPath, ['probe.mjs'], { cwd: app, encoding: 'utf8' });
+function runInApp(source: string, file = 'probe.mjs'): string {
+  writeFileSync(join(app, file), source);
+  return execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+}
+
+/** A TypeScript file of the repo as the app would run it: types stripped, imports untouched. */
+async function asJavaScript(source: string): Promise<string> {
+  const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1] as string);
+  const local = imports.filter((name) => !name.startsWith('groupcrypt') && !name.startsWith('node:'));
+  expect(local, 'the example imports only groupcrypt/* and node:*').toEqual([]);
+  expect(imports.some((name) => name.startsWith('groupcrypt'))).toBe(true);
+  return (await transform(source, { loader: 'ts', format: 'esm', target: 'node20' })).code;
+}
+
+/** The first ```ts block after `heading` in the README. */
+function readmeBlock(heading: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf(heading);
+  if (at < 0) throw new Error(`README has no "${heading}"`);
+  const start = readme.indexOf('```ts\n', at) + '```ts\n'.length;
+  return readme.slice(start, readme.indexOf('```', start));
 }
 
 describe('packed tarball in an empty project', () => {
@@ -76,5 +96,16 @@ describe('packed tarball in an empty project', () => {
     const result = await build({ entryPoints: [join(app, 'browser-entry.mjs')], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', absWorkingDir: app });
     expect(result.errors).toEqual([]);
     expect(result.outputFiles[0]?.text.length).toBeGreaterThan(10_000);
+  });
+
+  it("runs the README's library example", async () => {
+    const out = runInApp(await asJavaScript(readmeBlock('## Library: pure functions')), 'readme-example.mjs');
+    expect(out).toContain('Bob reads: hi Bob');
+  });
+
+  it('runs the Node persistent example (Peer + SqliteStore, a restart)', async () => {
+    const out = runInApp(await asJavaScript(readFileSync(join(ROOT, 'examples', 'persistent-chat.ts'), 'utf8')), 'persistent-chat.mjs');
+    expect(out).toContain('OK: Bob kept his identity and history across a restart and caught up.');
+    expect(out).not.toContain('FAILED');
   });
 });

@@ -14,7 +14,12 @@ import { constantTimeEqual, toHex } from '../bytes.js';
 /** Default bound on cached public keys per cache. */
 export const PUBLIC_KEY_CACHE_SIZE = 4096;
 
-/** A cache of values derived from secret byte arrays (see module comment). */
+/**
+ * A cache of values derived from secret byte arrays: a `WeakMap` keyed by the
+ * caller's `Uint8Array` (the entry dies with the array). The entry keeps a copy
+ * of the bytes and is re-imported when the array's content changed (zeroized or
+ * reused), so a stale KeyObject is never used.
+ */
 export class SecretKeyCache<T> {
   private readonly entries = new WeakMap<Uint8Array, { readonly bytes: Uint8Array; readonly value: T }>();
 

@@ -10,6 +10,8 @@
  * Edwards form once (cached) and verifies natively as Ed25519. XEdDSA
  * signing reuses the portable code (node:crypto has no custom-nonce Ed25519).
  */
+// A type-only import first keeps the module comment above in the .d.ts.
+import type { AeadAlgorithm, CryptoProvider, Ed25519KeyPair, X25519KeyPair } from '../provider.js';
 import type * as NodeCrypto from 'node:crypto';
 import { UsageError, VerifyError } from '../../errors.js';
 import { zeroize } from '../bytes.js';
@@ -26,7 +28,7 @@ import {
   type MlKemEncapsulation,
   type MlKemKeyPair,
 } from '../mlkem.js';
-import { AEAD_TAG_LENGTH, type AeadAlgorithm, type CryptoProvider, type Ed25519KeyPair, type X25519KeyPair } from '../provider.js';
+import { AEAD_TAG_LENGTH } from '../provider.js';
 import { ed25519PublicKeyAcceptable, xeddsaCalculateKeyPair, xeddsaEdwardsPublicKey, xeddsaSignWithKeyPair, type XeddsaKeyPair } from '../xeddsa.js';
 import { PublicKeyCache, SecretKeyCache } from './key-cache.js';
 
