@@ -34,15 +34,15 @@ interface CommandSpec {
 }
 
 const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
-  init: { args: [], options: ['name'], home: true, net: true },
+  init: { args: [], options: ['name', 'mls'], home: true, net: true },
   whoami: { args: [], options: [], home: true, net: false },
   peers: { args: [], options: [], home: true, net: true },
-  create: { args: [], options: ['scheme'], home: true, net: true },
+  create: { args: [], options: ['scheme', 'lts-suite', 'mls-suite'], home: true, net: true },
   add: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   remove: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   update: { args: ['GROUP'], options: [], home: true, net: true },
-  send: { args: ['GROUP', 'TEXT?'], options: ['file'], home: true, net: true },
-  sync: { args: [], options: ['quiet'], home: true, net: true },
+  send: { args: ['GROUP', 'TEXT?'], options: ['file', 'secrets'], home: true, net: true },
+  sync: { args: [], options: ['quiet', 'mls'], home: true, net: true },
   groups: { args: [], options: [], home: true, net: false },
   members: { args: ['GROUP'], options: [], home: true, net: false },
   read: { args: ['GROUP'], options: [], home: true, net: false },
@@ -142,7 +142,13 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       json = true;
       continue;
     }
-    if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep', 'quiet'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
+    if (name === 'mls') {
+      // a flag: take part in MLS groups (publish and keep up a key-package pool)
+      if (eq >= 0) throw new CliUsageError('--mls takes no value');
+      values[name] = 'yes';
+      continue;
+    }
+    if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep', 'quiet', 'lts-suite', 'mls-suite', 'secrets'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
     let value: string | undefined;
     const next = argv[i + 1];
     if (name === 'swarm' && eq < 0 && (next === undefined || next.startsWith('-') || isCommand(next))) {
@@ -201,8 +207,16 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
 function checkCommandRules(command: CommandName, args: Record<string, string>, options: Record<string, string>): void {
   if (args['GROUP'] !== undefined) args['GROUP'] = parseIdArgument(args['GROUP'], 'GROUP');
   if (args['ID'] !== undefined) args['ID'] = parseIdArgument(args['ID'], 'ID');
-  if (command === 'create' && options['scheme'] !== undefined && options['scheme'] !== 'data' && options['scheme'] !== 'message') {
-    throw new CliUsageError(`--scheme: expected "data" or "message", got "${options['scheme']}"`);
+  if (command === 'create' && options['scheme'] !== undefined && options['scheme'] !== 'data' && options['scheme'] !== 'message' && options['scheme'] !== 'mls') {
+    throw new CliUsageError(`--scheme: expected "data", "message" or "mls", got "${options['scheme']}"`);
+  }
+  if (command === 'create' && (options['lts-suite'] !== undefined || options['mls-suite'] !== undefined) && options['scheme'] !== 'mls') {
+    throw new CliUsageError('--lts-suite and --mls-suite apply to --scheme mls only');
+  }
+  if (options['lts-suite'] !== undefined && !/^[123]$/.test(options['lts-suite'])) throw new CliUsageError(`--lts-suite: expected 1, 2 or 3, got "${options['lts-suite']}"`);
+  if (options['mls-suite'] !== undefined && !/^\d{1,5}$/.test(options['mls-suite'])) throw new CliUsageError(`--mls-suite: expected a ciphersuite number, got "${options['mls-suite']}"`);
+  if (options['secrets'] !== undefined && options['secrets'] !== 'long-term' && options['secrets'] !== 'sender-ratchet') {
+    throw new CliUsageError(`--secrets: expected "long-term" or "sender-ratchet", got "${options['secrets']}"`);
   }
   if (command === 'send') {
     const hasText = args['TEXT'] !== undefined;
@@ -224,13 +238,14 @@ function checkCommandRules(command: CommandName, args: Record<string, string>, o
 export const USAGE = `groupcrypt — encrypted groups over a shared folder
 
 usage: groupcrypt [--home DIR] [--net DIR | --swarm HOST:PORT[,…]|public [--topic NAME]] [--passphrase-file PATH] [--json] COMMAND [ARGS]
-  init [--name NAME]            create identity + pre-keys, publish key bundle
+  init [--name NAME] [--mls]    create identity + pre-keys, publish key bundle (--mls: and MLS key packages)
   whoami                        this peer's id and name
   peers                         identities published in the net
   create [--scheme data|message] new group, self as only member
+  create --scheme mls [--lts-suite 1|2|3] [--mls-suite 1]  MLS Secret Group, self as owner
   add GROUP ID | remove GROUP ID | update GROUP
-  send GROUP TEXT | send GROUP --file PATH|-
-  sync [--quiet MS]             read, order and process everything new (--swarm: until MS quiet, default 2000)
+  send GROUP TEXT | send GROUP --file PATH|-   (MLS: [--secrets long-term|sender-ratchet])
+  sync [--quiet MS] [--mls]    read, order and process everything new (--swarm: until MS quiet, default 2000)
   serve                         (--swarm) stay online; commands on stdin, results and events on stdout
   groups | members GROUP | read GROUP
   demo [--keep DIR] [--swarm]   scripted story with five peers (--swarm: each a serve process on a local DHT)

@@ -70,7 +70,12 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       return;
     }
     case 'create': {
-      const info = await peer.create(options['scheme'] === 'message' ? 'message' : 'data');
+      const info = options['scheme'] === 'mls'
+        ? await peer.create('mls', {
+          ...(options['lts-suite'] !== undefined ? { ltsCiphersuite: Number(options['lts-suite']) as 1 | 2 | 3 } : {}),
+          ...(options['mls-suite'] !== undefined ? { mlsCiphersuite: Number(options['mls-suite']) } : {}),
+        })
+        : await peer.create(options['scheme'] === 'message' ? 'message' : 'data');
       out.result({ group: info.group, scheme: info.scheme }, table([['group', info.group], ['scheme', info.scheme]]));
       return;
     }
@@ -92,11 +97,13 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
     case 'send': {
       const groupId = await peer.resolveGroup(group);
       const data = await readData(args['TEXT'], options['file'], out);
-      const sent = await peer.send(groupId, data);
+      const secrets = options['secrets'] === undefined ? {} : { secrets: options['secrets'] === 'sender-ratchet' ? 'sender_ratchet' as const : 'long_term' as const };
+      const sent = await peer.send(groupId, data, secrets);
       out.result({ group: sent.group, bytes: sent.bytes }, `sent  ${sent.bytes} bytes  group ${short(sent.group)}`);
       return;
     }
     case 'sync': {
+      if (options['mls'] !== undefined) await peer.enableMls();
       const report = await peer.sync();
       const skipped = report.skipped.map((s) => ({ path: s.origin, reason: s.reason }));
       const lines = [`processed  ${report.processed}`, `pending    ${report.pending}`];
@@ -123,6 +130,12 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       const info = await peer.members(group);
       const lines = info.members.map((m) => `${short(m)}  ${m === peer.id ? '(you)' : ''}`.trimEnd());
       if (info.removed) lines.push('(you were removed; these are the last members you knew)');
+      if (info.scheme === 'mls') {
+        lines.push(`owner  ${short(info.owner ?? '')}`);
+        for (const p of info.proposals ?? []) lines.push(`pending  ${p.action} ${short(p.subject)} (proposed by ${short(p.from)})`);
+        out.result({ group: info.group, members: [...info.members], removed: info.removed, owner: info.owner, pending: info.proposals ?? [] }, lines);
+        return;
+      }
       out.result({ group: info.group, members: [...info.members], removed: info.removed }, lines);
       return;
     }

@@ -513,7 +513,11 @@ export class Peer {
     return this.#run(async () => {
       const any = await this.#resolveAny(group);
       const id = resolvePrefix(member, (await this.#profiles()).map((p) => p.id), 'peer', 'STATE_UNKNOWN_MEMBER');
-      if (any.mls) return this.#mlsAct(any.groupId, { kind: 'add-peer', peer: id });
+      if (any.mls) {
+        // the new member's key packages travel as messages: read what is new first
+        await this.#catchUp([], false);
+        return this.#mlsAct(any.groupId, { kind: 'add-peer', peer: id });
+      }
       const { state } = await this.#resolveGroup(any.groupId);
       return this.#operate((work) => addMember(state, this.#ctx(work), id));
     });
