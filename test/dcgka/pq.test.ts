@@ -10,6 +10,7 @@ import { add, createGroup, decodeDcgkaState, encodeDcgkaState, processControl } 
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
 import type { KeyRegistryState, LongTermKeyBundle, PqPreKey } from '../../src/keys/index.js';
 import { isPostQuantumMessage } from '../../src/twoparty/index.js';
+import { decodeControl, encodeControl, manifestOf } from '../../src/dcgka/codec.js';
 import { DcgkaSim, expectChainsAgree } from '../helpers/dcgka-sim.js';
 
 function codeOf(fn: () => unknown): string {
@@ -111,7 +112,12 @@ describe('post-quantum DCGKA groups', () => {
       flipped[10] = (flipped[10] as number) ^ 1;
       const forged = encodeCanonical(fields.map((f, i) => (i === index ? flipped : f)));
       const before = toHex(encodeDcgkaState(b.state!));
-      expect(codeOf(() => processControl(b.state!, sim.ctx(b), { broadcast: message.broadcast, direct: forged }))).toBe('VERIFY_AEAD');
+      // as relayed, the signed manifest of direct parts already refuses the swap
+      expect(codeOf(() => processControl(b.state!, sim.ctx(b), { broadcast: message.broadcast, direct: forged }))).toBe('VERIFY_COMMITMENT');
+      // a sender that signs the bad ciphertext itself gets past the manifest: the PQ AEAD refuses it
+      const parts = [...message.direct].map(([recipient, bytes]) => ({ recipient, bytes: recipient === b.id ? forged : bytes }));
+      const resigned = encodeControl({ ...decodeControl(message.broadcast, sim.deps), manifest: manifestOf(sim.deps, parts) }, identityOf(sim.peer('A').keys), sim.deps);
+      expect(codeOf(() => processControl(b.state!, sim.ctx(b), { broadcast: resigned, direct: forged }))).toBe('VERIFY_AEAD');
       expect(toHex(encodeDcgkaState(b.state!))).toBe(before);
     }
     const ok = processControl(b.state!, sim.ctx(b), { broadcast: message.broadcast, direct });
