@@ -330,7 +330,10 @@ export class MlsRuntime {
             if (position === 'applied') continue;
             if (position === 'later') { later.push(entry); continue; }
             if (position === 'fork' || position === 'invalid') {
-              skipped.push({ origin: entry.origin, reason: `STATE_FORK: commit ${position === 'fork' ? 'does not extend the owner\'s chain' : 'is invalid'}` });
+              skipped.push({
+                origin: entry.origin,
+                reason: position === 'fork' ? 'STATE_BROKEN_CHAIN: the commit does not extend the owner\'s chain' : 'DECODE_FIELD: not a commit of this group',
+              });
               continue;
             }
           }

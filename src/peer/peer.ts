@@ -512,12 +512,10 @@ export class Peer {
   add(group: string, member: string): Promise<GroupInfo> {
     return this.#run(async () => {
       const any = await this.#resolveAny(group);
+      // MLS: the new member's profile and key packages may be new: read what is new first
+      if (any.mls) await this.#catchUp([], false);
       const id = resolvePrefix(member, (await this.#profiles()).map((p) => p.id), 'peer', 'STATE_UNKNOWN_MEMBER');
-      if (any.mls) {
-        // the new member's key packages travel as messages: read what is new first
-        await this.#catchUp([], false);
-        return this.#mlsAct(any.groupId, { kind: 'add-peer', peer: id });
-      }
+      if (any.mls) return this.#mlsAct(any.groupId, { kind: 'add-peer', peer: id });
       const { state } = await this.#resolveGroup(any.groupId);
       return this.#operate((work) => addMember(state, this.#ctx(work), id));
     });

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../src/crypto/index.js';
 import { Peer } from '../../src/peer/index.js';
 import type { PeerEvent } from '../../src/peer/index.js';
+import type { Store } from '../../src/store/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { MemoryNet, MemoryTransport } from '../../src/transport/index.js';
 
@@ -92,4 +93,41 @@ describe('Peer: MLS Secret Group', () => {
     await olivia.peer.sync();
     expect((await olivia.peer.members(group)).removed).toBe(true);
   }, 60_000);
+
+  it('a commit that does not extend the owner\'s chain is skipped (STATE_BROKEN_CHAIN); the member keeps working', async () => {
+    const net = new MemoryNet();
+    net.live = false;
+    const olivia = await open(net, 'olivia');
+    const alice = await open(net, 'alice');
+    await alice.peer.enableMls();
+    const { group } = await olivia.peer.create('mls');
+    await olivia.peer.add(group, alice.peer.id);
+    await alice.peer.sync();
+    // the owner's store restored from a copy: both copies commit on the same epoch
+    const copy = await cloneStore(olivia.peer.store);
+    const restored = await Peer.open({ store: copy, transport: (self) => new MemoryTransport(net, self) });
+    await olivia.peer.update(group);
+    await restored.update(group);
+    const report = await alice.peer.sync();
+    expect(report.skipped.map((s) => s.reason.split(':')[0])).toEqual(['STATE_BROKEN_CHAIN']);
+    await alice.peer.send(group, utf8('still here'), { secrets: 'sender_ratchet' });
+    await olivia.peer.sync();
+    const oliviaRead = (await olivia.peer.read(group)).map((e) => text(e.data));
+    const restoredRead = (await restored.sync(), await restored.read(group)).map((e) => text(e.data));
+    // exactly one of the two branches is the one Alice followed
+    expect([oliviaRead, restoredRead].filter((r) => r.includes('still here'))).toHaveLength(1);
+  }, 60_000);
 });
+
+/** A copy of a store's records and processed ids (a backup restored). */
+async function cloneStore(from: Store): Promise<MemoryStore> {
+  const to = new MemoryStore();
+  const states: Record<string, Uint8Array> = {};
+  for (const name of await from.names()) {
+    const bytes = await from.load(name);
+    if (bytes !== undefined) states[name] = bytes;
+  }
+  const processed = from.processedIds === undefined ? [] : await from.processedIds();
+  await to.commit({ states, processed });
+  return to;
+}
