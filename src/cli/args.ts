@@ -16,7 +16,7 @@ export class CliUsageError extends UsageError {
 
 /** Names of every command. */
 export const COMMAND_NAMES = [
-  'init', 'whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'serve', 'demo', 'help',
+  'init', 'whoami', 'peers', 'create', 'add', 'remove', 'update', 'handover', 'send', 'sync', 'groups', 'members', 'read', 'serve', 'demo', 'help',
 ] as const;
 
 /** One command name. */
@@ -41,6 +41,7 @@ const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
   add: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   remove: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   update: { args: ['GROUP'], options: [], home: true, net: true },
+  handover: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   send: { args: ['GROUP', 'TEXT?'], options: ['file', 'secrets'], home: true, net: true },
   sync: { args: [], options: ['quiet', 'mls'], home: true, net: true },
   groups: { args: [], options: [], home: true, net: false },
@@ -81,7 +82,7 @@ export const DEFAULT_TOPIC = 'groupcrypt';
 export const GLOBAL_OPTIONS: readonly string[] = ['home', 'net', 'passphrase-file', 'swarm', 'topic'];
 
 /** Commands a running peer accepts one line at a time (`runCommandLine`). */
-export const LINE_COMMANDS: readonly CommandName[] = ['whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'help'];
+export const LINE_COMMANDS: readonly CommandName[] = ['whoami', 'peers', 'create', 'add', 'remove', 'update', 'handover', 'send', 'sync', 'groups', 'members', 'read', 'help'];
 
 /** Minimum length of an id prefix in hex characters (CLI.md). */
 export const MIN_PREFIX_HEX = 8;
@@ -244,6 +245,7 @@ usage: groupcrypt [--home DIR] [--net DIR | --swarm HOST:PORT[,…]|public [--to
   create [--scheme data|message] new group, self as only member
   create --scheme mls [--lts-suite 1|2|3] [--mls-suite 1]  MLS Secret Group, self as owner
   add GROUP ID | remove GROUP ID | update GROUP
+  handover GROUP ID             MLS: the owner hands ownership to a member
   send GROUP TEXT | send GROUP --file PATH|-   (MLS: [--secrets long-term|sender-ratchet])
   sync [--quiet MS] [--mls]    read, order and process everything new (--swarm: until MS quiet, default 2000)
   serve                         (--swarm) stay online; commands on stdin, results and events on stdout

@@ -94,6 +94,12 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       out.result({ group: info.group, op: command }, human);
       return;
     }
+    case 'handover': {
+      const member = await peer.resolvePeer(args['ID'] as string, group);
+      const info = await peer.handover(group, member);
+      out.result({ group: info.group, op: 'handover', owner: info.owner }, `handover  ${short(member)}  group ${short(info.group)}`);
+      return;
+    }
     case 'send': {
       const groupId = await peer.resolveGroup(group);
       const data = await readData(args['TEXT'], options['file'], out);

@@ -67,6 +67,13 @@ describe('MLS Secret Group through the command', () => {
     carol.peer.ok(['sync']);
     // history a late joiner reads in bulk comes in the folder's order (no order across senders is signed into long-term messages)
     expect(texts(carol.peer.ok(['read', group])).sort()).toEqual(['after bob', 'bob (long-term)', 'welcome (long-term)']);
+
+    // ownership transfer: Alice owns the group and commits from then on
+    expect(olivia.peer.ok(['handover', group, alice.id])).toEqual([{ group, op: 'handover', owner: alice.id }]);
+    alice.peer.ok(['sync']);
+    alice.peer.ok(['remove', group, olivia.id]);
+    carol.peer.ok(['sync']);
+    expect(carol.peer.ok(['members', group])).toEqual([{ group, members: [alice.id, carol.id].sort(), removed: false, owner: alice.id, pending: [] }]);
   }, 120_000);
 
   it('bad MLS options are usage errors (exit 2)', () => {
