@@ -3,7 +3,9 @@
  * this tab, talk over a `BroadcastChannel` and persist every transition to
  * IndexedDB (`IndexedDbStore`, one database per peer). `?peers=Alice,Bob`
  * runs only some peers here (open the rest in another tab);
- * `?scheme=message` uses the message scheme instead of the data scheme.
+ * `?scheme=message` uses the message scheme instead of the data scheme;
+ * `?pq=1` (the "post-quantum" checkbox) creates post-quantum groups
+ * (X25519 + ML-KEM-768 key agreement), with their own databases and channel.
  * Bundled by examples/browser/build.ts; tests read `window.groupcryptExample`.
  */
 import { PortableCryptoProvider } from '../../src/crypto/index.js';
@@ -18,6 +20,8 @@ interface PeerSnapshot {
   readonly id: string;
   readonly members: string[];
   readonly removed: boolean;
+  /** In a post-quantum group. */
+  readonly pq: boolean;
   readonly read: { from: string; text: string; own: boolean }[];
   readonly failures: string[];
   readonly commits: number;
@@ -25,9 +29,12 @@ interface PeerSnapshot {
 
 const params = new URLSearchParams(location.search);
 const scheme: GroupScheme = params.get('scheme') === 'message' ? 'message' : 'data';
+const pq = params.get('pq') === '1';
+/** Databases and channel of this variant (a post-quantum page never mixes with a classic one). */
+const variant = pq ? `${scheme}-pq` : scheme;
 const local = (params.get('peers')?.split(',') ?? [...STORY_PEERS]).filter((name) => (STORY_PEERS as readonly string[]).includes(name));
 const deps = { crypto: new PortableCryptoProvider(), now: () => Math.floor(Date.now() / 1000) };
-const dbName = (name: string): string => `groupcrypt-example-${scheme}-${name}`;
+const dbName = (name: string): string => `groupcrypt-example-${variant}-${name}`;
 
 let mesh: Mesh;
 let lastReload: Record<string, boolean> = {};
@@ -68,7 +75,7 @@ async function guarded(what: string, act: () => Promise<unknown>): Promise<void>
 function snapshotOf(peer: LocalPeer): PeerSnapshot {
   const view = peer.view;
   return {
-    name: peer.name, id: view.id, members: [...view.members], removed: view.removed,
+    name: peer.name, id: view.id, members: [...view.members], removed: view.removed, pq: view.pq,
     read: view.read.map((entry) => ({ ...entry })), failures: [...view.failures], commits: peer.commits.n,
   };
 }
@@ -85,7 +92,7 @@ function controls(peer: LocalPeer): HTMLElement {
     return node;
   };
   return element('div', { class: 'controls' },
-    button('Create', () => actions.create(now(), scheme, [])), pick,
+    button('Create', () => actions.create(now(), scheme, [], pq)), pick,
     button('Add', () => actions.add(now(), pick.value)), button('Remove', () => actions.remove(now(), pick.value)),
     button('Update', () => actions.update(now())), text, button('Send', () => actions.send(now(), text.value)));
 }
@@ -96,7 +103,8 @@ function renderPeer(peer: LocalPeer): void {
   const view = snapshotOf(peer);
   card.dataset['removed'] = String(view.removed);
   card.dataset['member'] = String(view.members.length > 0);
-  const state = view.removed ? 'removed from the group' : view.members.length > 0 ? `member (${peer.view.scheme ?? scheme} scheme)` : 'not in a group';
+  card.dataset['pq'] = String(view.pq);
+  const state = view.removed ? 'removed from the group' : view.members.length > 0 ? `member (${peer.view.scheme ?? scheme} scheme${view.pq ? ', post-quantum' : ''})` : 'not in a group';
   const reload = lastReload[peer.name];
   $('.view', card).replaceChildren(
     element('p', { class: 'state' }, state),
@@ -130,7 +138,7 @@ function layout(): void {
 }
 
 async function start(): Promise<void> {
-  mesh = await openMesh({ channelName: `groupcrypt-example-${scheme}`, deps, scheme, names: local, openStore: (name) => IndexedDbStore.open(dbName(name), { crypto: deps.crypto }), onChange: render,
+  mesh = await openMesh({ channelName: `groupcrypt-example-${variant}`, deps, scheme, pq, names: local, openStore: (name) => IndexedDbStore.open(dbName(name), { crypto: deps.crypto }), onChange: render,
     onReset: () => void reset(false).then(() => status('idle', 'another tab reset: fresh keys, empty databases')),
   });
   layout();
@@ -191,6 +199,14 @@ $('#run').addEventListener('click', () => void story().catch(() => undefined));
 $('#reset').addEventListener('click', () => void reset(true).then(() => status('idle', 'reset: fresh keys, empty databases')));
 $('#reload').addEventListener('click', () => void reloadButton());
 $('#scheme').textContent = scheme;
+const pqBox = $<HTMLInputElement>('#pq');
+pqBox.checked = pq;
+pqBox.addEventListener('change', () => {
+  // a post-quantum page runs its own peers (databases, channel): switch by reloading with ?pq=1
+  if (pqBox.checked) params.set('pq', '1');
+  else params.delete('pq');
+  location.search = params.toString();
+});
 $('#provider').textContent = deps.crypto.name;
 status('starting', 'opening IndexedDB…');
 api.ready = start().then(() => {

@@ -18,6 +18,8 @@ import { BroadcastChannelTransport } from '../../src/transport/index.js';
 export interface PeerView {
   readonly id: string;
   readonly scheme: GroupScheme | 'mls' | null;
+  /** True when the group is post-quantum (X25519 + ML-KEM-768 key agreement). */
+  readonly pq: boolean;
   /** Member names, sorted; empty before joining or after removal. */
   readonly members: string[];
   readonly removed: boolean;
@@ -43,6 +45,8 @@ export interface Mesh {
   readonly channelName: string;
   readonly deps: Deps;
   readonly scheme: GroupScheme;
+  /** Groups created here are post-quantum. */
+  readonly pq: boolean;
   readonly tab: string;
   readonly openStore: (name: string) => Promise<Store>;
   readonly control: BroadcastChannel;
@@ -72,9 +76,9 @@ async function viewOf(local: LocalPeer): Promise<PeerView> {
   const failures = (await peer.rejected()).map((r) => r.reason.split(':')[0] as string).sort();
   const [group] = await peer.groups();
   const known = [...names.values()].sort();
-  if (group === undefined) return { id: peer.id, scheme: null, members: [], removed: false, read: [], failures, known };
+  if (group === undefined) return { id: peer.id, scheme: null, pq: false, members: [], removed: false, read: [], failures, known };
   const read = (await peer.read(group.group)).map((e) => ({ from: nameOf(e.sender), text: decoder.decode(e.data), own: e.sender === peer.id }));
-  return { id: peer.id, scheme: group.scheme, members: group.removed ? [] : group.members.map(nameOf).sort(), removed: group.removed, read, failures, known };
+  return { id: peer.id, scheme: group.scheme, pq: group.pq, members: group.removed ? [] : group.members.map(nameOf).sort(), removed: group.removed, read, failures, known };
 }
 
 /** Recomputes every view (after the network settled). */
@@ -88,7 +92,7 @@ async function connect(mesh: Mesh, name: string): Promise<LocalPeer> {
   const store = counted(await mesh.openStore(name), commits);
   const transport = new BroadcastChannelTransport({ name: mesh.channelName, crypto: mesh.deps.crypto });
   const peer = await Peer.openOrCreate({ store, transport, deps: mesh.deps }, { name });
-  const local: LocalPeer = { name, peer, transport, commits, view: { id: peer.id, scheme: null, members: [], removed: false, read: [], failures: [], known: [] } };
+  const local: LocalPeer = { name, peer, transport, commits, view: { id: peer.id, scheme: null, pq: false, members: [], removed: false, read: [], failures: [], known: [] } };
   peer.on(() => {
     void viewOf(local).then((view) => {
       local.view = view;
@@ -100,12 +104,12 @@ async function connect(mesh: Mesh, name: string): Promise<LocalPeer> {
 
 /** Opens (or resumes from their stores) the named peers and starts them. */
 export async function openMesh(options: {
-  channelName: string; deps: Deps; scheme: GroupScheme; names: readonly string[]; openStore: (name: string) => Promise<Store>; onChange?: () => void; onReset?: () => void;
+  channelName: string; deps: Deps; scheme: GroupScheme; pq?: boolean; names: readonly string[]; openStore: (name: string) => Promise<Store>; onChange?: () => void; onReset?: () => void;
 }): Promise<Mesh> {
   const tab = toHex(options.deps.crypto.randomBytes(8));
   const control = new BroadcastChannel(`${options.channelName}-control`);
   const mesh: Mesh = {
-    channelName: options.channelName, deps: options.deps, scheme: options.scheme, tab, openStore: options.openStore, control,
+    channelName: options.channelName, deps: options.deps, scheme: options.scheme, pq: options.pq === true, tab, openStore: options.openStore, control,
     peers: [], errors: [], onChange: options.onChange ?? (() => undefined),
   };
   control.onmessage = (event: MessageEvent<{ reset?: string }>) => {
@@ -168,10 +172,10 @@ async function groupOf(local: LocalPeer): Promise<string> {
 
 /** The user's actions, each one runtime call (one commit). */
 export const actions = {
-  create: async (local: LocalPeer, scheme: GroupScheme, with_: readonly string[]) => {
+  create: async (local: LocalPeer, scheme: GroupScheme, with_: readonly string[], pq = false) => {
     if ((await local.peer.groups()).length > 0) throw new Error(`${local.name} is already in a group (Reset to start over)`);
     const members = await Promise.all(with_.map((name) => idOf(local, name)));
-    return local.peer.create(scheme, { members });
+    return local.peer.create(scheme, { members, ...(pq ? { pq: true } : {}) });
   },
   add: async (local: LocalPeer, name: string) => local.peer.add(await groupOf(local), await idOf(local, name)),
   remove: async (local: LocalPeer, name: string) => local.peer.remove(await groupOf(local), await idOf(local, name)),
@@ -219,7 +223,7 @@ export async function runStory(mesh: Mesh, say: (line: string) => void): Promise
   await settle(mesh);
   const missing = mesh.peers.filter((local) => local.view.known.length < STORY_PEERS.length);
   if (missing.length > 0) throw new Error(`key bundles missing at ${missing.map((local) => local.name).join(', ')}`);
-  await step('1. Alice creates a group with Bob', () => actions.create(alice, mesh.scheme, ['Bob']));
+  await step(`1. Alice creates a ${mesh.pq ? 'post-quantum ' : ''}group with Bob`, () => actions.create(alice, mesh.scheme, ['Bob'], mesh.pq));
   await step('2. Bob adds Carol', () => actions.add(bob, 'Carol'));
   await step('3. Carol adds Dave', () => actions.add(carol, 'Dave'));
   await step('4. Everyone says hello', () => Promise.all([alice, bob, carol, dave].map((local) => actions.send(local, `hello from ${local.name}`))));

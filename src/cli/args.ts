@@ -37,7 +37,7 @@ const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
   init: { args: [], options: ['name', 'mls'], home: true, net: true },
   whoami: { args: [], options: [], home: true, net: false },
   peers: { args: [], options: [], home: true, net: true },
-  create: { args: [], options: ['scheme', 'lts-suite', 'mls-suite'], home: true, net: true },
+  create: { args: [], options: ['scheme', 'pq', 'lts-suite', 'mls-suite'], home: true, net: true },
   add: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   remove: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   update: { args: ['GROUP'], options: [], home: true, net: true },
@@ -80,6 +80,9 @@ export const DEFAULT_TOPIC = 'groupcrypt';
 
 /** Global options (valid before or after any command of a one-shot invocation). */
 export const GLOBAL_OPTIONS: readonly string[] = ['home', 'net', 'passphrase-file', 'swarm', 'topic'];
+
+/** Command options that take no value (present: `"true"` in `options`). */
+export const FLAG_OPTIONS: readonly string[] = ['pq', 'mls'];
 
 /** Commands a running peer accepts one line at a time (`runCommandLine`). */
 export const LINE_COMMANDS: readonly CommandName[] = ['whoami', 'peers', 'create', 'add', 'remove', 'update', 'handover', 'send', 'sync', 'groups', 'members', 'read', 'help'];
@@ -143,10 +146,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       json = true;
       continue;
     }
-    if (name === 'mls') {
-      // a flag: take part in MLS groups (publish and keep up a key-package pool)
-      if (eq >= 0) throw new CliUsageError('--mls takes no value');
-      values[name] = 'yes';
+    if (FLAG_OPTIONS.includes(name)) {
+      if (eq >= 0) throw new CliUsageError(`--${name} takes no value`);
+      if (name in values) throw new CliUsageError(`option --${name} given twice`);
+      values[name] = 'true';
       continue;
     }
     if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep', 'quiet', 'lts-suite', 'mls-suite', 'secrets'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
@@ -214,6 +217,9 @@ function checkCommandRules(command: CommandName, args: Record<string, string>, o
   if (command === 'create' && (options['lts-suite'] !== undefined || options['mls-suite'] !== undefined) && options['scheme'] !== 'mls') {
     throw new CliUsageError('--lts-suite and --mls-suite apply to --scheme mls only');
   }
+  if (command === 'create' && options['scheme'] === 'mls' && options['pq'] !== undefined) {
+    throw new CliUsageError('--pq applies to the data and message schemes (an MLS group chooses its suite with --mls-suite)');
+  }
   if (options['lts-suite'] !== undefined && !/^[123]$/.test(options['lts-suite'])) throw new CliUsageError(`--lts-suite: expected 1, 2 or 3, got "${options['lts-suite']}"`);
   if (options['mls-suite'] !== undefined && !/^\d{1,5}$/.test(options['mls-suite'])) throw new CliUsageError(`--mls-suite: expected a ciphersuite number, got "${options['mls-suite']}"`);
   if (options['secrets'] !== undefined && options['secrets'] !== 'long-term' && options['secrets'] !== 'sender-ratchet') {
@@ -242,7 +248,8 @@ usage: groupcrypt [--home DIR] [--net DIR | --swarm HOST:PORT[,…]|public [--to
   init [--name NAME] [--mls]    create identity + pre-keys, publish key bundle (--mls: and MLS key packages)
   whoami                        this peer's id and name
   peers                         identities published in the net
-  create [--scheme data|message] new group, self as only member
+  create [--scheme data|message] [--pq]
+                                new group, self as only member (--pq: post-quantum key agreement)
   create --scheme mls [--lts-suite 1|2|3] [--mls-suite 1]  MLS Secret Group, self as owner
   add GROUP ID | remove GROUP ID | update GROUP
   handover GROUP ID             MLS: the owner hands ownership to a member

@@ -30,8 +30,13 @@ export function base64(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
 }
 
-function groupJson(info: GroupInfo): { group: string; scheme: string; members: string[]; removed: boolean } {
-  return { group: info.group, scheme: info.scheme, members: [...info.members], removed: info.removed };
+/** `{"pq":true}` for a post-quantum group, nothing for a classic one (the classic shapes stay as they were). */
+function pqField(info: GroupInfo): { pq?: true } {
+  return info.pq ? { pq: true } : {};
+}
+
+function groupJson(info: GroupInfo): { group: string; scheme: string; pq?: true; members: string[]; removed: boolean } {
+  return { group: info.group, scheme: info.scheme, ...pqField(info), members: [...info.members], removed: info.removed };
 }
 
 async function readData(text: string | undefined, file: string | undefined, out: Output): Promise<Uint8Array> {
@@ -70,13 +75,18 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       return;
     }
     case 'create': {
-      const info = options['scheme'] === 'mls'
-        ? await peer.create('mls', {
+      if (options['scheme'] === 'mls') {
+        const made = await peer.create('mls', {
           ...(options['lts-suite'] !== undefined ? { ltsCiphersuite: Number(options['lts-suite']) as 1 | 2 | 3 } : {}),
           ...(options['mls-suite'] !== undefined ? { mlsCiphersuite: Number(options['mls-suite']) } : {}),
-        })
-        : await peer.create(options['scheme'] === 'message' ? 'message' : 'data');
-      out.result({ group: info.group, scheme: info.scheme }, table([['group', info.group], ['scheme', info.scheme]]));
+        });
+        out.result({ group: made.group, scheme: made.scheme }, table([['group', made.group], ['scheme', made.scheme]]));
+        return;
+      }
+      const pq = options['pq'] === 'true';
+      const info = await peer.create(options['scheme'] === 'message' ? 'message' : 'data', pq ? { pq: true } : {});
+      const rows = [['group', info.group], ['scheme', info.scheme], ...(info.pq ? [['pq', 'yes (X25519 + ML-KEM-768 key agreement)']] : [])];
+      out.result({ group: info.group, scheme: info.scheme, ...pqField(info) }, table(rows));
       return;
     }
     case 'add':
@@ -124,7 +134,7 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       const rows: string[][] = [];
       for (const info of await peer.groups()) {
         if (out.json) out.result(groupJson(info), []);
-        rows.push([short(info.group), info.scheme, `${info.members.length} member${info.members.length === 1 ? '' : 's'}`, info.removed ? 'removed' : '', info.group]);
+        rows.push([short(info.group), info.pq ? `${info.scheme}+pq` : info.scheme, `${info.members.length} member${info.members.length === 1 ? '' : 's'}`, info.removed ? 'removed' : '', info.group]);
       }
       if (!out.json) {
         for (const line of table(rows)) out.info(line);
@@ -142,7 +152,7 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
         out.result({ group: info.group, members: [...info.members], removed: info.removed, owner: info.owner, pending: info.proposals ?? [] }, lines);
         return;
       }
-      out.result({ group: info.group, members: [...info.members], removed: info.removed }, lines);
+      out.result({ group: info.group, ...pqField(info), members: [...info.members], removed: info.removed }, lines);
       return;
     }
     case 'read': {

@@ -140,7 +140,7 @@ export class MlsRuntime {
   info(id: string, state: SecretGroupState): GroupInfo {
     const view = viewSecretGroup(state, this.deps);
     return {
-      group: id, scheme: 'mls', members: view.members.map(peerIdOfMember).sort(), removed: view.status === 'removed', pending: view.pending.length,
+      group: id, scheme: 'mls', pq: false, members: view.members.map(peerIdOfMember).sort(), removed: view.status === 'removed', pending: view.pending.length,
       owner: peerIdOfMember(view.owner),
       proposals: view.pending.map((p) => ({ action: p.action, subject: peerIdOfMember(p.subject), from: peerIdOfMember(p.from) })),
     };

@@ -25,11 +25,12 @@ import { GroupCryptError, StateError, StoreError, UsageError } from '../errors.j
 import type { GroupInbox, GroupResult, GroupScheme, GroupState, IncomingMessage } from '../group/index.js';
 import {
   addMember, applicationPosition, applicationStands, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, deleteGroupSecrets, encodeGroupInbox, encodeGroupState,
-  encodeWireBundle, groupMembers, openWireBundle, receive, receivePreJoin, removeMember, send, updateGroup,
+  encodeWireBundle, groupMembers, isPostQuantumGroup, openWireBundle, receive, receivePreJoin, removeMember, send, updateGroup,
 } from '../group/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import {
-  createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, encodeKeyManager, encodeKeyRegistry, identityOf, isLifetimeValid, registerBundle,
+  createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, enablePqPreKeys, encodeKeyManager, encodeKeyRegistry, hasPqPreKeys, identityOf,
+  isLifetimeValid, registerBundle, rotateSignedPreKey,
 } from '../keys/index.js';
 import type { OutboxMessage, Store } from '../store/index.js';
 import type { Transport, TransportItem, TransportProblem } from '../transport/index.js';
@@ -147,6 +148,17 @@ function reasonOf(error: GroupCryptError): string {
   return `${error.code}: ${error.message}`;
 }
 
+/**
+ * Whether profile `a` supersedes `b`: its signed pre-key is valid longer, or
+ * as long and `a` adds the post-quantum pre-key `b` lacks (an upgrade made
+ * within the same second as the identity).
+ */
+function isNewerProfile(a: Profile, b: Profile): boolean {
+  const ta = a.bundle.signedPreKey.lifetime.notAfter;
+  const tb = b.bundle.signedPreKey.lifetime.notAfter;
+  return ta > tb || (ta === tb && a.bundle.pqPreKey !== undefined && b.bundle.pqPreKey === undefined);
+}
+
 function byOrder(a: Candidate, b: Candidate): number {
   for (let i = 0; i < 3; i++) {
     const d = (a.order[i] as number) - (b.order[i] as number);
@@ -183,6 +195,7 @@ export class Peer {
   #registry: KeyRegistryState;
   #name: string;
   readonly #policy: PreKeyPolicy;
+  readonly #pq: boolean;
   readonly #batchSize: number;
   readonly #budget: number;
   readonly #listeners = new Set<PeerListener>();
@@ -211,6 +224,7 @@ export class Peer {
       rotationSeconds: options.preKeys?.rotationSeconds ?? DEFAULT_PREKEY_ROTATION_SECONDS,
       graceSeconds: options.preKeys?.graceSeconds ?? DEFAULT_PREKEY_GRACE_SECONDS,
     };
+    this.#pq = options.pq !== false;
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
     this.#mls = new MlsRuntime(deps, this.store, identityOf(keys).signingSeed, toHex(identityOf(keys).publicKey));
@@ -224,7 +238,7 @@ export class Peer {
   static async create(options: PeerOptions, identity: { readonly name?: string } = {}): Promise<Peer> {
     const deps = options.deps ?? defaultDeps();
     if ((await options.store.load(KEYS)) !== undefined) throw new StateError('STATE_DUPLICATE', 'this store already holds an identity');
-    const keys = createKeyManager(deps);
+    const keys = createKeyManager(deps, { pq: options.pq !== false });
     const id = toHex(identityOf(keys).publicKey);
     const name = identity.name ?? `peer-${id.slice(0, 8)}`;
     const profile = encodeProfile(keys, name, deps);
@@ -248,7 +262,9 @@ export class Peer {
     const deps = options.deps ?? defaultDeps();
     const [keys, name, registry] = await Promise.all([options.store.load(KEYS), options.store.load(NAME), options.store.load(REGISTRY)]);
     if (keys === undefined || name === undefined) throw new UsageError('USAGE_ARGUMENT', 'this store holds no identity (create one first)');
-    return new Peer(options, deps, decodeKeyManager(keys), registry === undefined ? createKeyRegistry() : decodeKeyRegistry(registry), new TextDecoder().decode(name));
+    const peer = new Peer(options, deps, decodeKeyManager(keys), registry === undefined ? createKeyRegistry() : decodeKeyRegistry(registry), new TextDecoder().decode(name));
+    await peer.#run(() => peer.#enablePq());
+    return peer;
   }
 
   /** Opens the identity of a store, or creates one when it holds none. */
@@ -264,6 +280,11 @@ export class Peer {
   /** This peer's name (signed into its profile). */
   get name(): string {
     return this.#name;
+  }
+
+  /** True when this peer publishes post-quantum (ML-KEM-768) pre-keys: others can add it to post-quantum groups. */
+  get hasPqPreKeys(): boolean {
+    return hasPqPreKeys(this.#keys);
   }
 
   /** The signed pre-keys held (ids), oldest first: lets tests and tools watch rotation. */
@@ -373,7 +394,7 @@ export class Peer {
 
   #info(state: GroupState): GroupInfo {
     return {
-      group: state.dcgka.groupId, scheme: state.scheme, members: [...groupMembers(state)].sort(), removed: state.dcgka.removed,
+      group: state.dcgka.groupId, scheme: state.scheme, pq: isPostQuantumGroup(state), members: [...groupMembers(state)].sort(), removed: state.dcgka.removed,
       pending: state.pendingControl.length + state.pendingApplication.length,
     };
   }
@@ -483,8 +504,8 @@ export class Peer {
    * @throws StateError `STATE_UNKNOWN_MEMBER`, `STATE_DUPLICATE` (ambiguous prefix).
    */
   create(scheme: 'mls', options?: MlsCreateOptions): Promise<GroupInfo>;
-  create(scheme?: GroupScheme, options?: { readonly members?: readonly string[] }): Promise<GroupInfo>;
-  create(scheme: GroupScheme | 'mls' = 'data', options: { readonly members?: readonly string[] } & MlsCreateOptions = {}): Promise<GroupInfo> {
+  create(scheme?: GroupScheme, options?: { readonly members?: readonly string[]; readonly pq?: boolean }): Promise<GroupInfo>;
+  create(scheme: GroupScheme | 'mls' = 'data', options: { readonly members?: readonly string[]; readonly pq?: boolean } & MlsCreateOptions = {}): Promise<GroupInfo> {
     if (scheme === 'mls') {
       // the MLS Secret Group: the creator owns it; members join through their published key packages
       return this.#run(async () => {
@@ -495,10 +516,16 @@ export class Peer {
       });
     }
     return this.#run(async () => {
-      const known = (await this.#profiles()).map((p) => p.id);
+      const profiles = await this.#profiles();
+      const known = profiles.map((p) => p.id);
       const members = (options.members ?? []).map((m) => resolvePrefix(m, known, 'peer', 'STATE_UNKNOWN_MEMBER'));
+      const pq = options.pq === true;
+      if (pq) {
+        await this.#enablePq();
+        for (const id of members) this.#assertPqReady(profiles, id);
+      }
       const work = this.#work();
-      const result = createGroup(this.#ctx(work), { scheme, members });
+      const result = createGroup(this.#ctx(work), { scheme, members, ...(pq ? { pq: true } : {}) });
       this.#adopt(work, result, null);
       await this.#commit(work);
       return this.#info(result.state);
@@ -514,9 +541,11 @@ export class Peer {
       const any = await this.#resolveAny(group);
       // MLS: the new member's profile and key packages may be new: read what is new first
       if (any.mls) await this.#catchUp([], false);
-      const id = resolvePrefix(member, (await this.#profiles()).map((p) => p.id), 'peer', 'STATE_UNKNOWN_MEMBER');
+      const profiles = await this.#profiles();
+      const id = resolvePrefix(member, profiles.map((p) => p.id), 'peer', 'STATE_UNKNOWN_MEMBER');
       if (any.mls) return this.#mlsAct(any.groupId, { kind: 'add-peer', peer: id });
       const { state } = await this.#resolveGroup(any.groupId);
+      if (isPostQuantumGroup(state)) this.#assertPqReady(profiles, id, state.dcgka.groupId);
       return this.#operate((work) => addMember(state, this.#ctx(work), id));
     });
   }
@@ -627,6 +656,19 @@ export class Peer {
     });
   }
 
+  /**
+   * A post-quantum group needs every member's ML-KEM pre-key: refuse before
+   * any state is touched, naming the peer.
+   * @throws StateError `STATE_NO_BUNDLE`.
+   */
+  #assertPqReady(profiles: readonly Profile[], id: string, groupId?: string): void {
+    const profile = profiles.find((p) => p.id === id);
+    if (profile === undefined || profile.bundle.pqPreKey !== undefined) return;
+    const group = groupId === undefined ? 'a post-quantum group' : `post-quantum group ${groupId.slice(0, 8)}`;
+    throw new StateError('STATE_NO_BUNDLE', `peer ${id.slice(0, 8)} (${profile.name}) has no post-quantum pre-keys, so it cannot be added to ${group} `
+      + '(it publishes them once it runs a groupcrypt with post-quantum support)');
+  }
+
   async #operate(call: (work: Work) => GroupResult): Promise<GroupInfo> {
     const work = this.#work();
     const result = call(work);
@@ -646,20 +688,40 @@ export class Peer {
     return this.#run(() => this.#maintainKeys());
   }
 
+  /**
+   * Gives a classic-only identity its post-quantum pre-keys (unless the
+   * peer was opened with `pq: false`): a new signed pre-key with its signed
+   * ML-KEM pre-key, and a new profile, so peers that hold the old profile
+   * take the new one. One commit. @returns true when it did.
+   */
+  async #enablePq(): Promise<boolean> {
+    if (!this.#pq || hasPqPreKeys(this.#keys)) return false;
+    const work = this.#work();
+    work.keys = enablePqPreKeys(rotateSignedPreKey(this.#keys, this.deps), this.deps);
+    work.keysChanged = true;
+    this.#publishProfile(work);
+    await this.#commit(work);
+    return true;
+  }
+
+  /** Queues this peer's profile (from the work's keys) for the next commit. */
+  #publishProfile(work: Work): void {
+    const profile = encodeProfile(work.keys, this.#name, this.deps);
+    const hash = toHex(this.deps.crypto.sha256(profile));
+    work.states[profileName(this.id)] = profile;
+    work.processed.add(bundleId(hash));
+    work.outbox.push({ id: bundleId(hash), topic: 'bundle', bytes: profile });
+  }
+
   async #maintainKeys(): Promise<boolean> {
+    if (await this.#enablePq()) return true;
     const out = maintainPreKeys(this.#keys, this.deps, this.#policy);
     if (out.keys === this.#keys) return false;
     const work = this.#work();
     work.keys = out.keys;
     work.keysChanged = true;
     work.consumed.push(...out.consumed);
-    if (out.rotated) {
-      const profile = encodeProfile(out.keys, this.#name, this.deps);
-      const hash = toHex(this.deps.crypto.sha256(profile));
-      work.states[profileName(this.id)] = profile;
-      work.processed.add(bundleId(hash));
-      work.outbox.push({ id: bundleId(hash), topic: 'bundle', bytes: profile });
-    }
+    if (out.rotated) this.#publishProfile(work);
     await this.#commit(work);
     return out.rotated;
   }
@@ -843,7 +905,7 @@ export class Peer {
       try {
         const profile = decodeProfile(item.bytes, this.deps);
         const known = best.get(profile.id);
-        if (known === undefined || profile.bundle.signedPreKey.lifetime.notAfter > known.bundle.signedPreKey.lifetime.notAfter) best.set(profile.id, profile);
+        if (known === undefined || isNewerProfile(profile, known)) best.set(profile.id, profile);
         work.processed.add(bundleId(item.id));
         if (known === undefined || best.get(profile.id) === profile) work.states[profileName(profile.id)] = item.bytes;
       } catch (error) {
@@ -862,7 +924,7 @@ export class Peer {
           typed(error);
         }
       }
-      if (older !== undefined && older.bundle.signedPreKey.lifetime.notAfter >= profile.bundle.signedPreKey.lifetime.notAfter) {
+      if (older !== undefined && !isNewerProfile(profile, older)) {
         delete work.states[profileName(id)];
         continue;
       }

@@ -22,6 +22,13 @@ export interface PeerOptions {
   readonly deps?: Deps;
   /** Signed pre-key rotation schedule (default: rotate weekly, delete a superseded secret a week later). */
   readonly preKeys?: Partial<PreKeyPolicy>;
+  /**
+   * Post-quantum pre-keys (default true): a new identity gets a signed
+   * ML-KEM-768 pre-key (rotated with its signed pre-key) and an identity
+   * made without one gets it on open, so others can add this peer to
+   * post-quantum groups. False keeps a classic-only identity as it is.
+   */
+  readonly pq?: boolean;
   /** Most messages applied per store commit while processing a backlog (default 1,000). */
   readonly batchSize?: number;
   /** Bytes of a backlog held in memory while it is ordered; beyond, only ids are kept and items are read again (default 32 MiB). */
@@ -32,6 +39,8 @@ export interface PeerOptions {
 export interface GroupInfo {
   readonly group: string;
   readonly scheme: GroupScheme | 'mls';
+  /** True for a post-quantum group (PQXDH first rounds, X-Wing 2SM); false for MLS groups. */
+  readonly pq: boolean;
   /** Current member ids, sorted (the last ones known after a removal). */
   readonly members: readonly string[];
   /** True once this peer learnt it was removed. */

@@ -36,6 +36,7 @@ describe('parseArgs', () => {
     [['create', '--scheme', 'data', '--mls-suite', '1']],
     [['send', 'abcdef12', 'x', '--secrets', 'both']],
     [['sync', '--mls=yes']],
+    [['create', '--scheme', 'mls', '--pq']],
     [['create', '--file', 'x']],
     [['help', 'nope']],
   ])('%j is a usage error', (argv) => {
@@ -44,8 +45,8 @@ describe('parseArgs', () => {
 
   it('parses the MLS options: create --scheme mls with suites, --mls as a flag, send --secrets', () => {
     expect(parseArgs(['create', '--scheme', 'mls', '--lts-suite', '2', '--mls-suite', '1'], env).options).toEqual({ scheme: 'mls', 'lts-suite': '2', 'mls-suite': '1' });
-    expect(parseArgs(['sync', '--mls'], env).options).toEqual({ mls: 'yes' });
-    expect(parseArgs(['init', '--mls', '--name', 'a'], env).options).toEqual({ name: 'a', mls: 'yes' });
+    expect(parseArgs(['sync', '--mls'], env).options).toEqual({ mls: 'true' });
+    expect(parseArgs(['init', '--mls', '--name', 'a'], env).options).toEqual({ name: 'a', mls: 'true' });
     expect(parseArgs(['send', 'abcdef12', 'x', '--secrets', 'sender-ratchet'], env).options).toEqual({ secrets: 'sender-ratchet' });
   });
 

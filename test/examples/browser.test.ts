@@ -45,12 +45,14 @@ interface Snapshot {
   id: string;
   members: string[];
   removed: boolean;
+  pq: boolean;
   read: { from: string; text: string; own: boolean }[];
   failures: string[];
 }
 
 interface ExampleApi {
   ready: Promise<void>;
+  runStory(): Promise<Record<string, boolean>>;
   reload(): Promise<Record<string, boolean>>;
   settle(): Promise<void>;
   snapshot(): Snapshot[];
@@ -171,4 +173,39 @@ describe.skipIf(!available)('browser example in headless Chromium', () => {
     }
     expect(cards.find((card) => card.name === 'Dave')?.failures).toBe(AFTER_REMOVAL.length + 1);
   }, 30_000);
+
+  it('?pq=1 (the post-quantum checkbox): the story runs in a post-quantum group, on peers of its own', async () => {
+    const pqPage = await (browser as Browser).newPage({ viewport: { width: 1280, height: 900 } });
+    pqPage.on('pageerror', (error) => logs.push(String(error)));
+    try {
+      await pqPage.goto(url);
+      await openApi(pqPage);
+      // the checkbox switches the page to its post-quantum variant
+      await Promise.all([pqPage.waitForURL(/[?&]pq=1/), pqPage.check('#pq')]);
+      await openApi(pqPage);
+      expect(await pqPage.isChecked('#pq')).toBe(true);
+      await pqPage.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
+      // fresh peers: not the classic page's (those stay in their group)
+      expect((await readCards(pqPage)).every((card) => card.members.length === 0)).toBe(true);
+      await pqPage.click('#run');
+      await pqPage.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 40_000 });
+      expect(await pqPage.getAttribute('#status', 'data-state'), `${await pqPage.textContent('#status')}\n${logs.join('\n')}`).toBe('done');
+      const snapshot = await pqPage.evaluate(() => (globalThis as unknown as { groupcryptExample: ExampleApi }).groupcryptExample.snapshot());
+      for (const peer of snapshot) expect(peer.pq, peer.name).toBe(true);
+      const cards = await readCards(pqPage);
+      for (const card of cards.filter((candidate) => MEMBERS.includes(candidate.name))) {
+        expect(card.members, card.name).toEqual(MEMBERS);
+        expect(card.messages.map((message) => message.text).sort(), card.name).toEqual([...HELLOS, ...AFTER_REMOVAL].sort());
+        for (const message of card.messages) expect(message.from, `${card.name}: ${message.text}`).toBe(AUTHOR[message.text]);
+        expect(card.failures, card.name).toBe(0);
+      }
+      const dave = cards.find((card) => card.name === 'Dave');
+      expect(dave?.removed).toBe('true');
+      expect(dave?.messages.map((message) => message.text).sort()).toEqual([...HELLOS].sort());
+      expect(await pqPage.$$eval('section.peer[data-pq="true"]', (found) => found.length)).toBe(4);
+      expect(await pqPage.textContent('#story')).toContain('creates a post-quantum group');
+    } finally {
+      await pqPage.close();
+    }
+  }, 60_000);
 });
