@@ -17,7 +17,7 @@ import { BroadcastChannelTransport } from '../../src/transport/index.js';
 /** What the page shows of one peer. */
 export interface PeerView {
   readonly id: string;
-  readonly scheme: GroupScheme | null;
+  readonly scheme: GroupScheme | 'mls' | null;
   /** True when the group is post-quantum (X25519 + ML-KEM-768 key agreement). */
   readonly pq: boolean;
   /** Member names, sorted; empty before joining or after removal. */

@@ -16,7 +16,7 @@ export class CliUsageError extends UsageError {
 
 /** Names of every command. */
 export const COMMAND_NAMES = [
-  'init', 'whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'serve', 'demo', 'help',
+  'init', 'whoami', 'peers', 'create', 'add', 'remove', 'update', 'handover', 'send', 'sync', 'groups', 'members', 'read', 'serve', 'demo', 'help',
 ] as const;
 
 /** One command name. */
@@ -34,15 +34,16 @@ interface CommandSpec {
 }
 
 const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
-  init: { args: [], options: ['name'], home: true, net: true },
+  init: { args: [], options: ['name', 'mls'], home: true, net: true },
   whoami: { args: [], options: [], home: true, net: false },
   peers: { args: [], options: [], home: true, net: true },
-  create: { args: [], options: ['scheme', 'pq'], home: true, net: true },
+  create: { args: [], options: ['scheme', 'pq', 'lts-suite', 'mls-suite'], home: true, net: true },
   add: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   remove: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
   update: { args: ['GROUP'], options: [], home: true, net: true },
-  send: { args: ['GROUP', 'TEXT?'], options: ['file'], home: true, net: true },
-  sync: { args: [], options: ['quiet'], home: true, net: true },
+  handover: { args: ['GROUP', 'ID'], options: [], home: true, net: true },
+  send: { args: ['GROUP', 'TEXT?'], options: ['file', 'secrets'], home: true, net: true },
+  sync: { args: [], options: ['quiet', 'mls'], home: true, net: true },
   groups: { args: [], options: [], home: true, net: false },
   members: { args: ['GROUP'], options: [], home: true, net: false },
   read: { args: ['GROUP'], options: [], home: true, net: false },
@@ -81,10 +82,10 @@ export const DEFAULT_TOPIC = 'groupcrypt';
 export const GLOBAL_OPTIONS: readonly string[] = ['home', 'net', 'passphrase-file', 'swarm', 'topic'];
 
 /** Command options that take no value (present: `"true"` in `options`). */
-export const FLAG_OPTIONS: readonly string[] = ['pq'];
+export const FLAG_OPTIONS: readonly string[] = ['pq', 'mls'];
 
 /** Commands a running peer accepts one line at a time (`runCommandLine`). */
-export const LINE_COMMANDS: readonly CommandName[] = ['whoami', 'peers', 'create', 'add', 'remove', 'update', 'send', 'sync', 'groups', 'members', 'read', 'help'];
+export const LINE_COMMANDS: readonly CommandName[] = ['whoami', 'peers', 'create', 'add', 'remove', 'update', 'handover', 'send', 'sync', 'groups', 'members', 'read', 'help'];
 
 /** Minimum length of an id prefix in hex characters (CLI.md). */
 export const MIN_PREFIX_HEX = 8;
@@ -151,7 +152,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       values[name] = 'true';
       continue;
     }
-    if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep', 'quiet'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
+    if (![...GLOBAL_OPTIONS, 'name', 'scheme', 'file', 'keep', 'quiet', 'lts-suite', 'mls-suite', 'secrets'].includes(name)) throw new CliUsageError(`unknown option "${token}"`);
     let value: string | undefined;
     const next = argv[i + 1];
     if (name === 'swarm' && eq < 0 && (next === undefined || next.startsWith('-') || isCommand(next))) {
@@ -210,8 +211,19 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
 function checkCommandRules(command: CommandName, args: Record<string, string>, options: Record<string, string>): void {
   if (args['GROUP'] !== undefined) args['GROUP'] = parseIdArgument(args['GROUP'], 'GROUP');
   if (args['ID'] !== undefined) args['ID'] = parseIdArgument(args['ID'], 'ID');
-  if (command === 'create' && options['scheme'] !== undefined && options['scheme'] !== 'data' && options['scheme'] !== 'message') {
-    throw new CliUsageError(`--scheme: expected "data" or "message", got "${options['scheme']}"`);
+  if (command === 'create' && options['scheme'] !== undefined && options['scheme'] !== 'data' && options['scheme'] !== 'message' && options['scheme'] !== 'mls') {
+    throw new CliUsageError(`--scheme: expected "data", "message" or "mls", got "${options['scheme']}"`);
+  }
+  if (command === 'create' && (options['lts-suite'] !== undefined || options['mls-suite'] !== undefined) && options['scheme'] !== 'mls') {
+    throw new CliUsageError('--lts-suite and --mls-suite apply to --scheme mls only');
+  }
+  if (command === 'create' && options['scheme'] === 'mls' && options['pq'] !== undefined) {
+    throw new CliUsageError('--pq applies to the data and message schemes (an MLS group chooses its suite with --mls-suite)');
+  }
+  if (options['lts-suite'] !== undefined && !/^[123]$/.test(options['lts-suite'])) throw new CliUsageError(`--lts-suite: expected 1, 2 or 3, got "${options['lts-suite']}"`);
+  if (options['mls-suite'] !== undefined && !/^\d{1,5}$/.test(options['mls-suite'])) throw new CliUsageError(`--mls-suite: expected a ciphersuite number, got "${options['mls-suite']}"`);
+  if (options['secrets'] !== undefined && options['secrets'] !== 'long-term' && options['secrets'] !== 'sender-ratchet') {
+    throw new CliUsageError(`--secrets: expected "long-term" or "sender-ratchet", got "${options['secrets']}"`);
   }
   if (command === 'send') {
     const hasText = args['TEXT'] !== undefined;
@@ -233,14 +245,16 @@ function checkCommandRules(command: CommandName, args: Record<string, string>, o
 export const USAGE = `groupcrypt — encrypted groups over a shared folder
 
 usage: groupcrypt [--home DIR] [--net DIR | --swarm HOST:PORT[,…]|public [--topic NAME]] [--passphrase-file PATH] [--json] COMMAND [ARGS]
-  init [--name NAME]            create identity + pre-keys, publish key bundle
+  init [--name NAME] [--mls]    create identity + pre-keys, publish key bundle (--mls: and MLS key packages)
   whoami                        this peer's id and name
   peers                         identities published in the net
   create [--scheme data|message] [--pq]
                                 new group, self as only member (--pq: post-quantum key agreement)
+  create --scheme mls [--lts-suite 1|2|3] [--mls-suite 1]  MLS Secret Group, self as owner
   add GROUP ID | remove GROUP ID | update GROUP
-  send GROUP TEXT | send GROUP --file PATH|-
-  sync [--quiet MS]             read, order and process everything new (--swarm: until MS quiet, default 2000)
+  handover GROUP ID             MLS: the owner hands ownership to a member
+  send GROUP TEXT | send GROUP --file PATH|-   (MLS: [--secrets long-term|sender-ratchet])
+  sync [--quiet MS] [--mls]    read, order and process everything new (--swarm: until MS quiet, default 2000)
   serve                         (--swarm) stay online; commands on stdin, results and events on stdout
   groups | members GROUP | read GROUP
   demo [--keep DIR] [--swarm]   scripted story with five peers (--swarm: each a serve process on a local DHT)

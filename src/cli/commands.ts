@@ -75,6 +75,14 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       return;
     }
     case 'create': {
+      if (options['scheme'] === 'mls') {
+        const made = await peer.create('mls', {
+          ...(options['lts-suite'] !== undefined ? { ltsCiphersuite: Number(options['lts-suite']) as 1 | 2 | 3 } : {}),
+          ...(options['mls-suite'] !== undefined ? { mlsCiphersuite: Number(options['mls-suite']) } : {}),
+        });
+        out.result({ group: made.group, scheme: made.scheme }, table([['group', made.group], ['scheme', made.scheme]]));
+        return;
+      }
       const pq = options['pq'] === 'true';
       const info = await peer.create(options['scheme'] === 'message' ? 'message' : 'data', pq ? { pq: true } : {});
       const rows = [['group', info.group], ['scheme', info.scheme], ...(info.pq ? [['pq', 'yes (X25519 + ML-KEM-768 key agreement)']] : [])];
@@ -96,14 +104,22 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       out.result({ group: info.group, op: command }, human);
       return;
     }
+    case 'handover': {
+      const member = await peer.resolvePeer(args['ID'] as string, group);
+      const info = await peer.handover(group, member);
+      out.result({ group: info.group, op: 'handover', owner: info.owner }, `handover  ${short(member)}  group ${short(info.group)}`);
+      return;
+    }
     case 'send': {
       const groupId = await peer.resolveGroup(group);
       const data = await readData(args['TEXT'], options['file'], out);
-      const sent = await peer.send(groupId, data);
+      const secrets = options['secrets'] === undefined ? {} : { secrets: options['secrets'] === 'sender-ratchet' ? 'sender_ratchet' as const : 'long_term' as const };
+      const sent = await peer.send(groupId, data, secrets);
       out.result({ group: sent.group, bytes: sent.bytes }, `sent  ${sent.bytes} bytes  group ${short(sent.group)}`);
       return;
     }
     case 'sync': {
+      if (options['mls'] !== undefined) await peer.enableMls();
       const report = await peer.sync();
       const skipped = report.skipped.map((s) => ({ path: s.origin, reason: s.reason }));
       const lines = [`processed  ${report.processed}`, `pending    ${report.pending}`];
@@ -130,6 +146,12 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       const info = await peer.members(group);
       const lines = info.members.map((m) => `${short(m)}  ${m === peer.id ? '(you)' : ''}`.trimEnd());
       if (info.removed) lines.push('(you were removed; these are the last members you knew)');
+      if (info.scheme === 'mls') {
+        lines.push(`owner  ${short(info.owner ?? '')}`);
+        for (const p of info.proposals ?? []) lines.push(`pending  ${p.action} ${short(p.subject)} (proposed by ${short(p.from)})`);
+        out.result({ group: info.group, members: [...info.members], removed: info.removed, owner: info.owner, pending: info.proposals ?? [] }, lines);
+        return;
+      }
       out.result({ group: info.group, ...pqField(info), members: [...info.members], removed: info.removed }, lines);
       return;
     }

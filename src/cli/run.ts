@@ -103,6 +103,7 @@ async function dispatch(parsed: ParsedArgs, env: Readonly<Record<string, string 
   }
   if (command === 'init') {
     await withPeer(parsed, env, deps, async (peer) => {
+      if (parsed.options['mls'] !== undefined) await peer.enableMls();
       out.result({ id: peer.id, name: peer.name }, table([['id', peer.id], ['name', peer.name]]));
     });
     return;

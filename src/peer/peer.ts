@@ -42,6 +42,8 @@ import type { Profile } from './profile.js';
 import { decodeProfile, encodeProfile } from './profile.js';
 import type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
 import { decodeMessageItem, encodeMessageItem } from './wire.js';
+import type { MlsCreateOptions } from './mls-runtime.js';
+import { decodeMlsItem, MlsRuntime } from './mls-runtime.js';
 
 /** Store names. */
 const KEYS = 'keys';
@@ -62,6 +64,15 @@ const DEFAULT_BATCH = 1_000;
 const DEFAULT_MEMORY_BUDGET = 32 * 1024 * 1024;
 /** Typed errors that may pass once the state changed (not remembered as bad). */
 const RETRYABLE = new Set(['STATE_LIMIT', 'STORE_IO', 'STORE_LOCKED', 'STORE_CLOSED']);
+
+/** True for an MLS item (it has its own wrapper; DCGKA items never decode as one). */
+function isMls(bytes: Uint8Array): boolean {
+  try {
+    return decodeMlsItem(bytes) !== undefined;
+  } catch {
+    return true;
+  }
+}
 
 /** A new message of a backlog, ordered before it is applied. */
 interface Candidate {
@@ -198,6 +209,8 @@ export class Peer {
   #queue: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  /** The MLS Secret Group side (its own records and items). */
+  readonly #mls: MlsRuntime;
 
   private constructor(options: PeerOptions, deps: Deps, keys: KeyManagerState, registry: KeyRegistryState, name: string) {
     this.store = options.store;
@@ -214,6 +227,7 @@ export class Peer {
     this.#pq = options.pq !== false;
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
+    this.#mls = new MlsRuntime(deps, this.store, identityOf(keys).signingSeed, toHex(identityOf(keys).publicKey));
   }
 
   /**
@@ -357,6 +371,27 @@ export class Peer {
     return { groupId, state };
   }
 
+  /** Resolves a prefix among DCGKA and MLS groups; `mls` tells which. */
+  async #resolveAny(prefix: string): Promise<{ groupId: string; mls: boolean }> {
+    const mlsIds = await this.#mls.ids();
+    const groupId = resolvePrefix(prefix, [...(await this.#ids()), ...mlsIds], 'group', 'STATE_UNKNOWN_GROUP');
+    return { groupId, mls: mlsIds.includes(groupId) };
+  }
+
+  /** Runs an MLS action in one commit. */
+  async #mlsAct(groupId: string, action: Parameters<MlsRuntime['act']>[2]): Promise<GroupInfo> {
+    const work = this.#work();
+    const info = await this.#mls.act(work, groupId, action);
+    await this.#commit(work);
+    return info;
+  }
+
+  async #mlsInfo(groupId: string): Promise<GroupInfo> {
+    const state = await this.#mls.state(undefined, groupId);
+    if (state === undefined) throw new StoreError('STORE_CORRUPT', `group ${groupId} vanished`);
+    return this.#mls.info(groupId, state);
+  }
+
   #info(state: GroupState): GroupInfo {
     return {
       group: state.dcgka.groupId, scheme: state.scheme, pq: isPostQuantumGroup(state), members: [...groupMembers(state)].sort(), removed: state.dcgka.removed,
@@ -369,6 +404,7 @@ export class Peer {
     return this.#run(async () => {
       const out: GroupInfo[] = [];
       for (const id of [...(await this.#ids())].sort()) out.push(this.#info((await this.#state(id)) as GroupState));
+      for (const id of (await this.#mls.ids()).sort()) out.push(await this.#mlsInfo(id));
       return out;
     });
   }
@@ -379,7 +415,10 @@ export class Peer {
    * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_DUPLICATE` (ambiguous prefix).
    */
   members(group: string): Promise<GroupInfo> {
-    return this.#run(async () => this.#info((await this.#resolveGroup(group)).state));
+    return this.#run(async () => {
+      const { groupId, mls } = await this.#resolveAny(group);
+      return mls ? this.#mlsInfo(groupId) : this.#info((await this.#resolveGroup(groupId)).state);
+    });
   }
 
   /**
@@ -388,7 +427,21 @@ export class Peer {
    */
   read(group: string): Promise<ReadEntry[]> {
     return this.#run(async () => {
-      const { groupId, state } = await this.#resolveGroup(group);
+      const any = await this.#resolveAny(group);
+      if (any.mls) {
+        // MLS: delivery order (commits are owner-ordered, so every member sees epochs in one order)
+        const out: ReadEntry[] = [];
+        const count = await this.#storedAppCount(any.groupId);
+        for (let n = 0; n < count; n++) {
+          const bytes = await this.store.load(appName(any.groupId, n));
+          if (bytes !== undefined) {
+            const e = decodeAppEntry(bytes);
+            out.push({ sender: e.sender, data: e.data, ad: e.ad });
+          }
+        }
+        return out;
+      }
+      const { groupId, state } = await this.#resolveGroup(any.groupId);
       const entries: AppEntry[] = [];
       for (const name of await this.store.names(appPrefix(groupId))) {
         const bytes = await this.store.load(name);
@@ -427,7 +480,10 @@ export class Peer {
   resolvePeer(prefix: string, group?: string): Promise<string> {
     return this.#run(async () => {
       const ids = (await this.#profiles()).map((p) => p.id);
-      if (group !== undefined) ids.push(...groupMembers((await this.#resolveGroup(group)).state));
+      if (group !== undefined) {
+        const any = await this.#resolveAny(group);
+        ids.push(...(any.mls ? (await this.#mlsInfo(any.groupId)).members : groupMembers((await this.#resolveGroup(any.groupId)).state)));
+      }
       return resolvePrefix(prefix, ids, 'peer', 'STATE_UNKNOWN_MEMBER');
     });
   }
@@ -437,7 +493,7 @@ export class Peer {
    * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_DUPLICATE`.
    */
   resolveGroup(prefix: string): Promise<string> {
-    return this.#run(async () => (await this.#resolveGroup(prefix)).groupId);
+    return this.#run(async () => (await this.#resolveAny(prefix)).groupId);
   }
 
   // ------------------------------------------------------------ operations
@@ -447,7 +503,18 @@ export class Peer {
    * prefixes). One commit; the create is published after it.
    * @throws StateError `STATE_UNKNOWN_MEMBER`, `STATE_DUPLICATE` (ambiguous prefix).
    */
-  create(scheme: GroupScheme = 'data', options: { readonly members?: readonly string[]; readonly pq?: boolean } = {}): Promise<GroupInfo> {
+  create(scheme: 'mls', options?: MlsCreateOptions): Promise<GroupInfo>;
+  create(scheme?: GroupScheme, options?: { readonly members?: readonly string[]; readonly pq?: boolean }): Promise<GroupInfo>;
+  create(scheme: GroupScheme | 'mls' = 'data', options: { readonly members?: readonly string[]; readonly pq?: boolean } & MlsCreateOptions = {}): Promise<GroupInfo> {
+    if (scheme === 'mls') {
+      // the MLS Secret Group: the creator owns it; members join through their published key packages
+      return this.#run(async () => {
+        const work = this.#work();
+        const info = await this.#mls.create(work, options);
+        await this.#commit(work);
+        return info;
+      });
+    }
     return this.#run(async () => {
       const profiles = await this.#profiles();
       const known = profiles.map((p) => p.id);
@@ -471,9 +538,13 @@ export class Peer {
    */
   add(group: string, member: string): Promise<GroupInfo> {
     return this.#run(async () => {
-      const { state } = await this.#resolveGroup(group);
+      const any = await this.#resolveAny(group);
+      // MLS: the new member's profile and key packages may be new: read what is new first
+      if (any.mls) await this.#catchUp([], false);
       const profiles = await this.#profiles();
       const id = resolvePrefix(member, profiles.map((p) => p.id), 'peer', 'STATE_UNKNOWN_MEMBER');
+      if (any.mls) return this.#mlsAct(any.groupId, { kind: 'add-peer', peer: id });
+      const { state } = await this.#resolveGroup(any.groupId);
       if (isPostQuantumGroup(state)) this.#assertPqReady(profiles, id, state.dcgka.groupId);
       return this.#operate((work) => addMember(state, this.#ctx(work), id));
     });
@@ -485,7 +556,12 @@ export class Peer {
    */
   remove(group: string, member: string): Promise<GroupInfo> {
     return this.#run(async () => {
-      const { state } = await this.#resolveGroup(group);
+      const any = await this.#resolveAny(group);
+      if (any.mls) {
+        const ids = [...(await this.#mlsInfo(any.groupId)).members, ...(await this.#profiles()).map((p) => p.id)];
+        return this.#mlsAct(any.groupId, { kind: 'remove-peer', peer: resolvePrefix(member, ids, 'peer', 'STATE_UNKNOWN_MEMBER') });
+      }
+      const { state } = await this.#resolveGroup(any.groupId);
       const ids = [...groupMembers(state), ...(await this.#profiles()).map((p) => p.id)];
       const id = resolvePrefix(member, ids, 'peer', 'STATE_UNKNOWN_MEMBER');
       return this.#operate((work) => removeMember(state, this.#ctx(work), id));
@@ -498,7 +574,9 @@ export class Peer {
    */
   update(group: string): Promise<GroupInfo> {
     return this.#run(async () => {
-      const { state } = await this.#resolveGroup(group);
+      const any = await this.#resolveAny(group);
+      if (any.mls) return this.#mlsAct(any.groupId, { kind: 'update' });
+      const { state } = await this.#resolveGroup(any.groupId);
       return this.#operate((work) => updateGroup(state, this.#ctx(work)));
     });
   }
@@ -508,9 +586,18 @@ export class Peer {
    * in the clear beside the ciphertext, bound into its AEAD and signature.
    * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_REMOVED`; UsageError for an oversized `ad`.
    */
-  send(group: string, data: Uint8Array, options: { readonly ad?: Uint8Array } = {}): Promise<{ group: string; bytes: number; id: string }> {
+  send(group: string, data: Uint8Array, options: { readonly ad?: Uint8Array; readonly secrets?: 'long_term' | 'sender_ratchet' } = {}): Promise<{ group: string; bytes: number; id: string }> {
     return this.#run(async () => {
-      const { groupId, state } = await this.#resolveGroup(group);
+      const any = await this.#resolveAny(group);
+      if (any.mls) {
+        // MLS: long-term secrets by default (late joiners read them), the sender ratchet on request (forward secrecy)
+        if (options.ad !== undefined) throw new UsageError('USAGE_UNSUPPORTED', 'MLS groups carry no associated data yet');
+        const work = this.#work();
+        await this.#mls.act(work, any.groupId, { kind: 'send', plaintext: data, scheme: options.secrets ?? 'long_term' });
+        await this.#commit(work);
+        return { group: any.groupId, bytes: data.length, id: work.outbox[0]?.id.slice('msg:'.length) ?? '' };
+      }
+      const { groupId, state } = await this.#resolveGroup(any.groupId);
       const ad = options.ad ?? null;
       const work = this.#work();
       const result = send(state, this.#ctx(work), { plaintext: data, ...(ad !== null ? { ad } : {}) });
@@ -538,6 +625,34 @@ export class Peer {
       work.consumed.push(...out.consumed);
       await this.#commit(work);
       return out.consumed.length;
+    });
+  }
+
+  /**
+   * Takes part in MLS Secret Groups: keeps a pool of signed key packages
+   * published (others `add` this peer with one) and replenishes it at every
+   * sync. Creating an MLS group does it too. One commit when anything changed.
+   */
+  enableMls(): Promise<void> {
+    return this.#run(async () => {
+      const work = this.#work();
+      await this.#mls.replenish(work);
+      await this.#commit(work);
+    });
+  }
+
+  /**
+   * MLS groups: the owner hands ownership to a member by a commit, so the
+   * group survives its creator leaving. Proposals made meanwhile wait in
+   * every member's queue; the new owner commits them.
+   * @throws StateError `STATE_NOT_OWNER`, `STATE_UNKNOWN_MEMBER`; UsageError `USAGE_UNSUPPORTED` for a DCGKA group.
+   */
+  handover(group: string, member: string): Promise<GroupInfo> {
+    return this.#run(async () => {
+      const any = await this.#resolveAny(group);
+      if (!any.mls) throw new UsageError('USAGE_UNSUPPORTED', 'only MLS groups have an owner');
+      const to = resolvePrefix(member, (await this.#mlsInfo(any.groupId)).members, 'peer', 'STATE_UNKNOWN_MEMBER');
+      return this.#mlsAct(any.groupId, { kind: 'handover-peer', peer: to });
     });
   }
 
@@ -643,6 +758,11 @@ export class Peer {
     return this.#run(async () => {
       await this.#flush();
       await this.#maintainKeys();
+      if (await this.#mls.inUse()) {
+        const work = this.#work();
+        await this.#mls.replenish(work);
+        await this.#commit(work);
+      }
       const skipped: Skipped[] = [];
       const processed = await this.#catchUp(skipped, false);
       await this.#flush();
@@ -680,6 +800,7 @@ export class Peer {
     const candidates: Candidate[] = [];
     const bad: Rejected[] = [];
     const seen = new Set<string>();
+    const mlsItems: TransportItem[] = [];
     let held = 0;
     const canRefetch = this.transport.fetch !== undefined;
     const known = this.#known;
@@ -697,6 +818,10 @@ export class Peer {
       seen.add(found.id);
       if (found.kind === 'bundle') {
         bundles.push(found);
+        continue;
+      }
+      if (isMls(found.bytes)) {
+        mlsItems.push(found);
         continue;
       }
       try {
@@ -726,8 +851,18 @@ export class Peer {
         if (!RETRYABLE.has(error.code)) bad.push({ id: candidate.id, reason: reasonOf(error) });
       }
     }
+    if (mlsItems.length > 0) applied += await this.#applyMls(mlsItems, skipped);
     await this.#remember(bad);
     this.#emit(skipped.filter((s) => s.emitted !== true).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
+    return applied;
+  }
+
+  /** Applies MLS items in one commit (bad ones are reported as skipped; held ones wait in the MLS side). */
+  async #applyMls(items: readonly TransportItem[], skipped: Skipped[]): Promise<number> {
+    const work = this.#work();
+    const found = items.flatMap((i) => (i.kind === 'msg' ? [{ id: i.id, origin: i.origin, bytes: i.bytes }] : []));
+    const applied = await this.#mls.apply(work, found, skipped);
+    await this.#commit(work);
     return applied;
   }
 
@@ -843,6 +978,8 @@ export class Peer {
     const bad: Rejected[] = [];
     if (found.kind === 'bundle') {
       await this.#applyBundles([found], bad, skipped);
+    } else if (isMls(found.bytes)) {
+      await this.#applyMls([found], skipped);
     } else {
       const failed: { candidate: Candidate; error: GroupCryptError }[] = [];
       await this.#applyBatch([{ id: found.id, origin: found.origin, order: [0, 0, 0], bytes: found.bytes }], failed, skipped);

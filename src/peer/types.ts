@@ -38,15 +38,19 @@ export interface PeerOptions {
 /** A group as this peer sees it. */
 export interface GroupInfo {
   readonly group: string;
-  readonly scheme: GroupScheme;
-  /** True for a post-quantum group (PQXDH first rounds, X-Wing 2SM). */
+  readonly scheme: GroupScheme | 'mls';
+  /** True for a post-quantum group (PQXDH first rounds, X-Wing 2SM); false for MLS groups. */
   readonly pq: boolean;
   /** Current member ids, sorted (the last ones known after a removal). */
   readonly members: readonly string[];
   /** True once this peer learnt it was removed. */
   readonly removed: boolean;
-  /** Received messages waiting for their causal predecessors. */
+  /** Received messages waiting for their causal predecessors (MLS: proposals waiting for the owner's commit). */
   readonly pending: number;
+  /** MLS groups: the owner (the only member who commits). */
+  readonly owner?: string;
+  /** MLS groups: proposals waiting for the owner's next commit. */
+  readonly proposals?: readonly { readonly action: 'add' | 'remove' | 'update'; readonly subject: string; readonly from: string }[];
 }
 
 /** A known peer (from its verified, signed profile). */

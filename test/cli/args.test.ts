@@ -31,11 +31,23 @@ describe('parseArgs', () => {
     [['members', '1234567']],
     [['members', '123456789g']],
     [['add', 'abcdef12', 'abcdef12', 'extra']],
-    [['create', '--scheme', 'mls']],
+    [['create', '--scheme', 'nope']],
+    [['create', '--scheme', 'mls', '--lts-suite', '4']],
+    [['create', '--scheme', 'data', '--mls-suite', '1']],
+    [['send', 'abcdef12', 'x', '--secrets', 'both']],
+    [['sync', '--mls=yes']],
+    [['create', '--scheme', 'mls', '--pq']],
     [['create', '--file', 'x']],
     [['help', 'nope']],
   ])('%j is a usage error', (argv) => {
     expect(() => parseArgs(argv, env)).toThrow(CliUsageError);
+  });
+
+  it('parses the MLS options: create --scheme mls with suites, --mls as a flag, send --secrets', () => {
+    expect(parseArgs(['create', '--scheme', 'mls', '--lts-suite', '2', '--mls-suite', '1'], env).options).toEqual({ scheme: 'mls', 'lts-suite': '2', 'mls-suite': '1' });
+    expect(parseArgs(['sync', '--mls'], env).options).toEqual({ mls: 'true' });
+    expect(parseArgs(['init', '--mls', '--name', 'a'], env).options).toEqual({ name: 'a', mls: 'true' });
+    expect(parseArgs(['send', 'abcdef12', 'x', '--secrets', 'sender-ratchet'], env).options).toEqual({ secrets: 'sender-ratchet' });
   });
 
   it('needs --home and --net only where the command uses them', () => {

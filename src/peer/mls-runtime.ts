@@ -1,0 +1,379 @@
+/**
+ * The MLS Secret Group (src/mls) inside the Peer: its own store records and
+ * its own transport item, so nothing of the DCGKA paths changes.
+ *
+ *   item  { v: 1, mls: <document>, group: <32-byte id, or empty for key packages> }
+ *   store mlsgroup:<id> (state), mlsdoc:<id> (SecretGroup document),
+ *         mlskeys (identity + key-package pool), mlsreg (others' key packages),
+ *         mlsheld (documents that may apply later: commits ahead of us, a
+ *         joiner's history before its Welcome)
+ *
+ * The MLS identity is the peer's Ed25519 signing seed: a member's MLS
+ * credential is the Edwards form of its peer id, so ids map both ways
+ * without any extra binding. Calls here only add to a `Work`; the Peer
+ * commits it (one store commit per change, outbox published after).
+ */
+import type { Deps } from '../crypto/index.js';
+import { asRecord, decodeCanonical, encodeCanonical, fromHex, readBytes, toHex, xeddsaEdwardsPublicKey } from '../crypto/index.js';
+import { StateError, UsageError } from '../errors.js';
+import type {
+  KeyPackageRegistry, LongTermSecretCiphersuite, MemberKeyStore, MlsDeps, SecretGroupAction, SecretGroupState, SecretGroupStep,
+} from '../mls/index.js';
+import {
+  actSecretGroup, applyKeyPackageDelete, commitPosition, createKeyPackageRegistry, createMemberKeyStore, createMlsCiphersuite, createSecretGroup,
+  decodeKeyPackageRegistry, decodeMemberKeyStore, decodeSecretGroupState, encodeKeyPackageRegistry, encodeMemberKeyStore, encodeSecretGroupState,
+  joinSecretGroup, receiveSecretGroup, registerKeyPackage, replenishKeyPackages, secretGroupDocumentKind, takeKeyPackage, viewSecretGroup,
+} from '../mls/index.js';
+import type { OutboxMessage, Store } from '../store/index.js';
+import type { AppEntry } from './app-log.js';
+import type { GroupInfo, PeerEvent, Skipped } from './types.js';
+
+/** The MLS ciphersuite the Peer runs (its key-package pool is of this suite). */
+export const PEER_MLS_SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
+/** Most documents held for later. */
+const MAX_HELD = 10_000;
+
+export const mlsGroupName = (id: string): string => `mlsgroup:${id}`;
+const mlsDocName = (id: string): string => `mlsdoc:${id}`;
+const MLS_KEYS = 'mlskeys';
+const MLS_REGISTRY = 'mlsreg';
+const MLS_HELD = 'mlsheld';
+
+/** What a Peer's `Work` offers the MLS side. */
+export interface MlsWork {
+  readonly states: Record<string, Uint8Array | null>;
+  readonly outbox: OutboxMessage[];
+  readonly processed: Set<string>;
+  readonly events: PeerEvent[];
+  readonly app: Map<string, AppEntry[]>;
+}
+
+/** Options of `create('mls', …)`. */
+export interface MlsCreateOptions {
+  /** Long-term-secret suite of seed 001: 1 AES-128-GCM (default), 2 AES-256-GCM, 3 ChaCha20-Poly1305. */
+  readonly ltsCiphersuite?: 1 | 2 | 3;
+  /** MLS ciphersuite id (RFC 9420): only 1 for now. */
+  readonly mlsCiphersuite?: number;
+}
+
+/** A transport item carrying one Secret Group document. */
+export function encodeMlsItem(group: string | null, document: Uint8Array): Uint8Array {
+  return encodeCanonical({ v: 1, mls: document, group: group === null ? new Uint8Array(0) : fromHex(group) });
+}
+
+/** The document of an MLS item, or undefined when `bytes` is not one (a DCGKA item). @throws DecodeError for a malformed MLS item. */
+export function decodeMlsItem(bytes: Uint8Array): { group: string | null; document: Uint8Array } | undefined {
+  let value: unknown;
+  try {
+    value = decodeCanonical(bytes, 'mlsItem');
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || !('mls' in value)) return undefined;
+  const r = asRecord(value, 'mlsItem', ['v', 'mls', 'group']);
+  const group = readBytes(r, 'group', 'mlsItem');
+  if (r['v'] !== 1 || (group.length !== 0 && group.length !== 32)) throw new UsageError('USAGE_ARGUMENT', 'mlsItem: unknown version or bad group id');
+  return { group: group.length === 0 ? null : toHex(group), document: readBytes(r, 'mls', 'mlsItem', { min: 1 }) };
+}
+
+const P = (1n << 255n) - 19n;
+function modPow(base: bigint, exp: bigint): bigint {
+  let result = 1n;
+  let b = base % P;
+  for (let e = exp; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % P;
+    b = (b * b) % P;
+  }
+  return result;
+}
+
+/** The peer id (X25519, hex) of an MLS member (its Ed25519 key): u = (1 + y) / (1 - y). */
+export function peerIdOfMember(edwards: Uint8Array): string {
+  let y = 0n;
+  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(i === 31 ? (edwards[i] as number) & 0x7f : (edwards[i] as number));
+  const u = (((1n + y) % P) * modPow((P + 1n - y) % P, P - 2n)) % P;
+  const out = new Uint8Array(32);
+  let v = u;
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return toHex(out);
+}
+
+/** The MLS member key (Ed25519) of a peer id. @throws StateError `STATE_UNKNOWN_MEMBER` when the id has no Edwards form. */
+export function memberOfPeerId(peerId: string): Uint8Array {
+  const edwards = xeddsaEdwardsPublicKey(fromHex(peerId));
+  if (edwards === undefined) throw new StateError('STATE_UNKNOWN_MEMBER', `peer ${peerId} has no MLS identity`);
+  return edwards;
+}
+
+/** Actions naming a peer by its id. */
+export type PeerAction = { readonly kind: 'add-peer' | 'remove-peer' | 'handover-peer'; readonly peer: string };
+
+/** The MLS side of one Peer. Holds no state between calls: the store is the truth. */
+export class MlsRuntime {
+  readonly deps: MlsDeps;
+  readonly #store: Store;
+  readonly #seed: Uint8Array | undefined;
+  readonly #self: string;
+
+  constructor(deps: Deps, store: Store, signingSeed: Uint8Array | undefined, self: string) {
+    this.deps = { ...deps, mls: createMlsCiphersuite(PEER_MLS_SUITE, deps.crypto) };
+    this.#store = store;
+    this.#seed = signingSeed;
+    this.#self = self;
+  }
+
+  /** Ids of this peer's MLS groups. */
+  async ids(): Promise<string[]> {
+    return (await this.#store.names('mlsgroup:')).map((n) => n.slice('mlsgroup:'.length));
+  }
+
+  async state(work: MlsWork | undefined, id: string): Promise<SecretGroupState | undefined> {
+    const pending = work?.states[mlsGroupName(id)];
+    const bytes = pending ?? (await this.#store.load(mlsGroupName(id)));
+    return bytes === undefined || bytes === null ? undefined : decodeSecretGroupState(bytes);
+  }
+
+  /** A group as the Peer shows it; `pending` counts proposals waiting for the owner. */
+  info(id: string, state: SecretGroupState): GroupInfo {
+    const view = viewSecretGroup(state, this.deps);
+    return {
+      group: id, scheme: 'mls', pq: false, members: view.members.map(peerIdOfMember).sort(), removed: view.status === 'removed', pending: view.pending.length,
+      owner: peerIdOfMember(view.owner),
+      proposals: view.pending.map((p) => ({ action: p.action, subject: peerIdOfMember(p.subject), from: peerIdOfMember(p.from) })),
+    };
+  }
+
+  async #keys(work: MlsWork): Promise<MemberKeyStore> {
+    const bytes = work.states[MLS_KEYS] ?? (await this.#store.load(MLS_KEYS));
+    if (bytes !== undefined && bytes !== null) return decodeMemberKeyStore(bytes, this.deps.crypto);
+    if (this.#seed === undefined) throw new UsageError('USAGE_UNSUPPORTED', 'this identity has no Ed25519 seed (imported): MLS groups need one');
+    return createMemberKeyStore(this.deps.crypto, this.#seed);
+  }
+
+  async #registry(work: MlsWork): Promise<KeyPackageRegistry> {
+    const bytes = work.states[MLS_REGISTRY] ?? (await this.#store.load(MLS_REGISTRY));
+    return bytes === undefined || bytes === null ? createKeyPackageRegistry() : decodeKeyPackageRegistry(bytes);
+  }
+
+  async #held(work: MlsWork): Promise<Uint8Array[]> {
+    const bytes = work.states[MLS_HELD] ?? (await this.#store.load(MLS_HELD));
+    if (bytes === undefined || bytes === null) return [];
+    const list = decodeCanonical(bytes, 'mlsHeld');
+    return Array.isArray(list) ? list.filter((x): x is Uint8Array => x instanceof Uint8Array) : [];
+  }
+
+  #publish(work: MlsWork, group: string | null, document: Uint8Array): void {
+    const bytes = encodeMlsItem(group, document);
+    const id = `msg:${toHex(this.deps.crypto.sha256(bytes))}`;
+    work.outbox.push({ id, topic: 'msg', bytes });
+    work.processed.add(id);
+  }
+
+  /** Keeps the key-package pool full and published (seed 001): run at every sync once MLS is in use, and after a join. */
+  async replenish(work: MlsWork, keys?: MemberKeyStore): Promise<void> {
+    const current = keys ?? (await this.#keys(work));
+    const out = await replenishKeyPackages(current, this.deps);
+    for (const o of out.outputs) this.#publish(work, null, o.kind === 'key_package' ? o.document : o.record);
+    if (out.state !== current || keys !== undefined || work.states[MLS_KEYS] === undefined) work.states[MLS_KEYS] = encodeMemberKeyStore(out.state);
+  }
+
+  /** True once this peer took part in MLS (it then keeps its key-package pool up). */
+  async inUse(): Promise<boolean> {
+    return (await this.#store.load(MLS_KEYS)) !== undefined;
+  }
+
+  async create(work: MlsWork, options: MlsCreateOptions): Promise<GroupInfo> {
+    if (options.mlsCiphersuite !== undefined && options.mlsCiphersuite !== 1) {
+      throw new UsageError('USAGE_UNSUPPORTED', `MLS ciphersuite ${options.mlsCiphersuite}: the peer runs suite 1 only`);
+    }
+    const lts = options.ltsCiphersuite ?? 1;
+    if (![1, 2, 3].includes(lts)) throw new UsageError('USAGE_ARGUMENT', `long-term-secret suite ${String(lts)}: expected 1, 2 or 3`);
+    const keys = await this.#keys(work);
+    const created = await createSecretGroup({ identity: keys, ltsCiphersuite: lts as LongTermSecretCiphersuite }, this.deps);
+    const id = toHex(created.outputs[0].id);
+    work.states[mlsGroupName(id)] = encodeSecretGroupState(created.state);
+    work.states[mlsDocName(id)] = created.outputs[0].document;
+    this.#publish(work, id, created.outputs[0].document);
+    await this.replenish(work, keys);
+    return this.info(id, created.state);
+  }
+
+  /** A user action; `send` also goes to the own read log. @throws the driver's typed errors (`STATE_NOT_OWNER`, `STATE_REMOVED`, `STATE_NO_BUNDLE`, …). */
+  async act(work: MlsWork, id: string, action: SecretGroupAction | PeerAction): Promise<GroupInfo> {
+    const state = await this.state(work, id);
+    if (state === undefined) throw new StateError('STATE_UNKNOWN_GROUP', `unknown group ${id}`);
+    if (state.status === 'removed' && action.kind !== 'send') throw new StateError('STATE_REMOVED', 'you were removed from this group');
+    let real: SecretGroupAction;
+    if (action.kind === 'add-peer') {
+      const registry = await this.#registry(work);
+      const taken = takeKeyPackage(registry, memberOfPeerId(action.peer), this.deps.now());
+      work.states[MLS_REGISTRY] = encodeKeyPackageRegistry(taken.state);
+      real = { kind: 'add', keyPackage: taken.document };
+    } else if (action.kind === 'remove-peer') {
+      real = { kind: 'remove', member: memberOfPeerId(action.peer) };
+    } else if (action.kind === 'handover-peer') {
+      real = { kind: 'handover', to: memberOfPeerId(action.peer) };
+    } else {
+      real = action as SecretGroupAction;
+    }
+    const step = await actSecretGroup(state, real, this.deps);
+    this.#adopt(work, id, step, 'own');
+    if (real.kind === 'send') this.#append(work, id, { sender: this.#self, data: real.plaintext, ad: null });
+    return this.info(id, step.state);
+  }
+
+  #append(work: MlsWork, id: string, entry: AppEntry): void {
+    const list = work.app.get(id) ?? [];
+    list.push(entry);
+    work.app.set(id, list);
+  }
+
+  /** Takes a driver step into the work; returns documents to retry later. */
+  #adopt(work: MlsWork, id: string, step: SecretGroupStep, origin: string, skipped?: Skipped[]): boolean {
+    work.states[mlsGroupName(id)] = encodeSecretGroupState(step.state);
+    let retry = false;
+    for (const out of step.outputs) {
+      if (out.kind === 'publish') this.#publish(work, id, out.bytes);
+      else if (out.kind === 'delivered') {
+        const sender = peerIdOfMember(out.sender);
+        this.#append(work, id, { sender, data: out.plaintext, ad: null });
+        work.events.push({ type: 'message', group: id, sender, data: out.plaintext, ad: null });
+      } else if (out.kind === 'removed') work.events.push({ type: 'removed', group: id });
+      else if (out.kind === 'membership') {
+        const info = this.info(id, step.state);
+        work.events.push({ type: 'members', group: id, members: info.members, removed: info.removed });
+      } else if (out.kind === 'skipped') {
+        if (out.retry) retry = true;
+        else skipped?.push({ origin, reason: `${out.code}: ${out.reason}` });
+      }
+    }
+    return retry;
+  }
+
+  /**
+   * Applies arrived MLS items: key packages to the registry, group documents
+   * kept, commits in chain order (`later` held, `fork`/`invalid` skipped),
+   * proposals, messages; what may apply later is held and retried. The owner
+   * commits the proposals it saw. Never throws for bad input.
+   */
+  async apply(work: MlsWork, items: readonly { id: string; origin: string; bytes: Uint8Array }[], skipped: Skipped[]): Promise<number> {
+    let pending: { origin: string; group: string | null; document: Uint8Array }[] = (await this.#held(work)).map((bytes) => {
+      const item = decodeMlsItem(bytes);
+      return { origin: 'held', group: item?.group ?? null, document: item?.document ?? bytes };
+    });
+    for (const item of items) {
+      work.processed.add(`msg:${item.id}`);
+      try {
+        const decoded = decodeMlsItem(item.bytes);
+        if (decoded !== undefined) pending.push({ origin: item.origin, ...decoded });
+      } catch (error) {
+        skipped.push({ origin: item.origin, reason: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    let registry: KeyPackageRegistry | undefined;
+    let applied = 0;
+    const touched = new Set<string>();
+    for (let progress = true; progress && pending.length > 0;) {
+      progress = false;
+      const later: typeof pending = [];
+      for (const entry of pending) {
+        const kind = secretGroupDocumentKind(entry.document);
+        try {
+          if (kind === 'key_package' || kind === 'key_package_delete') {
+            registry ??= await this.#registry(work);
+            registry = kind === 'key_package'
+              ? (await registerKeyPackage(registry, entry.document, this.deps)).state
+              : applyKeyPackageDelete(registry, entry.document, this.deps).state;
+            applied++;
+            continue;
+          }
+          if (kind === 'group' && entry.group !== null) {
+            if (toHex(this.deps.crypto.sha256(entry.document)) !== entry.group) throw new UsageError('USAGE_ARGUMENT', 'group document under another id');
+            if ((await this.#store.load(mlsDocName(entry.group))) === undefined) work.states[mlsDocName(entry.group)] = entry.document;
+            applied++;
+            progress = true;
+            continue;
+          }
+          if ((kind !== 'commit' && kind !== 'proposal' && kind !== 'message') || entry.group === null) {
+            skipped.push({ origin: entry.origin, reason: 'DECODE_FIELD: not a Secret Group document' });
+            continue;
+          }
+          const group = entry.group;
+          const state = await this.state(work, group);
+          if (state === undefined) {
+            const doc = work.states[mlsDocName(group)] ?? (await this.#store.load(mlsDocName(group)));
+            if (kind === 'commit' && doc !== undefined && doc !== null) {
+              const keys = await this.#keys(work);
+              try {
+                const joined = await joinSecretGroup({ identity: keys, group: doc, commit: entry.document }, this.deps);
+                work.states[mlsGroupName(group)] = encodeSecretGroupState(joined.state);
+                for (const o of joined.outputs) this.#publish(work, null, o.record);
+                await this.replenish(work, joined.identity);
+                const info = this.info(group, joined.state);
+                work.events.push({ type: 'members', group, members: info.members, removed: false });
+                applied++;
+                progress = true;
+                continue;
+              } catch {
+                // not our Welcome (or one we cannot open yet): kept for this pass, dropped at its end if we never joined
+              }
+            }
+            later.push(entry);
+            continue;
+          }
+          touched.add(group);
+          if (kind === 'commit') {
+            const position = commitPosition(state, entry.document, this.deps);
+            if (position === 'applied') continue;
+            if (position === 'later') { later.push(entry); continue; }
+            if (position === 'fork' || position === 'invalid') {
+              skipped.push({
+                origin: entry.origin,
+                reason: position === 'fork' ? 'STATE_BROKEN_CHAIN: the commit does not extend the owner\'s chain' : 'DECODE_FIELD: not a commit of this group',
+              });
+              continue;
+            }
+          }
+          const step = kind === 'message'
+            ? await receiveSecretGroup(state, { kind: 'message', message: entry.document }, this.deps)
+            : await receiveSecretGroup(state, { kind, document: entry.document }, this.deps);
+          if (this.#adopt(work, group, step, entry.origin, skipped)) later.push(entry);
+          else {
+            applied++;
+            if (kind === 'commit') progress = true;
+          }
+        } catch (error) {
+          skipped.push({ origin: entry.origin, reason: error instanceof Error ? `${(error as { code?: string }).code ?? 'ERROR'}: ${error.message}` : String(error) });
+        }
+      }
+      pending = later;
+    }
+    if (registry !== undefined) work.states[MLS_REGISTRY] = encodeKeyPackageRegistry(registry);
+    // commits of a group we never joined are of no use once no Welcome among them was ours
+    const kept: typeof pending = [];
+    for (const p of pending) {
+      if (p.group !== null && secretGroupDocumentKind(p.document) === 'commit' && (await this.state(work, p.group)) === undefined) continue;
+      kept.push(p);
+    }
+    pending = kept;
+    const held = pending.slice(-MAX_HELD).map((p) => encodeMlsItem(p.group, p.document));
+    const before = await this.#held(work);
+    if (held.length !== before.length || held.some((h, i) => toHex(h) !== toHex(before[i] as Uint8Array))) {
+      work.states[MLS_HELD] = held.length === 0 ? null : encodeCanonical(held);
+    }
+    // the owner commits the proposals it saw
+    for (const group of touched) {
+      const state = await this.state(work, group);
+      if (state === undefined || state.status !== 'active' || state.proposals.length === 0 || !viewSecretGroup(state, this.deps).isOwner) continue;
+      try {
+        this.#adopt(work, group, await actSecretGroup(state, { kind: 'commit' }, this.deps), 'own commit', skipped);
+      } catch (error) {
+        skipped.push({ origin: 'own commit', reason: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return applied;
+  }
+}
