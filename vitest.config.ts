@@ -18,6 +18,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // both cores: the 2,000 Group API schedules and 1,000 DCGKA schedules dominate the run; vitest would use one worker on two cores
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });
