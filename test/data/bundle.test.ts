@@ -5,20 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { defaultCryptoProvider, type Deps } from '../../src/crypto/index.js';
 import { applyUpdateSecret, createDataState, exportSecretBundle, importSecretBundle, type DataState } from '../../src/data/index.js';
+import { codeOf } from '../helpers/errors.js';
 
 const deps: Deps = { crypto: defaultCryptoProvider(), now: () => 1000 };
 const A = 'aa'.repeat(32);
 const B = 'bb'.repeat(32);
 const J = 'cc'.repeat(32);
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 function held(): DataState {
   let s = createDataState();

@@ -11,6 +11,7 @@ import {
   exportSecretBundle, findSecretById, importSecretBundle, LABEL_GROUP_SECRET, listSecrets, MAX_BUNDLE_SECRETS, MAX_DATA_COUNTER, MAX_REPLAY_TRACKED,
   type DataState,
 } from '../../src/data/index.js';
+import { codeOf } from '../helpers/errors.js';
 
 let clock = 5000;
 const deps: Deps = { crypto: defaultCryptoProvider(), now: () => clock };
@@ -19,14 +20,6 @@ const B = 'bb'.repeat(32);
 const aad = (e: number, c: number) => encodeCanonical([e, c]);
 const secretOf = (n: number) => new Uint8Array(32).fill(n);
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 function add(state: DataState, member: string, epoch: number, at: number): DataState {
   clock = at;

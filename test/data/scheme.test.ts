@@ -6,6 +6,7 @@ import {
   exportSecretBundle, findSecretById, importSecretBundle, listSecrets,
 } from '../../src/data/index.js';
 import type { DataState } from '../../src/data/index.js';
+import { codeOf } from '../helpers/errors.js';
 
 let clock = 1000;
 const deps: Deps = { crypto: defaultCryptoProvider(), now: () => clock };
@@ -13,14 +14,6 @@ const A = 'aa'.repeat(32);
 const B = 'bb'.repeat(32);
 const aad = (e: number, c: number) => encodeCanonical([e, c]);
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 function withEpochs(state: DataState, member: string, epochs: readonly number[]): DataState {
   let s = state;

@@ -12,15 +12,8 @@ import type { KeyRegistryState, LongTermKeyBundle, PqPreKey } from '../../src/ke
 import { isPostQuantumMessage } from '../../src/twoparty/index.js';
 import { decodeControl, encodeControl, manifestOf } from '../../src/dcgka/codec.js';
 import { DcgkaSim, expectChainsAgree } from '../helpers/dcgka-sim.js';
+import { codeOf } from '../keys/helpers.js';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-  return 'no error';
-}
 
 describe('post-quantum DCGKA groups', () => {
   it('create, update, add, remove converge; every direct part is PQ; states are version 3 and joiners are PQ too', () => {

@@ -6,15 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { add, encodeDcgkaState, remove, update } from '../../src/dcgka/index.js';
 import { toHex } from '../../src/crypto/index.js';
 import { DcgkaSim, expectChainsAgree } from '../helpers/dcgka-sim.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('a removed member', () => {
   it('cannot update, add or remove, and its state stays as it was', () => {

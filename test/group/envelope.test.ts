@@ -2,17 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical } from '../../src/crypto/index.js';
 import { decodeItems, encodeItems } from '../../src/group/envelope-cbor.js';
+import { codeOf } from '../helpers/errors.js';
 
 const arbItem = fc.oneof(fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: 70_000 }), fc.uint8Array({ maxLength: 300 }));
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('envelope CBOR', () => {
   it('is byte-identical to the canonical CBOR encoder and round-trips', () => {

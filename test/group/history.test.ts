@@ -9,15 +9,8 @@ import { utf8 } from '../../src/crypto/index.js';
 import { applicationStands, compareReadOrder, encodeWireBundle, openWireBundle, readOrderKey, receive, send } from '../../src/group/index.js';
 import type { GroupScheme, GroupState, ReadPosition } from '../../src/group/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 /** Texts a peer decrypted or sent, in read order, that still stand in its state. */
 function readList(sim: GroupSim, name: string): string[] {

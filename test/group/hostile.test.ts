@@ -18,15 +18,8 @@ import type { GroupScheme, GroupState } from '../../src/group/index.js';
 import { MAX_CBOR_BYTES } from '../../src/crypto/cbor.js';
 import { createKeyManager, identityOf } from '../../src/keys/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 /** An application envelope for `groupId` signed by an outsider (an id no member has), with `size` bytes of ciphertext. */
 function outsiderEnvelope(sim: GroupSim, groupId: string, scheme: GroupScheme, size: number, counter = 0): Uint8Array {

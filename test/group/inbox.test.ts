@@ -9,15 +9,8 @@ import { createOrderer } from '../../src/ordering/index.js';
 import { encodeDcgkaState } from '../../src/dcgka/index.js';
 import { encodeMessageState } from '../../src/message/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 /** A well-formed (unauthenticated) message-scheme envelope. */
 function envelope(counter: number): Uint8Array {

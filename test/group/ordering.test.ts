@@ -13,6 +13,7 @@ import {
 } from '../../src/group/index.js';
 import type { GroupOutput, GroupResult, GroupScheme, GroupState } from '../../src/group/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
+import { codeOf } from '../helpers/errors.js';
 
 /** Delivers every inbox except `skip`'s until they are empty (random order). */
 function settleExcept(sim: GroupSim, random: () => number, skip: string): void {
@@ -247,11 +248,3 @@ describe.each<GroupScheme>(['message', 'data'])('orderer-backed receive (%s sche
   });
 });
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}

@@ -3,15 +3,8 @@ import { utf8 } from '../../src/crypto/index.js';
 import { encodeGroupState, encodeWireBundle, openWireBundle, receive, send } from '../../src/group/index.js';
 import type { GroupScheme } from '../../src/group/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe.each<GroupScheme>(['message', 'data'])('group scenarios (%s scheme)', (scheme) => {
   it('three members talk; a late joiner reads history only in the data scheme; a removed member reads nothing after', () => {

@@ -10,6 +10,7 @@ import {
   knownSenders, LABEL_CHAIN, LABEL_EPOCH, LABEL_KEY, LABEL_NONCE, MAX_BEHIND, MAX_COUNTER, MAX_PREVIOUS_EPOCHS, MAX_SKIP_AHEAD, stepChain,
   type MessageResult, type MessageState, type MessageWindow,
 } from '../../src/message/index.js';
+import { codeOf } from '../helpers/errors.js';
 
 const deps = defaultDeps();
 const A = 'aa'.repeat(32);
@@ -17,14 +18,6 @@ const B = 'bb'.repeat(32);
 const aad = (e: number, c: number) => encodeCanonical([e, c]);
 const secretOf = (n: number) => new Uint8Array(32).fill(n);
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 type Sealed = ReturnType<typeof encryptMessage>;
 function send(state: MessageState, text: string, sender = A): Sealed {

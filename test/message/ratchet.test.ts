@@ -5,6 +5,7 @@ import {
   encodeMessageState, encryptMessage,
 } from '../../src/message/index.js';
 import type { MessageState } from '../../src/message/index.js';
+import { codeOf } from '../helpers/errors.js';
 
 const deps = defaultDeps();
 const A = 'aa'.repeat(32);
@@ -32,14 +33,6 @@ function open(state: MessageState, m: { epoch: number; counter: number; cipherte
   return decryptMessage(state, { sender: A, epoch: m.epoch, counter: m.counter, ciphertext: m.ciphertext, aad: aad(m.epoch, m.counter) }, deps);
 }
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('message ratchet', () => {
   it('decrypts in order, out of order; a duplicate is STATE_KEY_REUSED; keys differ per message', () => {
