@@ -39,14 +39,25 @@ export function createDataState(): DataState {
 
 /** Adds a group secret (already derived) and moves its member's `latest` forward. */
 export function withSecret(state: DataState, secret: GroupSecret): DataState {
-  const key = secretKey(secret.member, secret.epoch);
-  if (state.secrets[key]) return state;
-  const latest = state.latest[secret.member];
-  return {
-    ...state,
-    secrets: { ...state.secrets, [key]: secret },
-    latest: latest === undefined || secret.epoch > latest ? { ...state.latest, [secret.member]: secret.epoch } : state.latest,
-  };
+  return withSecrets(state, [secret]);
+}
+
+/** Adds the secrets I do not hold yet in one copy of the state (adding them one by one is quadratic in the history). */
+export function withSecrets(state: DataState, list: readonly GroupSecret[]): DataState {
+  let secrets: Record<string, GroupSecret> | undefined;
+  let latest: Record<MemberId, number> | undefined;
+  for (const secret of list) {
+    const key = secretKey(secret.member, secret.epoch);
+    if ((secrets ?? state.secrets)[key]) continue;
+    secrets ??= { ...state.secrets };
+    secrets[key] = secret;
+    const known = (latest ?? state.latest)[secret.member];
+    if (known === undefined || secret.epoch > known) {
+      latest ??= { ...state.latest };
+      latest[secret.member] = secret.epoch;
+    }
+  }
+  return secrets === undefined ? state : { ...state, secrets, latest: latest ?? state.latest };
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Deps } from '../crypto/index.js';
 import { decodeVersionedRecord, encodeCanonical, fromHex, readArray, toHex } from '../crypto/index.js';
 import { DecodeError, VerifyError } from '../errors.js';
 import { MAX_BUNDLE_SECRETS, MAX_REPLAY_TRACKED } from './limits.js';
-import { secretKey, withSecret, createDataState } from './scheme.js';
+import { secretKey, withSecrets, createDataState } from './scheme.js';
 import type { DataState, GroupSecret, MemberId, ReplayWindow } from './types.js';
 
 const VERSION = 1;
@@ -41,15 +41,18 @@ function encodeSecrets(state: DataState): unknown[] {
 }
 
 function decodeSecrets(list: readonly unknown[], deps: Deps, what: string): DataState {
-  let state = createDataState();
+  const secrets: GroupSecret[] = [];
+  const keys = new Set<string>();
   for (const entry of list) {
     if (!Array.isArray(entry) || entry.length !== 4) fail(what);
     const value = bytes(entry[2], 32, what);
     const secret: GroupSecret = { member: toHex(bytes(entry[0], 32, what)), epoch: uint(entry[1], what), value, timestamp: uint(entry[3], what), id: deps.crypto.sha256(value) };
-    if (state.secrets[secretKey(secret.member, secret.epoch)]) fail(`${what} (duplicate)`);
-    state = withSecret(state, secret);
+    const key = secretKey(secret.member, secret.epoch);
+    if (keys.has(key)) fail(`${what} (duplicate)`);
+    keys.add(key);
+    secrets.push(secret);
   }
-  return state;
+  return withSecrets(createDataState(), secrets);
 }
 
 /** Encodes a data-scheme state. */
@@ -115,7 +118,7 @@ export interface BundleChecks {
 export function importSecretBundle(state: DataState, bundle: Uint8Array, deps: Deps, checks: BundleChecks = {}): DataState {
   const r = decodeVersionedRecord(bundle, 'secret-bundle', VERSION, ['v', 'secrets']);
   const imported = decodeSecrets(readArray(r, 'secrets', 'secret-bundle', MAX_BUNDLE_SECRETS), deps, 'secret-bundle.secrets');
-  let out = state;
+  const accepted: GroupSecret[] = [];
   for (const secret of Object.values(imported.secrets)) {
     if (secret.member === checks.me) continue;
     if (checks.everMember && !checks.everMember(secret.member)) {
@@ -124,7 +127,7 @@ export function importSecretBundle(state: DataState, bundle: Uint8Array, deps: D
     if (checks.clock && secret.epoch >= checks.clock(secret.member)) {
       throw new VerifyError('VERIFY_GROUP', `secret-bundle: epoch ${secret.epoch} of ${secret.member.slice(0, 16)} is beyond the welcome's clock`);
     }
-    out = withSecret(out, secret);
+    accepted.push(secret);
   }
-  return out;
+  return withSecrets(state, accepted);
 }

@@ -22,7 +22,7 @@ import { decryptMessage } from '../message/index.js';
 import { compareRefs, delivered, enqueue, missing, nextReady } from '../ordering/index.js';
 import type { MessageRef, OrderedMessage, OrdererState } from '../ordering/index.js';
 import { SECRETS_ENVELOPE_VERSION, aeadData, decodeEnvelope, matchSender, signedBytes, verifyEnvelope } from './envelope.js';
-import { forwardConcurrentSecrets, importShare, secretKeys } from './share.js';
+import { forwardConcurrentSecrets, importShare, secretsSnapshot } from './share.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
 import {
   MAX_BUFFERED_APPLICATION_BYTES, MAX_BUFFERED_DIRECT_BYTES, MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS,
@@ -289,7 +289,7 @@ function drain(work: Work, input: MessageRef | undefined): void {
     const key = directKey(next.sender, next.seq);
     const direct = Object.hasOwn(work.directs, key) ? work.directs[key] : undefined;
     try {
-      const secretsBefore = secretKeys(work);
+      const secretsBefore = secretsSnapshot(work);
       applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), { broadcast: next.payload, ...(direct ? { direct } : {}) }));
       recordFacts(work, next.payload);
       forwardConcurrentSecrets(work, secretsBefore);

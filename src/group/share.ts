@@ -26,6 +26,7 @@
  */
 import { copyBytes } from '../crypto/index.js';
 import { encryptData, importSecretBundle, exportSecretBundle } from '../data/index.js';
+import type { GroupSecret } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { MemberId } from '../dcgka/index.js';
 import { identityOf } from '../keys/index.js';
@@ -62,9 +63,19 @@ function shareSecrets(work: Work, keys: readonly string[]): void {
   work.outputs.push({ kind: 'send', message: { control: false, broadcast: envelope.bytes, direct: [] } });
 }
 
-/** Keys of the group secrets a work holds. */
-export function secretKeys(work: Work): Set<string> {
-  return new Set(work.data ? Object.keys(work.data.secrets) : []);
+/** The group secrets a work holds now (the record itself: data states are never changed in place). */
+export type SecretsSnapshot = Readonly<Record<string, unknown>> | undefined;
+
+/** A snapshot of the group secrets a work holds, to compare with after a transition. */
+export function secretsSnapshot(work: Work): SecretsSnapshot {
+  return work.data?.secrets;
+}
+
+/** Keys of the secrets held now and not in `before` (none when the record did not change). */
+function secretsSince(work: Work, before: SecretsSnapshot): string[] {
+  const now = work.data?.secrets;
+  if (now === undefined || now === before) return [];
+  return Object.keys(now).filter((k) => before === undefined || !Object.hasOwn(before, k));
 }
 
 /**
@@ -72,11 +83,14 @@ export function secretKeys(work: Work): Set<string> {
  * me) that members I added cannot have — they are outside the sender's view —
  * are forwarded to them.
  */
-export function forwardConcurrentSecrets(work: Work, before: ReadonlySet<string>): void {
-  if (!work.data) return;
+export function forwardConcurrentSecrets(work: Work, before: SecretsSnapshot): void {
+  const data = work.data;
+  if (!data) return;
+  const freshKeys = secretsSince(work, before);
+  if (freshKeys.length === 0) return;
   const added = membersIAdded(work);
   if (added.length === 0) return;
-  const fresh = Object.values(work.data.secrets).filter((s) => !before.has(`${s.member}:${s.epoch}`) && s.member !== work.dcgka.me);
+  const fresh = freshKeys.map((k) => data.secrets[k] as GroupSecret).filter((s) => s.member !== work.dcgka.me);
   const keys = fresh
     .filter((s) => {
       const view = memberView(work.dcgka.membership, s.member);
@@ -93,7 +107,7 @@ export function forwardConcurrentSecrets(work: Work, before: ReadonlySet<string>
  */
 export function importShare(work: Work, plaintext: Uint8Array): void {
   if (!work.data) return;
-  const before = secretKeys(work);
+  const before = secretsSnapshot(work);
   const known = new Set(knownIds(work.dcgka));
   const clock = work.dcgka.clock;
   work.data = importSecretBundle(work.data, copyBytes(plaintext), work.deps, {
@@ -101,6 +115,6 @@ export function importShare(work: Work, plaintext: Uint8Array): void {
     everMember: (m) => known.has(m),
     clock: (m) => (Object.hasOwn(clock, m) ? clock[m] ?? 0 : 0),
   });
-  const learned = Object.keys(work.data.secrets).filter((k) => !before.has(k));
+  const learned = secretsSince(work, before);
   if (learned.length > 0 && membersIAdded(work).length > 0) shareSecrets(work, learned);
 }
