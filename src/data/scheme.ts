@@ -62,15 +62,20 @@ export function withSecrets(state: DataState, list: readonly GroupSecret[]): Dat
 
 /**
  * Derives the group secret of `member`'s update secret for `epoch`.
- * @throws StateError `STATE_DUPLICATE` when that epoch already has a secret.
+ * @param options.replace a secret already held for that epoch (imported from a bundle) is replaced
+ *   by the derived one, and its value returned in `consumed`: what I derive myself is authoritative.
+ * @throws StateError `STATE_DUPLICATE` when that epoch already has a secret (unless `options.replace`).
  */
-export function applyUpdateSecret(state: DataState, input: { readonly member: MemberId; readonly epoch: number; readonly secret: Uint8Array }, deps: Deps): DataResult {
-  if (state.secrets[secretKey(input.member, input.epoch)]) {
+export function applyUpdateSecret(state: DataState, input: { readonly member: MemberId; readonly epoch: number; readonly secret: Uint8Array }, deps: Deps, options: { readonly replace?: boolean } = {}): DataResult {
+  const key = secretKey(input.member, input.epoch);
+  const held = state.secrets[key];
+  if (held && options.replace !== true) {
     throw new StateError('STATE_DUPLICATE', `data: epoch ${input.epoch} of ${input.member.slice(0, 16)} already has a group secret`);
   }
   const value = deps.crypto.hkdf(input.secret, NO_SALT, LABEL, 32);
   const secret: GroupSecret = { id: deps.crypto.sha256(value), value, timestamp: deps.now(), member: input.member, epoch: input.epoch };
-  return { state: withSecret(state, secret), consumed: [] };
+  if (!held) return { state: withSecret(state, secret), consumed: [] };
+  return { state: { ...state, secrets: { ...state.secrets, [key]: secret } }, consumed: [held.value] };
 }
 
 /** The group secret `sender` encrypts with now (its own latest), if any. */

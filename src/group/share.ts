@@ -21,6 +21,23 @@
  * never shown by `read`. The cost: one extra message per adder per
  * concurrent secret; redundant copies are harmless (import keeps what it has).
  *
+ * The receiving side (src/group/receive.ts): a data-scheme message under a
+ * secret I lack waits in the state for it (the share may come after the
+ * message, the orderer orders control messages only), and when the buffer
+ * is full the oldest such waiter is dropped (`rejected`,
+ * STATE_MISSING_SECRET: a deleted secret never comes back). Shares are
+ * imported only from my adders (trusted for history as for the welcome,
+ * also after their removal: a share is not an application message that
+ * strong removal could bar), without the welcome's clock check (a share can
+ * overtake the control message that made the secret; the secret is one I
+ * do not derive then, and if DCGKA derives it after all, DCGKA's wins).
+ * Why here and not in DCGKA (a decision beyond DCGKA.md §9): DCGKA erases
+ * an update secret as soon as it is derived; a forward through 2SM would
+ * mean keeping each one until every concurrent joiner is known to have it.
+ * The group secret derived from it is data-scheme state, kept anyway for
+ * history, so the data scheme forwards that, under the group's own
+ * encryption (a removed member cannot read it).
+ *
  * The message scheme needs none of this: a member reads what was sent after
  * its add, and DCGKA's add-acks give it every chain it needs for that.
  */
@@ -100,21 +117,28 @@ export function forwardConcurrentSecrets(work: Work, before: SecretsSnapshot): v
   shareSecrets(work, keys);
 }
 
+/** The members whose adds of me I processed: whom I trust for the group's history (their welcome, their shares). */
+function myAdders(work: Work): Set<MemberId> {
+  return new Set(work.dcgka.joinedVia.map((op) => op.slice(0, op.lastIndexOf(':'))));
+}
+
 /**
- * A received secrets envelope (already authenticated and decrypted): imports
- * what I lack (checked like a welcome bundle) and forwards what I learned to
- * the members I added.
+ * A received secrets envelope (already authenticated and decrypted). Only a
+ * share of one of my adders is imported: I trust for history exactly whom I
+ * trusted for my welcome (a share of anyone else is not for me: it is read
+ * and dropped). What I lack is imported with the welcome's checks (no secret
+ * of mine, none of a never-member) except the clock: a share may arrive
+ * before I process the control message that made the secret (the orderer
+ * only orders each sender's own control messages), and the secret is one I
+ * will not derive then (I was outside that message's view) — should DCGKA
+ * derive it after all, its own secret replaces the imported one
+ * (`applyDcgka`). What I learned goes on to the members I added in turn.
  */
-export function importShare(work: Work, plaintext: Uint8Array): void {
-  if (!work.data) return;
+export function importShare(work: Work, sender: MemberId, plaintext: Uint8Array): void {
+  if (!work.data || !myAdders(work).has(sender)) return;
   const before = secretsSnapshot(work);
   const known = new Set(knownIds(work.dcgka));
-  const clock = work.dcgka.clock;
-  work.data = importSecretBundle(work.data, copyBytes(plaintext), work.deps, {
-    me: work.dcgka.me,
-    everMember: (m) => known.has(m),
-    clock: (m) => (Object.hasOwn(clock, m) ? clock[m] ?? 0 : 0),
-  });
+  work.data = importSecretBundle(work.data, copyBytes(plaintext), work.deps, { me: work.dcgka.me, everMember: (m) => known.has(m) });
   const learned = secretsSince(work, before);
   if (learned.length > 0 && membersIAdded(work).length > 0) shareSecrets(work, learned);
 }

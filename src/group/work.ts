@@ -175,7 +175,8 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
           consumed.push(...applied.consumed);
         }
         if (data) {
-          const applied = applyDataSecret(data, input, work.deps);
+          // A secret a share gave me early (src/group/share.ts) yields to the one DCGKA derives.
+          const applied = applyDataSecret(data, input, work.deps, { replace: true });
           data = applied.state;
           consumed.push(...applied.consumed);
         }

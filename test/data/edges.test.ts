@@ -56,6 +56,19 @@ describe('group secrets', () => {
     expect(codeOf(() => add(state, A, 1, 300))).toBe('STATE_DUPLICATE');
     expect(currentSecret(state, A)?.timestamp).toBe(100);
   });
+
+  it('with replace, a derived secret replaces an imported one for the same epoch and the old value is consumed', () => {
+    const bogus = importSecretBundle(createDataState(), exportSecretBundle(add(add(createDataState(), A, 1, 100), A, 4, 100)), deps);
+    const imported = bogus.secrets[`${A}:1`]!;
+    clock = 300;
+    const out = applyUpdateSecret(bogus, { member: A, epoch: 1, secret: secretOf(9) }, deps, { replace: true });
+    expect(out.consumed).toEqual([imported.value]);
+    const value = deps.crypto.hkdf(secretOf(9), new Uint8Array(32), utf8(LABEL_GROUP_SECRET), 32);
+    expect(out.state.secrets[`${A}:1`]).toEqual({ id: deps.crypto.sha256(value), value, timestamp: 300, member: A, epoch: 1 });
+    expect(out.state.latest[A]).toBe(4);
+    // nothing held: added as usual, nothing consumed
+    expect(applyUpdateSecret(bogus, { member: A, epoch: 2, secret: secretOf(9) }, deps, { replace: true }).consumed).toEqual([]);
+  });
 });
 
 describe('sending counters', () => {

@@ -258,7 +258,10 @@ export class ScheduleNet {
         if (peer.removedEver) peer.rejoined = true;
         if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} joins via ${this.nameOf(out.via.split(':')[0] ?? '')}`);
       }
-      else if (out.kind === 'rejected') peer.errors.push(out.error.code);
+      else if (out.kind === 'rejected') {
+        peer.errors.push(out.error.code);
+        if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} rejects a buffered message: ${out.error.code} ${out.error.message}`);
+      }
     }
     for (const m of this.members(peer.name)) peer.everSeen.add(m);
   }
@@ -357,6 +360,7 @@ export class ScheduleNet {
       if (!isGroupCryptError(error)) throw error;
       peer.errors.push(error.code);
       const text = this.textOf.get(entry.bundle);
+      if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} refuses ${text ?? `a control message from ${entry.from}`}: ${error.code}`);
       if (error.code === 'STATE_WINDOW_BEHIND' && text !== undefined) peer.behind.add(text);
     }
   }
