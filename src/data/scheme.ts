@@ -156,6 +156,7 @@ export function deleteSecrets(state: DataState, input: { readonly olderThan?: nu
   if (input.olderThan === undefined && input.allButLatest !== true) throw new UsageError('USAGE_ARGUMENT', 'deleteSecrets: give olderThan or allButLatest');
   const secrets: Record<string, GroupSecret> = {};
   const seen = { ...state.seen };
+  const deleted: Record<MemberId, number> = { ...state.deleted };
   const consumed: Uint8Array[] = [];
   for (const [key, secret] of Object.entries(state.secrets)) {
     const isLatest = state.latest[secret.member] === secret.epoch;
@@ -163,11 +164,22 @@ export function deleteSecrets(state: DataState, input: { readonly olderThan?: nu
     if (drop) {
       consumed.push(secret.value);
       delete seen[key];
+      deleted[secret.member] = Math.max(deleted[secret.member] ?? 0, secret.epoch);
     } else {
       secrets[key] = secret;
     }
   }
-  return { state: { ...state, secrets, seen }, consumed };
+  if (consumed.length === 0) return { state, consumed };
+  return { state: { ...state, secrets, seen, deleted }, consumed };
+}
+
+/**
+ * Whether a message of `member` under `epoch` is unreadable for good: its secret is not held and I
+ * deleted secrets of that member at or after that epoch (else the secret may still come, in a share).
+ */
+export function secretDeleted(state: DataState, member: MemberId, epoch: number): boolean {
+  const floor = state.deleted?.[member];
+  return floor !== undefined && epoch <= floor && !Object.hasOwn(state.secrets, secretKey(member, epoch));
 }
 
 /** Public facts about the secrets held (no values), newest first. */

@@ -14,7 +14,7 @@
  * and nothing after it from that sender is skipped past it).
  */
 import { bytesEqual, copyBytes, toHex } from '../crypto/index.js';
-import { decryptData, secretKey } from '../data/index.js';
+import { decryptData, secretDeleted, secretKey } from '../data/index.js';
 import { MAX_DIRECT_BYTES, checkedDirect, processControl, readControl } from '../dcgka/index.js';
 import type { ControlMessage, MemberId } from '../dcgka/index.js';
 import { DecodeError, GroupCryptError, InternalError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
@@ -119,7 +119,8 @@ function sizeOf(m: { readonly bytes: Uint8Array; readonly direct?: Uint8Array | 
 function readable(work: Work, sender: MemberId, epoch: number): boolean {
   if (clockOf(work, sender) <= epoch) return false;
   if (!work.data || work.dcgka.removed || sender === work.dcgka.me) return true;
-  return Object.hasOwn(work.data.secrets, secretKey(sender, epoch));
+  // A secret I deleted is not coming back: the message is tried (and refused) at once.
+  return Object.hasOwn(work.data.secrets, secretKey(sender, epoch)) || secretDeleted(work.data, sender, epoch);
 }
 
 /** Whether a buffered message waits for a group secret (its epoch is known), not for its epoch. */
@@ -130,7 +131,7 @@ function waitsForSecret(work: Work, p: PendingApplication): boolean {
 /**
  * Buffers an authenticated application message of a known sender until it
  * is readable. When the buffer is full, messages waiting for a group secret
- * make room, oldest first (a secret deleted, or kept from me, never comes):
+ * make room, oldest first (one kept from me never comes):
  * each is dropped with a `rejected` output (STATE_MISSING_SECRET).
  */
 function bufferApplication(work: Work, entry: PendingApplication): void {

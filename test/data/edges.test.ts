@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCanonical, defaultCryptoProvider, encodeCanonical, utf8, type Deps } from '../../src/crypto/index.js';
 import {
   applyUpdateSecret, createDataState, currentSecret, DATA_NONCE_LENGTH, decodeDataState, decryptData, deleteSecrets, encodeDataState, encryptData,
-  exportSecretBundle, findSecretById, importSecretBundle, LABEL_GROUP_SECRET, listSecrets, MAX_BUNDLE_SECRETS, MAX_DATA_COUNTER, MAX_REPLAY_TRACKED,
+  exportSecretBundle, findSecretById, importSecretBundle, LABEL_GROUP_SECRET, listSecrets, MAX_BUNDLE_SECRETS, MAX_DATA_COUNTER, MAX_REPLAY_TRACKED, secretDeleted,
   type DataState,
 } from '../../src/data/index.js';
 import { codeOf } from '../helpers/errors.js';
@@ -158,6 +158,28 @@ describe('deleteSecrets', () => {
     expect(deleteSecrets(withOldWindow, { allButLatest: false, olderThan: 0 }).consumed).toEqual([]);
     expect(codeOf(() => deleteSecrets(withOldWindow, {}))).toBe('USAGE_ARGUMENT');
     expect(codeOf(() => deleteSecrets(withOldWindow, { allButLatest: false }))).toBe('USAGE_ARGUMENT');
+  });
+
+  it('records per member the highest epoch deleted: a missing secret at or below it is deleted, above it (or one held) is not', () => {
+    const state = add(add(add(add(createDataState(), A, 1, 100), A, 3, 110), A, 5, 300), B, 1, 150);
+    expect(state.deleted).toBeUndefined();
+    expect(deleteSecrets(state, { olderThan: 50 }).state).toBe(state); // nothing dropped, nothing recorded
+    const pruned = deleteSecrets(state, { olderThan: 200 }).state;
+    expect(pruned.deleted).toEqual({ [A]: 3 });
+    expect([1, 2, 3, 4, 5].map((e) => secretDeleted(pruned, A, e))).toEqual([true, true, true, false, false]);
+    expect(secretDeleted(pruned, B, 0)).toBe(false);
+    // a later deletion only raises the floor
+    const again = deleteSecrets(add(pruned, A, 7, 400), { allButLatest: true }).state;
+    expect(again.deleted).toEqual({ [A]: 5 });
+    // the codec keeps it (version 2), and a state without deletions still encodes as version 1
+    expect(decodeDataState(encodeDataState(again), deps)).toEqual(again);
+    expect((decodeCanonical(encodeDataState(again), 't') as { v: number }).v).toBe(2);
+    expect((decodeCanonical(encodeDataState(state), 't') as { v: number }).v).toBe(1);
+    const raw = decodeCanonical(encodeDataState(again), 't') as Record<string, unknown>;
+    expect(codeOf(() => decodeDataState(encodeCanonical({ ...raw, deleted: [] }), deps))).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeDataState(encodeCanonical({ ...raw, deleted: [[new Uint8Array(32), 1], [new Uint8Array(32), 2]] }), deps))).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeDataState(encodeCanonical({ ...raw, v: 1 }), deps))).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeDataState(encodeCanonical({ ...raw, v: 3 }), deps))).toBe('DECODE_VERSION_UNSUPPORTED');
   });
 });
 
