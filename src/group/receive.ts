@@ -357,7 +357,10 @@ function drain(work: Work, input: MessageRef | undefined): void {
  * Receives one message (control or application, in any order, duplicates
  * allowed): outputs decrypted application data with its sender, messages to
  * send (acks), `removed`, `joined`, `duplicate`, and `rejected` for buffered
- * inputs that failed.
+ * inputs that failed. An application message waits in the state until its
+ * epoch is known and, in the data scheme, until its group secret is held (a
+ * member added concurrently with the secret's update gets it from its adder
+ * later); one under a secret I deleted throws `STATE_MISSING_SECRET`.
  * @param incoming.ad the associated data the sender used (application messages).
  * @throws DecodeError for malformed bytes; VerifyError `VERIFY_SIGNATURE` (forged),
  *   `VERIFY_AEAD` (tampered, AD mismatch), `VERIFY_GROUP`; StateError for a message that
