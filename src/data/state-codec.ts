@@ -109,10 +109,13 @@ export function decodeDataState(encoded: Uint8Array, deps: Deps): DataState {
  * Encodes every group secret I hold as a bundle for a new member's welcome.
  * @param options.exclude a member whose secrets stay out (the joiner: its own secrets come only from its own DCGKA update secrets).
  * @param options.only keys (`${member}:${epoch}`) of the secrets to export, when not all.
+ * @param options.clock only secrets of epochs below `clock(member)` (what a welcome's history covers: see `BundleChecks.clock`).
  */
-export function exportSecretBundle(state: DataState, options: { readonly exclude?: MemberId; readonly only?: readonly string[] } = {}): Uint8Array {
-  const keep = (key: string, s: GroupSecret): boolean => s.member !== options.exclude && (options.only === undefined || options.only.includes(key));
-  const kept = options.exclude === undefined && options.only === undefined ? state : { ...state, secrets: Object.fromEntries(Object.entries(state.secrets).filter(([k, s]) => keep(k, s))) };
+export function exportSecretBundle(state: DataState, options: { readonly exclude?: MemberId; readonly only?: readonly string[]; readonly clock?: (member: MemberId) => number } = {}): Uint8Array {
+  const keep = (key: string, s: GroupSecret): boolean =>
+    s.member !== options.exclude && (options.only === undefined || options.only.includes(key)) && (options.clock === undefined || s.epoch < options.clock(s.member));
+  const all = options.exclude === undefined && options.only === undefined && options.clock === undefined;
+  const kept = all ? state : { ...state, secrets: Object.fromEntries(Object.entries(state.secrets).filter(([k, s]) => keep(k, s))) };
   return encodeCanonical({ v: VERSION, secrets: encodeSecrets(kept) });
 }
 

@@ -338,7 +338,7 @@ function drain(work: Work, input: MessageRef | undefined): void {
       const secretsBefore = secretsSnapshot(work);
       applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), { broadcast: next.payload, ...(direct ? { direct } : {}) }));
       recordFacts(work, next.payload);
-      forwardConcurrentSecrets(work, secretsBefore);
+      forwardConcurrentSecrets(work, secretsBefore, next.sender, next.seq);
     } catch (error) {
       if (input && compareRefs(next, input) === 0) throw error;
       work.orderer = withoutPending(work.orderer, next);

@@ -96,14 +96,19 @@ function secretsSince(work: Work, before: SecretsSnapshot): string[] {
 }
 
 /**
- * After processing a control message: the group secrets it gave others (not
- * me) that members I added cannot have — they are outside the sender's view —
- * are forwarded to them.
+ * After processing a control message of `sender` (its `seq`): the group
+ * secrets it gave others (not me) that members I added cannot have — they
+ * are outside the sender's view — are forwarded to them. That includes the
+ * sender's secret of this message when a share gave it to me before (a
+ * member I added since did not get it in my welcome, which holds only what
+ * my clock covers).
  */
-export function forwardConcurrentSecrets(work: Work, before: SecretsSnapshot): void {
+export function forwardConcurrentSecrets(work: Work, before: SecretsSnapshot, sender: MemberId, seq: number): void {
   const data = work.data;
   if (!data) return;
   const freshKeys = secretsSince(work, before);
+  const own = `${sender}:${seq}`;
+  if (Object.hasOwn(data.secrets, own) && !freshKeys.includes(own)) freshKeys.push(own);
   if (freshKeys.length === 0) return;
   const added = membersIAdded(work);
   if (added.length === 0) return;

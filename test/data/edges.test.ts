@@ -51,6 +51,12 @@ describe('group secrets', () => {
     expect(importSecretBundle(merged, exportSecretBundle(merged), deps)).toBe(merged);
   });
 
+  it('a bundle for a welcome holds only the epochs below the given clock', () => {
+    const state = add(add(add(createDataState(), A, 1, 100), A, 4, 100), B, 2, 100);
+    const bundle = exportSecretBundle(state, { clock: (m) => (m === A ? 4 : 3) });
+    expect(Object.keys(importSecretBundle(createDataState(), bundle, deps).secrets).sort()).toEqual([`${A}:1`, `${B}:2`]);
+  });
+
   it('a second secret for the same epoch is STATE_DUPLICATE; the first stays', () => {
     const state = add(createDataState(), A, 1, 100);
     expect(codeOf(() => add(state, A, 1, 300))).toBe('STATE_DUPLICATE');

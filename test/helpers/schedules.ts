@@ -363,6 +363,9 @@ export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[]
   }
   net.roundTripAll();
   current = names.filter((n) => net.isActive(n)).sort();
+  if (process.env['SCHED_TRACE']) {
+    for (const p of net.peers.values()) if (!p.state) console.log(`${p.name} never joined: invited ${String(p.invited)}, inbox ${p.inbox.length} (${p.inbox.filter((e) => e.invites).length} invitations), ${p.pre.held.length} held, errors ${p.errors.join(',')}`);
+  }
   for (const check of checks) check.check(net, current);
   const removed = [...net.peers.values()].filter((p) => p.removedEver).length;
   if (process.env['NET_TRACE']) console.log('published', net.published, Object.fromEntries(net.trace));
