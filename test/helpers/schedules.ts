@@ -275,7 +275,14 @@ export const DEFAULT_CHECKS: Readonly<Record<GroupScheme, readonly ScheduleCheck
  * a fix lands, its test fails and the check moves into DEFAULT_CHECKS.
  */
 export const GAP_CHECKS = {
-  /** Needs complete history in the message scheme: a late message of an older chain position is refused (STATE_WINDOW_BEHIND). */
+  /**
+   * Needs complete history in the message scheme: a message that arrives after its sender moved more than
+   * MAX_PREVIOUS_EPOCHS (32) epochs on is refused (STATE_WINDOW_BEHIND). Every control message of a sender,
+   * each ack included, opens a new epoch, and a receiver cannot tell an epoch with messages still in flight
+   * from one nobody wrote in; keeping every epoch would keep chain keys without bound (and against forward
+   * secrecy). A fix needs the sender to say, signed, how many messages it sent in its previous epoch
+   * (Signal's "previous chain length") in each control message, a DCGKA wire change.
+   */
   messageHistory: [entitledStrictCheck] as readonly ScheduleCheck[],
 };
 
