@@ -131,19 +131,21 @@ function myAdders(work: Work): Set<MemberId> {
  * A received secrets envelope (already authenticated and decrypted). Only a
  * share of one of my adders is imported: I trust for history exactly whom I
  * trusted for my welcome (a share of anyone else is not for me: it is read
- * and dropped). What I lack is imported with the welcome's checks (no secret
- * of mine, none of a never-member) except the clock: a share may arrive
- * before I process the control message that made the secret (the orderer
- * only orders each sender's own control messages), and the secret is one I
- * will not derive then (I was outside that message's view) — should DCGKA
- * derive it after all, its own secret replaces the imported one
- * (`applyDcgka`). What I learned goes on to the members I added in turn.
+ * and dropped). What I lack is imported, never a secret of mine, but
+ * without the welcome's other checks (a member's clock, an ever-member): a
+ * share may arrive before I process the control messages that made the
+ * secret or named its member (the orderer only orders each sender's own
+ * control messages), and the secret is one I will not derive then (I was
+ * outside that message's view) — should DCGKA derive it after all, its own
+ * secret replaces the imported one (`applyDcgka`). A planted secret reads
+ * nothing that was not sent under it; my welcomes pass on only what my clock
+ * covers (`encodeWelcomeExtra`). What I learned goes on to the members I
+ * added in turn.
  */
 export function importShare(work: Work, sender: MemberId, plaintext: Uint8Array): void {
   if (!work.data || !myAdders(work).has(sender)) return;
   const before = secretsSnapshot(work);
-  const known = new Set(knownIds(work.dcgka));
-  work.data = importSecretBundle(work.data, copyBytes(plaintext), work.deps, { me: work.dcgka.me, everMember: (m) => known.has(m) });
+  work.data = importSecretBundle(work.data, copyBytes(plaintext), work.deps, { me: work.dcgka.me });
   const learned = secretsSince(work, before);
   if (learned.length > 0 && membersIAdded(work).length > 0) shareSecrets(work, learned);
 }
