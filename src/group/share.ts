@@ -25,12 +25,11 @@
  * secret I lack waits in the state for it (the share may come after the
  * message, the orderer orders control messages only), and when the buffer
  * is full the oldest such waiter is dropped (`rejected`,
- * STATE_MISSING_SECRET: a deleted secret never comes back). Shares are
- * imported only from my adders (trusted for history as for the welcome,
- * also after their removal: a share is not an application message that
- * strong removal could bar), without the welcome's clock check (a share can
- * overtake the control message that made the secret; the secret is one I
- * do not derive then, and if DCGKA derives it after all, DCGKA's wins).
+ * STATE_MISSING_SECRET; one under a secret I deleted is refused at once).
+ * Shares are imported only from my adders (trusted for history as for the
+ * welcome, also after their removal: a share is not an application message
+ * that strong removal could bar), without the welcome's clock and
+ * ever-member checks (see `importShare`).
  * Why here and not in DCGKA (a decision beyond DCGKA.md §9): DCGKA erases
  * an update secret as soon as it is derived; a forward through 2SM would
  * mean keeping each one until every concurrent joiner is known to have it.
