@@ -154,6 +154,8 @@ export class ScheduleNet {
   deliveries = 0;
   /** Entitled reads excused by the checks (counted there). */
   excused = 0;
+  /** History reads excused by the complete-history check: the reader's adders were all removed (counted there). */
+  excusedHistory = 0;
   /** Published control messages by type (with NET_TRACE set). */
   readonly trace = new Map<string, number>();
   published = 0;
