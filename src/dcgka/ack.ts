@@ -8,6 +8,7 @@
 import { applyAck, hasSeen, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, putSecret, scratch, takeMemberSecret, updateRatchet } from './draft.js';
+import { chainRestarted, chainStepped } from './exposure.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import type { DirectMessage, MemberId, OpId } from './types.js';
@@ -47,7 +48,12 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
   if (rejoin) putSecret(draft, 'ratchets', draft.me, undefined);
   const { secret } = takeMemberSecret(draft, acked, draft.me);
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
-  if (secret) emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
+  if (secret) {
+    emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
+    const holders = [sender, ...recipients, ...direct.map((d) => d.recipient)];
+    if (fresh) chainRestarted(draft, holders);
+    else chainStepped(draft, holders);
+  }
 }
 
 /**

@@ -41,6 +41,8 @@ export interface Draft {
   joinedVia: OpId[];
   /** Peers owed a 2SM refresh (see `DcgkaState.refreshDue`). */
   refreshDue: MemberId[];
+  /** Who may know my own chain (see `DcgkaState.chainKnownBy`, exposure.ts). */
+  chainKnownBy: MemberId[] | undefined;
   /** The direct part of the message being processed, opened up front (`openIncomingDirect`). */
   opened: { readonly message: Uint8Array; readonly kind: DirectKind; readonly payload: Uint8Array } | undefined;
   /** Post-quantum group (see `DcgkaState.pq`). */
@@ -149,6 +151,7 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     removed: state.removed,
     joinedVia: [...state.joinedVia],
     refreshDue: [...state.refreshDue],
+    chainKnownBy: state.chainKnownBy === undefined ? undefined : [...state.chainKnownBy],
     opened: undefined,
     pq: state.pq === true,
     keys: ctx.keys,
@@ -179,6 +182,7 @@ export function closeDraft(draft: Draft): DcgkaResult {
     removed: draft.removed,
     joinedVia: draft.joinedVia,
     refreshDue: [...draft.refreshDue].sort(),
+    ...(draft.chainKnownBy !== undefined ? { chainKnownBy: [...draft.chainKnownBy].sort() } : {}),
     ...(draft.pq ? { pq: true as const } : {}),
   };
   return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };

@@ -57,6 +57,12 @@ export interface DcgkaState {
    * 2SM `refresh` part to each (issue 18), sorted.
    */
   readonly refreshDue: readonly MemberId[];
+  /**
+   * Who besides me may know my own chain, sorted (see exposure.ts); absent
+   * when not tracked (anyone may). A removed member in it means I must heal
+   * with an update.
+   */
+  readonly chainKnownBy?: readonly MemberId[];
 }
 
 /** How an ack affects chains (see `ControlBody`). */
