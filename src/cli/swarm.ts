@@ -110,6 +110,9 @@ function printEvent(out: Output, event: PeerEvent): void {
     case 'skipped':
       out.result({ event: 'skipped', reason: event.reason, origin: event.origin }, `skipped  ${event.origin}: ${event.reason}`);
       return;
+    case 'not-for-me':
+      out.result({ event: 'not-for-me', group: event.group, origin: event.origin }, `not for me  group ${short(event.group)}  ${event.origin} (sent after you were removed)`);
+      return;
     case 'removed':
       return; // the members event that comes with it says so (removed: true)
   }

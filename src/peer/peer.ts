@@ -105,6 +105,8 @@ class Work {
   readonly states: Record<string, Uint8Array | null> = {};
   readonly events: PeerEvent[] = [];
   applied = 0;
+  /** Messages found not for this peer (sent after its removal). */
+  notForMe = 0;
 
   constructor(keys: KeyManagerState, registry: KeyRegistryState) {
     this.keys = keys;
@@ -146,6 +148,11 @@ function typed(error: unknown): GroupCryptError {
 
 function reasonOf(error: GroupCryptError): string {
   return `${error.code}: ${error.message}`;
+}
+
+/** Why a message is not for this peer: it was sent after its removal, under secrets it never got. */
+function notForMeReason(groupId: string, error: GroupCryptError): string {
+  return `not for me: sent after my removal from group ${groupId.slice(0, 16)} (${reasonOf(error)})`;
 }
 
 /**
@@ -211,6 +218,8 @@ export class Peer {
   #closed = false;
   /** The MLS Secret Group side (its own records and items). */
   readonly #mls: MlsRuntime;
+  /** Messages found not for this peer since it was opened (committed): `sync` reports its own share. */
+  #notForMe = 0;
 
   private constructor(options: PeerOptions, deps: Deps, keys: KeyManagerState, registry: KeyRegistryState, name: string) {
     this.store = options.store;
@@ -764,14 +773,16 @@ export class Peer {
         await this.#commit(work);
       }
       const skipped: Skipped[] = [];
+      const notForMeBefore = this.#notForMe;
       const processed = await this.#catchUp(skipped, false);
+      const notForMe = this.#notForMe - notForMeBefore;
       await this.#flush();
       let pending = 0;
       for (const id of await this.#ids()) {
         const state = (await this.#state(id)) as GroupState;
         pending += state.pendingControl.length + state.pendingApplication.length;
       }
-      return { processed, pending, skipped: skipped.map(({ origin, reason }) => ({ origin, reason })) };
+      return { processed, pending, notForMe, skipped: skipped.map(({ origin, reason }) => ({ origin, reason })) };
     });
   }
 
@@ -953,9 +964,15 @@ export class Peer {
         bytes = again;
       }
       try {
-        await this.#applyMessage(work, bytes, candidate.origin);
-        work.processed.add(msgId(candidate.id));
-        work.applied++;
+        const notForMe = await this.#applyMessage(work, bytes, candidate.origin);
+        if (notForMe === undefined) {
+          work.processed.add(msgId(candidate.id));
+          work.applied++;
+        } else {
+          // settled for good, like a rejected item: never read again, listed by `rejected()`
+          work.processed.add(badId(candidate.id));
+          work.states[rejectedName(candidate.id)] = utf8(notForMe.slice(0, 500));
+        }
       } catch (error) {
         // a failure of our own store is not the message's: nothing of the batch is committed
         if (error instanceof StoreError) throw error;
@@ -993,15 +1010,21 @@ export class Peer {
     this.#emit(skipped.filter((s) => s.origin === found.origin).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
   }
 
-  /** Applies one message item to the work (pure group calls); throws a typed error and leaves the work unchanged when it fails. */
-  async #applyMessage(work: Work, bytes: Uint8Array, origin: string): Promise<void> {
+  /**
+   * Applies one message item to the work (pure group calls); throws a typed error and leaves the work unchanged when it fails.
+   * @returns the reason when the item is an application message not for this peer (sent after its removal), else undefined.
+   */
+  async #applyMessage(work: Work, bytes: Uint8Array, origin: string): Promise<string | undefined> {
     const item = decodeMessageItem(bytes);
     const incoming: IncomingMessage = openWireBundle(item.bundle, this.id, item.ad ?? undefined);
     if (!item.control && item.ad !== null) this.#rememberAd(item.group, item.bundle, item.scheme, item.ad);
     const state = work.groups.get(item.group) ?? (await this.#state(item.group));
     if (state !== undefined) {
-      this.#adopt(work, receive(state, this.#ctx(work), incoming), null, origin);
-      return;
+      const result = receive(state, this.#ctx(work), incoming, { afterRemoval: 'output' });
+      this.#adopt(work, result, null, origin);
+      // an application message handed in comes back as a `notForMe` rejection only for itself
+      const notForMe = item.control ? undefined : result.outputs.find((o) => o.kind === 'rejected' && o.notForMe === true);
+      return notForMe?.kind === 'rejected' ? notForMeReason(item.group, notForMe.error) : undefined;
     }
     const name = inboxName(item.group, item.scheme);
     let inbox = work.inboxes.get(name);
@@ -1016,6 +1039,7 @@ export class Peer {
     }
     for (const scheme of ['data', 'message'] as const) work.inboxes.set(inboxName(item.group, scheme), null);
     this.#adopt(work, result.joined, null, origin);
+    return undefined;
   }
 
   #rememberAd(group: string, bundle: Uint8Array, scheme: GroupScheme, ad: Uint8Array): void {
@@ -1074,6 +1098,9 @@ export class Peer {
         work.events.push({ type: 'message', group: groupId, sender: output.sender, data: output.plaintext, ad: entryAd });
       } else if (output.kind === 'removed') {
         work.events.push({ type: 'removed', group: groupId });
+      } else if (output.kind === 'rejected' && output.notForMe === true) {
+        work.notForMe++;
+        work.events.push({ type: 'not-for-me', group: groupId, origin, reason: notForMeReason(groupId, output.error) });
       } else if (output.kind === 'rejected') {
         work.events.push({ type: 'skipped', origin, reason: reasonOf(output.error) });
       }
@@ -1127,6 +1154,7 @@ export class Peer {
     }
     this.#keys = work.keys;
     this.#registry = work.registry;
+    this.#notForMe += work.notForMe;
     for (const [groupId, state] of work.groups) {
       this.#groups.set(groupId, state);
       ids.add(groupId);

@@ -82,6 +82,11 @@ export interface SyncReport {
   readonly processed: number;
   /** Messages held in groups, waiting for their causal predecessors. */
   readonly pending: number;
+  /**
+   * Messages of groups this peer was removed from, sent after its removal (it never gets their
+   * secrets): settled for good, listed by `rejected()`, neither processed nor skipped.
+   */
+  readonly notForMe: number;
   readonly skipped: readonly Skipped[];
 }
 
@@ -91,7 +96,9 @@ export type PeerEvent =
   | { readonly type: 'members'; readonly group: string; readonly members: readonly string[]; readonly removed: boolean }
   | { readonly type: 'removed'; readonly group: string }
   | { readonly type: 'peer'; readonly id: string; readonly name: string }
-  | { readonly type: 'skipped'; readonly origin: string; readonly reason: string };
+  | { readonly type: 'skipped'; readonly origin: string; readonly reason: string }
+  /** A message of a group this peer was removed from, sent after its removal: settled, never read (see `rejected()`). */
+  | { readonly type: 'not-for-me'; readonly group: string; readonly origin: string; readonly reason: string };
 
 /** Listener of `Peer.on`. */
 export type PeerListener = (event: PeerEvent) => void;
