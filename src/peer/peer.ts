@@ -21,7 +21,7 @@
  */
 import type { Deps } from '../crypto/index.js';
 import { defaultDeps, toHex, utf8 } from '../crypto/index.js';
-import { GroupCryptError, StateError, StoreError, UsageError } from '../errors.js';
+import { DecodeError, GroupCryptError, StateError, StoreError, UsageError } from '../errors.js';
 import type { GroupInbox, GroupResult, GroupScheme, GroupState, IncomingMessage } from '../group/index.js';
 import {
   addMember, applicationPosition, applicationStands, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, deleteGroupSecrets, encodeGroupInbox, encodeGroupState,
@@ -29,8 +29,8 @@ import {
 } from '../group/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import {
-  createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, enablePqPreKeys, encodeKeyManager, encodeKeyRegistry, hasPqPreKeys, identityOf,
-  isLifetimeValid, registerBundle, rotateSignedPreKey,
+  consumeOneTimePreKey, createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, dropSupersededOneTimeBundles, enablePqPreKeys, encodeKeyManager,
+  encodeKeyRegistry, generateOneTimePreKeys, hasPqPreKeys, identityOf, isLifetimeValid, registerBundle, rotateSignedPreKey,
 } from '../keys/index.js';
 import type { OutboxMessage, Store } from '../store/index.js';
 import type { Transport, TransportItem, TransportProblem } from '../transport/index.js';
@@ -38,6 +38,8 @@ import type { AppEntry } from './app-log.js';
 import { appName, appPrefix, decodeAppEntry, encodeAppEntry, readOrder } from './app-log.js';
 import type { PreKeyPolicy } from './prekeys.js';
 import { DEFAULT_PREKEY_GRACE_SECONDS, DEFAULT_PREKEY_ROTATION_SECONDS, maintainPreKeys } from './prekeys.js';
+import type { Offer, OfferedKey } from './offers.js';
+import { decodeOffer, decodeOfferBook, encodeOffer, encodeOfferBook } from './offers.js';
 import type { Profile } from './profile.js';
 import { decodeProfile, encodeProfile } from './profile.js';
 import type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
@@ -49,6 +51,8 @@ import { decodeMlsItem, MlsRuntime } from './mls-runtime.js';
 const KEYS = 'keys';
 const NAME = 'name';
 const REGISTRY = 'registry';
+/** What this peer offered as one-time pre-keys, per addressee (see offers.ts). */
+const OFFERS = 'otk-offers';
 const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
@@ -61,6 +65,8 @@ const bundleId = (hash: string): string => `bundle:${hash}`;
 const badId = (hash: string): string => `bad:${hash}`;
 
 const DEFAULT_BATCH = 1_000;
+/** Most one-time pre-keys offered to one peer. */
+const MAX_OFFER_POOL = 16;
 const DEFAULT_MEMORY_BUDGET = 32 * 1024 * 1024;
 /** Typed errors that may pass once the state changed (not remembered as bad). */
 const RETRYABLE = new Set(['STATE_LIMIT', 'STORE_IO', 'STORE_LOCKED', 'STORE_CLOSED']);
@@ -203,6 +209,8 @@ export class Peer {
   #name: string;
   readonly #policy: PreKeyPolicy;
   readonly #pq: boolean;
+  /** One-time pre-keys kept offered to each known peer (0: none, adders use the signed pre-key). */
+  readonly #offerPool: number;
   readonly #batchSize: number;
   readonly #budget: number;
   readonly #listeners = new Set<PeerListener>();
@@ -234,6 +242,10 @@ export class Peer {
       graceSeconds: options.preKeys?.graceSeconds ?? DEFAULT_PREKEY_GRACE_SECONDS,
     };
     this.#pq = options.pq !== false;
+    this.#offerPool = options.oneTimePreKeys ?? 0;
+    if (!Number.isSafeInteger(this.#offerPool) || this.#offerPool < 0 || this.#offerPool > MAX_OFFER_POOL) {
+      throw new UsageError('USAGE_ARGUMENT', `oneTimePreKeys: expected an integer in 0..${MAX_OFFER_POOL}`);
+    }
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
     this.#mls = new MlsRuntime(deps, this.store, identityOf(keys).signingSeed, toHex(identityOf(keys).publicKey));
@@ -299,6 +311,11 @@ export class Peer {
   /** The signed pre-keys held (ids), oldest first: lets tests and tools watch rotation. */
   get signedPreKeyIds(): readonly number[] {
     return this.#keys.signedPreKeys.map((k) => k.id);
+  }
+
+  /** The one-time pre-key secrets held (ids, ascending): lets tests and tools watch the pool. */
+  get oneTimePreKeyIds(): readonly number[] {
+    return this.#keys.oneTimePreKeys.map((k) => k.id);
   }
 
   /** Listens to events; returns the function that stops listening. */
@@ -694,7 +711,11 @@ export class Peer {
    * @returns true when the signed pre-key was rotated.
    */
   maintainKeys(): Promise<boolean> {
-    return this.#run(() => this.#maintainKeys());
+    return this.#run(async () => {
+      const rotated = await this.#maintainKeys();
+      await this.#maintainOffers();
+      return rotated;
+    });
   }
 
   /**
@@ -733,6 +754,65 @@ export class Peer {
     if (out.rotated) this.#publishProfile(work);
     await this.#commit(work);
     return out.rotated;
+  }
+
+  /**
+   * Keeps `oneTimePreKeys` one-time pre-keys offered to each known peer
+   * (offers.ts): one used by its addressee's X3DH is gone from my keys, so it
+   * is replaced; those offered under a signed pre-key I no longer hold can
+   * never open and are deleted. Nothing else is deleted: a published offer may
+   * be used until then (also after the pool was turned off, or by a peer whose
+   * profile expired). New offers are published beside the profile. One commit
+   * when anything changed.
+   * @returns true when it changed anything.
+   */
+  async #maintainOffers(): Promise<boolean> {
+    const stored = await this.store.load(OFFERS);
+    if (this.#offerPool === 0 && stored === undefined) return false;
+    const book = stored === undefined ? {} : ownRecord(() => decodeOfferBook(stored), OFFERS);
+    const work = this.#work();
+    let keys = work.keys;
+    const held = new Set(keys.oneTimePreKeys.map((k) => k.id));
+    const signed = new Set(keys.signedPreKeys.map((k) => k.id));
+    const current = keys.signedPreKeys[keys.signedPreKeys.length - 1]?.id;
+    const peers = new Set(this.#offerPool === 0 ? [] : (await this.#profiles()).map((p) => p.id).filter((id) => id !== this.id));
+    let changed = false;
+    const drop = (k: OfferedKey): void => {
+      const taken = consumeOneTimePreKey(keys, k.id);
+      keys = taken.state;
+      work.consumed.push(taken.secretKey, ...(taken.pqSecretKey !== undefined ? [taken.pqSecretKey] : []));
+      changed = true;
+    };
+    const next: Record<string, OfferedKey[]> = {};
+    for (const [peer, list] of Object.entries(book)) {
+      const live = list.filter((k) => held.has(k.id)); // a used one is gone already
+      if (live.length !== list.length) changed = true;
+      const keep = live.filter((k) => signed.has(k.signedPreKeyId));
+      for (const k of live) if (!keep.includes(k)) drop(k);
+      if (keep.length > 0) next[peer] = keep;
+    }
+    for (const peer of peers) {
+      const list = next[peer] ?? [];
+      // offers under a superseded signed pre-key still open during its grace period, but adders drop them
+      const missing = this.#offerPool - list.filter((k) => k.signedPreKeyId === current).length;
+      if (missing <= 0) continue;
+      const made = generateOneTimePreKeys(keys, this.deps, missing);
+      keys = made.state;
+      changed = true;
+      next[peer] = [...list, ...made.bundles.map((b) => ({ id: b.oneTimePreKey.id, signedPreKeyId: b.signedPreKey.id }))];
+      for (const bundle of made.bundles) {
+        const bytes = encodeOffer(keys, peer, bundle, this.deps);
+        const id = bundleId(toHex(this.deps.crypto.sha256(bytes)));
+        work.processed.add(id);
+        work.outbox.push({ id, topic: 'bundle', bytes });
+      }
+    }
+    if (!changed) return false;
+    work.keys = keys;
+    work.keysChanged = true;
+    work.states[OFFERS] = Object.keys(next).length === 0 ? null : encodeOfferBook(next);
+    await this.#commit(work);
+    return true;
   }
 
   // ----------------------------------------------------------------- sync
@@ -776,6 +856,8 @@ export class Peer {
       const notForMeBefore = this.#notForMe;
       const processed = await this.#catchUp(skipped, false);
       const notForMe = this.#notForMe - notForMeBefore;
+      // after reading: peers seen and offers used by this sync are taken into account at once
+      await this.#maintainOffers();
       await this.#flush();
       let pending = 0;
       for (const id of await this.#ids()) {
@@ -907,13 +989,33 @@ export class Peer {
     return [2, epoch, counter];
   }
 
+  /**
+   * The offer in a bundle item, or undefined when the item is no offer (a profile).
+   * @throws VerifyError for an offer that does not verify.
+   */
+  #offerOf(bytes: Uint8Array): Offer | undefined {
+    try {
+      return decodeOffer(bytes, this.deps);
+    } catch (error) {
+      if (error instanceof DecodeError) return undefined;
+      throw error;
+    }
+  }
+
   /** Verifies profiles and registers the bundles (one commit). */
   async #applyBundles(bundles: readonly TransportItem[], bad: Rejected[], skipped: Skipped[]): Promise<void> {
     if (bundles.length === 0) return;
     const work = this.#work();
     const best = new Map<string, Profile>();
+    const offers: Offer[] = [];
     for (const item of bundles) {
       try {
+        const offer = this.#offerOf(item.bytes);
+        if (offer !== undefined) {
+          if (offer.to === this.id) offers.push(offer);
+          work.processed.add(bundleId(item.id));
+          continue;
+        }
         const profile = decodeProfile(item.bytes, this.deps);
         const known = best.get(profile.id);
         if (known === undefined || isNewerProfile(profile, known)) best.set(profile.id, profile);
@@ -923,6 +1025,18 @@ export class Peer {
         const e = typed(error);
         skipped.push({ origin: item.origin, reason: reasonOf(e) });
         if (e.code !== 'VERIFY_NOT_YET_VALID') bad.push({ id: item.id, reason: reasonOf(e) });
+      }
+    }
+    // one-time pre-keys offered to me: used once each by my next first message to their owner
+    for (const offer of offers) {
+      try {
+        const next = dropSupersededOneTimeBundles(registerBundle(work.registry, offer.bundle, this.deps), offer.bundle.identityKey);
+        if (next !== work.registry) {
+          work.registry = next;
+          work.registryChanged = true;
+        }
+      } catch (error) {
+        typed(error); // handed out already, or expired: nothing to keep
       }
     }
     for (const [id, profile] of best) {
@@ -940,7 +1054,7 @@ export class Peer {
         continue;
       }
       try {
-        work.registry = registerBundle(work.registry, profile.bundle, this.deps);
+        work.registry = dropSupersededOneTimeBundles(registerBundle(work.registry, profile.bundle, this.deps), profile.bundle.identityKey);
         work.registryChanged = true;
       } catch (error) {
         typed(error);

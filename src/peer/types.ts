@@ -29,6 +29,13 @@ export interface PeerOptions {
    * post-quantum groups. False keeps a classic-only identity as it is.
    */
   readonly pq?: boolean;
+  /**
+   * One-time pre-keys kept offered to each known peer (default 0: none; at most 16). An offer is
+   * addressed to one peer and signed (offers.ts), so it is used at most once without coordination;
+   * its secret is deleted at the first X3DH that uses it, and `sync` / `maintainKeys` replace it. Adders
+   * with no offer left use the signed pre-key. Offers travel beside the profile (transport kind `bundle`).
+   */
+  readonly oneTimePreKeys?: number;
   /** Most messages applied per store commit while processing a backlog (default 1,000). */
   readonly batchSize?: number;
   /** Bytes of a backlog held in memory while it is ordered; beyond, only ids are kept and items are read again (default 32 MiB). */
