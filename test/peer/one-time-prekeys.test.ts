@@ -8,11 +8,12 @@
  * deleted by their owner once that pre-key is.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesEqual, defaultDeps, utf8 } from '../../src/crypto/index.js';
+import { bytesEqual, decodeCanonical, defaultDeps, encodeCanonical, fromHex, utf8 } from '../../src/crypto/index.js';
 import type { Deps } from '../../src/crypto/index.js';
 import { openWireBundle } from '../../src/group/index.js';
 import { decodeKeyManager } from '../../src/keys/index.js';
 import { Peer } from '../../src/peer/index.js';
+import { decodeOffer } from '../../src/peer/offers.js';
 import { decodeMessageItem } from '../../src/peer/wire.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { MemoryNet, MemoryTransport } from '../../src/transport/index.js';
@@ -78,6 +79,36 @@ describe('one-time pre-key offers', () => {
     expect(alice.peer.oneTimePreKeyIds).not.toContain(used);
     expect(alice.peer.oneTimePreKeyIds).toHaveLength(2);
     expect(contains((await alice.store.load('keys')) as Uint8Array, secret)).toBe(false);
+  });
+
+  it('a forged offer (re-addressed to another peer) is skipped and never used', async () => {
+    const net = new MemoryNet();
+    net.live = false;
+    const alice = await open(net, 'alice', 1);
+    const bob = await open(net, 'bob', 0);
+    const mallory = await open(net, 'mallory', 0);
+    await alice.peer.sync(); // offers to bob and mallory
+    const offers = [...net.items.values()].filter((i) => i.kind === 'bundle').flatMap((i) => {
+      try {
+        return [{ bytes: i.bytes, offer: decodeOffer(i.bytes, defaultDeps()) }];
+      } catch {
+        return [];
+      }
+    });
+    expect(offers.map((o) => o.offer.to).sort()).toEqual([bob.peer.id, mallory.peer.id].sort());
+    // mallory re-addresses hers to bob: the signature no longer matches
+    const mine = offers.find((o) => o.offer.to === mallory.peer.id)?.bytes as Uint8Array;
+    const record = decodeCanonical(mine, 'offer') as Record<string, unknown>;
+    net.inject('bundle', encodeCanonical({ ...record, to: fromHex(bob.peer.id) }));
+    const report = await bob.peer.sync();
+    expect(report.skipped.map((x) => x.reason.split(':')[0])).toEqual(['VERIFY_SIGNATURE']);
+    const seen = new Set(net.items.keys());
+    await bob.peer.create('data', { members: [alice.peer.id] });
+    await bob.peer.create('data', { members: [alice.peer.id] });
+    // bob's own offer first, then the signed pre-key: the forged one was never registered
+    expect(firstRounds(net, seen, alice.peer).map((r) => r.oneTimePreKeyId === null)).toEqual([false, true]);
+    expect((await alice.peer.sync()).skipped.map((x) => x.reason.split(':')[0])).toEqual(['VERIFY_SIGNATURE']);
+    expect(await alice.peer.groups()).toHaveLength(2);
   });
 
   it('a post-quantum group uses the offer\'s one-time ML-KEM pre-key too', async () => {
