@@ -67,6 +67,8 @@ const badId = (hash: string): string => `bad:${hash}`;
 const DEFAULT_BATCH = 1_000;
 /** Most one-time pre-keys offered to one peer. */
 const MAX_OFFER_POOL = 16;
+/** Most one-time pre-keys offered in all (about 1.5 KB each with post-quantum keys in the key manager); peers beyond get none. */
+const MAX_OFFERED_KEYS = 1024;
 const DEFAULT_MEMORY_BUDGET = 32 * 1024 * 1024;
 /** Typed errors that may pass once the state changed (not remembered as bad). */
 const RETRYABLE = new Set(['STATE_LIMIT', 'STORE_IO', 'STORE_LOCKED', 'STORE_CLOSED']);
@@ -791,11 +793,13 @@ export class Peer {
       for (const k of live) if (!keep.includes(k)) drop(k);
       if (keep.length > 0) next[peer] = keep;
     }
-    for (const peer of peers) {
+    let total = Object.values(next).reduce((n, list) => n + list.length, 0);
+    for (const peer of [...peers].sort()) {
       const list = next[peer] ?? [];
       // offers under a superseded signed pre-key still open during its grace period, but adders drop them
-      const missing = this.#offerPool - list.filter((k) => k.signedPreKeyId === current).length;
+      const missing = Math.min(this.#offerPool - list.filter((k) => k.signedPreKeyId === current).length, MAX_OFFERED_KEYS - total);
       if (missing <= 0) continue;
+      total += missing;
       const made = generateOneTimePreKeys(keys, this.deps, missing);
       keys = made.state;
       changed = true;
