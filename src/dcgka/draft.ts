@@ -222,9 +222,9 @@ export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: 
  * 2SM `refresh` part to each member I received from and never answered (and
  * who gets no other part of this message): the ack I send anyway to a seed or
  * welcome answers at once, so the sender's stream to me leaves the pre-key
- * chain after one round trip. (A session opened by an add-ack or a forward,
- * to which I send no ack, is answered by my next control message; a one-time
- * pre-key, deleted at first use, protects such a session from the start.)
+ * chain after one round trip. A session opened by an add-ack or a forward,
+ * to which I send no ack, is answered at once by a `catch-up` ack of that
+ * message (ack.ts `answerPreKeySession`).
  */
 export function emitRefreshes(draft: Draft, seq: number, direct: readonly DirectMessage[]): DirectMessage[] {
   if (draft.refreshDue.length === 0) return [...direct];
