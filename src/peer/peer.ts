@@ -44,8 +44,8 @@ import type { Profile } from './profile.js';
 import { decodeProfile, encodeProfile } from './profile.js';
 import type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
 import { decodeMessageItem, encodeMessageItem } from './wire.js';
-import type { MlsCreateOptions } from './mls-runtime.js';
-import { decodeMlsItem, MlsRuntime } from './mls-runtime.js';
+import type { MlsCreateOptions, MlsRuntime } from './mls-runtime.js';
+import { decodeMlsItem, mlsGroupIds, mlsInUse } from './mls-item.js';
 
 /** Store names. */
 const KEYS = 'keys';
@@ -226,8 +226,9 @@ export class Peer {
   #queue: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
   #closed = false;
-  /** The MLS Secret Group side (its own records and items). */
-  readonly #mls: MlsRuntime;
+  /** The MLS Secret Group side (its own records and items), loaded on first use (see mls-item.ts). */
+  #mlsRuntime: MlsRuntime | undefined;
+  readonly #signing: { readonly seed: Uint8Array | undefined; readonly self: string };
   /** Messages found not for this peer since it was opened (committed): `sync` reports its own share. */
   #notForMe = 0;
 
@@ -250,7 +251,16 @@ export class Peer {
     }
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
-    this.#mls = new MlsRuntime(deps, this.store, identityOf(keys).signingSeed, toHex(identityOf(keys).publicKey));
+    this.#signing = { seed: identityOf(keys).signingSeed, self: toHex(identityOf(keys).publicKey) };
+  }
+
+  /** The MLS side, loading src/mls on first use. */
+  async #mls(): Promise<MlsRuntime> {
+    if (this.#mlsRuntime === undefined) {
+      const { MlsRuntime: Runtime } = await import('./mls-runtime.js');
+      this.#mlsRuntime = new Runtime(this.deps, this.store, this.#signing.seed, this.#signing.self);
+    }
+    return this.#mlsRuntime;
   }
 
   /**
@@ -401,7 +411,7 @@ export class Peer {
 
   /** Resolves a prefix among DCGKA and MLS groups; `mls` tells which. */
   async #resolveAny(prefix: string): Promise<{ groupId: string; mls: boolean }> {
-    const mlsIds = await this.#mls.ids();
+    const mlsIds = await mlsGroupIds(this.store);
     const groupId = resolvePrefix(prefix, [...(await this.#ids()), ...mlsIds], 'group', 'STATE_UNKNOWN_GROUP');
     return { groupId, mls: mlsIds.includes(groupId) };
   }
@@ -409,15 +419,15 @@ export class Peer {
   /** Runs an MLS action in one commit. */
   async #mlsAct(groupId: string, action: Parameters<MlsRuntime['act']>[2]): Promise<GroupInfo> {
     const work = this.#work();
-    const info = await this.#mls.act(work, groupId, action);
+    const info = await (await this.#mls()).act(work, groupId, action);
     await this.#commit(work);
     return info;
   }
 
   async #mlsInfo(groupId: string): Promise<GroupInfo> {
-    const state = await this.#mls.state(undefined, groupId);
+    const state = await (await this.#mls()).state(undefined, groupId);
     if (state === undefined) throw new StoreError('STORE_CORRUPT', `group ${groupId} vanished`);
-    return this.#mls.info(groupId, state);
+    return (await this.#mls()).info(groupId, state);
   }
 
   #info(state: GroupState): GroupInfo {
@@ -432,7 +442,7 @@ export class Peer {
     return this.#run(async () => {
       const out: GroupInfo[] = [];
       for (const id of [...(await this.#ids())].sort()) out.push(this.#info((await this.#state(id)) as GroupState));
-      for (const id of (await this.#mls.ids()).sort()) out.push(await this.#mlsInfo(id));
+      for (const id of (await mlsGroupIds(this.store)).sort()) out.push(await this.#mlsInfo(id));
       return out;
     });
   }
@@ -538,7 +548,7 @@ export class Peer {
       // the MLS Secret Group: the creator owns it; members join through their published key packages
       return this.#run(async () => {
         const work = this.#work();
-        const info = await this.#mls.create(work, options);
+        const info = await (await this.#mls()).create(work, options);
         await this.#commit(work);
         return info;
       });
@@ -621,7 +631,7 @@ export class Peer {
         // MLS: long-term secrets by default (late joiners read them), the sender ratchet on request (forward secrecy)
         if (options.ad !== undefined) throw new UsageError('USAGE_UNSUPPORTED', 'MLS groups carry no associated data yet');
         const work = this.#work();
-        await this.#mls.act(work, any.groupId, { kind: 'send', plaintext: data, scheme: options.secrets ?? 'long_term' });
+        await (await this.#mls()).act(work, any.groupId, { kind: 'send', plaintext: data, scheme: options.secrets ?? 'long_term' });
         await this.#commit(work);
         return { group: any.groupId, bytes: data.length, id: work.outbox[0]?.id.slice('msg:'.length) ?? '' };
       }
@@ -664,7 +674,7 @@ export class Peer {
   enableMls(): Promise<void> {
     return this.#run(async () => {
       const work = this.#work();
-      await this.#mls.replenish(work);
+      await (await this.#mls()).replenish(work);
       await this.#commit(work);
     });
   }
@@ -851,9 +861,9 @@ export class Peer {
     return this.#run(async () => {
       await this.#flush();
       await this.#maintainKeys();
-      if (await this.#mls.inUse()) {
+      if (await mlsInUse(this.store)) {
         const work = this.#work();
-        await this.#mls.replenish(work);
+        await (await this.#mls()).replenish(work);
         await this.#commit(work);
       }
       const skipped: Skipped[] = [];
@@ -958,7 +968,7 @@ export class Peer {
   async #applyMls(items: readonly TransportItem[], skipped: Skipped[]): Promise<number> {
     const work = this.#work();
     const found = items.flatMap((i) => (i.kind === 'msg' ? [{ id: i.id, origin: i.origin, bytes: i.bytes }] : []));
-    const applied = await this.#mls.apply(work, found, skipped);
+    const applied = await (await this.#mls()).apply(work, found, skipped);
     await this.#commit(work);
     return applied;
   }
