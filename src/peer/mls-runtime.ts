@@ -14,7 +14,7 @@
  * commits it (one store commit per change, outbox published after).
  */
 import type { Deps } from '../crypto/index.js';
-import { asRecord, decodeCanonical, encodeCanonical, fromHex, readBytes, toHex, xeddsaEdwardsPublicKey } from '../crypto/index.js';
+import { decodeCanonical, encodeCanonical, fromHex, toHex, xeddsaEdwardsPublicKey } from '../crypto/index.js';
 import { StateError, UsageError } from '../errors.js';
 import type {
   KeyPackageRegistry, LongTermSecretCiphersuite, MemberKeyStore, MlsDeps, SecretGroupAction, SecretGroupState, SecretGroupStep,
@@ -27,15 +27,16 @@ import {
 import type { OutboxMessage, Store } from '../store/index.js';
 import type { AppEntry } from './app-log.js';
 import type { GroupInfo, PeerEvent, Skipped } from './types.js';
+import { decodeMlsItem, encodeMlsItem, MLS_KEYS, mlsGroupIds, mlsGroupName, mlsInUse } from './mls-item.js';
+
+export { decodeMlsItem, encodeMlsItem, mlsGroupName } from './mls-item.js';
 
 /** The MLS ciphersuite the Peer runs (its key-package pool is of this suite). */
 export const PEER_MLS_SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
 /** Most documents held for later. */
 const MAX_HELD = 10_000;
 
-export const mlsGroupName = (id: string): string => `mlsgroup:${id}`;
 const mlsDocName = (id: string): string => `mlsdoc:${id}`;
-const MLS_KEYS = 'mlskeys';
 const MLS_REGISTRY = 'mlsreg';
 const MLS_HELD = 'mlsheld';
 
@@ -54,26 +55,6 @@ export interface MlsCreateOptions {
   readonly ltsCiphersuite?: 1 | 2 | 3;
   /** MLS ciphersuite id (RFC 9420): only 1 for now. */
   readonly mlsCiphersuite?: number;
-}
-
-/** A transport item carrying one Secret Group document. */
-export function encodeMlsItem(group: string | null, document: Uint8Array): Uint8Array {
-  return encodeCanonical({ v: 1, mls: document, group: group === null ? new Uint8Array(0) : fromHex(group) });
-}
-
-/** The document of an MLS item, or undefined when `bytes` is not one (a DCGKA item). @throws DecodeError for a malformed MLS item. */
-export function decodeMlsItem(bytes: Uint8Array): { group: string | null; document: Uint8Array } | undefined {
-  let value: unknown;
-  try {
-    value = decodeCanonical(bytes, 'mlsItem');
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || !('mls' in value)) return undefined;
-  const r = asRecord(value, 'mlsItem', ['v', 'mls', 'group']);
-  const group = readBytes(r, 'group', 'mlsItem');
-  if (r['v'] !== 1 || (group.length !== 0 && group.length !== 32)) throw new UsageError('USAGE_ARGUMENT', 'mlsItem: unknown version or bad group id');
-  return { group: group.length === 0 ? null : toHex(group), document: readBytes(r, 'mls', 'mlsItem', { min: 1 }) };
 }
 
 const P = (1n << 255n) - 19n;
@@ -126,8 +107,8 @@ export class MlsRuntime {
   }
 
   /** Ids of this peer's MLS groups. */
-  async ids(): Promise<string[]> {
-    return (await this.#store.names('mlsgroup:')).map((n) => n.slice('mlsgroup:'.length));
+  ids(): Promise<string[]> {
+    return mlsGroupIds(this.#store);
   }
 
   async state(work: MlsWork | undefined, id: string): Promise<SecretGroupState | undefined> {
@@ -181,8 +162,8 @@ export class MlsRuntime {
   }
 
   /** True once this peer took part in MLS (it then keeps its key-package pool up). */
-  async inUse(): Promise<boolean> {
-    return (await this.#store.load(MLS_KEYS)) !== undefined;
+  inUse(): Promise<boolean> {
+    return mlsInUse(this.#store);
   }
 
   async create(work: MlsWork, options: MlsCreateOptions): Promise<GroupInfo> {
