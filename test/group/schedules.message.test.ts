@@ -11,11 +11,11 @@
  * Re-adding a removed member is left out of these schedules (spec.readds):
  * with re-adds, schedules find the bugs recorded below (KNOWN BUG).
  *
- * Also the known gaps of issue 12 (fixes not landed yet): the test asserts the
- * gap still shows; when it stops showing, move its checks into DEFAULT_CHECKS.
+ * Nothing is excused: a message refused as STATE_WINDOW_BEHIND fails the
+ * schedule (see GAP_CHECKS in test/helpers/schedules.ts for the bound that stays).
  */
 import { describe, expect, it } from 'vitest';
-import { GAP_CHECKS } from '../helpers/schedules.js';
+import { runSchedule } from '../helpers/schedules.js';
 import { expectScale, replayFailures, runSchedules } from '../helpers/schedule-suite.js';
 
 const RUNS = Number(process.env['GROUPCRYPT_SCHEDULES'] ?? 1000);
@@ -35,12 +35,11 @@ describe('KNOWN BUG: re-adding a removed member under concurrency (found by thes
   }, 120_000);
 });
 
-describe('KNOWN GAP (issue 12): complete history in the message scheme', () => {
-  it('still missing: a message that arrives after the recipient\'s copy of its sender\'s chain moved on is refused (STATE_WINDOW_BEHIND), so an entitled member never reads it (the CI schedules excuse and count these)', () => {
-    const [failure] = replayFailures(
-      [{ scheme: 'message', peers: 8, initial: 6, ops: 8, seed: 477291119, duplicateRate: 0.1, partitions: true, removedListen: false }],
-      GAP_CHECKS.messageHistory,
-    );
-    expect(failure, 'fixed: drop allowBehind from entitledCheck (test/helpers/schedules.ts)').toContain('[entitled-strict] P2 did not read P4#5');
+describe('regression (issue 12): complete history in the message scheme', () => {
+  it('the schedule whose late message was refused as STATE_WINDOW_BEHIND (its sender had moved 36 epochs on) now reads it: nothing is excused', () => {
+    const spec = { scheme: 'message', peers: 8, initial: 6, ops: 8, seed: 477291119, duplicateRate: 0.1, partitions: true, removedListen: false } as const;
+    const [failure] = replayFailures([spec]);
+    expect(failure).toBe('');
+    expect(runSchedule(spec).excused).toBe(0);
   }, 120_000);
 });

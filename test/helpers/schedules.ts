@@ -10,8 +10,7 @@
  * Checks are pluggable (`ScheduleCheck`): the default set (`DEFAULT_CHECKS`)
  * is what the library guarantees today, the four properties of issue 12
  * (convergence, lockout, entitled reads / complete history, one read order);
- * `GAP_CHECKS` holds what is still excused (message scheme: reads refused
- * as STATE_WINDOW_BEHIND).
+ * `GAP_CHECKS` holds what fails while a fix has not landed (nothing now).
  */
 import * as groupApi from '../../src/group/index.js';
 import type { GroupScheme, GroupState } from '../../src/group/index.js';
@@ -283,26 +282,26 @@ export const groupReadOrderCheck: ScheduleCheck = readOrderCheck(comparatorOrder
  * member reads the same order.
  */
 export const DEFAULT_CHECKS: Readonly<Record<GroupScheme, readonly ScheduleCheck[]>> = {
-  message: [membersCheck, secretsCheck, lockoutCheck, entitledCheck, groupReadOrderCheck],
+  message: [membersCheck, secretsCheck, lockoutCheck, entitledStrictCheck, groupReadOrderCheck],
   data: [membersCheck, secretsCheck, lockoutCheck, entitledStrictCheck, latestSecretsCheck, completeHistoryCheck, groupReadOrderCheck],
 };
 
 /**
- * Checks of issue 12 that fail today because a fix has not landed, with the
- * fix each waits for. The known-gap tests run them and expect failures; when
- * a fix lands, its test fails and the check moves into DEFAULT_CHECKS.
+ * Checks of issue 12 that fail today because a fix has not landed (none
+ * now). The message scheme's entitled reads were excused when refused as
+ * STATE_WINDOW_BEHIND (`entitledCheck`); since a removal heals only when a
+ * removed member can still follow the healer's chain, senders move far fewer
+ * epochs and no schedule shows it (0 in 150 partition-heavy schedules), so
+ * the strict check is the default. The bound itself stays: a message that
+ * arrives after its sender moved more than MAX_PREVIOUS_EPOCHS (32) epochs on
+ * is refused. Every control message of a sender, each ack included, opens an
+ * epoch, and a receiver cannot tell an epoch with messages in flight from one
+ * nobody wrote in; keeping every epoch would keep chain keys without bound.
+ * Lifting it needs the sender to say, signed, how many messages it sent in
+ * its previous epoch (Signal's "previous chain length") in each control
+ * message: a DCGKA wire change.
  */
-export const GAP_CHECKS = {
-  /**
-   * Needs complete history in the message scheme: a message that arrives after its sender moved more than
-   * MAX_PREVIOUS_EPOCHS (32) epochs on is refused (STATE_WINDOW_BEHIND). Every control message of a sender,
-   * each ack included, opens a new epoch, and a receiver cannot tell an epoch with messages still in flight
-   * from one nobody wrote in; keeping every epoch would keep chain keys without bound (and against forward
-   * secrecy). A fix needs the sender to say, signed, how many messages it sent in its previous epoch
-   * (Signal's "previous chain length") in each control message, a DCGKA wire change.
-   */
-  messageHistory: [entitledStrictCheck] as readonly ScheduleCheck[],
-};
+export const GAP_CHECKS: Readonly<Record<string, readonly ScheduleCheck[]>> = {};
 
 /** Random schedule specs from `random`: peers skewed small (3..32), 8..16 group operations. */
 export function randomSpec(random: () => number, scheme: GroupScheme, maxPeers = 32, partitionShare = 0.3, readds = false): ScheduleSpec {
