@@ -61,7 +61,7 @@ export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaSt
     deps: ctx.deps, scheme, dcgka,
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
-    keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock, maxPending: MAX_PENDING_CONTROL }), directs: {},
+    keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock.toRecord(), maxPending: MAX_PENDING_CONTROL }), directs: {},
     pendingApplication: [], strangers: [], lamport: 0, heard: {}, removals: [], rejoins: [], outputs: [], consumed: [],
   };
 }
@@ -107,10 +107,9 @@ export function closeWork(work: Work): GroupResult {
  * learned from a welcome counts as delivered); buffered copies below it are
  * dropped with their direct parts.
  */
-export function syncOrderer(orderer: OrdererState, directs: Record<string, Uint8Array>, clock: Readonly<Record<string, number>>): OrdererState {
+export function syncOrderer(orderer: OrdererState, directs: Record<string, Uint8Array>, clock: ReadonlyMap<string, number>): OrdererState {
   let current = orderer;
-  for (const sender of Object.keys(clock)) {
-    const upTo = clock[sender] ?? 0;
+  for (const [sender, upTo] of clock) {
     for (let seq = nextExpected(current, sender); seq < upTo; seq++) {
       current = markDelivered(current, { sender, seq });
       delete directs[directKey(sender, seq)];
@@ -225,7 +224,7 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
  * stranger: its messages only get the small allowance of `strangers`.
  */
 export function knownIds(dcgka: DcgkaState): string[] {
-  const ids = new Set([...Object.keys(dcgka.clock), ...groupMembers(dcgka.membership)]);
+  const ids = new Set([...dcgka.clock.keys(), ...groupMembers(dcgka.membership)]);
   for (const op of dcgka.membership.ops) for (const id of op.targets) ids.add(id);
   return [...ids].sort();
 }

@@ -105,8 +105,8 @@ describe('states of version 1 (seed PRK kept until every ack)', () => {
       }
     }
     for (const member of Object.values(peers)) {
-      for (const holder of Object.values(peers)) expect(toHex(holder.current.ratchets[member.id] as Uint8Array)).toBe(toHex(member.current.ratchets[member.id] as Uint8Array));
-      expect(member.current.pendingSeeds).toEqual({});
+      for (const holder of Object.values(peers)) expect(toHex(holder.current.ratchets.get(member.id) as Uint8Array)).toBe(toHex(member.current.ratchets.get(member.id) as Uint8Array));
+      expect([...member.current.pendingSeeds.keys()]).toEqual([]);
     }
   });
 });
