@@ -334,7 +334,9 @@ export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { se
   const pending = draft.pendingSeeds.get(id);
   const punctured = pending ? puncture(draft.deps, pending, member) : undefined;
   if (punctured) {
-    putPendingSeed(draft, id, punctured.pending);
+    // Puncturing drops exactly one kept node (its siblings below are new): wipe that one, no diff of the whole seed.
+    if (punctured.dropped) draft.consumed.push(punctured.dropped);
+    put(draft, 'pendingSeeds', id, punctured.pending);
     if (punctured.secret) scratch(draft, punctured.secret);
   }
   return { secret: explicit ?? punctured?.secret, stepped: explicit !== undefined || punctured !== undefined };

@@ -16,7 +16,7 @@ import { DecodeError } from '../errors.js';
 import { decodeMembership, encodeMembership } from '../membership/index.js';
 import { decodeSession, encodeSession } from '../twoparty/index.js';
 import type { TwoPartySession } from '../twoparty/index.js';
-import { newPendingSeed, waitingMembers } from './puncture.js';
+import { compareNodes, newPendingSeed, waitingMembers } from './puncture.js';
 import type { PendingSeed, SeedNode } from './puncture.js';
 import { PersistentMap } from './persistent-map.js';
 import type { DcgkaState } from './types.js';
@@ -161,5 +161,8 @@ function decodePendingSeed(value: unknown, field: string): PendingSeed {
     }
     return n[2].length === 32 ? { depth, index, secret: n[2] } : { depth, index };
   });
+  for (let i = 1; i < nodes.length; i++) {
+    if (compareNodes(nodes[i - 1] as SeedNode, nodes[i] as SeedNode) >= 0) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.nodes: not sorted`);
+  }
   return { members, nodes };
 }

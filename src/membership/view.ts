@@ -59,12 +59,29 @@ export function memberView(state: MembershipState, actor: MemberId): readonly Me
  * removal. DCGKA refuses messages from actors for which this is false.
  */
 export function canAct(state: MembershipState, actor: MemberId): boolean {
-  return memberView(state, actor).includes(actor);
+  return sortedIncludes(memberView(state, actor), actor);
 }
 
 /** True when `id` is a current member. */
 export function isMember(state: MembershipState, id: MemberId): boolean {
-  return state.members.includes(id);
+  return sortedIncludes(state.members, id);
+}
+
+/**
+ * Whether the sorted (code-unit order) `list` holds `id`: a binary search, as
+ * DCGKA asks this for every message and groups reach thousands of members.
+ */
+function sortedIncludes(list: readonly MemberId[], id: MemberId): boolean {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const value = list[mid] as MemberId;
+    if (value === id) return true;
+    if (value < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 /** The kind of operation `id`, or undefined when this state never processed it. */
