@@ -21,7 +21,7 @@ import type { DirectKind } from './codec.js';
 import { isWaiting, peekSecret, puncture } from './puncture.js';
 import type { PendingSeed } from './puncture.js';
 import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, MemberId, OpId } from './types.js';
-import type { PersistentMap } from './persistent-map.js';
+import type { PersistentMap } from '../crypto/index.js';
 
 const LABEL_CHAIN = utf8('groupcrypt/dcgka/chain');
 const LABEL_UPDATE = utf8('groupcrypt/dcgka/update');

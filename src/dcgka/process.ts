@@ -19,7 +19,7 @@ import { checkedDirect, decodeControl, opIdOf } from './codec.js';
 import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
 import type { Draft } from './draft.js';
 import { MAX_REMOVE_NOTE_BYTES } from './limits.js';
-import { PersistentMap } from './persistent-map.js';
+import { PersistentMap } from '../crypto/index.js';
 import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
 import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
 

@@ -18,7 +18,7 @@ import { decodeSession, encodeSession } from '../twoparty/index.js';
 import type { TwoPartySession } from '../twoparty/index.js';
 import { compareNodes, newPendingSeed, waitingMembers } from './puncture.js';
 import type { PendingSeed, SeedNode } from './puncture.js';
-import { PersistentMap } from './persistent-map.js';
+import { PersistentMap } from '../crypto/index.js';
 import type { DcgkaState } from './types.js';
 
 const STATE_VERSION = 2;

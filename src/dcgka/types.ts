@@ -13,9 +13,9 @@ import type { Deps } from '../crypto/index.js';
 export type { MemberId, OpId };
 
 import type { PendingSeed } from './puncture.js';
-import type { PersistentMap } from './persistent-map.js';
+import type { PersistentMap } from '../crypto/index.js';
 
-export type { PersistentMap } from './persistent-map.js';
+export type { PersistentMap } from '../crypto/index.js';
 
 export type { PendingSeed, SeedNode } from './puncture.js';
 

@@ -16,7 +16,7 @@ import type { MemberId, MembershipState, OpId, OpKind } from './types.js';
  * (Which of two concurrent welcomes it accepted shows in that ack.)
  */
 export function effectiveSeen(state: MembershipState, actor: MemberId): { readonly bits: Uint8Array; readonly view: readonly MemberId[] } {
-  const exact = lookup(state.seen, actor) ?? new Uint8Array(0);
+  const exact = state.seen.get(actor) ?? new Uint8Array(0);
   const adds = lookup(state.entriesOf, actor) ?? [];
   const opOf = (e: number): number => state.entries[e]?.op ?? 0;
   if (adds.length === 0 || adds.some((e) => hasBit(exact, opOf(e)))) return { bits: exact, view: viewOver(state, exact) };
@@ -71,7 +71,7 @@ export function isMember(state: MembershipState, id: MemberId): boolean {
  * Whether the sorted (code-unit order) `list` holds `id`: a binary search, as
  * DCGKA asks this for every message and groups reach thousands of members.
  */
-function sortedIncludes(list: readonly MemberId[], id: MemberId): boolean {
+export function sortedIncludes(list: readonly MemberId[], id: MemberId): boolean {
   let lo = 0;
   let hi = list.length - 1;
   while (lo <= hi) {

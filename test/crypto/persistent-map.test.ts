@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PersistentMap } from '../../src/dcgka/persistent-map.js';
+import { PersistentMap } from '../../src/crypto/persistent-map.js';
 
 /** Pairs of keys with equal 32-bit FNV-1a hashes (found by search), to reach the collision nodes. */
 const COLLIDING = [['k4uzx', 'kf2ad'], ['k4uzy', 'kf2ae'], ['k4uzz', 'kf2af']] as const;
