@@ -56,8 +56,8 @@ function slotOf(hash: number, shift: number): number {
   return (hash >>> shift) & MASK;
 }
 
-function lookup<V>(node: TrieNode<V> | undefined, hash: number, key: string): Leaf<V> | undefined {
-  let shift = 0;
+function lookup<V>(node: TrieNode<V> | undefined, hash: number, key: string, from = 0): Leaf<V> | undefined {
+  let shift = from;
   let cur = node;
   while (cur) {
     if (cur.kind === 'leaf') return cur.key === key ? cur : undefined;
@@ -147,6 +147,26 @@ function remove<V>(node: TrieNode<V>, hash: number, key: string, shift: number):
   return { kind: 'branch', bitmap, children };
 }
 
+/** Appends to `out` the keys of `a` whose value `b` (the same trie position, at `shift`) lacks or holds differently. */
+function diff<V>(a: TrieNode<V> | undefined, b: TrieNode<V> | undefined, shift: number, out: string[]): void {
+  if (a === b || !a) return;
+  if (a.kind === 'branch' && b?.kind === 'branch') {
+    let rest = a.bitmap;
+    while (rest !== 0) {
+      const bit = rest & -rest;
+      rest ^= bit;
+      const mine = a.children[popcount(a.bitmap & (bit - 1))];
+      const theirs = (b.bitmap & bit) === 0 ? undefined : b.children[popcount(b.bitmap & (bit - 1))];
+      diff(mine, theirs, shift + BITS, out);
+    }
+    return;
+  }
+  for (const leaf of walk(a)) {
+    const found = lookup(b, leaf.hash, leaf.key, shift);
+    if (!found || found.value !== leaf.value) out.push(leaf.key);
+  }
+}
+
 function* walk<V>(node: TrieNode<V> | undefined): Generator<Leaf<V>> {
   if (!node) return;
   if (node.kind === 'leaf') yield node;
@@ -225,6 +245,18 @@ export class PersistentMap<V> implements ReadonlyMap<string, V> {
 
   forEach(callback: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
     for (const leaf of walk(this.root)) callback.call(thisArg, leaf.value, leaf.key, this);
+  }
+
+  /**
+   * Keys this map holds with another value than `older` does, or that
+   * `older` lacks (keys only `older` holds are not listed); values compare
+   * by identity. Subtrees the two maps share are skipped, so for a map made
+   * from `older` by k changes this costs O(k log n), not O(n).
+   */
+  changedSince(older: PersistentMap<V>): string[] {
+    const out: string[] = [];
+    diff(this.root, older.root, 0, out);
+    return out;
   }
 
   /** The keys, sorted (the order codecs write). */

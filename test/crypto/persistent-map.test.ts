@@ -58,6 +58,20 @@ describe('PersistentMap', () => {
     }), { numRuns: 300 });
   });
 
+  it('changedSince lists exactly the keys set or changed since an older version', () => {
+    fc.assert(fc.property(fc.array(opArb, { maxLength: 120 }), fc.array(opArb, { maxLength: 30 }), (before, after) => {
+      let older = PersistentMap.empty<number>();
+      for (const op of before) older = op.kind === 'set' ? older.set(op.key, op.value) : older.delete(op.key);
+      let newer = older;
+      for (const op of after) newer = op.kind === 'set' ? newer.set(op.key, op.value) : newer.delete(op.key);
+      const expected = [...newer.keys()].filter((k) => older.get(k) !== newer.get(k) || !older.has(k)).sort();
+      expect(newer.changedSince(older).sort()).toEqual(expected);
+      expect(newer.changedSince(newer)).toEqual([]);
+      // Also between maps that share nothing (built apart): same answer.
+      expect(PersistentMap.from([...newer]).changedSince(PersistentMap.from([...older])).sort()).toEqual(expected);
+    }), { numRuns: 300 });
+  });
+
   it('keys with equal hashes live side by side and leave again', () => {
     const [a, b] = COLLIDING[0];
     const both = PersistentMap.empty<number>().set(a, 1).set(b, 2);
