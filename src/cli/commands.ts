@@ -123,11 +123,13 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       const report = await peer.sync();
       const skipped = report.skipped.map((s) => ({ path: s.origin, reason: s.reason }));
       const lines = [`processed  ${report.processed}`, `pending    ${report.pending}`];
+      // messages sent after this peer's removal: valid, settled for good, never read (CLI.md "Removed peers")
+      if (report.notForMe > 0) lines.push(`not for me ${report.notForMe}  (sent after you were removed)`);
       if (skipped.length > 0) {
         lines.push(`skipped    ${skipped.length}`);
         for (const s of skipped) lines.push(`  ${s.path}: ${s.reason}`);
       }
-      out.result({ processed: report.processed, pending: report.pending, skipped }, lines);
+      out.result({ processed: report.processed, pending: report.pending, notForMe: report.notForMe, skipped }, lines);
       return;
     }
     case 'groups': {

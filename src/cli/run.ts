@@ -63,7 +63,9 @@ export async function withPeer<T>(
       const { openSwarmTransport } = await import('./swarm.js');
       transport = swarm = await openSwarmTransport(parsed);
     } else if (parsed.net !== '') transport = (self: string) => new FolderTransport({ root: parsed.net, self, crypto: deps.crypto });
-    const peerOptions = { store: home.store, deps, ...(transport ? { transport } : {}) };
+    // One-time pre-keys only on the swarm (CLI.md): a shared folder offers nothing it could keep single-use
+    const oneTimePreKeys = swarm !== undefined ? (await import('./swarm.js')).SWARM_ONE_TIME_PREKEYS : 0;
+    const peerOptions = { store: home.store, deps, oneTimePreKeys, ...(transport ? { transport } : {}) };
     peer = create ? await Peer.create(peerOptions, parsed.options['name'] !== undefined ? { name: parsed.options['name'] } : {}) : await Peer.open(peerOptions);
     return await use(peer, swarm);
   } finally {

@@ -110,10 +110,19 @@ function printEvent(out: Output, event: PeerEvent): void {
     case 'skipped':
       out.result({ event: 'skipped', reason: event.reason, origin: event.origin }, `skipped  ${event.origin}: ${event.reason}`);
       return;
+    case 'not-for-me':
+      out.result({ event: 'not-for-me', group: event.group, origin: event.origin }, `not for me  group ${short(event.group)}  ${event.origin} (sent after you were removed)`);
+      return;
     case 'removed':
       return; // the members event that comes with it says so (removed: true)
   }
 }
+
+/** How often `serve` runs pre-key maintenance. */
+const SERVE_MAINTENANCE_MS = 60_000;
+
+/** One-time pre-keys a swarm peer keeps offered to each peer it knows (offers travel in its own log, addressed and signed). */
+export const SWARM_ONE_TIME_PREKEYS = 2;
 
 /**
  * `serve`: the peer online until stdin closes, SIGINT or SIGTERM. Each stdin
@@ -121,7 +130,17 @@ function printEvent(out: Output, event: PeerEvent): void {
  * are printed as they happen, `{"event":"ready","id":…}` once online.
  */
 export async function serve(peer: Peer, transport: HypercoreTransport, out: Output, input: NodeJS.ReadableStream): Promise<void> {
-  const stopListening = peer.on((event) => printEvent(out, event));
+  // Pre-key hygiene while online (issue 18): rotate when due, and keep one-time pre-keys offered to
+  // every peer, at once for a newly seen one and every minute (offers used meanwhile are replaced).
+  const maintain = (): void => {
+    void peer.maintainKeys().catch(() => undefined); // a closed peer or a busy store: the next round retries
+  };
+  const stopListening = peer.on((event) => {
+    printEvent(out, event);
+    if (event.type === 'peer') maintain();
+  });
+  const timer = setInterval(maintain, SERVE_MAINTENANCE_MS);
+  timer.unref();
   const lines = createInterface({ input, crlfDelay: Infinity });
   // The iterator is taken at once: lines typed while the peer is still starting are kept, not dropped.
   const iterator = lines[Symbol.asyncIterator]();
@@ -149,6 +168,7 @@ export async function serve(peer: Peer, transport: HypercoreTransport, out: Outp
       out.io.stdout(JSON.stringify({ done: line }));
     }
   } finally {
+    clearInterval(timer);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     lines.close();

@@ -5,12 +5,13 @@
  * seed; members who were not recipients of the seed (added concurrently)
  * receive the acker's member secret as a forward in a direct part.
  */
-import { applyAck, hasSeen, members, opKind } from '../membership/index.js';
+import { applyAck, hasSeen, isMember, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, putSecret, scratch, takeMemberSecret, updateRatchet } from './draft.js';
+import { chainRestarted, chainStepped } from './exposure.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
-import type { DirectMessage, MemberId, OpId } from './types.js';
+import type { ControlBody, DirectMessage, MemberId, OpId } from './types.js';
 
 /** Whether `acked` is an add of `acker` (its ack of that add steps its chain with the welcome secret). */
 function isWelcomeAck(draft: Draft, acked: OpId, acker: MemberId): boolean {
@@ -48,7 +49,12 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
   if (rejoin) putSecret(draft, 'ratchets', draft.me, undefined);
   const { secret } = takeMemberSecret(draft, acked, draft.me);
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
-  if (secret) emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
+  if (secret) {
+    emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
+    const holders = [sender, ...recipients, ...direct.map((d) => d.recipient)];
+    if (fresh) chainRestarted(draft, holders);
+    else chainStepped(draft, holders);
+  }
 }
 
 /**
@@ -91,4 +97,21 @@ export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked:
   }
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
   emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, secret, fresh));
+}
+
+/**
+ * Issue 18, "move off the pre-key at once": a received ack or add-ack that
+ * opened a 2SM session to me by X3DH (an add-ack's chain, an ack's forward)
+ * gets no ack of its own, so nothing would answer it until my next control
+ * message, and the sender's stream to me would stay derived from my pre-key
+ * until then. Answer it right away: a `catch-up` ack of that message (membership
+ * only, and an ack or add-ack is no membership op, so it changes no one's view)
+ * whose 2SM `refresh` part carries my fresh key (`emitRefreshes`). Seeds and
+ * welcomes need none of this: the ack I send them anyway carries the refresh.
+ */
+export function answerPreKeySession(draft: Draft, sender: MemberId, seq: number, body: ControlBody): void {
+  if (body.type !== 'ack' && body.type !== 'add-ack') return;
+  if (draft.removed || !draft.refreshDue.includes(sender) || !isMember(draft.membership, sender)) return;
+  const ackSeq = nextSeq(draft);
+  emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, mode: 'catch-up' }, []);
 }

@@ -8,6 +8,7 @@
 import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
 import { DecodeError, StateError } from '../errors.js';
 import { applyAdd, decodeMembership, encodeMembership, isMember, memberView } from '../membership/index.js';
+import { chainExposed, chainGiven } from './exposure.js';
 import type { MembershipState } from '../membership/index.js';
 import { recordAck, sendAck, sendCatchUpAcks } from './ack.js';
 import { opIdOf } from './codec.js';
@@ -105,8 +106,7 @@ function welcomeRecipients(draft: Draft, adder: MemberId): MemberId[] {
 function ackWelcome(draft: Draft, adder: MemberId, seq: number, rejoin: boolean): void {
   const recipients = welcomeRecipients(draft, adder);
   sendAck(draft, adder, seq, recipients, rejoin);
-  const leaked = [adder, ...recipients].some((m) => m !== draft.me && !isMember(draft.membership, m));
-  if (leaked) sendUpdate(draft);
+  if (chainExposed(draft, [adder, ...recipients])) sendUpdate(draft);
 }
 
 /** add(ID): announces the add and sends the welcome (history + my chain) to the new member. */
@@ -121,6 +121,7 @@ export function sendAdd(draft: Draft, added: MemberId, extra: Uint8Array): void 
   const bytes = encryptTo(draft, added, seq, 'welcome', welcome);
   zeroize(welcome); // it holds my chain
   emitControl(draft, seq, { type: 'add', added }, [{ recipient: added, bytes }]);
+  chainGiven(draft, added);
   stepAdderChain(draft, draft.me, id, added);
 }
 
@@ -166,6 +167,7 @@ function sendAddAck(draft: Draft, sender: MemberId, seq: number, added: MemberId
   const chain = draft.ratchets.get(draft.me) ?? new Uint8Array(0);
   const bytes = encryptTo(draft, added, ackSeq, 'chain', chain);
   const id = emitControl(draft, ackSeq, { type: 'add-ack', ackedSender: sender, ackedSeq: seq }, [{ recipient: added, bytes }]);
+  chainGiven(draft, added);
   emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, INPUT_ADD));
 }
 

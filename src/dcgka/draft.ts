@@ -44,6 +44,8 @@ export interface Draft {
   joinedVia: OpId[];
   /** Peers owed a 2SM refresh (see `DcgkaState.refreshDue`). */
   refreshDue: MemberId[];
+  /** Who may know my own chain (see `DcgkaState.chainKnownBy`, exposure.ts). */
+  chainKnownBy: MemberId[] | undefined;
   /** The direct part of the message being processed, opened up front (`openIncomingDirect`). */
   opened: { readonly message: Uint8Array; readonly kind: DirectKind; readonly payload: Uint8Array } | undefined;
   /** Post-quantum group (see `DcgkaState.pq`). */
@@ -147,6 +149,7 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     removed: state.removed,
     joinedVia: [...state.joinedVia],
     refreshDue: [...state.refreshDue],
+    chainKnownBy: state.chainKnownBy === undefined ? undefined : [...state.chainKnownBy],
     opened: undefined,
     pq: state.pq === true,
     keys: ctx.keys,
@@ -176,6 +179,7 @@ export function closeDraft(draft: Draft): DcgkaResult {
     removed: draft.removed,
     joinedVia: draft.joinedVia,
     refreshDue: [...draft.refreshDue].sort(),
+    ...(draft.chainKnownBy !== undefined ? { chainKnownBy: [...draft.chainKnownBy].sort() } : {}),
     ...(draft.pq ? { pq: true as const } : {}),
   };
   return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };
@@ -215,9 +219,9 @@ export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: 
  * 2SM `refresh` part to each member I received from and never answered (and
  * who gets no other part of this message): the ack I send anyway to a seed or
  * welcome answers at once, so the sender's stream to me leaves the pre-key
- * chain after one round trip. (A session opened by an add-ack or a forward,
- * to which I send no ack, is answered by my next control message; a one-time
- * pre-key, deleted at first use, protects such a session from the start.)
+ * chain after one round trip. A session opened by an add-ack or a forward,
+ * to which I send no ack, is answered at once by a `catch-up` ack of that
+ * message (ack.ts `answerPreKeySession`).
  */
 export function emitRefreshes(draft: Draft, seq: number, direct: readonly DirectMessage[]): DirectMessage[] {
   if (draft.refreshDue.length === 0) return [...direct];

@@ -13,7 +13,7 @@ import { identityOf } from '../keys/index.js';
 import { isPostQuantumMessage } from '../twoparty/index.js';
 import { applyRemove, canAct, createMembership, isMember } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
-import { processAck, recordAck } from './ack.js';
+import { answerPreKeySession, processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { checkedDirect, decodeControl, opIdOf } from './codec.js';
 import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
@@ -195,6 +195,7 @@ export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: I
   const draft = openDraft(state, ctx);
   put(draft, 'clock', message.sender, message.seq + 1);
   dispatch(draft, message, openIncomingDirect(draft, message.sender, message.seq, direct));
+  answerPreKeySession(draft, message.sender, message.seq, message.body);
   return closeDraft(draft);
 }
 

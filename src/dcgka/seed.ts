@@ -12,11 +12,12 @@
  */
 import { constantTimeEqual, utf8, zeroize } from '../crypto/index.js';
 import { StateError, VerifyError } from '../errors.js';
-import { applyRemove, isMember, memberView, opKind } from '../membership/index.js';
+import { applyRemove, isMember, memberView } from '../membership/index.js';
 import { sendAck } from './ack.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, deriveSenderSecret, emitUpdateSecret, legacyMemberSecret, encryptTo, nextSeq, putPendingSeed, putSecret, updateRatchet } from './draft.js';
 import { newPendingSeed, treeRoot } from './puncture.js';
+import { chainExposed, chainRestarted } from './exposure.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
 import type { ControlBody, DirectMessage, MemberId } from './types.js';
@@ -84,6 +85,7 @@ export function sendSeedOp(draft: Draft, seq: number, op: SeedOp): void {
     const direct: DirectMessage[] = recipients.map((recipient) => ({ recipient, bytes: encryptTo(draft, recipient, seq, 'seed', seed) }));
     emitControl(draft, seq, { ...op, commitment: seedCommitment(draft, seed) } as ControlBody, direct);
     absorbSeed(draft, draft.me, seq, seed, recipients);
+    chainRestarted(draft, recipients);
   } finally {
     zeroize(seed);
   }
@@ -147,7 +149,8 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
     // A remove I cannot follow leaves my own chain where the removed member may know it
     // (it could have processed my add): heal with an update of my own (groupcrypt's
     // generalisation of the Java prototype's ack-with-update).
-    if (opKind(draft.membership, opIdOf(sender, seq)) === 'remove' && isMember(draft.membership, draft.me)) sendUpdate(draft);
+    const op = draft.membership.ops.find((o) => o.id === opIdOf(sender, seq));
+    if (op?.kind === 'remove' && isMember(draft.membership, draft.me) && chainExposed(draft, op.targets)) sendUpdate(draft);
     return;
   }
   const { seed, legacy } = openSeed(draft, sender, seq, direct, commitment);
@@ -158,7 +161,7 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
   }
   sendAck(draft, sender, seq, recipients, false);
   // Ack-with-update (Java prototype, generalised): the seed also reached users I already consider
-  // removed (or came from one), so they can follow the step my ack just made: heal at once.
-  const leaked = [sender, ...recipients].some((m) => m !== draft.me && !isMember(draft.membership, m));
-  if (leaked && isMember(draft.membership, draft.me)) sendUpdate(draft);
+  // removed (or came from one), so they can follow the step my ack just made: heal at once —
+  // unless they could not know my chain before that step (exposure.ts: I healed already).
+  if (isMember(draft.membership, draft.me) && chainExposed(draft, [sender, ...recipients])) sendUpdate(draft);
 }

@@ -10,6 +10,9 @@
  *
  * Version 3: a post-quantum group's state (issue 14) — version 2 plus
  * `pq: true`. Classic states keep versions 1/2 byte for byte.
+ *
+ * Versions 2 and 3 may hold `chainKnownBy: [hex id]` (sorted; see
+ * exposure.ts); a state without it decodes as untracked.
  */
 import { asRecord, checkVersion, decodeCanonical, encodeCanonical, fromHex, readArray, readBool, readBytes, readText, toHex } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
@@ -64,6 +67,7 @@ export function encodeDcgkaState(state: DcgkaState): Uint8Array {
     removed: state.removed,
     joinedVia: [...state.joinedVia],
     ...(legacy ? {} : { refreshDue: [...state.refreshDue] }),
+    ...(legacy || state.chainKnownBy === undefined ? {} : { chainKnownBy: [...state.chainKnownBy] }),
   });
 }
 
@@ -93,7 +97,8 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
   const pq = outer['v'] === PQ_STATE_VERSION;
   const version = outer['v'] === LEGACY_VERSION ? LEGACY_VERSION : pq ? PQ_STATE_VERSION : STATE_VERSION;
   checkVersion(outer, 'dcgka-state', version);
-  const r = asRecord(outer, 'dcgka-state', version === LEGACY_VERSION ? KEYS : pq ? [...KEYS_V2, 'pq'] : KEYS_V2);
+  const tracked = version !== LEGACY_VERSION && 'chainKnownBy' in outer;
+  const r = asRecord(outer, 'dcgka-state', [...(version === LEGACY_VERSION ? KEYS : pq ? [...KEYS_V2, 'pq'] : KEYS_V2), ...(tracked ? ['chainKnownBy'] : [])]);
   if (pq && !readBool(r, 'pq', 'dcgka-state')) throw new DecodeError('DECODE_FIELD', 'dcgka-state.pq: must be true in a version-3 state');
   const groupId = readText(r, 'groupId', 'dcgka-state');
   const me = readText(r, 'me', 'dcgka-state');
@@ -138,9 +143,19 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
         if (typeof id !== 'string' || !HEX64.test(id)) throw new DecodeError('DECODE_FIELD', 'dcgka-state.refreshDue: bad id');
         return id;
       }),
+    ...(tracked ? { chainKnownBy: readSortedIds(r, 'chainKnownBy') } : {}),
     ...(Object.keys(legacyPrks).length > 0 ? { legacyPrks } : {}),
     ...(pq ? { pq: true as const } : {}),
   };
+}
+
+function readSortedIds(r: Readonly<Record<string, unknown>>, key: string): string[] {
+  const ids = readArray(r, key, 'dcgka-state').map((id) => {
+    if (typeof id !== 'string' || !HEX64.test(id)) throw new DecodeError('DECODE_FIELD', `dcgka-state.${key}: bad id`);
+    return id;
+  });
+  for (let i = 1; i < ids.length; i++) if ((ids[i - 1] as string) >= (ids[i] as string)) throw new DecodeError('DECODE_FIELD', `dcgka-state.${key}: not sorted`);
+  return ids;
 }
 
 function decodePendingSeed(value: unknown, field: string): PendingSeed {

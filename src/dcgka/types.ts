@@ -65,6 +65,12 @@ export interface DcgkaState {
    * 2SM `refresh` part to each (issue 18), sorted.
    */
   readonly refreshDue: readonly MemberId[];
+  /**
+   * Who besides me may know my own chain, sorted (see exposure.ts); absent
+   * when not tracked (anyone may). A removed member in it means I must heal
+   * with an update.
+   */
+  readonly chainKnownBy?: readonly MemberId[];
 }
 
 /** How an ack affects chains (see `ControlBody`). */
@@ -80,7 +86,8 @@ export type ControlBody =
   | { readonly type: 'add'; readonly added: MemberId }
   /**
    * `mode`: `normal`; `rejoin` (my chain restarts: I joined or was re-added);
-   * `catch-up` (membership only: an op I processed while removed, acked after my re-add).
+   * `catch-up` (membership only: an op I processed while removed, acked after my re-add; or an ack or
+   * add-ack that opened a 2SM session to me, acked at once to carry my fresh 2SM key, issue 18).
    */
   | { readonly type: 'ack'; readonly ackedSender: MemberId; readonly ackedSeq: number; readonly mode: AckMode }
   | { readonly type: 'add-ack'; readonly ackedSender: MemberId; readonly ackedSeq: number };

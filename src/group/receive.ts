@@ -250,7 +250,8 @@ function drainApplications(work: Work): void {
       }
       decryptApplication(work, env, p.sender, p.ad);
     } catch (error) {
-      reject(work, error);
+      if (isNotForRemoved(work, error)) work.outputs.push({ kind: 'rejected', error, notForMe: true });
+      else reject(work, error);
     }
   }
 }
@@ -317,11 +318,13 @@ function drain(work: Work, input: MessageRef | undefined): void {
  *   `VERIFY_AEAD` (tampered, AD mismatch), `VERIFY_GROUP`; StateError for a message that
  *   cannot be read (`STATE_UNKNOWN_EPOCH`, `STATE_MISSING_SECRET`, window errors, `STATE_LIMIT`).
  *   On any error the caller's state is unchanged.
- * @param options.afterRemoval `'output'`: once I was removed (`isRemoved(state)`), an application message I
- *   cannot read because it was sent under secrets my removal kept from me (`STATE_MISSING_SECRET`,
- *   `STATE_UNKNOWN_EPOCH`, `STATE_MISSING_KEY`) is not thrown but a `rejected` output carrying that error,
- *   state unchanged ("not for me": drop it). Default `'throw'` (those errors are thrown, as before).
- *   A message labelled (v1 wire bundle) with another group or scheme throws `VERIFY_GROUP`.
+ * @param options.afterRemoval default `'output'`: once I was removed (`isRemoved(state)`), an application
+ *   message I cannot read because it was sent under secrets my removal kept from me (`STATE_MISSING_SECRET`,
+ *   `STATE_UNKNOWN_EPOCH`, `STATE_MISSING_KEY`) is not thrown but a `rejected` output with `notForMe: true`
+ *   carrying that error, state unchanged ("not for me": mark it processed, never retry it). Those codes are
+ *   `transient` for a member (the secret may still come), so without this a removed member would retry for
+ *   ever. `'throw'`: throw them as for a member. A message labelled (v1 wire bundle) with another group or
+ *   scheme throws `VERIFY_GROUP`.
  * @example
  * const { state: next, outputs } = receive(state, ctx, { broadcast, direct });
  */
@@ -333,7 +336,7 @@ export function receive(state: GroupState, ctx: GroupContext, incoming: Incoming
   if (incoming.scheme !== undefined && incoming.scheme !== state.scheme) {
     throw new VerifyError('VERIFY_GROUP', `receive: a "${incoming.scheme}" message for a "${state.scheme}" group`);
   }
-  if (options.afterRemoval === 'output' && state.dcgka.removed && incoming.broadcast[0] !== CONTROL_HEADER) return receiveWhileRemoved(state, ctx, incoming);
+  if (options.afterRemoval !== 'throw' && state.dcgka.removed && incoming.broadcast[0] !== CONTROL_HEADER) return receiveWhileRemoved(state, ctx, incoming);
   const work = openWork(state, ctx);
   if (incoming.broadcast[0] === CONTROL_HEADER) {
     const before = work.strangers;
@@ -350,6 +353,11 @@ export function receive(state: GroupState, ctx: GroupContext, incoming: Incoming
 /** Why a removed member cannot read a message: it was sent under secrets the removal kept from it. */
 const NOT_FOR_REMOVED: ReadonlySet<string> = new Set(['STATE_MISSING_SECRET', 'STATE_UNKNOWN_EPOCH', 'STATE_MISSING_KEY']);
 
+/** Whether `error` only says that a removed member cannot read a message sent after its removal. */
+function isNotForRemoved(work: Work, error: unknown): error is GroupCryptError {
+  return work.dcgka.removed && isGroupCryptError(error) && NOT_FOR_REMOVED.has(error.code);
+}
+
 /**
  * A removed member receiving an application message: one sent after its
  * removal is not for it, so it is a `rejected` output (state unchanged), not
@@ -361,7 +369,7 @@ function receiveWhileRemoved(state: GroupState, ctx: GroupContext, incoming: Inc
     receiveApplication(work, incoming.broadcast, incoming.ad ?? null);
     checkBuffers(work);
   } catch (error) {
-    if (isGroupCryptError(error) && NOT_FOR_REMOVED.has(error.code)) return { state, keys: ctx.keys, registry: ctx.registry, outputs: [{ kind: 'rejected', error }], consumed: [] };
+    if (isNotForRemoved(work, error)) return { state, keys: ctx.keys, registry: ctx.registry, outputs: [{ kind: 'rejected', error, notForMe: true }], consumed: [] };
     throw error;
   }
   return closeWork(work);

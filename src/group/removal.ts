@@ -30,10 +30,10 @@
  *
  * Once every current member has processed the removal (and I delivered X's
  * message at the frontier, with no gap below it in the epochs I hold), X's
- * message-scheme chains are dropped; data secrets stay, to read the history.
- * A message of X below the frontier in an epoch I never saw a message of,
- * arriving after that, is lost (STATE_UNKNOWN_EPOCH): the price of not
- * keeping a removed member's chains for ever.
+ * message-scheme chains of epochs after the frontier's are dropped; those up
+ * to it stay (at most the message layer's kept epochs per removed member), so
+ * a standing message of X that arrives late is still read. Data secrets stay,
+ * to read the history.
  */
 import type { Deps } from '../crypto/index.js';
 import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
@@ -147,9 +147,14 @@ export function dropRemovedChains(message: MessageState, facts: RemovalFacts, he
     // A message the remover had read that I still miss (a skipped key at or below the frontier) keeps the chains.
     const frontier = r.frontier;
     if (frontier !== null && list.some((c) => c.skipped.some((k) => comparePositions({ epoch: c.epoch, counter: k.counter }, frontier) <= 0))) continue;
-    for (const c of list) consumed.push(c.chain, ...c.skipped.flatMap((s) => [s.key, s.nonce]));
+    // Epochs up to the frontier's are kept: a standing message of X in an epoch I never got a
+    // message of may still arrive (X's positions above the frontier are barred all the same).
+    const kept = frontier === null ? [] : list.filter((c) => c.epoch <= frontier.epoch);
+    if (kept.length === list.length) continue;
+    for (const c of list) if (!kept.includes(c)) consumed.push(c.chain, ...c.skipped.flatMap((s) => [s.key, s.nonce]));
     const next = { ...chains };
-    delete next[r.member];
+    if (kept.length === 0) delete next[r.member];
+    else next[r.member] = kept;
     chains = next;
   }
   return { state: chains === message.chains ? message : { v: 1, chains }, consumed };

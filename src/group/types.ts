@@ -134,8 +134,13 @@ export type GroupOutput =
   | { readonly kind: 'joined'; readonly via: OpId }
   /** An input was a duplicate (already processed) and was dropped. */
   | { readonly kind: 'duplicate' }
-  /** A buffered input became processable but was rejected (it is dropped). */
-  | { readonly kind: 'rejected'; readonly error: GroupCryptError };
+  /**
+   * An input was rejected and dropped: a buffered one that became processable but failed, or
+   * (`notForMe`) a message sent under secrets my removal kept from me. With `notForMe`, `error` says
+   * which secret was missing; for an application message handed in, it is that message (state
+   * unchanged): mark it processed and never hand it in again.
+   */
+  | { readonly kind: 'rejected'; readonly error: GroupCryptError; readonly notForMe?: true };
 
 /** What every Group call needs beyond the group state: deps, own keys, others' bundles (shared across groups). */
 export interface GroupContext {

@@ -47,5 +47,5 @@ export {
   rotateSignedPreKey,
 } from './key-manager.js';
 export type { KeyRegistryState, PeerBundles } from './key-registry.js';
-export { KEY_REGISTRY_VERSION, createKeyRegistry, decodeKeyRegistry, encodeKeyRegistry, oneTimeBundleCount, registerBundle, takeBundle } from './key-registry.js';
+export { KEY_REGISTRY_VERSION, createKeyRegistry, decodeKeyRegistry, dropSupersededOneTimeBundles, encodeKeyRegistry, oneTimeBundleCount, registerBundle, takeBundle } from './key-registry.js';
 export { DEFAULT_PREKEY_LIFETIME_SECONDS, MAX_KEY_BUNDLE_BYTES, MAX_PQ_KEY_BUNDLE_BYTES, MAX_ONE_TIME_PREKEYS_PER_CALL, MAX_TAKEN_ONE_TIME_IDS, PREKEY_BACKDATE_SECONDS } from './limits.js';

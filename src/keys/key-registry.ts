@@ -96,6 +96,23 @@ export function takeBundle(state: KeyRegistryState, identityKey: Uint8Array, dep
   throw new StateError('STATE_NO_BUNDLE', 'no valid key bundle is known for this peer');
 }
 
+/**
+ * Drops the one-time bundles held for a peer whose signed pre-key is older
+ * than its long-term bundle's: the owner deletes a superseded signed pre-key
+ * after a grace period, and a first message against it would then not open.
+ * The next `takeBundle` hands out a newer one-time bundle, or the long-term one.
+ * @returns the same state object when nothing is dropped.
+ */
+export function dropSupersededOneTimeBundles(state: KeyRegistryState, identityKey: Uint8Array): KeyRegistryState {
+  const hex = toHex(identityKey);
+  const peer = state.peers[hex];
+  if (peer === undefined || peer.longTerm === null) return state;
+  const current = peer.longTerm.signedPreKey.id;
+  const kept = peer.oneTime.filter((b) => b.signedPreKey.id >= current);
+  if (kept.length === peer.oneTime.length) return state;
+  return { v: 1, peers: { ...state.peers, [hex]: { ...peer, oneTime: kept } } };
+}
+
 /** How many unused one-time bundles are held for a peer. */
 export function oneTimeBundleCount(state: KeyRegistryState, identityKey: Uint8Array): number {
   return state.peers[toHex(identityKey)]?.oneTime.length ?? 0;

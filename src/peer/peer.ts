@@ -21,7 +21,7 @@
  */
 import type { Deps } from '../crypto/index.js';
 import { defaultDeps, toHex, utf8 } from '../crypto/index.js';
-import { GroupCryptError, StateError, StoreError, UsageError } from '../errors.js';
+import { DecodeError, GroupCryptError, StateError, StoreError, UsageError } from '../errors.js';
 import type { GroupInbox, GroupResult, GroupScheme, GroupState, IncomingMessage } from '../group/index.js';
 import {
   addMember, applicationPosition, applicationStands, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, deleteGroupSecrets, encodeGroupInbox, encodeGroupState,
@@ -29,8 +29,8 @@ import {
 } from '../group/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import {
-  createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, enablePqPreKeys, encodeKeyManager, encodeKeyRegistry, hasPqPreKeys, identityOf,
-  isLifetimeValid, registerBundle, rotateSignedPreKey,
+  consumeOneTimePreKey, createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, dropSupersededOneTimeBundles, enablePqPreKeys, encodeKeyManager,
+  encodeKeyRegistry, generateOneTimePreKeys, hasPqPreKeys, identityOf, isLifetimeValid, registerBundle, rotateSignedPreKey,
 } from '../keys/index.js';
 import type { OutboxMessage, Store } from '../store/index.js';
 import type { Transport, TransportItem, TransportProblem } from '../transport/index.js';
@@ -38,6 +38,8 @@ import type { AppEntry } from './app-log.js';
 import { appName, appPrefix, decodeAppEntry, encodeAppEntry, readOrder } from './app-log.js';
 import type { PreKeyPolicy } from './prekeys.js';
 import { DEFAULT_PREKEY_GRACE_SECONDS, DEFAULT_PREKEY_ROTATION_SECONDS, maintainPreKeys } from './prekeys.js';
+import type { Offer, OfferedKey } from './offers.js';
+import { decodeOffer, decodeOfferBook, encodeOffer, encodeOfferBook } from './offers.js';
 import type { Profile } from './profile.js';
 import { decodeProfile, encodeProfile } from './profile.js';
 import type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
@@ -49,6 +51,8 @@ import { decodeMlsItem, MlsRuntime } from './mls-runtime.js';
 const KEYS = 'keys';
 const NAME = 'name';
 const REGISTRY = 'registry';
+/** What this peer offered as one-time pre-keys, per addressee (see offers.ts). */
+const OFFERS = 'otk-offers';
 const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
@@ -61,6 +65,10 @@ const bundleId = (hash: string): string => `bundle:${hash}`;
 const badId = (hash: string): string => `bad:${hash}`;
 
 const DEFAULT_BATCH = 1_000;
+/** Most one-time pre-keys offered to one peer. */
+const MAX_OFFER_POOL = 16;
+/** Most one-time pre-keys offered in all (about 1.5 KB each with post-quantum keys in the key manager); peers beyond get none. */
+const MAX_OFFERED_KEYS = 1024;
 const DEFAULT_MEMORY_BUDGET = 32 * 1024 * 1024;
 /** Typed errors that may pass once the state changed (not remembered as bad). */
 const RETRYABLE = new Set(['STATE_LIMIT', 'STORE_IO', 'STORE_LOCKED', 'STORE_CLOSED']);
@@ -105,6 +113,8 @@ class Work {
   readonly states: Record<string, Uint8Array | null> = {};
   readonly events: PeerEvent[] = [];
   applied = 0;
+  /** Messages found not for this peer (sent after its removal). */
+  notForMe = 0;
 
   constructor(keys: KeyManagerState, registry: KeyRegistryState) {
     this.keys = keys;
@@ -146,6 +156,11 @@ function typed(error: unknown): GroupCryptError {
 
 function reasonOf(error: GroupCryptError): string {
   return `${error.code}: ${error.message}`;
+}
+
+/** Why a message is not for this peer: it was sent after its removal, under secrets it never got. */
+function notForMeReason(groupId: string, error: GroupCryptError): string {
+  return `not for me: sent after my removal from group ${groupId.slice(0, 16)} (${reasonOf(error)})`;
 }
 
 /**
@@ -196,6 +211,8 @@ export class Peer {
   #name: string;
   readonly #policy: PreKeyPolicy;
   readonly #pq: boolean;
+  /** One-time pre-keys kept offered to each known peer (0: none, adders use the signed pre-key). */
+  readonly #offerPool: number;
   readonly #batchSize: number;
   readonly #budget: number;
   readonly #listeners = new Set<PeerListener>();
@@ -211,6 +228,8 @@ export class Peer {
   #closed = false;
   /** The MLS Secret Group side (its own records and items). */
   readonly #mls: MlsRuntime;
+  /** Messages found not for this peer since it was opened (committed): `sync` reports its own share. */
+  #notForMe = 0;
 
   private constructor(options: PeerOptions, deps: Deps, keys: KeyManagerState, registry: KeyRegistryState, name: string) {
     this.store = options.store;
@@ -225,6 +244,10 @@ export class Peer {
       graceSeconds: options.preKeys?.graceSeconds ?? DEFAULT_PREKEY_GRACE_SECONDS,
     };
     this.#pq = options.pq !== false;
+    this.#offerPool = options.oneTimePreKeys ?? 0;
+    if (!Number.isSafeInteger(this.#offerPool) || this.#offerPool < 0 || this.#offerPool > MAX_OFFER_POOL) {
+      throw new UsageError('USAGE_ARGUMENT', `oneTimePreKeys: expected an integer in 0..${MAX_OFFER_POOL}`);
+    }
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
     this.#mls = new MlsRuntime(deps, this.store, identityOf(keys).signingSeed, toHex(identityOf(keys).publicKey));
@@ -290,6 +313,11 @@ export class Peer {
   /** The signed pre-keys held (ids), oldest first: lets tests and tools watch rotation. */
   get signedPreKeyIds(): readonly number[] {
     return this.#keys.signedPreKeys.map((k) => k.id);
+  }
+
+  /** The one-time pre-key secrets held (ids, ascending): lets tests and tools watch the pool. */
+  get oneTimePreKeyIds(): readonly number[] {
+    return this.#keys.oneTimePreKeys.map((k) => k.id);
   }
 
   /** Listens to events; returns the function that stops listening. */
@@ -685,7 +713,11 @@ export class Peer {
    * @returns true when the signed pre-key was rotated.
    */
   maintainKeys(): Promise<boolean> {
-    return this.#run(() => this.#maintainKeys());
+    return this.#run(async () => {
+      const rotated = await this.#maintainKeys();
+      await this.#maintainOffers();
+      return rotated;
+    });
   }
 
   /**
@@ -726,6 +758,67 @@ export class Peer {
     return out.rotated;
   }
 
+  /**
+   * Keeps `oneTimePreKeys` one-time pre-keys offered to each known peer
+   * (offers.ts): one used by its addressee's X3DH is gone from my keys, so it
+   * is replaced; those offered under a signed pre-key I no longer hold can
+   * never open and are deleted. Nothing else is deleted: a published offer may
+   * be used until then (also after the pool was turned off, or by a peer whose
+   * profile expired). New offers are published beside the profile. One commit
+   * when anything changed.
+   * @returns true when it changed anything.
+   */
+  async #maintainOffers(): Promise<boolean> {
+    const stored = await this.store.load(OFFERS);
+    if (this.#offerPool === 0 && stored === undefined) return false;
+    const book = stored === undefined ? {} : ownRecord(() => decodeOfferBook(stored), OFFERS);
+    const work = this.#work();
+    let keys = work.keys;
+    const held = new Set(keys.oneTimePreKeys.map((k) => k.id));
+    const signed = new Set(keys.signedPreKeys.map((k) => k.id));
+    const current = keys.signedPreKeys[keys.signedPreKeys.length - 1]?.id;
+    const peers = new Set(this.#offerPool === 0 ? [] : (await this.#profiles()).map((p) => p.id).filter((id) => id !== this.id));
+    let changed = false;
+    const drop = (k: OfferedKey): void => {
+      const taken = consumeOneTimePreKey(keys, k.id);
+      keys = taken.state;
+      work.consumed.push(taken.secretKey, ...(taken.pqSecretKey !== undefined ? [taken.pqSecretKey] : []));
+      changed = true;
+    };
+    const next: Record<string, OfferedKey[]> = {};
+    for (const [peer, list] of Object.entries(book)) {
+      const live = list.filter((k) => held.has(k.id)); // a used one is gone already
+      if (live.length !== list.length) changed = true;
+      const keep = live.filter((k) => signed.has(k.signedPreKeyId));
+      for (const k of live) if (!keep.includes(k)) drop(k);
+      if (keep.length > 0) next[peer] = keep;
+    }
+    let total = Object.values(next).reduce((n, list) => n + list.length, 0);
+    for (const peer of [...peers].sort()) {
+      const list = next[peer] ?? [];
+      // offers under a superseded signed pre-key still open during its grace period, but adders drop them
+      const missing = Math.min(this.#offerPool - list.filter((k) => k.signedPreKeyId === current).length, MAX_OFFERED_KEYS - total);
+      if (missing <= 0) continue;
+      total += missing;
+      const made = generateOneTimePreKeys(keys, this.deps, missing);
+      keys = made.state;
+      changed = true;
+      next[peer] = [...list, ...made.bundles.map((b) => ({ id: b.oneTimePreKey.id, signedPreKeyId: b.signedPreKey.id }))];
+      for (const bundle of made.bundles) {
+        const bytes = encodeOffer(keys, peer, bundle, this.deps);
+        const id = bundleId(toHex(this.deps.crypto.sha256(bytes)));
+        work.processed.add(id);
+        work.outbox.push({ id, topic: 'bundle', bytes });
+      }
+    }
+    if (!changed) return false;
+    work.keys = keys;
+    work.keysChanged = true;
+    work.states[OFFERS] = Object.keys(next).length === 0 ? null : encodeOfferBook(next);
+    await this.#commit(work);
+    return true;
+  }
+
   // ----------------------------------------------------------------- sync
 
   /** Publishes every outbox entry not yet sent (after a crash, or with a transport given later). */
@@ -764,14 +857,18 @@ export class Peer {
         await this.#commit(work);
       }
       const skipped: Skipped[] = [];
+      const notForMeBefore = this.#notForMe;
       const processed = await this.#catchUp(skipped, false);
+      const notForMe = this.#notForMe - notForMeBefore;
+      // after reading: peers seen and offers used by this sync are taken into account at once
+      await this.#maintainOffers();
       await this.#flush();
       let pending = 0;
       for (const id of await this.#ids()) {
         const state = (await this.#state(id)) as GroupState;
         pending += state.pendingControl.length + state.pendingApplication.length;
       }
-      return { processed, pending, skipped: skipped.map(({ origin, reason }) => ({ origin, reason })) };
+      return { processed, pending, notForMe, skipped: skipped.map(({ origin, reason }) => ({ origin, reason })) };
     });
   }
 
@@ -896,13 +993,33 @@ export class Peer {
     return [2, epoch, counter];
   }
 
+  /**
+   * The offer in a bundle item, or undefined when the item is no offer (a profile).
+   * @throws VerifyError for an offer that does not verify.
+   */
+  #offerOf(bytes: Uint8Array): Offer | undefined {
+    try {
+      return decodeOffer(bytes, this.deps);
+    } catch (error) {
+      if (error instanceof DecodeError) return undefined;
+      throw error;
+    }
+  }
+
   /** Verifies profiles and registers the bundles (one commit). */
   async #applyBundles(bundles: readonly TransportItem[], bad: Rejected[], skipped: Skipped[]): Promise<void> {
     if (bundles.length === 0) return;
     const work = this.#work();
     const best = new Map<string, Profile>();
+    const offers: Offer[] = [];
     for (const item of bundles) {
       try {
+        const offer = this.#offerOf(item.bytes);
+        if (offer !== undefined) {
+          if (offer.to === this.id) offers.push(offer);
+          work.processed.add(bundleId(item.id));
+          continue;
+        }
         const profile = decodeProfile(item.bytes, this.deps);
         const known = best.get(profile.id);
         if (known === undefined || isNewerProfile(profile, known)) best.set(profile.id, profile);
@@ -912,6 +1029,18 @@ export class Peer {
         const e = typed(error);
         skipped.push({ origin: item.origin, reason: reasonOf(e) });
         if (e.code !== 'VERIFY_NOT_YET_VALID') bad.push({ id: item.id, reason: reasonOf(e) });
+      }
+    }
+    // one-time pre-keys offered to me: used once each by my next first message to their owner
+    for (const offer of offers) {
+      try {
+        const next = dropSupersededOneTimeBundles(registerBundle(work.registry, offer.bundle, this.deps), offer.bundle.identityKey);
+        if (next !== work.registry) {
+          work.registry = next;
+          work.registryChanged = true;
+        }
+      } catch (error) {
+        typed(error); // handed out already, or expired: nothing to keep
       }
     }
     for (const [id, profile] of best) {
@@ -929,7 +1058,7 @@ export class Peer {
         continue;
       }
       try {
-        work.registry = registerBundle(work.registry, profile.bundle, this.deps);
+        work.registry = dropSupersededOneTimeBundles(registerBundle(work.registry, profile.bundle, this.deps), profile.bundle.identityKey);
         work.registryChanged = true;
       } catch (error) {
         typed(error);
@@ -953,9 +1082,15 @@ export class Peer {
         bytes = again;
       }
       try {
-        await this.#applyMessage(work, bytes, candidate.origin);
-        work.processed.add(msgId(candidate.id));
-        work.applied++;
+        const notForMe = await this.#applyMessage(work, bytes, candidate.origin);
+        if (notForMe === undefined) {
+          work.processed.add(msgId(candidate.id));
+          work.applied++;
+        } else {
+          // settled for good, like a rejected item: never read again, listed by `rejected()`
+          work.processed.add(badId(candidate.id));
+          work.states[rejectedName(candidate.id)] = utf8(notForMe.slice(0, 500));
+        }
       } catch (error) {
         // a failure of our own store is not the message's: nothing of the batch is committed
         if (error instanceof StoreError) throw error;
@@ -993,15 +1128,21 @@ export class Peer {
     this.#emit(skipped.filter((s) => s.origin === found.origin).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
   }
 
-  /** Applies one message item to the work (pure group calls); throws a typed error and leaves the work unchanged when it fails. */
-  async #applyMessage(work: Work, bytes: Uint8Array, origin: string): Promise<void> {
+  /**
+   * Applies one message item to the work (pure group calls); throws a typed error and leaves the work unchanged when it fails.
+   * @returns the reason when the item is an application message not for this peer (sent after its removal), else undefined.
+   */
+  async #applyMessage(work: Work, bytes: Uint8Array, origin: string): Promise<string | undefined> {
     const item = decodeMessageItem(bytes);
     const incoming: IncomingMessage = openWireBundle(item.bundle, this.id, item.ad ?? undefined);
     if (!item.control && item.ad !== null) this.#rememberAd(item.group, item.bundle, item.scheme, item.ad);
     const state = work.groups.get(item.group) ?? (await this.#state(item.group));
     if (state !== undefined) {
-      this.#adopt(work, receive(state, this.#ctx(work), incoming), null, origin);
-      return;
+      const result = receive(state, this.#ctx(work), incoming, { afterRemoval: 'output' });
+      this.#adopt(work, result, null, origin);
+      // an application message handed in comes back as a `notForMe` rejection only for itself
+      const notForMe = item.control ? undefined : result.outputs.find((o) => o.kind === 'rejected' && o.notForMe === true);
+      return notForMe?.kind === 'rejected' ? notForMeReason(item.group, notForMe.error) : undefined;
     }
     const name = inboxName(item.group, item.scheme);
     let inbox = work.inboxes.get(name);
@@ -1016,6 +1157,7 @@ export class Peer {
     }
     for (const scheme of ['data', 'message'] as const) work.inboxes.set(inboxName(item.group, scheme), null);
     this.#adopt(work, result.joined, null, origin);
+    return undefined;
   }
 
   #rememberAd(group: string, bundle: Uint8Array, scheme: GroupScheme, ad: Uint8Array): void {
@@ -1074,6 +1216,9 @@ export class Peer {
         work.events.push({ type: 'message', group: groupId, sender: output.sender, data: output.plaintext, ad: entryAd });
       } else if (output.kind === 'removed') {
         work.events.push({ type: 'removed', group: groupId });
+      } else if (output.kind === 'rejected' && output.notForMe === true) {
+        work.notForMe++;
+        work.events.push({ type: 'not-for-me', group: groupId, origin, reason: notForMeReason(groupId, output.error) });
       } else if (output.kind === 'rejected') {
         work.events.push({ type: 'skipped', origin, reason: reasonOf(output.error) });
       }
@@ -1127,6 +1272,7 @@ export class Peer {
     }
     this.#keys = work.keys;
     this.#registry = work.registry;
+    this.#notForMe += work.notForMe;
     for (const [groupId, state] of work.groups) {
       this.#groups.set(groupId, state);
       ids.add(groupId);

@@ -1,8 +1,8 @@
 /**
  * A peer's published profile: its signed LONG-TERM key bundle and its name,
  * signed together by its identity key (so the name cannot be swapped).
- * One-time pre-key bundles are not published: a shared folder cannot make
- * them single-use (CLI.md "Shared-folder rules").
+ * One-time pre-key bundles are not part of it: they travel as offers
+ * addressed to one peer each (offers.ts), and only when the peer keeps a pool.
  *
  * Wire format: deterministic CBOR `{ v: 1, name, bundle, signature }`, the
  * XEdDSA signature over canonical CBOR `{ label, name, bundle }`.

@@ -29,6 +29,13 @@ export interface PeerOptions {
    * post-quantum groups. False keeps a classic-only identity as it is.
    */
   readonly pq?: boolean;
+  /**
+   * One-time pre-keys kept offered to each known peer (default 0: none; at most 16). An offer is
+   * addressed to one peer and signed (offers.ts), so it is used at most once without coordination;
+   * its secret is deleted at the first X3DH that uses it, and `sync` / `maintainKeys` replace it. Adders
+   * with no offer left use the signed pre-key. Offers travel beside the profile (transport kind `bundle`).
+   */
+  readonly oneTimePreKeys?: number;
   /** Most messages applied per store commit while processing a backlog (default 1,000). */
   readonly batchSize?: number;
   /** Bytes of a backlog held in memory while it is ordered; beyond, only ids are kept and items are read again (default 32 MiB). */
@@ -82,6 +89,11 @@ export interface SyncReport {
   readonly processed: number;
   /** Messages held in groups, waiting for their causal predecessors. */
   readonly pending: number;
+  /**
+   * Messages of groups this peer was removed from, sent after its removal (it never gets their
+   * secrets): settled for good, listed by `rejected()`, neither processed nor skipped.
+   */
+  readonly notForMe: number;
   readonly skipped: readonly Skipped[];
 }
 
@@ -91,7 +103,9 @@ export type PeerEvent =
   | { readonly type: 'members'; readonly group: string; readonly members: readonly string[]; readonly removed: boolean }
   | { readonly type: 'removed'; readonly group: string }
   | { readonly type: 'peer'; readonly id: string; readonly name: string }
-  | { readonly type: 'skipped'; readonly origin: string; readonly reason: string };
+  | { readonly type: 'skipped'; readonly origin: string; readonly reason: string }
+  /** A message of a group this peer was removed from, sent after its removal: settled, never read (see `rejected()`). */
+  | { readonly type: 'not-for-me'; readonly group: string; readonly origin: string; readonly reason: string };
 
 /** Listener of `Peer.on`. */
 export type PeerListener = (event: PeerEvent) => void;

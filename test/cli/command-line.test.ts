@@ -45,7 +45,7 @@ describe('runCommandLine', () => {
       expect(r.json, bad.join(' ')).toEqual([{ error: { code: 'USAGE_ARGUMENT', message: expect.any(String) } }]);
     }
     const sync = await line(['sync']);
-    expect(sync.json).toEqual([{ processed: expect.any(Number), pending: 0, skipped: [] }]);
+    expect(sync.json).toEqual([{ processed: expect.any(Number), pending: 0, notForMe: 0, skipped: [] }]);
     await alice.close();
     await bob.close();
   });

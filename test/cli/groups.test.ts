@@ -92,6 +92,9 @@ describe.each(['data', 'message'] as const)('group commands, %s scheme', (scheme
     bob.peer.ok(['sync']);
     const r = carol.peer.run(['sync']);
     expect(r.status).toBe(0);
+    // the message sent after carol's removal is "not for me", not a skipped error (CLI.md "Removed peers")
+    expect(r.json).toEqual([expect.objectContaining({ notForMe: 1, skipped: [] })]);
+    expect(carol.peer.ok(['sync'])).toEqual([expect.objectContaining({ processed: 0, notForMe: 0, skipped: [] })]);
     const [view] = carol.peer.ok(['members', group]) as { removed: boolean; members: string[] }[];
     expect(view?.removed).toBe(true);
     const after = carol.peer.ok(['read', group]) as { data: string }[];

@@ -113,11 +113,43 @@ describe.each<GroupScheme>(['message', 'data'])('self-describing wire bundles an
     const c = sim.peer('C');
     const after = send(c.state!, sim.ctx(c), { plaintext: utf8('not for B') });
     const incoming = openWireBundle(encodeWireBundle(sendOf(after.outputs).message), b.id);
-    expect(errorOf(() => receive(b.state!, sim.ctx(b), incoming)).code).toMatch(/^STATE_(MISSING_SECRET|UNKNOWN_EPOCH|MISSING_KEY)$/);
-    const result = receive(b.state!, sim.ctx(b), incoming, { afterRemoval: 'output' });
+    expect(errorOf(() => receive(b.state!, sim.ctx(b), incoming, { afterRemoval: 'throw' })).code).toMatch(/^STATE_(MISSING_SECRET|UNKNOWN_EPOCH|MISSING_KEY)$/);
+    // the default: an output that says "not for me", never an exception
+    const result = receive(b.state!, sim.ctx(b), incoming);
     expect(result.state).toBe(b.state);
     expect(result.outputs).toHaveLength(1);
     const [rejected] = result.outputs;
-    expect(rejected?.kind === 'rejected' && ['STATE_MISSING_SECRET', 'STATE_UNKNOWN_EPOCH', 'STATE_MISSING_KEY'].includes(rejected.error.code)).toBe(true);
+    expect(rejected?.kind === 'rejected' && rejected.notForMe === true && ['STATE_MISSING_SECRET', 'STATE_UNKNOWN_EPOCH', 'STATE_MISSING_KEY'].includes(rejected.error.code)).toBe(true);
+    // a member's missing secret is no such output: C's own message to C is a duplicate, A (a member) reads it
+    const a = sim.peer('A');
+    expect(receive(a.state!, sim.ctx(a), openWireBundle(encodeWireBundle(sendOf(after.outputs).message), a.id)).outputs.some((o) => o.kind === 'rejected')).toBe(false);
+  });
+
+  it('a removed member that got a message before learning of its removal: a notForMe output once the removal is processed', () => {
+    const sim = new GroupSim(['A', 'B', 'C'], scheme);
+    const random = seeded(11);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    sim.remove('A', 'B');
+    for (const n of ['C', 'A', 'C']) while (sim.peer(n).inbox.length > 0) sim.deliver(n, 0);
+    const c = sim.peer('C');
+    const sent = send(c.state!, sim.ctx(c), { plaintext: utf8('after') });
+    const b = sim.peer('B');
+    let state = b.state!;
+    const outputs: GroupOutput[] = [];
+    // the message first (it waits for its epoch), then the removal and the acks
+    for (const bundle of [encodeWireBundle(sendOf(sent.outputs).message), ...b.inbox.splice(0)]) {
+      const result = receive(state, { deps: sim.deps, keys: b.keys, registry: b.registry }, openWireBundle(bundle, b.id));
+      state = result.state;
+      b.keys = result.keys;
+      b.registry = result.registry;
+      outputs.push(...result.outputs);
+    }
+    expect(isRemoved(state)).toBe(true);
+    expect(outputs.some((o) => o.kind === 'application')).toBe(false);
+    const rejected = outputs.filter((o) => o.kind === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.kind === 'rejected' && rejected[0].notForMe).toBe(true);
+    expect(state.pendingApplication).toHaveLength(0);
   });
 });

@@ -357,6 +357,7 @@ export class ScheduleNet {
       if (!isGroupCryptError(error)) throw error;
       peer.errors.push(error.code);
       const text = this.textOf.get(entry.bundle);
+      if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} refuses ${text ?? 'a control message'} from ${entry.from}: ${error.code} ${error.message}`);
       if (error.code === 'STATE_WINDOW_BEHIND' && text !== undefined) peer.behind.add(text);
     }
   }

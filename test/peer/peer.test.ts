@@ -111,7 +111,7 @@ describe('Peer over an in-memory net', () => {
     expect(first.skipped.map((s) => s.reason.split(':')[0])).toEqual(['STATE_WINDOW_BEHIND', 'STATE_WINDOW_BEHIND', 'STATE_WINDOW_BEHIND']);
     expect((await carol2.read(group)).map((e) => text(e.data))).toEqual(['for carol']);
     const again = await carol2.sync();
-    expect(again).toEqual({ processed: 0, pending: 0, skipped: [] });
+    expect(again).toEqual({ processed: 0, pending: 0, notForMe: 0, skipped: [] });
     expect((await carol2.read(group)).map((e) => text(e.data))).toEqual(['for carol']);
   });
 

@@ -102,6 +102,10 @@ describe('six serve processes on a local testnet', () => {
     expect(daveRead).toContain('before the split');
     expect(daveRead.some((text) => texts.includes(String(text)))).toBe(false);
     expect(dave.events('message').some((e) => texts.includes(String(e['data'])))).toBe(false);
+    // what was sent after his removal reaches him as "not for me" events, never as skipped errors
+    await dave.proc?.waitFor((line) => typeof line === 'object' && line !== null && (line as { event?: string }).event === 'not-for-me', 30_000);
+    expect(dave.events('not-for-me').every((e) => e['group'] === group)).toBe(true);
+    expect(dave.events('skipped').some((e) => /STATE_(MISSING_SECRET|UNKNOWN_EPOCH|MISSING_KEY)/.test(String(e['reason'])))).toBe(false);
 
     // Everyone still in the group agrees.
     for (const p of [alice, carol, erin, frank]) expect((await p.cmd(`members ${group}`))[0]).toEqual({ group, members: after, removed: false });

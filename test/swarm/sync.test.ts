@@ -10,6 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, MAIN } from '../cli/helpers.js';
 import { has, LineProcess, type LocalTestnet, startTestnet } from '../transport/swarm-helpers.js';
 import { cleanEnv } from './serve-helpers.js';
+import { HOME_DB } from '../../src/cli/home.js';
+import { SWARM_ONE_TIME_PREKEYS } from '../../src/cli/swarm.js';
+import { defaultCryptoProvider } from '../../src/crypto/index.js';
+import { decodeKeyManager } from '../../src/keys/index.js';
+import { decodeOfferBook } from '../../src/peer/offers.js';
+import { SqliteStore } from '../../src/store/index.js';
 
 describe('sync --swarm against a serve', () => {
   let testnet: LocalTestnet;
@@ -58,5 +64,16 @@ describe('sync --swarm against a serve', () => {
     expect((await ok('bob', ['read', created.group])).map((entry) => entry['data'])).toEqual(['hi bob, over the swarm']);
     expect(await serve.end()).toBe(0);
     serve = undefined;
+    // On the swarm each peer keeps one-time pre-keys offered to the peers it knows (issue 18):
+    // alice's home holds an offer book naming bob, and the secrets of what it offered.
+    const store = await SqliteStore.open(join(root, 'alice', HOME_DB), { crypto: defaultCryptoProvider() });
+    try {
+      const book = decodeOfferBook((await store.load('otk-offers')) as Uint8Array);
+      const keys = decodeKeyManager((await store.load('keys')) as Uint8Array);
+      expect(book[bob]?.length).toBeGreaterThanOrEqual(SWARM_ONE_TIME_PREKEYS);
+      for (const k of book[bob] ?? []) expect(keys.oneTimePreKeys.some((held) => held.id === k.id)).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 });
