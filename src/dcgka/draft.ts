@@ -44,8 +44,12 @@ export interface Draft {
   joinedVia: OpId[];
   /** Peers owed a 2SM refresh (see `DcgkaState.refreshDue`). */
   refreshDue: MemberId[];
-  /** Who may know my own chain (see `DcgkaState.chainKnownBy`, exposure.ts). */
-  chainKnownBy: MemberId[] | undefined;
+  /**
+   * Who may know my own chain (see `DcgkaState.chainKnownBy`, exposure.ts).
+   * Sorted, and only ever replaced (never changed in place), so a call shares
+   * the state's list instead of copying up to n ids (issue 13).
+   */
+  chainKnownBy: readonly MemberId[] | undefined;
   /** The direct part of the message being processed, opened up front (`openIncomingDirect`). */
   opened: { readonly message: Uint8Array; readonly kind: DirectKind; readonly payload: Uint8Array } | undefined;
   /** Post-quantum group (see `DcgkaState.pq`). */
@@ -149,7 +153,7 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     removed: state.removed,
     joinedVia: [...state.joinedVia],
     refreshDue: [...state.refreshDue],
-    chainKnownBy: state.chainKnownBy === undefined ? undefined : [...state.chainKnownBy],
+    chainKnownBy: state.chainKnownBy,
     opened: undefined,
     pq: state.pq === true,
     keys: ctx.keys,
@@ -179,7 +183,7 @@ export function closeDraft(draft: Draft): DcgkaResult {
     removed: draft.removed,
     joinedVia: draft.joinedVia,
     refreshDue: [...draft.refreshDue].sort(),
-    ...(draft.chainKnownBy !== undefined ? { chainKnownBy: [...draft.chainKnownBy].sort() } : {}),
+    ...(draft.chainKnownBy !== undefined ? { chainKnownBy: draft.chainKnownBy } : {}),
     ...(draft.pq ? { pq: true as const } : {}),
   };
   return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };
