@@ -113,7 +113,7 @@ export function importShare(work: Work, plaintext: Uint8Array): void {
   work.data = importSecretBundle(work.data, copyBytes(plaintext), work.deps, {
     me: work.dcgka.me,
     everMember: (m) => known.has(m),
-    clock: (m) => (Object.hasOwn(clock, m) ? clock[m] ?? 0 : 0),
+    clock: (m) => clock.get(m) ?? 0,
   });
   const learned = secretsSince(work, before);
   if (learned.length > 0 && membersIAdded(work).length > 0) shareSecrets(work, learned);
