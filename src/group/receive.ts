@@ -37,7 +37,7 @@ import type { GroupContext, GroupResult, GroupState, IncomingMessage, PendingApp
 const CONTROL_HEADER = 0x82;
 
 function clockOf(work: Work, member: MemberId): number {
-  return work.dcgka.clock[member] ?? 0;
+  return work.dcgka.clock.get(member) ?? 0;
 }
 
 function envelopeContext(work: Work, env: Envelope, sender: MemberId, ad: Uint8Array | null): EnvelopeContext {
@@ -199,7 +199,7 @@ function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null
 
 /** Whether `sender` is known in the group (a member, or a sender of a processed control message). */
 function isKnown(work: Work, sender: MemberId): boolean {
-  return sender === work.dcgka.me || Object.hasOwn(work.dcgka.clock, sender) || knownIds(work.dcgka).includes(sender);
+  return sender === work.dcgka.me || work.dcgka.clock.has(sender) || knownIds(work.dcgka).includes(sender);
 }
 
 /** Hands held messages of senders that became known to the orderer or the application buffer. */

@@ -173,11 +173,11 @@ const posOut = (p: Position | null): unknown => (p ? [p.epoch, p.counter] : null
 
 /** Encodes the welcome extra: `{ v: 2, secrets: bundle | null, removals: [[op, member(32), [e, c] | null]], rejoins: [[member(32), add, seq]] }`. */
 export function encodeWelcomeExtra(
-  data: DataState | null, joiner: MemberId, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[], clock: Readonly<Record<MemberId, number>>,
+  data: DataState | null, joiner: MemberId, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[], clock: ReadonlyMap<MemberId, number>,
 ): Uint8Array {
   // Only secrets within the welcome's history (my clock): a share can give me one before I process the
   // control message that made it (src/group/share.ts); I forward it to the joiner once I do.
-  const within = (m: MemberId): number => (Object.hasOwn(clock, m) ? clock[m] ?? 0 : 0);
+  const within = (m: MemberId): number => clock.get(m) ?? 0;
   return encodeCanonical({
     v: EXTRA_VERSION,
     secrets: data ? exportSecretBundle(data, { exclude: joiner, clock: within }) : null,

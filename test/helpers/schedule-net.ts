@@ -412,7 +412,7 @@ export class ScheduleNet {
 
   /** Chain state (hex) of `member` held by `holder` (message scheme), or undefined. */
   chain(holder: string, member: string): string | undefined {
-    const r = this.peer(holder).state?.dcgka.ratchets[this.peer(member).id];
+    const r = this.peer(holder).state?.dcgka.ratchets.get(this.peer(member).id);
     return r ? toHex(r) : undefined;
   }
 
