@@ -683,13 +683,16 @@ export class Peer {
    * MLS groups: the owner hands ownership to a member by a commit, so the
    * group survives its creator leaving. Proposals made meanwhile wait in
    * every member's queue; the new owner commits them.
-   * @throws StateError `STATE_NOT_OWNER`, `STATE_UNKNOWN_MEMBER`; UsageError `USAGE_UNSUPPORTED` for a DCGKA group.
+   * @throws StateError `STATE_NOT_OWNER`, `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`; UsageError `USAGE_UNSUPPORTED` for a DCGKA group.
    */
   handover(group: string, member: string): Promise<GroupInfo> {
     return this.#run(async () => {
       const any = await this.#resolveAny(group);
       if (!any.mls) throw new UsageError('USAGE_UNSUPPORTED', 'only MLS groups have an owner');
-      const to = resolvePrefix(member, (await this.#mlsInfo(any.groupId)).members, 'peer', 'STATE_UNKNOWN_MEMBER');
+      const info = await this.#mlsInfo(any.groupId);
+      // a removed peer's member list is only the last it knew: say it was removed, not that the member is unknown
+      if (info.removed) throw new StateError('STATE_REMOVED', 'you were removed from this group');
+      const to = resolvePrefix(member, info.members, 'peer', 'STATE_UNKNOWN_MEMBER');
       return this.#mlsAct(any.groupId, { kind: 'handover-peer', peer: to });
     });
   }
