@@ -6,7 +6,8 @@
  *   store mlsgroup:<id> (state), mlsdoc:<id> (SecretGroup document),
  *         mlskeys (identity + key-package pool), mlsreg (others' key packages),
  *         mlsheld (documents that may apply later: commits ahead of us, a
- *         joiner's history before its Welcome)
+ *         joiner's history before its Welcome), mlsjoin:<id> (the MLS epoch
+ *         we joined at: what was sent or proposed before it is not for us)
  *
  * The MLS identity is the peer's Ed25519 signing seed: a member's MLS
  * credential is the Edwards form of its peer id, so ids map both ways
@@ -39,6 +40,37 @@ const MAX_HELD = 10_000;
 const mlsDocName = (id: string): string => `mlsdoc:${id}`;
 const MLS_REGISTRY = 'mlsreg';
 const MLS_HELD = 'mlsheld';
+const mlsJoinName = (id: string): string => `mlsjoin:${id}`;
+
+/**
+ * The MLS epoch a sender-ratchet message, a proposal or a commit was made
+ * in, read from its framing (RFC 9420 MLSMessage: version u16, wire format
+ * u16, then PublicMessage or PrivateMessage: group_id<V>, epoch u64);
+ * undefined for anything else.
+ */
+export function documentEpoch(document: Uint8Array): number | undefined {
+  let record: unknown;
+  try {
+    record = decodeCanonical(document, 'mlsDocument');
+  } catch {
+    return undefined;
+  }
+  if (typeof record !== 'object' || record === null) return undefined;
+  const fields = record as Record<string, unknown>;
+  if (fields['type'] === 'secret_group_proposal') return typeof fields['epoch'] === 'number' ? fields['epoch'] : undefined;
+  const mls = fields['type'] === 'secret_group_commit' ? fields['mls_commit'] : fields['mls'];
+  if (!(mls instanceof Uint8Array) || mls.length < 5 || (mls[3] !== 1 && mls[3] !== 2)) return undefined;
+  const prefix = (mls[4] as number) >> 6;
+  if (prefix > 2) return undefined;
+  const lengthBytes = 1 << prefix;
+  let length = (mls[4] as number) & 0x3f;
+  for (let i = 1; i < lengthBytes; i++) length = length * 256 + (mls[4 + i] as number);
+  const at = 4 + lengthBytes + length;
+  if (mls.length < at + 8) return undefined;
+  let epoch = 0;
+  for (let i = 0; i < 8; i++) epoch = epoch * 256 + (mls[at + i] as number);
+  return Number.isSafeInteger(epoch) ? epoch : undefined;
+}
 
 /** What a Peer's `Work` offers the MLS side. */
 export interface MlsWork {
@@ -47,6 +79,8 @@ export interface MlsWork {
   readonly processed: Set<string>;
   readonly events: PeerEvent[];
   readonly app: Map<string, AppEntry[]>;
+  /** Documents found not for this peer (sent or proposed before it joined). */
+  notForMe: number;
 }
 
 /** Options of `create('mls', …)`. */
@@ -213,7 +247,7 @@ export class MlsRuntime {
   }
 
   /** Takes a driver step into the work; returns documents to retry later. */
-  #adopt(work: MlsWork, id: string, step: SecretGroupStep, origin: string, skipped?: Skipped[]): boolean {
+  #adopt(work: MlsWork, id: string, step: SecretGroupStep, origin: string, skipped?: Skipped[], beforeJoin = false): boolean {
     work.states[mlsGroupName(id)] = encodeSecretGroupState(step.state);
     let retry = false;
     for (const out of step.outputs) {
@@ -228,10 +262,23 @@ export class MlsRuntime {
         work.events.push({ type: 'members', group: id, members: info.members, removed: info.removed });
       } else if (out.kind === 'skipped') {
         if (out.retry) retry = true;
-        else skipped?.push({ origin, reason: `${out.code}: ${out.reason}` });
+        else if (beforeJoin && out.code === 'STATE_WINDOW_BEHIND') {
+          // made in an epoch before we joined: never ours to read, and settled (as a removed peer's "not for me")
+          work.notForMe++;
+          work.events.push({ type: 'not-for-me', group: id, origin, reason: `not for me: sent before I joined group ${id.slice(0, 16)} (${out.code}: ${out.reason})` });
+        } else skipped?.push({ origin, reason: `${out.code}: ${out.reason}` });
       }
     }
     return retry;
+  }
+
+  /** True when `document` (a message, proposal or commit) was made in an MLS epoch before the one we joined the group at. */
+  async #beforeJoin(work: MlsWork, group: string, document: Uint8Array): Promise<boolean> {
+    const bytes = work.states[mlsJoinName(group)] ?? (await this.#store.load(mlsJoinName(group)));
+    if (bytes === undefined || bytes === null) return false;
+    const joined = decodeCanonical(bytes, 'mlsJoin');
+    const epoch = documentEpoch(document);
+    return typeof joined === 'number' && epoch !== undefined && epoch < joined;
   }
 
   /**
@@ -291,6 +338,7 @@ export class MlsRuntime {
               try {
                 const joined = await joinSecretGroup({ identity: keys, group: doc, commit: entry.document }, this.deps);
                 work.states[mlsGroupName(group)] = encodeSecretGroupState(joined.state);
+                work.states[mlsJoinName(group)] = encodeCanonical(viewSecretGroup(joined.state, this.deps).epoch ?? 0);
                 for (const o of joined.outputs) this.#publish(work, null, o.record);
                 await this.replenish(work, joined.identity);
                 const info = this.info(group, joined.state);
@@ -309,6 +357,8 @@ export class MlsRuntime {
           if (kind === 'commit') {
             const position = commitPosition(state, entry.document, this.deps);
             if (position === 'applied') continue;
+            // a commit made before the epoch we joined at is behind us: settled, neither held nor reported
+            if ((position === 'later' || position === 'fork') && await this.#beforeJoin(work, group, entry.document)) continue;
             if (position === 'later') { later.push(entry); continue; }
             if (position === 'fork' || position === 'invalid') {
               skipped.push({
@@ -321,7 +371,8 @@ export class MlsRuntime {
           const step = kind === 'message'
             ? await receiveSecretGroup(state, { kind: 'message', message: entry.document }, this.deps)
             : await receiveSecretGroup(state, { kind, document: entry.document }, this.deps);
-          if (this.#adopt(work, group, step, entry.origin, skipped)) later.push(entry);
+          const beforeJoin = kind !== 'commit' && await this.#beforeJoin(work, group, entry.document);
+          if (this.#adopt(work, group, step, entry.origin, skipped, beforeJoin)) later.push(entry);
           else {
             applied++;
             if (kind === 'commit') progress = true;

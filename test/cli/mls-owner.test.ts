@@ -63,13 +63,16 @@ describe('MLS ownership transfer through the command', () => {
       group, members: three, removed: false, owner: alice.id, pending: [{ action: 'add', subject: carol.id, from: olivia.id }],
     }]);
     bob.peer.ok(['send', group, 'bob while alice is away']);
+    bob.peer.ok(['send', group, '--secrets', 'sender-ratchet', 'bob, sender ratchet, before carol']);
     expect(carol.peer.ok(['groups'])).toEqual([]);
 
     // the new owner comes back: it commits the waiting proposal; Carol joins and reads the long-term history
     expect(alice.peer.ok(['sync'])).toMatchObject([{ skipped: [] }]);
     const four = [olivia.id, alice.id, bob.id, carol.id].sort();
     expect(alice.peer.ok(['members', group])).toEqual([{ group, members: four, removed: false, owner: alice.id, pending: [] }]);
-    carol.peer.ok(['sync']);
+    // what was sent or proposed in epochs before Carol joined is "not for me" (settled), never skipped as an error
+    expect(carol.peer.ok(['sync'])).toEqual([{ processed: expect.any(Number), pending: 0, notForMe: 2, skipped: [] }]);
+    expect(carol.peer.ok(['sync'])).toEqual([{ processed: 0, pending: 0, notForMe: 0, skipped: [] }]);
     expect(carol.peer.ok(['members', group])).toEqual([{ group, members: four, removed: false, owner: alice.id, pending: [] }]);
     expect(texts(carol.peer.ok(['read', group]))).toEqual(['bob while alice is away']);
 
