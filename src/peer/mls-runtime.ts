@@ -18,12 +18,13 @@ import type { Deps } from '../crypto/index.js';
 import { decodeCanonical, encodeCanonical, fromHex, toHex, xeddsaEdwardsPublicKey } from '../crypto/index.js';
 import { StateError, UsageError } from '../errors.js';
 import type {
-  KeyPackageRegistry, LongTermSecretCiphersuite, MemberKeyStore, MlsDeps, SecretGroupAction, SecretGroupState, SecretGroupStep,
+  KeyPackageRegistry, LongTermSecretCiphersuite, MemberKeyStore, MlsDeps, PendingProposal, SecretGroupAction, SecretGroupState, SecretGroupStep,
 } from '../mls/index.js';
 import {
   actSecretGroup, applyKeyPackageDelete, commitPosition, createKeyPackageRegistry, createMemberKeyStore, createMlsCiphersuite, createSecretGroup,
   decodeKeyPackageRegistry, decodeMemberKeyStore, decodeSecretGroupState, encodeKeyPackageRegistry, encodeMemberKeyStore, encodeSecretGroupState,
-  joinSecretGroup, receiveSecretGroup, registerKeyPackage, replenishKeyPackages, secretGroupDocumentKind, takeKeyPackage, viewSecretGroup,
+  joinSecretGroup, receiveSecretGroup, registerKeyPackage, replenishKeyPackages, secretGroupDocumentKind, takeKeyPackage, verifyProposalDocument,
+  viewSecretGroup,
 } from '../mls/index.js';
 import type { OutboxMessage, Store } from '../store/index.js';
 import type { AppEntry } from './app-log.js';
@@ -121,6 +122,18 @@ export function memberOfPeerId(peerId: string): Uint8Array {
   const edwards = xeddsaEdwardsPublicKey(fromHex(peerId));
   if (edwards === undefined) throw new StateError('STATE_UNKNOWN_MEMBER', `peer ${peerId} has no MLS identity`);
   return edwards;
+}
+
+/** How `#adopt` treats a step's outputs. */
+interface AdoptContext {
+  /** Where to report what was skipped for good. */
+  readonly skipped?: Skipped[];
+  /** The input was made in an epoch before we joined (a stale one is "not for me"). */
+  readonly beforeJoin?: boolean;
+  /** The input was a proposal (a stale one is settled quietly: its author proposes again). */
+  readonly proposal?: boolean;
+  /** Collects our own proposals a commit dropped (to propose again). */
+  readonly dropped?: PendingProposal[];
 }
 
 /** Actions naming a peer by its id. */
@@ -247,8 +260,9 @@ export class MlsRuntime {
   }
 
   /** Takes a driver step into the work; returns documents to retry later. */
-  #adopt(work: MlsWork, id: string, step: SecretGroupStep, origin: string, skipped?: Skipped[], beforeJoin = false): boolean {
+  #adopt(work: MlsWork, id: string, step: SecretGroupStep, origin: string, context: AdoptContext = {}): boolean {
     work.states[mlsGroupName(id)] = encodeSecretGroupState(step.state);
+    const { skipped, beforeJoin = false, proposal = false, dropped } = context;
     let retry = false;
     for (const out of step.outputs) {
       if (out.kind === 'publish') this.#publish(work, id, out.bytes);
@@ -257,12 +271,15 @@ export class MlsRuntime {
         this.#append(work, id, { sender, data: out.plaintext, ad: null });
         work.events.push({ type: 'message', group: id, sender, data: out.plaintext, ad: null });
       } else if (out.kind === 'removed') work.events.push({ type: 'removed', group: id });
+      else if (out.kind === 'dropped') dropped?.push(...out.proposals);
       else if (out.kind === 'membership') {
         const info = this.info(id, step.state);
         work.events.push({ type: 'members', group: id, members: info.members, removed: info.removed });
       } else if (out.kind === 'skipped') {
         if (out.retry) retry = true;
-        else if (beforeJoin && out.code === 'STATE_WINDOW_BEHIND') {
+        else if (proposal && !beforeJoin && out.code === 'STATE_WINDOW_BEHIND') {
+          // a proposal of an epoch the owner has committed past: settled; its author proposes it again when it sees that commit
+        } else if (beforeJoin && out.code === 'STATE_WINDOW_BEHIND') {
           // made in an epoch before we joined: never ours to read, and settled (as a removed peer's "not for me")
           work.notForMe++;
           work.events.push({ type: 'not-for-me', group: id, origin, reason: `not for me: sent before I joined group ${id.slice(0, 16)} (${out.code}: ${out.reason})` });
@@ -304,6 +321,7 @@ export class MlsRuntime {
     let registry: KeyPackageRegistry | undefined;
     let applied = 0;
     const touched = new Set<string>();
+    const reproposals = new Map<string, PendingProposal[]>();
     for (let progress = true; progress && pending.length > 0;) {
       progress = false;
       const later: typeof pending = [];
@@ -372,7 +390,9 @@ export class MlsRuntime {
             ? await receiveSecretGroup(state, { kind: 'message', message: entry.document }, this.deps)
             : await receiveSecretGroup(state, { kind, document: entry.document }, this.deps);
           const beforeJoin = kind !== 'commit' && await this.#beforeJoin(work, group, entry.document);
-          if (this.#adopt(work, group, step, entry.origin, skipped, beforeJoin)) later.push(entry);
+          const dropped = reproposals.get(group) ?? [];
+          if (this.#adopt(work, group, step, entry.origin, { skipped, beforeJoin, proposal: kind === 'proposal', dropped })) later.push(entry);
+          if (dropped.length > 0) reproposals.set(group, dropped);
           else {
             applied++;
             if (kind === 'commit') progress = true;
@@ -396,12 +416,27 @@ export class MlsRuntime {
     if (held.length !== before.length || held.some((h, i) => toHex(h) !== toHex(before[i] as Uint8Array))) {
       work.states[MLS_HELD] = held.length === 0 ? null : encodeCanonical(held);
     }
+    // our proposals that a commit made without them dropped: proposed again in the new epoch (nothing is lost)
+    for (const [group, dropped] of reproposals) {
+      for (const p of dropped) {
+        const state = await this.state(work, group);
+        if (state === undefined || state.status !== 'active') break;
+        try {
+          const action: SecretGroupAction = p.action === 'add'
+            ? { kind: 'add', keyPackage: verifyProposalDocument(p.document, state.groupId, this.deps).keyPackage ?? new Uint8Array(0) }
+            : p.action === 'remove' ? { kind: 'remove', member: p.subject } : { kind: 'update' };
+          this.#adopt(work, group, await actSecretGroup(state, action, this.deps), 'own proposal', { skipped });
+        } catch (error) {
+          skipped.push({ origin: 'own proposal', reason: error instanceof Error ? `${(error as { code?: string }).code ?? 'ERROR'}: ${error.message}` : String(error) });
+        }
+      }
+    }
     // the owner commits the proposals it saw
     for (const group of touched) {
       const state = await this.state(work, group);
       if (state === undefined || state.status !== 'active' || state.proposals.length === 0 || !viewSecretGroup(state, this.deps).isOwner) continue;
       try {
-        this.#adopt(work, group, await actSecretGroup(state, { kind: 'commit' }, this.deps), 'own commit', skipped);
+        this.#adopt(work, group, await actSecretGroup(state, { kind: 'commit' }, this.deps), 'own commit', { skipped });
       } catch (error) {
         skipped.push({ origin: 'own commit', reason: error instanceof Error ? error.message : String(error) });
       }

@@ -160,3 +160,40 @@ describe('MLS partition: a member sends on a past epoch', () => {
     expect(bob.peer.ok(['members', group])).toEqual([{ group, members: three, removed: false, owner: olivia.id, pending: [] }]);
   }, 180_000);
 });
+
+describe('MLS partition: a member proposes while the owner commits', () => {
+  it('the stale proposal is settled (not skipped) at the owner; its author proposes again; the owner commits it; nothing is lost', () => {
+    const root = tempDir();
+    const net = join(root, 'net');
+    const olivia = mlsPeer(root, net, 'olivia');
+    const alice = mlsPeer(root, net, 'alice');
+    const carol = mlsPeer(root, net, 'carol');
+    const group = groupOf(olivia.peer.ok(['create', '--scheme', 'mls']));
+    olivia.peer.ok(['add', group, alice.id]);
+    alice.peer.ok(['sync']);
+
+    const netB = join(root, 'net-b');
+    copyNet(net, netB);
+    alice.peer.net = netB;
+    alice.peer.ok(['add', group, carol.id]);
+    olivia.peer.ok(['update', group]);
+    mergeNet(netB, net);
+    alice.peer.net = net;
+
+    // the owner had committed without seeing it: the proposal is stale there, settled without an error
+    expect(olivia.peer.ok(['sync'])).toMatchObject([{ skipped: [] }]);
+    expect(olivia.peer.ok(['members', group])).toMatchObject([{ members: [olivia.id, alice.id].sort(), pending: [] }]);
+    // its author sees the commit that dropped it and proposes it again, in the new epoch
+    expect(alice.peer.ok(['sync'])).toMatchObject([{ skipped: [] }]);
+    expect(alice.peer.ok(['members', group])).toEqual([{
+      group, members: [olivia.id, alice.id].sort(), removed: false, owner: olivia.id, pending: [{ action: 'add', subject: carol.id, from: alice.id }],
+    }]);
+    expect(olivia.peer.ok(['sync'])).toMatchObject([{ skipped: [] }]);
+    const three = [olivia.id, alice.id, carol.id].sort();
+    expect(olivia.peer.ok(['members', group])).toEqual([{ group, members: three, removed: false, owner: olivia.id, pending: [] }]);
+    carol.peer.ok(['sync']);
+    expect(carol.peer.ok(['members', group])).toEqual([{ group, members: three, removed: false, owner: olivia.id, pending: [] }]);
+    expect(alice.peer.ok(['sync'])).toMatchObject([{ skipped: [] }]);
+    expect(alice.peer.ok(['members', group])).toEqual([{ group, members: three, removed: false, owner: olivia.id, pending: [] }]);
+  }, 120_000);
+});
