@@ -9,6 +9,12 @@
  *         joiner's history before its Welcome), mlsjoin:<id> (the MLS epoch
  *         we joined at: what was sent or proposed before it is not for us)
  *
+ * Two MLS ciphersuites (RFC 9420 ids 1 and 3: X25519, Ed25519, with
+ * AES-128-GCM or ChaCha20-Poly1305): a peer keeps one key-package pool and
+ * one registry of others' key packages per suite (suite 1 under the names
+ * above, suite 3 under `mlskeys:3`, `mlsreg:3`), and runs each group on the
+ * suite its SecretGroup document names.
+ *
  * The MLS identity is the peer's Ed25519 signing seed: a member's MLS
  * credential is the Edwards form of its peer id, so ids map both ways
  * without any extra binding. Calls here only add to a `Work`; the Peer
@@ -21,7 +27,7 @@ import type {
   KeyPackageRegistry, LongTermSecretCiphersuite, MemberKeyStore, MlsDeps, PendingProposal, SecretGroupAction, SecretGroupState, SecretGroupStep,
 } from '../mls/index.js';
 import {
-  actSecretGroup, applyKeyPackageDelete, commitPosition, createKeyPackageRegistry, createMemberKeyStore, createMlsCiphersuite, createSecretGroup,
+  actSecretGroup, applyKeyPackageDelete, commitPosition, createKeyPackageRegistry, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, decodeSecretGroup,
   decodeKeyPackageRegistry, decodeMemberKeyStore, decodeSecretGroupState, encodeKeyPackageRegistry, encodeMemberKeyStore, encodeSecretGroupState,
   joinSecretGroup, receiveSecretGroup, registerKeyPackage, replenishKeyPackages, secretGroupDocumentKind, takeKeyPackage, verifyProposalDocument,
   viewSecretGroup,
@@ -33,13 +39,31 @@ import { decodeMlsItem, encodeMlsItem, MLS_KEYS, mlsGroupIds, mlsGroupName, mlsI
 
 export { decodeMlsItem, encodeMlsItem, mlsGroupName } from './mls-item.js';
 
-/** The MLS ciphersuite the Peer runs (its key-package pool is of this suite). */
+/** The Peer's default MLS ciphersuite (id 1). */
 export const PEER_MLS_SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519' as const;
+/** The MLS ciphersuites a Peer runs, by RFC 9420 id; it keeps a key-package pool of each. */
+export const PEER_MLS_SUITES = { 1: PEER_MLS_SUITE, 3: 'MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519' } as const;
+type PeerSuite = keyof typeof PEER_MLS_SUITES;
+const SUITE_IDS: readonly PeerSuite[] = [1, 3];
+const isPeerSuite = (id: number): id is PeerSuite => (SUITE_IDS as readonly number[]).includes(id);
+const keysName = (suite: PeerSuite): string => (suite === 1 ? MLS_KEYS : `${MLS_KEYS}:${suite}`);
 /** Most documents held for later. */
 const MAX_HELD = 10_000;
 
 const mlsDocName = (id: string): string => `mlsdoc:${id}`;
 const MLS_REGISTRY = 'mlsreg';
+const registryName = (suite: PeerSuite): string => (suite === 1 ? MLS_REGISTRY : `${MLS_REGISTRY}:${suite}`);
+
+/** The ciphersuite id of a KeyPackage document's MLS key package (MLSMessage: version, wire format, then KeyPackage: version, cipher_suite). */
+function keyPackageSuite(document: Uint8Array): number | undefined {
+  try {
+    const record = decodeCanonical(document, 'KeyPackage');
+    const mls = typeof record === 'object' && record !== null ? (record as Record<string, unknown>)['mls_key_package'] : undefined;
+    return mls instanceof Uint8Array && mls.length >= 8 ? ((mls[6] as number) << 8) | (mls[7] as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const MLS_HELD = 'mlsheld';
 const mlsJoinName = (id: string): string => `mlsjoin:${id}`;
 
@@ -88,7 +112,7 @@ export interface MlsWork {
 export interface MlsCreateOptions {
   /** Long-term-secret suite of seed 001: 1 AES-128-GCM (default), 2 AES-256-GCM, 3 ChaCha20-Poly1305. */
   readonly ltsCiphersuite?: 1 | 2 | 3;
-  /** MLS ciphersuite id (RFC 9420): only 1 for now. */
+  /** MLS ciphersuite id (RFC 9420): 1 (default) or 3. */
   readonly mlsCiphersuite?: number;
 }
 
@@ -141,16 +165,36 @@ export type PeerAction = { readonly kind: 'add-peer' | 'remove-peer' | 'handover
 
 /** The MLS side of one Peer. Holds no state between calls: the store is the truth. */
 export class MlsRuntime {
+  /** Deps on the default suite (1). */
   readonly deps: MlsDeps;
+  readonly #suites = new Map<number, MlsDeps>();
   readonly #store: Store;
   readonly #seed: Uint8Array | undefined;
   readonly #self: string;
 
   constructor(deps: Deps, store: Store, signingSeed: Uint8Array | undefined, self: string) {
     this.deps = { ...deps, mls: createMlsCiphersuite(PEER_MLS_SUITE, deps.crypto) };
+    this.#suites.set(1, this.deps);
     this.#store = store;
     this.#seed = signingSeed;
     this.#self = self;
+  }
+
+  /** Deps on MLS ciphersuite `suite` (made on first use). */
+  #depsOf(suite: PeerSuite): MlsDeps {
+    let found = this.#suites.get(suite);
+    if (found === undefined) {
+      found = { ...this.deps, mls: createMlsCiphersuite(PEER_MLS_SUITES[suite], this.deps.crypto) };
+      this.#suites.set(suite, found);
+    }
+    return found;
+  }
+
+  /** Deps on the suite of a group. @throws UsageError `USAGE_UNSUPPORTED` for a suite the peer does not run. */
+  #depsFor(state: SecretGroupState): MlsDeps {
+    const suite = state.group.mlsCiphersuite;
+    if (!isPeerSuite(suite)) throw new UsageError('USAGE_UNSUPPORTED', `MLS ciphersuite ${suite}: the peer runs suites 1 and 3`);
+    return this.#depsOf(suite);
   }
 
   /** Ids of this peer's MLS groups. */
@@ -166,7 +210,7 @@ export class MlsRuntime {
 
   /** A group as the Peer shows it; `pending` counts proposals waiting for the owner. */
   info(id: string, state: SecretGroupState): GroupInfo {
-    const view = viewSecretGroup(state, this.deps);
+    const view = viewSecretGroup(state, this.#depsFor(state));
     return {
       group: id, scheme: 'mls', pq: false, members: view.members.map(peerIdOfMember).sort(), removed: view.status === 'removed', pending: view.pending.length,
       owner: peerIdOfMember(view.owner),
@@ -174,15 +218,15 @@ export class MlsRuntime {
     };
   }
 
-  async #keys(work: MlsWork): Promise<MemberKeyStore> {
-    const bytes = work.states[MLS_KEYS] ?? (await this.#store.load(MLS_KEYS));
+  async #keys(work: MlsWork, suite: PeerSuite = 1): Promise<MemberKeyStore> {
+    const bytes = work.states[keysName(suite)] ?? (await this.#store.load(keysName(suite)));
     if (bytes !== undefined && bytes !== null) return decodeMemberKeyStore(bytes, this.deps.crypto);
     if (this.#seed === undefined) throw new UsageError('USAGE_UNSUPPORTED', 'this identity has no Ed25519 seed (imported): MLS groups need one');
     return createMemberKeyStore(this.deps.crypto, this.#seed);
   }
 
-  async #registry(work: MlsWork): Promise<KeyPackageRegistry> {
-    const bytes = work.states[MLS_REGISTRY] ?? (await this.#store.load(MLS_REGISTRY));
+  async #registry(work: MlsWork, suite: PeerSuite = 1): Promise<KeyPackageRegistry> {
+    const bytes = work.states[registryName(suite)] ?? (await this.#store.load(registryName(suite)));
     return bytes === undefined || bytes === null ? createKeyPackageRegistry() : decodeKeyPackageRegistry(bytes);
   }
 
@@ -200,12 +244,18 @@ export class MlsRuntime {
     work.processed.add(id);
   }
 
-  /** Keeps the key-package pool full and published (seed 001): run at every sync once MLS is in use, and after a join. */
-  async replenish(work: MlsWork, keys?: MemberKeyStore): Promise<void> {
-    const current = keys ?? (await this.#keys(work));
-    const out = await replenishKeyPackages(current, this.deps);
-    for (const o of out.outputs) this.#publish(work, null, o.kind === 'key_package' ? o.document : o.record);
-    if (out.state !== current || keys !== undefined || work.states[MLS_KEYS] === undefined) work.states[MLS_KEYS] = encodeMemberKeyStore(out.state);
+  /**
+   * Keeps the key-package pool of each suite full and published (seed 001): run at every sync once MLS is
+   * in use, and after a create or a join (`fresh`: the pool that call just changed).
+   */
+  async replenish(work: MlsWork, fresh?: { suite: number; keys: MemberKeyStore }): Promise<void> {
+    for (const suite of SUITE_IDS) {
+      const mine = fresh?.suite === suite ? fresh.keys : undefined;
+      const current = mine ?? (await this.#keys(work, suite));
+      const out = await replenishKeyPackages(current, this.#depsOf(suite));
+      for (const o of out.outputs) this.#publish(work, null, o.kind === 'key_package' ? o.document : o.record);
+      if (out.state !== current || mine !== undefined || work.states[keysName(suite)] === undefined) work.states[keysName(suite)] = encodeMemberKeyStore(out.state);
+    }
   }
 
   /** True once this peer took part in MLS (it then keeps its key-package pool up). */
@@ -214,18 +264,17 @@ export class MlsRuntime {
   }
 
   async create(work: MlsWork, options: MlsCreateOptions): Promise<GroupInfo> {
-    if (options.mlsCiphersuite !== undefined && options.mlsCiphersuite !== 1) {
-      throw new UsageError('USAGE_UNSUPPORTED', `MLS ciphersuite ${options.mlsCiphersuite}: the peer runs suite 1 only`);
-    }
+    const suite = options.mlsCiphersuite ?? 1;
+    if (!isPeerSuite(suite)) throw new UsageError('USAGE_UNSUPPORTED', `MLS ciphersuite ${suite}: the peer runs suites 1 and 3`);
     const lts = options.ltsCiphersuite ?? 1;
     if (![1, 2, 3].includes(lts)) throw new UsageError('USAGE_ARGUMENT', `long-term-secret suite ${String(lts)}: expected 1, 2 or 3`);
-    const keys = await this.#keys(work);
-    const created = await createSecretGroup({ identity: keys, ltsCiphersuite: lts as LongTermSecretCiphersuite }, this.deps);
+    const keys = await this.#keys(work, suite);
+    const created = await createSecretGroup({ identity: keys, ltsCiphersuite: lts as LongTermSecretCiphersuite }, this.#depsOf(suite));
     const id = toHex(created.outputs[0].id);
     work.states[mlsGroupName(id)] = encodeSecretGroupState(created.state);
     work.states[mlsDocName(id)] = created.outputs[0].document;
     this.#publish(work, id, created.outputs[0].document);
-    await this.replenish(work, keys);
+    await this.replenish(work, { suite, keys });
     return this.info(id, created.state);
   }
 
@@ -234,11 +283,13 @@ export class MlsRuntime {
     const state = await this.state(work, id);
     if (state === undefined) throw new StateError('STATE_UNKNOWN_GROUP', `unknown group ${id}`);
     if (state.status === 'removed' && action.kind !== 'send') throw new StateError('STATE_REMOVED', 'you were removed from this group');
+    const deps = this.#depsFor(state);
     let real: SecretGroupAction;
     if (action.kind === 'add-peer') {
-      const registry = await this.#registry(work);
-      const taken = takeKeyPackage(registry, memberOfPeerId(action.peer), this.deps.now());
-      work.states[MLS_REGISTRY] = encodeKeyPackageRegistry(taken.state);
+      const suite = state.group.mlsCiphersuite as PeerSuite;
+      const registry = await this.#registry(work, suite);
+      const taken = takeKeyPackage(registry, memberOfPeerId(action.peer), deps.now());
+      work.states[registryName(suite)] = encodeKeyPackageRegistry(taken.state);
       real = { kind: 'add', keyPackage: taken.document };
     } else if (action.kind === 'remove-peer') {
       real = { kind: 'remove', member: memberOfPeerId(action.peer) };
@@ -247,7 +298,7 @@ export class MlsRuntime {
     } else {
       real = action as SecretGroupAction;
     }
-    const step = await actSecretGroup(state, real, this.deps);
+    const step = await actSecretGroup(state, real, deps);
     this.#adopt(work, id, step, 'own');
     if (real.kind === 'send') this.#append(work, id, { sender: this.#self, data: real.plaintext, ad: null });
     return this.info(id, step.state);
@@ -318,7 +369,7 @@ export class MlsRuntime {
         skipped.push({ origin: item.origin, reason: error instanceof Error ? error.message : String(error) });
       }
     }
-    let registry: KeyPackageRegistry | undefined;
+    const registries = new Map<PeerSuite, KeyPackageRegistry>();
     let applied = 0;
     const touched = new Set<string>();
     const reproposals = new Map<string, PendingProposal[]>();
@@ -328,11 +379,21 @@ export class MlsRuntime {
       for (const entry of pending) {
         const kind = secretGroupDocumentKind(entry.document);
         try {
-          if (kind === 'key_package' || kind === 'key_package_delete') {
-            registry ??= await this.#registry(work);
-            registry = kind === 'key_package'
-              ? (await registerKeyPackage(registry, entry.document, this.deps)).state
-              : applyKeyPackageDelete(registry, entry.document, this.deps).state;
+          if (kind === 'key_package') {
+            const found = keyPackageSuite(entry.document);
+            // a suite we do not run is reported by registerKeyPackage (the default suite's check)
+            const suite: PeerSuite = found !== undefined && isPeerSuite(found) ? found : 1;
+            const registry = registries.get(suite) ?? (await this.#registry(work, suite));
+            registries.set(suite, (await registerKeyPackage(registry, entry.document, this.#depsOf(suite))).state);
+            applied++;
+            continue;
+          }
+          if (kind === 'key_package_delete') {
+            // a delete names a document id, not a suite: every registry retires it
+            for (const suite of SUITE_IDS) {
+              const registry = registries.get(suite) ?? (await this.#registry(work, suite));
+              registries.set(suite, applyKeyPackageDelete(registry, entry.document, this.#depsOf(suite)).state);
+            }
             applied++;
             continue;
           }
@@ -351,14 +412,16 @@ export class MlsRuntime {
           const state = await this.state(work, group);
           if (state === undefined) {
             const doc = work.states[mlsDocName(group)] ?? (await this.#store.load(mlsDocName(group)));
-            if (kind === 'commit' && doc !== undefined && doc !== null) {
-              const keys = await this.#keys(work);
+            const suite = doc === undefined || doc === null ? undefined : decodeSecretGroup(doc).mlsCiphersuite;
+            if (kind === 'commit' && doc !== undefined && doc !== null && suite !== undefined && isPeerSuite(suite)) {
+              const keys = await this.#keys(work, suite);
+              const deps = this.#depsOf(suite);
               try {
-                const joined = await joinSecretGroup({ identity: keys, group: doc, commit: entry.document }, this.deps);
+                const joined = await joinSecretGroup({ identity: keys, group: doc, commit: entry.document }, deps);
                 work.states[mlsGroupName(group)] = encodeSecretGroupState(joined.state);
-                work.states[mlsJoinName(group)] = encodeCanonical(viewSecretGroup(joined.state, this.deps).epoch ?? 0);
+                work.states[mlsJoinName(group)] = encodeCanonical(viewSecretGroup(joined.state, deps).epoch ?? 0);
                 for (const o of joined.outputs) this.#publish(work, null, o.record);
-                await this.replenish(work, joined.identity);
+                await this.replenish(work, { suite, keys: joined.identity });
                 const info = this.info(group, joined.state);
                 work.events.push({ type: 'members', group, members: info.members, removed: false });
                 applied++;
@@ -372,8 +435,9 @@ export class MlsRuntime {
             continue;
           }
           touched.add(group);
+          const deps = this.#depsFor(state);
           if (kind === 'commit') {
-            const position = commitPosition(state, entry.document, this.deps);
+            const position = commitPosition(state, entry.document, deps);
             if (position === 'applied') continue;
             // a commit made before the epoch we joined at is behind us: settled, neither held nor reported
             if ((position === 'later' || position === 'fork') && await this.#beforeJoin(work, group, entry.document)) continue;
@@ -387,8 +451,8 @@ export class MlsRuntime {
             }
           }
           const step = kind === 'message'
-            ? await receiveSecretGroup(state, { kind: 'message', message: entry.document }, this.deps)
-            : await receiveSecretGroup(state, { kind, document: entry.document }, this.deps);
+            ? await receiveSecretGroup(state, { kind: 'message', message: entry.document }, deps)
+            : await receiveSecretGroup(state, { kind, document: entry.document }, deps);
           const beforeJoin = kind !== 'commit' && await this.#beforeJoin(work, group, entry.document);
           const dropped = reproposals.get(group) ?? [];
           if (this.#adopt(work, group, step, entry.origin, { skipped, beforeJoin, proposal: kind === 'proposal', dropped })) later.push(entry);
@@ -403,7 +467,7 @@ export class MlsRuntime {
       }
       pending = later;
     }
-    if (registry !== undefined) work.states[MLS_REGISTRY] = encodeKeyPackageRegistry(registry);
+    for (const [suite, registry] of registries) work.states[registryName(suite)] = encodeKeyPackageRegistry(registry);
     // commits of a group we never joined are of no use once no Welcome among them was ours
     const kept: typeof pending = [];
     for (const p of pending) {
@@ -423,9 +487,9 @@ export class MlsRuntime {
         if (state === undefined || state.status !== 'active') break;
         try {
           const action: SecretGroupAction = p.action === 'add'
-            ? { kind: 'add', keyPackage: verifyProposalDocument(p.document, state.groupId, this.deps).keyPackage ?? new Uint8Array(0) }
+            ? { kind: 'add', keyPackage: verifyProposalDocument(p.document, state.groupId, this.#depsFor(state)).keyPackage ?? new Uint8Array(0) }
             : p.action === 'remove' ? { kind: 'remove', member: p.subject } : { kind: 'update' };
-          this.#adopt(work, group, await actSecretGroup(state, action, this.deps), 'own proposal', { skipped });
+          this.#adopt(work, group, await actSecretGroup(state, action, this.#depsFor(state)), 'own proposal', { skipped });
         } catch (error) {
           skipped.push({ origin: 'own proposal', reason: error instanceof Error ? `${(error as { code?: string }).code ?? 'ERROR'}: ${error.message}` : String(error) });
         }
@@ -434,9 +498,9 @@ export class MlsRuntime {
     // the owner commits the proposals it saw
     for (const group of touched) {
       const state = await this.state(work, group);
-      if (state === undefined || state.status !== 'active' || state.proposals.length === 0 || !viewSecretGroup(state, this.deps).isOwner) continue;
+      if (state === undefined || state.status !== 'active' || state.proposals.length === 0 || !viewSecretGroup(state, this.#depsFor(state)).isOwner) continue;
       try {
-        this.#adopt(work, group, await actSecretGroup(state, { kind: 'commit' }, this.deps), 'own commit', { skipped });
+        this.#adopt(work, group, await actSecretGroup(state, { kind: 'commit' }, this.#depsFor(state)), 'own commit', { skipped });
       } catch (error) {
         skipped.push({ origin: 'own commit', reason: error instanceof Error ? error.message : String(error) });
       }
