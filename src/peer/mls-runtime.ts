@@ -314,6 +314,7 @@ export class MlsRuntime {
   #adopt(work: MlsWork, id: string, step: SecretGroupStep, origin: string, context: AdoptContext = {}): boolean {
     work.states[mlsGroupName(id)] = encodeSecretGroupState(step.state);
     const { skipped, beforeJoin = false, proposal = false, dropped } = context;
+    const removed = step.state.status === 'removed';
     let retry = false;
     for (const out of step.outputs) {
       if (out.kind === 'publish') this.#publish(work, id, out.bytes);
@@ -327,7 +328,11 @@ export class MlsRuntime {
         const info = this.info(id, step.state);
         work.events.push({ type: 'members', group: id, members: info.members, removed: info.removed });
       } else if (out.kind === 'skipped') {
-        if (out.retry) retry = true;
+        if (removed && origin !== 'own' && (out.retry || out.code === 'STATE_REMOVED')) {
+          // sent after our removal: we never get its secrets (CLI.md "Removed peers"): settled, not held, not skipped
+          work.notForMe++;
+          work.events.push({ type: 'not-for-me', group: id, origin, reason: `not for me: sent after my removal from group ${id.slice(0, 16)} (${out.code}: ${out.reason})` });
+        } else if (out.retry) retry = true;
         else if (proposal && !beforeJoin && out.code === 'STATE_WINDOW_BEHIND') {
           // a proposal of an epoch the owner has committed past: settled; its author proposes it again when it sees that commit
         } else if (beforeJoin && out.code === 'STATE_WINDOW_BEHIND') {
@@ -434,6 +439,8 @@ export class MlsRuntime {
             later.push(entry);
             continue;
           }
+          // commits after our removal (we applied every commit up to it, in chain order): nothing for us
+          if (state.status === 'removed' && kind === 'commit') continue;
           touched.add(group);
           const deps = this.#depsFor(state);
           if (kind === 'commit') {
