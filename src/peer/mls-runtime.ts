@@ -7,7 +7,8 @@
  *         mlskeys (identity + key-package pool), mlsreg (others' key packages),
  *         mlsheld (documents that may apply later: commits ahead of us, a
  *         joiner's history before its Welcome), mlsjoin:<id> (the MLS epoch
- *         we joined at: what was sent or proposed before it is not for us)
+ *         we joined at: what was sent or proposed before it is not for us),
+ *         mlslast:<id> (once removed: the members we last knew)
  *
  * Two MLS ciphersuites (RFC 9420 ids 1 and 3: X25519, Ed25519, with
  * AES-128-GCM or ChaCha20-Poly1305): a peer keeps one key-package pool and
@@ -21,7 +22,7 @@
  * commits it (one store commit per change, outbox published after).
  */
 import type { Deps } from '../crypto/index.js';
-import { decodeCanonical, encodeCanonical, fromHex, toHex, xeddsaEdwardsPublicKey } from '../crypto/index.js';
+import { bytesEqual, decodeCanonical, encodeCanonical, fromHex, toHex, xeddsaEdwardsPublicKey } from '../crypto/index.js';
 import { StateError, UsageError } from '../errors.js';
 import type {
   KeyPackageRegistry, LongTermSecretCiphersuite, MemberKeyStore, MlsDeps, PendingProposal, SecretGroupAction, SecretGroupState, SecretGroupStep,
@@ -66,6 +67,8 @@ function keyPackageSuite(document: Uint8Array): number | undefined {
 }
 const MLS_HELD = 'mlsheld';
 const mlsJoinName = (id: string): string => `mlsjoin:${id}`;
+/** Once removed: the members we last knew (peer ids), as `members` shows them (CLI.md "Removed peers"). */
+const mlsLastName = (id: string): string => `mlslast:${id}`;
 
 /**
  * The MLS epoch a sender-ratchet message, a proposal or a commit was made
@@ -208,11 +211,20 @@ export class MlsRuntime {
     return bytes === undefined || bytes === null ? undefined : decodeSecretGroupState(bytes);
   }
 
-  /** A group as the Peer shows it; `pending` counts proposals waiting for the owner. */
-  info(id: string, state: SecretGroupState): GroupInfo {
+  /** A group as the Peer shows it, from the store (a removed peer's last known members included). */
+  async describe(id: string, state: SecretGroupState): Promise<GroupInfo> {
+    if (state.status !== 'removed') return this.info(id, state);
+    const bytes = await this.#store.load(mlsLastName(id));
+    const last = bytes === undefined ? [] : decodeCanonical(bytes, 'mlsLast');
+    return this.info(id, state, Array.isArray(last) ? last.filter((m): m is string => typeof m === 'string') : []);
+  }
+
+  /** A group as the Peer shows it; `pending` counts proposals waiting for the owner; `last`: a removed peer's last known members. */
+  info(id: string, state: SecretGroupState, last: readonly string[] = []): GroupInfo {
     const view = viewSecretGroup(state, this.#depsFor(state));
+    const members = view.status === 'removed' ? [...last] : view.members.map(peerIdOfMember);
     return {
-      group: id, scheme: 'mls', pq: false, members: view.members.map(peerIdOfMember).sort(), removed: view.status === 'removed', pending: view.pending.length,
+      group: id, scheme: 'mls', pq: false, members: members.sort(), removed: view.status === 'removed', pending: view.pending.length,
       owner: peerIdOfMember(view.owner),
       proposals: view.pending.map((p) => ({ action: p.action, subject: peerIdOfMember(p.subject), from: peerIdOfMember(p.from) })),
     };
@@ -461,6 +473,11 @@ export class MlsRuntime {
             ? await receiveSecretGroup(state, { kind: 'message', message: entry.document }, deps)
             : await receiveSecretGroup(state, { kind, document: entry.document }, deps);
           const beforeJoin = kind !== 'commit' && await this.#beforeJoin(work, group, entry.document);
+          if (kind === 'commit' && step.state.status === 'removed' && state.status === 'active') {
+            // the commit that removed us: remember who was left, for `members` (CLI.md "Removed peers")
+            const last = viewSecretGroup(state, deps).members.filter((m) => !bytesEqual(m, state.self)).map(peerIdOfMember);
+            work.states[mlsLastName(group)] = encodeCanonical(last);
+          }
           const dropped = reproposals.get(group) ?? [];
           if (this.#adopt(work, group, step, entry.origin, { skipped, beforeJoin, proposal: kind === 'proposal', dropped })) later.push(entry);
           if (dropped.length > 0) reproposals.set(group, dropped);

@@ -427,7 +427,7 @@ export class Peer {
   async #mlsInfo(groupId: string): Promise<GroupInfo> {
     const state = await (await this.#mls()).state(undefined, groupId);
     if (state === undefined) throw new StoreError('STORE_CORRUPT', `group ${groupId} vanished`);
-    return (await this.#mls()).info(groupId, state);
+    return (await this.#mls()).describe(groupId, state);
   }
 
   #info(state: GroupState): GroupInfo {
