@@ -5,7 +5,8 @@
  * travel through the swarm; the owner adds a member from its key package;
  * both send (sender-ratchet and long-term) and read; a member's add is a
  * proposal the owner's serve commits when it sees it; the late joiner reads
- * the long-term history after a one-shot sync.
+ * the long-term history after a one-shot sync; a SIGKILLed serve catches up
+ * after a restart.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +98,16 @@ describe('MLS Secret Group over the swarm', () => {
     }
     const bobRead = (await oneShot(['read', group])).map((e) => e['data']);
     expect(bobRead.sort()).toEqual(['olivia to three', 'olivia, long-term'].sort());
+
+    // alice's serve is SIGKILLed; what olivia sends meanwhile reaches her after a restart, and she still sends
+    await alice.signal('SIGKILL');
+    await olivia.cmd(`send ${group} --secrets sender-ratchet "while alice is down"`);
+    await alice.start();
+    await alice.readUntil(group, (t) => t.includes('while alice is down'));
+    expect((await alice.cmd(`members ${group}`))[0]).toEqual({ group, members: three, removed: false, owner: olivia.id, pending: [] });
+    await alice.cmd(`send ${group} --secrets sender-ratchet "alice is back"`);
+    await olivia.readUntil(group, (t) => t.includes('alice is back'));
+    expect(olivia.events('skipped')).toEqual([]);
 
     for (const p of [olivia, alice]) expect(await p.stop()).toBe(0);
   }, 180_000);
