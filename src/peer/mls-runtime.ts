@@ -22,7 +22,7 @@
  * commits it (one store commit per change, outbox published after).
  */
 import type { Deps } from '../crypto/index.js';
-import { bytesEqual, decodeCanonical, encodeCanonical, fromHex, toHex, xeddsaEdwardsPublicKey } from '../crypto/index.js';
+import { bytesEqual, decodeCanonical, encodeCanonical, fromHex, toHex, utf8, xeddsaEdwardsPublicKey } from '../crypto/index.js';
 import { StateError, UsageError } from '../errors.js';
 import type {
   KeyPackageRegistry, LongTermSecretCiphersuite, MemberKeyStore, MlsDeps, PendingProposal, SecretGroupAction, SecretGroupState, SecretGroupStep,
@@ -36,7 +36,7 @@ import {
 import type { OutboxMessage, Store } from '../store/index.js';
 import type { AppEntry } from './app-log.js';
 import type { GroupInfo, PeerEvent, Skipped } from './types.js';
-import { decodeMlsItem, encodeMlsItem, MLS_KEYS, mlsGroupIds, mlsGroupName, mlsInUse } from './mls-item.js';
+import { decodeMlsItem, encodeMlsItem, MLS_KEYS, mlsGroupIds, mlsGroupName, mlsInUse, rejectedRecordName } from './mls-item.js';
 
 export { decodeMlsItem, encodeMlsItem, mlsGroupName } from './mls-item.js';
 
@@ -373,28 +373,44 @@ export class MlsRuntime {
    * commits the proposals it saw. Never throws for bad input.
    */
   async apply(work: MlsWork, items: readonly { id: string; origin: string; bytes: Uint8Array }[], skipped: Skipped[]): Promise<number> {
-    let pending: { origin: string; group: string | null; document: Uint8Array }[] = (await this.#held(work)).map((bytes) => {
+    let pending: { id: string; origin: string; group: string | null; document: Uint8Array }[] = (await this.#held(work)).map((bytes) => {
       const item = decodeMlsItem(bytes);
-      return { origin: 'held', group: item?.group ?? null, document: item?.document ?? bytes };
+      return { id: toHex(this.deps.crypto.sha256(bytes)), origin: 'held', group: item?.group ?? null, document: item?.document ?? bytes };
     });
+    // settled for good without being read (skipped, or not for us): listed by the Peer's `rejected()` like DCGKA items
+    const reject = (id: string, reason: string): void => {
+      work.states[rejectedRecordName(id)] = utf8(reason.slice(0, 500));
+    };
     for (const item of items) {
       work.processed.add(`msg:${item.id}`);
       try {
         const decoded = decodeMlsItem(item.bytes);
-        if (decoded !== undefined) pending.push({ origin: item.origin, ...decoded });
+        if (decoded !== undefined) pending.push({ id: item.id, origin: item.origin, ...decoded });
       } catch (error) {
-        skipped.push({ origin: item.origin, reason: error instanceof Error ? error.message : String(error) });
+        const reason = error instanceof Error ? error.message : String(error);
+        skipped.push({ origin: item.origin, reason });
+        reject(item.id, reason);
       }
     }
     const registries = new Map<PeerSuite, KeyPackageRegistry>();
     let applied = 0;
     const touched = new Set<string>();
     const reproposals = new Map<string, PendingProposal[]>();
+    // In each pass: key packages and group documents, then messages and proposals of the epoch we are in,
+    // then commits: a message of our current epoch is read before a commit moves us on (or removes us).
+    const rank = (document: Uint8Array): number => {
+      const kind = secretGroupDocumentKind(document);
+      return kind === 'commit' ? 2 : kind === 'message' || kind === 'proposal' ? 1 : 0;
+    };
     for (let progress = true; progress && pending.length > 0;) {
       progress = false;
       const later: typeof pending = [];
+      pending = pending.map((entry) => ({ entry, rank: rank(entry.document) })).sort((a, b) => a.rank - b.rank).map((r) => r.entry);
       for (const entry of pending) {
         const kind = secretGroupDocumentKind(entry.document);
+        const skipsBefore = skipped.length;
+        const eventsBefore = work.events.length;
+        let early = false;
         try {
           if (kind === 'key_package') {
             const found = keyPackageSuite(entry.document);
@@ -473,6 +489,7 @@ export class MlsRuntime {
             ? await receiveSecretGroup(state, { kind: 'message', message: entry.document }, deps)
             : await receiveSecretGroup(state, { kind, document: entry.document }, deps);
           const beforeJoin = kind !== 'commit' && await this.#beforeJoin(work, group, entry.document);
+          early = beforeJoin;
           if (kind === 'commit' && step.state.status === 'removed' && state.status === 'active') {
             // the commit that removed us: remember who was left, for `members` (CLI.md "Removed peers")
             const last = viewSecretGroup(state, deps).members.filter((m) => !bytesEqual(m, state.self)).map(peerIdOfMember);
@@ -487,6 +504,11 @@ export class MlsRuntime {
           }
         } catch (error) {
           skipped.push({ origin: entry.origin, reason: error instanceof Error ? `${(error as { code?: string }).code ?? 'ERROR'}: ${error.message}` : String(error) });
+        } finally {
+          const notForMe = work.events.slice(eventsBefore).find((e) => e.type === 'not-for-me');
+          if (skipped.length > skipsBefore) reject(entry.id, (skipped[skipped.length - 1] as Skipped).reason);
+          // (what was made before we joined is nothing we could have read: not listed)
+          else if (notForMe?.type === 'not-for-me' && !early) reject(entry.id, notForMe.reason);
         }
       }
       pending = later;

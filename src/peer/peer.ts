@@ -45,7 +45,7 @@ import { decodeProfile, encodeProfile } from './profile.js';
 import type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
 import { decodeMessageItem, encodeMessageItem } from './wire.js';
 import type { MlsCreateOptions, MlsRuntime } from './mls-runtime.js';
-import { decodeMlsItem, mlsGroupIds, mlsInUse } from './mls-item.js';
+import { decodeMlsItem, mlsGroupIds, mlsInUse, rejectedRecordName } from './mls-item.js';
 
 /** Store names. */
 const KEYS = 'keys';
@@ -56,7 +56,7 @@ const OFFERS = 'otk-offers';
 const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
-const rejectedName = (hash: string): string => `rejected:${hash}`;
+const rejectedName = rejectedRecordName;
 /** Number of entries in a group's read log (the next entry's sequence number). */
 const appCountName = (id: string): string => `appn:${id}`;
 /** Processed-id prefixes: applied messages, handled bundles, items rejected for good. */

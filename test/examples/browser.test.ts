@@ -243,6 +243,8 @@ describe.skipIf(!available)('browser example in headless Chromium', () => {
       expect(dave?.removed).toBe('true');
       expect(dave?.members).toEqual([]);
       expect(dave?.messages.map((message) => message.text).sort()).toEqual([...HELLOS].sort());
+      // what was sent after his removal is "not for me", as in the DCGKA story
+      expect(dave?.failures).toBe(AFTER_REMOVAL.length);
       const snapshot = await api(mlsPage);
       for (const peer of snapshot) {
         expect(peer.owner, peer.name).toBe('Alice');
@@ -267,6 +269,7 @@ describe.skipIf(!available)('browser example in headless Chromium', () => {
         const got = card.messages.some((message) => message.text === 'carol after the reload' && message.from === 'Carol');
         expect(got, card.name).toBe(card.name !== 'Dave');
       }
+      expect(after.find((card) => card.name === 'Dave')?.failures).toBe(AFTER_REMOVAL.length + 1);
       const errors = await mlsPage.evaluate(() => (globalThis as unknown as { groupcryptExample: ExampleApi }).groupcryptExample.errors());
       expect(errors).toEqual([]);
     } finally {
