@@ -116,7 +116,9 @@ export function makeMessage(users: BenchUsers): MessageSetup {
     let cur = m;
     for (const a of acks) {
       if (a.from === cur.id) continue;
-      const r = receive(cur.state, ctxOfGroup(deps, cur), { broadcast: a.message.broadcast });
+      // An ack may carry a 2SM refresh part for the member it answers (issue 18): pass mine along.
+      const direct = a.message.direct.find((d) => d.recipient === cur.id);
+      const r = receive(cur.state, ctxOfGroup(deps, cur), { broadcast: a.message.broadcast, ...(direct ? { direct: direct.bytes } : {}) });
       if (r.outputs.some((o) => o.kind === 'rejected')) throw new Error('bench: an ack was rejected');
       cur = { id: cur.id, state: r.state, keys: r.keys, registry: r.registry };
     }

@@ -60,3 +60,4 @@ export {
 } from './xwing.js';
 export type { XWingKeyPair, XWingPrimitives } from './xwing.js';
 export { x25519SecretFromEd25519Seed, xeddsaEdwardsPublicKey } from './xeddsa.js';
+export { PersistentMap } from './persistent-map.js';

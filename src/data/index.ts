@@ -7,7 +7,7 @@
 export type { DataResult, DataState, GroupSecret, MemberId, ReplayWindow } from './types.js';
 export type { ReceivedData, SealedData } from './scheme.js';
 export {
-  applyUpdateSecret, createDataState, currentSecret, decryptData, deleteSecrets, encryptData, findSecretById, listSecrets,
+  applyUpdateSecret, createDataState, currentSecret, secretDeleted, secretKey, decryptData, deleteSecrets, encryptData, findSecretById, listSecrets,
 } from './scheme.js';
 export { decodeDataState, encodeDataState, exportSecretBundle, importSecretBundle } from './state-codec.js';
 export type { BundleChecks } from './state-codec.js';

@@ -62,15 +62,20 @@ export function withSecrets(state: DataState, list: readonly GroupSecret[]): Dat
 
 /**
  * Derives the group secret of `member`'s update secret for `epoch`.
- * @throws StateError `STATE_DUPLICATE` when that epoch already has a secret.
+ * @param options.replace a secret already held for that epoch (imported from a bundle) is replaced
+ *   by the derived one, and its value returned in `consumed`: what I derive myself is authoritative.
+ * @throws StateError `STATE_DUPLICATE` when that epoch already has a secret (unless `options.replace`).
  */
-export function applyUpdateSecret(state: DataState, input: { readonly member: MemberId; readonly epoch: number; readonly secret: Uint8Array }, deps: Deps): DataResult {
-  if (state.secrets[secretKey(input.member, input.epoch)]) {
+export function applyUpdateSecret(state: DataState, input: { readonly member: MemberId; readonly epoch: number; readonly secret: Uint8Array }, deps: Deps, options: { readonly replace?: boolean } = {}): DataResult {
+  const key = secretKey(input.member, input.epoch);
+  const held = state.secrets[key];
+  if (held && options.replace !== true) {
     throw new StateError('STATE_DUPLICATE', `data: epoch ${input.epoch} of ${input.member.slice(0, 16)} already has a group secret`);
   }
   const value = deps.crypto.hkdf(input.secret, NO_SALT, LABEL, 32);
   const secret: GroupSecret = { id: deps.crypto.sha256(value), value, timestamp: deps.now(), member: input.member, epoch: input.epoch };
-  return { state: withSecret(state, secret), consumed: [] };
+  if (!held) return { state: withSecret(state, secret), consumed: [] };
+  return { state: { ...state, secrets: { ...state.secrets, [key]: secret } }, consumed: [held.value] };
 }
 
 /** The group secret `sender` encrypts with now (its own latest), if any. */
@@ -151,6 +156,7 @@ export function deleteSecrets(state: DataState, input: { readonly olderThan?: nu
   if (input.olderThan === undefined && input.allButLatest !== true) throw new UsageError('USAGE_ARGUMENT', 'deleteSecrets: give olderThan or allButLatest');
   const secrets: Record<string, GroupSecret> = {};
   const seen = { ...state.seen };
+  const deleted: Record<MemberId, number> = { ...state.deleted };
   const consumed: Uint8Array[] = [];
   for (const [key, secret] of Object.entries(state.secrets)) {
     const isLatest = state.latest[secret.member] === secret.epoch;
@@ -158,11 +164,22 @@ export function deleteSecrets(state: DataState, input: { readonly olderThan?: nu
     if (drop) {
       consumed.push(secret.value);
       delete seen[key];
+      deleted[secret.member] = Math.max(deleted[secret.member] ?? 0, secret.epoch);
     } else {
       secrets[key] = secret;
     }
   }
-  return { state: { ...state, secrets, seen }, consumed };
+  if (consumed.length === 0) return { state, consumed };
+  return { state: { ...state, secrets, seen, deleted }, consumed };
+}
+
+/**
+ * Whether a message of `member` under `epoch` is unreadable for good: its secret is not held and I
+ * deleted secrets of that member at or after that epoch (else the secret may still come, in a share).
+ */
+export function secretDeleted(state: DataState, member: MemberId, epoch: number): boolean {
+  const floor = state.deleted?.[member];
+  return floor !== undefined && epoch <= floor && !Object.hasOwn(state.secrets, secretKey(member, epoch));
 }
 
 /** Public facts about the secrets held (no values), newest first. */

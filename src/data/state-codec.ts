@@ -5,19 +5,23 @@
  *
  *   state  = { v: 1, secrets: [[member(32), epoch, value(32), timestamp]...], sending: null | [epoch, next],
  *              seen: [[member(32), epoch, floor, [counter...]]...] }
+ *          | { v: 2, ...the same, deleted: [[member(32), epoch]...] }   (v2 only once secrets were deleted,
+ *              so states without deletions encode exactly as before)
  *   bundle = { v: 1, secrets: [[member(32), epoch, value(32), timestamp]...] }
  *
  * Ids are not stored: they are recomputed as SHA-256 of each value, and
  * `latest` is recomputed as the highest epoch per member.
  */
 import type { Deps } from '../crypto/index.js';
-import { decodeVersionedRecord, encodeCanonical, fromHex, readArray, toHex } from '../crypto/index.js';
+import { asRecord, checkVersion, decodeCanonical, decodeVersionedRecord, encodeCanonical, fromHex, readArray, toHex } from '../crypto/index.js';
 import { DecodeError, VerifyError } from '../errors.js';
 import { MAX_BUNDLE_SECRETS, MAX_REPLAY_TRACKED } from './limits.js';
 import { secretKey, withSecrets, createDataState } from './scheme.js';
 import type { DataState, GroupSecret, MemberId, ReplayWindow } from './types.js';
 
 const VERSION = 1;
+/** A state that records deleted secrets (`DataState.deleted`). */
+const VERSION_DELETED = 2;
 
 function fail(what: string): never {
   throw new DecodeError('DECODE_FIELD', `${what}: malformed`);
@@ -62,7 +66,9 @@ export function encodeDataState(state: DataState): Uint8Array {
     const [member, epoch] = k.split(':') as [string, string];
     return [fromHex(member), Number(epoch), w.floor, [...w.above]];
   });
-  return encodeCanonical({ v: VERSION, secrets: encodeSecrets(state), sending: state.sending ? [state.sending.epoch, state.sending.next] : null, seen });
+  const record = { v: VERSION, secrets: encodeSecrets(state), sending: state.sending ? [state.sending.epoch, state.sending.next] : null, seen };
+  const deleted = Object.keys(state.deleted ?? {}).sort().map((m) => [fromHex(m), state.deleted?.[m] ?? 0]);
+  return encodeCanonical(deleted.length === 0 ? record : { ...record, v: VERSION_DELETED, deleted });
 }
 
 /**
@@ -70,7 +76,10 @@ export function encodeDataState(state: DataState): Uint8Array {
  * @throws DecodeError `DECODE_VERSION_UNSUPPORTED` for an unknown version, `DECODE_*` for damage.
  */
 export function decodeDataState(encoded: Uint8Array, deps: Deps): DataState {
-  const r = decodeVersionedRecord(encoded, 'data-state', VERSION, ['v', 'secrets', 'sending', 'seen']);
+  const raw = asRecord(decodeCanonical(encoded, 'data-state'), 'data-state');
+  const withDeleted = raw['v'] === VERSION_DELETED;
+  if (!withDeleted) checkVersion(raw, 'data-state', VERSION);
+  const r = asRecord(raw, 'data-state', withDeleted ? ['v', 'secrets', 'sending', 'seen', 'deleted'] : ['v', 'secrets', 'sending', 'seen']);
   const base = decodeSecrets(readArray(r, 'secrets', 'data-state'), deps, 'data-state.secrets');
   const s = r['sending'];
   let sending: DataState['sending'] = null;
@@ -84,17 +93,29 @@ export function decodeDataState(encoded: Uint8Array, deps: Deps): DataState {
     const above = (entry[3] as unknown[]).map((c) => uint(c, 'data-state.seen'));
     seen[secretKey(toHex(bytes(entry[0], 32, 'data-state.seen')), uint(entry[1], 'data-state.seen'))] = { floor: uint(entry[2], 'data-state.seen'), above };
   }
-  return { ...base, sending, seen };
+  if (!withDeleted) return { ...base, sending, seen };
+  const deleted: Record<MemberId, number> = {};
+  for (const entry of readArray(r, 'deleted', 'data-state')) {
+    if (!Array.isArray(entry) || entry.length !== 2) fail('data-state.deleted');
+    const member = toHex(bytes(entry[0], 32, 'data-state.deleted'));
+    if (Object.hasOwn(deleted, member)) fail('data-state.deleted (duplicate)');
+    deleted[member] = uint(entry[1], 'data-state.deleted');
+  }
+  if (Object.keys(deleted).length === 0) fail('data-state.deleted (empty: encoded as version 1)');
+  return { ...base, sending, seen, deleted };
 }
 
 /**
  * Encodes every group secret I hold as a bundle for a new member's welcome.
  * @param options.exclude a member whose secrets stay out (the joiner: its own secrets come only from its own DCGKA update secrets).
  * @param options.only keys (`${member}:${epoch}`) of the secrets to export, when not all.
+ * @param options.clock only secrets of epochs below `clock(member)` (what a welcome's history covers: see `BundleChecks.clock`).
  */
-export function exportSecretBundle(state: DataState, options: { readonly exclude?: MemberId; readonly only?: readonly string[] } = {}): Uint8Array {
-  const keep = (key: string, s: GroupSecret): boolean => s.member !== options.exclude && (options.only === undefined || options.only.includes(key));
-  const kept = options.exclude === undefined && options.only === undefined ? state : { ...state, secrets: Object.fromEntries(Object.entries(state.secrets).filter(([k, s]) => keep(k, s))) };
+export function exportSecretBundle(state: DataState, options: { readonly exclude?: MemberId; readonly only?: readonly string[]; readonly clock?: (member: MemberId) => number } = {}): Uint8Array {
+  const keep = (key: string, s: GroupSecret): boolean =>
+    s.member !== options.exclude && (options.only === undefined || options.only.includes(key)) && (options.clock === undefined || s.epoch < options.clock(s.member));
+  const all = options.exclude === undefined && options.only === undefined && options.clock === undefined;
+  const kept = all ? state : { ...state, secrets: Object.fromEntries(Object.entries(state.secrets).filter(([k, s]) => keep(k, s))) };
   return encodeCanonical({ v: VERSION, secrets: encodeSecrets(kept) });
 }
 

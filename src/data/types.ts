@@ -35,6 +35,11 @@ export interface DataState {
   readonly sending: { readonly epoch: number; readonly next: number } | null;
   /** Replay windows by `${member}:${epoch}`. */
   readonly seen: Readonly<Record<string, ReplayWindow>>;
+  /**
+   * Per member, the highest epoch whose group secret I deleted (`deleteSecrets`): a message under a
+   * secret I lack at or below it is unreadable for good, not waiting for a share. Absent: none deleted.
+   */
+  readonly deleted?: Readonly<Record<MemberId, number>>;
 }
 
 /** Result of a data-scheme transition; `consumed` lists dropped secrets to wipe after commit. */

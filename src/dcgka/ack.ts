@@ -39,8 +39,9 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
   const direct: DirectMessage[] = [];
   const mySecret = peekMemberSecret(draft, acked, draft.me);
   if (mySecret && recipients.length > 0) {
+    const received = new Set(recipients);
     for (const member of members(draft.membership)) {
-      if (member === draft.me || member === sender || recipients.includes(member)) continue;
+      if (member === draft.me || member === sender || received.has(member)) continue;
       direct.push({ recipient: member, bytes: encryptTo(draft, member, ackSeq, 'forward', mySecret) });
     }
   }

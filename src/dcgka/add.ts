@@ -41,8 +41,8 @@ export interface Welcome {
 /** Who still steps their chain on an ack, per op (public part of pending seeds and welcome secrets). */
 function pendingSteps(draft: Draft): Record<OpId, MemberId[]> {
   const out: Record<OpId, MemberId[]> = {};
-  for (const [id, pending] of Object.entries(draft.pendingSeeds)) out[id] = waitingMembers(pending);
-  for (const key of Object.keys(draft.memberSecrets)) {
+  for (const [id, pending] of draft.pendingSeeds) out[id] = waitingMembers(pending);
+  for (const key of draft.memberSecrets.keys()) {
     const [id, member] = key.split('|') as [OpId, MemberId];
     out[id] = [...new Set([...(out[id] ?? []), member])].sort();
   }
@@ -115,9 +115,9 @@ export function sendAdd(draft: Draft, added: MemberId, extra: Uint8Array): void 
   if (isMember(draft.membership, added)) throw new StateError('STATE_ALREADY_MEMBER', `add: ${added.slice(0, 16)} is already a member`);
   const seq = nextSeq(draft);
   const id = opIdOf(draft.me, seq);
-  const chainBefore = draft.ratchets[draft.me];
+  const chainBefore = draft.ratchets.get(draft.me);
   draft.membership = applyAdd(draft.membership, { id, actor: draft.me, added });
-  const welcome = encodeWelcome({ membership: draft.membership, clock: draft.clock, chain: chainBefore, extra, pending: pendingSteps(draft) });
+  const welcome = encodeWelcome({ membership: draft.membership, clock: draft.clock.toRecord(), chain: chainBefore, extra, pending: pendingSteps(draft) });
   const bytes = encryptTo(draft, added, seq, 'welcome', welcome);
   zeroize(welcome); // it holds my chain
   emitControl(draft, seq, { type: 'add', added }, [{ recipient: added, bytes }]);
@@ -164,7 +164,7 @@ function sendAddAck(draft: Draft, sender: MemberId, seq: number, added: MemberId
   const acked = opIdOf(sender, seq);
   const ackSeq = nextSeq(draft);
   recordAck(draft, draft.me, acked);
-  const chain = draft.ratchets[draft.me] ?? new Uint8Array(0);
+  const chain = draft.ratchets.get(draft.me) ?? new Uint8Array(0);
   const bytes = encryptTo(draft, added, ackSeq, 'chain', chain);
   const id = emitControl(draft, ackSeq, { type: 'add-ack', ackedSender: sender, ackedSeq: seq }, [{ recipient: added, bytes }]);
   chainGiven(draft, added);

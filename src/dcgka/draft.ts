@@ -1,7 +1,9 @@
 /**
- * A working copy of one DCGKA call. Every operation copies the caller's
- * state into a `Draft`, changes only the draft's own records, and returns it
- * once at the end: if anything throws, the caller's state is untouched.
+ * A working copy of one DCGKA call. Every operation opens the caller's state
+ * as a `Draft`, replaces the draft's own fields (the per-member tables are
+ * persistent maps: a change makes a new map sharing all the rest), and
+ * returns it once at the end: if anything throws, the caller's state is
+ * untouched, and a call costs what it changes, not the size of the group.
  */
 import { copyBytes, utf8, zeroize } from '../crypto/index.js';
 import type { Deps } from '../crypto/index.js';
@@ -19,6 +21,7 @@ import type { DirectKind } from './codec.js';
 import { isWaiting, peekSecret, puncture } from './puncture.js';
 import type { PendingSeed } from './puncture.js';
 import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, MemberId, OpId } from './types.js';
+import type { PersistentMap } from '../crypto/index.js';
 
 const LABEL_CHAIN = utf8('groupcrypt/dcgka/chain');
 const LABEL_UPDATE = utf8('groupcrypt/dcgka/update');
@@ -31,18 +34,22 @@ export interface Draft {
   readonly identity: IdentityKeyPair;
   groupId: string;
   me: MemberId;
-  clock: Record<MemberId, number>;
+  clock: PersistentMap<number>;
   membership: MembershipState;
-  sessions: Record<MemberId, TwoPartySession>;
-  pendingSeeds: Record<OpId, PendingSeed>;
-  memberSecrets: Record<string, Uint8Array>;
-  ratchets: Record<MemberId, Uint8Array>;
+  sessions: PersistentMap<TwoPartySession>;
+  pendingSeeds: PersistentMap<PendingSeed>;
+  memberSecrets: PersistentMap<Uint8Array>;
+  ratchets: PersistentMap<Uint8Array>;
   removed: boolean;
   joinedVia: OpId[];
   /** Peers owed a 2SM refresh (see `DcgkaState.refreshDue`). */
   refreshDue: MemberId[];
-  /** Who may know my own chain (see `DcgkaState.chainKnownBy`, exposure.ts). */
-  chainKnownBy: MemberId[] | undefined;
+  /**
+   * Who may know my own chain (see `DcgkaState.chainKnownBy`, exposure.ts).
+   * Sorted, and only ever replaced (never changed in place), so a call shares
+   * the state's list instead of copying up to n ids (issue 13).
+   */
+  chainKnownBy: readonly MemberId[] | undefined;
   /** The direct part of the message being processed, opened up front (`openIncomingDirect`). */
   opened: { readonly message: Uint8Array; readonly kind: DirectKind; readonly payload: Uint8Array } | undefined;
   /** Post-quantum group (see `DcgkaState.pq`). */
@@ -54,27 +61,22 @@ export interface Draft {
   consumed: Uint8Array[];
   /** Secrets that live only during this call (derived, never stored): wiped when the draft closes. */
   scratch: Uint8Array[];
-  /** Records already copied by this call (copy-on-write: a call copies only what it changes). */
-  owned: Set<RecordName>;
 }
 
-/** The keyed records of a draft that are copied on first write. */
+/** The keyed tables of a draft (persistent maps). */
 export type RecordName = 'clock' | 'sessions' | 'pendingSeeds' | 'memberSecrets' | 'ratchets';
 
+/** The value type of table `K`. */
+type ValueOf<K extends RecordName> = Draft[K] extends PersistentMap<infer V> ? V : never;
+
 /**
- * Sets (or with `undefined`, deletes) `key` in one of the draft's records,
- * copying that record once per call first: the caller's state shares every
- * record the call does not change, so a call costs what it changes, not the
- * size of the group.
+ * Sets (or with `undefined`, deletes) `key` in one of the draft's tables. The
+ * table is a persistent map, so the caller's state keeps its own version:
+ * O(log n), never a copy of the table (issue 13).
  */
-export function put<K extends RecordName>(draft: Draft, name: K, key: string, value: Draft[K][string] | undefined): void {
-  if (!draft.owned.has(name)) {
-    (draft as unknown as Record<RecordName, unknown>)[name] = { ...draft[name] };
-    draft.owned.add(name);
-  }
-  const record = draft[name] as Record<string, unknown>;
-  if (value === undefined) delete record[key];
-  else record[key] = value;
+export function put<K extends RecordName>(draft: Draft, name: K, key: string, value: ValueOf<K> | undefined): void {
+  const table = draft[name] as unknown as PersistentMap<ValueOf<K>>;
+  (draft as unknown as Record<RecordName, unknown>)[name] = value === undefined ? table.delete(key) : table.set(key, value);
 }
 
 /**
@@ -83,14 +85,14 @@ export function put<K extends RecordName>(draft: Draft, name: K, key: string, va
  * Every write of a secret record goes through here.
  */
 export function putSecret(draft: Draft, name: 'ratchets' | 'memberSecrets', key: string, value: Uint8Array | undefined): void {
-  const previous = draft[name][key];
+  const previous = draft[name].get(key);
   if (previous && previous !== value) draft.consumed.push(previous);
   put(draft, name, key, value);
 }
 
 /** Replaces (or deletes) a pending seed; node secrets it no longer holds go to `consumed`. */
 export function putPendingSeed(draft: Draft, id: OpId, value: PendingSeed | undefined): void {
-  const previous = draft.pendingSeeds[id];
+  const previous = draft.pendingSeeds.get(id);
   if (previous) {
     const kept = new Set(value?.nodes.map((n) => n.secret));
     for (const node of previous.nodes) if (node.secret && !kept.has(node.secret)) draft.consumed.push(node.secret);
@@ -112,7 +114,7 @@ export function scratch(draft: Draft, secret: Uint8Array): Uint8Array {
  */
 function convertLegacyPrks(draft: Draft, prks: Readonly<Record<OpId, Uint8Array>>): void {
   for (const [id, prk] of Object.entries(prks)) {
-    const pending = draft.pendingSeeds[id];
+    const pending = draft.pendingSeeds.get(id);
     for (const member of pending ? pending.members : []) {
       if (pending && isWaiting(pending, member)) putSecret(draft, 'memberSecrets', `${id}|${member}`, legacyMemberSecret(draft, prk, member));
     }
@@ -142,16 +144,16 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     identity: identityOf(ctx.keys),
     groupId: state.groupId,
     me: state.me,
-    clock: state.clock as Record<MemberId, number>,
+    clock: state.clock,
     membership: state.membership,
-    sessions: state.sessions as Record<MemberId, TwoPartySession>,
-    pendingSeeds: state.pendingSeeds as Record<OpId, PendingSeed>,
-    memberSecrets: state.memberSecrets as Record<string, Uint8Array>,
-    ratchets: state.ratchets as Record<MemberId, Uint8Array>,
+    sessions: state.sessions,
+    pendingSeeds: state.pendingSeeds,
+    memberSecrets: state.memberSecrets,
+    ratchets: state.ratchets,
     removed: state.removed,
     joinedVia: [...state.joinedVia],
     refreshDue: [...state.refreshDue],
-    chainKnownBy: state.chainKnownBy === undefined ? undefined : [...state.chainKnownBy],
+    chainKnownBy: state.chainKnownBy,
     opened: undefined,
     pq: state.pq === true,
     keys: ctx.keys,
@@ -159,7 +161,6 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     outputs: [],
     consumed: [],
     scratch: [],
-    owned: new Set(),
   };
 }
 
@@ -182,7 +183,7 @@ export function closeDraft(draft: Draft): DcgkaResult {
     removed: draft.removed,
     joinedVia: draft.joinedVia,
     refreshDue: [...draft.refreshDue].sort(),
-    ...(draft.chainKnownBy !== undefined ? { chainKnownBy: [...draft.chainKnownBy].sort() } : {}),
+    ...(draft.chainKnownBy !== undefined ? { chainKnownBy: draft.chainKnownBy } : {}),
     ...(draft.pq ? { pq: true as const } : {}),
   };
   return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };
@@ -190,7 +191,7 @@ export function closeDraft(draft: Draft): DcgkaResult {
 
 /** 2SM-encrypts a direct part for `recipient`, bound to `(group, seq, kind)`. */
 export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: DirectKind, payload: Uint8Array): Uint8Array {
-  let session = draft.sessions[recipient] ?? createSession(fromHex(recipient), { pq: draft.pq });
+  let session = draft.sessions.get(recipient) ?? createSession(fromHex(recipient), { pq: draft.pq });
   let peerBundle;
   if (sessionNeedsBundle(session)) {
     const taken = takeBundle(draft.registry, fromHex(recipient), draft.deps);
@@ -240,7 +241,7 @@ function receiveDirect(draft: Draft, sender: MemberId, kind: string, message: Ui
   if (message.length > MAX_DIRECT_BYTES) {
     throw new DecodeError('DECODE_TOO_LARGE', `direct ${kind} part of ${message.length} bytes exceeds the limit of ${MAX_DIRECT_BYTES}`);
   }
-  const session = draft.sessions[sender] ?? createSession(fromHex(sender), { pq: draft.pq });
+  const session = draft.sessions.get(sender) ?? createSession(fromHex(sender), { pq: draft.pq });
   const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity, allowRestart: true });
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
@@ -304,7 +305,7 @@ export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: D
  * restarts its chain after a (re)join).
  */
 export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array, fresh = false): Uint8Array | undefined {
-  const previous = draft.ratchets[member];
+  const previous = draft.ratchets.get(member);
   if (!previous && !fresh) return undefined;
   const { next, secret } = ratchetStep(draft.deps, previous, input);
   putSecret(draft, 'ratchets', member, next);
@@ -336,12 +337,14 @@ export function deriveSenderSecret(draft: Draft, prk: Uint8Array, sender: Member
  */
 export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { secret: Uint8Array | undefined; stepped: boolean } {
   const key = `${id}|${member}`;
-  const explicit = draft.memberSecrets[key];
+  const explicit = draft.memberSecrets.get(key);
   if (explicit) putSecret(draft, 'memberSecrets', key, undefined);
-  const pending = draft.pendingSeeds[id];
+  const pending = draft.pendingSeeds.get(id);
   const punctured = pending ? puncture(draft.deps, pending, member) : undefined;
   if (punctured) {
-    putPendingSeed(draft, id, punctured.pending);
+    // Puncturing drops exactly one kept node (its siblings below are new): wipe that one, no diff of the whole seed.
+    if (punctured.dropped) draft.consumed.push(punctured.dropped);
+    put(draft, 'pendingSeeds', id, punctured.pending);
     if (punctured.secret) scratch(draft, punctured.secret);
   }
   return { secret: explicit ?? punctured?.secret, stepped: explicit !== undefined || punctured !== undefined };
@@ -349,9 +352,9 @@ export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { se
 
 /** Reads (without consuming) own member secret of op `id`, for forwarding (valid until the draft closes). */
 export function peekMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint8Array | undefined {
-  const explicit = draft.memberSecrets[`${id}|${member}`];
+  const explicit = draft.memberSecrets.get(`${id}|${member}`);
   if (explicit) return explicit;
-  const pending = draft.pendingSeeds[id];
+  const pending = draft.pendingSeeds.get(id);
   const secret = pending ? peekSecret(draft.deps, pending, member) : undefined;
   return secret ? scratch(draft, secret) : undefined;
 }
@@ -363,7 +366,7 @@ export function emitUpdateSecret(draft: Draft, member: MemberId, cause: OpId, se
 
 /** Next own sequence number (and advance the own clock). */
 export function nextSeq(draft: Draft): number {
-  const seq = draft.clock[draft.me] ?? 0;
+  const seq = draft.clock.get(draft.me) ?? 0;
   put(draft, 'clock', draft.me, seq + 1);
   return seq;
 }

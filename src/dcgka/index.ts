@@ -14,4 +14,5 @@ export type {
 export { add, createGroup, groupMembers, joinGroup, processControl, readControl, remove, resetSessions, update } from './process.js';
 export { encodeDcgkaState, decodeDcgkaState } from './state-codec.js';
 export { checkedDirect, opIdOf } from './codec.js';
+export { PersistentMap } from '../crypto/index.js';
 export { MAX_CONTROL_BYTES, MAX_DIRECT_BYTES, MAX_MANIFEST_ENTRIES, MAX_REMOVE_NOTE_BYTES } from './limits.js';

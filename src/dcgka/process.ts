@@ -19,13 +19,15 @@ import { checkedDirect, decodeControl, opIdOf } from './codec.js';
 import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
 import type { Draft } from './draft.js';
 import { MAX_REMOVE_NOTE_BYTES } from './limits.js';
+import { PersistentMap } from '../crypto/index.js';
 import { processSeed, sendRemove, sendSeedOp, sendUpdate } from './seed.js';
 import type { ControlMessage, DcgkaContext, DcgkaResult, DcgkaState, IncomingControl, MemberId } from './types.js';
 
 function emptyState(groupId: string, me: MemberId): DcgkaState {
   return {
-    v: 2, groupId, me, clock: {}, membership: createMembership({ id: 'none', creator: me, members: [] }),
-    sessions: {}, pendingSeeds: {}, memberSecrets: {}, ratchets: {}, removed: false, joinedVia: [], refreshDue: [],
+    v: 2, groupId, me, clock: PersistentMap.empty(), membership: createMembership({ id: 'none', creator: me, members: [] }),
+    sessions: PersistentMap.empty(), pendingSeeds: PersistentMap.empty(), memberSecrets: PersistentMap.empty(), ratchets: PersistentMap.empty(),
+    removed: false, joinedVia: [], refreshDue: [],
   };
 }
 
@@ -117,7 +119,7 @@ export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaRe
 
 function checkOrder(state: DcgkaState, message: ControlMessage): void {
   if (message.groupId !== state.groupId) throw new VerifyError('VERIFY_GROUP', 'control message of another group');
-  const expected = state.clock[message.sender] ?? 0;
+  const expected = state.clock.get(message.sender) ?? 0;
   if (message.seq < expected || message.sender === state.me) {
     throw new StateError('STATE_REPLAY', `control ${message.sender.slice(0, 16)} seq ${message.seq} was already processed`);
   }
@@ -126,7 +128,7 @@ function checkOrder(state: DcgkaState, message: ControlMessage): void {
   }
   const body = message.body;
   if (body.type === 'ack' || body.type === 'add-ack') {
-    if (body.ackedSeq >= (state.clock[body.ackedSender] ?? 0)) {
+    if (body.ackedSeq >= (state.clock.get(body.ackedSender) ?? 0)) {
       throw new StateError('STATE_CAUSALITY', `ack of ${body.ackedSender.slice(0, 16)} seq ${body.ackedSeq} arrived before that message`);
     }
   }
@@ -139,9 +141,9 @@ function checkOrder(state: DcgkaState, message: ControlMessage): void {
  * A member removed concurrently may still act (its message is processed);
  * one whose own view no longer contains it (it saw its own removal) may not.
  */
-function assertSenderMayAct(membership: MembershipState, sender: MemberId, clock: Readonly<Record<MemberId, number>>): void {
+function assertSenderMayAct(membership: MembershipState, sender: MemberId, clock: PersistentMap<number>): void {
   if (canAct(membership, sender)) return;
-  if (clock[sender] === undefined && !isMember(membership, sender)) {
+  if (!clock.has(sender) && !isMember(membership, sender)) {
     throw new StateError('STATE_UNKNOWN_MEMBER', `control from non-member ${sender.slice(0, 16)}`);
   }
   throw new StateError('STATE_REMOVED', `${sender.slice(0, 16)} sent after seeing its own removal`);
@@ -208,8 +210,8 @@ export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: I
  */
 export function resetSessions(state: DcgkaState, ctx: DcgkaContext, peers?: readonly MemberId[]): DcgkaResult {
   const draft = openDraft(state, ctx);
-  for (const peer of peers ?? Object.keys(state.sessions)) {
-    const session = draft.sessions[peer];
+  for (const peer of peers ?? state.sessions.sortedKeys()) {
+    const session = draft.sessions.get(peer);
     if (!session) continue;
     draft.consumed.push(...session.mySecretKeys.map((k) => k.secretKey), ...(session.receivedSecretKey ? [session.receivedSecretKey] : []));
     put(draft, 'sessions', peer, undefined);

@@ -40,7 +40,10 @@ const LABEL_LEFT = utf8('groupcrypt/dcgka/seed-tree/left');
 const LABEL_RIGHT = utf8('groupcrypt/dcgka/seed-tree/right');
 const LABEL_MEMBER = 'groupcrypt/dcgka/member/';
 
-/** A node of the tree: `depth` 0 is the root; `index` counts from the left at that depth. */
+/**
+ * A node of the tree: `depth` 0 is the root; `index` counts from the left at
+ * that depth. A pending seed keeps its nodes sorted by (depth, index).
+ */
 export interface SeedNode {
   readonly depth: number;
   readonly index: number;
@@ -93,16 +96,44 @@ export function leafIndexOf(members: readonly MemberId[], member: MemberId): num
   return -1;
 }
 
-function covers(node: SeedNode, height: number, leaf: number): boolean {
-  return leaf >> (height - node.depth) === node.index;
+/** Order of nodes in a pending seed: by depth, then index. */
+export function compareNodes(a: SeedNode, b: SeedNode): number {
+  return a.depth - b.depth || a.index - b.index;
+}
+
+/** Position of node `(depth, index)` in the sorted `nodes`, or where it would go (`~position` when absent). */
+function searchNode(nodes: readonly SeedNode[], depth: number, index: number): number {
+  let lo = 0;
+  let hi = nodes.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const node = nodes[mid] as SeedNode;
+    const order = node.depth - depth || node.index - index;
+    if (order === 0) return mid;
+    if (order < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return ~lo;
+}
+
+/**
+ * Position in `nodes` of the node covering `leaf`, or -1: one of the leaf's
+ * height + 1 ancestors, each found by binary search, so an ack costs
+ * O(log² n) here however many nodes the seed still keeps (up to n/2).
+ */
+function coverOf(nodes: readonly SeedNode[], height: number, leaf: number): number {
+  for (let depth = 0; depth <= height; depth++) {
+    const at = searchNode(nodes, depth, leaf >> (height - depth));
+    if (at >= 0) return at;
+  }
+  return -1;
 }
 
 /** Whether `member`'s secret is still waiting in `pending`. */
 export function isWaiting(pending: PendingSeed, member: MemberId): boolean {
   const leaf = leafIndexOf(pending.members, member);
   if (leaf < 0) return false;
-  const height = treeHeight(pending.members.length);
-  return pending.nodes.some((node) => covers(node, height, leaf));
+  return coverOf(pending.nodes, treeHeight(pending.members.length), leaf) >= 0;
 }
 
 /** The members still waiting (sorted): every leaf under a kept node. */
@@ -137,10 +168,16 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
   if (leaf < 0) return undefined;
   const count = pending.members.length;
   const height = treeHeight(count);
-  const at = pending.nodes.findIndex((node) => covers(node, height, leaf));
+  const at = coverOf(pending.nodes, height, leaf);
   if (at < 0) return undefined;
   const start = pending.nodes[at] as SeedNode;
-  const kept: SeedNode[] = pending.nodes.filter((_, i) => i !== at);
+  const kept: SeedNode[] = pending.nodes.slice();
+  kept.splice(at, 1);
+  // Siblings go to their sorted place (none of them is kept yet: they lay under `start`).
+  const keep = (node: SeedNode): void => {
+    const place = searchNode(kept, node.depth, node.index);
+    kept.splice(place >= 0 ? place : ~place, 0, node);
+  };
   let secret = start.secret;
   let owned = false; // whether `secret` is a temporary of this call (to wipe) rather than the state's
   for (let depth = start.depth; depth < height; depth++) {
@@ -149,7 +186,7 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
     const siblingIndex = index + (1 - bit);
     // A sibling that covers no leaf (past the end of the list) is not kept.
     if (siblingIndex << (height - depth - 1) < count) {
-      kept.push(secret ? { depth: depth + 1, index: siblingIndex, secret: child(deps, secret, 1 - bit) } : { depth: depth + 1, index: siblingIndex });
+      keep(secret ? { depth: depth + 1, index: siblingIndex, secret: child(deps, secret, 1 - bit) } : { depth: depth + 1, index: siblingIndex });
     }
     if (secret) {
       const next = child(deps, secret, bit);
@@ -163,7 +200,6 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
     memberSecret = memberSecretOfLeaf(deps, secret, member);
     if (owned) zeroize(secret);
   }
-  kept.sort((a, b) => a.depth - b.depth || a.index - b.index);
   return { pending: kept.length > 0 ? { members: pending.members, nodes: kept } : undefined, secret: memberSecret, dropped: start.secret };
 }
 
@@ -175,7 +211,7 @@ export function peekSecret(deps: Deps, pending: PendingSeed, member: MemberId): 
   const leaf = leafIndexOf(pending.members, member);
   if (leaf < 0) return undefined;
   const height = treeHeight(pending.members.length);
-  const start = pending.nodes.find((node) => covers(node, height, leaf));
+  const start = pending.nodes[coverOf(pending.nodes, height, leaf)];
   if (!start?.secret) return undefined;
   let secret = start.secret;
   let owned = false;

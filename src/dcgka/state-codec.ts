@@ -19,8 +19,9 @@ import { DecodeError } from '../errors.js';
 import { decodeMembership, encodeMembership } from '../membership/index.js';
 import { decodeSession, encodeSession } from '../twoparty/index.js';
 import type { TwoPartySession } from '../twoparty/index.js';
-import { newPendingSeed, waitingMembers } from './puncture.js';
+import { compareNodes, newPendingSeed, waitingMembers } from './puncture.js';
 import type { PendingSeed, SeedNode } from './puncture.js';
+import { PersistentMap } from '../crypto/index.js';
 import type { DcgkaState } from './types.js';
 
 const STATE_VERSION = 2;
@@ -32,9 +33,9 @@ const KEYS_V2 = [...KEYS, 'refreshDue'] as const;
 const HEX64 = /^[0-9a-f]{64}$/;
 const OP_ID = /^[0-9a-f]{64}:\d+$/;
 
-function mapRecord<A, B>(record: Readonly<Record<string, A>>, f: (value: A) => B): Record<string, B> {
+function mapRecord<A, B>(map: PersistentMap<A>, f: (value: A) => B): Record<string, B> {
   const out: Record<string, B> = {};
-  for (const key of Object.keys(record).sort()) out[key] = f(record[key] as A);
+  for (const key of map.sortedKeys()) out[key] = f(map.get(key) as A);
   return out;
 }
 
@@ -59,7 +60,7 @@ export function encodeDcgkaState(state: DcgkaState): Uint8Array {
     membership: encodeMembership(state.membership),
     sessions: mapRecord(state.sessions, encodeSession),
     pendingSeeds: legacy
-      ? Object.fromEntries(Object.keys(state.pendingSeeds).sort().map((id) => [id, encodeLegacyPendingSeed(state.pendingSeeds[id] as PendingSeed, legacy[id])]))
+      ? Object.fromEntries(state.pendingSeeds.sortedKeys().map((id) => [id, encodeLegacyPendingSeed(state.pendingSeeds.get(id) as PendingSeed, legacy[id])]))
       : mapRecord(state.pendingSeeds, encodePendingSeed),
     memberSecrets: mapRecord(state.memberSecrets, (s) => s),
     ratchets: mapRecord(state.ratchets, (r) => r),
@@ -74,11 +75,11 @@ function readMap(record: Readonly<Record<string, unknown>>, key: string): Readon
   return asRecord(record[key], `dcgka-state.${key}`);
 }
 
-function readHexKeyed<T>(record: Readonly<Record<string, unknown>>, key: string, read: (value: unknown, field: string, id: string) => T, keyPattern = HEX64): Record<string, T> {
-  const out: Record<string, T> = {};
+function readHexKeyed<T>(record: Readonly<Record<string, unknown>>, key: string, read: (value: unknown, field: string, id: string) => T, keyPattern = HEX64): PersistentMap<T> {
+  let out = PersistentMap.empty<T>();
   for (const [k, value] of Object.entries(readMap(record, key))) {
     if (!keyPattern.test(k)) throw new DecodeError('DECODE_FIELD', `dcgka-state.${key}: bad key`);
-    out[k] = read(value, `${key}.${k.slice(0, 8)}`, k);
+    out = out.set(k, read(value, `${key}.${k.slice(0, 8)}`, k));
   }
   return out;
 }
@@ -137,7 +138,7 @@ export function decodeDcgkaState(bytes: Uint8Array): DcgkaState {
     joinedVia,
     refreshDue: version === LEGACY_VERSION
       // Version 1 did not track it: every session I received on and never sent on is still on my pre-key.
-      ? Object.keys(sessions).filter((id) => (sessions[id] as TwoPartySession).nextIndex === 1 && (sessions[id] as TwoPartySession).receivedIndex >= 1).sort()
+      ? sessions.sortedKeys().filter((id) => (sessions.get(id) as TwoPartySession).nextIndex === 1 && (sessions.get(id) as TwoPartySession).receivedIndex >= 1)
       : readArray(r, 'refreshDue', 'dcgka-state').map((id) => {
         if (typeof id !== 'string' || !HEX64.test(id)) throw new DecodeError('DECODE_FIELD', 'dcgka-state.refreshDue: bad id');
         return id;
@@ -175,5 +176,8 @@ function decodePendingSeed(value: unknown, field: string): PendingSeed {
     }
     return n[2].length === 32 ? { depth, index, secret: n[2] } : { depth, index };
   });
+  for (let i = 1; i < nodes.length; i++) {
+    if (compareNodes(nodes[i - 1] as SeedNode, nodes[i] as SeedNode) >= 0) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.nodes: not sorted`);
+  }
   return { members, nodes };
 }

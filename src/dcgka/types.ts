@@ -13,10 +13,18 @@ import type { Deps } from '../crypto/index.js';
 export type { MemberId, OpId };
 
 import type { PendingSeed } from './puncture.js';
+import type { PersistentMap } from '../crypto/index.js';
+
+export type { PersistentMap } from '../crypto/index.js';
 
 export type { PendingSeed, SeedNode } from './puncture.js';
 
-/** The protocol state γ of one member in one group. Plain, serializable data. */
+/**
+ * The protocol state γ of one member in one group: immutable, serializable
+ * data. The per-member (and per-op) tables are `PersistentMap`s, which share
+ * structure between a state and the next, so a transition costs what it
+ * changes rather than the size of the group (issue 13).
+ */
 export interface DcgkaState {
   readonly v: 2;
   /** Group id (32 bytes, hex). */
@@ -24,17 +32,17 @@ export interface DcgkaState {
   /** Own member id (hex of the X25519 identity public key). */
   readonly me: MemberId;
   /** Per sender: how many of its control messages were processed (FIFO position). */
-  readonly clock: Readonly<Record<MemberId, number>>;
+  readonly clock: PersistentMap<number>;
   /** The group membership (strong-removal DGM). */
   readonly membership: MembershipState;
   /** 2SM session per peer. */
-  readonly sessions: Readonly<Record<MemberId, TwoPartySession>>;
+  readonly sessions: PersistentMap<TwoPartySession>;
   /** Seeds whose member secrets are still waiting for acks, by op id (puncturable trees, see puncture.ts). */
-  readonly pendingSeeds: Readonly<Record<OpId, PendingSeed>>;
+  readonly pendingSeeds: PersistentMap<PendingSeed>;
   /** Explicit member secrets waiting for an ack (welcome secrets), key `${opId}|${member}`. */
-  readonly memberSecrets: Readonly<Record<string, Uint8Array>>;
+  readonly memberSecrets: PersistentMap<Uint8Array>;
   /** Outer ratchet (chain) state per member; absent until initialised. */
-  readonly ratchets: Readonly<Record<MemberId, Uint8Array>>;
+  readonly ratchets: PersistentMap<Uint8Array>;
   /** True once this member saw its own removal (it then derives and sends nothing). */
   readonly removed: boolean;
   /** Ids of the add operations that added me (their add-acks carry chains for me). */

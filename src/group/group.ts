@@ -80,7 +80,7 @@ export function joinGroup(ctx: GroupContext, input: { readonly scheme?: GroupSch
  */
 export function addMember(state: GroupState, ctx: GroupContext, member: MemberId): GroupResult {
   const work = openWork(state, ctx);
-  const extra = encodeWelcomeExtra(work.data, member, work.removals, work.rejoins);
+  const extra = encodeWelcomeExtra(work.data, member, work.removals, work.rejoins, work.dcgka.clock);
   applyDcgka(work, dcgkaAdd(work.dcgka, dcgkaContext(work), member, extra));
   return closeWork(work);
 }

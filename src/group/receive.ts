@@ -14,7 +14,7 @@
  * and nothing after it from that sender is skipped past it).
  */
 import { bytesEqual, copyBytes, toHex } from '../crypto/index.js';
-import { decryptData } from '../data/index.js';
+import { decryptData, secretDeleted, secretKey } from '../data/index.js';
 import { MAX_DIRECT_BYTES, checkedDirect, processControl, readControl } from '../dcgka/index.js';
 import type { ControlMessage, MemberId } from '../dcgka/index.js';
 import { DecodeError, GroupCryptError, InternalError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
@@ -37,7 +37,7 @@ import type { GroupContext, GroupResult, GroupState, IncomingMessage, PendingApp
 const CONTROL_HEADER = 0x82;
 
 function clockOf(work: Work, member: MemberId): number {
-  return work.dcgka.clock[member] ?? 0;
+  return work.dcgka.clock.get(member) ?? 0;
 }
 
 function envelopeContext(work: Work, env: Envelope, sender: MemberId, ad: Uint8Array | null): EnvelopeContext {
@@ -67,7 +67,9 @@ function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uin
     work.outputs.push({ kind: 'duplicate' });
     return;
   }
-  assertStands(work, sender, env);
+  // Strong removal decides which messages stand for `read`; a share is never read, and my
+  // adder's shares stay what its welcome was (trusted for history) after its removal.
+  if (env.version !== SECRETS_ENVELOPE_VERSION) assertStands(work, sender, env);
   const aad = aeadData(envelopeContext(work, env, sender, ad));
   const input = { sender, epoch: env.epoch, counter: env.counter, ciphertext: env.ciphertext, aad };
   let plaintext: Uint8Array;
@@ -91,7 +93,7 @@ function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uin
     return;
   }
   if (env.version === SECRETS_ENVELOPE_VERSION) {
-    importShare(work, plaintext);
+    importShare(work, sender, plaintext);
     return;
   }
   const position = { epoch: env.epoch, counter: env.counter };
@@ -105,10 +107,44 @@ function sizeOf(m: { readonly bytes: Uint8Array; readonly direct?: Uint8Array | 
   return m.bytes.length + (m.direct?.length ?? 0) + (m.ad?.length ?? 0);
 }
 
-/** Buffers an authenticated application message of a known sender until its epoch is known. */
+/**
+ * Whether a message of `sender` under `epoch` can be read now: its epoch is
+ * known (the control message that opened it was processed) and, in the data
+ * scheme, I hold its group secret. A member added concurrently with the
+ * control message that made a secret gets that secret later, from its adder
+ * (a secrets envelope, src/group/share.ts), possibly after messages under it:
+ * those wait for it here instead of being refused. Once I am removed, no
+ * secret is coming: the message is tried (and refused) at once.
+ */
+function readable(work: Work, sender: MemberId, epoch: number): boolean {
+  if (clockOf(work, sender) <= epoch) return false;
+  if (!work.data || work.dcgka.removed || sender === work.dcgka.me) return true;
+  // A secret I deleted is not coming back: the message is tried (and refused) at once.
+  return Object.hasOwn(work.data.secrets, secretKey(sender, epoch)) || secretDeleted(work.data, sender, epoch);
+}
+
+/** Whether a buffered message waits for a group secret (its epoch is known), not for its epoch. */
+function waitsForSecret(work: Work, p: PendingApplication): boolean {
+  return clockOf(work, p.sender) > p.epoch;
+}
+
+/**
+ * Buffers an authenticated application message of a known sender until it
+ * is readable. When the buffer is full, messages waiting for a group secret
+ * make room, oldest first (one kept from me never comes):
+ * each is dropped with a `rejected` output (STATE_MISSING_SECRET).
+ */
 function bufferApplication(work: Work, entry: PendingApplication): void {
   if (sizeOf(entry) > MAX_BUFFERED_APPLICATION_BYTES) {
     throw new StateError('STATE_LIMIT', `receive: an application message of ${sizeOf(entry)} bytes cannot wait for its epoch (limit ${MAX_BUFFERED_APPLICATION_BYTES}); hand it in again later`);
+  }
+  let bytes = work.pendingApplication.reduce((n, p) => n + sizeOf(p), 0);
+  while (work.pendingApplication.length >= MAX_PENDING_APPLICATION || bytes + sizeOf(entry) > MAX_PENDING_APPLICATION_BYTES) {
+    const victim = work.pendingApplication.findIndex((p) => waitsForSecret(work, p));
+    if (victim < 0) break;
+    const [dropped] = work.pendingApplication.splice(victim, 1) as [PendingApplication];
+    bytes -= sizeOf(dropped);
+    work.outputs.push({ kind: 'rejected', error: new StateError('STATE_MISSING_SECRET', `receive: a message of ${dropped.sender.slice(0, 16)} under epoch ${dropped.epoch} waited for its group secret and was dropped to make room`) });
   }
   if (work.pendingApplication.length >= MAX_PENDING_APPLICATION) {
     throw new StateError('STATE_LIMIT', `receive: more than ${MAX_PENDING_APPLICATION} application messages are waiting`);
@@ -154,7 +190,7 @@ function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null
     holdStranger(work, { bytes: copyBytes(bytes), direct: null, ad: ad ? copyBytes(ad) : null, sender: null, at: work.deps.now() });
     return;
   }
-  if (clockOf(work, sender) <= env.epoch) {
+  if (!readable(work, sender, env.epoch)) {
     bufferApplication(work, { bytes: copyBytes(bytes), ad: ad ? copyBytes(ad) : null, sender, epoch: env.epoch });
     return;
   }
@@ -163,7 +199,7 @@ function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null
 
 /** Whether `sender` is known in the group (a member, or a sender of a processed control message). */
 function isKnown(work: Work, sender: MemberId): boolean {
-  return sender === work.dcgka.me || Object.hasOwn(work.dcgka.clock, sender) || knownIds(work.dcgka).includes(sender);
+  return sender === work.dcgka.me || work.dcgka.clock.has(sender) || knownIds(work.dcgka).includes(sender);
 }
 
 /** Hands held messages of senders that became known to the orderer or the application buffer. */
@@ -237,23 +273,33 @@ function reject(work: Work, error: unknown): void {
   else throw error;
 }
 
-/** Decrypts every buffered application message whose epoch became known. */
+/**
+ * Decrypts every buffered application message that became readable (its
+ * epoch known, its secret held); again while a share among them brought secrets.
+ */
 function drainApplications(work: Work): void {
+  for (let secrets = secretsSnapshot(work); drainApplicationsOnce(work) && secretsSnapshot(work) !== secrets; secrets = secretsSnapshot(work));
+}
+
+/** One pass of `drainApplications`; whether anything was buffered. */
+function drainApplicationsOnce(work: Work): boolean {
   const waiting = work.pendingApplication;
+  if (waiting.length === 0) return false;
   work.pendingApplication = [];
   for (const p of waiting) {
     try {
-      const env = decodeEnvelope(p.bytes, work.scheme);
-      if (clockOf(work, p.sender) <= env.epoch) {
+      if (!readable(work, p.sender, p.epoch)) {
         work.pendingApplication.push(p);
         continue;
       }
+      const env = decodeEnvelope(p.bytes, work.scheme);
       decryptApplication(work, env, p.sender, p.ad);
     } catch (error) {
       if (isNotForRemoved(work, error)) work.outputs.push({ kind: 'rejected', error, notForMe: true });
       else reject(work, error);
     }
   }
+  return true;
 }
 
 /** Records what a processed control message tells the removal rule: a remove's note, a member's rejoin. */
@@ -293,7 +339,7 @@ function drain(work: Work, input: MessageRef | undefined): void {
       const secretsBefore = secretsSnapshot(work);
       applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), { broadcast: next.payload, ...(direct ? { direct } : {}) }));
       recordFacts(work, next.payload);
-      forwardConcurrentSecrets(work, secretsBefore);
+      forwardConcurrentSecrets(work, secretsBefore, next.sender, next.seq);
     } catch (error) {
       if (input && compareRefs(next, input) === 0) throw error;
       work.orderer = withoutPending(work.orderer, next);
@@ -312,7 +358,10 @@ function drain(work: Work, input: MessageRef | undefined): void {
  * Receives one message (control or application, in any order, duplicates
  * allowed): outputs decrypted application data with its sender, messages to
  * send (acks), `removed`, `joined`, `duplicate`, and `rejected` for buffered
- * inputs that failed.
+ * inputs that failed. An application message waits in the state until its
+ * epoch is known and, in the data scheme, until its group secret is held (a
+ * member added concurrently with the secret's update gets it from its adder
+ * later); one under a secret I deleted throws `STATE_MISSING_SECRET`.
  * @param incoming.ad the associated data the sender used (application messages).
  * @throws DecodeError for malformed bytes; VerifyError `VERIFY_SIGNATURE` (forged),
  *   `VERIFY_AEAD` (tampered, AD mismatch), `VERIFY_GROUP`; StateError for a message that
@@ -344,7 +393,10 @@ export function receive(state: GroupState, ctx: GroupContext, incoming: Incoming
     if (!ref && work.strangers === before) return { state, keys: ctx.keys, registry: ctx.registry, outputs: [{ kind: 'duplicate' }], consumed: [] };
     if (ref) drain(work, ref);
   } else {
+    const secrets = secretsSnapshot(work);
     receiveApplication(work, incoming.broadcast, incoming.ad ?? null);
+    // A share brought secrets that buffered messages wait for.
+    if (secretsSnapshot(work) !== secrets) drainApplications(work);
   }
   checkBuffers(work);
   return closeWork(work);

@@ -172,10 +172,15 @@ export interface WelcomeExtra {
 const posOut = (p: Position | null): unknown => (p ? [p.epoch, p.counter] : null);
 
 /** Encodes the welcome extra: `{ v: 2, secrets: bundle | null, removals: [[op, member(32), [e, c] | null]], rejoins: [[member(32), add, seq]] }`. */
-export function encodeWelcomeExtra(data: DataState | null, joiner: MemberId, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): Uint8Array {
+export function encodeWelcomeExtra(
+  data: DataState | null, joiner: MemberId, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[], clock: ReadonlyMap<MemberId, number>,
+): Uint8Array {
+  // Only secrets within the welcome's history (my clock): a share can give me one before I process the
+  // control message that made it (src/group/share.ts); I forward it to the joiner once I do.
+  const within = (m: MemberId): number => clock.get(m) ?? 0;
   return encodeCanonical({
     v: EXTRA_VERSION,
-    secrets: data ? exportSecretBundle(data, { exclude: joiner }) : null,
+    secrets: data ? exportSecretBundle(data, { exclude: joiner, clock: within }) : null,
     removals: removals.map((r) => [r.op, fromHex(r.member), posOut(r.frontier)]),
     rejoins: rejoins.map((j) => [fromHex(j.member), j.add, j.seq]),
   });

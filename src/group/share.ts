@@ -21,6 +21,22 @@
  * never shown by `read`. The cost: one extra message per adder per
  * concurrent secret; redundant copies are harmless (import keeps what it has).
  *
+ * The receiving side (src/group/receive.ts): a data-scheme message under a
+ * secret I lack waits in the state for it (the share may come after the
+ * message, the orderer orders control messages only), and when the buffer
+ * is full the oldest such waiter is dropped (`rejected`,
+ * STATE_MISSING_SECRET; one under a secret I deleted is refused at once).
+ * Shares are imported only from my adders (trusted for history as for the
+ * welcome, also after their removal: a share is not an application message
+ * that strong removal could bar), without the welcome's clock and
+ * ever-member checks (see `importShare`).
+ * Why here and not in DCGKA (a decision beyond DCGKA.md §9): DCGKA erases
+ * an update secret as soon as it is derived; a forward through 2SM would
+ * mean keeping each one until every concurrent joiner is known to have it.
+ * The group secret derived from it is data-scheme state, kept anyway for
+ * history, so the data scheme forwards that, under the group's own
+ * encryption (a removed member cannot read it).
+ *
  * The message scheme needs none of this: a member reads what was sent after
  * its add, and DCGKA's add-acks give it every chain it needs for that.
  */
@@ -79,14 +95,19 @@ function secretsSince(work: Work, before: SecretsSnapshot): string[] {
 }
 
 /**
- * After processing a control message: the group secrets it gave others (not
- * me) that members I added cannot have — they are outside the sender's view —
- * are forwarded to them.
+ * After processing a control message of `sender` (its `seq`): the group
+ * secrets it gave others (not me) that members I added cannot have — they
+ * are outside the sender's view — are forwarded to them. That includes the
+ * sender's secret of this message when a share gave it to me before (a
+ * member I added since did not get it in my welcome, which holds only what
+ * my clock covers).
  */
-export function forwardConcurrentSecrets(work: Work, before: SecretsSnapshot): void {
+export function forwardConcurrentSecrets(work: Work, before: SecretsSnapshot, sender: MemberId, seq: number): void {
   const data = work.data;
   if (!data) return;
   const freshKeys = secretsSince(work, before);
+  const own = `${sender}:${seq}`;
+  if (Object.hasOwn(data.secrets, own) && !freshKeys.includes(own)) freshKeys.push(own);
   if (freshKeys.length === 0) return;
   const added = membersIAdded(work);
   if (added.length === 0) return;
@@ -100,21 +121,30 @@ export function forwardConcurrentSecrets(work: Work, before: SecretsSnapshot): v
   shareSecrets(work, keys);
 }
 
+/** The members whose adds of me I processed: whom I trust for the group's history (their welcome, their shares). */
+function myAdders(work: Work): Set<MemberId> {
+  return new Set(work.dcgka.joinedVia.map((op) => op.slice(0, op.lastIndexOf(':'))));
+}
+
 /**
- * A received secrets envelope (already authenticated and decrypted): imports
- * what I lack (checked like a welcome bundle) and forwards what I learned to
- * the members I added.
+ * A received secrets envelope (already authenticated and decrypted). Only a
+ * share of one of my adders is imported: I trust for history exactly whom I
+ * trusted for my welcome (a share of anyone else is not for me: it is read
+ * and dropped). What I lack is imported, never a secret of mine, but
+ * without the welcome's other checks (a member's clock, an ever-member): a
+ * share may arrive before I process the control messages that made the
+ * secret or named its member (the orderer only orders each sender's own
+ * control messages), and the secret is one I will not derive then (I was
+ * outside that message's view) — should DCGKA derive it after all, its own
+ * secret replaces the imported one (`applyDcgka`). A planted secret reads
+ * nothing that was not sent under it; my welcomes pass on only what my clock
+ * covers (`encodeWelcomeExtra`). What I learned goes on to the members I
+ * added in turn.
  */
-export function importShare(work: Work, plaintext: Uint8Array): void {
-  if (!work.data) return;
+export function importShare(work: Work, sender: MemberId, plaintext: Uint8Array): void {
+  if (!work.data || !myAdders(work).has(sender)) return;
   const before = secretsSnapshot(work);
-  const known = new Set(knownIds(work.dcgka));
-  const clock = work.dcgka.clock;
-  work.data = importSecretBundle(work.data, copyBytes(plaintext), work.deps, {
-    me: work.dcgka.me,
-    everMember: (m) => known.has(m),
-    clock: (m) => (Object.hasOwn(clock, m) ? clock[m] ?? 0 : 0),
-  });
+  work.data = importSecretBundle(work.data, copyBytes(plaintext), work.deps, { me: work.dcgka.me });
   const learned = secretsSince(work, before);
   if (learned.length > 0 && membersIAdded(work).length > 0) shareSecrets(work, learned);
 }

@@ -134,7 +134,7 @@ function decodeDirects(r: CborRecord, orderer: OrdererState): Record<string, Uin
 
 /** A v1 buffer of control messages, moved into a fresh orderer that starts at DCGKA's clock. */
 function upgradeV1(r: CborRecord, dcgka: DcgkaState, deps: Deps): { orderer: OrdererState; directs: Record<string, Uint8Array> } {
-  let orderer = createOrderer({ start: dcgka.clock, maxPending: MAX_PENDING_CONTROL });
+  let orderer = createOrderer({ start: dcgka.clock.toRecord(), maxPending: MAX_PENDING_CONTROL });
   const directs: Record<string, Uint8Array> = {};
   for (const value of readArray(r, 'pendingControl', 'group-state', MAX_PENDING_CONTROL)) {
     if (!Array.isArray(value) || value.length !== 6 || !(value[4] instanceof Uint8Array)) fail('pendingControl');
@@ -174,8 +174,8 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
     control = upgradeV1(r, dcgka, deps);
   } else {
     const orderer = decodeOrderer(readBytes(r, 'orderer', 'group-state'));
-    for (const [sender, seq] of Object.entries(dcgka.clock)) if ((Object.hasOwn(orderer.next, sender) ? orderer.next[sender] : 0) !== seq) fail('orderer (clock)');
-    if (Object.keys(orderer.next).some((sender) => !Object.hasOwn(dcgka.clock, sender))) fail('orderer (clock)');
+    for (const [sender, seq] of dcgka.clock) if ((Object.hasOwn(orderer.next, sender) ? orderer.next[sender] : 0) !== seq) fail('orderer (clock)');
+    if (Object.keys(orderer.next).some((sender) => !dcgka.clock.has(sender))) fail('orderer (clock)');
     control = { orderer, directs: decodeDirects(r, orderer) };
   }
   const v3 = !v1 && !v2;

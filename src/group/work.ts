@@ -7,7 +7,7 @@
 import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/index.js';
 import type { DataState } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
-import type { DcgkaResult, DcgkaState } from '../dcgka/index.js';
+import type { DcgkaResult, DcgkaState, PersistentMap } from '../dcgka/index.js';
 import { InternalError, VerifyError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
 import { applyUpdateSecret as applyMessageSecret, createMessageState } from '../message/index.js';
@@ -61,7 +61,7 @@ export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaSt
     deps: ctx.deps, scheme, dcgka,
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
-    keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock, maxPending: MAX_PENDING_CONTROL }), directs: {},
+    keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock.toRecord(), maxPending: MAX_PENDING_CONTROL }), directs: {},
     pendingApplication: [], strangers: [], lamport: 0, heard: {}, removals: [], rejoins: [], outputs: [], consumed: [],
   };
 }
@@ -105,12 +105,14 @@ export function closeWork(work: Work): GroupResult {
 /**
  * Moves the orderer up to DCGKA's clock (what DCGKA processed, sent, or
  * learned from a welcome counts as delivered); buffered copies below it are
- * dropped with their direct parts.
+ * dropped with their direct parts. With `since` (the clock the orderer was
+ * last synced to), only the senders whose count changed are visited: one
+ * message costs O(log n) here, not a walk over every member (issue 13).
  */
-export function syncOrderer(orderer: OrdererState, directs: Record<string, Uint8Array>, clock: Readonly<Record<string, number>>): OrdererState {
+export function syncOrderer(orderer: OrdererState, directs: Record<string, Uint8Array>, clock: PersistentMap<number>, since?: PersistentMap<number>): OrdererState {
   let current = orderer;
-  for (const sender of Object.keys(clock)) {
-    const upTo = clock[sender] ?? 0;
+  for (const sender of since ? clock.changedSince(since) : clock.keys()) {
+    const upTo = clock.get(sender) ?? 0;
     for (let seq = nextExpected(current, sender); seq < upTo; seq++) {
       current = markDelivered(current, { sender, seq });
       delete directs[directKey(sender, seq)];
@@ -175,7 +177,8 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
           consumed.push(...applied.consumed);
         }
         if (data) {
-          const applied = applyDataSecret(data, input, work.deps);
+          // A secret a share gave me early (src/group/share.ts) yields to the one DCGKA derives.
+          const applied = applyDataSecret(data, input, work.deps, { replace: true });
           data = applied.state;
           consumed.push(...applied.consumed);
         }
@@ -204,7 +207,7 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
   }
 
   const directs = { ...work.directs };
-  const orderer = syncOrderer(work.orderer, directs, result.state.clock);
+  const orderer = syncOrderer(work.orderer, directs, result.state.clock, work.dcgka.clock);
   work.dcgka = result.state;
   work.keys = result.keys;
   work.registry = result.registry;
@@ -225,7 +228,7 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
  * stranger: its messages only get the small allowance of `strangers`.
  */
 export function knownIds(dcgka: DcgkaState): string[] {
-  const ids = new Set([...Object.keys(dcgka.clock), ...groupMembers(dcgka.membership)]);
+  const ids = new Set([...dcgka.clock.keys(), ...groupMembers(dcgka.membership)]);
   for (const op of dcgka.membership.ops) for (const id of op.targets) ids.add(id);
   return [...ids].sort();
 }

@@ -11,9 +11,9 @@ import { StateError, UsageError } from '../errors.js';
 import { bitIndices, equalBits, hasBit, unionBits, withBit } from './bitset.js';
 import { compareIds } from './evaluate.js';
 import { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_OPS } from './limits.js';
-import { appendOp, assign, initialState, lookup, setSeen } from './state.js';
+import { appendOp, initialState, lookup, setSeen } from './state.js';
 import type { MemberId, MembershipState, OpId } from './types.js';
-import { viewOver } from './view.js';
+import { sortedIncludes, viewOver } from './view.js';
 
 /** @throws UsageError `USAGE_ARGUMENT` unless a non-empty string of at most MAX_ID_LENGTH. */
 function checkId(value: unknown, field: string): string {
@@ -57,7 +57,7 @@ export function applyAdd(state: MembershipState, input: { readonly id: OpId; rea
   const actor = checkId(input.actor, 'actor');
   const added = checkId(input.added, 'added');
   checkNewOp(state, id);
-  const past = lookup(state.seen, actor) ?? new Uint8Array(0);
+  const past = state.seen.get(actor) ?? new Uint8Array(0);
   const next = appendOp(state, { id, kind: 'add', actor, targets: [added] }, past);
   return setSeen(next, actor, withBit(past, state.ops.length));
 }
@@ -73,7 +73,7 @@ export function applyRemove(state: MembershipState, input: { readonly id: OpId; 
   const actor = checkId(input.actor, 'actor');
   const removed = checkId(input.removed, 'removed');
   checkNewOp(state, id);
-  const past = lookup(state.seen, actor) ?? new Uint8Array(0);
+  const past = state.seen.get(actor) ?? new Uint8Array(0);
   const known = (lookup(state.entriesOf, removed) ?? []).some((e) => hasBit(past, state.entries[e]?.op ?? -1));
   if (!known) throw new StateError('STATE_UNKNOWN_MEMBER', `remove ${id.slice(0, 80)}: its author never saw an add of the removed member`);
   const next = appendOp(state, { id, kind: 'remove', actor, targets: [removed] }, past);
@@ -93,10 +93,10 @@ export function applyAck(state: MembershipState, input: { readonly actor: Member
   const i = lookup(state.index, acked);
   const op = i === undefined ? undefined : state.ops[i];
   if (i === undefined || op === undefined) throw new StateError('STATE_UNKNOWN_OPERATION', `ack of unknown operation ${acked.slice(0, 80)}`);
-  const before = lookup(state.seen, actor) ?? new Uint8Array(0);
+  const before = state.seen.get(actor) ?? new Uint8Array(0);
   const after = unionBits(before, withBit(op.past, i));
   if (equalBits(before, after)) return state;
-  if (op.kind === 'remove' && !viewOver(state, after).includes(actor)) {
+  if (op.kind === 'remove' && !sortedIncludes(viewOver(state, after), actor)) {
     throw new StateError('STATE_REMOVED', `${actor.slice(0, 80)} acked a remove after which it is no longer a member`);
   }
   return setSeen(state, actor, after);
@@ -132,9 +132,9 @@ export function mergeMembership(base: MembershipState, other: MembershipState): 
     state = appendOp(state, op, translate(op.past, map));
   }
   let seen = state.seen;
-  for (const actor of Object.keys(other.seen)) {
-    const bits = translate(lookup(other.seen, actor) ?? new Uint8Array(0), map);
-    seen = assign(seen, actor, unionBits(lookup(seen, actor) ?? new Uint8Array(0), bits));
+  for (const [actor, otherBits] of other.seen) {
+    const bits = translate(otherBits, map);
+    seen = seen.set(actor, unionBits(seen.get(actor) ?? new Uint8Array(0), bits));
   }
   return { ...state, seen };
 }

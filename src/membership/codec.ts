@@ -5,12 +5,12 @@
  *   { v: 1, ops: [{ id, kind, actor, targets, past }...], seen: { member: bits } }
  */
 import { DecodeError } from '../errors.js';
-import { asRecord, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readText } from '../crypto/index.js';
+import { PersistentMap, asRecord, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readText } from '../crypto/index.js';
 import { bitIndices, isSubset, isTrimmed } from './bitset.js';
 import { compareIds } from './evaluate.js';
 import { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_BYTES, MAX_MEMBERSHIP_OPS } from './limits.js';
 import { rebuildState } from './state.js';
-import type { MemberId, MembershipOp, MembershipState, OpKind } from './types.js';
+import type { MembershipOp, MembershipState, OpKind } from './types.js';
 
 const WHAT = 'membership';
 const KINDS: readonly OpKind[] = ['create', 'add', 'remove'];
@@ -21,8 +21,8 @@ const KINDS: readonly OpKind[] = ['create', 'add', 'remove'];
  */
 export function encodeMembership(state: MembershipState): Uint8Array {
   const seen: Record<string, Uint8Array> = {};
-  for (const key of Object.keys(state.seen)) {
-    Object.defineProperty(seen, key, { value: state.seen[key], enumerable: true, writable: true, configurable: true });
+  for (const [key, bits] of state.seen) {
+    Object.defineProperty(seen, key, { value: bits, enumerable: true, writable: true, configurable: true });
   }
   return encodeCanonical({
     v: state.v,
@@ -86,14 +86,14 @@ export function decodeMembership(bytes: Uint8Array): MembershipState {
     ops.push(op);
   }
   const rawSeen = asRecord(record['seen'], `${WHAT}.seen`);
-  const seen: Record<MemberId, Uint8Array> = {};
+  let seen = PersistentMap.empty<Uint8Array>();
   for (const member of Object.keys(rawSeen)) {
     if (member.length === 0 || member.length > MAX_ID_LENGTH) throw new DecodeError('DECODE_FIELD', `${WHAT}.seen: bad member id`);
     const bits = readBits(rawSeen, member, `${WHAT}.seen`, ops.length);
     for (const j of bitIndices(bits)) {
       if (!isSubset(ops[j]?.past ?? new Uint8Array(0), bits)) throw new DecodeError('DECODE_FIELD', `${WHAT}.seen: not causally closed`);
     }
-    Object.defineProperty(seen, member, { value: bits, enumerable: true, writable: true, configurable: true });
+    seen = seen.set(member, bits);
   }
   return rebuildState(ops, seen);
 }

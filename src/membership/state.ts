@@ -2,6 +2,7 @@
  * Internal construction of membership states: appending one op with its
  * past, and rebuilding the derived caches. Callers validate first.
  */
+import { PersistentMap } from '../crypto/index.js';
 import { hasBit, withBit } from './bitset.js';
 import { evaluateMembers } from './evaluate.js';
 import type { AddEntry, MemberId, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
@@ -24,7 +25,7 @@ function define<T>(record: Record<string, T>, key: string, value: T): void {
 }
 
 const EMPTY: MembershipState = {
-  v: 1, ops: [], seen: {}, index: {}, entries: [], entriesOf: {}, cancels: [], members: [],
+  v: 1, ops: [], seen: PersistentMap.empty(), index: {}, entries: [], entriesOf: {}, cancels: [], members: [],
 };
 
 /**
@@ -65,23 +66,21 @@ export function appendOp(
 
 /** Sets the seen set of `actor`. */
 export function setSeen(state: MembershipState, actor: MemberId, bits: Uint8Array): MembershipState {
-  return { ...state, seen: assign(state.seen, actor, bits) };
+  return { ...state, seen: state.seen.set(actor, bits) };
 }
 
 /** A state holding only the create op, every initial member having seen it. */
 export function initialState(op: { readonly id: OpId; readonly actor: MemberId; readonly targets: readonly MemberId[] }): MembershipState {
   const state = appendOp(EMPTY, { ...op, kind: 'create' }, new Uint8Array(0));
   const seenCreate = withBit(new Uint8Array(0), 0);
-  const seen: Record<MemberId, Uint8Array> = {};
-  for (const member of op.targets) define(seen, member, seenCreate);
+  let seen = PersistentMap.empty<Uint8Array>();
+  for (const member of op.targets) seen = seen.set(member, seenCreate);
   return { ...state, seen };
 }
 
 /** Rebuilds a state from its ops (in order, each with its past) and seen sets. */
-export function rebuildState(ops: readonly MembershipOp[], seen: Readonly<Record<MemberId, Uint8Array>>): MembershipState {
+export function rebuildState(ops: readonly MembershipOp[], seen: PersistentMap<Uint8Array>): MembershipState {
   let state = EMPTY;
   for (const op of ops) state = appendOp(state, op, op.past);
-  const out: Record<MemberId, Uint8Array> = {};
-  for (const key of Object.keys(seen).sort()) define(out, key, lookup(seen, key) ?? new Uint8Array(0));
-  return { ...state, seen: out };
+  return { ...state, seen };
 }

@@ -2,6 +2,7 @@
  * Types of the membership layer. State is plain readonly data: arrays in
  * processing order, records keyed by id, bit sets as `Uint8Array`.
  */
+import type { PersistentMap } from '../crypto/index.js';
 
 /** A member id (the DCGKA layer uses the hex of an identity key). */
 export type MemberId = string;
@@ -54,8 +55,12 @@ export interface MembershipCore {
 export interface MembershipState extends MembershipCore {
   /** Format version. */
   readonly v: 1;
-  /** Per actor, the ops in the causal past of its latest processed message (bit set). */
-  readonly seen: Readonly<Record<MemberId, Uint8Array>>;
+  /**
+   * Per actor, the ops in the causal past of its latest processed message (bit
+   * set). A persistent map: every ack replaces one entry, and copying the
+   * whole table per ack made a remove or add O(n²) in its acks (issue 13).
+   */
+  readonly seen: PersistentMap<Uint8Array>;
   /** Derived: op id → index in `ops`. */
   readonly index: Readonly<Record<OpId, number>>;
   /** Derived: member → indices of the entries adding it. */

@@ -16,7 +16,7 @@ import type { MemberId, MembershipState, OpId, OpKind } from './types.js';
  * (Which of two concurrent welcomes it accepted shows in that ack.)
  */
 export function effectiveSeen(state: MembershipState, actor: MemberId): { readonly bits: Uint8Array; readonly view: readonly MemberId[] } {
-  const exact = lookup(state.seen, actor) ?? new Uint8Array(0);
+  const exact = state.seen.get(actor) ?? new Uint8Array(0);
   const adds = lookup(state.entriesOf, actor) ?? [];
   const opOf = (e: number): number => state.entries[e]?.op ?? 0;
   if (adds.length === 0 || adds.some((e) => hasBit(exact, opOf(e)))) return { bits: exact, view: viewOver(state, exact) };
@@ -59,12 +59,29 @@ export function memberView(state: MembershipState, actor: MemberId): readonly Me
  * removal. DCGKA refuses messages from actors for which this is false.
  */
 export function canAct(state: MembershipState, actor: MemberId): boolean {
-  return memberView(state, actor).includes(actor);
+  return sortedIncludes(memberView(state, actor), actor);
 }
 
 /** True when `id` is a current member. */
 export function isMember(state: MembershipState, id: MemberId): boolean {
-  return state.members.includes(id);
+  return sortedIncludes(state.members, id);
+}
+
+/**
+ * Whether the sorted (code-unit order) `list` holds `id`: a binary search, as
+ * DCGKA asks this for every message and groups reach thousands of members.
+ */
+export function sortedIncludes(list: readonly MemberId[], id: MemberId): boolean {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const value = list[mid] as MemberId;
+    if (value === id) return true;
+    if (value < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 /** The kind of operation `id`, or undefined when this state never processed it. */

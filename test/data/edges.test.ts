@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCanonical, defaultCryptoProvider, encodeCanonical, utf8, type Deps } from '../../src/crypto/index.js';
 import {
   applyUpdateSecret, createDataState, currentSecret, DATA_NONCE_LENGTH, decodeDataState, decryptData, deleteSecrets, encodeDataState, encryptData,
-  exportSecretBundle, findSecretById, importSecretBundle, LABEL_GROUP_SECRET, listSecrets, MAX_BUNDLE_SECRETS, MAX_DATA_COUNTER, MAX_REPLAY_TRACKED,
+  exportSecretBundle, findSecretById, importSecretBundle, LABEL_GROUP_SECRET, listSecrets, MAX_BUNDLE_SECRETS, MAX_DATA_COUNTER, MAX_REPLAY_TRACKED, secretDeleted,
   type DataState,
 } from '../../src/data/index.js';
 import { codeOf } from '../helpers/errors.js';
@@ -51,10 +51,29 @@ describe('group secrets', () => {
     expect(importSecretBundle(merged, exportSecretBundle(merged), deps)).toBe(merged);
   });
 
+  it('a bundle for a welcome holds only the epochs below the given clock', () => {
+    const state = add(add(add(createDataState(), A, 1, 100), A, 4, 100), B, 2, 100);
+    const bundle = exportSecretBundle(state, { clock: (m) => (m === A ? 4 : 3) });
+    expect(Object.keys(importSecretBundle(createDataState(), bundle, deps).secrets).sort()).toEqual([`${A}:1`, `${B}:2`]);
+  });
+
   it('a second secret for the same epoch is STATE_DUPLICATE; the first stays', () => {
     const state = add(createDataState(), A, 1, 100);
     expect(codeOf(() => add(state, A, 1, 300))).toBe('STATE_DUPLICATE');
     expect(currentSecret(state, A)?.timestamp).toBe(100);
+  });
+
+  it('with replace, a derived secret replaces an imported one for the same epoch and the old value is consumed', () => {
+    const bogus = importSecretBundle(createDataState(), exportSecretBundle(add(add(createDataState(), A, 1, 100), A, 4, 100)), deps);
+    const imported = bogus.secrets[`${A}:1`]!;
+    clock = 300;
+    const out = applyUpdateSecret(bogus, { member: A, epoch: 1, secret: secretOf(9) }, deps, { replace: true });
+    expect(out.consumed).toEqual([imported.value]);
+    const value = deps.crypto.hkdf(secretOf(9), new Uint8Array(32), utf8(LABEL_GROUP_SECRET), 32);
+    expect(out.state.secrets[`${A}:1`]).toEqual({ id: deps.crypto.sha256(value), value, timestamp: 300, member: A, epoch: 1 });
+    expect(out.state.latest[A]).toBe(4);
+    // nothing held: added as usual, nothing consumed
+    expect(applyUpdateSecret(bogus, { member: A, epoch: 2, secret: secretOf(9) }, deps, { replace: true }).consumed).toEqual([]);
   });
 });
 
@@ -145,6 +164,28 @@ describe('deleteSecrets', () => {
     expect(deleteSecrets(withOldWindow, { allButLatest: false, olderThan: 0 }).consumed).toEqual([]);
     expect(codeOf(() => deleteSecrets(withOldWindow, {}))).toBe('USAGE_ARGUMENT');
     expect(codeOf(() => deleteSecrets(withOldWindow, { allButLatest: false }))).toBe('USAGE_ARGUMENT');
+  });
+
+  it('records per member the highest epoch deleted: a missing secret at or below it is deleted, above it (or one held) is not', () => {
+    const state = add(add(add(add(createDataState(), A, 1, 100), A, 3, 110), A, 5, 300), B, 1, 150);
+    expect(state.deleted).toBeUndefined();
+    expect(deleteSecrets(state, { olderThan: 50 }).state).toBe(state); // nothing dropped, nothing recorded
+    const pruned = deleteSecrets(state, { olderThan: 200 }).state;
+    expect(pruned.deleted).toEqual({ [A]: 3 });
+    expect([1, 2, 3, 4, 5].map((e) => secretDeleted(pruned, A, e))).toEqual([true, true, true, false, false]);
+    expect(secretDeleted(pruned, B, 0)).toBe(false);
+    // a later deletion only raises the floor
+    const again = deleteSecrets(add(pruned, A, 7, 400), { allButLatest: true }).state;
+    expect(again.deleted).toEqual({ [A]: 5 });
+    // the codec keeps it (version 2), and a state without deletions still encodes as version 1
+    expect(decodeDataState(encodeDataState(again), deps)).toEqual(again);
+    expect((decodeCanonical(encodeDataState(again), 't') as { v: number }).v).toBe(2);
+    expect((decodeCanonical(encodeDataState(state), 't') as { v: number }).v).toBe(1);
+    const raw = decodeCanonical(encodeDataState(again), 't') as Record<string, unknown>;
+    expect(codeOf(() => decodeDataState(encodeCanonical({ ...raw, deleted: [] }), deps))).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeDataState(encodeCanonical({ ...raw, deleted: [[new Uint8Array(32), 1], [new Uint8Array(32), 2]] }), deps))).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeDataState(encodeCanonical({ ...raw, v: 1 }), deps))).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeDataState(encodeCanonical({ ...raw, v: 3 }), deps))).toBe('DECODE_VERSION_UNSUPPORTED');
   });
 });
 

@@ -105,14 +105,14 @@ describe('states of version 1 (seed PRK kept until every ack)', () => {
       }
     }
     for (const member of Object.values(peers)) {
-      for (const holder of Object.values(peers)) expect(toHex(holder.current.ratchets[member.id] as Uint8Array)).toBe(toHex(member.current.ratchets[member.id] as Uint8Array));
-      expect(member.current.pendingSeeds).toEqual({});
+      for (const holder of Object.values(peers)) expect(toHex(holder.current.ratchets.get(member.id) as Uint8Array)).toBe(toHex(member.current.ratchets.get(member.id) as Uint8Array));
+      expect([...member.current.pendingSeeds.keys()]).toEqual([]);
     }
   });
 });
 
 describe('state codec of pending seeds (version 2)', () => {
-  it('round-trips and rejects a node outside the tree, unsorted members or a bad secret length', async () => {
+  it('round-trips and rejects a node outside the tree, unsorted members or nodes, or a bad secret length', async () => {
     const { DcgkaSim } = await import('../helpers/dcgka-sim.js');
     const { decodeCanonical, encodeCanonical } = await import('../../src/crypto/index.js');
     const sim = new DcgkaSim(['A', 'B', 'C', 'D']);
@@ -141,6 +141,9 @@ describe('state codec of pending seeds (version 2)', () => {
     expect(tamper((p) => { p.nodes = [[9, 0, new Uint8Array(0)]]; })).toBe('DECODE_FIELD');
     expect(tamper((p) => { p.nodes = [[0, 0, new Uint8Array(31)]]; })).toBe('DECODE_FIELD');
     expect(tamper((p) => { p.members = [...p.members].reverse(); })).toBe('DECODE_FIELD');
+    // Nodes are kept sorted by (depth, index): an ack finds its covering node by binary search.
+    expect(tamper((p) => { p.nodes = [[1, 1, new Uint8Array(0)], [1, 0, new Uint8Array(0)]]; })).toBe('DECODE_FIELD');
+    expect(tamper((p) => { p.nodes = [[1, 0, new Uint8Array(0)], [1, 1, new Uint8Array(0)]]; })).toBe('accepted');
     expect(tamper(() => undefined)).toBe('accepted');
   });
 });

@@ -120,7 +120,7 @@ function run(schedule: { peers: number; initial: number; steps: readonly Step[];
     if (!state || active(n)) continue;
     const known = new Set(sim.peer(n).secrets.values());
     for (const m of current) {
-      const chain = state.ratchets[sim.id(m)];
+      const chain = state.ratchets.get(sim.id(m));
       if (chain) expect(toHex(chain), `${n} holds ${m}'s chain`).not.toBe(sim.chain(m, m));
       const own = [...sim.peer(m).secrets.entries()].filter(([k]) => k.startsWith(sim.id(m)));
       const latest = own[own.length - 1]?.[1];

@@ -10,9 +10,7 @@ import type { DcgkaState } from '../../src/dcgka/index.js';
 import { DcgkaSim, expectChainsAgree } from '../helpers/dcgka-sim.js';
 
 function withoutSession(state: DcgkaState, peer: string): DcgkaState {
-  const sessions = { ...state.sessions };
-  delete sessions[peer];
-  return { ...state, sessions };
+  return { ...state, sessions: state.sessions.delete(peer) };
 }
 
 describe('2SM after lost state (issue 12)', () => {
@@ -49,7 +47,7 @@ describe('2SM after lost state (issue 12)', () => {
     b.state = { ...(b.state as DcgkaState), sessions: backup };
     const stale = sim.peer('B').state as DcgkaState;
     const reset = resetSessions(stale, sim.ctx(b));
-    expect(Object.keys(reset.state.sessions)).toEqual([]);
+    expect([...reset.state.sessions.keys()]).toEqual([]);
     expect(reset.consumed.length).toBeGreaterThan(0);
     b.state = reset.state;
     sim.update('B');

@@ -5,7 +5,7 @@
  * if the author of its removal had read them.
  */
 import { describe, expect, it } from 'vitest';
-import { utf8 } from '../../src/crypto/index.js';
+import { bytesEqual, utf8 } from '../../src/crypto/index.js';
 import { applicationStands, compareReadOrder, encodeWireBundle, openWireBundle, readOrderKey, receive, send } from '../../src/group/index.js';
 import type { GroupScheme, GroupState, ReadPosition } from '../../src/group/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
@@ -227,15 +227,104 @@ describe('complete history under concurrency (data scheme)', () => {
     for (const [n, list] of heldFromB) sim.peer(n).inbox.push(...list);
     sim.settle(random);
     const e = sim.peer('E');
-    // A message whose secret had not come yet failed with a transient code: a runtime hands it in again.
-    expect(e.errors.every((code) => code === 'STATE_MISSING_SECRET')).toBe(true);
-    e.inbox.push(...(heldFromB.get('E') ?? []));
-    sim.settle(random);
+    // A message whose secret had not come yet waited in E's state for A's share: nothing failed, nothing is handed in again.
+    expect(e.errors).toEqual([]);
     expect(sim.members('E')).toEqual(['A', 'B', 'C', 'E']);
     expect(e.decrypted.has(before)).toBe(true);
     expect(e.decrypted.has(fromA)).toBe(true);
     expect(e.decrypted.has(during), `E reads ${during} (errors: ${e.errors.join(',')})`).toBe(true);
     // Shares are never shown as data.
     for (const n of ['A', 'B', 'C', 'E']) for (const text of sim.peer(n).decrypted) expect(sim.sent.some((m) => m.text === text)).toBe(true);
+  });
+});
+
+describe('secrets envelopes (data scheme, issue 12)', () => {
+  /** Whether a wire bundle in `name`'s inbox carries a control message (else an application or secrets envelope). */
+  const isControl = (sim: GroupSim, name: string, bundle: Uint8Array): boolean => openWireBundle(bundle, sim.peer(name).id).broadcast[0] === 0x82;
+  /** Delivers every inbox of `names` (in order) until they are all empty. */
+  const drainAll = (sim: GroupSim, names: readonly string[]): void => {
+    while (names.some((n) => sim.peer(n).inbox.length > 0)) for (const n of names) if (sim.peer(n).inbox.length > 0) sim.deliver(n, 0);
+  };
+
+  /**
+   * B updates and writes while partitioned; meanwhile A adds E and C adds F. At the heal, A and C each
+   * forward B's secret to the member they added; what `setup` returns lets a test hold messages back.
+   */
+  function concurrentAdds(seed: number) {
+    const sim = new GroupSim(['A', 'B', 'C', 'E', 'F'], 'data');
+    const random = seeded(seed);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    sim.add('A', 'E');
+    sim.add('C', 'F');
+    const others = ['A', 'C', 'E', 'F'];
+    drainAll(sim, others);
+    const mark = new Map(others.map((n) => [n, sim.peer(n).inbox.length]));
+    sim.update('B');
+    const during = sim.send('B');
+    const fromB = new Map(others.map((n) => [n, sim.peer(n).inbox.splice(mark.get(n) as number)]));
+    return { sim, random, during, fromB };
+  }
+
+  it('a member imports secrets only from its adders: E ignores C\'s share of B\'s secret and reads B\'s message once A\'s share comes', () => {
+    const { sim, random, during, fromB } = concurrentAdds(73);
+    const e = sim.peer('E');
+    // A processes B's update: what it sends E besides control messages is its share.
+    sim.peer('A').inbox.push(...(fromB.get('A') ?? []));
+    const before = e.inbox.length;
+    drainAll(sim, ['A']);
+    const fromA = e.inbox.splice(before);
+    const sharesOfA = fromA.filter((b) => !isControl(sim, 'E', b));
+    e.inbox.push(...fromA.filter((b) => isControl(sim, 'E', b)));
+    expect(sharesOfA.length).toBeGreaterThan(0);
+    // Everything else, B's message to E last (after C's share).
+    const [controlOfB, messageOfB] = [(fromB.get('E') ?? []).filter((b) => isControl(sim, 'E', b)), (fromB.get('E') ?? []).filter((b) => !isControl(sim, 'E', b))];
+    e.inbox.push(...controlOfB);
+    for (const n of ['C', 'F']) sim.peer(n).inbox.push(...(fromB.get(n) ?? []));
+    sim.settle(random);
+    expect(sim.peer('F').decrypted.has(during), 'F reads it through its adder C').toBe(true);
+    e.inbox.push(...messageOfB);
+    sim.settle(random);
+    expect(e.decrypted.has(during), 'C is not E\'s adder: its share is not imported').toBe(false);
+    expect(e.state?.pendingApplication).toHaveLength(1);
+    e.inbox.push(...sharesOfA);
+    sim.settle(random);
+    expect(e.decrypted.has(during)).toBe(true);
+    expect(e.state?.pendingApplication).toHaveLength(0);
+    expect(e.errors).toEqual([]);
+  });
+
+  it('messages waiting for a secret make room when the buffer is full: the oldest is dropped as STATE_MISSING_SECRET', () => {
+    const { sim, random, fromB } = concurrentAdds(74);
+    const e = sim.peer('E');
+    // E is kept from every share; B writes three large messages under the secret E lacks.
+    const b = sim.peer('B');
+    const big = (n: number): Uint8Array => {
+      const result = send(b.state as GroupState, sim.ctx(b), { plaintext: new Uint8Array(800_000).fill(n) });
+      b.state = result.state;
+      const out = result.outputs[0];
+      if (out?.kind !== 'send') throw new Error('no send');
+      return encodeWireBundle(out.message);
+    };
+    const large = [big(1), big(2), big(3)];
+    for (const n of ['A', 'C', 'F']) sim.peer(n).inbox.push(...(fromB.get(n) ?? []));
+    e.inbox.push(...(fromB.get('E') ?? []).filter((x) => isControl(sim, 'E', x)));
+    for (let round = 0, seen = -1; round < 100_000 && [...sim.peers.values()].some((p) => p.inbox.length > 0); round++) {
+      if (e.inbox.length !== seen) e.inbox = e.inbox.filter((x) => isControl(sim, 'E', x));
+      seen = e.inbox.length;
+      sim.step(random, 1);
+    }
+    expect(e.state?.pendingApplication).toHaveLength(0);
+    e.inbox.push(large[0] as Uint8Array, large[1] as Uint8Array);
+    drainAll(sim, ['E']);
+    expect(e.state?.pendingApplication).toHaveLength(2);
+    expect(e.errors).toEqual([]);
+    e.inbox.push(large[2] as Uint8Array);
+    drainAll(sim, ['E']);
+    expect(e.errors).toEqual(['STATE_MISSING_SECRET']);
+    const waiting = e.state?.pendingApplication ?? [];
+    const kept = [large[1], large[2]].map((x) => openWireBundle(x as Uint8Array, e.id).broadcast);
+    expect(waiting.length).toBe(2);
+    expect(waiting.every((p, i) => bytesEqual(p.bytes, kept[i] as Uint8Array))).toBe(true);
   });
 });

@@ -93,7 +93,7 @@ describe.each<GroupScheme>(['message', 'data'])('hostile input (%s scheme)', (sc
     expectDecodable(sim, state);
     const r1 = receive(state, sim.ctx(b), first as { broadcast: Uint8Array });
     const r2 = receive(r1.state, { deps: sim.deps, keys: r1.keys, registry: r1.registry }, second as { broadcast: Uint8Array });
-    expect(r2.state.dcgka.clock[a.id]).toBe(3);
+    expect(r2.state.dcgka.clock.get(a.id)).toBe(3);
   });
 
   it('a control message of a sender not known yet outlasts a full allowance of junk envelopes (application messages are evicted first: a lost control message of a concurrently added member stalled its later ones, schedule seed 224052667)', () => {

@@ -126,8 +126,8 @@ describe.each<GroupScheme>(['message', 'data'])('orderer-backed receive (%s sche
 
     const baseline = replay(sim, history);
     const state = checkConverged(sim, baseline);
-    const others = (clock: Readonly<Record<string, number>>) => Object.fromEntries(Object.entries(clock).filter(([id]) => id !== sim.peer('D').id));
-    expect(others(state.dcgka.clock)).toEqual(sim.peer('B').state?.dcgka.clock);
+    const others = (clock: ReadonlyMap<string, number>) => Object.fromEntries([...clock].filter(([id]) => id !== sim.peer('D').id));
+    expect(others(state.dcgka.clock)).toEqual(sim.peer('B').state?.dcgka.clock.toRecord());
     for (const text of late) expect(baseline.decrypted.has(text)).toBe(true);
     for (const text of beforeAdd) expect(baseline.decrypted.has(text)).toBe(scheme === 'data');
     for (const m of sim.sent) if (m.members.includes('D')) expect(baseline.decrypted.has(m.text), m.text).toBe(true);
@@ -137,7 +137,7 @@ describe.each<GroupScheme>(['message', 'data'])('orderer-backed receive (%s sche
       expect(order.length).toBeGreaterThan(history.length);
       const r = replay(sim, order);
       checkConverged(sim, r);
-      expect(others(r.state?.dcgka.clock ?? {})).toEqual(others(state.dcgka.clock));
+      expect(others(r.state?.dcgka.clock ?? new Map())).toEqual(others(state.dcgka.clock));
       expect([...r.decrypted].sort()).toEqual([...baseline.decrypted].sort());
       expect(r.outputs.filter((o) => o.kind === 'duplicate').length).toBeGreaterThan(0);
     }

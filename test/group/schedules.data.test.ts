@@ -1,35 +1,68 @@
 /**
- * Random schedules at scale, data scheme (see schedules.message.test.ts): members and
- * group secrets converge and removed members are locked out on every
- * schedule. Entitled reads and complete history fail today under concurrency
- * (issue 12: a member added concurrently with an update never gets that
- * update's group secret); the known-gap test asserts it still shows.
+ * Random schedules at scale, data scheme (see schedules.message.test.ts).
+ * Every schedule checks that members and group secrets converge, removed
+ * members are locked out, every member reads every message of the group's
+ * history (also those sent under a secret made concurrently with its add:
+ * its adder forwards the secret, the message waits for it; issue 12,
+ * src/group/share.ts), every current member holds every current member's
+ * latest secret, and every member reads the same order.
  */
 import { describe, expect, it } from 'vitest';
-import { GAP_CHECKS } from '../helpers/schedules.js';
 import { expectScale, findGap, replayFailures, runSchedules } from '../helpers/schedule-suite.js';
+import { DEFAULT_CHECKS, lockoutCheck, membersCheck, runSchedule, secretsCheck } from '../helpers/schedules.js';
+import type { ScheduleSpec } from '../helpers/schedules.js';
 
 const RUNS = Number(process.env['GROUPCRYPT_SCHEDULES'] ?? 1000);
 
 describe('random schedules at scale (data scheme)', () => {
-  it(`members and group secrets converge, removed members are locked out (${RUNS} schedules)`, () => {
+  it(`members and group secrets converge, removed members are locked out, every member reads the whole history, in one order (${RUNS} schedules)`, () => {
     expectScale(runSchedules('data', RUNS, 0x5eed_0002), RUNS);
   }, 60 * 60_000);
 });
 
-describe('KNOWN GAP (issue 12): complete history in the data scheme', () => {
-  it('still missing: a member added concurrently with an update never gets its group secret, so it misses messages it is entitled to (needs the complete-history fix)', () => {
-    const failure = findGap('data', 60, 0x0bde_0002, GAP_CHECKS.dataHistory);
-    console.log(`data-history gap: ${failure ?? 'not shown'}`);
-    expect(failure, 'the data-history gap no longer shows: move GAP_CHECKS.dataHistory into DEFAULT_CHECKS.data').toBeDefined();
+/** Replays specs with the default checks: how each fails, or that it excused a history read ('' when every read happened). */
+function replayHistory(specs: readonly ScheduleSpec[]): string[] {
+  return specs.map((spec) => {
+    try {
+      const stats = runSchedule(spec);
+      return stats.excusedHistory === 0 ? '' : `${stats.excusedHistory} history reads excused`;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  });
+}
+
+describe('regression (issue 12): complete history for members added concurrently with an update (data scheme)', () => {
+  it('the schedules that showed the gap (many partitions, up to 12 peers) pass every check', () => {
+    const failure = findGap('data', 60, 0x0bde_0002, DEFAULT_CHECKS.data);
+    expect(failure).toBeUndefined();
   }, 10 * 60_000);
+
+  it('replayed: P10, added by P1 while P5 removed P4 on the other side of a partition, reads what P5 sent under that removal\'s secret (it arrived before P1\'s share); P2 reads P0\'s message from before its add although P2 removed its adder P1 before P1\'s share arrived', () => {
+    const failures = replayHistory([
+      // CI: "[history] P10 did not read P5#3 from the group's history" (the message was refused, then the secret came)
+      { scheme: 'data', peers: 11, initial: 5, ops: 14, seed: 668242831, duplicateRate: 0, partitions: true, removedListen: false },
+      // "[history] P2 did not read P0#0" (the share of a removed adder was refused as a removed member's message)
+      { scheme: 'data', peers: 3, initial: 1, ops: 11, seed: 1814731344, duplicateRate: 0, partitions: false, removedListen: false },
+      // An adder's welcome must hold only secrets its clock covers: a share gave P2 one early, and P5 refused P2's welcome ("[members] P0 sees … P5")
+      { scheme: 'data', peers: 7, initial: 1, ops: 12, seed: 2001568402, duplicateRate: 0, partitions: false, removedListen: false },
+      // A share naming a member the joiner does not know yet (its add not processed) is still imported ("[history] P9 did not read P6#2")
+      { scheme: 'data', peers: 15, initial: 2, ops: 14, seed: 727989536, duplicateRate: 0, partitions: false, removedListen: true },
+    ]);
+    expect(failures).toEqual(['', '', '', '']);
+  }, 120_000);
 });
 
 describe('regression: re-adding a removed member under concurrency (found by these schedules)', () => {
+  const READD = { scheme: 'data', peers: 3, initial: 2, ops: 9, seed: 1489864021, duplicateRate: 0, partitions: false, removedListen: false, readds: true } as const;
+
   it('P2, re-added by an add that saw its removal, while it processes that add before the removal, converges with the others on membership (data scheme)', () => {
-    const [failure] = replayFailures([
-      { scheme: 'data', peers: 3, initial: 2, ops: 9, seed: 1489864021, duplicateRate: 0, partitions: false, removedListen: false, readds: true },
-    ]);
+    const [failure] = replayFailures([READD], [membersCheck, secretsCheck, lockoutCheck]);
     expect(failure).toBe('');
+  }, 120_000);
+
+  it('KNOWN BUG (re-adds are off in the CI schedules): with the entitled-reads check, the members disagree whether a message of the re-added P2 stands', () => {
+    const [failure] = replayFailures([READD]);
+    expect(failure, 'fixed: drop this test and keep the schedule above with the default checks').toContain('[entitled] members disagree whether P2#7 stands');
   }, 120_000);
 });

@@ -171,10 +171,10 @@ export class DcgkaSim {
   readiness(peer: Peer, message: WireMessage): 'ready' | 'obsolete' | 'wait' {
     const state = peer.state;
     if (!state) return message.type === 'create' && !message.direct.has(peer.id) ? 'obsolete' : 'wait';
-    const expected = state.clock[message.sender] ?? 0;
+    const expected = state.clock.get(message.sender) ?? 0;
     if (message.seq < expected) return 'obsolete';
     if (message.seq > expected) return 'wait';
-    if (message.acked && message.acked.seq >= (state.clock[message.acked.sender] ?? 0)) return 'wait';
+    if (message.acked && message.acked.seq >= (state.clock.get(message.acked.sender) ?? 0)) return 'wait';
     return 'ready';
   }
 
@@ -195,7 +195,7 @@ export class DcgkaSim {
     this.apply(peer, result);
     if (process.env['GROUPCRYPT_TRACE']) {
       const st = result.state;
-      console.log(`    ${peer.name}: ${st.removed ? 'REMOVED ' : ''}chains [${Object.keys(st.ratchets).map((id) => this.nameOf(id)).join(',')}] emits [${result.outputs.filter((o) => o.kind === 'update-secret').map((o) => (o.kind === 'update-secret' ? this.describeKey(`${o.member}@${o.cause}`) : '')).join(',')}]`);
+      console.log(`    ${peer.name}: ${st.removed ? 'REMOVED ' : ''}chains [${[...st.ratchets.keys()].map((id) => this.nameOf(id)).join(',')}] emits [${result.outputs.filter((o) => o.kind === 'update-secret').map((o) => (o.kind === 'update-secret' ? this.describeKey(`${o.member}@${o.cause}`) : '')).join(',')}]`);
     }
   }
 
@@ -243,7 +243,7 @@ export class DcgkaSim {
         continue;
       }
       const clock = trial.state.clock;
-      const coversAnother = invitations.some((other) => other !== candidate && other.seq < (clock[other.sender] ?? 0));
+      const coversAnother = invitations.some((other) => other !== candidate && other.seq < (clock.get(other.sender) ?? 0));
       if (coversAnother) continue;
       if (process.env['GROUPCRYPT_TRACE']) console.log(`${peer.name} joins via ${this.nameOf(candidate.sender)}#${candidate.seq}`);
       peer.inbox = peer.inbox.filter((m) => m !== candidate);
@@ -281,7 +281,7 @@ export class DcgkaSim {
 
   /** Current chain state of `member` as held by `holder` (hex) or undefined. */
   chain(holder: string, member: string): string | undefined {
-    const r = this.peer(holder).state?.ratchets[this.id(member)];
+    const r = this.peer(holder).state?.ratchets.get(this.id(member));
     return r ? toHex(r) : undefined;
   }
 }

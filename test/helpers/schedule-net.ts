@@ -154,6 +154,8 @@ export class ScheduleNet {
   deliveries = 0;
   /** Entitled reads excused by the checks (counted there). */
   excused = 0;
+  /** History reads excused by the complete-history check: the reader's adders were all removed (counted there). */
+  excusedHistory = 0;
   /** Published control messages by type (with NET_TRACE set). */
   readonly trace = new Map<string, number>();
   published = 0;
@@ -258,7 +260,10 @@ export class ScheduleNet {
         if (peer.removedEver) peer.rejoined = true;
         if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} joins via ${this.nameOf(out.via.split(':')[0] ?? '')}`);
       }
-      else if (out.kind === 'rejected') peer.errors.push(out.error.code);
+      else if (out.kind === 'rejected') {
+        peer.errors.push(out.error.code);
+        if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} rejects a buffered message: ${out.error.code} ${out.error.message}`);
+      }
     }
     for (const m of this.members(peer.name)) peer.everSeen.add(m);
   }
@@ -407,7 +412,7 @@ export class ScheduleNet {
 
   /** Chain state (hex) of `member` held by `holder` (message scheme), or undefined. */
   chain(holder: string, member: string): string | undefined {
-    const r = this.peer(holder).state?.dcgka.ratchets[this.peer(member).id];
+    const r = this.peer(holder).state?.dcgka.ratchets.get(this.peer(member).id);
     return r ? toHex(r) : undefined;
   }
 
