@@ -3,7 +3,9 @@
  * this tab, talk over a `BroadcastChannel` and persist every transition to
  * IndexedDB (`IndexedDbStore`, one database per peer). `?peers=Alice,Bob`
  * runs only some peers here (open the rest in another tab);
- * `?scheme=message` uses the message scheme instead of the data scheme;
+ * `?scheme=message` uses the message scheme instead of the data scheme,
+ * `?scheme=mls` an MLS Secret Group (Alice owns it; members' adds are
+ * proposals her peer commits);
  * `?pq=1` (the "post-quantum" checkbox) creates post-quantum groups
  * (X25519 + ML-KEM-768 key agreement), with their own databases and channel.
  * Bundled by examples/browser/build.ts; tests read `window.groupcryptExample`.
@@ -20,6 +22,10 @@ interface PeerSnapshot {
   readonly id: string;
   readonly members: string[];
   readonly removed: boolean;
+  /** MLS: the owner's name; null for the DCGKA schemes. */
+  readonly owner: string | null;
+  /** MLS: proposals waiting for the owner. */
+  readonly pending: string[];
   /** In a post-quantum group. */
   readonly pq: boolean;
   readonly read: { from: string; text: string; own: boolean }[];
@@ -28,8 +34,10 @@ interface PeerSnapshot {
 }
 
 const params = new URLSearchParams(location.search);
-const scheme: GroupScheme = params.get('scheme') === 'message' ? 'message' : 'data';
-const pq = params.get('pq') === '1';
+const asked = params.get('scheme');
+const scheme: GroupScheme | 'mls' = asked === 'message' || asked === 'mls' ? asked : 'data';
+/** Post-quantum applies to the DCGKA schemes (an MLS group runs MLS ciphersuite 1). */
+const pq = params.get('pq') === '1' && scheme !== 'mls';
 /** Databases and channel of this variant (a post-quantum page never mixes with a classic one). */
 const variant = pq ? `${scheme}-pq` : scheme;
 const local = (params.get('peers')?.split(',') ?? [...STORY_PEERS]).filter((name) => (STORY_PEERS as readonly string[]).includes(name));
@@ -75,7 +83,7 @@ async function guarded(what: string, act: () => Promise<unknown>): Promise<void>
 function snapshotOf(peer: LocalPeer): PeerSnapshot {
   const view = peer.view;
   return {
-    name: peer.name, id: view.id, members: [...view.members], removed: view.removed, pq: view.pq,
+    name: peer.name, id: view.id, members: [...view.members], removed: view.removed, owner: view.owner, pending: [...view.pending], pq: view.pq,
     read: view.read.map((entry) => ({ ...entry })), failures: [...view.failures], commits: peer.commits.n,
   };
 }
@@ -94,7 +102,9 @@ function controls(peer: LocalPeer): HTMLElement {
   return element('div', { class: 'controls' },
     button('Create', () => actions.create(now(), scheme, [], pq)), pick,
     button('Add', () => actions.add(now(), pick.value)), button('Remove', () => actions.remove(now(), pick.value)),
-    button('Update', () => actions.update(now())), text, button('Send', () => actions.send(now(), text.value)));
+    button('Update', () => actions.update(now())),
+    ...(scheme === 'mls' ? [button('Handover', () => actions.handover(now(), pick.value))] : []),
+    text, button('Send', () => actions.send(now(), text.value)));
 }
 
 function renderPeer(peer: LocalPeer): void {
@@ -104,12 +114,15 @@ function renderPeer(peer: LocalPeer): void {
   card.dataset['removed'] = String(view.removed);
   card.dataset['member'] = String(view.members.length > 0);
   card.dataset['pq'] = String(view.pq);
+  card.dataset['owner'] = view.owner ?? '';
   const state = view.removed ? 'removed from the group' : view.members.length > 0 ? `member (${peer.view.scheme ?? scheme} scheme${view.pq ? ', post-quantum' : ''})` : 'not in a group';
   const reload = lastReload[peer.name];
   $('.view', card).replaceChildren(
     element('p', { class: 'state' }, state),
     element('h3', {}, 'Members'),
     element('ul', { class: 'members' }, ...view.members.map((name) => element('li', {}, name))),
+    ...(view.owner === null ? [] : [element('p', { class: 'owner' }, `owner: ${view.owner}`)]),
+    ...(view.pending.length === 0 ? [] : [element('ul', { class: 'pending' }, ...view.pending.map((line) => element('li', {}, `pending ${line}`)))]),
     element('h3', {}, 'Messages'),
     element('ol', { class: 'messages' }, ...view.read.map((entry) => element('li', { 'data-from': entry.from, 'data-own': String(entry.own) },
       element('b', {}, entry.own ? 'me' : entry.from), ` ${entry.text}`))),

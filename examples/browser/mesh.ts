@@ -6,6 +6,9 @@
  * same origin). The page only chooses the store and the transport: every
  * operation, ordering and commit is the runtime's. Runs in a page
  * (IndexedDbStore) and under Node (MemoryStore), which has `BroadcastChannel` too.
+ * With the `mls` scheme every peer keeps a pool of MLS key packages, the
+ * creator owns the group, and a member's add / remove / update is a
+ * proposal that the owner's peer commits as soon as it hears it.
  */
 import type { Deps } from '../../src/crypto/index.js';
 import { toHex } from '../../src/crypto/index.js';
@@ -23,6 +26,10 @@ export interface PeerView {
   /** Member names, sorted; empty before joining or after removal. */
   readonly members: string[];
   readonly removed: boolean;
+  /** MLS: the owner's name (the one who commits); null for the DCGKA schemes. */
+  readonly owner: string | null;
+  /** MLS: proposals waiting for the owner, as "add Carol (by Bob)". */
+  readonly pending: string[];
   readonly read: { from: string; text: string; own: boolean }[];
   /** Error codes of what this peer could not read. */
   readonly failures: string[];
@@ -44,7 +51,7 @@ export interface LocalPeer {
 export interface Mesh {
   readonly channelName: string;
   readonly deps: Deps;
-  readonly scheme: GroupScheme;
+  readonly scheme: GroupScheme | 'mls';
   /** Groups created here are post-quantum. */
   readonly pq: boolean;
   readonly tab: string;
@@ -76,9 +83,13 @@ async function viewOf(local: LocalPeer): Promise<PeerView> {
   const failures = (await peer.rejected()).map((r) => r.reason.split(':')[0] as string).sort();
   const [group] = await peer.groups();
   const known = [...names.values()].sort();
-  if (group === undefined) return { id: peer.id, scheme: null, pq: false, members: [], removed: false, read: [], failures, known };
+  if (group === undefined) return { id: peer.id, scheme: null, pq: false, members: [], removed: false, owner: null, pending: [], read: [], failures, known };
   const read = (await peer.read(group.group)).map((e) => ({ from: nameOf(e.sender), text: decoder.decode(e.data), own: e.sender === peer.id }));
-  return { id: peer.id, scheme: group.scheme, pq: group.pq, members: group.removed ? [] : group.members.map(nameOf).sort(), removed: group.removed, read, failures, known };
+  const owner = group.owner === undefined ? null : nameOf(group.owner);
+  const pending = (group.proposals ?? []).map((p) => `${p.action} ${nameOf(p.subject)} (by ${nameOf(p.from)})`);
+  return {
+    id: peer.id, scheme: group.scheme, pq: group.pq, members: group.removed ? [] : group.members.map(nameOf).sort(), removed: group.removed, owner, pending, read, failures, known,
+  };
 }
 
 /** Recomputes every view (after the network settled). */
@@ -92,7 +103,8 @@ async function connect(mesh: Mesh, name: string): Promise<LocalPeer> {
   const store = counted(await mesh.openStore(name), commits);
   const transport = new BroadcastChannelTransport({ name: mesh.channelName, crypto: mesh.deps.crypto });
   const peer = await Peer.openOrCreate({ store, transport, deps: mesh.deps }, { name });
-  const local: LocalPeer = { name, peer, transport, commits, view: { id: peer.id, scheme: null, pq: false, members: [], removed: false, read: [], failures: [], known: [] } };
+  const local: LocalPeer = { name, peer, transport, commits, view: { id: peer.id, scheme: null, pq: false, members: [], removed: false, owner: null, pending: [], read: [], failures: [], known: [] },
+  };
   peer.on(() => {
     void viewOf(local).then((view) => {
       local.view = view;
@@ -104,7 +116,7 @@ async function connect(mesh: Mesh, name: string): Promise<LocalPeer> {
 
 /** Opens (or resumes from their stores) the named peers and starts them. */
 export async function openMesh(options: {
-  channelName: string; deps: Deps; scheme: GroupScheme; pq?: boolean; names: readonly string[]; openStore: (name: string) => Promise<Store>; onChange?: () => void; onReset?: () => void;
+  channelName: string; deps: Deps; scheme: GroupScheme | 'mls'; pq?: boolean; names: readonly string[]; openStore: (name: string) => Promise<Store>; onChange?: () => void; onReset?: () => void;
 }): Promise<Mesh> {
   const tab = toHex(options.deps.crypto.randomBytes(8));
   const control = new BroadcastChannel(`${options.channelName}-control`);
@@ -117,6 +129,8 @@ export async function openMesh(options: {
   };
   for (const name of options.names) mesh.peers.push(await connect(mesh, name));
   for (const local of mesh.peers) await local.peer.start();
+  // MLS: each peer publishes (and from then on keeps up) its pool of key packages, so others can add it
+  if (mesh.scheme === 'mls') for (const local of mesh.peers) await local.peer.enableMls();
   await settle(mesh);
   return mesh;
 }
@@ -172,14 +186,20 @@ async function groupOf(local: LocalPeer): Promise<string> {
 
 /** The user's actions, each one runtime call (one commit). */
 export const actions = {
-  create: async (local: LocalPeer, scheme: GroupScheme, with_: readonly string[], pq = false) => {
+  create: async (local: LocalPeer, scheme: GroupScheme | 'mls', with_: readonly string[], pq = false) => {
     if ((await local.peer.groups()).length > 0) throw new Error(`${local.name} is already in a group (Reset to start over)`);
     const members = await Promise.all(with_.map((name) => idOf(local, name)));
-    return local.peer.create(scheme, { members, ...(pq ? { pq: true } : {}) });
+    if (scheme !== 'mls') return local.peer.create(scheme, { members, ...(pq ? { pq: true } : {}) });
+    // MLS: the creator owns the group and adds each member from its key package (one commit each)
+    let info = await local.peer.create('mls');
+    for (const member of members) info = await local.peer.add(info.group, member);
+    return info;
   },
   add: async (local: LocalPeer, name: string) => local.peer.add(await groupOf(local), await idOf(local, name)),
   remove: async (local: LocalPeer, name: string) => local.peer.remove(await groupOf(local), await idOf(local, name)),
   update: async (local: LocalPeer) => local.peer.update(await groupOf(local)),
+  /** MLS: the owner hands ownership to another member. */
+  handover: async (local: LocalPeer, name: string) => local.peer.handover(await groupOf(local), await idOf(local, name)),
   send: async (local: LocalPeer, message: string) => local.peer.send(await groupOf(local), new TextEncoder().encode(message)),
 };
 
@@ -223,9 +243,11 @@ export async function runStory(mesh: Mesh, say: (line: string) => void): Promise
   await settle(mesh);
   const missing = mesh.peers.filter((local) => local.view.known.length < STORY_PEERS.length);
   if (missing.length > 0) throw new Error(`key bundles missing at ${missing.map((local) => local.name).join(', ')}`);
-  await step(`1. Alice creates a ${mesh.pq ? 'post-quantum ' : ''}group with Bob`, () => actions.create(alice, mesh.scheme, ['Bob'], mesh.pq));
-  await step('2. Bob adds Carol', () => actions.add(bob, 'Carol'));
-  await step('3. Carol adds Dave', () => actions.add(carol, 'Dave'));
+  const mls = mesh.scheme === 'mls';
+  await step(`1. Alice creates ${mls ? 'an MLS Secret Group (she owns it)' : `a ${mesh.pq ? 'post-quantum ' : ''}group`} with Bob`,
+    () => actions.create(alice, mesh.scheme, ['Bob'], mesh.pq));
+  await step(`2. Bob adds Carol${mls ? ' (a proposal: Alice, the owner, commits it)' : ''}`, () => actions.add(bob, 'Carol'));
+  await step(`3. Carol adds Dave${mls ? ' (a proposal: Alice commits it)' : ''}`, () => actions.add(carol, 'Dave'));
   await step('4. Everyone says hello', () => Promise.all([alice, bob, carol, dave].map((local) => actions.send(local, `hello from ${local.name}`))));
   await step('5. Alice removes Dave', () => actions.remove(alice, 'Dave'));
   await step('6. Bob and Carol write after Dave left', () => Promise.all([

@@ -250,7 +250,7 @@ usage: groupcrypt [--home DIR] [--net DIR | --swarm HOST:PORT[,…]|public [--to
   peers                         identities published in the net
   create [--scheme data|message] [--pq]
                                 new group, self as only member (--pq: post-quantum key agreement)
-  create --scheme mls [--lts-suite 1|2|3] [--mls-suite 1]  MLS Secret Group, self as owner
+  create --scheme mls [--lts-suite 1|2|3] [--mls-suite 1|3]  MLS Secret Group, self as owner
   add GROUP ID | remove GROUP ID | update GROUP
   handover GROUP ID             MLS: the owner hands ownership to a member
   send GROUP TEXT | send GROUP --file PATH|-   (MLS: [--secrets long-term|sender-ratchet])

@@ -123,8 +123,8 @@ export async function runCommand(peer: Peer, parsed: Command, out: Output): Prom
       const report = await peer.sync();
       const skipped = report.skipped.map((s) => ({ path: s.origin, reason: s.reason }));
       const lines = [`processed  ${report.processed}`, `pending    ${report.pending}`];
-      // messages sent after this peer's removal: valid, settled for good, never read (CLI.md "Removed peers")
-      if (report.notForMe > 0) lines.push(`not for me ${report.notForMe}  (sent after you were removed)`);
+      // messages sent after this peer's removal (or, in an MLS group, before it joined): valid, settled for good, never read (CLI.md "Removed peers")
+      if (report.notForMe > 0) lines.push(`not for me ${report.notForMe}  (sent while you were not a member: after your removal, or before you joined)`);
       if (skipped.length > 0) {
         lines.push(`skipped    ${skipped.length}`);
         for (const s of skipped) lines.push(`  ${s.path}: ${s.reason}`);

@@ -111,7 +111,7 @@ function printEvent(out: Output, event: PeerEvent): void {
       out.result({ event: 'skipped', reason: event.reason, origin: event.origin }, `skipped  ${event.origin}: ${event.reason}`);
       return;
     case 'not-for-me':
-      out.result({ event: 'not-for-me', group: event.group, origin: event.origin }, `not for me  group ${short(event.group)}  ${event.origin} (sent after you were removed)`);
+      out.result({ event: 'not-for-me', group: event.group, origin: event.origin }, `not for me  group ${short(event.group)}  ${event.origin} (sent while you were not a member: after your removal, or before you joined)`);
       return;
     case 'removed':
       return; // the members event that comes with it says so (removed: true)

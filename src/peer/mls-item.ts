@@ -9,6 +9,8 @@ import { UsageError } from '../errors.js';
 import type { Store } from '../store/index.js';
 
 export const mlsGroupName = (id: string): string => `mlsgroup:${id}`;
+/** Store record of an item settled for good without being read (content hash → reason), listed by `Peer.rejected()`. */
+export const rejectedRecordName = (hash: string): string => `rejected:${hash}`;
 /** Store record of the MLS identity and key-package pool (present once the peer takes part in MLS). */
 export const MLS_KEYS = 'mlskeys';
 

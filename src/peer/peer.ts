@@ -45,7 +45,7 @@ import { decodeProfile, encodeProfile } from './profile.js';
 import type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
 import { decodeMessageItem, encodeMessageItem } from './wire.js';
 import type { MlsCreateOptions, MlsRuntime } from './mls-runtime.js';
-import { decodeMlsItem, mlsGroupIds, mlsInUse } from './mls-item.js';
+import { decodeMlsItem, mlsGroupIds, mlsInUse, rejectedRecordName } from './mls-item.js';
 
 /** Store names. */
 const KEYS = 'keys';
@@ -56,7 +56,7 @@ const OFFERS = 'otk-offers';
 const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
-const rejectedName = (hash: string): string => `rejected:${hash}`;
+const rejectedName = rejectedRecordName;
 /** Number of entries in a group's read log (the next entry's sequence number). */
 const appCountName = (id: string): string => `appn:${id}`;
 /** Processed-id prefixes: applied messages, handled bundles, items rejected for good. */
@@ -427,7 +427,7 @@ export class Peer {
   async #mlsInfo(groupId: string): Promise<GroupInfo> {
     const state = await (await this.#mls()).state(undefined, groupId);
     if (state === undefined) throw new StoreError('STORE_CORRUPT', `group ${groupId} vanished`);
-    return (await this.#mls()).info(groupId, state);
+    return (await this.#mls()).describe(groupId, state);
   }
 
   #info(state: GroupState): GroupInfo {
@@ -683,13 +683,16 @@ export class Peer {
    * MLS groups: the owner hands ownership to a member by a commit, so the
    * group survives its creator leaving. Proposals made meanwhile wait in
    * every member's queue; the new owner commits them.
-   * @throws StateError `STATE_NOT_OWNER`, `STATE_UNKNOWN_MEMBER`; UsageError `USAGE_UNSUPPORTED` for a DCGKA group.
+   * @throws StateError `STATE_NOT_OWNER`, `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`; UsageError `USAGE_UNSUPPORTED` for a DCGKA group.
    */
   handover(group: string, member: string): Promise<GroupInfo> {
     return this.#run(async () => {
       const any = await this.#resolveAny(group);
       if (!any.mls) throw new UsageError('USAGE_UNSUPPORTED', 'only MLS groups have an owner');
-      const to = resolvePrefix(member, (await this.#mlsInfo(any.groupId)).members, 'peer', 'STATE_UNKNOWN_MEMBER');
+      const info = await this.#mlsInfo(any.groupId);
+      // a removed peer's member list is only the last it knew: say it was removed, not that the member is unknown
+      if (info.removed) throw new StateError('STATE_REMOVED', 'you were removed from this group');
+      const to = resolvePrefix(member, info.members, 'peer', 'STATE_UNKNOWN_MEMBER');
       return this.#mlsAct(any.groupId, { kind: 'handover-peer', peer: to });
     });
   }

@@ -91,7 +91,8 @@ export interface SyncReport {
   readonly pending: number;
   /**
    * Messages of groups this peer was removed from, sent after its removal (it never gets their
-   * secrets): settled for good, listed by `rejected()`, neither processed nor skipped.
+   * secrets): settled for good, listed by `rejected()`, neither processed nor skipped. In an MLS
+   * group also what was sent or proposed in an epoch before this peer joined.
    */
   readonly notForMe: number;
   readonly skipped: readonly Skipped[];

@@ -6,7 +6,9 @@
  * BroadcastChannel and persist to IndexedDB; the story must leave Alice, Bob
  * and Carol on the same members having read every message, Dave removed and
  * unable to read what was written after his removal, and every state
- * reloaded from IndexedDB identical (also across a page reload).
+ * reloaded from IndexedDB identical (also across a page reload). The same
+ * story runs in a post-quantum group (?pq=1) and in an MLS Secret Group
+ * (?scheme=mls: Alice owns it, members' adds are proposals she commits).
  * Without a browser the suite is skipped, except under CI (CI=1).
  * GROUPCRYPT_SCREENSHOT=path saves a screenshot after the story.
  */
@@ -45,6 +47,8 @@ interface Snapshot {
   id: string;
   members: string[];
   removed: boolean;
+  owner: string | null;
+  pending: string[];
   pq: boolean;
   read: { from: string; text: string; own: boolean }[];
   failures: string[];
@@ -208,4 +212,68 @@ describe.skipIf(!available)('browser example in headless Chromium', () => {
       await pqPage.close();
     }
   }, 60_000);
+
+  it('?scheme=mls: the story runs in an MLS Secret Group (owner commits members\' proposals), and resumes from IndexedDB', async () => {
+    const mlsPage = await (browser as Browser).newPage({ viewport: { width: 1280, height: 900 } });
+    mlsPage.on('pageerror', (error) => logs.push(String(error)));
+    const api = (target: Page): Promise<Snapshot[]> => target.evaluate(() => (globalThis as unknown as { groupcryptExample: ExampleApi }).groupcryptExample.snapshot());
+    try {
+      await mlsPage.goto(`${url}?scheme=mls`);
+      await openApi(mlsPage);
+      await mlsPage.waitForSelector('#status[data-state="idle"]', { timeout: 20_000 });
+      expect(await mlsPage.textContent('#scheme')).toBe('mls');
+      expect((await readCards(mlsPage)).every((card) => card.members.length === 0)).toBe(true);
+      await mlsPage.click('#run');
+      await mlsPage.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 50_000 });
+      expect(await mlsPage.getAttribute('#status', 'data-state'), `${await mlsPage.textContent('#status')}\n${logs.join('\n')}`).toBe('done');
+      expect(await mlsPage.textContent('#story')).toContain('creates an MLS Secret Group (she owns it) with Bob');
+      const cards = await readCards(mlsPage);
+      for (const card of cards.filter((candidate) => MEMBERS.includes(candidate.name))) {
+        expect(card.members, card.name).toEqual(MEMBERS);
+        expect(card.removed, card.name).toBe('false');
+        expect(card.messages.map((message) => message.text).sort(), card.name).toEqual([...HELLOS, ...AFTER_REMOVAL].sort());
+        for (const message of card.messages) {
+          expect(message.from, `${card.name}: ${message.text}`).toBe(AUTHOR[message.text]);
+          expect(message.own, `${card.name}: ${message.text}`).toBe(message.from === card.name);
+        }
+        expect(card.failures, card.name).toBe(0);
+        expect(card.reloaded, card.name).toBe('true');
+      }
+      const dave = cards.find((card) => card.name === 'Dave');
+      expect(dave?.removed).toBe('true');
+      expect(dave?.members).toEqual([]);
+      expect(dave?.messages.map((message) => message.text).sort()).toEqual([...HELLOS].sort());
+      // what was sent after his removal is "not for me", as in the DCGKA story
+      expect(dave?.failures).toBe(AFTER_REMOVAL.length);
+      const snapshot = await api(mlsPage);
+      for (const peer of snapshot) {
+        expect(peer.owner, peer.name).toBe('Alice');
+        expect(peer.pending, peer.name).toEqual([]);
+        expect(peer.pq, peer.name).toBe(false);
+      }
+      expect(await mlsPage.$$eval('section.peer[data-owner="Alice"]', (found) => found.length)).toBe(4);
+
+      // a page reload resumes the MLS states from IndexedDB; a resumed member still writes and the others read it
+      await mlsPage.reload();
+      await openApi(mlsPage);
+      expect(await mlsPage.textContent('#status')).toContain('resumed Alice, Bob, Carol, Dave');
+      const resumed = await api(mlsPage);
+      expect(resumed.map(({ name, members, removed, owner, read }) => ({ name, members, removed, owner, read })))
+        .toEqual(snapshot.map(({ name, members, removed, owner, read }) => ({ name, members, removed, owner, read })));
+      const carol = mlsPage.locator('section.peer[data-peer="Carol"]');
+      await carol.locator('input.text').fill('carol after the reload');
+      await carol.locator('button[data-action="send"]').click();
+      await mlsPage.evaluate(() => (globalThis as unknown as { groupcryptExample: ExampleApi }).groupcryptExample.settle());
+      const after = await readCards(mlsPage);
+      for (const card of after) {
+        const got = card.messages.some((message) => message.text === 'carol after the reload' && message.from === 'Carol');
+        expect(got, card.name).toBe(card.name !== 'Dave');
+      }
+      expect(after.find((card) => card.name === 'Dave')?.failures).toBe(AFTER_REMOVAL.length + 1);
+      const errors = await mlsPage.evaluate(() => (globalThis as unknown as { groupcryptExample: ExampleApi }).groupcryptExample.errors());
+      expect(errors).toEqual([]);
+    } finally {
+      await mlsPage.close();
+    }
+  }, 90_000);
 });

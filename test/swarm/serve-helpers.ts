@@ -29,9 +29,9 @@ export class SwarmPeer {
     return ['--json', '--home', this.home, '--swarm', this.bootstrap, '--topic', this.topic];
   }
 
-  /** `init` (offline: the bundle goes into the peer's own log). */
-  init(): string {
-    const run = gc([...this.globals(), 'init', '--name', this.name]);
+  /** `init` (offline: the bundle goes into the peer's own log); `extra` e.g. `['--mls']`. */
+  init(extra: readonly string[] = []): string {
+    const run = gc([...this.globals(), 'init', '--name', this.name, ...extra]);
     if (run.status !== 0) throw new Error(`init ${this.name}: ${run.stderr}`);
     this.id = (run.json[0] as { id: string }).id;
     return this.id;
