@@ -136,25 +136,32 @@ export function withRecord<T>(list: readonly T[], record: T, same: (a: T) => boo
  */
 export function dropRemovedChains(message: MessageState, facts: RemovalFacts, heard: Readonly<Record<MemberId, Position>>): { state: MessageState; consumed: Uint8Array[] } {
   const current = groupMembers(facts.dcgka.membership);
+  // Per removed member, the removal with the highest frontier: its messages up to there stand.
+  const latest = new Map<MemberId, RemovalRecord>();
+  for (const r of facts.removals) {
+    if (!Object.hasOwn(message.chains, r.member) || current.includes(r.member)) continue;
+    const seen = latest.get(r.member);
+    if (seen === undefined || (r.frontier !== null && (seen.frontier === null || comparePositions(r.frontier, seen.frontier) > 0))) latest.set(r.member, r);
+  }
   let chains = message.chains;
   const consumed: Uint8Array[] = [];
-  for (const r of facts.removals) {
-    if (!Object.hasOwn(chains, r.member) || current.includes(r.member)) continue;
-    if (!current.every((m) => m === facts.dcgka.me || hasSeen(facts.dcgka.membership, m, r.op))) continue;
-    const got = Object.hasOwn(heard, r.member) ? heard[r.member] : undefined;
-    if (r.frontier !== null && (got === undefined || comparePositions(got, r.frontier) < 0)) continue;
-    const list = chains[r.member] ?? [];
-    // A message the remover had read that I still miss (a skipped key at or below the frontier) keeps the chains.
+  for (const [member, r] of latest) {
+    const list = chains[member] ?? [];
     const frontier = r.frontier;
-    if (frontier !== null && list.some((c) => c.skipped.some((k) => comparePositions({ epoch: c.epoch, counter: k.counter }, frontier) <= 0))) continue;
     // Epochs up to the frontier's are kept: a standing message of X in an epoch I never got a
     // message of may still arrive (X's positions above the frontier are barred all the same).
+    // Checked first: it is cheap, and once dropped there is nothing more to do on later calls.
     const kept = frontier === null ? [] : list.filter((c) => c.epoch <= frontier.epoch);
     if (kept.length === list.length) continue;
+    if (!current.every((m) => m === facts.dcgka.me || hasSeen(facts.dcgka.membership, m, r.op))) continue;
+    const got = Object.hasOwn(heard, member) ? heard[member] : undefined;
+    if (frontier !== null && (got === undefined || comparePositions(got, frontier) < 0)) continue;
+    // A message the remover had read that I still miss (a skipped key at or below the frontier) keeps the chains.
+    if (frontier !== null && list.some((c) => c.skipped.some((k) => comparePositions({ epoch: c.epoch, counter: k.counter }, frontier) <= 0))) continue;
     for (const c of list) if (!kept.includes(c)) consumed.push(c.chain, ...c.skipped.flatMap((s) => [s.key, s.nonce]));
     const next = { ...chains };
-    if (kept.length === 0) delete next[r.member];
-    else next[r.member] = kept;
+    if (kept.length === 0) delete next[member];
+    else next[member] = kept;
     chains = next;
   }
   return { state: chains === message.chains ? message : { v: 1, chains }, consumed };
