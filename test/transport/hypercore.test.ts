@@ -82,7 +82,9 @@ describe('hypercore transport between processes (local testnet)', () => {
   };
   const freshTopic = (): string => `test-${process.pid}-${topicCounter++}`;
   type Have = { have: number; perLog: Record<string, number>; problems: number };
-  const awaitItems = async (proc: LineProcess, count: number, ms = 30_000): Promise<Have> => {
+  // Generous: on a loaded 2-core machine (CI runs the schedule suites beside this) the first
+  // swarm connection can take well over 30 s; a bound on a hang, not a timing assertion.
+  const awaitItems = async (proc: LineProcess, count: number, ms = 90_000): Promise<Have> => {
     const from = proc.lines.length;
     proc.send({ op: 'await', count, ms });
     return proc.waitFor<Have>((line) => has(line, 'have'), ms + 10_000, from);
@@ -115,7 +117,7 @@ describe('hypercore transport between processes (local testnet)', () => {
     expect((await catchUp(a.proc)).filter((item) => item.origin.startsWith(`log:${a.key}:`))).toHaveLength(3);
     expect(await a.proc.end()).toBe(0);
     expect(await b.proc.end()).toBe(0);
-  });
+  }, 300_000);
 
   it('a peer that was offline catches up an offline author\'s log from a third peer', async () => {
     const topic = freshTopic();
@@ -128,7 +130,7 @@ describe('hypercore transport between processes (local testnet)', () => {
     expect((await awaitItems(late.proc, 20)).perLog).toEqual({ [author.key]: 20 });
     expect((await catchUp(late.proc)).map((item) => item.id)).toEqual(ids);
     await Promise.all([late.proc.end(), relay.proc.end()]);
-  });
+  }, 300_000);
 
   it('SIGKILL during replication or during appends loses nothing after a restart', async () => {
     const topic = freshTopic();
