@@ -62,9 +62,11 @@ describe('structural sharing between states (issue 13)', () => {
       const acker = ack.message.sender;
       expect(after.state.clock.changedSince(before.state.clock)).toEqual([acker]);
       expect(after.state.ratchets.changedSince(before.state.ratchets)).toEqual([acker]);
-      // O(log n) new nodes per table (a path of the trie, a leaf, the chain bytes), not a copy of all n entries.
-      expect(fresh(after.state.clock, before.state.clock)).toBeLessThanOrEqual(6);
-      expect(fresh(after.state.ratchets, before.state.ratchets)).toBeLessThanOrEqual(8);
+      // O(log n) new nodes per table (the map, a branch and its children array per trie level, a leaf,
+      // the chain bytes), not a copy of all n entries (≥ 40 new leaves). Random ids: 40 hashes often
+      // share their first 10 bits, so the path is 2 or 3 levels (rarely 4) deep.
+      expect(fresh(after.state.clock, before.state.clock)).toBeLessThanOrEqual(12);
+      expect(fresh(after.state.ratchets, before.state.ratchets)).toBeLessThanOrEqual(14);
       expect(after.state.sessions).toBe(before.state.sessions); // an ack with no direct part for me
       expect(after.state.memberSecrets).toBe(before.state.memberSecrets);
       expect(after.state.membership).toBe(before.state.membership); // an update's ack is no membership event
