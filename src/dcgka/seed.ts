@@ -12,7 +12,7 @@
  */
 import { constantTimeEqual, utf8, zeroize } from '../crypto/index.js';
 import { StateError, VerifyError } from '../errors.js';
-import { applyRemove, isMember, memberView } from '../membership/index.js';
+import { applyRemove, findOp, isMember, memberView } from '../membership/index.js';
 import { sendAck } from './ack.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, deriveSenderSecret, emitUpdateSecret, legacyMemberSecret, encryptTo, nextSeq, putPendingSeed, putSecret, updateRatchet } from './draft.js';
@@ -149,7 +149,7 @@ export function processSeed(draft: Draft, sender: MemberId, seq: number, direct:
     // A remove I cannot follow leaves my own chain where the removed member may know it
     // (it could have processed my add): heal with an update of my own (groupcrypt's
     // generalisation of the Java prototype's ack-with-update).
-    const op = draft.membership.ops.find((o) => o.id === opIdOf(sender, seq));
+    const op = findOp(draft.membership, opIdOf(sender, seq));
     if (op?.kind === 'remove' && isMember(draft.membership, draft.me) && chainExposed(draft, op.targets)) sendUpdate(draft);
     return;
   }

@@ -11,6 +11,6 @@
  */
 export type { AddEntry, MemberId, MembershipCore, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
 export { applyAck, applyAdd, applyRemove, createMembership, mergeMembership } from './apply.js';
-export { canAct, hasSeen, isMember, memberView, members, opKind } from './view.js';
+export { canAct, findOp, hasSeen, isMember, memberView, members, opKind } from './view.js';
 export { decodeMembership, encodeMembership } from './codec.js';
 export { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_BYTES, MAX_MEMBERSHIP_OPS } from './limits.js';

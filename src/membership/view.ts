@@ -4,7 +4,7 @@
 import { countBits, hasBit, unionBits, withBit } from './bitset.js';
 import { evaluateMembers } from './evaluate.js';
 import { lookup } from './state.js';
-import type { MemberId, MembershipState, OpId, OpKind } from './types.js';
+import type { MemberId, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
 
 /**
  * The ops an actor counts as seen, and its view over them.
@@ -84,10 +84,15 @@ export function sortedIncludes(list: readonly MemberId[], id: MemberId): boolean
   return false;
 }
 
+/** Operation `id`, or undefined when this state never processed it. */
+export function findOp(state: MembershipState, id: OpId): MembershipOp | undefined {
+  const i = lookup(state.index, id);
+  return i === undefined ? undefined : state.ops[i];
+}
+
 /** The kind of operation `id`, or undefined when this state never processed it. */
 export function opKind(state: MembershipState, id: OpId): OpKind | undefined {
-  const i = lookup(state.index, id);
-  return i === undefined ? undefined : state.ops[i]?.kind;
+  return findOp(state, id)?.kind;
 }
 
 /** True when operation `id` is in the causal past of `actor`'s latest message (see `memberView`). */
