@@ -58,6 +58,13 @@ export interface RemovalRecord {
   readonly member: MemberId;
   /** Highest position of `member` the remover had delivered; null: none. */
   readonly frontier: Position | null;
+  /**
+   * The epoch from which `member`'s messages stand again: the lowest seq of
+   * its rejoin acks of an add this removal's author had not seen. Absent: none
+   * yet. Kept here, computed while both ops are in the history, so the record
+   * still decides once compaction (membership compact.ts) has dropped them.
+   */
+  readonly until?: number;
 }
 
 /** A processed rejoin: `member`'s ack (seq `seq`) of its add `add`. */

@@ -6,7 +6,8 @@
  */
 import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/index.js';
 import type { DataState } from '../data/index.js';
-import { groupMembers } from '../dcgka/index.js';
+import { compactHistory, groupMembers } from '../dcgka/index.js';
+import { isCompacted, namedIds } from '../membership/index.js';
 import type { DcgkaResult, DcgkaState, PersistentMap } from '../dcgka/index.js';
 import { InternalError, VerifyError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
@@ -15,7 +16,7 @@ import type { MessageState } from '../message/index.js';
 import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
-import { dropRemovedChains, readWelcomeExtra, withRecord } from './removal.js';
+import { dropRemovedChains, pruneRecords, readWelcomeExtra, reopenFromRejoins, withRecord } from './removal.js';
 import type {
   GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord, StrangerMessage,
 } from './types.js';
@@ -92,6 +93,11 @@ export function closeWork(work: Work): GroupResult {
     work.message = dropped.state;
     work.consumed.push(...dropped.consumed);
   }
+  // Bounded state (issue 12): the records took what they need of the ops (removal.ts), so the stable history can go.
+  work.dcgka = compactHistory(work.dcgka);
+  const records = pruneRecords(work, work.message);
+  work.removals = records.removals;
+  work.rejoins = records.rejoins;
   const state = makeState({
     scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
     orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication, strangers: work.strangers,
@@ -142,10 +148,12 @@ function checkRecords(dcgka: DcgkaState, clock: Readonly<Record<string, number>>
   const m = dcgka.membership;
   const op = (id: string) => (Object.hasOwn(m.index, id) ? m.ops[m.index[id] ?? -1] : undefined);
   for (const r of removals) {
+    if (isCompacted(m, r.op)) continue; // the adder's history compacted it: nothing left to check it against
     const o = op(r.op);
     if (o?.kind !== 'remove' || o.targets[0] !== r.member) throw new VerifyError('VERIFY_GROUP', `welcome: removal record ${r.op.slice(-24)} names no remove of that member`);
   }
   for (const j of rejoins) {
+    if (isCompacted(m, j.add)) continue;
     const o = op(j.add);
     const seen = Object.hasOwn(clock, j.member) ? clock[j.member] ?? 0 : 0;
     if (o?.kind !== 'add' || o.targets[0] !== j.member || j.seq >= seen) throw new VerifyError('VERIFY_GROUP', `welcome: rejoin record of ${j.member.slice(0, 16)} names no add of it before the welcome`);
@@ -198,7 +206,8 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         });
         data = extra.data;
         checkRecords(result.state, out.clock, extra.removals, extra.rejoins);
-        for (const r of extra.removals) removals = withRecord(removals, r, (x) => x.op === r.op);
+        const imported = extra.reopened ? extra.removals : reopenFromRejoins({ dcgka: result.state, removals: extra.removals, rejoins: extra.rejoins });
+        for (const r of imported) removals = withRecord(removals, r, (x) => x.op === r.op);
         for (const j of extra.rejoins) rejoins = withRecord(rejoins, j, (x) => x.member === j.member && x.add === j.add);
         outputs.push({ kind: 'joined', via: out.via });
         break;
@@ -229,6 +238,6 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
  */
 export function knownIds(dcgka: DcgkaState): string[] {
   const ids = new Set([...dcgka.clock.keys(), ...groupMembers(dcgka.membership)]);
-  for (const op of dcgka.membership.ops) for (const id of op.targets) ids.add(id);
+  for (const id of namedIds(dcgka.membership)) ids.add(id);
   return [...ids].sort();
 }

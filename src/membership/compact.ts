@@ -104,6 +104,7 @@ export function compactMembership(state: MembershipState, options: { readonly mi
   const minimum = options.minimum ?? COMPACT_MINIMUM;
   if (!Number.isInteger(minimum) || minimum < 1) throw new UsageError('USAGE_ARGUMENT', 'compactMembership: minimum must be a positive integer');
   if (state.ops.length < minimum) return state;
+  for (const [, bits] of state.seen) if (firstClear(bits, minimum) < minimum) return state; // cheap test first: called after every message
   const k = stablePrefix(state);
   if (k < minimum) return state;
   const dropped = state.ops.slice(0, k);
