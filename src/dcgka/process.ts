@@ -228,7 +228,7 @@ export { members as groupMembers } from '../membership/index.js';
  * the causally stable prefix becomes a base; every query answers as before).
  * Called by the layer above once it has recorded what it needs of the ops.
  */
-export function compactHistory(state: DcgkaState): DcgkaState {
-  const membership = compactMembership(state.membership);
+export function compactHistory(state: DcgkaState, minimum?: number): DcgkaState {
+  const membership = compactMembership(state.membership, minimum === undefined ? {} : { minimum });
   return membership === state.membership ? state : { ...state, membership };
 }

@@ -232,7 +232,7 @@ export function dropRemovedChains(message: MessageState, facts: RemovalFacts, he
   return { state: chains === message.chains ? message : { v: 1, chains }, consumed };
 }
 
-/** v3: removal records may carry `until`; v2 (read only): they never do (the joiner computes it). */
+/** v3: removal records may carry `until`; v2 (read only): they never do (the joiner computes it from the rejoins). */
 const EXTRA_VERSION = 3;
 
 /** What an adder hands the joiner beside DCGKA's welcome: data secrets and the removal facts. */
@@ -314,13 +314,13 @@ export function encodeRecords(removals: readonly RemovalRecord[], rejoins: reado
  * facts. An extra of an older version is a bare data bundle (or empty).
  * @throws DecodeError for a malformed extra; StateError for a bundle entry the history refutes.
  */
-export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps: Deps, checks: BundleChecks): { data: DataState | null; removals: RemovalRecord[]; rejoins: RejoinRecord[]; reopened: boolean } {
+export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps: Deps, checks: BundleChecks): { data: DataState | null; removals: RemovalRecord[]; rejoins: RejoinRecord[] } {
   const importSecrets = (d: DataState, b: Uint8Array): DataState => importSecretBundle(d, b, deps, checks);
-  if (extra.length === 0) return { data, removals: [], rejoins: [], reopened: true };
+  if (extra.length === 0) return { data, removals: [], rejoins: [] };
   const value = decodeCanonical(extra, 'welcome-extra', extra.length);
   const record = value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as Record<string, unknown>) : undefined;
   if (!record || (record['v'] !== EXTRA_VERSION && record['v'] !== 2)) {
-    return { data: data ? importSecrets(data, extra) : data, removals: [], rejoins: [], reopened: true };
+    return { data: data ? importSecrets(data, extra) : data, removals: [], rejoins: [] };
   }
   const keys = Object.keys(record).sort().join(',');
   if (keys !== 'rejoins,removals,secrets,v') throw new DecodeError('DECODE_FIELD', 'welcome-extra: unexpected fields');
@@ -335,6 +335,5 @@ export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps
     data: data && secrets ? importSecrets(data, secrets) : data,
     removals: removals.map((r, i) => decodeRemovalRecord(r, `welcome-extra.removals[${i}]`)),
     rejoins: rejoins.map((j, i) => decodeRejoinRecord(j, `welcome-extra.rejoins[${i}]`)),
-    reopened: record['v'] === EXTRA_VERSION,
   };
 }

@@ -154,6 +154,12 @@ export interface GroupContext {
   readonly deps: import('../crypto/index.js').Deps;
   readonly keys: KeyManagerState;
   readonly registry: KeyRegistryState;
+  /**
+   * Least number of causally stable membership ops worth compacting after a
+   * call (bounded state; membership COMPACT_MINIMUM, 32, by default). Only a
+   * cost trade-off: answers are the same. Tests set 1 to compact at every chance.
+   */
+  readonly compactAt?: number;
 }
 
 /** Result of every Group call: the new state, keys and registry (commit them together) and the outputs. */

@@ -16,7 +16,7 @@ import type { MessageState } from '../message/index.js';
 import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
-import { dropRemovedChains, pruneRecords, readWelcomeExtra, reopenFromRejoins, withRecord } from './removal.js';
+import { dropRemovedChains, pruneRecords, readWelcomeExtra, withRejoin, withRemoval } from './removal.js';
 import type {
   GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord, StrangerMessage,
 } from './types.js';
@@ -24,6 +24,8 @@ import type {
 /** Mutable working copy of a call. */
 export interface Work {
   readonly deps: GroupContext['deps'];
+  /** GroupContext.compactAt. */
+  readonly compactAt: number | undefined;
   readonly scheme: GroupScheme;
   dcgka: DcgkaState;
   message: MessageState | null;
@@ -45,7 +47,7 @@ export interface Work {
 /** Opens a work copy of `state`. */
 export function openWork(state: GroupState, ctx: GroupContext): Work {
   return {
-    deps: ctx.deps, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
+    deps: ctx.deps, compactAt: ctx.compactAt, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
     keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
     pendingApplication: [...state.pendingApplication], strangers: [...state.strangers], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
     outputs: [], consumed: [],
@@ -59,7 +61,7 @@ export function openWork(state: GroupState, ctx: GroupContext): Work {
  */
 export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaState): Work {
   return {
-    deps: ctx.deps, scheme, dcgka,
+    deps: ctx.deps, compactAt: ctx.compactAt, scheme, dcgka,
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
     keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock.toRecord(), maxPending: MAX_PENDING_CONTROL }), directs: {},
@@ -94,7 +96,7 @@ export function closeWork(work: Work): GroupResult {
     work.consumed.push(...dropped.consumed);
   }
   // Bounded state (issue 12): the records took what they need of the ops (removal.ts), so the stable history can go.
-  work.dcgka = compactHistory(work.dcgka);
+  work.dcgka = compactHistory(work.dcgka, work.compactAt);
   const records = pruneRecords(work, work.message);
   work.removals = records.removals;
   work.rejoins = records.rejoins;
@@ -206,9 +208,9 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         });
         data = extra.data;
         checkRecords(result.state, out.clock, extra.removals, extra.rejoins);
-        const imported = extra.reopened ? extra.removals : reopenFromRejoins({ dcgka: result.state, removals: extra.removals, rejoins: extra.rejoins });
-        for (const r of imported) removals = withRecord(removals, r, (x) => x.op === r.op);
-        for (const j of extra.rejoins) rejoins = withRecord(rejoins, j, (x) => x.member === j.member && x.add === j.add);
+        // Records I already hold (a rejoin) are reopened by the imported rejoins, and the imported removals by every rejoin.
+        for (const j of extra.rejoins) ({ removals, rejoins } = withRejoin({ dcgka: result.state, removals, rejoins }, j));
+        for (const r of extra.removals) removals = withRemoval({ dcgka: result.state, removals, rejoins }, r);
         outputs.push({ kind: 'joined', via: out.via });
         break;
       }

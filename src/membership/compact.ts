@@ -34,7 +34,7 @@ import { lookup, rebuildState } from './state.js';
 import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpId } from './types.js';
 
 /** Default least number of ops a compaction must drop to be worth a rebuild. */
-export const COMPACT_MINIMUM = 64;
+export const COMPACT_MINIMUM = 32;
 
 /** `actor:seq` → [actor, seq], or undefined for any other shape. */
 function splitOpId(id: OpId): readonly [MemberId, number] | undefined {
