@@ -6,7 +6,8 @@
  */
 import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/index.js';
 import type { DataState } from '../data/index.js';
-import { groupMembers } from '../dcgka/index.js';
+import { compactHistory, groupMembers } from '../dcgka/index.js';
+import { isCompacted, namedIds } from '../membership/index.js';
 import type { DcgkaResult, DcgkaState, PersistentMap } from '../dcgka/index.js';
 import { InternalError, VerifyError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
@@ -15,7 +16,7 @@ import type { MessageState } from '../message/index.js';
 import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
-import { dropRemovedChains, readWelcomeExtra, withRecord } from './removal.js';
+import { dropRemovedChains, pruneRecords, readWelcomeExtra, withRejoin, withRemoval } from './removal.js';
 import type {
   GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord, StrangerMessage,
 } from './types.js';
@@ -23,6 +24,8 @@ import type {
 /** Mutable working copy of a call. */
 export interface Work {
   readonly deps: GroupContext['deps'];
+  /** GroupContext.compactAt. */
+  readonly compactAt: number | undefined;
   readonly scheme: GroupScheme;
   dcgka: DcgkaState;
   message: MessageState | null;
@@ -44,7 +47,7 @@ export interface Work {
 /** Opens a work copy of `state`. */
 export function openWork(state: GroupState, ctx: GroupContext): Work {
   return {
-    deps: ctx.deps, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
+    deps: ctx.deps, compactAt: ctx.compactAt, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
     keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
     pendingApplication: [...state.pendingApplication], strangers: [...state.strangers], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
     outputs: [], consumed: [],
@@ -58,7 +61,7 @@ export function openWork(state: GroupState, ctx: GroupContext): Work {
  */
 export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaState): Work {
   return {
-    deps: ctx.deps, scheme, dcgka,
+    deps: ctx.deps, compactAt: ctx.compactAt, scheme, dcgka,
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
     keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock.toRecord(), maxPending: MAX_PENDING_CONTROL }), directs: {},
@@ -92,6 +95,11 @@ export function closeWork(work: Work): GroupResult {
     work.message = dropped.state;
     work.consumed.push(...dropped.consumed);
   }
+  // Bounded state (issue 12): the records took what they need of the ops (removal.ts), so the stable history can go.
+  work.dcgka = compactHistory(work.dcgka, work.compactAt);
+  const records = pruneRecords(work, work.message);
+  work.removals = records.removals;
+  work.rejoins = records.rejoins;
   const state = makeState({
     scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
     orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication, strangers: work.strangers,
@@ -142,10 +150,12 @@ function checkRecords(dcgka: DcgkaState, clock: Readonly<Record<string, number>>
   const m = dcgka.membership;
   const op = (id: string) => (Object.hasOwn(m.index, id) ? m.ops[m.index[id] ?? -1] : undefined);
   for (const r of removals) {
+    if (isCompacted(m, r.op)) continue; // the adder's history compacted it: nothing left to check it against
     const o = op(r.op);
     if (o?.kind !== 'remove' || o.targets[0] !== r.member) throw new VerifyError('VERIFY_GROUP', `welcome: removal record ${r.op.slice(-24)} names no remove of that member`);
   }
   for (const j of rejoins) {
+    if (isCompacted(m, j.add)) continue;
     const o = op(j.add);
     const seen = Object.hasOwn(clock, j.member) ? clock[j.member] ?? 0 : 0;
     if (o?.kind !== 'add' || o.targets[0] !== j.member || j.seq >= seen) throw new VerifyError('VERIFY_GROUP', `welcome: rejoin record of ${j.member.slice(0, 16)} names no add of it before the welcome`);
@@ -198,8 +208,9 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         });
         data = extra.data;
         checkRecords(result.state, out.clock, extra.removals, extra.rejoins);
-        for (const r of extra.removals) removals = withRecord(removals, r, (x) => x.op === r.op);
-        for (const j of extra.rejoins) rejoins = withRecord(rejoins, j, (x) => x.member === j.member && x.add === j.add);
+        // Records I already hold (a rejoin) are reopened by the imported rejoins, and the imported removals by every rejoin.
+        for (const j of extra.rejoins) ({ removals, rejoins } = withRejoin({ dcgka: result.state, removals, rejoins }, j));
+        for (const r of extra.removals) removals = withRemoval({ dcgka: result.state, removals, rejoins }, r);
         outputs.push({ kind: 'joined', via: out.via });
         break;
       }
@@ -233,7 +244,7 @@ export function knownIds(dcgka: DcgkaState): readonly string[] {
   let ids = KNOWN_IDS.get(dcgka);
   if (ids === undefined) {
     const set = new Set([...dcgka.clock.keys(), ...groupMembers(dcgka.membership)]);
-    for (const op of dcgka.membership.ops) for (const id of op.targets) set.add(id);
+    for (const id of namedIds(dcgka.membership)) set.add(id);
     ids = Object.freeze([...set].sort());
     KNOWN_IDS.set(dcgka, ids);
   }

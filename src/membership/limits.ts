@@ -13,3 +13,6 @@ export const MAX_INITIAL_MEMBERS = 4_096;
 
 /** Largest encoded membership state accepted by `decodeMembership`, in bytes. */
 export const MAX_MEMBERSHIP_BYTES = 16 * 1024 * 1024;
+
+/** Most ids a compacted base may list (its members, and the ids its ops named). */
+export const MAX_BASE_IDS = 65_536;

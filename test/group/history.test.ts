@@ -153,6 +153,33 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
     }
   });
 
+  it('after a re-add, a kept copy of the removed member still writes in the epoch its remover had read: refused, while its chain is held (bounded state keeps that record)', () => {
+    const sim = new GroupSim(['A', 'B', 'C'], scheme);
+    const random = seeded(34);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    const read = sim.send('B');
+    sim.settle(random);
+    const b = sim.peer('B');
+    const copy = { state: b.state as GroupState, ctx: sim.ctx(b) };
+    sim.remove('A', 'B');
+    sim.settle(random);
+    sim.add('C', 'B');
+    sim.settle(random);
+    const after = sim.send('B');
+    sim.settle(random);
+    const late = send(copy.state, copy.ctx, { plaintext: utf8('late copy') });
+    const out = late.outputs[0];
+    if (out?.kind !== 'send') throw new Error('no send');
+    for (const n of ['A', 'C']) {
+      const peer = sim.peer(n);
+      const state = peer.state as GroupState;
+      expect(state.removals.some((r) => r.member === b.id && r.until !== undefined), n).toBe(true);
+      expect(codeOf(() => receive(state, sim.ctx(peer), openWireBundle(encodeWireBundle(out.message), peer.id))), n).toBe('STATE_REMOVED');
+      expect(readList(sim, n), n).toEqual(expect.arrayContaining([read, after]));
+    }
+  });
+
   it('a re-added member speaks again; its messages from before the re-add that the remover had not read stay refused', () => {
     const sim = new GroupSim(['A', 'B', 'C'], scheme);
     const random = seeded(33);
@@ -171,7 +198,18 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
     const stale = send(copy.state, copy.ctx, { plaintext: utf8('stale') });
     const out = stale.outputs[0];
     if (out?.kind !== 'send') throw new Error('no send');
-    expect(applicationStands(sim.peer('A').state as GroupState, out.position as ReadPosition)).toBe(false);
+    // Either the removal record still bars its position, or (bounded state, removal.ts) the record went
+    // with the last chain of B that could open it: the stale message is never read either way.
+    const a = sim.peer('A').state as GroupState;
+    const chains = a.message?.chains[b.id] ?? [];
+    const openable = chains.some((c) => c.epoch === (out.position as ReadPosition).epoch);
+    expect(openable && applicationStands(a, out.position as ReadPosition)).toBe(false);
+    for (const n of ['A', 'C']) sim.peer(n).inbox.push(encodeWireBundle(out.message));
+    sim.settle(random);
+    for (const n of ['A', 'C']) {
+      expect(sim.peer(n).decrypted.has('stale'), n).toBe(false);
+      expect(readList(sim, n), n).not.toContain('stale');
+    }
   });
 
   if (scheme === 'message') {
