@@ -5,10 +5,11 @@
  * measured in the same run, interleaved run by run (the machine is shared).
  * Target: every command ≤ 6 × a bare node start. Writes bench/results/commands.json.
  *
- * Set-up (not measured) runs in-process: every member `init`s (`runCli`),
- * member 0 creates a data group of everybody (one create, through its
- * `Peer`: adding 63 members one by one through the command takes minutes of
- * set-up), every member syncs until nobody has anything new, and member 1
+ * Set-up (not measured) runs in-process: every member `init`s (`runCli`);
+ * member 0 creates a data group and adds the others one by one through the
+ * command (16 members), or creates the group of everybody at once through
+ * its `Peer` (64 members: 63 adds through the command take minutes of
+ * set-up); every member syncs until nobody has anything new, and member 1
  * sends a few messages.
  * The measured member is member 1 (an ordinary member, not the creator).
  *
@@ -28,6 +29,8 @@ const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 /** Target of issue 13: a command costs at most this many bare node starts. */
 const TARGET_FACTOR = 6;
 const COMMANDS = ['whoami', 'send', 'sync', 'read'] as const;
+/** Groups up to this size are built through the command (`create`, then one `add` per member); larger ones by one create of everybody. */
+const ADD_THROUGH_COMMAND_UP_TO = 16;
 
 /** One row: a command in a group of `members`. */
 export interface CommandRow {
@@ -79,11 +82,18 @@ async function makeGroup(root: string, n: number, log: (line: string) => void): 
     homes.push(home);
     ids.push((made as { id: string }).id);
   }
-  const owner = parseArgs(['--home', homes[0] as string, '--net', net, 'create'], {});
-  const group = await withPeer(owner, {}, defaultDeps(), async (peer) => {
-    await peer.refreshPeers();
-    return (await peer.create('data', { members: ids.slice(1) })).group;
-  });
+  let group: string;
+  if (n <= ADD_THROUGH_COMMAND_UP_TO) {
+    const [created] = (await cli(['--home', homes[0] as string, '--net', net, 'create'])) as { group: string }[];
+    group = (created as { group: string }).group;
+    for (const id of ids.slice(1)) await cli(['--home', homes[0] as string, '--net', net, 'add', group, id]);
+  } else {
+    const owner = parseArgs(['--home', homes[0] as string, '--net', net, 'create'], {});
+    group = await withPeer(owner, {}, defaultDeps(), async (peer) => {
+      await peer.refreshPeers();
+      return (await peer.create('data', { members: ids.slice(1) })).group;
+    });
+  }
   // everybody syncs until a whole round processes nothing (acks of acks settle)
   for (let round = 0; round < 4; round++) {
     let processed = 0;
