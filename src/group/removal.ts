@@ -115,7 +115,7 @@ function reopens(dcgka: DcgkaState, r: RemovalRecord, j: RejoinRecord): boolean 
 }
 
 /** `r` with `until` lowered to `seq`. */
-function reopenedAt(r: RemovalRecord, seq: number): RemovalRecord {
+export function reopenedAt(r: RemovalRecord, seq: number): RemovalRecord {
   return r.until !== undefined && r.until <= seq ? r : { ...r, until: seq };
 }
 

@@ -7,7 +7,7 @@
 import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/index.js';
 import type { DataState } from '../data/index.js';
 import { compactHistory, groupMembers } from '../dcgka/index.js';
-import { isCompacted, namedIds } from '../membership/index.js';
+import { isCompacted, namedIds, opKind } from '../membership/index.js';
 import type { DcgkaResult, DcgkaState, PersistentMap } from '../dcgka/index.js';
 import { InternalError, VerifyError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
@@ -16,7 +16,7 @@ import type { MessageState } from '../message/index.js';
 import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
-import { dropRemovedChains, pruneRecords, readWelcomeExtra, withRejoin, withRemoval } from './removal.js';
+import { dropRemovedChains, pruneRecords, readWelcomeExtra, reopenedAt, withRejoin, withRemoval } from './removal.js';
 import type {
   GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord, StrangerMessage,
 } from './types.js';
@@ -26,6 +26,8 @@ export interface Work {
   readonly deps: GroupContext['deps'];
   /** GroupContext.compactAt. */
   readonly compactAt: number | undefined;
+  /** A first join: `dcgka` is already the joined state, and I processed none of its history myself. */
+  readonly fresh: boolean;
   readonly scheme: GroupScheme;
   dcgka: DcgkaState;
   message: MessageState | null;
@@ -47,7 +49,7 @@ export interface Work {
 /** Opens a work copy of `state`. */
 export function openWork(state: GroupState, ctx: GroupContext): Work {
   return {
-    deps: ctx.deps, compactAt: ctx.compactAt, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
+    deps: ctx.deps, compactAt: ctx.compactAt, fresh: false, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
     keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
     pendingApplication: [...state.pendingApplication], strangers: [...state.strangers], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
     outputs: [], consumed: [],
@@ -61,7 +63,7 @@ export function openWork(state: GroupState, ctx: GroupContext): Work {
  */
 export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaState): Work {
   return {
-    deps: ctx.deps, compactAt: ctx.compactAt, scheme, dcgka,
+    deps: ctx.deps, compactAt: ctx.compactAt, fresh: true, scheme, dcgka,
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
     keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock.toRecord(), maxPending: MAX_PENDING_CONTROL }), directs: {},
@@ -176,9 +178,16 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
   const consumed: Uint8Array[] = [...result.consumed];
   for (const out of result.outputs) {
     switch (out.kind) {
-      case 'control':
+      case 'control': {
         outputs.push({ kind: 'send', message: { control: true, broadcast: out.control.broadcast, direct: out.control.direct } });
+        // My own rejoin ack is a rejoin too (I never receive my own messages): my records, and the extras
+        // of my welcomes, must reopen my removal as everyone else's do.
+        const { message: sent } = out.control;
+        if (sent.body.type === 'ack' && sent.body.mode === 'rejoin') {
+          ({ removals, rejoins } = withRejoin({ dcgka: result.state, removals, rejoins }, { member: sent.sender, add: `${sent.body.ackedSender}:${sent.body.ackedSeq}`, seq: sent.seq }));
+        }
         break;
+      }
       case 'update-secret': {
         const input = { member: out.member, epoch: epochOf(out.cause), secret: out.secret };
         if (message) {
@@ -208,9 +217,17 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         });
         data = extra.data;
         checkRecords(result.state, out.clock, extra.removals, extra.rejoins);
-        // Records I already hold (a rejoin) are reopened by the imported rejoins, and the imported removals by every rejoin.
+        // Records I hold are reopened by the imported rejoins, and the imported removals by every rejoin.
         for (const j of extra.rejoins) ({ removals, rejoins } = withRejoin({ dcgka: result.state, removals, rejoins }, j));
-        for (const r of extra.removals) removals = withRemoval({ dcgka: result.state, removals, rejoins }, r);
+        // A re-add: a removal I processed myself is one I hold (the adder may know its reopening when I
+        // missed it while removed: take it) or one I pruned (removal.ts): taking the adder's copy back
+        // could bar for ever what my pruned record had reopened.
+        const mine = work.fresh ? undefined : work.dcgka.membership;
+        const processed = (id: string): boolean => mine !== undefined && (isCompacted(mine, id) || opKind(mine, id) !== undefined);
+        for (const r of extra.removals) {
+          if (removals.some((x) => x.op === r.op)) removals = r.until === undefined ? removals : removals.map((x) => (x.op === r.op ? reopenedAt(x, r.until as number) : x));
+          else if (!processed(r.op)) removals = withRemoval({ dcgka: result.state, removals, rejoins }, r);
+        }
         outputs.push({ kind: 'joined', via: out.via });
         break;
       }

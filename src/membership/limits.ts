@@ -5,7 +5,7 @@
 /** Longest member or operation id accepted, in characters. */
 export const MAX_ID_LENGTH = 256;
 
-/** Most membership operations (create, add, remove) one state may hold (each op keeps its past as a bit set: memory grows with the square). */
+/** Most membership operations (create, add, remove) one state may hold uncompacted (each op keeps its past as a bit set: memory grows with the square; compact.ts drops the stable ones). */
 export const MAX_MEMBERSHIP_OPS = 16_384;
 
 /** Most members a create operation may list. */

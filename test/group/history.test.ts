@@ -180,6 +180,57 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
     }
   });
 
+  it('a re-added member that then adds a newcomer: the newcomer reads it (its welcome says the removal was reopened by that rejoin)', () => {
+    const sim = new GroupSim(['A', 'B', 'C', 'D'], scheme);
+    const random = seeded(36);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    sim.remove('A', 'B');
+    sim.settle(random);
+    sim.add('C', 'B');
+    sim.settle(random);
+    const b = sim.peer('B');
+    // B holds its removal reopened, or (message scheme, bounded state) no longer holds it at all
+    const own = (b.state as GroupState).removals.find((r) => r.member === b.id);
+    expect(own === undefined || typeof own.until === 'number').toBe(true);
+    sim.add('B', 'D');
+    sim.settle(random);
+    const back = sim.send('B');
+    sim.settle(random);
+    for (const n of ['A', 'C', 'D']) expect(readList(sim, n), n).toContain(back);
+  });
+
+  it('bounded state: with histories compacted at every chance, a member removed while another was re-added reads that member again after its own re-add', () => {
+    const sim = new GroupSim(['A', 'B', 'C', 'D'], scheme);
+    sim.compactAt = 1;
+    const random = seeded(35);
+    sim.create('A', ['B', 'C', 'D']);
+    sim.settle(random);
+    const early = sim.send('B');
+    sim.settle(random);
+    sim.remove('A', 'B');
+    sim.settle(random);
+    sim.remove('A', 'D');
+    sim.settle(random);
+    sim.add('C', 'B');
+    sim.settle(random);
+    for (let i = 0; i < 3; i++) {
+      sim.update('A');
+      sim.update('C');
+      sim.settle(random);
+    }
+    sim.add('C', 'D');
+    sim.settle(random);
+    const back = sim.send('B');
+    sim.settle(random);
+    expect(sim.members('A')).toEqual(['A', 'B', 'C', 'D']);
+    for (const n of ['A', 'C', 'D']) {
+      expect(readList(sim, n), n).toContain(back);
+      expect(sim.peer(n).state?.dcgka.membership.base, n).not.toBeNull();
+    }
+    for (const n of ['A', 'C']) expect(readList(sim, n), n).toContain(early);
+  });
+
   it('a re-added member speaks again; its messages from before the re-add that the remover had not read stay refused', () => {
     const sim = new GroupSim(['A', 'B', 'C'], scheme);
     const random = seeded(33);
