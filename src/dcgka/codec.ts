@@ -176,7 +176,7 @@ export function decodeControl(bytes: Uint8Array, deps: Deps): ControlMessage {
   if (!v1 && inner.length < 6) throw new DecodeError('DECODE_FIELD', 'control.signed: expected a manifest');
   const manifest = v1 ? null : decodeManifest(inner[5]);
   const body = decodeBody(type, inner.slice(v1 ? 5 : 6));
-  if (!verifyWithIdentity(deps, fromHex(sender), concatBytes(SIGNATURE_PREFIX, signed), signature)) {
+  if (!verifyWithIdentity(deps, inner[2] as Uint8Array, concatBytes(SIGNATURE_PREFIX, signed), signature)) {
     throw new VerifyError('VERIFY_SIGNATURE', `control: bad signature from ${sender.slice(0, 16)} seq ${seq}`);
   }
   return { groupId, sender, seq, body, manifest };

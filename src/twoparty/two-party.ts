@@ -49,6 +49,11 @@ import { x3dhInitiate, x3dhRespond } from './x3dh.js';
 const AEAD = 'chacha20-poly1305';
 const ZERO_NONCE = new Uint8Array(12);
 
+const EXPORT_CONTEXT = utf8(TWO_PARTY_EXPORT_CONTEXT);
+const AEAD_LABEL = utf8(TWO_PARTY_AEAD_LABEL);
+const NEXT_KEY_LABEL = utf8(TWO_PARTY_NEXT_KEY_LABEL);
+const HPKE_INFO_PREFIX = utf8(TWO_PARTY_HPKE_INFO);
+
 /** Context of `twoPartySend`. */
 export interface TwoPartySendContext {
   readonly deps: Deps;
@@ -102,7 +107,7 @@ export function twoPartySend(session: TwoPartySession, plaintext: Uint8Array, ct
     aad = concatBytes(x.associatedData, encodeMessageHeader(header));
   } else {
     const info = hpkeInfo(identity.publicKey, session.peerIdentityKey);
-    const exported = deps.crypto.hpkeSendExport(suiteOf(session), session.otherPublicKey.publicKey, info, utf8(TWO_PARTY_EXPORT_CONTEXT), 32);
+    const exported = deps.crypto.hpkeSendExport(suiteOf(session), session.otherPublicKey.publicKey, info, EXPORT_CONTEXT, 32);
     secret = exported.secret;
     header = { kind: 'hpke', keyIndex: session.otherPublicKey.keyIndex, index, enc: exported.enc, ...(session.pq === true ? { pq: true as const } : {}), ciphertext: new Uint8Array(0) };
     aad = encodeMessageHeader(header);
@@ -227,7 +232,7 @@ function openHpke(message: HpkeMessage, session: TwoPartySession, deps: Deps, id
     secretKey = mine.secretKey;
   }
   const info = hpkeInfo(session.peerIdentityKey, identity.publicKey);
-  const secret = deps.crypto.hpkeReceiveExport(suiteOf(session), secretKey, message.enc, info, utf8(TWO_PARTY_EXPORT_CONTEXT), 32);
+  const secret = deps.crypto.hpkeReceiveExport(suiteOf(session), secretKey, message.enc, info, EXPORT_CONTEXT, 32);
   return openWith(deps, secret, message, encodeMessageHeader(message));
 }
 
@@ -247,14 +252,14 @@ function openWith(deps: Deps, secret: Uint8Array, message: TwoPartyMessage, aad:
 
 function deriveMessageKeys(deps: Deps, secret: Uint8Array): { aeadKey: Uint8Array; nextKey: Uint8Array } {
   return {
-    aeadKey: deps.crypto.hkdfExpand(secret, utf8(TWO_PARTY_AEAD_LABEL), 32),
-    nextKey: deps.crypto.hkdfExpand(secret, utf8(TWO_PARTY_NEXT_KEY_LABEL), 32),
+    aeadKey: deps.crypto.hkdfExpand(secret, AEAD_LABEL, 32),
+    nextKey: deps.crypto.hkdfExpand(secret, NEXT_KEY_LABEL, 32),
   };
 }
 
 /** HPKE info: label ‖ sender identity key ‖ recipient identity key (binds both and the direction). */
 function hpkeInfo(senderIdentityKey: Uint8Array, recipientIdentityKey: Uint8Array): Uint8Array {
-  return concatBytes(utf8(TWO_PARTY_HPKE_INFO), senderIdentityKey, recipientIdentityKey);
+  return concatBytes(HPKE_INFO_PREFIX, senderIdentityKey, recipientIdentityKey);
 }
 
 /** The HPKE suite of a session's 2SM messages: X-Wing in post-quantum sessions. */
