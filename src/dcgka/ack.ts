@@ -7,7 +7,7 @@
  */
 import { applyAck, hasSeen, isMember, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
-import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, putSecret, scratch, takeMemberSecret, updateRatchet } from './draft.js';
+import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, putSecret, scratch, takeMemberSecret, updateRatchet } from './draft.js';
 import { chainRestarted, chainStepped } from './exposure.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
@@ -36,18 +36,18 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
   const acked = opIdOf(sender, seq);
   const ackSeq = nextSeq(draft);
   recordAck(draft, draft.me, acked);
+  // My member secret, taken (punctured out of the seed's tree) once: it is forwarded and then steps my chain.
+  const { secret } = takeMemberSecret(draft, acked, draft.me);
   const direct: DirectMessage[] = [];
-  const mySecret = peekMemberSecret(draft, acked, draft.me);
-  if (mySecret && recipients.length > 0) {
+  if (secret && recipients.length > 0) {
     const received = new Set(recipients);
     for (const member of members(draft.membership)) {
       if (member === draft.me || member === sender || received.has(member)) continue;
-      direct.push({ recipient: member, bytes: encryptTo(draft, member, ackSeq, 'forward', mySecret) });
+      direct.push({ recipient: member, bytes: encryptTo(draft, member, ackSeq, 'forward', secret) });
     }
   }
   const id = emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, mode: rejoin ? 'rejoin' : 'normal' }, direct);
   if (rejoin) putSecret(draft, 'ratchets', draft.me, undefined);
-  const { secret } = takeMemberSecret(draft, acked, draft.me);
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
   if (secret) {
     emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));

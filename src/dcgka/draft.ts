@@ -18,7 +18,7 @@ import type { MembershipState } from '../membership/index.js';
 import { fromHex } from '../crypto/index.js';
 import { DIRECT_KINDS, decodeDirectPart, decodeDirectPlaintext, directAssociatedData, encodeDirectPart } from './codec.js';
 import type { DirectKind } from './codec.js';
-import { isWaiting, peekSecret, puncture } from './puncture.js';
+import { isWaiting, puncture } from './puncture.js';
 import type { PendingSeed } from './puncture.js';
 import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, MemberId, OpId } from './types.js';
 import type { PersistentMap } from '../crypto/index.js';
@@ -368,15 +368,6 @@ export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { se
     if (punctured.secret) scratch(draft, punctured.secret);
   }
   return { secret: explicit ?? punctured?.secret, stepped: explicit !== undefined || punctured !== undefined };
-}
-
-/** Reads (without consuming) own member secret of op `id`, for forwarding (valid until the draft closes). */
-export function peekMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint8Array | undefined {
-  const explicit = draft.memberSecrets.get(`${id}|${member}`);
-  if (explicit) return explicit;
-  const pending = draft.pendingSeeds.get(id);
-  const secret = pending ? peekSecret(draft.deps, pending, member) : undefined;
-  return secret ? scratch(draft, secret) : undefined;
 }
 
 /** Records an update secret output (nothing when the chain was not held). */
