@@ -21,10 +21,10 @@ function isWelcomeAck(draft: Draft, acked: OpId, acker: MemberId): boolean {
 }
 
 /** Records `acker`'s ack of `acked` in the membership when `acked` is a create/add/remove. */
-export function recordAck(draft: Draft, acker: MemberId, acked: OpId): void {
-  if (opKind(draft.membership, acked) !== undefined) {
-    draft.membership = applyAck(draft.membership, { actor: acker, acked });
-  }
+export function recordAck(draft: Draft, acker: MemberId, acked: OpId): ReturnType<typeof opKind> {
+  const kind = opKind(draft.membership, acked);
+  if (kind !== undefined) draft.membership = applyAck(draft.membership, { actor: acker, acked });
+  return kind;
 }
 
 /**
@@ -81,7 +81,7 @@ export function sendCatchUpAcks(draft: Draft): void {
 
 /** process-ack for a received ack `(acker, ackSeq)` of `acked`, with an optional forward for me. */
 export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked: OpId, rejoin: boolean, forward: Uint8Array | undefined): void {
-  recordAck(draft, acker, acked);
+  const kind = recordAck(draft, acker, acked);
   // A removed member keeps following every chain it can (members that have not processed its
   // removal yet still treat it as a member; a re-add needs those copies): it only sends nothing.
   if (rejoin) putSecret(draft, 'ratchets', acker, undefined);
@@ -95,7 +95,7 @@ export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked:
     if (taken.stepped || isWelcomeAck(draft, acked, acker)) putSecret(draft, 'ratchets', acker, undefined);
     return;
   }
-  const fresh = rejoin || opKind(draft.membership, acked) === 'create';
+  const fresh = rejoin || kind === 'create';
   emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, secret, fresh));
 }
 

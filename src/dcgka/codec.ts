@@ -158,18 +158,19 @@ function seqNumber(value: unknown, field: string): number {
   return value;
 }
 
+function expectFields(type: string, fields: readonly unknown[], count: number): void {
+  if (fields.length !== count) throw new DecodeError('DECODE_FIELD', `control: ${type} takes ${count} fields, got ${fields.length}`);
+}
+
 function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
-  const expect = (count: number): void => {
-    if (fields.length !== count) throw new DecodeError('DECODE_FIELD', `control: ${type} takes ${count} fields, got ${fields.length}`);
-  };
   switch (type) {
     case 'create': {
-      expect(2);
+      expectFields(type, fields, 2);
       const list = fields[0];
       if (!Array.isArray(list) || list.length > MAX_CREATE_MEMBERS) throw new DecodeError('DECODE_FIELD', 'control.members: expected a list');
       return { type, members: list.map((m, i) => memberId(m, `members[${i}]`)), commitment: commitmentOf(fields[1]) };
     }
-    case 'update': expect(1); return { type, commitment: commitmentOf(fields[0]) };
+    case 'update': expectFields(type, fields, 1); return { type, commitment: commitmentOf(fields[0]) };
     case 'remove': {
       // A note is optional (absent when empty, so a remove without one keeps its v1 bytes).
       if (fields.length === 3) {
@@ -177,17 +178,17 @@ function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
         if (!(note instanceof Uint8Array) || note.length === 0 || note.length > MAX_REMOVE_NOTE_BYTES) throw new DecodeError('DECODE_FIELD', 'control.note: expected 1..256 bytes');
         return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]), note };
       }
-      expect(2);
+      expectFields(type, fields, 2);
       return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]), note: new Uint8Array(0) };
     }
-    case 'add': expect(1); return { type, added: memberId(fields[0], 'added') };
+    case 'add': expectFields(type, fields, 1); return { type, added: memberId(fields[0], 'added') };
     case 'ack': {
-      expect(3);
+      expectFields(type, fields, 3);
       const mode = typeof fields[2] === 'number' ? ACK_MODES[fields[2]] : undefined;
       if (mode === undefined) throw new DecodeError('DECODE_FIELD', 'control.mode: unknown ack mode');
       return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq'), mode };
     }
-    case 'add-ack': expect(2); return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq') };
+    case 'add-ack': expectFields(type, fields, 2); return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq') };
     default: throw new DecodeError('DECODE_FIELD', 'control: unknown type');
   }
 }
