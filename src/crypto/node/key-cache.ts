@@ -31,11 +31,6 @@ export class SecretKeyCache<T> {
     this.entries.set(secret, { bytes: Uint8Array.from(secret), value });
     return value;
   }
-
-  /** Caches `value` for `secret` (made together, e.g. by a key generation). */
-  set(secret: Uint8Array, value: T): void {
-    this.entries.set(secret, { bytes: Uint8Array.from(secret), value });
-  }
 }
 
 /** A bounded cache of values derived from public bytes, keyed by hex. */

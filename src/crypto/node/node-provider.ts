@@ -219,20 +219,16 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   }
 
   /**
-   * A fresh X25519 key pair, made by OpenSSL in one step (cheaper than random
-   * bytes plus an import); its KeyObject is cached for the DH that follows.
+   * A fresh X25519 key pair: random bytes imported once (the KeyObject is
+   * cached for the DH that usually follows). Not `generateKeyPairSync` plus a
+   * JWK export of its key: on Node 20 that can deadlock — the export holds the
+   * key's mutex, a GC in it runs the finished key-generation job's destructor,
+   * which takes the same mutex (seen in the DCGKA bench: main thread in
+   * `~KeyGenJob` under `ExportJWKEdKey`).
    */
   x25519Generate(): X25519KeyPair {
-    const { privateKey } = this.nc.generateKeyPairSync('x25519');
-    const jwk = privateKey.export({ format: 'jwk' });
-    const decoded = Buffer.from(jwk.d ?? '', 'base64url');
-    const secretKey = own(decoded);
-    decoded.fill(0);
-    const publicKey = own(Buffer.from(jwk.x ?? '', 'base64url'));
-    jwk.d = '';
-    if (secretKey.length !== KEY_LENGTH || publicKey.length !== KEY_LENGTH) throw new UsageError('USAGE_UNSUPPORTED', 'x25519: key generation returned an unexpected key');
-    this.x25519Secrets.set(secretKey, { key: privateKey, publicKey: Uint8Array.from(publicKey) });
-    return { secretKey, publicKey };
+    const secretKey = this.randomBytes(KEY_LENGTH);
+    return { secretKey, publicKey: this.x25519PublicKey(secretKey) };
   }
 
   /** X25519. @throws VerifyError `VERIFY_ZERO_SHARED_SECRET`; UsageError `USAGE_KEY_LENGTH`. */
