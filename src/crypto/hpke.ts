@@ -158,7 +158,7 @@ function pskInputs(options: HpkeSetupOptions): { psk: Uint8Array; pskId: Uint8Ar
 }
 
 /** Bound on the public hashes cached per primitives object (`publicHash`). */
-const PUBLIC_HASH_CACHE_SIZE = 1024;
+const PUBLIC_HASH_CACHE_SIZE = 4096;
 const publicHashes = new WeakMap<HpkePrimitives, Map<string, Uint8Array>>();
 
 /**
