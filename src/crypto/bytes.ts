@@ -59,17 +59,30 @@ export function toHex(bytes: Uint8Array): string {
  * @throws DecodeError `DECODE_MALFORMED` on odd length or a non-hex character.
  */
 export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new DecodeError('DECODE_MALFORMED', `hex: invalid string of length ${hex.length}`);
-  }
+  if (hex.length % 2 !== 0) throw new DecodeError('DECODE_MALFORMED', `hex: invalid string of length ${hex.length}`);
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const high = hexDigit(hex.charCodeAt(2 * i));
+    const low = hexDigit(hex.charCodeAt(2 * i + 1));
+    if (high < 0 || low < 0) throw new DecodeError('DECODE_MALFORMED', `hex: invalid string of length ${hex.length}`);
+    out[i] = (high << 4) | low;
+  }
   return out;
 }
 
+/** Value of one hex digit's char code, or -1. */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 97 && code <= 102) return code - 87; // a-f
+  if (code >= 65 && code <= 70) return code - 55; // A-F
+  return -1;
+}
+
+const UTF8_ENCODER = new TextEncoder();
+
 /** UTF-8 encoding of a string. */
 export function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
+  return UTF8_ENCODER.encode(text);
 }
 
 /** Best-effort wipe of secret bytes (JS cannot guarantee no copies remain). */

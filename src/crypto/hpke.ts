@@ -16,7 +16,9 @@ import { HPKE_KEM_XWING, type AeadAlgorithm, type CryptoProvider, type HpkeAeadI
 import { XWING_ENCAPSULATION_SEED_LENGTH, xwingDecapsulate, xwingEncapsulate, type XWingPrimitives } from './xwing.js';
 
 /** The primitives HPKE needs; both providers pass themselves. */
-export type HpkePrimitives = Pick<CryptoProvider, 'randomBytes' | 'hkdfExtract' | 'hkdfExpand' | 'x25519' | 'x25519PublicKey' | 'aeadSeal' | 'aeadOpen'> & XWingPrimitives;
+export type HpkePrimitives = Pick<CryptoProvider, 'randomBytes' | 'hkdfExtract' | 'hkdfExpand' | 'x25519' | 'x25519PublicKey' | 'aeadSeal' | 'aeadOpen'> & XWingPrimitives
+  /** When given, makes the random ephemeral key pair in one step (the Node provider's is cheaper than random bytes + public key). */
+  & Partial<Pick<CryptoProvider, 'x25519Generate'>>;
 
 /** HPKE modes (RFC 9180 §5, Table 1). */
 export const HPKE_MODE = { base: 0x00, psk: 0x01, auth: 0x02, authPsk: 0x03 } as const;
@@ -56,6 +58,8 @@ export interface HpkeSetupOptions {
   readonly senderPublicKey?: Uint8Array;
   /** Ephemeral secret key (sender side; for X-Wing the 64-byte encapsulation seed); random when omitted. Tests only. */
   readonly ephemeralSecretKey?: Uint8Array;
+  /** The context will only export secrets (no seal/open): its AEAD key and nonce are not derived. */
+  readonly exportOnly?: boolean;
 }
 
 function hpkeSuiteId(suite: HpkeSuite): Uint8Array {
@@ -100,8 +104,8 @@ function extractAndExpand(p: HpkePrimitives, dh: Uint8Array, kemContext: Uint8Ar
 }
 
 /** Encap / AuthEncap (RFC 9180 §4.1): shared secret and enc for a recipient key. */
-function encap(p: HpkePrimitives, pkR: Uint8Array, skE: Uint8Array, skS?: Uint8Array): { sharedSecret: Uint8Array; enc: Uint8Array } {
-  const enc = p.x25519PublicKey(skE);
+function encap(p: HpkePrimitives, pkR: Uint8Array, skE: Uint8Array, skS?: Uint8Array, pkE?: Uint8Array): { sharedSecret: Uint8Array; enc: Uint8Array } {
+  const enc = pkE ?? p.x25519PublicKey(skE);
   const dhs: Uint8Array[] = [p.x25519(skE, pkR)];
   const context = [enc, pkR];
   try {
@@ -153,19 +157,53 @@ function pskInputs(options: HpkeSetupOptions): { psk: Uint8Array; pskId: Uint8Ar
   return { psk, pskId };
 }
 
-/** KeySchedule (RFC 9180 §5.1). */
-function keySchedule(p: HpkePrimitives, suite: HpkeSuite, mode: HpkeMode, sharedSecret: Uint8Array, info: Uint8Array, psk: Uint8Array, pskId: Uint8Array): HpkeContext {
+/** Bound on the public hashes cached per primitives object (`publicHash`). */
+const PUBLIC_HASH_CACHE_SIZE = 4096;
+const publicHashes = new WeakMap<HpkePrimitives, Map<string, Uint8Array>>();
+
+/**
+ * LabeledExtract of public data (the psk id and info hashes of the key
+ * schedule): cached per primitives object, as 2SM seals to the same peer
+ * with the same info every time (two HMACs per message saved). Public values:
+ * no wiping needed; callers never get the cached array itself to keep.
+ */
+function publicHash(p: HpkePrimitives, suiteId: Uint8Array, label: string, data: Uint8Array): Uint8Array {
+  let cache = publicHashes.get(p);
+  if (cache === undefined) {
+    cache = new Map();
+    publicHashes.set(p, cache);
+  }
+  const key = `${label}|${toHexString(suiteId)}|${toHexString(data)}`;
+  let hash = cache.get(key);
+  if (hash === undefined) {
+    hash = labeledExtract(p, suiteId, new Uint8Array(0), label, data);
+    if (cache.size >= PUBLIC_HASH_CACHE_SIZE) cache.clear();
+    cache.set(key, hash);
+  }
+  return hash;
+}
+
+function toHexString(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += (b < 16 ? '0' : '') + b.toString(16);
+  return out;
+}
+
+/**
+ * KeySchedule (RFC 9180 §5.1). `exportOnly`: a context used only to export
+ * (2SM) skips the AEAD key and nonce (left empty; sealing with it is refused).
+ */
+function keySchedule(p: HpkePrimitives, suite: HpkeSuite, mode: HpkeMode, sharedSecret: Uint8Array, info: Uint8Array, psk: Uint8Array, pskId: Uint8Array, exportOnly = false): HpkeContext {
   const suiteId = hpkeSuiteId(suite);
-  const empty = new Uint8Array(0);
-  const pskIdHash = labeledExtract(p, suiteId, empty, 'psk_id_hash', pskId);
-  const infoHash = labeledExtract(p, suiteId, empty, 'info_hash', info);
+  const pskIdHash = publicHash(p, suiteId, 'psk_id_hash', pskId);
+  const infoHash = publicHash(p, suiteId, 'info_hash', info);
   const ksc = concatBytes(Uint8Array.of(mode), pskIdHash, infoHash);
   const secret = labeledExtract(p, suiteId, sharedSecret, 'secret', psk);
   try {
     return {
       suite,
-      key: labeledExpand(p, suiteId, secret, 'key', ksc, AEADS[suite.aead].nk),
-      baseNonce: labeledExpand(p, suiteId, secret, 'base_nonce', ksc, N_NONCE),
+      key: exportOnly ? new Uint8Array(0) : labeledExpand(p, suiteId, secret, 'key', ksc, AEADS[suite.aead].nk),
+      baseNonce: exportOnly ? new Uint8Array(0) : labeledExpand(p, suiteId, secret, 'base_nonce', ksc, N_NONCE),
       exporterSecret: labeledExpand(p, suiteId, secret, 'exp', ksc, N_HASH),
       seq: 0,
     };
@@ -203,17 +241,18 @@ export function hpkeSetupSender(p: HpkePrimitives, suite: HpkeSuite, recipientPu
     assertNoAuth(options.senderSecretKey);
     const { ciphertext: enc, sharedSecret } = xwingEncapsulate(p, recipientPublicKey, options.ephemeralSecretKey);
     try {
-      return { enc, context: keySchedule(p, suite, modeOf(psk, false), sharedSecret, info, psk, pskId) };
+      return { enc, context: keySchedule(p, suite, modeOf(psk, false), sharedSecret, info, psk, pskId, options.exportOnly) };
     } finally {
       zeroize(sharedSecret);
     }
   }
-  const skE = options.ephemeralSecretKey ?? p.randomBytes(32);
+  const generated = options.ephemeralSecretKey === undefined && p.x25519Generate !== undefined ? p.x25519Generate() : undefined;
+  const skE = options.ephemeralSecretKey ?? generated?.secretKey ?? p.randomBytes(32);
   try {
-    const { sharedSecret, enc } = encap(p, recipientPublicKey, skE, options.senderSecretKey);
+    const { sharedSecret, enc } = encap(p, recipientPublicKey, skE, options.senderSecretKey, generated?.publicKey);
     try {
       const mode = modeOf(psk, options.senderSecretKey !== undefined);
-      return { enc, context: keySchedule(p, suite, mode, sharedSecret, info, psk, pskId) };
+      return { enc, context: keySchedule(p, suite, mode, sharedSecret, info, psk, pskId, options.exportOnly) };
     } finally {
       zeroize(sharedSecret);
     }
@@ -235,7 +274,7 @@ export function hpkeSetupRecipient(p: HpkePrimitives, suite: HpkeSuite, recipien
   const sharedSecret = suite.kem === HPKE_KEM_XWING ? xwingDecapsulate(p, recipientSecretKey, enc) : decap(p, enc, recipientSecretKey, options.senderPublicKey);
   try {
     const mode = modeOf(psk, options.senderPublicKey !== undefined);
-    return keySchedule(p, suite, mode, sharedSecret, info, psk, pskId);
+    return keySchedule(p, suite, mode, sharedSecret, info, psk, pskId, options.exportOnly);
   } finally {
     zeroize(sharedSecret);
   }
@@ -303,7 +342,7 @@ export function hpkeOpenBase(p: HpkePrimitives, suite: HpkeSuite, recipientSecre
 
 /** Single-shot base-mode export, sender side (RFC 9180 §6.2). */
 export function hpkeSendExportBase(p: HpkePrimitives, suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): { readonly enc: Uint8Array; readonly secret: Uint8Array } {
-  const { enc, context } = hpkeSetupSender(p, suite, recipientPublicKey, info);
+  const { enc, context } = hpkeSetupSender(p, suite, recipientPublicKey, info, { exportOnly: true });
   try {
     return { enc, secret: hpkeContextExport(p, context, exporterContext, length) };
   } finally {
@@ -313,7 +352,7 @@ export function hpkeSendExportBase(p: HpkePrimitives, suite: HpkeSuite, recipien
 
 /** Single-shot base-mode export, recipient side (RFC 9180 §6.2). */
 export function hpkeReceiveExportBase(p: HpkePrimitives, suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
-  const context = hpkeSetupRecipient(p, suite, recipientSecretKey, enc, info);
+  const context = hpkeSetupRecipient(p, suite, recipientSecretKey, enc, info, { exportOnly: true });
   try {
     return hpkeContextExport(p, context, exporterContext, length);
   } finally {

@@ -7,7 +7,7 @@
  */
 import { applyAck, hasSeen, isMember, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
-import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, peekMemberSecret, putSecret, scratch, takeMemberSecret, updateRatchet } from './draft.js';
+import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, putSecret, scratch, takeMemberSecret, updateRatchet } from './draft.js';
 import { chainRestarted, chainStepped } from './exposure.js';
 import type { Draft } from './draft.js';
 import { emitControl } from './send.js';
@@ -21,10 +21,10 @@ function isWelcomeAck(draft: Draft, acked: OpId, acker: MemberId): boolean {
 }
 
 /** Records `acker`'s ack of `acked` in the membership when `acked` is a create/add/remove. */
-export function recordAck(draft: Draft, acker: MemberId, acked: OpId): void {
-  if (opKind(draft.membership, acked) !== undefined) {
-    draft.membership = applyAck(draft.membership, { actor: acker, acked });
-  }
+export function recordAck(draft: Draft, acker: MemberId, acked: OpId): ReturnType<typeof opKind> {
+  const kind = opKind(draft.membership, acked);
+  if (kind !== undefined) draft.membership = applyAck(draft.membership, { actor: acker, acked });
+  return kind;
 }
 
 /**
@@ -36,18 +36,18 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
   const acked = opIdOf(sender, seq);
   const ackSeq = nextSeq(draft);
   recordAck(draft, draft.me, acked);
+  // My member secret, taken (punctured out of the seed's tree) once: it is forwarded and then steps my chain.
+  const { secret } = takeMemberSecret(draft, acked, draft.me);
   const direct: DirectMessage[] = [];
-  const mySecret = peekMemberSecret(draft, acked, draft.me);
-  if (mySecret && recipients.length > 0) {
+  if (secret && recipients.length > 0) {
     const received = new Set(recipients);
     for (const member of members(draft.membership)) {
       if (member === draft.me || member === sender || received.has(member)) continue;
-      direct.push({ recipient: member, bytes: encryptTo(draft, member, ackSeq, 'forward', mySecret) });
+      direct.push({ recipient: member, bytes: encryptTo(draft, member, ackSeq, 'forward', secret) });
     }
   }
   const id = emitControl(draft, ackSeq, { type: 'ack', ackedSender: sender, ackedSeq: seq, mode: rejoin ? 'rejoin' : 'normal' }, direct);
   if (rejoin) putSecret(draft, 'ratchets', draft.me, undefined);
-  const { secret } = takeMemberSecret(draft, acked, draft.me);
   const fresh = rejoin || opKind(draft.membership, acked) === 'create';
   if (secret) {
     emitUpdateSecret(draft, draft.me, id, updateRatchet(draft, draft.me, secret, fresh));
@@ -81,7 +81,7 @@ export function sendCatchUpAcks(draft: Draft): void {
 
 /** process-ack for a received ack `(acker, ackSeq)` of `acked`, with an optional forward for me. */
 export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked: OpId, rejoin: boolean, forward: Uint8Array | undefined): void {
-  recordAck(draft, acker, acked);
+  const kind = recordAck(draft, acker, acked);
   // A removed member keeps following every chain it can (members that have not processed its
   // removal yet still treat it as a member; a re-add needs those copies): it only sends nothing.
   if (rejoin) putSecret(draft, 'ratchets', acker, undefined);
@@ -95,7 +95,7 @@ export function processAck(draft: Draft, acker: MemberId, ackSeq: number, acked:
     if (taken.stepped || isWelcomeAck(draft, acked, acker)) putSecret(draft, 'ratchets', acker, undefined);
     return;
   }
-  const fresh = rejoin || opKind(draft.membership, acked) === 'create';
+  const fresh = rejoin || kind === 'create';
   emitUpdateSecret(draft, acker, opIdOf(acker, ackSeq), updateRatchet(draft, acker, secret, fresh));
 }
 

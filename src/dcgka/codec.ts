@@ -2,10 +2,20 @@
  * Wire formats of the DCGKA layer (versioned, deterministic CBOR):
  *
  *   control  = [signed, signature]           signature: XEdDSA by the sender's identity key
- *   signed   = [2, group(32), sender(32), seq, type, manifest, ...fields]
- *   manifest = [[recipient id[0..8], SHA-256(direct)[0..16]], ...]   sorted
- *   direct   = 2SM ciphertext of [group(32), seq, kind, payload]
+ *   signed   = [3, group(32), sender(32), seq, type, manifest, ...fields]
+ *   manifest = bytes: (recipient id[0..8] ‖ SHA-256(direct)[0..16]) per part, sorted
+ *   direct   = 2SM ciphertext of kind(1) ‖ payload, with associated data
+ *              "groupcrypt/dcgka/direct/3" ‖ group(32) ‖ seq(8, big-endian)
+ *   v2 (still read): manifest = [[tag(8), digest(16)], ...]; direct = 2SM of CBOR [group(32), seq, kind, payload], no associated data
  *   v1 (still read): signed = [1, group, sender, seq, type, ...fields] (no manifest), direct with an 8-byte group tag
+ *
+ * Version 3 (issue 13) only makes the bytes fewer: a direct part no longer
+ * carries the group id and seq (33–40 bytes per part, n − 1 parts per
+ * update) but binds them as AEAD associated data, which authenticates them
+ * just as well (a part opened in another group or for another message fails
+ * its tag), and the manifest is one byte string instead of n − 1 CBOR pairs.
+ * The sender is bound by the 2SM session itself (both identity keys are in
+ * its HPKE info). A member decodes all three versions; it sends version 3.
  *
  * The signature covers the canonical `signed` bytes prefixed with a context
  * string, so a control message can't be replayed into another protocol. The
@@ -15,7 +25,7 @@
  * loss as "none sent") nor swap in another one. The full group id and the
  * sender's seq inside every direct part bind it to one control message too.
  */
-import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, toHex, utf8 } from '../crypto/index.js';
+import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, toHex, uintToBytes, utf8 } from '../crypto/index.js';
 import { DecodeError, StateError, VerifyError } from '../errors.js';
 import type { Deps } from '../crypto/index.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
@@ -23,8 +33,11 @@ import type { IdentityKeyPair } from '../keys/index.js';
 import { CONTROL_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS, MAX_DIRECT_BYTES, MAX_MANIFEST_ENTRIES, MAX_REMOVE_NOTE_BYTES } from './limits.js';
 import type { AckMode, ControlBody, ControlMessage, ManifestEntry } from './types.js';
 
-const WIRE_VERSION = 2;
+const WIRE_VERSION = 3;
+const WIRE_V2 = 2;
 const WIRE_V1 = 1;
+/** Bytes of one manifest entry in version 3: recipient tag then digest. */
+const MANIFEST_ENTRY_LENGTH = 24;
 /** Bytes of SHA-256 kept per direct part in the manifest. */
 const MANIFEST_DIGEST_LENGTH = 16;
 /**
@@ -55,11 +68,24 @@ export function manifestOf(deps: Deps, direct: readonly { readonly recipient: st
     .sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
 }
 
-/** Canonical bytes that the sender signs (v2 with a manifest; v1 for a message decoded without one). */
+/** The wire version of a control message (v1 without a manifest; v3 unless decoded as v2). */
+export function wireVersionOf(message: ControlMessage): 1 | 2 | 3 {
+  if (message.manifest === null) return WIRE_V1;
+  return message.version === WIRE_V2 ? WIRE_V2 : WIRE_VERSION;
+}
+
+/** Canonical bytes that the sender signs (v3; v2 or v1 for a message decoded as such). */
 export function encodeSignedPart(message: ControlMessage): Uint8Array {
   const head = [fromHex(message.groupId), fromHex(message.sender), message.seq, TYPE_CODES[message.body.type]];
+  const version = wireVersionOf(message);
   if (message.manifest === null) return encodeCanonical([WIRE_V1, ...head, ...bodyFields(message.body)]);
-  return encodeCanonical([WIRE_VERSION, ...head, message.manifest.map((e) => [fromHex(e.recipient), e.digest]), ...bodyFields(message.body)]);
+  if (version === WIRE_V2) return encodeCanonical([WIRE_V2, ...head, message.manifest.map((e) => [fromHex(e.recipient), e.digest]), ...bodyFields(message.body)]);
+  const manifest = new Uint8Array(message.manifest.length * MANIFEST_ENTRY_LENGTH);
+  message.manifest.forEach((e, i) => {
+    manifest.set(fromHex(e.recipient), i * MANIFEST_ENTRY_LENGTH);
+    manifest.set(e.digest, i * MANIFEST_ENTRY_LENGTH + MANIFEST_TAG_LENGTH);
+  });
+  return encodeCanonical([WIRE_VERSION, ...head, manifest, ...bodyFields(message.body)]);
 }
 
 /**
@@ -83,6 +109,22 @@ export function checkedDirect(deps: Deps, message: ControlMessage, me: string, d
   return direct;
 }
 
+function decodeManifestBytes(value: unknown): ManifestEntry[] {
+  if (!(value instanceof Uint8Array) || value.length % MANIFEST_ENTRY_LENGTH !== 0 || value.length / MANIFEST_ENTRY_LENGTH > MAX_MANIFEST_ENTRIES) {
+    throw new DecodeError('DECODE_FIELD', `control.manifest: expected bytes of ${MANIFEST_ENTRY_LENGTH}-byte entries`);
+  }
+  const out: ManifestEntry[] = [];
+  for (let at = 0; at < value.length; at += MANIFEST_ENTRY_LENGTH) {
+    out.push({ recipient: toHex(value.subarray(at, at + MANIFEST_TAG_LENGTH)), digest: value.slice(at + MANIFEST_TAG_LENGTH, at + MANIFEST_ENTRY_LENGTH) });
+  }
+  return sortedManifest(out);
+}
+
+function sortedManifest(out: ManifestEntry[]): ManifestEntry[] {
+  for (let i = 1; i < out.length; i++) if ((out[i - 1] as ManifestEntry).recipient > (out[i] as ManifestEntry).recipient) throw new DecodeError('DECODE_FIELD', 'control.manifest: recipient tags must be sorted');
+  return out;
+}
+
 function decodeManifest(value: unknown): ManifestEntry[] {
   if (!Array.isArray(value) || value.length > MAX_MANIFEST_ENTRIES) throw new DecodeError('DECODE_FIELD', 'control.manifest: expected a list');
   const out = value.map((e): ManifestEntry => {
@@ -91,8 +133,7 @@ function decodeManifest(value: unknown): ManifestEntry[] {
     }
     return { recipient: toHex(e[0]), digest: e[1] };
   });
-  for (let i = 1; i < out.length; i++) if ((out[i - 1] as ManifestEntry).recipient > (out[i] as ManifestEntry).recipient) throw new DecodeError('DECODE_FIELD', 'control.manifest: recipient tags must be sorted');
-  return out;
+  return sortedManifest(out);
 }
 
 /** Signs and encodes a control message. */
@@ -117,18 +158,19 @@ function seqNumber(value: unknown, field: string): number {
   return value;
 }
 
+function expectFields(type: string, fields: readonly unknown[], count: number): void {
+  if (fields.length !== count) throw new DecodeError('DECODE_FIELD', `control: ${type} takes ${count} fields, got ${fields.length}`);
+}
+
 function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
-  const expect = (count: number): void => {
-    if (fields.length !== count) throw new DecodeError('DECODE_FIELD', `control: ${type} takes ${count} fields, got ${fields.length}`);
-  };
   switch (type) {
     case 'create': {
-      expect(2);
+      expectFields(type, fields, 2);
       const list = fields[0];
       if (!Array.isArray(list) || list.length > MAX_CREATE_MEMBERS) throw new DecodeError('DECODE_FIELD', 'control.members: expected a list');
       return { type, members: list.map((m, i) => memberId(m, `members[${i}]`)), commitment: commitmentOf(fields[1]) };
     }
-    case 'update': expect(1); return { type, commitment: commitmentOf(fields[0]) };
+    case 'update': expectFields(type, fields, 1); return { type, commitment: commitmentOf(fields[0]) };
     case 'remove': {
       // A note is optional (absent when empty, so a remove without one keeps its v1 bytes).
       if (fields.length === 3) {
@@ -136,17 +178,17 @@ function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
         if (!(note instanceof Uint8Array) || note.length === 0 || note.length > MAX_REMOVE_NOTE_BYTES) throw new DecodeError('DECODE_FIELD', 'control.note: expected 1..256 bytes');
         return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]), note };
       }
-      expect(2);
+      expectFields(type, fields, 2);
       return { type, removed: memberId(fields[0], 'removed'), commitment: commitmentOf(fields[1]), note: new Uint8Array(0) };
     }
-    case 'add': expect(1); return { type, added: memberId(fields[0], 'added') };
+    case 'add': expectFields(type, fields, 1); return { type, added: memberId(fields[0], 'added') };
     case 'ack': {
-      expect(3);
+      expectFields(type, fields, 3);
       const mode = typeof fields[2] === 'number' ? ACK_MODES[fields[2]] : undefined;
       if (mode === undefined) throw new DecodeError('DECODE_FIELD', 'control.mode: unknown ack mode');
       return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq'), mode };
     }
-    case 'add-ack': expect(2); return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq') };
+    case 'add-ack': expectFields(type, fields, 2); return { type, ackedSender: memberId(fields[0], 'ackedSender'), ackedSeq: seqNumber(fields[1], 'ackedSeq') };
     default: throw new DecodeError('DECODE_FIELD', 'control: unknown type');
   }
 }
@@ -165,8 +207,9 @@ export function decodeControl(bytes: Uint8Array, deps: Deps): ControlMessage {
   const signature = outer[1];
   const inner = decodeCanonical(signed, 'control.signed', MAX_CONTROL_BYTES);
   if (!Array.isArray(inner) || inner.length < 5) throw new DecodeError('DECODE_FIELD', 'control.signed: expected an array of at least 5 fields');
-  if (inner[0] !== WIRE_VERSION && inner[0] !== WIRE_V1) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `control: version ${String(inner[0])} is not supported`);
-  const v1 = inner[0] === WIRE_V1;
+  const version = inner[0];
+  if (version !== WIRE_VERSION && version !== WIRE_V2 && version !== WIRE_V1) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `control: version ${String(version)} is not supported`);
+  const v1 = version === WIRE_V1;
   const groupId = memberId(inner[1], 'group');
   const sender = memberId(inner[2], 'sender');
   const seq = seqNumber(inner[3], 'seq');
@@ -174,12 +217,12 @@ export function decodeControl(bytes: Uint8Array, deps: Deps): ControlMessage {
   const type = typeof typeCode === 'number' ? TYPE_NAMES[typeCode] : undefined;
   if (type === undefined) throw new DecodeError('DECODE_FIELD', 'control.type: unknown');
   if (!v1 && inner.length < 6) throw new DecodeError('DECODE_FIELD', 'control.signed: expected a manifest');
-  const manifest = v1 ? null : decodeManifest(inner[5]);
+  const manifest = v1 ? null : version === WIRE_V2 ? decodeManifest(inner[5]) : decodeManifestBytes(inner[5]);
   const body = decodeBody(type, inner.slice(v1 ? 5 : 6));
-  if (!verifyWithIdentity(deps, fromHex(sender), concatBytes(SIGNATURE_PREFIX, signed), signature)) {
+  if (!verifyWithIdentity(deps, inner[2] as Uint8Array, concatBytes(SIGNATURE_PREFIX, signed), signature)) {
     throw new VerifyError('VERIFY_SIGNATURE', `control: bad signature from ${sender.slice(0, 16)} seq ${seq}`);
   }
-  return { groupId, sender, seq, body, manifest };
+  return { groupId, sender, seq, body, manifest, ...(version === WIRE_V2 ? { version } : {}) };
 }
 
 /** The op id of `(sender, seq)`. */
@@ -219,4 +262,29 @@ export function decodeDirectPlaintext(bytes: Uint8Array, groupId: string, seq: n
     throw new VerifyError('VERIFY_GROUP', `direct: part does not belong to this ${kind} message`);
   }
   return value[3];
+}
+
+const DIRECT_AD_LABEL = utf8('groupcrypt/dcgka/direct/3');
+
+/** The 2SM associated data of a version-3 direct part: binds it to one control message of one group. */
+export function directAssociatedData(groupId: string, seq: number): Uint8Array {
+  return concatBytes(DIRECT_AD_LABEL, fromHex(groupId), uintToBytes(seq, 8));
+}
+
+/** Plaintext of a version-3 direct part: the kind, then the payload (group and seq are in the associated data). */
+export function encodeDirectPart(kind: DirectKind, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + payload.length);
+  out[0] = DIRECT_KINDS.indexOf(kind);
+  out.set(payload, 1);
+  return out;
+}
+
+/**
+ * The kind and payload of a version-3 direct plaintext (opened with `directAssociatedData`).
+ * @throws DecodeError `DECODE_FIELD` on an empty plaintext or an unknown kind.
+ */
+export function decodeDirectPart(bytes: Uint8Array): { readonly kind: DirectKind; readonly payload: Uint8Array } {
+  const kind = bytes.length > 0 ? DIRECT_KINDS[bytes[0] as number] : undefined;
+  if (kind === undefined) throw new DecodeError('DECODE_FIELD', 'direct: expected a known kind byte before the payload');
+  return { kind, payload: bytes.subarray(1) };
 }

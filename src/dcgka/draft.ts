@@ -16,9 +16,9 @@ import type { TwoPartySession } from '../twoparty/index.js';
 import { isMember } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
 import { fromHex } from '../crypto/index.js';
-import { DIRECT_KINDS, decodeDirectPlaintext, encodeDirectPlaintext } from './codec.js';
+import { DIRECT_KINDS, decodeDirectPart, decodeDirectPlaintext, directAssociatedData, encodeDirectPart } from './codec.js';
 import type { DirectKind } from './codec.js';
-import { isWaiting, peekSecret, puncture } from './puncture.js';
+import { isWaiting, puncture } from './puncture.js';
 import type { PendingSeed } from './puncture.js';
 import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, MemberId, OpId } from './types.js';
 import type { PersistentMap } from '../crypto/index.js';
@@ -50,6 +50,11 @@ export interface Draft {
    * the state's list instead of copying up to n ids (issue 13).
    */
   chainKnownBy: readonly MemberId[] | undefined;
+  /**
+   * The message being processed came in wire version 1 or 2: its direct parts
+   * are CBOR plaintexts without associated data (codec.ts). Parts I send are always version 3.
+   */
+  legacyDirect: boolean;
   /** The direct part of the message being processed, opened up front (`openIncomingDirect`). */
   opened: { readonly message: Uint8Array; readonly kind: DirectKind; readonly payload: Uint8Array } | undefined;
   /** Post-quantum group (see `DcgkaState.pq`). */
@@ -154,6 +159,7 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     joinedVia: [...state.joinedVia],
     refreshDue: [...state.refreshDue],
     chainKnownBy: state.chainKnownBy,
+    legacyDirect: false,
     opened: undefined,
     pq: state.pq === true,
     keys: ctx.keys,
@@ -201,10 +207,11 @@ export function encryptTo(draft: Draft, recipient: MemberId, seq: number, kind: 
     draft.registry = taken.state;
     peerBundle = taken.bundle;
   }
-  const plaintext = encodeDirectPlaintext(draft.groupId, seq, kind, payload);
+  const plaintext = encodeDirectPart(kind, payload);
   let sent;
   try {
-    sent = twoPartySend(session, plaintext, { deps: draft.deps, identity: draft.identity, ...(peerBundle ? { peerBundle } : {}) });
+    const associatedData = directAssociatedData(draft.groupId, seq);
+    sent = twoPartySend(session, plaintext, { deps: draft.deps, identity: draft.identity, associatedData, ...(peerBundle ? { peerBundle } : {}) });
   } finally {
     zeroize(plaintext); // it holds the secret payload
   }
@@ -237,12 +244,13 @@ export function emitRefreshes(draft: Draft, seq: number, direct: readonly Direct
   return out;
 }
 
-function receiveDirect(draft: Draft, sender: MemberId, kind: string, message: Uint8Array): Uint8Array {
+function receiveDirect(draft: Draft, sender: MemberId, seq: number, kind: string, message: Uint8Array): Uint8Array {
   if (message.length > MAX_DIRECT_BYTES) {
     throw new DecodeError('DECODE_TOO_LARGE', `direct ${kind} part of ${message.length} bytes exceeds the limit of ${MAX_DIRECT_BYTES}`);
   }
   const session = draft.sessions.get(sender) ?? createSession(fromHex(sender), { pq: draft.pq });
-  const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity, allowRestart: true });
+  const associatedData = draft.legacyDirect ? undefined : directAssociatedData(draft.groupId, seq);
+  const received = twoPartyReceive(session, draft.keys, message, { deps: draft.deps, identity: draft.identity, allowRestart: true, ...(associatedData ? { associatedData } : {}) });
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
   draft.consumed.push(...received.consumed);
@@ -257,8 +265,17 @@ function receiveDirect(draft: Draft, sender: MemberId, kind: string, message: Ui
  */
 export function openIncomingDirect(draft: Draft, sender: MemberId, seq: number, message: Uint8Array | undefined): Uint8Array | undefined {
   if (message === undefined) return undefined;
-  const plaintext = receiveDirect(draft, sender, 'control', message);
+  const plaintext = receiveDirect(draft, sender, seq, 'control', message);
   try {
+    if (!draft.legacyDirect) {
+      const { kind, payload } = decodeDirectPart(plaintext);
+      if (kind === 'refresh') {
+        if (payload.length !== 0) throw new DecodeError('DECODE_FIELD', 'direct: a refresh part carries nothing');
+        return undefined;
+      }
+      draft.opened = { message, kind, payload: copyBytes(payload) };
+      return message;
+    }
     let first: unknown;
     for (const kind of DIRECT_KINDS) {
       try {
@@ -286,10 +303,13 @@ export function decryptFrom(draft: Draft, sender: MemberId, seq: number, kind: D
     if (opened.kind !== kind) throw new VerifyError('VERIFY_GROUP', `direct: part does not belong to this ${kind} message`);
     return opened.payload;
   }
-  const plaintext = receiveDirect(draft, sender, kind, message);
+  const plaintext = receiveDirect(draft, sender, seq, kind, message);
   try {
     // A copy: the plaintext buffer (which may hold secrets around the payload) is wiped here.
-    return copyBytes(decodeDirectPlaintext(plaintext, draft.groupId, seq, kind));
+    if (draft.legacyDirect) return copyBytes(decodeDirectPlaintext(plaintext, draft.groupId, seq, kind));
+    const part = decodeDirectPart(plaintext);
+    if (part.kind !== kind) throw new VerifyError('VERIFY_GROUP', `direct: part does not belong to this ${kind} message`);
+    return copyBytes(part.payload);
   } finally {
     zeroize(plaintext);
   }
@@ -348,15 +368,6 @@ export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { se
     if (punctured.secret) scratch(draft, punctured.secret);
   }
   return { secret: explicit ?? punctured?.secret, stepped: explicit !== undefined || punctured !== undefined };
-}
-
-/** Reads (without consuming) own member secret of op `id`, for forwarding (valid until the draft closes). */
-export function peekMemberSecret(draft: Draft, id: OpId, member: MemberId): Uint8Array | undefined {
-  const explicit = draft.memberSecrets.get(`${id}|${member}`);
-  if (explicit) return explicit;
-  const pending = draft.pendingSeeds.get(id);
-  const secret = pending ? peekSecret(draft.deps, pending, member) : undefined;
-  return secret ? scratch(draft, secret) : undefined;
 }
 
 /** Records an update secret output (nothing when the chain was not held). */

@@ -15,7 +15,7 @@ import { applyRemove, canAct, compactMembership, createMembership, isMember } fr
 import type { MembershipState } from '../membership/index.js';
 import { answerPreKeySession, processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
-import { checkedDirect, decodeControl, opIdOf } from './codec.js';
+import { checkedDirect, decodeControl, opIdOf, wireVersionOf } from './codec.js';
 import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
 import type { Draft } from './draft.js';
 import { MAX_REMOVE_NOTE_BYTES } from './limits.js';
@@ -102,6 +102,7 @@ export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaRe
   if (message.sender === me) throw new StateError('STATE_REPLAY', 'join: this is my own message');
   const direct = checkedDirect(ctx.deps, message, me, incoming.direct);
   const draft = openDraft(emptyState(message.groupId, me), ctx);
+  draft.legacyDirect = wireVersionOf(message) < 3;
   // The group's PQ choice reaches a joiner as the kind of its direct part (a PQ session refuses classic parts and the reverse).
   draft.pq = incoming.direct !== undefined && isPostQuantumMessage(incoming.direct);
   const { body, sender, seq } = message;
@@ -193,6 +194,7 @@ export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: I
   checkOrder(state, message);
   const direct = checkedDirect(ctx.deps, message, state.me, incoming.direct);
   const draft = openDraft(state, ctx);
+  draft.legacyDirect = wireVersionOf(message) < 3;
   put(draft, 'clock', message.sender, message.seq + 1);
   dispatch(draft, message, openIncomingDirect(draft, message.sender, message.seq, direct));
   answerPreKeySession(draft, message.sender, message.seq, message.body);

@@ -173,11 +173,6 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
   const start = pending.nodes[at] as SeedNode;
   const kept: SeedNode[] = pending.nodes.slice();
   kept.splice(at, 1);
-  // Siblings go to their sorted place (none of them is kept yet: they lay under `start`).
-  const keep = (node: SeedNode): void => {
-    const place = searchNode(kept, node.depth, node.index);
-    kept.splice(place >= 0 ? place : ~place, 0, node);
-  };
   let secret = start.secret;
   let owned = false; // whether `secret` is a temporary of this call (to wipe) rather than the state's
   for (let depth = start.depth; depth < height; depth++) {
@@ -186,7 +181,7 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
     const siblingIndex = index + (1 - bit);
     // A sibling that covers no leaf (past the end of the list) is not kept.
     if (siblingIndex << (height - depth - 1) < count) {
-      keep(secret ? { depth: depth + 1, index: siblingIndex, secret: child(deps, secret, 1 - bit) } : { depth: depth + 1, index: siblingIndex });
+      keepNode(kept, secret ? { depth: depth + 1, index: siblingIndex, secret: child(deps, secret, 1 - bit) } : { depth: depth + 1, index: siblingIndex });
     }
     if (secret) {
       const next = child(deps, secret, bit);
@@ -224,6 +219,12 @@ export function peekSecret(deps: Deps, pending: PendingSeed, member: MemberId): 
   const out = memberSecretOfLeaf(deps, secret, member);
   if (owned) zeroize(secret);
   return out;
+}
+
+/** Inserts `node` at its sorted place in `kept` (a sibling along a punctured path: not kept yet, it lay under the removed node). */
+function keepNode(kept: SeedNode[], node: SeedNode): void {
+  const place = searchNode(kept, node.depth, node.index);
+  kept.splice(place >= 0 ? place : ~place, 0, node);
 }
 
 function child(deps: Deps, node: Uint8Array, bit: number): Uint8Array {

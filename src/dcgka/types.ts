@@ -108,6 +108,11 @@ export interface ControlMessage {
   readonly body: ControlBody;
   /** The direct parts the sender sent, signed (null for a version-1 message, which has none). */
   readonly manifest: readonly ManifestEntry[] | null;
+  /**
+   * 2 for a message decoded from wire version 2 (its direct parts use the
+   * older CBOR plaintext); absent otherwise (version 3, or 1 when `manifest` is null).
+   */
+  readonly version?: 2;
 }
 
 /** One direct (per-recipient) part of a control message. */

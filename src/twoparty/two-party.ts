@@ -5,7 +5,7 @@
  * send(m):    (sk', pk') fresh for me, stored as mySks[nextIndex]
  *             S  = X3DH SK (first message) | HPKE-export(otherPk, info = label ‖ IK_me ‖ IK_peer)
  *             k  = HKDF-Expand(S, "aead key"); skPeer = HKDF-Expand(S, "next secret key")
- *             c  = ChaCha20-Poly1305(k, 0, pk' ‖ m, aad = [AD ‖] header)
+ *             c  = ChaCha20-Poly1305(k, 0, pk' ‖ m, aad = [X3DH AD ‖] header [‖ caller's associated data])
  *             otherPk := pub(skPeer) ("me"), nextIndex++; S, k, skPeer wiped
  * receive(c): key named by the header (pre-keys, receivedSk or mySks[i]); open;
  *             receivedSk := skPeer, otherPk := pk' with the sender's index,
@@ -49,12 +49,22 @@ import { x3dhInitiate, x3dhRespond } from './x3dh.js';
 const AEAD = 'chacha20-poly1305';
 const ZERO_NONCE = new Uint8Array(12);
 
+const EXPORT_CONTEXT = utf8(TWO_PARTY_EXPORT_CONTEXT);
+const AEAD_LABEL = utf8(TWO_PARTY_AEAD_LABEL);
+const NEXT_KEY_LABEL = utf8(TWO_PARTY_NEXT_KEY_LABEL);
+const HPKE_INFO_PREFIX = utf8(TWO_PARTY_HPKE_INFO);
+
 /** Context of `twoPartySend`. */
 export interface TwoPartySendContext {
   readonly deps: Deps;
   readonly identity: IdentityKeyPair;
   /** The peer's bundle (from the KeyRegistry); needed while `sessionNeedsBundle(session)`. */
   readonly peerBundle?: KeyBundle;
+  /**
+   * Bound into the AEAD after the header (the receiver must give the same
+   * bytes): lets a caller bind a message to its context without sending it.
+   */
+  readonly associatedData?: Uint8Array;
 }
 
 /** Context of `twoPartyReceive`. */
@@ -71,6 +81,8 @@ export interface TwoPartyReceiveContext {
    * restart the session, so the default is false (`STATE_REPLAY`).
    */
   readonly allowRestart?: boolean;
+  /** The associated data the sender bound (`TwoPartySendContext.associatedData`). */
+  readonly associatedData?: Uint8Array;
 }
 
 /**
@@ -102,7 +114,7 @@ export function twoPartySend(session: TwoPartySession, plaintext: Uint8Array, ct
     aad = concatBytes(x.associatedData, encodeMessageHeader(header));
   } else {
     const info = hpkeInfo(identity.publicKey, session.peerIdentityKey);
-    const exported = deps.crypto.hpkeSendExport(suiteOf(session), session.otherPublicKey.publicKey, info, utf8(TWO_PARTY_EXPORT_CONTEXT), 32);
+    const exported = deps.crypto.hpkeSendExport(suiteOf(session), session.otherPublicKey.publicKey, info, EXPORT_CONTEXT, 32);
     secret = exported.secret;
     header = { kind: 'hpke', keyIndex: session.otherPublicKey.keyIndex, index, enc: exported.enc, ...(session.pq === true ? { pq: true as const } : {}), ciphertext: new Uint8Array(0) };
     aad = encodeMessageHeader(header);
@@ -111,7 +123,7 @@ export function twoPartySend(session: TwoPartySession, plaintext: Uint8Array, ct
   const { aeadKey, nextKey } = deriveMessageKeys(deps, secret);
   try {
     const body = concatBytes(mine.publicKey, plaintext);
-    const ciphertext = deps.crypto.aeadSeal(AEAD, aeadKey, ZERO_NONCE, body, aad);
+    const ciphertext = deps.crypto.aeadSeal(AEAD, aeadKey, ZERO_NONCE, body, withCallerData(aad, ctx.associatedData));
     zeroize(body);
     const message = encodeTwoPartyMessage({ ...header, ciphertext });
     const next: TwoPartySession = {
@@ -149,7 +161,7 @@ export function twoPartyReceive(
   const { deps, identity } = ctx;
   if (ctx.allowRestart === true && decoded.kind === 'x3dh' && decoded.index === 1 && session.receivedIndex >= 1) {
     // The peer restarted the session: receive as on a new one; the old one's secrets go.
-    const restarted = twoPartyReceive(createSession(session.peerIdentityKey), keyManager, message, { deps, identity });
+    const restarted = twoPartyReceive(createSession(session.peerIdentityKey), keyManager, message, { deps, identity, ...(ctx.associatedData ? { associatedData: ctx.associatedData } : {}) });
     const old = [...session.mySecretKeys.map((k) => k.secretKey), ...(session.receivedSecretKey ? [session.receivedSecretKey] : [])];
     return { ...restarted, consumed: [...restarted.consumed, ...old] };
   }
@@ -164,7 +176,7 @@ export function twoPartyReceive(
   if (decoded.index > session.receivedIndex + 1) {
     throw new StateError('STATE_OUT_OF_ORDER', `message ${decoded.index} arrived before ${session.receivedIndex + 1}`);
   }
-  const opened = decoded.kind === 'x3dh' ? openX3dh(decoded, keyManager, ctx) : openHpke(decoded, session, deps, identity);
+  const opened = decoded.kind === 'x3dh' ? openX3dh(decoded, keyManager, ctx) : openHpke(decoded, session, deps, identity, ctx.associatedData);
   const { body, nextKey } = opened;
   const publicKeyLength = sessionPublicKeyLength(session);
   if (body.length < publicKeyLength) {
@@ -210,10 +222,10 @@ function openX3dh(message: X3dhMessage, keyManager: KeyManagerState, ctx: TwoPar
     identity: ctx.identity, signedPreKeySecret, oneTimePreKeySecret,
     initiatorIdentityKey: message.identityKey, ephemeralPublicKey: message.ephemeralKey, ...pq,
   });
-  return openWith(ctx.deps, x.sharedSecret, message, concatBytes(x.associatedData, encodeMessageHeader(message)));
+  return openWith(ctx.deps, x.sharedSecret, message, withCallerData(concatBytes(x.associatedData, encodeMessageHeader(message)), ctx.associatedData));
 }
 
-function openHpke(message: HpkeMessage, session: TwoPartySession, deps: Deps, identity: IdentityKeyPair): { body: Uint8Array; nextKey: Uint8Array } {
+function openHpke(message: HpkeMessage, session: TwoPartySession, deps: Deps, identity: IdentityKeyPair, associatedData: Uint8Array | undefined): { body: Uint8Array; nextKey: Uint8Array } {
   let secretKey: Uint8Array;
   if (message.keyIndex === 0) {
     if (session.receivedSecretKey === null) throw new StateError('STATE_MISSING_KEY', 'no key from the peer to open this message');
@@ -227,8 +239,13 @@ function openHpke(message: HpkeMessage, session: TwoPartySession, deps: Deps, id
     secretKey = mine.secretKey;
   }
   const info = hpkeInfo(session.peerIdentityKey, identity.publicKey);
-  const secret = deps.crypto.hpkeReceiveExport(suiteOf(session), secretKey, message.enc, info, utf8(TWO_PARTY_EXPORT_CONTEXT), 32);
-  return openWith(deps, secret, message, encodeMessageHeader(message));
+  const secret = deps.crypto.hpkeReceiveExport(suiteOf(session), secretKey, message.enc, info, EXPORT_CONTEXT, 32);
+  return openWith(deps, secret, message, withCallerData(encodeMessageHeader(message), associatedData));
+}
+
+/** The AEAD's associated data: the header part, then the caller's bytes if any (the header is CBOR, so the split is unambiguous). */
+function withCallerData(aad: Uint8Array, associatedData: Uint8Array | undefined): Uint8Array {
+  return associatedData === undefined || associatedData.length === 0 ? aad : concatBytes(aad, associatedData);
 }
 
 /** Opens the ciphertext with keys from `secret` (wiped); returns the body and the new received key. */
@@ -247,14 +264,14 @@ function openWith(deps: Deps, secret: Uint8Array, message: TwoPartyMessage, aad:
 
 function deriveMessageKeys(deps: Deps, secret: Uint8Array): { aeadKey: Uint8Array; nextKey: Uint8Array } {
   return {
-    aeadKey: deps.crypto.hkdfExpand(secret, utf8(TWO_PARTY_AEAD_LABEL), 32),
-    nextKey: deps.crypto.hkdfExpand(secret, utf8(TWO_PARTY_NEXT_KEY_LABEL), 32),
+    aeadKey: deps.crypto.hkdfExpand(secret, AEAD_LABEL, 32),
+    nextKey: deps.crypto.hkdfExpand(secret, NEXT_KEY_LABEL, 32),
   };
 }
 
 /** HPKE info: label ‖ sender identity key ‖ recipient identity key (binds both and the direction). */
 function hpkeInfo(senderIdentityKey: Uint8Array, recipientIdentityKey: Uint8Array): Uint8Array {
-  return concatBytes(utf8(TWO_PARTY_HPKE_INFO), senderIdentityKey, recipientIdentityKey);
+  return concatBytes(HPKE_INFO_PREFIX, senderIdentityKey, recipientIdentityKey);
 }
 
 /** The HPKE suite of a session's 2SM messages: X-Wing in post-quantum sessions. */

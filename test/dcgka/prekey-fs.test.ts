@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultDeps, toHex } from '../../src/crypto/index.js';
 import { readControl, resetSessions } from '../../src/dcgka/index.js';
-import { DIRECT_KINDS, decodeDirectPlaintext } from '../../src/dcgka/codec.js';
+import { decodeDirectPart, directAssociatedData } from '../../src/dcgka/codec.js';
 import type { DirectKind } from '../../src/dcgka/codec.js';
 import { decodeKeyManager, encodeKeyManager, identityOf } from '../../src/keys/index.js';
 import { createSession, decodeTwoPartyMessage, twoPartyReceive } from '../../src/twoparty/index.js';
@@ -52,10 +52,10 @@ function attack(sim: DcgkaSim, victim: string): { recovered: string[]; allowed: 
     const session = sessions.has(m.sender) ? sessions.get(m.sender) : createSession(Buffer.from(m.sender, 'hex'));
     if (!session) continue; // the attacker lost this stream
     try {
-      const received = twoPartyReceive(session, stolen, direct, { deps, identity });
+      const received = twoPartyReceive(session, stolen, direct, { deps, identity, associatedData: directAssociatedData(control.groupId, control.seq) });
       sessions.set(m.sender, received.session);
       if (isSeed) {
-        decodeDirectPlaintext(received.plaintext, control.groupId, control.seq, 'seed');
+        if (decodeDirectPart(received.plaintext).kind !== 'seed') throw new Error('a seed op whose part is no seed');
         recovered.push(`${sim.nameOf(m.sender)}#${m.seq}`);
       }
     } catch {
@@ -152,17 +152,14 @@ function attackAll(sim: DcgkaSim, victim: string): { recovered: Recovered[]; all
     const session = sessions.has(m.sender) ? sessions.get(m.sender) : createSession(Buffer.from(m.sender, 'hex'), { pq: sim.pq });
     if (!session) continue; // the attacker lost this stream
     try {
-      const received = twoPartyReceive(session, stolen, direct, { deps, identity, allowRestart: true });
+      const received = twoPartyReceive(session, stolen, direct, { deps, identity, allowRestart: true, associatedData: directAssociatedData(control.groupId, control.seq) });
       sessions.set(m.sender, received.session);
-      const kind = DIRECT_KINDS.find((k) => {
-        try {
-          decodeDirectPlaintext(received.plaintext, control.groupId, control.seq, k);
-          return true;
-        } catch {
-          return false;
-        }
-      });
-      if (kind === undefined) throw new Error('an opened part of no kind');
+      let kind;
+      try {
+        kind = decodeDirectPart(received.plaintext).kind;
+      } catch {
+        throw new Error('an opened part of no kind');
+      }
       recovered.push({ from: sim.nameOf(m.sender), id: m.id, type: m.type, kind });
     } catch (error) {
       if (error instanceof Error && error.message === 'an opened part of no kind') throw error;

@@ -36,6 +36,8 @@ type NodeCryptoModule = typeof NodeCrypto;
 type KeyObject = NodeCrypto.KeyObject;
 
 const EMPTY = new Uint8Array(0);
+/** The one-byte HKDF-Expand counters 1..255 (no allocation per block). */
+const COUNTER_BYTES: readonly Uint8Array[] = Array.from({ length: 256 }, (_, i) => Uint8Array.of(i));
 
 /** node:crypto's KEM calls (Node ≥ 24.7 with OpenSSL 3.5); absent from the Node 20 typings. */
 interface NativeKem {
@@ -142,16 +144,17 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     assertBytes(info, 'hkdf info');
     assertLength(length, 'hkdf length', HKDF_MAX_LENGTH);
     const out = new Uint8Array(length);
-    let previous: Uint8Array = EMPTY;
-    const counter = new Uint8Array(1);
+    let previous: Buffer | undefined;
     for (let offset = 0, i = 1; offset < length; offset += 32, i++) {
-      counter[0] = i;
-      const block = this.nc.createHmac('sha256', prk).update(previous).update(info).update(counter).digest();
-      out.set(block.subarray(0, Math.min(32, length - offset)), offset);
-      zeroize(previous);
+      const hmac = this.nc.createHmac('sha256', prk);
+      if (previous !== undefined) hmac.update(previous);
+      const block = hmac.update(info).update(COUNTER_BYTES[i] as Uint8Array).digest();
+      // A plain view, not Buffer#subarray (much slower per call on Node 20); one block is the common case.
+      out.set(new Uint8Array(block.buffer, block.byteOffset, Math.min(32, length - offset)), offset);
+      previous?.fill(0);
       previous = block;
     }
-    zeroize(previous);
+    previous?.fill(0);
     return out;
   }
 
@@ -183,8 +186,10 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
       }
     }
     key ??= this.importSecretDer(curve, secret);
-    const x = this.nc.createPublicKey(key).export({ format: 'jwk' }).x;
-    return { key, publicKey: own(Buffer.from(x ?? '', 'base64url')) };
+    // The private key's JWK carries its public key: cheaper than a public KeyObject and its export.
+    const jwk = key.export({ format: 'jwk' });
+    if (jwk.d !== undefined) jwk.d = ''; // the exported copy of the secret is dropped at once
+    return { key, publicKey: own(Buffer.from(jwk.x ?? '', 'base64url')) };
   }
 
   private importSecretDer(curve: 'X25519' | 'Ed25519', secret: Uint8Array): KeyObject {
@@ -213,7 +218,14 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     return Uint8Array.from(this.x25519Secret(secretKey).publicKey);
   }
 
-  /** A fresh X25519 key pair. */
+  /**
+   * A fresh X25519 key pair: random bytes imported once (the KeyObject is
+   * cached for the DH that usually follows). Not `generateKeyPairSync` plus a
+   * JWK export of its key: on Node 20 that can deadlock — the export holds the
+   * key's mutex, a GC in it runs the finished key-generation job's destructor,
+   * which takes the same mutex (seen in the DCGKA bench: main thread in
+   * `~KeyGenJob` under `ExportJWKEdKey`).
+   */
   x25519Generate(): X25519KeyPair {
     const secretKey = this.randomBytes(KEY_LENGTH);
     return { secretKey, publicKey: this.x25519PublicKey(secretKey) };
