@@ -89,8 +89,8 @@ async function runLayer(spec, forceRun) {
     mutate: spec.mutate,
     coverageAnalysis: 'perTest',
     concurrency: spec.concurrency ?? 1,
-    // A timed-out mutant costs this much on top of its tests' own time (x 1.5); 5 s is plenty for a hung loop to show.
-    timeoutMS: 5_000,
+    // On top of 1.5 x the tests' own time: generous, as the machine is shared (a slow run must not pass for a timeout).
+    timeoutMS: 10_000,
     dryRunTimeoutMinutes: 10,
     incremental: true,
     incrementalFile: relative(ROOT, join(WORK, `${spec.layer}.incremental.json`)),
