@@ -32,6 +32,7 @@ class FastFirstSequencer extends BaseSequencer {
 export default defineConfig({
   test: {
     include: process.env['GROUPCRYPT_MUTATION_TESTS']?.split(',') ?? ['test/{crypto,membership,ordering,twoparty,message,dcgka,data,group}/*.test.ts'],
+    exclude: process.env['GROUPCRYPT_MUTATION_EXCLUDE']?.split(',') ?? [],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
