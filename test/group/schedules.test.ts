@@ -96,7 +96,8 @@ describe.each<GroupScheme>(['message', 'data'])('random schedules (%s scheme)', 
     );
     if (process.env['GROUPCRYPT_DEBUG']) console.log(scheme, seen);
     expect(seen.entitled).toBeGreaterThan(RUNS);
-    expect(seen.removedChecks).toBeGreaterThan(0);
-    expect(seen.causal).toBeGreaterThan(RUNS);
+    // A handful of schedules (mutation runs take 3) may by chance hold no removal, or few causal pairs.
+    if (RUNS >= 20) expect(seen.removedChecks).toBeGreaterThan(0);
+    if (RUNS >= 20) expect(seen.causal).toBeGreaterThan(RUNS);
   }, 600_000);
 });
