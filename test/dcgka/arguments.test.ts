@@ -5,7 +5,7 @@
  * once, however many removes of it arrive.
  */
 import { describe, expect, it } from 'vitest';
-import { add, createGroup, groupMembers, readControl } from '../../src/dcgka/index.js';
+import { add, createGroup, groupMembers, readControl, remove } from '../../src/dcgka/index.js';
 import type { DcgkaResult } from '../../src/dcgka/index.js';
 import { DcgkaSim } from '../helpers/dcgka-sim.js';
 import { codeOf } from '../helpers/errors.js';
@@ -65,6 +65,26 @@ describe('DCGKA call arguments', () => {
     expect(sim.peer('C').removed).toBe(true);
     expect(removedOutputs).toHaveLength(1);
     expect(sim.membersSeenBy('A')).toEqual(['A', 'B']);
+    expect(sim.membersSeenBy('B')).toEqual(['A', 'B']);
+  });
+
+  it('remove refuses myself and non-members (STATE_UNKNOWN_MEMBER); add refuses myself and members (STATE_ALREADY_MEMBER); nothing is sent', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C']);
+    sim.create('A', ['B']);
+    sim.settle();
+    const a = sim.peer('A');
+    const sent = sim.wire.length;
+    expect(codeOf(() => remove(a.state!, sim.ctx(a), a.id))).toBe('STATE_UNKNOWN_MEMBER');
+    expect(codeOf(() => remove(a.state!, sim.ctx(a), sim.id('C')))).toBe('STATE_UNKNOWN_MEMBER');
+    expect(codeOf(() => add(a.state!, sim.ctx(a), a.id))).toBe('STATE_ALREADY_MEMBER');
+    expect(codeOf(() => add(a.state!, sim.ctx(a), sim.id('B')))).toBe('STATE_ALREADY_MEMBER');
+    sim.remove('A', 'B');
+    sim.settle();
+    expect(codeOf(() => remove(sim.peer('A').state!, sim.ctx(a), sim.id('B')))).toBe('STATE_UNKNOWN_MEMBER');
+    expect(sim.wire.length).toBe(sent + 1);
+    // control: the refused calls are fine with valid targets
+    sim.add('A', 'B');
+    sim.settle();
     expect(sim.membersSeenBy('B')).toEqual(['A', 'B']);
   });
 });
