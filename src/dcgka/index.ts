@@ -11,7 +11,7 @@ export type {
   ControlBody, ControlMessage, DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, IncomingControl,
   ManifestEntry, MemberId, OpId, OutgoingControl, PendingSeed,
 } from './types.js';
-export { add, createGroup, groupMembers, joinGroup, processControl, readControl, remove, resetSessions, update } from './process.js';
+export { add, compactHistory, createGroup, groupMembers, joinGroup, processControl, readControl, remove, resetSessions, update } from './process.js';
 export { encodeDcgkaState, decodeDcgkaState } from './state-codec.js';
 export { checkedDirect, opIdOf } from './codec.js';
 export { PersistentMap } from '../crypto/index.js';

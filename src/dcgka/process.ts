@@ -11,7 +11,7 @@ import { toHex } from '../crypto/index.js';
 import { StateError, UsageError, VerifyError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { isPostQuantumMessage } from '../twoparty/index.js';
-import { applyRemove, canAct, createMembership, isMember } from '../membership/index.js';
+import { applyRemove, canAct, compactMembership, createMembership, isMember } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
 import { answerPreKeySession, processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
@@ -222,3 +222,13 @@ export function resetSessions(state: DcgkaState, ctx: DcgkaContext, peers?: read
 
 /** Members of the group as this member sees them (sorted). */
 export { members as groupMembers } from '../membership/index.js';
+
+/**
+ * The state with its membership history compacted (membership compact.ts:
+ * the causally stable prefix becomes a base; every query answers as before).
+ * Called by the layer above once it has recorded what it needs of the ops.
+ */
+export function compactHistory(state: DcgkaState, minimum?: number): DcgkaState {
+  const membership = compactMembership(state.membership, minimum === undefined ? {} : { minimum });
+  return membership === state.membership ? state : { ...state, membership };
+}

@@ -14,7 +14,7 @@ import { identityOf } from '../keys/index.js';
 import { encryptMessage } from '../message/index.js';
 import { aeadData, encodeEnvelope, senderRefFor } from './envelope.js';
 import { applyDcgka, closeWork, dcgkaContext, freshWork, knownIds, openWork } from './work.js';
-import { encodeRemovalNote, encodeWelcomeExtra, withRecord } from './removal.js';
+import { encodeRemovalNote, encodeWelcomeExtra, withRemoval } from './removal.js';
 import type { GroupContext, GroupResult, GroupScheme, GroupState, IncomingMessage } from './types.js';
 
 function checkScheme(scheme: GroupScheme): void {
@@ -99,7 +99,7 @@ export function removeMember(state: GroupState, ctx: GroupContext, member: Membe
   const sent = result.outputs.find((o) => o.kind === 'control');
   if (sent?.kind === 'control') {
     const op = sent.control.id;
-    work.removals = withRecord(work.removals, { op, member, frontier }, (r) => r.op === op);
+    work.removals = withRemoval(work, { op, member, frontier });
   }
   return closeWork(work);
 }

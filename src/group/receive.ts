@@ -28,7 +28,7 @@ import {
   MAX_BUFFERED_APPLICATION_BYTES, MAX_BUFFERED_DIRECT_BYTES, MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS,
   MAX_STRANGER_BYTES, MAX_STRANGER_MESSAGE_BYTES, STRANGER_TTL_SECONDS,
 } from './limits.js';
-import { assertStands, comparePositions, decodeRemovalNote, withRecord } from './removal.js';
+import { assertStands, comparePositions, decodeRemovalNote, withRejoin, withRemoval } from './removal.js';
 import { applyDcgka, closeWork, dcgkaContext, directKey, knownIds, openWork } from './work.js';
 import type { Work } from './work.js';
 import type { GroupContext, GroupResult, GroupState, IncomingMessage, PendingApplication, StrangerMessage } from './types.js';
@@ -315,10 +315,12 @@ function recordFacts(work: Work, broadcast: Uint8Array): void {
       if (!isGroupCryptError(error)) throw error;
       frontier = null; // a malformed note vouches for nothing
     }
-    if (frontier !== undefined) work.removals = withRecord(work.removals, { op, member: body.removed, frontier }, (r) => r.op === op);
+    if (frontier !== undefined) work.removals = withRemoval(work, { op, member: body.removed, frontier });
   } else if (body.type === 'ack' && body.mode === 'rejoin') {
     const add = `${body.ackedSender}:${body.ackedSeq}`;
-    work.rejoins = withRecord(work.rejoins, { member: m.sender, add, seq: m.seq }, (j) => j.member === m.sender && j.add === add);
+    const records = withRejoin(work, { member: m.sender, add, seq: m.seq });
+    work.removals = records.removals;
+    work.rejoins = records.rejoins;
   }
 }
 

@@ -18,7 +18,17 @@
  *
  * Re-adds: an add of X that its own removal's author had not seen (an add
  * after the removal, or concurrent with it) reopens X: X's messages from the
- * epoch of its rejoin ack of that add on stand again.
+ * epoch of its rejoin ack of that add on stand again. The record keeps that
+ * epoch (`until`), decided when the later of the two ops is processed.
+ *
+ * Bounded state (issue 12): a rejoin record whose add was compacted can
+ * reopen no removal to come (every later op has seen the add), so it goes.
+ * In the message scheme a removal record goes once it is reopened and I hold
+ * no chain of X in the epochs it bars: X's control messages before its rejoin
+ * were all processed, so no such chain can come back and a barred message
+ * cannot be opened anyway. In the data scheme records stay (about 100 bytes
+ * per removal): group secrets stay for the history, so a late message of X
+ * could still be opened and must still be barred.
  *
  * A remove without a note (written by an older version) bars nothing.
  *
@@ -42,7 +52,7 @@ import { exportSecretBundle, importSecretBundle } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaState, MemberId, OpId } from '../dcgka/index.js';
 import { DecodeError, StateError } from '../errors.js';
-import { hasSeen } from '../membership/index.js';
+import { hasSeen, isCompacted } from '../membership/index.js';
 import type { MessageState } from '../message/index.js';
 import type { GroupState, Position, RejoinRecord, RemovalRecord } from './types.js';
 
@@ -76,9 +86,15 @@ export function decodeRemovalNote(note: Uint8Array): Position | null | undefined
   return value.length === 0 ? null : { epoch: uint(value[0], 'remove-note.epoch'), counter: uint(value[1], 'remove-note.counter') };
 }
 
-/** True when the op `inner` is in the causal past of the op `outer` (both in `dcgka`'s membership). */
+/**
+ * True when the op `inner` is in the causal past of the op `outer` (both in
+ * `dcgka`'s membership). A compacted op is in the past of every op still held
+ * and of no op compacted after it; called when one of the two was just processed.
+ */
 function inPastOf(dcgka: DcgkaState, outer: OpId, inner: OpId): boolean {
   const m = dcgka.membership;
+  if (isCompacted(m, outer)) return false;
+  if (isCompacted(m, inner)) return true;
   const o = Object.hasOwn(m.index, outer) ? m.index[outer] : undefined;
   const i = Object.hasOwn(m.index, inner) ? m.index[inner] : undefined;
   if (o === undefined || i === undefined) return false;
@@ -93,13 +109,62 @@ export interface RemovalFacts {
   readonly rejoins: readonly RejoinRecord[];
 }
 
+/** Whether rejoin `j` reopens removal `r`: the same member, an add the removal's author had not seen. */
+function reopens(dcgka: DcgkaState, r: RemovalRecord, j: RejoinRecord): boolean {
+  return j.member === r.member && !inPastOf(dcgka, r.op, j.add);
+}
+
+/** `r` with `until` lowered to `seq`. */
+export function reopenedAt(r: RemovalRecord, seq: number): RemovalRecord {
+  return r.until !== undefined && r.until <= seq ? r : { ...r, until: seq };
+}
+
+/** Adds removal record `r` (unless its op is there), reopened by the rejoins already known. */
+export function withRemoval(facts: RemovalFacts, r: RemovalRecord): readonly RemovalRecord[] {
+  let record = r;
+  for (const j of facts.rejoins) if (reopens(facts.dcgka, record, j)) record = reopenedAt(record, j.seq);
+  return withRecord(facts.removals, record, (x) => x.op === r.op);
+}
+
+/** Adds rejoin record `j` (unless there) and reopens the removals of its member it reopens. */
+export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
+  const rejoins = withRecord(facts.rejoins, j, (x) => x.member === j.member && x.add === j.add);
+  if (rejoins === facts.rejoins) return { removals: facts.removals, rejoins };
+  let changed = false;
+  const removals = facts.removals.map((r) => {
+    if (!reopens(facts.dcgka, r, j)) return r;
+    const next = reopenedAt(r, j.seq);
+    changed ||= next !== r;
+    return next;
+  });
+  return { removals: changed ? removals : facts.removals, rejoins };
+}
+
+/**
+ * Drops the records that can decide nothing any more (see the module
+ * comment): rejoins whose add was compacted; in the message scheme, reopened
+ * removals of a member whose chains hold no epoch they bar.
+ */
+export function pruneRecords(facts: RemovalFacts, message: MessageState | null): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
+  const m = facts.dcgka.membership;
+  const rejoins = facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
+  if (message === null) return { removals: facts.removals, rejoins };
+  const settled = (r: RemovalRecord): boolean => {
+    if (r.until === undefined) return false;
+    const from = r.frontier?.epoch ?? 0;
+    const until = r.until;
+    return !(Object.hasOwn(message.chains, r.member) ? message.chains[r.member] ?? [] : []).some((c) => c.epoch >= from && c.epoch < until);
+  };
+  const removals = facts.removals.some(settled) ? facts.removals.filter((r) => !settled(r)) : facts.removals;
+  return { removals, rejoins };
+}
+
 /** The removal that bars a message of `sender` at `position`, if any. */
 export function barredBy(facts: RemovalFacts, sender: MemberId, position: Position): RemovalRecord | undefined {
   for (const r of facts.removals) {
     if (r.member !== sender) continue;
     if (r.frontier !== null && comparePositions(position, r.frontier) <= 0) continue;
-    const reopened = facts.rejoins.some((j) => j.member === sender && position.epoch >= j.seq && !inPastOf(facts.dcgka, r.op, j.add));
-    if (!reopened) return r;
+    if (r.until === undefined || position.epoch < r.until) return r;
   }
   return undefined;
 }
@@ -167,7 +232,8 @@ export function dropRemovedChains(message: MessageState, facts: RemovalFacts, he
   return { state: chains === message.chains ? message : { v: 1, chains }, consumed };
 }
 
-const EXTRA_VERSION = 2;
+/** v3: removal records may carry `until`; v2 (read only): they never do (the joiner computes it from the rejoins). */
+const EXTRA_VERSION = 3;
 
 /** What an adder hands the joiner beside DCGKA's welcome: data secrets and the removal facts. */
 export interface WelcomeExtra {
@@ -178,7 +244,7 @@ export interface WelcomeExtra {
 
 const posOut = (p: Position | null): unknown => (p ? [p.epoch, p.counter] : null);
 
-/** Encodes the welcome extra: `{ v: 2, secrets: bundle | null, removals: [[op, member(32), [e, c] | null]], rejoins: [[member(32), add, seq]] }`. */
+/** Encodes the welcome extra: `{ v: 3, secrets: bundle | null, removals: [[op, member(32), [e, c] | null, until?]], rejoins: [[member(32), add, seq]] }`. */
 export function encodeWelcomeExtra(
   data: DataState | null, joiner: MemberId, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[], clock: ReadonlyMap<MemberId, number>,
 ): Uint8Array {
@@ -188,8 +254,7 @@ export function encodeWelcomeExtra(
   return encodeCanonical({
     v: EXTRA_VERSION,
     secrets: data ? exportSecretBundle(data, { exclude: joiner, clock: within }) : null,
-    removals: removals.map((r) => [r.op, fromHex(r.member), posOut(r.frontier)]),
-    rejoins: rejoins.map((j) => [fromHex(j.member), j.add, j.seq]),
+    ...encodeRecords(removals, rejoins),
   });
 }
 
@@ -203,12 +268,33 @@ function opOf(value: unknown, what: string): OpId {
   return value;
 }
 
-/** Decodes a removal record `[op, member(32), [e, c] | null]`. */
+/** Decodes a removal record `[op, member(32), [e, c] | null]` or, reopened, `[op, member(32), [e, c] | null, until]`. */
 export function decodeRemovalRecord(value: unknown, what: string): RemovalRecord {
-  if (!Array.isArray(value) || value.length !== 3) throw new DecodeError('DECODE_FIELD', `${what}: expected [op, member, frontier]`);
+  if (!Array.isArray(value) || (value.length !== 3 && value.length !== 4)) throw new DecodeError('DECODE_FIELD', `${what}: expected [op, member, frontier] or [op, member, frontier, until]`);
   const f = value[2];
   if (f !== null && (!Array.isArray(f) || f.length !== 2)) throw new DecodeError('DECODE_FIELD', `${what}.frontier: expected [epoch, counter] or null`);
-  return { op: opOf(value[0], what), member: memberOf(value[1], what), frontier: f === null ? null : { epoch: uint(f[0], what), counter: uint(f[1], what) } };
+  const record = { op: opOf(value[0], what), member: memberOf(value[1], what), frontier: f === null ? null : { epoch: uint(f[0], what), counter: uint(f[1], what) } };
+  return value.length === 4 ? { ...record, until: uint(value[3], `${what}.until`) } : record;
+}
+
+/** A removal record as CBOR: `until` only when there is one (so unreopened records encode as before). */
+function removalOut(r: RemovalRecord): unknown[] {
+  const out: unknown[] = [r.op, fromHex(r.member), posOut(r.frontier)];
+  if (r.until !== undefined) out.push(r.until);
+  return out;
+}
+
+/**
+ * Fills in `until` for records read from an older encoding (v3 states, v2
+ * welcome extras), which kept only the rejoins: their ops are still in the
+ * history then (nothing was compacted before `until` existed).
+ */
+export function reopenFromRejoins(facts: RemovalFacts): readonly RemovalRecord[] {
+  return facts.removals.map((r) => {
+    let record = r;
+    for (const j of facts.rejoins) if (reopens(facts.dcgka, record, j)) record = reopenedAt(record, j.seq);
+    return record;
+  });
 }
 
 /** Decodes a rejoin record `[member(32), add, seq]`. */
@@ -219,7 +305,7 @@ export function decodeRejoinRecord(value: unknown, what: string): RejoinRecord {
 
 /** Encodes removal and rejoin records for the state codec. */
 export function encodeRecords(removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): { removals: unknown[]; rejoins: unknown[] } {
-  return { removals: removals.map((r) => [r.op, fromHex(r.member), posOut(r.frontier)]), rejoins: rejoins.map((j) => [fromHex(j.member), j.add, j.seq]) };
+  return { removals: removals.map(removalOut), rejoins: rejoins.map((j) => [fromHex(j.member), j.add, j.seq]) };
 }
 
 /**
@@ -233,7 +319,7 @@ export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps
   if (extra.length === 0) return { data, removals: [], rejoins: [] };
   const value = decodeCanonical(extra, 'welcome-extra', extra.length);
   const record = value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as Record<string, unknown>) : undefined;
-  if (!record || record['v'] !== EXTRA_VERSION) {
+  if (!record || (record['v'] !== EXTRA_VERSION && record['v'] !== 2)) {
     return { data: data ? importSecrets(data, extra) : data, removals: [], rejoins: [] };
   }
   const keys = Object.keys(record).sort().join(',');

@@ -7,7 +7,7 @@
  *         directs: [[sender(32), seq, bytes]] (sorted by sender, seq),
  *         pendingApplication: [[bytes, ad | null, sender(32) | null, epoch]],
  *         strangers: [[bytes, direct | null, ad | null, sender(32) | null, at]],
- *         lamport, heard: [[sender(32), epoch, counter]] (sorted), removals: [[op, member(32), [epoch, counter] | null]],
+ *         lamport, heard: [[sender(32), epoch, counter]] (sorted), removals: [[op, member(32), [epoch, counter] | null, until?]],
  *         rejoins: [[member(32), add op, seq]] }
  *   v2 (read only): v3 without strangers, lamport, heard, removals, rejoins (read as 0 and empty;
  *         its application messages of unknown senders (sender null) become strangers).
@@ -25,7 +25,7 @@ import { decodeMessageState, encodeMessageState } from '../message/index.js';
 import { createOrderer, decodeOrderer, encodeOrderer, enqueue } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL, MAX_STRANGERS, MAX_STRANGER_BYTES } from './limits.js';
-import { MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalRecord, encodeRecords } from './removal.js';
+import { MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalRecord, encodeRecords, reopenFromRejoins } from './removal.js';
 import type { GroupScheme, GroupState, PendingApplication, Position, StrangerMessage } from './types.js';
 import { directKey, makeState } from './work.js';
 
@@ -188,12 +188,15 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
   }
   if (v3 && pendingApplication.reduce((n, p) => n + sizeOf(p), 0) > MAX_PENDING_APPLICATION_BYTES) fail('pendingApplication (bytes)');
   if (v3 && strangers.reduce((n, m) => n + sizeOf(m), 0) > MAX_STRANGER_BYTES) fail('strangers (bytes)');
+  const rejoins = v3 ? readArray(r, 'rejoins', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRejoinRecord(x, `group-state.rejoins[${i}]`)) : [];
+  const decodedRemovals = v3 ? readArray(r, 'removals', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRemovalRecord(x, `group-state.removals[${i}]`)) : [];
   return makeState({
     scheme, dcgka, message, data, ...control,
     pendingApplication, strangers,
     lamport: v3 ? readUint(r, 'lamport', 'group-state') : 0,
     heard: v3 ? decodeHeard(r) : {},
-    removals: v3 ? readArray(r, 'removals', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRemovalRecord(x, `group-state.removals[${i}]`)) : [],
-    rejoins: v3 ? readArray(r, 'rejoins', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRejoinRecord(x, `group-state.rejoins[${i}]`)) : [],
+    // A state written before records kept `until` has it only in its rejoins: recomputed (the same answer for newer ones).
+    removals: reopenFromRejoins({ dcgka, removals: decodedRemovals, rejoins }),
+    rejoins,
   });
 }

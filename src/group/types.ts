@@ -58,6 +58,13 @@ export interface RemovalRecord {
   readonly member: MemberId;
   /** Highest position of `member` the remover had delivered; null: none. */
   readonly frontier: Position | null;
+  /**
+   * The epoch from which `member`'s messages stand again: the lowest seq of
+   * its rejoin acks of an add this removal's author had not seen. Absent: none
+   * yet. Kept here, computed while both ops are in the history, so the record
+   * still decides once compaction (membership compact.ts) has dropped them.
+   */
+  readonly until?: number;
 }
 
 /** A processed rejoin: `member`'s ack (seq `seq`) of its add `add`. */
@@ -147,6 +154,12 @@ export interface GroupContext {
   readonly deps: import('../crypto/index.js').Deps;
   readonly keys: KeyManagerState;
   readonly registry: KeyRegistryState;
+  /**
+   * Least number of causally stable membership ops worth compacting after a
+   * call (bounded state; membership COMPACT_MINIMUM, 32, by default). Only a
+   * cost trade-off: answers are the same. Tests set 1 to compact at every chance.
+   */
+  readonly compactAt?: number;
 }
 
 /** Result of every Group call: the new state, keys and registry (commit them together) and the outputs. */

@@ -6,7 +6,8 @@
  */
 import { applyUpdateSecret as applyDataSecret, createDataState } from '../data/index.js';
 import type { DataState } from '../data/index.js';
-import { groupMembers } from '../dcgka/index.js';
+import { compactHistory, groupMembers } from '../dcgka/index.js';
+import { isCompacted, namedIds, opKind } from '../membership/index.js';
 import type { DcgkaResult, DcgkaState, PersistentMap } from '../dcgka/index.js';
 import { InternalError, VerifyError } from '../errors.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
@@ -15,7 +16,7 @@ import type { MessageState } from '../message/index.js';
 import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
-import { dropRemovedChains, readWelcomeExtra, withRecord } from './removal.js';
+import { dropRemovedChains, pruneRecords, readWelcomeExtra, reopenedAt, withRejoin, withRemoval } from './removal.js';
 import type {
   GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord, StrangerMessage,
 } from './types.js';
@@ -23,6 +24,10 @@ import type {
 /** Mutable working copy of a call. */
 export interface Work {
   readonly deps: GroupContext['deps'];
+  /** GroupContext.compactAt. */
+  readonly compactAt: number | undefined;
+  /** A first join: `dcgka` is already the joined state, and I processed none of its history myself. */
+  readonly fresh: boolean;
   readonly scheme: GroupScheme;
   dcgka: DcgkaState;
   message: MessageState | null;
@@ -44,7 +49,7 @@ export interface Work {
 /** Opens a work copy of `state`. */
 export function openWork(state: GroupState, ctx: GroupContext): Work {
   return {
-    deps: ctx.deps, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
+    deps: ctx.deps, compactAt: ctx.compactAt, fresh: false, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
     keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
     pendingApplication: [...state.pendingApplication], strangers: [...state.strangers], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
     outputs: [], consumed: [],
@@ -58,7 +63,7 @@ export function openWork(state: GroupState, ctx: GroupContext): Work {
  */
 export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaState): Work {
   return {
-    deps: ctx.deps, scheme, dcgka,
+    deps: ctx.deps, compactAt: ctx.compactAt, fresh: true, scheme, dcgka,
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
     keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock.toRecord(), maxPending: MAX_PENDING_CONTROL }), directs: {},
@@ -92,6 +97,11 @@ export function closeWork(work: Work): GroupResult {
     work.message = dropped.state;
     work.consumed.push(...dropped.consumed);
   }
+  // Bounded state (issue 12): the records took what they need of the ops (removal.ts), so the stable history can go.
+  work.dcgka = compactHistory(work.dcgka, work.compactAt);
+  const records = pruneRecords(work, work.message);
+  work.removals = records.removals;
+  work.rejoins = records.rejoins;
   const state = makeState({
     scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
     orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication, strangers: work.strangers,
@@ -142,10 +152,12 @@ function checkRecords(dcgka: DcgkaState, clock: Readonly<Record<string, number>>
   const m = dcgka.membership;
   const op = (id: string) => (Object.hasOwn(m.index, id) ? m.ops[m.index[id] ?? -1] : undefined);
   for (const r of removals) {
+    if (isCompacted(m, r.op)) continue; // the adder's history compacted it: nothing left to check it against
     const o = op(r.op);
     if (o?.kind !== 'remove' || o.targets[0] !== r.member) throw new VerifyError('VERIFY_GROUP', `welcome: removal record ${r.op.slice(-24)} names no remove of that member`);
   }
   for (const j of rejoins) {
+    if (isCompacted(m, j.add)) continue;
     const o = op(j.add);
     const seen = Object.hasOwn(clock, j.member) ? clock[j.member] ?? 0 : 0;
     if (o?.kind !== 'add' || o.targets[0] !== j.member || j.seq >= seen) throw new VerifyError('VERIFY_GROUP', `welcome: rejoin record of ${j.member.slice(0, 16)} names no add of it before the welcome`);
@@ -166,9 +178,16 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
   const consumed: Uint8Array[] = [...result.consumed];
   for (const out of result.outputs) {
     switch (out.kind) {
-      case 'control':
+      case 'control': {
         outputs.push({ kind: 'send', message: { control: true, broadcast: out.control.broadcast, direct: out.control.direct } });
+        // My own rejoin ack is a rejoin too (I never receive my own messages): my records, and the extras
+        // of my welcomes, must reopen my removal as everyone else's do.
+        const { message: sent } = out.control;
+        if (sent.body.type === 'ack' && sent.body.mode === 'rejoin') {
+          ({ removals, rejoins } = withRejoin({ dcgka: result.state, removals, rejoins }, { member: sent.sender, add: `${sent.body.ackedSender}:${sent.body.ackedSeq}`, seq: sent.seq }));
+        }
         break;
+      }
       case 'update-secret': {
         const input = { member: out.member, epoch: epochOf(out.cause), secret: out.secret };
         if (message) {
@@ -198,8 +217,17 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         });
         data = extra.data;
         checkRecords(result.state, out.clock, extra.removals, extra.rejoins);
-        for (const r of extra.removals) removals = withRecord(removals, r, (x) => x.op === r.op);
-        for (const j of extra.rejoins) rejoins = withRecord(rejoins, j, (x) => x.member === j.member && x.add === j.add);
+        // Records I hold are reopened by the imported rejoins, and the imported removals by every rejoin.
+        for (const j of extra.rejoins) ({ removals, rejoins } = withRejoin({ dcgka: result.state, removals, rejoins }, j));
+        // A re-add: a removal I processed myself is one I hold (the adder may know its reopening when I
+        // missed it while removed: take it) or one I pruned (removal.ts): taking the adder's copy back
+        // could bar for ever what my pruned record had reopened.
+        const mine = work.fresh ? undefined : work.dcgka.membership;
+        const processed = (id: string): boolean => mine !== undefined && (isCompacted(mine, id) || opKind(mine, id) !== undefined);
+        for (const r of extra.removals) {
+          if (removals.some((x) => x.op === r.op)) removals = r.until === undefined ? removals : removals.map((x) => (x.op === r.op ? reopenedAt(x, r.until as number) : x));
+          else if (!processed(r.op)) removals = withRemoval({ dcgka: result.state, removals, rejoins }, r);
+        }
         outputs.push({ kind: 'joined', via: out.via });
         break;
       }
@@ -229,6 +257,6 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
  */
 export function knownIds(dcgka: DcgkaState): string[] {
   const ids = new Set([...dcgka.clock.keys(), ...groupMembers(dcgka.membership)]);
-  for (const op of dcgka.membership.ops) for (const id of op.targets) ids.add(id);
+  for (const id of namedIds(dcgka.membership)) ids.add(id);
   return [...ids].sort();
 }

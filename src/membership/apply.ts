@@ -8,7 +8,8 @@
  * right when it processes it. The past of an op is the seen set of its actor.
  */
 import { StateError, UsageError } from '../errors.js';
-import { bitIndices, equalBits, hasBit, unionBits, withBit } from './bitset.js';
+import { bitIndices, equalBits, holdsOp, unionBits, withBit } from './bitset.js';
+import { isCompacted } from './compact.js';
 import { compareIds } from './evaluate.js';
 import { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_OPS } from './limits.js';
 import { appendOp, initialState, lookup, setSeen } from './state.js';
@@ -24,7 +25,7 @@ function checkId(value: unknown, field: string): string {
 }
 
 function checkNewOp(state: MembershipState, id: OpId): void {
-  if (lookup(state.index, id) !== undefined) throw new StateError('STATE_DUPLICATE', `operation ${id.slice(0, 80)} was already applied`);
+  if (lookup(state.index, id) !== undefined || isCompacted(state, id)) throw new StateError('STATE_DUPLICATE', `operation ${id.slice(0, 80)} was already applied`);
   if (state.ops.length >= MAX_MEMBERSHIP_OPS) {
     throw new StateError('STATE_LIMIT', `membership holds ${state.ops.length} operations (limit ${MAX_MEMBERSHIP_OPS})`);
   }
@@ -74,7 +75,7 @@ export function applyRemove(state: MembershipState, input: { readonly id: OpId; 
   const removed = checkId(input.removed, 'removed');
   checkNewOp(state, id);
   const past = state.seen.get(actor) ?? new Uint8Array(0);
-  const known = (lookup(state.entriesOf, removed) ?? []).some((e) => hasBit(past, state.entries[e]?.op ?? -1));
+  const known = (lookup(state.entriesOf, removed) ?? []).some((e) => holdsOp(past, state.entries[e]?.op ?? state.ops.length));
   if (!known) throw new StateError('STATE_UNKNOWN_MEMBER', `remove ${id.slice(0, 80)}: its author never saw an add of the removed member`);
   const next = appendOp(state, { id, kind: 'remove', actor, targets: [removed] }, past);
   return setSeen(next, actor, withBit(past, state.ops.length));
@@ -92,6 +93,7 @@ export function applyAck(state: MembershipState, input: { readonly actor: Member
   const acked = checkId(input.acked, 'acked');
   const i = lookup(state.index, acked);
   const op = i === undefined ? undefined : state.ops[i];
+  if (isCompacted(state, acked)) return state; // every actor had seen it already
   if (i === undefined || op === undefined) throw new StateError('STATE_UNKNOWN_OPERATION', `ack of unknown operation ${acked.slice(0, 80)}`);
   const before = state.seen.get(actor) ?? new Uint8Array(0);
   const after = unionBits(before, withBit(op.past, i));
@@ -109,9 +111,10 @@ export function applyAck(state: MembershipState, input: { readonly actor: Member
  * keeps what it did before its removal. Both states must come from the same
  * create op.
  * @throws StateError `STATE_UNKNOWN_GROUP` (different create ops), `STATE_DUPLICATE` (an op id with different
- *   content in the two states), `STATE_LIMIT`.
+ *   content in the two states), `STATE_LIMIT`; UsageError `USAGE_ARGUMENT` for a compacted state.
  */
 export function mergeMembership(base: MembershipState, other: MembershipState): MembershipState {
+  if (base.base !== null || other.base !== null) throw new UsageError('USAGE_ARGUMENT', 'merge: a compacted state cannot be merged (its pasts no longer name the compacted ops)');
   if (base.ops[0]?.id !== other.ops[0]?.id) throw new StateError('STATE_UNKNOWN_GROUP', 'merge: the states have different create operations');
   let state = base;
   const map: number[] = [];

@@ -69,3 +69,34 @@ export function countBits(bits: Uint8Array): number {
 export function isTrimmed(bits: Uint8Array): boolean {
   return bits.length === 0 || bits[bits.length - 1] !== 0;
 }
+
+/** The op index of a base entry (compact.ts): an add that every past and every scope holds. */
+export const BASE_OP = -1;
+
+/** `hasBit`, with the base (BASE_OP) held by every set. */
+export function holdsOp(bits: Uint8Array, op: number): boolean {
+  return op < 0 || hasBit(bits, op);
+}
+
+/** The lowest index below `limit` whose bit is clear, or `limit` when bits 0..limit-1 are all set. */
+export function firstClear(bits: Uint8Array, limit: number): number {
+  for (let i = 0; i < limit; i += 8) {
+    const byte = bits[i >> 3] ?? 0;
+    if (byte === 0xff) continue;
+    for (let j = 0; j < 8 && i + j < limit; j++) if ((byte & (1 << j)) === 0) return i + j;
+  }
+  return limit;
+}
+
+/** The set with its first `k` bits dropped and every other bit moved down by `k` (trimmed). */
+export function shiftDown(bits: Uint8Array, k: number): Uint8Array {
+  const bytes = k >> 3;
+  const shift = k & 7;
+  if (bits.length <= bytes) return EMPTY_BITS;
+  if (shift === 0) return bits.slice(bytes);
+  const out = new Uint8Array(bits.length - bytes);
+  for (let i = 0; i < out.length; i++) out[i] = ((bits[bytes + i] ?? 0) >> shift) | (((bits[bytes + i + 1] ?? 0) << (8 - shift)) & 0xff);
+  let end = out.length;
+  while (end > 0 && out[end - 1] === 0) end--;
+  return end === out.length ? out : out.slice(0, end);
+}

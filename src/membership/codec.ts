@@ -2,15 +2,18 @@
  * Versioned, deterministic CBOR encoding of a membership state (the data
  * only: ops in processing order and seen sets; caches are rebuilt on decode).
  *
- *   { v: 1, ops: [{ id, kind, actor, targets, past }...], seen: { member: bits } }
+ *   v1 { v: 1, ops: [{ id, kind, actor, targets, past }...], seen: { member: bits } }
+ *   v2 { v: 2, base: { count, create, marks: { actor: seq }, members: [id], named: [id] }, ops, seen }
+ *      (a compacted state, compact.ts: ops hold no create; bit i is ops[i] as in v1)
+ * A state with nothing compacted is written as v1, byte for byte as before.
  */
 import { DecodeError } from '../errors.js';
-import { PersistentMap, asRecord, decodeVersionedRecord, encodeCanonical, readArray, readBytes, readText } from '../crypto/index.js';
+import { PersistentMap, asRecord, decodeCanonical, encodeCanonical, readArray, readBytes, readText, readUint } from '../crypto/index.js';
 import { bitIndices, isSubset, isTrimmed } from './bitset.js';
 import { compareIds } from './evaluate.js';
-import { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_BYTES, MAX_MEMBERSHIP_OPS } from './limits.js';
+import { MAX_BASE_IDS, MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_BYTES, MAX_MEMBERSHIP_OPS } from './limits.js';
 import { rebuildState } from './state.js';
-import type { MembershipOp, MembershipState, OpKind } from './types.js';
+import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpKind } from './types.js';
 
 const WHAT = 'membership';
 const KINDS: readonly OpKind[] = ['create', 'add', 'remove'];
@@ -24,11 +27,36 @@ export function encodeMembership(state: MembershipState): Uint8Array {
   for (const [key, bits] of state.seen) {
     Object.defineProperty(seen, key, { value: bits, enumerable: true, writable: true, configurable: true });
   }
-  return encodeCanonical({
-    v: state.v,
-    ops: state.ops.map((op) => ({ id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past: op.past })),
-    seen,
+  const ops = state.ops.map((op) => ({ id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past: op.past }));
+  if (state.base === null) return encodeCanonical({ v: 1, ops, seen });
+  const { count, create, marks, members, named } = state.base;
+  return encodeCanonical({ v: 2, base: { count, create, marks: { ...marks }, members: [...members], named: [...named] }, ops, seen });
+}
+
+function readSortedIds(record: Readonly<Record<string, unknown>>, key: string, what: string, max: number): MemberId[] {
+  const ids = readArray(record, key, what, max).map((t, k) => {
+    if (typeof t !== 'string' || t.length === 0 || t.length > MAX_ID_LENGTH) throw new DecodeError('DECODE_FIELD', `${what}.${key}[${k}]: expected an id`);
+    return t;
   });
+  if (!ids.every((t, k) => k === 0 || compareIds(ids[k - 1] ?? '', t) < 0)) throw new DecodeError('DECODE_FIELD', `${what}.${key}: expected sorted unique ids`);
+  return ids;
+}
+
+function readBase(value: unknown): MembershipBase {
+  const what = `${WHAT}.base`;
+  const record = asRecord(value, what, ['count', 'create', 'marks', 'members', 'named']);
+  const rawMarks = asRecord(record['marks'], `${what}.marks`);
+  const marks: Record<MemberId, number> = {};
+  for (const actor of Object.keys(rawMarks)) {
+    if (actor.length === 0 || actor.length > MAX_ID_LENGTH) throw new DecodeError('DECODE_FIELD', `${what}.marks: bad actor id`);
+    Object.defineProperty(marks, actor, { value: readUint(rawMarks, actor, `${what}.marks`), enumerable: true, writable: true, configurable: true });
+  }
+  const members = readSortedIds(record, 'members', what, MAX_BASE_IDS);
+  const named = readSortedIds(record, 'named', what, MAX_BASE_IDS);
+  if (!members.every((m) => named.includes(m))) throw new DecodeError('DECODE_FIELD', `${what}.members: a member the compacted ops never named`);
+  const count = readUint(record, 'count', what);
+  if (count === 0) throw new DecodeError('DECODE_FIELD', `${what}.count: a base holds at least the create op`);
+  return { count, create: readId(record, 'create', what), marks, members, named };
 }
 
 function readId(record: Readonly<Record<string, unknown>>, key: string, what: string): string {
@@ -46,11 +74,11 @@ function readBits(record: Readonly<Record<string, unknown>>, key: string, what: 
   return Uint8Array.from(bits);
 }
 
-function readOp(value: unknown, i: number, previous: readonly MembershipOp[]): MembershipOp {
+function readOp(value: unknown, i: number, previous: readonly MembershipOp[], compacted: boolean): MembershipOp {
   const what = `${WHAT}.ops[${i}]`;
   const record = asRecord(value, what, ['id', 'kind', 'actor', 'targets', 'past']);
   const kind = readText(record, 'kind', what, KINDS);
-  if ((kind === 'create') !== (i === 0)) throw new DecodeError('DECODE_FIELD', `${what}.kind: the create op must come first and only once`);
+  if ((kind === 'create') !== (i === 0 && !compacted)) throw new DecodeError('DECODE_FIELD', `${what}.kind: the create op must come first and only once (and not after compaction)`);
   const targets = readArray(record, 'targets', what, kind === 'create' ? MAX_INITIAL_MEMBERS : 1).map((t, k) => {
     if (typeof t !== 'string' || t.length === 0 || t.length > MAX_ID_LENGTH) throw new DecodeError('DECODE_FIELD', `${what}.targets[${k}]: expected an id`);
     return t;
@@ -74,13 +102,17 @@ function readOp(value: unknown, i: number, previous: readonly MembershipOp[]): M
  * @throws DecodeError `DECODE_TOO_LARGE`, `DECODE_VERSION_UNSUPPORTED`, `DECODE_FIELD`, `DECODE_NON_CANONICAL`, `DECODE_MALFORMED`, `DECODE_TRAILING_BYTES`.
  */
 export function decodeMembership(bytes: Uint8Array): MembershipState {
-  const record = decodeVersionedRecord(bytes, WHAT, 1, ['v', 'ops', 'seen'], MAX_MEMBERSHIP_BYTES);
+  const raw = asRecord(decodeCanonical(bytes, WHAT, MAX_MEMBERSHIP_BYTES), WHAT);
+  const version = raw['v'];
+  if (version !== 1 && version !== 2) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `${WHAT}: version ${String(version)} is not supported (expected 1 or 2)`);
+  const record = asRecord(raw, WHAT, version === 1 ? ['v', 'ops', 'seen'] : ['v', 'base', 'ops', 'seen']);
+  const base = version === 2 ? readBase(record['base']) : null;
   const rawOps = readArray(record, 'ops', WHAT, MAX_MEMBERSHIP_OPS);
-  if (rawOps.length === 0) throw new DecodeError('DECODE_FIELD', `${WHAT}.ops: expected the create op`);
+  if (rawOps.length === 0 && base === null) throw new DecodeError('DECODE_FIELD', `${WHAT}.ops: expected the create op`);
   const ops: MembershipOp[] = [];
   const ids = new Set<string>();
   for (const [i, value] of rawOps.entries()) {
-    const op = readOp(value, i, ops);
+    const op = readOp(value, i, ops, base !== null);
     if (ids.has(op.id)) throw new DecodeError('DECODE_FIELD', `${WHAT}.ops[${i}].id: duplicate`);
     ids.add(op.id);
     ops.push(op);
@@ -95,5 +127,5 @@ export function decodeMembership(bytes: Uint8Array): MembershipState {
     }
     seen = seen.set(member, bits);
   }
-  return rebuildState(ops, seen);
+  return rebuildState(ops, seen, base);
 }

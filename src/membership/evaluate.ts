@@ -16,7 +16,7 @@
  * the result depends on the op set and its causal order only, never on the
  * processing order (the property the tests check).
  */
-import { hasBit } from './bitset.js';
+import { hasBit, holdsOp } from './bitset.js';
 import type { MemberId, MembershipCore } from './types.js';
 
 /** A killer that no remove saw: an add made without any membership. */
@@ -28,7 +28,7 @@ const UNSUPPORTED = -1;
  */
 export function evaluateMembers(core: MembershipCore, scope: Uint8Array | null): MemberId[] {
   const { ops, entries, cancels } = core;
-  const inScope = (op: number): boolean => scope === null || hasBit(scope, op);
+  const inScope = (op: number): boolean => scope === null || holdsOp(scope, op);
   const killers: (readonly number[])[] = entries.map(() => []);
   const direct: number[][] = entries.map(() => []);
   for (let r = 0; r < ops.length; r++) {

@@ -3,9 +3,9 @@
  * past, and rebuilding the derived caches. Callers validate first.
  */
 import { PersistentMap } from '../crypto/index.js';
-import { hasBit, withBit } from './bitset.js';
+import { BASE_OP, holdsOp, withBit } from './bitset.js';
 import { evaluateMembers } from './evaluate.js';
-import type { AddEntry, MemberId, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
+import type { AddEntry, MemberId, MembershipBase, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
 
 /** Own-property lookup, safe for any string key (`constructor`, `__proto__`). */
 export function lookup<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -25,7 +25,7 @@ function define<T>(record: Record<string, T>, key: string, value: T): void {
 }
 
 const EMPTY: MembershipState = {
-  v: 1, ops: [], seen: PersistentMap.empty(), index: {}, entries: [], entriesOf: {}, cancels: [], members: [],
+  v: 1, ops: [], seen: PersistentMap.empty(), base: null, index: {}, entries: [], entriesOf: {}, cancels: [], members: [],
 };
 
 /**
@@ -42,7 +42,7 @@ export function appendOp(
   const entries: AddEntry[] = [...state.entries];
   let entriesOf = state.entriesOf;
   let cancelled: number[] = [];
-  const inPast = (e: number): boolean => hasBit(past, state.entries[e]?.op ?? -1);
+  const inPast = (e: number): boolean => holdsOp(past, state.entries[e]?.op ?? 0);
   if (op.kind === 'remove') {
     cancelled = (lookup(entriesOf, op.targets[0] ?? '') ?? []).filter(inPast);
   } else {
@@ -78,9 +78,17 @@ export function initialState(op: { readonly id: OpId; readonly actor: MemberId; 
   return { ...state, seen };
 }
 
-/** Rebuilds a state from its ops (in order, each with its past) and seen sets. */
-export function rebuildState(ops: readonly MembershipOp[], seen: PersistentMap<Uint8Array>): MembershipState {
-  let state = EMPTY;
+/** Rebuilds a state from its base, its ops (in order, each with its past) and seen sets. */
+export function rebuildState(ops: readonly MembershipOp[], seen: PersistentMap<Uint8Array>, base: MembershipBase | null = null): MembershipState {
+  let state = base === null ? EMPTY : baseState(base);
   for (const op of ops) state = appendOp(state, op, op.past);
   return { ...state, seen };
+}
+
+/** A state holding only a base: one entry per base member, in every past (BASE_OP). */
+function baseState(base: MembershipBase): MembershipState {
+  const entriesOf: Record<string, readonly number[]> = {};
+  base.members.forEach((member, e) => define(entriesOf, member, [e]));
+  const entries: AddEntry[] = base.members.map((member) => ({ op: BASE_OP, member, supports: null }));
+  return { ...EMPTY, base, entries, entriesOf, members: base.members };
 }

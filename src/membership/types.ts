@@ -27,9 +27,9 @@ export interface MembershipOp {
   readonly past: Uint8Array;
 }
 
-/** One add of one member: an add op, or one initial member of the create op (derived). */
+/** One add of one member: an add op, one initial member of the create op, or a base member (derived). */
 export interface AddEntry {
-  /** Index of the op in `ops`. */
+  /** Index of the op in `ops`; BASE_OP for a member live in the compacted base (in every past and scope). */
   readonly op: number;
   /** The member it adds. */
   readonly member: MemberId;
@@ -48,6 +48,25 @@ export interface MembershipCore {
 }
 
 /**
+ * What compaction (compact.ts) keeps of the ops it drops: a prefix of the
+ * processing order that every actor that may still send had seen, and that
+ * every later op has in its past. From there on those ops act only through
+ * the members they left live, each as one add that every past contains.
+ */
+export interface MembershipBase {
+  /** How many ops were compacted in all (the processing index of `ops[0]`). */
+  readonly count: number;
+  /** The create op's id (an ack of the create still restarts a chain in DCGKA). */
+  readonly create: OpId;
+  /** Per actor, the highest sequence number of its compacted ops (ids are `actor:seq`). */
+  readonly marks: Readonly<Record<MemberId, number>>;
+  /** The members the compacted ops left live, sorted. */
+  readonly members: readonly MemberId[];
+  /** Every id a compacted op named (actors and targets), sorted: still known, not strangers. */
+  readonly named: readonly MemberId[];
+}
+
+/**
  * A replica's membership state. `ops` and `seen` are the data (encoded);
  * `index`, `entries`, `entriesOf`, `cancels` and `members` are caches derived
  * from them (rebuilt on decode, never encoded).
@@ -61,6 +80,8 @@ export interface MembershipState extends MembershipCore {
    * whole table per ack made a remove or add O(n²) in its acks (issue 13).
    */
   readonly seen: PersistentMap<Uint8Array>;
+  /** The compacted history, or null while nothing was compacted (bit i of a set is `ops[i]` either way). */
+  readonly base: MembershipBase | null;
   /** Derived: op id → index in `ops`. */
   readonly index: Readonly<Record<OpId, number>>;
   /** Derived: member → indices of the entries adding it. */

@@ -1,7 +1,8 @@
 /**
  * Queries: current members, an actor's view, what an actor has seen.
  */
-import { countBits, hasBit, unionBits, withBit } from './bitset.js';
+import { EMPTY_BITS, countBits, hasBit, holdsOp, unionBits, withBit } from './bitset.js';
+import { isCompacted } from './compact.js';
 import { evaluateMembers } from './evaluate.js';
 import { lookup } from './state.js';
 import type { MemberId, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
@@ -16,11 +17,12 @@ import type { MemberId, MembershipOp, MembershipState, OpId, OpKind } from './ty
  * (Which of two concurrent welcomes it accepted shows in that ack.)
  */
 export function effectiveSeen(state: MembershipState, actor: MemberId): { readonly bits: Uint8Array; readonly view: readonly MemberId[] } {
-  const exact = state.seen.get(actor) ?? new Uint8Array(0);
+  const exact = state.seen.get(actor);
   const adds = lookup(state.entriesOf, actor) ?? [];
+  if (exact === undefined && adds.length === 0) return { bits: EMPTY_BITS, view: [] }; // a stranger (its view holds no base either)
   const opOf = (e: number): number => state.entries[e]?.op ?? 0;
-  if (adds.length === 0 || adds.some((e) => hasBit(exact, opOf(e)))) return { bits: exact, view: viewOver(state, exact) };
-  let bits = exact;
+  if (exact !== undefined && (adds.length === 0 || adds.some((e) => holdsOp(exact, opOf(e))))) return { bits: exact, view: viewOver(state, exact) };
+  let bits = exact ?? EMPTY_BITS;
   for (const e of adds) bits = unionBits(bits, withBit(state.ops[opOf(e)]?.past ?? new Uint8Array(0), opOf(e)));
   return { bits, view: viewOver(state, bits) };
 }
@@ -84,19 +86,21 @@ export function sortedIncludes(list: readonly MemberId[], id: MemberId): boolean
   return false;
 }
 
-/** Operation `id`, or undefined when this state never processed it. */
+/** Operation `id`, or undefined when this state never processed it or compacted it (compact.ts). */
 export function findOp(state: MembershipState, id: OpId): MembershipOp | undefined {
   const i = lookup(state.index, id);
   return i === undefined ? undefined : state.ops[i];
 }
 
-/** The kind of operation `id`, or undefined when this state never processed it. */
+/** The kind of operation `id`, or undefined when this state never processed it; a compacted op is known as the create or not at all. */
 export function opKind(state: MembershipState, id: OpId): OpKind | undefined {
+  if (state.base?.create === id) return 'create';
   return findOp(state, id)?.kind;
 }
 
 /** True when operation `id` is in the causal past of `actor`'s latest message (see `memberView`). */
 export function hasSeen(state: MembershipState, actor: MemberId, id: OpId): boolean {
+  if (isCompacted(state, id)) return state.seen.has(actor) || lookup(state.entriesOf, actor) !== undefined;
   const i = lookup(state.index, id);
   return i !== undefined && hasBit(effectiveSeen(state, actor).bits, i);
 }

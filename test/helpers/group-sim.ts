@@ -66,6 +66,8 @@ export class GroupSim {
   readonly peers = new Map<string, GroupPeer>();
   readonly sent: SentApplication[] = [];
   private counter = 0;
+  /** GroupContext.compactAt of every peer (undefined: the default). */
+  compactAt: number | undefined;
 
   constructor(names: readonly string[], readonly scheme: GroupScheme, readonly deps: Deps = defaultDeps(), public duplicateRate = 0) {
     for (const name of names) this.addPeer(name);
@@ -97,7 +99,7 @@ export class GroupSim {
   }
 
   ctx(peer: GroupPeer) {
-    return { deps: this.deps, keys: peer.keys, registry: peer.registry };
+    return { deps: this.deps, keys: peer.keys, registry: peer.registry, ...(this.compactAt === undefined ? {} : { compactAt: this.compactAt }) };
   }
 
   members(name: string): string[] {

@@ -171,7 +171,7 @@ export class ScheduleNet {
     names: readonly string[],
     readonly scheme: GroupScheme,
     readonly random: () => number,
-    readonly options: { readonly duplicateRate?: number; readonly roundTripRate?: number; readonly removedListen?: boolean; readonly deps?: Deps } = {},
+    readonly options: { readonly duplicateRate?: number; readonly roundTripRate?: number; readonly removedListen?: boolean; readonly deps?: Deps; readonly compactAt?: number } = {},
   ) {
     this.sampling = seededRandom(Math.floor(random() * 2 ** 31));
     this.deps = scheduleDeps(options.deps ?? defaultDeps(), seededRandom(Math.floor(random() * 2 ** 31)));
@@ -205,7 +205,7 @@ export class ScheduleNet {
   }
 
   ctx(peer: NetPeer) {
-    return { deps: this.deps, keys: peer.keys, registry: peer.registry };
+    return { deps: this.deps, keys: peer.keys, registry: peer.registry, ...(this.options.compactAt === undefined ? {} : { compactAt: this.options.compactAt }) };
   }
 
   /** Members as `name` sees them (names, sorted). */

@@ -16,7 +16,11 @@ export function runSchedules(scheme: GroupScheme, runs: number, seed: number, ch
   const specs: ScheduleSpec[] = [];
   if (single) specs.push(JSON.parse(single) as ScheduleSpec);
   const random = seededRandom(seed);
-  for (let i = 0; !single && i < runs; i++) specs.push(randomSpec(random, scheme));
+  // Every other schedule compacts its membership histories at every chance (issue 12, bounded state): the checks must not tell.
+  for (let i = 0; !single && i < runs; i++) {
+    const spec = randomSpec(random, scheme);
+    specs.push(i % 2 === 1 ? { ...spec, compactAt: 1 } : spec);
+  }
   for (const spec of specs) {
     if (spec.scheme !== scheme) continue;
     try {

@@ -34,6 +34,8 @@ export interface ScheduleSpec {
   readonly removedListen: boolean;
   /** Whether a removed peer may be added again (re-adds; see the known-bug tests). Absent: false. */
   readonly readds?: boolean;
+  /** GroupContext.compactAt of every peer (1: compact the membership history at every chance). Absent: the default. */
+  readonly compactAt?: number;
 }
 
 /** One check run on a settled network; throws a `ScheduleFailure`. */
@@ -55,6 +57,8 @@ export interface ScheduleStats {
   readonly excused: number;
   /** History reads excused because the reader's adders were all removed (see completeHistoryCheck). */
   readonly excusedHistory: number;
+  /** Most membership ops any peer's state compacted away (membership compact.ts). */
+  readonly compacted: number;
 }
 
 /** Members converge: every active peer lists the same members. */
@@ -324,7 +328,10 @@ export function randomSpec(random: () => number, scheme: GroupScheme, maxPeers =
 export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[] = DEFAULT_CHECKS[spec.scheme], options: { roundTripRate?: number } = {}): ScheduleStats {
   const random = seededRandom(spec.seed);
   const names = Array.from({ length: spec.peers }, (_, i) => `P${i}`);
-  const net = new ScheduleNet(names, spec.scheme, random, { duplicateRate: spec.duplicateRate, roundTripRate: options.roundTripRate ?? 0.005, removedListen: spec.removedListen });
+  const net = new ScheduleNet(names, spec.scheme, random, {
+    duplicateRate: spec.duplicateRate, roundTripRate: options.roundTripRate ?? 0.005, removedListen: spec.removedListen,
+    ...(spec.compactAt === undefined ? {} : { compactAt: spec.compactAt }),
+  });
   net.create('P0', names.slice(1, 1 + spec.initial));
   const everAdded = new Set(names.slice(0, 1 + spec.initial));
   net.settle();
@@ -393,7 +400,8 @@ export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[]
   for (const check of checks) check.check(net, current);
   const removed = [...net.peers.values()].filter((p) => p.removedEver).length;
   if (process.env['NET_TRACE']) console.log('published', net.published, Object.fromEntries(net.trace));
-  return { ops: net.ops, sends, deliveries: net.deliveries, published: net.published, members: current.length, removed, excused: net.excused, excusedHistory: net.excusedHistory };
+  const compacted = Math.max(0, ...[...net.peers.values()].map((p) => p.state?.dcgka.membership.base?.count ?? 0));
+  return { ops: net.ops, sends, deliveries: net.deliveries, published: net.published, members: current.length, removed, excused: net.excused, excusedHistory: net.excusedHistory, compacted };
 }
 
 /** Running totals over many schedules. */

@@ -1,0 +1,133 @@
+/**
+ * Compaction: the membership history stops growing (issue 12, bounded state).
+ *
+ * An op can leave the history once it is causally stable: every actor that
+ * may still send a message others accept has it in the causal past of its
+ * latest processed message (its seen set). Later ops of such an actor have a
+ * past at least as large (per-sender FIFO), so no op to come is concurrent
+ * with it. Its effects are then fixed except for later removes, and those
+ * cancel every add they saw — which is every stable add. So the stable prefix
+ * of the processing order reduces to the members it left live, each as one
+ * add in every past and scope (BASE_OP), and the DGM over the rest gives the
+ * same members and views (evaluate.ts; test/membership/compact.test.ts
+ * checks it against uncompacted replicas on random schedules):
+ *   - an add the prefix had killed cannot support a later add: its killers
+ *     did not see that add, so dropping it changes no verdict;
+ *   - a live one gets killers only from later removes, all of which saw it.
+ *
+ * Who may still send: every actor with a seen set, a removed one included
+ * (it may not have learned of its removal yet; DCGKA accepts what it sent
+ * before), and every member added but not yet heard from — while one is,
+ * nothing is stable (its first message acks a welcome whose past may miss
+ * ops concurrent with its add). So an actor that never sends again (removed
+ * and gone for good) holds the stable point at its last message: the history
+ * after it is kept. That is the price of never mis-evaluating a late op.
+ *
+ * Replays stay refused: the base keeps, per actor, the highest sequence
+ * number of its compacted ops (op ids are `actor:seq`, as DCGKA makes them),
+ * and an op at or below it is a duplicate.
+ */
+import { UsageError } from '../errors.js';
+import { firstClear, shiftDown } from './bitset.js';
+import { compareIds, evaluateMembers } from './evaluate.js';
+import { lookup, rebuildState } from './state.js';
+import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpId } from './types.js';
+
+/** Default least number of ops a compaction must drop to be worth a rebuild. */
+export const COMPACT_MINIMUM = 32;
+
+/** `actor:seq` → [actor, seq], or undefined for any other shape. */
+function splitOpId(id: OpId): readonly [MemberId, number] | undefined {
+  const at = id.lastIndexOf(':');
+  if (at <= 0) return undefined;
+  const digits = id.slice(at + 1);
+  if (!/^(0|[1-9][0-9]{0,14})$/.test(digits)) return undefined;
+  return [id.slice(0, at), Number(digits)];
+}
+
+/** True when op `id` was compacted away (it was processed, and every actor that may still send had seen it). */
+export function isCompacted(state: MembershipState, id: OpId): boolean {
+  const base = state.base;
+  if (base === null) return false;
+  if (id === base.create) return true;
+  const parts = splitOpId(id);
+  if (parts === undefined) return false;
+  const mark = lookup(base.marks, parts[0]);
+  return mark !== undefined && parts[1] <= mark;
+}
+
+/** The create op's id (kept by the base once the create is compacted). */
+export function createOpId(state: MembershipState): OpId | undefined {
+  return state.base?.create ?? state.ops[0]?.id;
+}
+
+/** Every id the history names, compacted or not (actors of seen sets, targets), sorted. */
+export function namedIds(state: MembershipState): MemberId[] {
+  const ids = new Set<MemberId>([...(state.base?.named ?? []), ...state.seen.keys(), ...Object.keys(state.entriesOf)]);
+  for (const op of state.ops) for (const t of op.targets) ids.add(t);
+  return [...ids].sort(compareIds);
+}
+
+/**
+ * How many ops, from the start of the processing order, are stable and in the
+ * past of every later op (0 when none).
+ */
+export function stablePrefix(state: MembershipState): number {
+  const { ops } = state;
+  for (const member of Object.keys(state.entriesOf)) if (!state.seen.has(member)) return 0; // added, not heard from yet
+  let k = ops.length;
+  for (const [, bits] of state.seen) k = firstClear(bits, k);
+  for (let i = state.base === null ? 1 : 0; i < k; i++) {
+    if (splitOpId((ops[i] as MembershipOp).id) === undefined) k = i; // replays of it could not be refused after
+  }
+  // Ops already processed after the prefix but concurrent with part of it would be mis-evaluated: stop before.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let j = k; j < ops.length; j++) {
+      const clear = firstClear((ops[j] as MembershipOp).past, k);
+      if (clear < k) {
+        k = clear;
+        changed = true;
+      }
+    }
+  }
+  return k;
+}
+
+/**
+ * Drops the stable prefix of the history when it holds at least `minimum`
+ * ops (else returns `state` itself). Members, views, `canAct`, `hasSeen` of
+ * any op and duplicate detection answer as before.
+ * @example const smaller = compactMembership(state); // same members(smaller) as members(state)
+ */
+export function compactMembership(state: MembershipState, options: { readonly minimum?: number } = {}): MembershipState {
+  const minimum = options.minimum ?? COMPACT_MINIMUM;
+  if (!Number.isInteger(minimum) || minimum < 1) throw new UsageError('USAGE_ARGUMENT', 'compactMembership: minimum must be a positive integer');
+  if (state.ops.length < minimum) return state;
+  for (const [, bits] of state.seen) if (firstClear(bits, minimum) < minimum) return state; // cheap test first: called after every message
+  const k = stablePrefix(state);
+  if (k < minimum) return state;
+  const dropped = state.ops.slice(0, k);
+  const prefix = new Uint8Array(Math.ceil(k / 8)).fill(0xff);
+  if (k % 8 !== 0) prefix[prefix.length - 1] = (1 << (k % 8)) - 1;
+  const marks: Record<MemberId, number> = { ...state.base?.marks };
+  const named = new Set<MemberId>(state.base?.named ?? []);
+  for (const op of dropped) {
+    named.add(op.actor);
+    for (const t of op.targets) named.add(t);
+    const parts = splitOpId(op.id);
+    if (parts === undefined) continue; // only the create: kept as base.create
+    Object.defineProperty(marks, parts[0], { value: Math.max(lookup(marks, parts[0]) ?? -1, parts[1]), enumerable: true, writable: true, configurable: true });
+  }
+  const base: MembershipBase = {
+    count: (state.base?.count ?? 0) + k,
+    create: createOpId(state) as OpId,
+    marks,
+    members: evaluateMembers(state, prefix),
+    named: [...named].sort(compareIds),
+  };
+  const ops = state.ops.slice(k).map((op) => ({ ...op, past: shiftDown(op.past, k) }));
+  let seen = state.seen;
+  for (const [actor, bits] of state.seen) seen = seen.set(actor, shiftDown(bits, k));
+  return rebuildState(ops, seen, base);
+}

@@ -1,0 +1,159 @@
+/**
+ * Compaction (issue 12, bounded state) must be invisible: a replica that
+ * compacts after every message answers every query as one that never does,
+ * accepts and refuses the same ops, and its encoding round-trips.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  applyAck, applyAdd, applyRemove, canAct, compactMembership, createMembership, decodeMembership, encodeMembership,
+  hasSeen, isCompacted, memberView, members, mergeMembership, namedIds, opKind, stablePrefix, type MembershipState,
+} from '../../src/membership/index.js';
+import { isGroupCryptError } from '../../src/errors.js';
+import { encodeCanonical } from '../../src/crypto/index.js';
+import { linearExtension, simulate, type Command, type SimMessage } from './sim.js';
+
+const IDS = ['A', 'B', 'C', 'D', 'E', 'F'];
+const RUNS = Math.ceil(Number(process.env['GROUPCRYPT_SCHEDULES'] ?? 300) / 2);
+const code = (c: string) => expect.objectContaining({ code: c });
+
+const arbRun = fc.record({
+  initial: fc.integer({ min: 0, max: 63 }),
+  commands: fc.array(fc.tuple(fc.nat(9), fc.nat(5), fc.nat(1000)) as fc.Arbitrary<Command>, { minLength: 20, maxLength: 200, size: 'max' }),
+  seed: fc.integer(),
+});
+
+/** Applies one message; returns the new state or the error code it raised. */
+function step(state: MembershipState | undefined, m: SimMessage): MembershipState | string {
+  try {
+    if (m.kind === 'create') return createMembership({ id: m.id, creator: m.sender, members: m.initial });
+    if (state === undefined) throw new Error('create first');
+    if (m.kind === 'add') return applyAdd(state, { id: m.id, actor: m.sender, added: m.target });
+    if (m.kind === 'remove') return applyRemove(state, { id: m.id, actor: m.sender, removed: m.target });
+    return applyAck(state, { actor: m.sender, acked: m.target });
+  } catch (error) {
+    if (isGroupCryptError(error)) return error.code;
+    throw error;
+  }
+}
+
+function expectSameAnswers(compacted: MembershipState, plain: MembershipState, ops: readonly SimMessage[]): void {
+  expect(members(compacted)).toEqual(members(plain));
+  for (const id of [...IDS, 'stranger']) {
+    expect(memberView(compacted, id)).toEqual(memberView(plain, id));
+    expect(canAct(compacted, id)).toBe(canAct(plain, id));
+    for (const m of ops) expect(hasSeen(compacted, id, m.id)).toBe(hasSeen(plain, id, m.id));
+  }
+  expect(namedIds(compacted)).toEqual(namedIds(plain));
+}
+
+describe('membership compaction (property)', () => {
+  it('a replica compacting after every message answers, accepts and refuses exactly as one that never compacts', () => {
+    let compactions = 0;
+    let dropped = 0;
+    let removesCompacted = 0;
+    fc.assert(fc.property(arbRun, ({ initial, commands, seed }) => {
+      const { msgs } = simulate(IDS, initial, commands);
+      let plain: MembershipState | undefined;
+      let compacted: MembershipState | undefined;
+      const ops: SimMessage[] = [];
+      for (const m of linearExtension(msgs, seed)) {
+        const a = step(plain, m);
+        const b = step(compacted, m);
+        expect(typeof b === 'string' ? b : 'ok').toBe(typeof a === 'string' ? a : 'ok');
+        if (typeof a === 'string' || typeof b === 'string') continue;
+        plain = a;
+        if (m.kind !== 'ack') ops.push(m);
+        const before = b.base?.count ?? 0;
+        compacted = compactMembership(b, { minimum: 1 });
+        if ((compacted.base?.count ?? 0) > before) compactions++;
+        expectSameAnswers(compacted, plain, ops);
+        // a replay of a compacted op is still refused
+        for (const o of ops) {
+          if (isCompacted(compacted, o.id) && o.kind !== 'create') expect(step(compacted, o)).toBe('STATE_DUPLICATE');
+        }
+      }
+      if (compacted === undefined || plain === undefined) return;
+      dropped += compacted.base?.count ?? 0;
+      const final = compacted;
+      removesCompacted += ops.filter((o) => o.kind === 'remove' && isCompacted(final, o.id)).length;
+      const decoded = decodeMembership(encodeMembership(compacted));
+      expect(encodeMembership(decoded)).toEqual(encodeMembership(compacted));
+      expectSameAnswers(decoded, plain, ops);
+    }), { numRuns: RUNS });
+    // the generator does reach stable prefixes, often
+    expect(compactions).toBeGreaterThan(RUNS / 2);
+    expect(dropped).toBeGreaterThan(RUNS);
+    expect(removesCompacted).toBeGreaterThan(0);
+  });
+});
+
+describe('membership compaction, named cases', () => {
+  const base = (): MembershipState => {
+    let s = createMembership({ id: 'A:0', creator: 'A', members: ['B', 'C'] });
+    s = applyAck(s, { actor: 'B', acked: 'A:0' });
+    s = applyAck(s, { actor: 'C', acked: 'A:0' });
+    s = applyAdd(s, { id: 'A:1', actor: 'A', added: 'D' });
+    s = applyAck(s, { actor: 'B', acked: 'A:1' });
+    s = applyAck(s, { actor: 'C', acked: 'A:1' });
+    return s;
+  };
+
+  it('nothing is stable while an added member has not acked its add', () => {
+    const s = base();
+    expect(stablePrefix(s)).toBe(0);
+    expect(compactMembership(s, { minimum: 1 })).toBe(s);
+    const acked = applyAck(s, { actor: 'D', acked: 'A:1' });
+    expect(stablePrefix(acked)).toBe(2);
+    const c = compactMembership(acked, { minimum: 1 });
+    expect(c.ops).toHaveLength(0);
+    expect(c.base).toMatchObject({ count: 2, create: 'A:0', marks: { A: 1 }, members: ['A', 'B', 'C', 'D'] });
+    expect(opKind(c, 'A:0')).toBe('create'); // an ack of the create still restarts a chain in DCGKA
+    expect(opKind(c, 'A:1')).toBeUndefined();
+    expect(applyAck(c, { actor: 'B', acked: 'A:0' })).toBe(c);
+    expect(() => applyAdd(c, { id: 'A:1', actor: 'A', added: 'E' })).toThrow(code('STATE_DUPLICATE'));
+  });
+
+  it('a removed member that never sends again holds the stable point at its last message', () => {
+    let s = applyAck(base(), { actor: 'D', acked: 'A:1' });
+    s = applyRemove(s, { id: 'B:1', actor: 'B', removed: 'C' });
+    for (const m of ['A', 'D']) s = applyAck(s, { actor: m, acked: 'B:1' });
+    s = applyAdd(s, { id: 'A:2', actor: 'A', added: 'E' });
+    for (const m of ['B', 'D', 'E']) s = applyAck(s, { actor: m, acked: 'A:2' });
+    // C never acked B:1 (it cannot: the remove leaves it out): everything from B:1 on stays
+    expect(stablePrefix(s)).toBe(2);
+    const c = compactMembership(s, { minimum: 1 });
+    expect(c.ops.map((o) => o.id)).toEqual(['B:1', 'A:2']);
+    // C's late remove (concurrent with its own removal) still counts, as on an uncompacted replica
+    const late = { id: 'C:0', actor: 'C', removed: 'D' };
+    expect(members(applyRemove(c, late))).toEqual(members(applyRemove(s, late)));
+    expect(members(applyRemove(c, late))).not.toContain('D');
+  });
+
+  it('a later remove cancels a base member; a compacted state cannot be merged', () => {
+    const c = compactMembership(applyAck(base(), { actor: 'D', acked: 'A:1' }), { minimum: 1 });
+    const removed = applyRemove(c, { id: 'B:0', actor: 'B', removed: 'D' });
+    expect(members(removed)).toEqual(['A', 'B', 'C']);
+    expect(() => mergeMembership(c, c)).toThrow(code('USAGE_ARGUMENT'));
+    expect(() => compactMembership(c, { minimum: 0 })).toThrow(code('USAGE_ARGUMENT'));
+  });
+
+  it('decoding refuses a malformed base', () => {
+    const c = compactMembership(applyAck(base(), { actor: 'D', acked: 'A:1' }), { minimum: 1 });
+    const bytes = encodeMembership(c);
+    expect(decodeMembership(bytes).base).toEqual(c.base);
+    const withBase = (change: (b: Record<string, unknown>) => void): Uint8Array => {
+      const b: Record<string, unknown> = { ...c.base, marks: { ...c.base?.marks } };
+      change(b);
+      const seen: Record<string, Uint8Array> = {};
+      for (const [k, v] of c.seen) seen[k] = v;
+      return encodeCanonical({ v: 2, base: b, ops: [], seen });
+    };
+    expect(decodeMembership(withBase(() => undefined)).base).toEqual(c.base);
+    expect(() => decodeMembership(withBase((b) => { b['count'] = 0; }))).toThrow(code('DECODE_FIELD'));
+    expect(() => decodeMembership(withBase((b) => { b['members'] = ['B', 'A']; }))).toThrow(code('DECODE_FIELD'));
+    expect(() => decodeMembership(withBase((b) => { b['members'] = ['Z']; }))).toThrow(code('DECODE_FIELD'));
+    expect(() => decodeMembership(withBase((b) => { b['marks'] = { A: -1 }; }))).toThrow(code('DECODE_FIELD'));
+    expect(() => decodeMembership(withBase((b) => { b['extra'] = 1; }))).toThrow(code('DECODE_FIELD'));
+  });
+});
