@@ -91,6 +91,7 @@ else if (args.includes('--report')) {
 async function runLayer(layerSpec, forceRun) {
   const spec = onlyFiles ? { ...layerSpec, mutate: onlyFiles, partial: true } : layerSpec;
   const { Stryker } = await import('@stryker-mutator/core');
+  const measured = gitHead(); // the sandbox is copied now: later commits are not measured
   mkdirSync(WORK, { recursive: true });
   process.env['GROUPCRYPT_VECTORS'] ??= resolve(ROOT, '..', 'shared', 'vectors');
   process.env['GROUPCRYPT_SCHEDULES'] ??= String(spec.schedules ?? 20);
@@ -141,7 +142,7 @@ async function runLayer(layerSpec, forceRun) {
     tests: spec.tests,
     ...(spec.exclude ? { excluded: spec.exclude } : {}),
     measuredAt: new Date().toISOString(),
-    commit: gitHead(),
+    commit: measured,
     remaining: results
       .filter((r) => r.status === 'Survived' || r.status === 'NoCoverage')
       .map((r) => `${relative(ROOT, r.fileName)}:${r.location.start.line}:${r.location.start.column} ${r.mutatorName}${r.status === 'NoCoverage' ? ' (no coverage)' : ''}: ${oneLine(originalText(r))} → ${oneLine(r.replacement)}`)
