@@ -111,6 +111,8 @@ describe('a member re-added after its removal', () => {
     const catchUp = sim.wire.filter((m) => m.sender === sim.id('B') && m.type === 'ack' && m.acked?.sender === sim.id('C') && m.acked.seq === addOfD.seq);
     expect(catchUp, 'B acks C\'s add of D after its re-add').toHaveLength(1);
     for (const name of ['A', 'B', 'C', 'D']) expect(sim.membersSeenBy(name), `members seen by ${name}`).toEqual(['A', 'B', 'C', 'D']);
+    // B's chain restarted at its re-add (a rejoin ack): D, who never held B's old chain, follows it too.
+    expectChainsAgree(sim, ['A', 'B', 'C', 'D']);
     // B's next seed reaches D: D derives B's update secret like everyone else.
     sim.update('B');
     const updateOfB = sim.wire.at(-1)!.id;
@@ -119,5 +121,48 @@ describe('a member re-added after its removal', () => {
     expect(secret).toBeDefined();
     for (const name of ['A', 'C', 'D']) expect(sim.peer(name).secrets.get(`${sim.id('B')}@${updateOfB}`), `${name} derived B's update secret`).toBe(secret);
     expectChainsAgree(sim, ['A', 'B', 'C', 'D']);
+  });
+
+  it('is told it joined again (a joined output naming the re-add), like a new member', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C']);
+    sim.create('A', ['B', 'C']);
+    sim.settle();
+    sim.remove('A', 'B');
+    sim.settle();
+    const joined: { via: string; clock: Readonly<Record<string, number>> }[] = [];
+    sim.afterCall = (peer, result) => {
+      if (peer.name === 'B') for (const o of result.outputs) if (o.kind === 'joined') joined.push({ via: o.via, clock: o.clock });
+    };
+    sim.add('C', 'B');
+    const readd = sim.wire.at(-1)!;
+    sim.settle();
+    expect(joined.map((j) => j.via)).toEqual([readd.id]);
+    expect(joined[0]?.clock[sim.id('C')]).toBe(readd.seq + 1);
+    expect(sim.peer('B').removed).toBe(false);
+    expectChainsAgree(sim, ['A', 'B', 'C']);
+  });
+
+  it('stays removed when the re-add is cancelled (its adder was removed concurrently), and derives nothing from it', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C', 'X']);
+    sim.create('A', ['B', 'C', 'X']);
+    sim.settle();
+    sim.remove('A', 'X');
+    sim.settle();
+    sim.partition = [['A', 'X'], ['B', 'C']];
+    sim.remove('A', 'C'); // X (removed) processes it first
+    sim.add('C', 'X'); // concurrent: cancelled by A's remove of C
+    sim.settle();
+    const x = sim.peer('X');
+    const sentByX = sim.wire.filter((m) => m.sender === x.id).length;
+    const derived = x.secrets.size;
+    sim.partition = undefined;
+    sim.settle();
+    expect(x.removed).toBe(true);
+    expect(x.state!.removed).toBe(true);
+    expect(sim.wire.filter((m) => m.sender === x.id)).toHaveLength(sentByX);
+    expect(x.secrets.size).toBe(derived);
+    expect(sim.membersSeenBy('A')).toEqual(['A', 'B']);
+    expect(sim.membersSeenBy('B')).toEqual(['A', 'B']);
+    expectChainsAgree(sim, ['A', 'B']);
   });
 });
