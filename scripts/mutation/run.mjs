@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import console from 'node:console';
 import process from 'node:process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,6 +61,14 @@ const childLayer = args.includes('--child') ? args[args.indexOf('--child') + 1] 
 const onlyFiles = args.includes('--files') ? args[args.indexOf('--files') + 1]?.split(',') : undefined;
 
 if (childLayer !== undefined) await runLayer(LAYERS.find((l) => l.layer === childLayer), force);
+else if (args.includes('--from-incremental')) {
+  // `-- --from-incremental <layer> --total <mutants instrumented>`: summarises a stopped run from the results Stryker
+  // kept (reports/mutation/<layer>.incremental.json), marked partial with the count of mutants not tested yet.
+  const layer = args[args.indexOf('--from-incremental') + 1];
+  const total = Number(args[args.indexOf('--total') + 1]);
+  mergeSummary(summarizeIncremental(LAYERS.find((l) => l.layer === layer), total));
+  printTable();
+}
 else if (args.includes('--report')) {
   // Rewrites mutation.md from mutation.json without running Stryker.
   writeFileSync(RESULTS_MD, renderMarkdown(JSON.parse(readFileSync(RESULTS_JSON, 'utf8'))));
@@ -151,6 +159,30 @@ async function runLayer(layerSpec, forceRun) {
   writeFileSync(join(WORK, `${spec.layer}.summary.json`), JSON.stringify(summary, null, 2) + '\n');
 }
 
+function summarizeIncremental(spec, total) {
+  const report = JSON.parse(readFileSync(join(WORK, `${spec.layer}.incremental.json`), 'utf8'));
+  const results = Object.entries(report.files).flatMap(([fileName, file]) => file.mutants.map((m) => ({ ...m, fileName: resolve(ROOT, fileName) })));
+  const count = (status) => results.filter((r) => r.status === status).length;
+  const killed = count('Killed');
+  const survived = count('Survived');
+  const noCoverage = count('NoCoverage');
+  const timeout = count('Timeout');
+  const ignored = count('Ignored');
+  const valid = killed + timeout + survived + noCoverage;
+  return {
+    layer: spec.layer, killed, survived, noCoverage, timeout,
+    score: valid === 0 ? 100 : Math.round(((killed + timeout) / valid) * 10_000) / 100,
+    ignored, errors: count('CompileError') + count('RuntimeError'),
+    partial: true, untested: total - valid - ignored,
+    files: spec.mutate, tests: spec.tests, ...(spec.exclude ? { excluded: spec.exclude } : {}),
+    measuredAt: new Date(statSync(join(WORK, `${spec.layer}.incremental.json`)).mtime).toISOString(), commit: process.env['MUTATION_COMMIT'] ?? gitHead(),
+    remaining: results
+      .filter((r) => r.status === 'Survived' || r.status === 'NoCoverage')
+      .map((r) => `${relative(ROOT, r.fileName)}:${r.location.start.line}:${r.location.start.column} ${r.mutatorName}${r.status === 'NoCoverage' ? ' (no coverage)' : ''}: ${oneLine(originalText(r))} → ${oneLine(r.replacement)}`)
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
+  };
+}
+
 function oneLine(text) {
   const flat = String(text ?? '').replace(/\s+/g, ' ').trim();
   return flat.length > 70 ? `${flat.slice(0, 67)}…` : flat;
@@ -178,7 +210,7 @@ function renderMarkdown(entries) {
     '',
     '| layer | score | killed | timeout | survived | no coverage | ignored (message text) | measured | at commit |',
     '|---|---:|---:|---:|---:|---:|---:|---|---|',
-    ...entries.map((e) => `| ${e.layer}${e.partial ? ' (partial)' : ''} | ${e.score.toFixed(2)} %${e.score >= GOAL ? '' : ' ⚠'} | ${e.killed} | ${e.timeout} | ${e.survived} | ${e.noCoverage} | ${e.ignored ?? 0} | ${(e.measuredAt ?? '').slice(0, 16).replace('T', ' ')} | ${e.commit ?? ''} |`),
+    ...entries.map((e) => `| ${e.layer}${e.partial ? ` (partial${e.untested ? `: ${e.untested} not tested yet` : ''})` : ''} | ${e.score.toFixed(2)} %${e.score >= GOAL ? '' : ' ⚠'} | ${e.killed} | ${e.timeout} | ${e.survived} | ${e.noCoverage} | ${e.ignored ?? 0} | ${(e.measuredAt ?? '').slice(0, 16).replace('T', ' ')} | ${e.commit ?? ''} |`),
     '',
     ...missingLayers(entries),
     '## How dcgka and group are run',
