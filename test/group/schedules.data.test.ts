@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectScale, findGap, replayFailures, runSchedules } from '../helpers/schedule-suite.js';
-import { DEFAULT_CHECKS, lockoutCheck, membersCheck, runSchedule, secretsCheck } from '../helpers/schedules.js';
+import { DEFAULT_CHECKS, runSchedule } from '../helpers/schedules.js';
 import type { ScheduleSpec } from '../helpers/schedules.js';
 
 const RUNS = Number(process.env['GROUPCRYPT_SCHEDULES'] ?? 1000);
@@ -56,13 +56,8 @@ describe('regression (issue 12): complete history for members added concurrently
 describe('regression: re-adding a removed member under concurrency (found by these schedules)', () => {
   const READD = { scheme: 'data', peers: 3, initial: 2, ops: 9, seed: 1489864021, duplicateRate: 0, partitions: false, removedListen: false, readds: true } as const;
 
-  it('P2, re-added by an add that saw its removal, while it processes that add before the removal, converges with the others on membership (data scheme)', () => {
-    const [failure] = replayFailures([READD], [membersCheck, secretsCheck, lockoutCheck]);
-    expect(failure).toBe('');
-  }, 120_000);
-
-  it('KNOWN BUG (re-adds are off in the CI schedules): with the entitled-reads check, the members disagree whether a message of the re-added P2 stands', () => {
+  it('P2, re-added by an add that saw its removal, while it processes that add before the removal, converges with the others on membership, and every member agrees its messages stand (every check; the disagreement was fixed with removal records that keep their reopening, issue 12)', () => {
     const [failure] = replayFailures([READD]);
-    expect(failure, 'fixed: drop this test and keep the schedule above with the default checks').toContain('[entitled] members disagree whether P2#7 stands');
+    expect(failure).toBe('');
   }, 120_000);
 });

@@ -156,6 +156,8 @@ export class ScheduleNet {
   excused = 0;
   /** History reads excused by the complete-history check: the reader's adders were all removed (counted there). */
   excusedHistory = 0;
+  /** Per peer, who added it (names, in add order; membership histories compact their adds away). */
+  readonly adders = new Map<string, readonly string[]>();
   /** Published control messages by type (with NET_TRACE set). */
   readonly trace = new Map<string, number>();
   published = 0;
@@ -295,6 +297,7 @@ export class ScheduleNet {
     const peer = this.peer(name);
     this.apply(peer, addMember(this.need(peer), this.ctx(peer), this.peer(added).id));
     this.ops++;
+    this.adders.set(added, [...(this.adders.get(added) ?? []), name]);
   }
 
   remove(name: string, removed: string): void {

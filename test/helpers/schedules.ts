@@ -188,11 +188,9 @@ export const entitledCheck: ScheduleCheck = entitled(true);
 /** Entitled reads, nothing excused (issue 12 complete history). */
 export const entitledStrictCheck: ScheduleCheck = entitled(false);
 
-/** Whether every member that added `name` (in `name`'s membership) is out of the group now. */
+/** Whether every member that added `name` is out of the group now. */
 function addersGone(net: ScheduleNet, name: string, current: readonly string[]): boolean {
-  const peer = net.peer(name);
-  const ops = peer.state?.dcgka.membership.ops ?? [];
-  const adders = ops.filter((op) => op.kind === 'add' && op.targets.includes(peer.id)).map((op) => net.nameOf(op.actor));
+  const adders = net.adders.get(name) ?? [];
   return adders.length > 0 && adders.every((a) => !current.includes(a));
 }
 
