@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/crypto/index.js';
 import { encodeDcgkaState, processControl } from '../../src/dcgka/index.js';
 import { encodeKeyManager } from '../../src/keys/index.js';
+import { encodeControl, manifestOf } from '../../src/dcgka/codec.js';
 import { DcgkaSim } from '../helpers/dcgka-sim.js';
 import type { Peer, WireMessage } from '../helpers/dcgka-sim.js';
 import { codeOf } from '../helpers/errors.js';
@@ -63,5 +64,29 @@ describe('causal order checks of processControl without a direct part', () => {
     // That copy expects exactly this seq from me next: only the sender check refuses it.
     expect(cBefore.clock.get(c.id)).toBe(acks[0].seq);
     expectRefused(sim, { ...c, state: cBefore }, acks[0], 'STATE_REPLAY');
+  });
+
+  it('an add-ack delivered before the add it acks → STATE_CAUSALITY', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C', 'X']);
+    sim.create('A', ['B', 'C']);
+    sim.settle();
+    sim.add('A', 'X');
+    const b = sim.peer('B');
+    b.inbox = [];
+    sim.pump('C');
+    const addAck = b.inbox.find((m) => m.type === 'add-ack' && m.sender === sim.id('C'))!;
+    expect(addAck).toBeDefined();
+    expectRefused(sim, b, addAck, 'STATE_CAUSALITY');
+  });
+
+  it('a second create from a member → STATE_DUPLICATE', () => {
+    const { sim, b } = twoUpdatesAckedByC();
+    const a = sim.peer('A');
+    const state = a.state!;
+    const create = { groupId: state.groupId, sender: a.id, seq: b.state!.clock.get(a.id)!, body: { type: 'create' as const, members: [a.id, b.id], commitment: new Uint8Array(32) }, manifest: manifestOf(sim.deps, []) };
+    const bytes = encodeControl(create, a.keys.identity, sim.deps);
+    const before = encodeDcgkaState(b.state!);
+    expect(codeOf(() => processControl(b.state!, sim.ctx(b), { broadcast: bytes }))).toBe('STATE_DUPLICATE');
+    expect(bytesEqual(encodeDcgkaState(b.state!), before)).toBe(true);
   });
 });
