@@ -16,7 +16,9 @@
  * The sender is the owner (member 0); `remove` removes member 1; the
  * recipient is member 2; `add` adds a user whose key package was published
  * beforehand. Every sample starts from the same state (all state is pure).
- * Times are process CPU time per call, mean over samples after one warm-up.
+ * Times are process CPU time per call, the median of 5 runs after one warm-up
+ * (n = 1024: 3 runs). Targets (issue 13, BENCHMARKS.md): at n = 128, stock ÷
+ * groupcrypt-mls ≥ 6 × for every op (sender); printed as met / missed.
  *
  * Run: `npx tsx bench/mls.ts` (table on stdout, bench/results/mls.json).
  */
@@ -54,9 +56,15 @@ const SUITE = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
 const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'mls.json');
 const OPS = ['update', 'remove', 'add'] as const;
 
+/** Runs per row (after one warm-up): 5, whose median is reported (issue 13); 1024 (no stock row to compare) gets 3. */
 function samplesFor(n: number): number {
-  return n <= 32 ? 6 : n <= 64 ? 4 : n <= 128 ? 3 : 1;
+  return n <= 128 ? 5 : 3;
 }
+
+/** The n at which the targets are read (BENCHMARKS.md). */
+const TARGET_N = 128;
+/** Target: stock ts-mls time ÷ groupcrypt-mls time, every op (sender). */
+const TARGET_SPEEDUP = 6;
 
 /**
  * CPU time of this process in ms (all threads: stock ts-mls's WebCrypto work
@@ -69,19 +77,25 @@ function cpuMs(): number {
 
 interface OpTiming { readonly gen: number; readonly proc: number; readonly bytes: number }
 
-/** Mean over samples after one warm-up run. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Median over `samples` runs after one warm-up run (sender and recipient each). */
 async function measure(samples: number, once: () => Promise<OpTiming>): Promise<OpTiming> {
   await once();
-  let gen = 0;
-  let proc = 0;
+  const gen: number[] = [];
+  const proc: number[] = [];
   let bytes = 0;
   for (let i = 0; i < samples; i++) {
     const t = await once();
-    gen += t.gen;
-    proc += t.proc;
+    gen.push(t.gen);
+    proc.push(t.proc);
     bytes = t.bytes;
   }
-  return { gen: gen / samples, proc: proc / samples, bytes };
+  return { gen: median(gen), proc: median(proc), bytes };
 }
 
 function row(impl: string, op: MlsBenchRow['op'], n: number, t: OpTiming): MlsBenchRow {
@@ -163,8 +177,20 @@ export function formatMlsTable(rows: readonly MlsBenchRow[]): string {
   return lines.join('\n');
 }
 
+/** The target lines: at n = 128, stock ÷ groupcrypt-mls per op (sender: the target; recipient: shown beside it). */
+export function mlsTargets(rows: readonly MlsBenchRow[]): string[] {
+  return OPS.map((op) => {
+    const stock = rows.find((r) => r.impl === 'ts-mls' && r.op === op && r.n === TARGET_N);
+    const ours = rows.find((r) => r.impl === 'groupcrypt-mls' && r.op === op && r.n === TARGET_N);
+    if (stock === undefined || ours === undefined) return `[ n/a] ${op} n=${TARGET_N}: not measured in this run`;
+    const sender = stock.senderMs / ours.senderMs;
+    const recipient = stock.recipientMs / ours.recipientMs;
+    return `${sender >= TARGET_SPEEDUP ? '[ met]' : '[MISS]'} ${op} n=${TARGET_N}: sender ${sender.toFixed(2)}× stock ts-mls (${ours.senderMs.toFixed(1)} vs ${stock.senderMs.toFixed(1)} ms, median of ${samplesFor(TARGET_N)}; target ≥ ${TARGET_SPEEDUP}×); recipient ${recipient.toFixed(2)}× (${ours.recipientMs.toFixed(1)} vs ${stock.recipientMs.toFixed(1)} ms)`;
+  });
+}
+
 /** Runs the benchmark; writes bench/results/mls.json unless `write` is false. */
-export async function runMlsBench(options: MlsBenchOptions = {}): Promise<{ rows: MlsBenchRow[]; table: string }> {
+export async function runMlsBench(options: MlsBenchOptions = {}): Promise<{ rows: MlsBenchRow[]; table: string; targets: string[] }> {
   const log = options.log ?? ((line: string) => console.log(line));
   const stock = await getCiphersuiteImpl(getCiphersuiteFromName(SUITE));
   const fast = createMlsCiphersuite(SUITE);
@@ -182,12 +208,13 @@ export async function runMlsBench(options: MlsBenchOptions = {}): Promise<{ rows
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
   }
-  return { rows, table };
+  return { rows, table, targets: mlsTargets(rows) };
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
   const sizes = process.env['MLS_BENCH_SIZES']?.split(',').map(Number);
-  const { table } = await runMlsBench(sizes === undefined ? {} : { sizes });
+  const { table, targets } = await runMlsBench(sizes === undefined ? {} : { sizes });
   console.log(table);
+  console.log(targets.join('\n'));
 }

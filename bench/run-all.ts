@@ -9,7 +9,7 @@
  * run function, is skipped with a note. Options: `--quick` (fewer samples),
  * `--only=dcgka,mls` (a subset by name).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +37,7 @@ const ENTRIES: readonly BenchEntry[] = [
   { name: 'dcgka', title: 'DCGKA operations (groupcrypt vs floor vs recorded dcgka-java)', file: 'dcgka.ts', run: 'runDcgkaBench', options: (q) => ({ quick: q, log }) },
   { name: 'schemes', title: 'Encryption schemes (data, message)', file: 'schemes.ts', run: 'runSchemesBench', options: (q) => ({ quick: q, log }) },
   { name: 'sync', title: 'The command\'s sync on a big shared folder (100,000 old files, 10 new)', file: 'sync.ts', run: 'runSyncBench', options: (q) => ({ quick: q, log }) },
+  { name: 'commands', title: 'The command in a 16- and a 64-member group (time per command vs a bare node start)', file: 'commands.ts', run: 'runCommandsBench', options: (q) => ({ quick: q, log }) },
   { name: 'swarm', title: 'Swarm: 8 members on a local Hyperswarm testnet, 1 KiB (vs folder vs bare Hypercore floor)', file: 'swarm.ts', run: 'runSwarmBench', options: (q) => ({ quick: q, log }) },
   { name: 'mls', title: 'Secret Group on MLS (groupcrypt-mls vs stock ts-mls)', file: 'mls.ts', run: 'runMlsBench', options: (q) => ({ log, ...(q ? { sizes: [8, 32] } : {}) }) },
   {
@@ -167,10 +168,46 @@ export async function runAll(options: { readonly quick?: boolean; readonly only?
     sections.push(await runEntry(entry, quick));
   }
   const text = renderReport(sections, 'text', quick);
-  const markdown = renderReport(sections, 'markdown', quick);
+  let markdown = renderReport(sections, 'markdown', quick);
+  if (options.only && existsSync(REPORT_FILE)) markdown = mergeReport(readFileSync(REPORT_FILE, 'utf8'), markdown, options.only, quick);
   mkdirSync(dirname(REPORT_FILE), { recursive: true });
-  writeFileSync(REPORT_FILE, `${markdown}\n`);
+  writeFileSync(REPORT_FILE, `${markdown.trimEnd()}\n`);
   return { text, markdown };
+}
+
+/** Splits a report into its preamble and its `## ` sections (each with its heading line). */
+function splitSections(markdown: string): { preamble: string; sections: { heading: string; body: string }[] } {
+  const parts = markdown.split(/^(?=## )/m);
+  const preamble = parts[0]?.startsWith('## ') ? '' : (parts.shift() ?? '');
+  return { preamble, sections: parts.map((p) => ({ heading: p.slice(0, p.indexOf('\n') < 0 ? p.length : p.indexOf('\n')), body: p })) };
+}
+
+/**
+ * A partial run (`--only`) keeps the other sections of the previous report:
+ * each section that ran replaces its namesake (or is added in bench order),
+ * marked as re-run alone; the preamble (date of the full run) and the
+ * headline stay, unless this run produced a headline of its own.
+ */
+export function mergeReport(previous: string, fresh: string, only: readonly string[], quick: boolean): string {
+  const old = splitSections(previous);
+  const now = splitSections(fresh);
+  const date = new Date().toISOString();
+  const note = `_Re-run alone on ${date} (\`npm run bench -- ${quick ? '--quick ' : ''}--only=${only.join(',')}\`); the other sections are from the run dated above._\n\n`;
+  const merged = [...old.sections];
+  for (const section of now.sections) {
+    const isHeadline = section.heading === '## Headline';
+    const body = isHeadline ? section.body : section.body.replace(/^(## [^\n]*\n\n?)/, `$1${note}`);
+    const at = merged.findIndex((s) => s.heading === section.heading);
+    if (at >= 0) merged[at] = { heading: section.heading, body };
+    else {
+      // insert before the first old section that comes later in ENTRIES (keeps the report in bench order)
+      const order = (heading: string): number => ENTRIES.findIndex((e) => heading === `## ${e.title} — bench/${e.file}`);
+      const mine = order(section.heading);
+      const next = merged.findIndex((s) => order(s.heading) > mine);
+      merged.splice(next < 0 ? merged.length : next, 0, { heading: section.heading, body });
+    }
+  }
+  return `${old.preamble}${merged.map((s) => `${s.body.trimEnd()}\n\n`).join('')}`;
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

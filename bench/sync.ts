@@ -5,6 +5,7 @@
  * Also reported: the first sync of the whole backlog (messages per second,
  * applied in batches), and the floors of the same run: a bare `node -e 0`
  * start and `groupcrypt whoami` (start + open the home, no net).
+ * Writes bench/results/sync.json.
  *
  *   node --import tsx bench/sync.ts [--old N] [--new N] [--keep DIR]      (needs `npm run build`)
  */
@@ -37,7 +38,7 @@ export interface SyncBenchReport {
   readonly newFiles: number;
   readonly rows: readonly SyncBenchRow[];
   readonly table: string;
-  readonly targets: string;
+  readonly targets: readonly string[];
 }
 
 function median(values: readonly number[]): number {
@@ -156,7 +157,9 @@ export async function runSyncBench(options: {
     const width = Math.max(...rows.map((r) => r.figure.length));
     const table = rows.map((r) => `${r.figure.padEnd(width)}  ${r.ms.toFixed(0).padStart(7)} ms  ${r.note}`).join('\n');
     const target = median(processRuns);
-    const targets = `\ntarget: groupcrypt sync of ${newFiles} new among ${total} files ≤ 1000 ms: ${target <= 1000 ? 'MET' : 'MISSED'} (${target.toFixed(0)} ms = ${(target / bare).toFixed(1)}× a bare node start)`;
+    const targets = [`${target <= 1000 ? '[ met]' : '[MISS]'} groupcrypt sync of ${newFiles} new among ${total} files: ${target.toFixed(0)} ms (target ≤ 1000 ms; ${(target / bare).toFixed(1)}× a bare node start of ${bare.toFixed(0)} ms)`];
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench', 'results', 'sync.json'), `${JSON.stringify({ date: new Date().toISOString(), oldFiles: oldCount, newFiles, rows, targets }, null, 2)}\n`);
     return { oldFiles: oldCount, newFiles, rows, table, targets };
   } finally {
     if (options.keep === undefined) rmSync(root, { recursive: true, force: true });
@@ -173,5 +176,5 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const keepAt = process.argv.indexOf('--keep');
   const keep = keepAt >= 0 ? process.argv[keepAt + 1] : undefined;
   const report = await runSyncBench({ log: (l) => process.stderr.write(`${l}\n`), ...(oldFiles ? { oldFiles } : {}), ...(newFiles ? { newFiles } : {}), ...(keep ? { keep } : {}) });
-  process.stdout.write(`${report.table}\n${report.targets}\n`);
+  process.stdout.write(`${report.table}\n\n${report.targets.join('\n')}\n`);
 }

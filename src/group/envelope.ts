@@ -23,7 +23,7 @@
  * content or the AD of a message and still claim it came from the sender.
  */
 import type { Deps } from '../crypto/index.js';
-import { concatBytes, encodeCanonical, fromHex, toHex, utf8 } from '../crypto/index.js';
+import { fromHex, toHex, utf8 } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
 import { decodeItems, encodeItems } from './envelope-cbor.js';
@@ -75,18 +75,40 @@ export interface SignedFields {
   readonly ciphertext: Uint8Array;
 }
 
-/** AEAD associated data: scheme, group, sender, epoch, counter and the application's AD. */
-export function aeadData(c: EnvelopeContext): Uint8Array {
-  return encodeCanonical([SCHEME_CODE[c.scheme], fromHex(c.groupId), fromHex(c.sender), c.epoch, c.counter, c.ad ?? EMPTY]);
+/**
+ * Hex ids as bytes, memoised: every message binds the group id and its
+ * sender id, and parsing the same hex per message showed in profiles. The
+ * arrays are only ever read (copied into encodings), never handed out.
+ */
+const ID_BYTES = new Map<string, Uint8Array>();
+const ID_BYTES_LIMIT = 4096;
+
+function idBytes(hex: string): Uint8Array {
+  let bytes = ID_BYTES.get(hex);
+  if (bytes === undefined) {
+    bytes = fromHex(hex);
+    if (ID_BYTES.size >= ID_BYTES_LIMIT) ID_BYTES.clear();
+    ID_BYTES.set(hex, bytes);
+  }
+  return bytes;
 }
 
-/** The bytes a sender signs (their SHA-256 is the message id). */
-export function signedBytes(deps: Deps, c: EnvelopeContext, f: SignedFields): Uint8Array {
+/** AEAD associated data: scheme, group, sender, epoch, counter and the application's AD. */
+export function aeadData(c: EnvelopeContext): Uint8Array {
+  // encodeItems writes the same canonical CBOR as encodeCanonical for integers and byte strings (tested), without a generic encoder per message.
+  return encodeItems([SCHEME_CODE[c.scheme], idBytes(c.groupId), idBytes(c.sender), c.epoch, c.counter, c.ad ?? EMPTY]);
+}
+
+/**
+ * The bytes a sender signs (their SHA-256 is the message id).
+ * @param ciphertextDigest SHA-256 of `f.ciphertext` when the caller already has it (one hash pass over a large ciphertext per side).
+ */
+export function signedBytes(deps: Deps, c: EnvelopeContext, f: SignedFields, ciphertextDigest?: Uint8Array): Uint8Array {
   const adHash = c.ad && c.ad.length > 0 ? deps.crypto.sha256(c.ad) : EMPTY;
-  const head = [f.version, SCHEME_CODE[c.scheme], fromHex(c.groupId), fromHex(c.sender), c.epoch, c.counter];
-  if (f.version !== ENVELOPE_V1) head.push(f.lamport);
-  const body = encodeCanonical([...head, f.nonce ?? EMPTY, deps.crypto.sha256(f.ciphertext), adHash]);
-  return concatBytes(CONTEXT, body);
+  const items: EnvelopeItem[] = [f.version, SCHEME_CODE[c.scheme], idBytes(c.groupId), idBytes(c.sender), c.epoch, c.counter];
+  if (f.version !== ENVELOPE_V1) items.push(f.lamport);
+  items.push(f.nonce ?? EMPTY, ciphertextDigest ?? deps.crypto.sha256(f.ciphertext), adHash);
+  return encodeItems(items, CONTEXT);
 }
 
 /** Signs and encodes a current-version envelope; returns it with its message id (hex). */
@@ -147,10 +169,13 @@ export function applicationPosition(broadcast: Uint8Array, scheme: GroupScheme):
   return { epoch: envelope.epoch, counter: envelope.counter, lamport: envelope.lamport };
 }
 
-/** The message id (hex SHA-256 of the signed bytes) when `envelope` is signed by `c.sender`, else null. */
-export function verifyEnvelope(deps: Deps, envelope: Envelope, c: EnvelopeContext): string | null {
-  const signed = signedBytes(deps, c, envelope);
-  return verifyWithIdentity(deps, fromHex(c.sender), signed, envelope.signature) ? toHex(deps.crypto.sha256(signed)) : null;
+/**
+ * The message id (hex SHA-256 of the signed bytes) when `envelope` is signed by `c.sender`, else null.
+ * @param ciphertextDigest SHA-256 of the envelope's ciphertext, when the caller already computed it (several candidate senders).
+ */
+export function verifyEnvelope(deps: Deps, envelope: Envelope, c: EnvelopeContext, ciphertextDigest?: Uint8Array): string | null {
+  const signed = signedBytes(deps, c, envelope, ciphertextDigest);
+  return verifyWithIdentity(deps, idBytes(c.sender), signed, envelope.signature) ? toHex(deps.crypto.sha256(signed)) : null;
 }
 
 /** Ids among `candidates` that `senderRef` may name (prefix match for a tag, exact for a full id). */

@@ -44,15 +44,26 @@ function envelopeContext(work: Work, env: Envelope, sender: MemberId, ad: Uint8A
   return { scheme: work.scheme, groupId: work.dcgka.groupId, sender, epoch: env.epoch, counter: env.counter, ad: ad ?? undefined };
 }
 
-/** The authenticated sender, null when no known member matches the reference. */
-function resolveSender(work: Work, env: Envelope, ad: Uint8Array | null): MemberId | null {
+/** An authenticated sender with the message id its signature gave. */
+interface Authenticated {
+  readonly sender: MemberId;
+  readonly id: string;
+}
+
+/** The authenticated sender (and message id), null when no known member matches the reference. */
+function resolveSender(work: Work, env: Envelope, ad: Uint8Array | null): Authenticated | null {
   const candidates = matchSender(env.senderRef, knownIds(work.dcgka));
   if (candidates.length === 0) return null;
-  for (const id of candidates) if (verifyEnvelope(work.deps, env, envelopeContext(work, env, id, ad)) !== null) return id;
+  // One hash pass over the ciphertext, whatever the number of candidates.
+  const digest = work.deps.crypto.sha256(env.ciphertext);
+  for (const sender of candidates) {
+    const id = verifyEnvelope(work.deps, env, envelopeContext(work, env, sender, ad), digest);
+    if (id !== null) return { sender, id };
+  }
   throw new VerifyError('VERIFY_SIGNATURE', 'application message: bad signature');
 }
 
-/** The message id of an envelope whose sender is known (hex SHA-256 of its signed bytes). */
+/** The message id of an envelope whose sender was authenticated before (hex SHA-256 of its signed bytes). */
 function messageId(work: Work, env: Envelope, sender: MemberId, ad: Uint8Array | null): string {
   return toHex(work.deps.crypto.sha256(signedBytes(work.deps, envelopeContext(work, env, sender, ad), env)));
 }
@@ -61,8 +72,11 @@ function isDuplicateError(error: unknown): boolean {
   return isGroupCryptError(error, 'STATE_KEY_REUSED') || isGroupCryptError(error, 'STATE_REPLAY');
 }
 
-/** Decrypts an authenticated application message whose epoch is known. */
-function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uint8Array | null): void {
+/**
+ * Decrypts an authenticated application message whose epoch is known.
+ * @param id its message id when already known (from its signature check), else computed once it decrypted.
+ */
+function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uint8Array | null, id?: string): void {
   if (sender === work.dcgka.me) {
     work.outputs.push({ kind: 'duplicate' });
     return;
@@ -100,7 +114,7 @@ function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uin
   const heard = Object.hasOwn(work.heard, sender) ? work.heard[sender] : undefined;
   if (heard === undefined || comparePositions(heard, position) < 0) work.heard[sender] = position;
   work.lamport = Math.max(work.lamport, env.lamport);
-  work.outputs.push({ kind: 'application', id: messageId(work, env, sender, ad), sender, plaintext, lamport: env.lamport, epoch: env.epoch, counter: env.counter });
+  work.outputs.push({ kind: 'application', id: id ?? messageId(work, env, sender, ad), sender, plaintext, lamport: env.lamport, epoch: env.epoch, counter: env.counter });
 }
 
 function sizeOf(m: { readonly bytes: Uint8Array; readonly direct?: Uint8Array | null; readonly ad: Uint8Array | null }): number {
@@ -185,16 +199,17 @@ function holdStranger(work: Work, entry: StrangerMessage): void {
 /** Arrival of an application message: authenticate, then decrypt now or buffer. */
 function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null): void {
   const env = decodeEnvelope(bytes, work.scheme);
-  const sender = resolveSender(work, env, ad);
-  if (sender === null) {
+  const authenticated = resolveSender(work, env, ad);
+  if (authenticated === null) {
     holdStranger(work, { bytes: copyBytes(bytes), direct: null, ad: ad ? copyBytes(ad) : null, sender: null, at: work.deps.now() });
     return;
   }
+  const { sender, id } = authenticated;
   if (!readable(work, sender, env.epoch)) {
     bufferApplication(work, { bytes: copyBytes(bytes), ad: ad ? copyBytes(ad) : null, sender, epoch: env.epoch });
     return;
   }
-  decryptApplication(work, env, sender, ad);
+  decryptApplication(work, env, sender, ad, id);
 }
 
 /** Whether `sender` is known in the group (a member, or a sender of a processed control message). */

@@ -255,8 +255,17 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
  * every sender of a processed control message (sorted). Anyone else is a
  * stranger: its messages only get the small allowance of `strangers`.
  */
-export function knownIds(dcgka: DcgkaState): string[] {
-  const ids = new Set([...dcgka.clock.keys(), ...groupMembers(dcgka.membership)]);
-  for (const id of namedIds(dcgka.membership)) ids.add(id);
-  return [...ids].sort();
+export function knownIds(dcgka: DcgkaState): readonly string[] {
+  // DCGKA states are immutable, so the list is computed once per state: every application message sent or received
+  // looks its sender up here, and walking the whole membership history per message cost O(history).
+  let ids = KNOWN_IDS.get(dcgka);
+  if (ids === undefined) {
+    const set = new Set([...dcgka.clock.keys(), ...groupMembers(dcgka.membership)]);
+    for (const id of namedIds(dcgka.membership)) set.add(id);
+    ids = Object.freeze([...set].sort());
+    KNOWN_IDS.set(dcgka, ids);
+  }
+  return ids;
 }
+
+const KNOWN_IDS = new WeakMap<DcgkaState, readonly string[]>();

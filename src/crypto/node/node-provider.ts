@@ -365,6 +365,10 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
       zeroize(body);
       throw new VerifyError('VERIFY_AEAD', `${algorithm}: authentication failed`, { cause });
     }
+    // A stream cipher's final() adds nothing: when update() gave a buffer of its own (not a view into a shared pool),
+    // the plaintext is handed out as a plain Uint8Array over that memory instead of copied (a large message costs
+    // a copy and a wipe less).
+    if (last.length === 0 && body.byteOffset === 0 && body.buffer.byteLength === body.length) return new Uint8Array(body.buffer, 0, body.length);
     const out = new Uint8Array(body.length + last.length);
     out.set(body, 0);
     out.set(last, body.length);
