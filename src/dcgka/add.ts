@@ -103,9 +103,12 @@ function welcomeRecipients(draft: Draft, adder: MemberId): MemberId[] {
  * everyone holding the adder's chain can derive: if that includes users I
  * already consider removed, heal at once with an update.
  */
-function ackWelcome(draft: Draft, adder: MemberId, seq: number, rejoin: boolean): void {
+function ackWelcome(draft: Draft, adder: MemberId, seq: number, rejoin: boolean, catchUp: boolean): void {
   const recipients = welcomeRecipients(draft, adder);
   sendAck(draft, adder, seq, recipients, rejoin);
+  // Re-added: catch up first, so that the heal's seed goes to my view with the removals I processed while removed
+  // (sent before the catch-up acks, it reached the very member it heals against).
+  if (catchUp) sendCatchUpAcks(draft);
   if (chainExposed(draft, [adder, ...recipients])) sendUpdate(draft);
 }
 
@@ -155,8 +158,7 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra, clock: welcome.clock });
   stepAdderChain(draft, sender, id, draft.me);
-  ackWelcome(draft, sender, seq, !wasMember);
-  if (!wasMember) sendCatchUpAcks(draft);
+  ackWelcome(draft, sender, seq, !wasMember, !wasMember);
 }
 
 /** My add-ack of `(sender, seq)`: my current chain goes to the added member, then my chain steps with "add". */
@@ -201,5 +203,5 @@ export function processWelcome(draft: Draft, adder: MemberId, seq: number, direc
   draft.joinedVia.push(id);
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra, clock: welcome.clock });
   stepAdderChain(draft, adder, id, draft.me);
-  ackWelcome(draft, adder, seq, true);
+  ackWelcome(draft, adder, seq, true, false);
 }

@@ -93,7 +93,8 @@ describe('forward secrecy of member secrets (issue 16)', () => {
     }
   });
 
-  it('Group API level, message scheme: B\'s and A\'s stored states yield no key of a message they already read', () => {
+  // The dcgka mutation run leaves this one to the group run (scripts/mutation/run.mjs), which mutates the state it scans.
+  it.skipIf(process.env['GROUPCRYPT_MUTATION_LAYER'] === 'dcgka')('Group API level, message scheme: B\'s and A\'s stored states yield no key of a message they already read', () => {
     const deps = defaultDeps();
     const random = seeded(16);
     const sim = new GroupSim(['A', 'B', 'C', 'D'], 'message', deps);

@@ -7,6 +7,8 @@ import { afterAll, expect } from 'vitest';
 import { simDefaults, simStats } from '../helpers/dcgka-sim.js';
 
 simDefaults.pq = true;
+// Mutation runs take fewer delivery-order seeds for the PQ copy (scripts/mutation/run.mjs).
+if (process.env['GROUPCRYPT_PQ_SCENARIO_SEEDS'] !== undefined) process.env['GROUPCRYPT_SCENARIO_SEEDS'] = process.env['GROUPCRYPT_PQ_SCENARIO_SEEDS'];
 await import('./scenarios.test.js');
 
 afterAll(() => {

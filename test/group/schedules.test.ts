@@ -95,8 +95,11 @@ describe.each<GroupScheme>(['message', 'data'])('random schedules (%s scheme)', 
       { numRuns: RUNS },
     );
     if (process.env['GROUPCRYPT_DEBUG']) console.log(scheme, seen);
-    expect(seen.entitled).toBeGreaterThan(RUNS);
-    expect(seen.removedChecks).toBeGreaterThan(0);
-    expect(seen.causal).toBeGreaterThan(RUNS);
+    // The counters say the schedules were not trivial; a handful of them (mutation runs take 3) may by chance be.
+    if (RUNS >= 20) {
+      expect(seen.entitled).toBeGreaterThan(RUNS);
+      expect(seen.removedChecks).toBeGreaterThan(0);
+      expect(seen.causal).toBeGreaterThan(RUNS);
+    }
   }, 600_000);
 });

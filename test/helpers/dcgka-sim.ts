@@ -53,6 +53,12 @@ export const simDefaults = { pq: false };
 /** Counts of what simulations did (lets the *-pq files check they really ran PQ groups). */
 export const simStats = { pqGroupsCreated: 0, pqDirectParts: 0 };
 
+/**
+ * Mutation runs (scripts/mutation/run.mjs) set GROUPCRYPT_MAX_WIRE: a mutant that makes members answer each other
+ * for ever fails at once instead of running into Stryker's timeout (no test needs more than ~100 messages).
+ */
+const MAX_WIRE = Number(process.env['GROUPCRYPT_MAX_WIRE'] ?? Number.POSITIVE_INFINITY);
+
 /** The simulated network. */
 export class DcgkaSim {
   readonly deps: Deps;
@@ -132,6 +138,7 @@ export class DcgkaSim {
       direct: new Map(control.direct.map((d) => [d.recipient, d.bytes])),
     };
     for (const part of control.direct) if (isPostQuantumMessage(part.bytes)) simStats.pqDirectParts++;
+    if (this.wire.length >= MAX_WIRE) throw new Error(`message storm: more than ${MAX_WIRE} control messages`);
     this.wire.push(message);
     this.events.push({ kind: 'publish', message });
     for (const peer of this.peers.values()) if (peer.id !== message.sender) peer.inbox.push(message);
