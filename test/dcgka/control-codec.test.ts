@@ -55,7 +55,7 @@ describe('control message codec', () => {
     const edit = (i: number, value: unknown) => inner.map((v, j) => (j === i ? value : v));
     expect(code(sign(inner.slice(0, 4)))).toBe('DECODE_FIELD');
     expect(code(sign({ ...inner, length: inner.length } as unknown as unknown[]))).toBe('DECODE_FIELD');
-    expect(code(sign(edit(0, 3)))).toBe('DECODE_VERSION_UNSUPPORTED');
+    expect(code(sign(edit(0, 4)))).toBe('DECODE_VERSION_UNSUPPORTED');
     expect(code(sign(edit(0, 0)))).toBe('DECODE_VERSION_UNSUPPORTED');
     for (const i of [1, 2]) for (const bad of [new Uint8Array(31), new Uint8Array(33), 'ab'.repeat(32)]) expect(code(sign(edit(i, bad))), `field ${i}`).toBe('DECODE_FIELD');
     for (const bad of [-1, 1.5, '1']) expect(code(sign(edit(3, bad))), `seq ${String(bad)}`).toBe('DECODE_FIELD');
@@ -66,7 +66,8 @@ describe('control message codec', () => {
 
   it('refuses a malformed manifest → DECODE_FIELD, and reads a sorted one', () => {
     const { inner, sign, code, read } = setup();
-    const withManifest = (manifest: unknown) => inner.map((v, j) => (j === 5 ? manifest : v));
+    // the version-2 manifest form (a list of [tag, digest]); version 3 packs it in one byte string
+    const withManifest = (manifest: unknown) => inner.map((v, j) => (j === 0 ? 2 : j === 5 ? manifest : v));
     const tag = (b: number) => new Uint8Array(8).fill(b);
     const digest = new Uint8Array(16);
     expect(read(sign(withManifest([[tag(1), digest], [tag(2), digest]]))).manifest).toHaveLength(2);
@@ -83,7 +84,7 @@ describe('control message codec', () => {
 
   it('refuses bodies with the wrong fields for their type → DECODE_FIELD', () => {
     const { inner, sign, code, read, sim } = setup();
-    const head = inner.slice(0, 4);
+    const head = [2, ...inner.slice(1, 4)]; // version 2: the manifest as a list
     const manifest: unknown[] = [];
     const body = (type: number, ...fields: unknown[]) => sign([...head, type, manifest, ...fields]);
     const id = fromHex(sim.id('B'));
