@@ -15,7 +15,6 @@
  *
  *   node --import tsx bench/commands.ts [--sizes 16,64] [--runs N] [--keep DIR]     (needs `npm run build`)
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, runCli, withPeer } from '../src/cli/index.js';
 import { defaultDeps } from '../src/crypto/index.js';
+import { median, spawnMs } from './spawn-time.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -49,10 +49,6 @@ export interface CommandsBenchReport {
   readonly targets: readonly string[];
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 async function cli(argv: readonly string[]): Promise<unknown[]> {
   const lines: string[] = [];
@@ -62,13 +58,6 @@ async function cli(argv: readonly string[]): Promise<unknown[]> {
   return lines.map((l) => JSON.parse(l) as unknown);
 }
 
-function spawnMs(args: readonly string[]): number {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [...args], { encoding: 'utf8' });
-  const ms = performance.now() - started;
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
-}
 
 /** Builds a group of `n` members under `root`; returns the homes, the net and the group id. */
 async function makeGroup(root: string, n: number, log: (line: string) => void): Promise<{ homes: string[]; net: string; group: string }> {

@@ -21,6 +21,7 @@ import { Peer } from '../src/peer/index.js';
 import { MemoryStore } from '../src/store/index.js';
 import type { TransportItem } from '../src/transport/index.js';
 import { MemoryNet, MemoryTransport } from '../src/transport/index.js';
+import { median, timeSpawn } from './spawn-time.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -41,21 +42,7 @@ export interface SyncBenchReport {
   readonly targets: readonly string[];
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
-function timeSpawn(args: readonly string[], runs: number): number {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    const r = spawnSync(process.execPath, [...args], { encoding: 'utf8' });
-    times.push(performance.now() - started);
-    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  }
-  return median(times);
-}
 
 async function cli(argv: readonly string[]): Promise<unknown[]> {
   const lines: string[] = [];
