@@ -20,9 +20,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs, runCli, withPeer } from '../src/cli/index.js';
+import { parseArgs, withPeer } from '../src/cli/index.js';
 import { defaultDeps } from '../src/crypto/index.js';
-import { median, spawnMs } from './spawn-time.js';
+import { cli, median, spawnMs } from './command-runner.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -48,16 +48,6 @@ export interface CommandsBenchReport {
   readonly table: string;
   readonly targets: readonly string[];
 }
-
-
-async function cli(argv: readonly string[]): Promise<unknown[]> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const status = await runCli(['--json', ...argv], {}, { stdout: (l) => lines.push(l), stderr: (l) => errors.push(l), stdin: async () => new Uint8Array(0) });
-  if (status !== 0) throw new Error(`groupcrypt ${argv.join(' ')}: ${errors.join(' ')}`);
-  return lines.map((l) => JSON.parse(l) as unknown);
-}
-
 
 /** Builds a group of `n` members under `root`; returns the homes, the net and the group id. */
 async function makeGroup(root: string, n: number, log: (line: string) => void): Promise<{ homes: string[]; net: string; group: string }> {

@@ -151,19 +151,29 @@ function timeTasks(iterations: number, tasks: readonly Task[]): number[] {
   });
 }
 
+/** A raw ChaCha20-Poly1305 seal with node:crypto. */
+function rawSeal(key: Uint8Array, nonce: Uint8Array, payload: Uint8Array): { ct: Buffer; tag: Buffer } {
+  const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  const ct = c.update(payload);
+  c.final();
+  return { ct, tag: c.getAuthTag() };
+}
+
+/** A raw ChaCha20-Poly1305 open with node:crypto (throws on a bad tag). */
+function rawOpen(key: Uint8Array, nonce: Uint8Array, ct: Uint8Array, tag: Uint8Array): void {
+  const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  d.setAuthTag(tag);
+  d.update(ct);
+  d.final();
+}
+
 function rawTask(payload: Uint8Array): Task {
   const key = randomBytes(32);
   return {
     run: () => {
       const nonce = randomBytes(12);
-      const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-      const ct = c.update(payload);
-      c.final();
-      const tag = c.getAuthTag();
-      const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-      d.setAuthTag(tag);
-      d.update(ct);
-      d.final();
+      const { ct, tag } = rawSeal(key, nonce, payload);
+      rawOpen(key, nonce, ct, tag);
     },
   };
 }
@@ -180,18 +190,12 @@ function floorTask(payload: Uint8Array, withSignatures: boolean): Task {
   return {
     run: () => {
       const nonce = randomBytes(12);
-      const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-      const ct = c.update(payload);
-      c.final();
-      const tag = c.getAuthTag();
+      const { ct, tag } = rawSeal(key, nonce, payload);
       const sent = createHash('sha256').update(ct).update(tag).digest();
       const signature = withSignatures ? sign(null, Buffer.concat([context, sent]), privateKey) : undefined;
       const received = createHash('sha256').update(ct).update(tag).digest();
       if (signature && !verify(null, Buffer.concat([context, received]), publicKey, signature)) throw new Error('floor: bad signature');
-      const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
-      d.setAuthTag(tag);
-      d.update(ct);
-      d.final();
+      rawOpen(key, nonce, ct, tag);
     },
   };
 }

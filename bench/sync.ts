@@ -15,13 +15,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runCli } from '../src/cli/index.js';
 import { defaultDeps } from '../src/crypto/index.js';
 import { Peer } from '../src/peer/index.js';
 import { MemoryStore } from '../src/store/index.js';
 import type { TransportItem } from '../src/transport/index.js';
 import { MemoryNet, MemoryTransport } from '../src/transport/index.js';
-import { median, timeSpawn } from './spawn-time.js';
+import { cli, median, timeSpawn } from './command-runner.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -40,16 +39,6 @@ export interface SyncBenchReport {
   readonly rows: readonly SyncBenchRow[];
   readonly table: string;
   readonly targets: readonly string[];
-}
-
-
-
-async function cli(argv: readonly string[]): Promise<unknown[]> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const status = await runCli(['--json', ...argv], {}, { stdout: (l) => lines.push(l), stderr: (l) => errors.push(l), stdin: async () => new Uint8Array(0) });
-  if (status !== 0) throw new Error(`groupcrypt ${argv.join(' ')}: ${errors.join(' ')}`);
-  return lines.map((l) => JSON.parse(l) as unknown);
 }
 
 /** Writes items into the folder layout of CLI.md (no fsync: this is set-up, not the measured part). */

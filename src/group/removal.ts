@@ -119,11 +119,16 @@ export function reopenedAt(r: RemovalRecord, seq: number): RemovalRecord {
   return r.until !== undefined && r.until <= seq ? r : { ...r, until: seq };
 }
 
-/** Adds removal record `r` (unless its op is there), reopened by the rejoins already known. */
-export function withRemoval(facts: RemovalFacts, r: RemovalRecord): readonly RemovalRecord[] {
+/** `r` reopened by every rejoin of `facts` that reopens it. */
+function reopenedByRejoins(facts: RemovalFacts, r: RemovalRecord): RemovalRecord {
   let record = r;
   for (const j of facts.rejoins) if (reopens(facts.dcgka, record, j)) record = reopenedAt(record, j.seq);
-  return withRecord(facts.removals, record, (x) => x.op === r.op);
+  return record;
+}
+
+/** Adds removal record `r` (unless its op is there), reopened by the rejoins already known. */
+export function withRemoval(facts: RemovalFacts, r: RemovalRecord): readonly RemovalRecord[] {
+  return withRecord(facts.removals, reopenedByRejoins(facts, r), (x) => x.op === r.op);
 }
 
 /** Adds rejoin record `j` (unless there) and reopens the removals of its member it reopens. */
@@ -155,8 +160,8 @@ export function pruneRecords(facts: RemovalFacts, message: MessageState | null):
     const until = r.until;
     return !(Object.hasOwn(message.chains, r.member) ? message.chains[r.member] ?? [] : []).some((c) => c.epoch >= from && c.epoch < until);
   };
-  const removals = facts.removals.some(settled) ? facts.removals.filter((r) => !settled(r)) : facts.removals;
-  return { removals, rejoins };
+  const kept = facts.removals.filter((r) => !settled(r));
+  return { removals: kept.length === facts.removals.length ? facts.removals : kept, rejoins };
 }
 
 /** The removal that bars a message of `sender` at `position`, if any. */
@@ -290,11 +295,7 @@ function removalOut(r: RemovalRecord): unknown[] {
  * history then (nothing was compacted before `until` existed).
  */
 export function reopenFromRejoins(facts: RemovalFacts): readonly RemovalRecord[] {
-  return facts.removals.map((r) => {
-    let record = r;
-    for (const j of facts.rejoins) if (reopens(facts.dcgka, record, j)) record = reopenedAt(record, j.seq);
-    return record;
-  });
+  return facts.removals.map((r) => reopenedByRejoins(facts, r));
 }
 
 /** Decodes a rejoin record `[member(32), add, seq]`. */

@@ -1,6 +1,7 @@
-/** Timing of whole process runs, shared by the command benches (sync.ts, commands.ts). */
+/** Running the command in-process and timing whole process runs, shared by the command benches (sync.ts, commands.ts). */
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { runCli } from '../src/cli/index.js';
 
 /** The median (upper middle for an even count). */
 export function median(values: readonly number[]): number {
@@ -20,4 +21,13 @@ export function spawnMs(args: readonly string[]): number {
 /** Median wall-clock ms of `runs` runs of `node ...args`. */
 export function timeSpawn(args: readonly string[], runs: number): number {
   return median(Array.from({ length: runs }, () => spawnMs(args)));
+}
+
+/** Runs `groupcrypt --json ...argv` in this process; returns its JSON lines, or throws with its stderr. */
+export async function cli(argv: readonly string[]): Promise<unknown[]> {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const status = await runCli(['--json', ...argv], {}, { stdout: (l) => lines.push(l), stderr: (l) => errors.push(l), stdin: async () => new Uint8Array(0) });
+  if (status !== 0) throw new Error(`groupcrypt ${argv.join(' ')}: ${errors.join(' ')}`);
+  return lines.map((l) => JSON.parse(l) as unknown);
 }
