@@ -260,6 +260,8 @@ export class ScheduleNet {
       }
       else if (out.kind === 'joined') {
         if (peer.removedEver) peer.rejoined = true;
+        // Back in the group (also when the removal and the re-add came in one call): online again.
+        peer.invited = true;
         if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} joins via ${this.nameOf(out.via.split(':')[0] ?? '')}`);
       }
       else if (out.kind === 'rejected') {
@@ -277,6 +279,11 @@ export class ScheduleNet {
     if (body && process.env['NET_TRACE']) {
       const key = `${body.type}${'mode' in body ? `/${body.mode}` : ''}${from.state?.dcgka.removed ? '(removed)' : ''}`;
       this.trace.set(key, (this.trace.get(key) ?? 0) + 1);
+    }
+    if (body && process.env['CTRL_TRACE']) {
+      const m = readControl(this.ctx(from), control as Uint8Array);
+      const b = m.body as { type: string; mode?: string; ackedSender?: string; ackedSeq?: number; added?: string; removed?: string };
+      console.log(`    [${from.name}#${m.seq} ${b.type}${b.mode ? '/' + b.mode : ''}${b.ackedSender ? ` of ${this.nameOf(b.ackedSender)}#${String(b.ackedSeq)}` : ''}${b.added ? ' +' + this.nameOf(b.added) : ''}${b.removed ? ' -' + this.nameOf(b.removed) : ''}]`);
     }
     const dup = this.options.duplicateRate ?? 0;
     for (const peer of this.peers.values()) {

@@ -397,6 +397,12 @@ export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[]
   if (process.env['SCHED_TRACE']) {
     for (const p of net.peers.values()) if (!p.state) console.log(`${p.name} never joined: invited ${String(p.invited)}, inbox ${p.inbox.length} (${p.inbox.filter((e) => e.invites).length} invitations), ${p.pre.held.length} held, errors ${p.errors.join(',')}`);
   }
+  if (process.env['DEBUG_END']) {
+    for (const n of current) {
+      const st = net.peer(n).state as GroupState;
+      console.log(`END ${n}: members=[${net.members(n).join(',')}] clock=${JSON.stringify(Object.fromEntries([...st.dcgka.clock.keys()].map((k) => [net.nameOf(k), st.dcgka.clock.get(k)])))} chains=${current.map((m) => `${m}:${String(net.chain(n, m)).slice(0, 8)}`).join(' ')} orderer=${JSON.stringify(Object.fromEntries(Object.entries(st.orderer.next).map(([k, v]) => [net.nameOf(k), v])))} pendingControl=${st.pendingControl.map((p) => `${net.nameOf(p.sender)}#${p.seq}`).join(',')}`);
+    }
+  }
   for (const check of checks) check.check(net, current);
   const removed = [...net.peers.values()].filter((p) => p.removedEver).length;
   if (process.env['NET_TRACE']) console.log('published', net.published, Object.fromEntries(net.trace));
