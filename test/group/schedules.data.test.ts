@@ -74,4 +74,14 @@ describe('regression: re-adding a removed member under concurrency (found by the
     const [failure] = replayFailures([READD]);
     expect(failure).toBe('');
   }, 120_000);
+
+  it('re-add schedules that failed on the test network, not the library: a peer that saw its removal and its re-add in one call, or held its re-add when it saw its removal, stayed offline (every check passes now)', () => {
+    const failures = replayFailures([
+      // "[members] P0 sees P0,P1,P2,P3, expected P0,P1,P2": P3's re-add waited in its state when it saw its removal
+      { scheme: 'data', peers: 4, initial: 3, ops: 9, seed: 28414138, duplicateRate: 0, partitions: false, removedListen: false, readds: true },
+      // "[members] P2 sees P0,P1,P2, expected P2"
+      { scheme: 'data', peers: 3, initial: 1, ops: 12, seed: 1234623679, duplicateRate: 0, partitions: false, removedListen: false, readds: true },
+    ]);
+    expect(failures).toEqual(['', '']);
+  }, 120_000);
 });

@@ -255,7 +255,8 @@ export class ScheduleNet {
       } else if (out.kind === 'removed') {
         peer.removedEver = true;
         // A removed peer holds its inbox unless removed peers listen (re-invited by a later add of it).
-        if (!(this.options.removedListen ?? true)) peer.invited = false;
+        // (Still online while an add of it already waits in its state: the invitation is in hand.)
+        if (!(this.options.removedListen ?? true)) peer.invited = this.holdsOwnAdd(peer);
         if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} sees its removal by ${this.nameOf(out.by.split(':')[0] ?? '')}`);
       }
       else if (out.kind === 'joined') {
@@ -270,6 +271,14 @@ export class ScheduleNet {
       }
     }
     for (const m of this.members(peer.name)) peer.everSeen.add(m);
+  }
+
+  /** Whether a buffered control message in `peer`'s state adds `peer` (its re-add arrived before its removal). */
+  private holdsOwnAdd(peer: NetPeer): boolean {
+    return (peer.state?.pendingControl ?? []).some((p) => {
+      const body = readControl(this.ctx(peer), p.broadcast).body;
+      return body.type === 'add' && body.added === peer.id;
+    });
   }
 
   private publish(from: NetPeer, bundle: Uint8Array, control: Uint8Array | undefined): void {
