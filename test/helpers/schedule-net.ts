@@ -86,6 +86,8 @@ export interface NetPeer {
   readonly errors: string[];
   /** Texts whose delivery threw `STATE_WINDOW_BEHIND` (too late for the sender's chain: issue 12 complete history). */
   readonly behind: Set<string>;
+  /** Texts of application messages it refused as barred by strong removal (STATE_REMOVED): its verdict at arrival. */
+  readonly barred: Set<string>;
   /** Every peer name this peer has seen as a member. */
   readonly everSeen: Set<string>;
   /** Saw its own removal at some point (then entitlement is not checked). */
@@ -190,7 +192,7 @@ export class ScheduleNet {
       for (const other of created) if (other.name !== name) registry = registerBundle(registry, bundles.get(other.name) as ReturnType<typeof longTermBundle>, this.deps);
       this.peers.set(name, {
         name, id, keys, registry, state: undefined, pre: createGroupInbox({ scheme }), inbox: [], invited: false,
-        reads: [], readTexts: new Set(), errors: [], behind: new Set(), everSeen: new Set(), removedEver: false, rejoined: false,
+        reads: [], readTexts: new Set(), errors: [], behind: new Set(), barred: new Set(), everSeen: new Set(), removedEver: false, rejoined: false,
       });
       this.byId.set(id, name);
     }
@@ -383,6 +385,7 @@ export class ScheduleNet {
       const text = this.textOf.get(entry.bundle);
       if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} refuses ${text ?? 'a control message'} from ${entry.from}: ${error.code} ${error.message}`);
       if (error.code === 'STATE_WINDOW_BEHIND' && text !== undefined) peer.behind.add(text);
+      if (error.code === 'STATE_REMOVED' && text !== undefined) peer.barred.add(text);
     }
   }
 

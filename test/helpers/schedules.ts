@@ -59,6 +59,8 @@ export interface ScheduleStats {
   readonly excusedHistory: number;
   /** Most membership ops any peer's state compacted away (membership compact.ts). */
   readonly compacted: number;
+  /** Adds of a peer that was a member before (spec.readds). */
+  readonly readds: number;
 }
 
 /** Members converge: every active peer lists the same members. */
@@ -165,8 +167,12 @@ function entitled(allowBehind: boolean): ScheduleCheck {
     check(net, current) {
       for (const msg of net.sent) {
         if (typeof stands === 'function' && msg.position) {
-          const verdicts = new Set(current.map((r) => stands(net.peer(r).state as GroupState, msg.position as NonNullable<typeof msg.position>)));
-          ensure(verdicts.size <= 1, 'entitled', () => `members disagree whether ${msg.text} stands`);
+          // A member's verdict (its sender's is not asked): what its state says now, unless it refused the message as barred when it came (a
+          // removal record that barred it may be let go since — removal.ts prunes a reopened removal once no chain
+          // of those epochs is held — and the state then no longer knows).
+          const judges = current.filter((r) => r !== msg.sender);
+          const verdicts = new Set(judges.map((r) => !net.peer(r).barred.has(msg.text) && stands(net.peer(r).state as GroupState, msg.position as NonNullable<typeof msg.position>)));
+          ensure(verdicts.size <= 1, 'entitled', () => `members disagree whether ${msg.text} stands (${judges.map((r) => `${r}: ${net.peer(r).barred.has(msg.text) ? 'refused' : stands(net.peer(r).state as GroupState, msg.position as NonNullable<typeof msg.position>) ? 'stands' : 'barred'}${net.peer(r).readTexts.has(msg.text) ? ' read' : ''}`).join(', ')})`);
           if (verdicts.has(false)) continue;
         }
         for (const r of current) {
@@ -336,6 +342,7 @@ export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[]
   const everAdded = new Set(names.slice(0, 1 + spec.initial));
   net.settle();
   let sends = 0;
+  let readds = 0;
   const pick = <T>(list: readonly T[]): T | undefined => (list.length === 0 ? undefined : list[Math.floor(random() * list.length)]);
   for (let attempts = 0; net.ops < spec.ops && attempts < spec.ops * 20; attempts++) {
     const roll = random();
@@ -367,6 +374,7 @@ export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[]
     } else if (roll < 0.88) {
       const view = net.members(actor);
       const target = pick(names.filter((n) => !view.includes(n) && (spec.readds === true || !everAdded.has(n))));
+      if (target && everAdded.has(target)) readds++;
       if (target) everAdded.add(target);
       if (target) net.add(actor, target);
       if (target) say(`adds ${target}`);
@@ -407,7 +415,7 @@ export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[]
   const removed = [...net.peers.values()].filter((p) => p.removedEver).length;
   if (process.env['NET_TRACE']) console.log('published', net.published, Object.fromEntries(net.trace));
   const compacted = Math.max(0, ...[...net.peers.values()].map((p) => p.state?.dcgka.membership.base?.count ?? 0));
-  return { ops: net.ops, sends, deliveries: net.deliveries, published: net.published, members: current.length, removed, excused: net.excused, excusedHistory: net.excusedHistory, compacted };
+  return { ops: net.ops, sends, deliveries: net.deliveries, published: net.published, members: current.length, removed, excused: net.excused, excusedHistory: net.excusedHistory, compacted, readds };
 }
 
 /** Running totals over many schedules. */
@@ -420,6 +428,7 @@ export class ScheduleTotals {
   maxPeers = 0;
   peersSum = 0;
   removed = 0;
+  readds = 0;
   /** Entitled reads excused as STATE_WINDOW_BEHIND (see entitledCheck). */
   excused = 0;
   /** History reads excused because the reader's adders and the message's sender were all removed (see completeHistoryCheck). */
@@ -432,6 +441,7 @@ export class ScheduleTotals {
     this.deliveries += stats.deliveries;
     this.published += stats.published;
     this.removed += stats.removed;
+    this.readds += stats.readds;
     this.excused += stats.excused;
     this.excusedHistory += stats.excusedHistory;
     this.peersSum += spec.peers;
@@ -444,6 +454,6 @@ export class ScheduleTotals {
 
   summary(): string {
     const mean = (x: number): string => (this.schedules === 0 ? '0' : (x / this.schedules).toFixed(1));
-    return `${this.schedules} schedules, ${this.ops} group operations (mean ${mean(this.ops)}), ${this.sends} application messages, ${this.published} published, ${this.deliveries} deliveries, peers mean ${mean(this.peersSum)} max ${this.maxPeers}, ${this.removed} removals seen, ${this.excused} entitled reads excused as STATE_WINDOW_BEHIND, ${this.excusedHistory} history reads excused (the reader's adders and the sender all removed)`;
+    return `${this.schedules} schedules, ${this.ops} group operations (mean ${mean(this.ops)}), ${this.sends} application messages, ${this.published} published, ${this.deliveries} deliveries, peers mean ${mean(this.peersSum)} max ${this.maxPeers}, ${this.removed} removals seen, ${this.readds} re-adds, ${this.excused} entitled reads excused as STATE_WINDOW_BEHIND, ${this.excusedHistory} history reads excused (the reader's adders and the sender all removed)`;
   }
 }
