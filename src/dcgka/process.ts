@@ -17,6 +17,7 @@ import { answerPreKeySession, processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { checkedDirect, decodeControl, opIdOf, wireVersionOf } from './codec.js';
 import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
+import { stateResolver } from './refs.js';
 import type { Draft } from './draft.js';
 import { MAX_REMOVE_NOTE_BYTES } from './limits.js';
 import { PersistentMap } from '../crypto/index.js';
@@ -86,9 +87,15 @@ export function add(state: DcgkaState, ctx: DcgkaContext, member: MemberId, welc
   return closeDraft(draft);
 }
 
-/** Decodes and authenticates a control message (exposed for routing before processing). */
-export function readControl(ctx: DcgkaContext, broadcast: Uint8Array): ControlMessage {
-  return decodeControl(broadcast, ctx.deps);
+/**
+ * Decodes and authenticates a control message (exposed for routing before processing).
+ * @param state the group state it is read in: needed for a version-4 ack or add-ack, whose
+ *   member references resolve among the ids the state knows.
+ * @throws as `decodeControl` (codec.ts): `STATE_UNKNOWN_GROUP` for a version-4 message without
+ *   `state`; `STATE_UNKNOWN_MEMBER` while one of its references names no id the state knows (hold it and retry).
+ */
+export function readControl(ctx: DcgkaContext, broadcast: Uint8Array, state?: DcgkaState): ControlMessage {
+  return decodeControl(broadcast, ctx.deps, state === undefined ? undefined : stateResolver(state));
 }
 
 /**
@@ -190,7 +197,7 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
  *   `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`, `STATE_MISSING_KEY` (the manifest names a direct part for me that is missing: retry with it).
  */
 export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: IncomingControl): DcgkaResult {
-  const message = decodeControl(incoming.broadcast, ctx.deps);
+  const message = decodeControl(incoming.broadcast, ctx.deps, stateResolver(state));
   checkOrder(state, message);
   const direct = checkedDirect(ctx.deps, message, state.me, incoming.direct);
   const draft = openDraft(state, ctx);

@@ -272,7 +272,7 @@ export class ScheduleNet {
 
   private publish(from: NetPeer, bundle: Uint8Array, control: Uint8Array | undefined): void {
     this.published++;
-    const body = control ? readControl(this.ctx(from), control).body : undefined;
+    const body = control ? readControl(this.ctx(from), control, from.state?.dcgka).body : undefined;
     const invited = body?.type === 'create' ? body.members : body?.type === 'add' ? [body.added] : [];
     if (body && process.env['NET_TRACE']) {
       const key = `${body.type}${'mode' in body ? `/${body.mode}` : ''}${from.state?.dcgka.removed ? '(removed)' : ''}`;
