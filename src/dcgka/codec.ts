@@ -39,7 +39,7 @@
  * loss as "none sent") nor swap in another one. The full group id and the
  * sender's seq inside every direct part bind it to one control message too.
  */
-import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, toHex, uintToBytes, utf8 } from '../crypto/index.js';
+import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, toHex, toHexRange, uintToBytes, utf8 } from '../crypto/index.js';
 import { DecodeError, StateError, VerifyError } from '../errors.js';
 import type { Deps } from '../crypto/index.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
@@ -177,7 +177,7 @@ function decodeManifestBytes(value: unknown): ManifestEntry[] {
   }
   const out: ManifestEntry[] = [];
   for (let at = 0; at < value.length; at += MANIFEST_ENTRY_LENGTH) {
-    out.push({ recipient: toHex(value.subarray(at, at + MANIFEST_TAG_LENGTH)), digest: value.slice(at + MANIFEST_TAG_LENGTH, at + MANIFEST_ENTRY_LENGTH) });
+    out.push({ recipient: toHexRange(value, at, at + MANIFEST_TAG_LENGTH), digest: value.slice(at + MANIFEST_TAG_LENGTH, at + MANIFEST_ENTRY_LENGTH) });
   }
   return sortedManifest(out);
 }

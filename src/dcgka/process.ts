@@ -8,7 +8,7 @@
  * (per-sender FIFO, an ack after what it acks) — use `src/ordering/`.
  */
 import { toHex } from '../crypto/index.js';
-import { StateError, UsageError, VerifyError } from '../errors.js';
+import { StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { isPostQuantumMessage } from '../twoparty/index.js';
 import { applyRemove, canAct, compactMembership, createMembership, isMember } from '../membership/index.js';
@@ -98,13 +98,23 @@ export function readControl(ctx: DcgkaContext, broadcast: Uint8Array, state?: Dc
   return decodeControl(broadcast, ctx.deps, state === undefined ? undefined : stateResolver(state));
 }
 
+/** A control message read with no group state: a compact (v4) ack or add-ack, which needs one, is no invitation. */
+function decodeInvitation(ctx: DcgkaContext, broadcast: Uint8Array): ControlMessage {
+  try {
+    return decodeControl(broadcast, ctx.deps);
+  } catch (error) {
+    if (isGroupCryptError(error, 'STATE_UNKNOWN_GROUP')) throw new StateError('STATE_NOT_MEMBER', 'join: an ack does not make me a member');
+    throw error;
+  }
+}
+
 /**
  * Starts my state in a group from the first message that concerns me: a
  * create that lists me, or an add of me with its welcome.
  * @throws StateError `STATE_NOT_MEMBER` for any other message.
  */
 export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaResult {
-  const message = decodeControl(incoming.broadcast, ctx.deps);
+  const message = decodeInvitation(ctx, incoming.broadcast);
   const me = toHex(identityOf(ctx.keys).publicKey);
   if (message.sender === me) throw new StateError('STATE_REPLAY', 'join: this is my own message');
   const direct = checkedDirect(ctx.deps, message, me, incoming.direct);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, concatBytes, decodeCanonical, encodeCanonical, fromHex, utf8 } from '../../src/crypto/index.js';
 import { decodeControl, encodeControl } from '../../src/dcgka/codec.js';
-import { encodeDcgkaState, processControl, readControl } from '../../src/dcgka/index.js';
+import { encodeDcgkaState, joinGroup, processControl, readControl } from '../../src/dcgka/index.js';
 import type { DcgkaState } from '../../src/dcgka/index.js';
 import { CONTROL_V4_SIGNATURE_CONTEXT } from '../../src/dcgka/limits.js';
 import { MEMBER_REF_LENGTH, memberRef, stateResolver } from '../../src/dcgka/refs.js';
@@ -83,9 +83,11 @@ describe('control wire version 4 (compact acks)', () => {
     expect(viaV3).toEqual(viaV4);
   });
 
-  it('is refused without a group state (STATE_UNKNOWN_GROUP), and while a reference names no known member (STATE_UNKNOWN_MEMBER)', () => {
+  it('is refused without a group state (STATE_UNKNOWN_GROUP; no invitation to join by), and while a reference names no known member (STATE_UNKNOWN_MEMBER)', () => {
     const { sim, a, ack, aState } = ackOfUpdate();
     expect(codeOf(() => readControl(sim.ctx(a), ack.broadcast))).toBe('STATE_UNKNOWN_GROUP');
+    // handed to a user with no state, it is simply not an invitation
+    expect(codeOf(() => joinGroup(sim.ctx(sim.peer('D')), { broadcast: ack.broadcast }))).toBe('STATE_NOT_MEMBER');
     const { fields, signature } = split(ack.broadcast);
     const unknown = new Uint8Array(MEMBER_REF_LENGTH).fill(0xee);
     for (const i of [1, 4]) {
