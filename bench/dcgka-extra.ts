@@ -1,10 +1,13 @@
 /**
  * The two non-DCGKA measurements of the DCGKA benchmark:
  *
- * - the primitive **floor** of an update to n members (BENCHMARKS.md): the
- *   sender makes n−1 HPKE seals of a 32-byte secret to distinct recipients
- *   and checks n−1 ack signatures (XEdDSA verify, what acks use); one
- *   recipient opens one HPKE message, signs one ack, checks n−2 acks;
+ * - the primitive **floor** of an update to n members (BENCHMARKS.md: "per
+ *   recipient: X25519 key generation, DH, HKDF, a 64-byte AEAD seal, plus a
+ *   key pair for the next 2SM message; per ack: an Ed25519 verification"):
+ *   the sender makes n−1 HPKE seals of 64 bytes (a seed and the next public
+ *   key) to distinct recipients, generates n−1 next key pairs, and checks
+ *   n−1 ack signatures (XEdDSA verify, what acks use); one recipient opens
+ *   one HPKE message, signs one ack, checks n−2 acks;
  * - an **application message** of 32 bytes through the group API
  *   (`src/group` `send` / `receive`, message scheme): KDF-chain step,
  *   ChaCha20-Poly1305, the signed envelope — what goes on the wire.
@@ -18,6 +21,8 @@ import type { IdentityKeyPair, KeyManagerState, KeyRegistryState } from '../src/
 import type { BenchMember, BenchUsers, Clock, DcgkaSample } from './dcgka-harness.js';
 
 const SEED = new Uint8Array(32).fill(7);
+/** What one 2SM message seals: a 32-byte seed and the 32-byte public key of the next 2SM key pair. */
+const PAYLOAD = new Uint8Array(64).fill(7);
 const INFO = new TextEncoder().encode('groupcrypt/bench/floor');
 /** Size of an ack's signed body in the floor (like a DCGKA ack's canonical bytes minus the signature). */
 const ACK_BODY_BYTES = 110;
@@ -48,9 +53,11 @@ export function floorSample(deps: Deps, f: FloorSetup, clock: Clock): DcgkaSampl
   let sealedBytes = 0;
   let first: { enc: Uint8Array; ciphertext: Uint8Array } | undefined;
   for (const r of f.recipients) {
-    const s = c.hpkeSeal(HPKE_DEFAULT_SUITE, r.publicKey, INFO, INFO, SEED);
+    const next = c.x25519Generate(); // the key pair the 2SM message announces for the reply
+    const s = c.hpkeSeal(HPKE_DEFAULT_SUITE, r.publicKey, INFO, INFO, PAYLOAD);
     sealedBytes += s.enc.length + s.ciphertext.length;
     first ??= s;
+    if (next.publicKey.length !== 32) throw new Error('floor: bad key pair');
   }
   const senderGenMs = clock() - t;
   t = clock();

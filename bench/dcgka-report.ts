@@ -75,7 +75,7 @@ export function formatDcgkaTable(rows: readonly DcgkaRow[], style: 'text' | 'mar
   const legend = [
     'gen/acks = senderGenMs/senderAckMs; proc/acks = recipientProcMs/recipientAckMs (member 2). CPU ms, mean over iters after warm-up.',
     'S, R, Rp, B = senderMs, recipientMs, recipientProcMs, bytes; ÷java against the recorded dcgka-java figures (another run, ±20 %),',
-    '÷floor against the floor of the same n measured in this run (n−1 HPKE seals + n−1 signature checks). Below 1× = groupcrypt cheaper.',
+    '÷floor against the floor of the same n measured in this run (n−1 × [HPKE seal of 64 B + the next 2SM key pair] + n−1 signature checks; BENCHMARKS.md). Below 1× = groupcrypt cheaper.',
   ];
   const table = renderTable(header, body, style, 3);
   return style === 'markdown' ? `${table}\n\n${legend.join(' ')}` : `${table}\n\n${legend.join('\n')}`;

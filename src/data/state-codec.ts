@@ -127,6 +127,8 @@ export interface BundleChecks {
   readonly everMember?: (member: MemberId) => boolean;
   /** How many control messages of `member` the welcome covers; an entry for an epoch at or beyond it is refused. */
   readonly clock?: (member: MemberId) => number;
+  /** Only entries of this member are imported (others are dropped): a member vouches for its own secrets only. */
+  readonly onlyMember?: MemberId;
 }
 
 /**
@@ -141,7 +143,7 @@ export function importSecretBundle(state: DataState, bundle: Uint8Array, deps: D
   const imported = decodeSecrets(readArray(r, 'secrets', 'secret-bundle', MAX_BUNDLE_SECRETS), deps, 'secret-bundle.secrets');
   const accepted: GroupSecret[] = [];
   for (const secret of Object.values(imported.secrets)) {
-    if (secret.member === checks.me) continue;
+    if (secret.member === checks.me || (checks.onlyMember !== undefined && secret.member !== checks.onlyMember)) continue;
     if (checks.everMember && !checks.everMember(secret.member)) {
       throw new VerifyError('VERIFY_GROUP', `secret-bundle: a secret of ${secret.member.slice(0, 16)}, never a member of the group`);
     }

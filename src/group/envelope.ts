@@ -6,6 +6,8 @@
  *   v1 (still read):   the same without `lamport` (read as lamport 0)
  *   v3 (data scheme):  the v2 layout, its plaintext a bundle of group secrets shared with
  *                      members added concurrently with an update (see `share.ts`), never shown as data
+ *   v4 (data scheme):  the v2 layout, its plaintext a request for group secrets the sender lacks
+ *                      (CBOR [[member(32), epoch], …]; see `share.ts`), never shown as data
  *
  * `lamport` is the message's causal context: one more than the highest
  * Lamport time of every application message the sender had delivered or sent
@@ -36,6 +38,8 @@ import { APPLICATION_SIGNATURE_CONTEXT, ENVELOPE_VERSION, MAX_APPLICATION_BYTES,
 const ENVELOPE_V1 = 1;
 /** The version of an envelope that carries group secrets (data scheme), not application data. */
 export const SECRETS_ENVELOPE_VERSION = 3;
+/** The version of an envelope that asks for group secrets (data scheme), not application data. */
+export const REQUEST_ENVELOPE_VERSION = 4;
 import type { GroupScheme } from './types.js';
 
 const CONTEXT = utf8(APPLICATION_SIGNATURE_CONTEXT);
@@ -142,7 +146,7 @@ export function decodeEnvelope(bytes: Uint8Array, scheme: GroupScheme): Envelope
   if (bytes.length > MAX_APPLICATION_BYTES) throw new DecodeError('DECODE_TOO_LARGE', `envelope: ${bytes.length} bytes exceeds ${MAX_APPLICATION_BYTES}`);
   const value = decodeItems(bytes, 8);
   const version = value[0];
-  const known = version === ENVELOPE_VERSION || version === ENVELOPE_V1 || (version === SECRETS_ENVELOPE_VERSION && scheme === 'data');
+  const known = version === ENVELOPE_VERSION || version === ENVELOPE_V1 || ((version === SECRETS_ENVELOPE_VERSION || version === REQUEST_ENVELOPE_VERSION) && scheme === 'data');
   if (!known) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `envelope: version ${String(version)} is not supported`);
   const arity = (scheme === 'data' ? 7 : 6) + (version === ENVELOPE_V1 ? 0 : 1);
   if (value.length !== arity) throw new DecodeError('DECODE_FIELD', `envelope: expected ${arity} fields for the ${scheme} scheme`);

@@ -21,8 +21,8 @@ import { DecodeError, GroupCryptError, InternalError, StateError, UsageError, Ve
 import { decryptMessage } from '../message/index.js';
 import { compareRefs, delivered, enqueue, missing, nextReady } from '../ordering/index.js';
 import type { MessageRef, OrderedMessage, OrdererState } from '../ordering/index.js';
-import { SECRETS_ENVELOPE_VERSION, aeadData, decodeEnvelope, matchSender, signedBytes, verifyEnvelope } from './envelope.js';
-import { forwardConcurrentSecrets, importShare, secretsSnapshot } from './share.js';
+import { REQUEST_ENVELOPE_VERSION, SECRETS_ENVELOPE_VERSION, aeadData, decodeEnvelope, matchSender, signedBytes, verifyEnvelope } from './envelope.js';
+import { addersGone, answerRequest, forwardConcurrentSecrets, importShare, requestWantedSecrets, secretsSnapshot, wantSecret } from './share.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
 import {
   MAX_BUFFERED_APPLICATION_BYTES, MAX_BUFFERED_DIRECT_BYTES, MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS,
@@ -108,6 +108,10 @@ function decryptApplication(work: Work, env: Envelope, sender: MemberId, ad: Uin
   }
   if (env.version === SECRETS_ENVELOPE_VERSION) {
     importShare(work, sender, plaintext);
+    return;
+  }
+  if (env.version === REQUEST_ENVELOPE_VERSION) {
+    answerRequest(work, sender, plaintext);
     return;
   }
   const position = { epoch: env.epoch, counter: env.counter };
@@ -206,7 +210,9 @@ function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null
   }
   const { sender, id } = authenticated;
   if (!readable(work, sender, env.epoch)) {
-    bufferApplication(work, { bytes: copyBytes(bytes), ad: ad ? copyBytes(ad) : null, sender, epoch: env.epoch });
+    const entry = { bytes: copyBytes(bytes), ad: ad ? copyBytes(ad) : null, sender, epoch: env.epoch };
+    bufferApplication(work, entry);
+    if (waitsForSecret(work, entry)) wantSecret(work, sender, env.epoch);
     return;
   }
   decryptApplication(work, env, sender, ad, id);
@@ -346,6 +352,25 @@ function drainApplicationsOnce(work: Work): boolean {
   return true;
 }
 
+/** Whether any buffered message may come to wait for a group secret (data scheme, a member). */
+function secretWaiters(work: Work): boolean {
+  return work.data !== null && !work.dcgka.removed && work.pendingApplication.length > 0;
+}
+
+/**
+ * After a control message was processed: the buffered messages that wait for
+ * a group secret and need it asked for now (share.ts). With `opened` (my
+ * adders were gone before), those under the epoch it opened; else, when it
+ * removed my last adder, every one.
+ */
+function wantForWaiters(work: Work, opened: MessageRef | undefined): void {
+  if (!opened && !addersGone(work)) return;
+  for (const p of work.pendingApplication) {
+    if (opened && (p.sender !== opened.sender || p.epoch !== opened.seq)) continue;
+    if (waitsForSecret(work, p) && !readable(work, p.sender, p.epoch)) wantSecret(work, p.sender, p.epoch);
+  }
+}
+
 /** Records what a processed control message tells the removal rule: a remove's note, a member's rejoin. */
 function recordFacts(work: Work, broadcast: Uint8Array): void {
   const m = readControl(dcgkaContext(work), broadcast, work.dcgka);
@@ -383,9 +408,12 @@ function drain(work: Work, input: MessageRef | undefined): void {
     const direct = Object.hasOwn(work.directs, key) ? work.directs[key] : undefined;
     try {
       const secretsBefore = secretsSnapshot(work);
+      const waiters = secretWaiters(work);
+      const goneBefore = waiters && addersGone(work);
       applyDcgka(work, processControl(work.dcgka, dcgkaContext(work), { broadcast: next.payload, ...(direct ? { direct } : {}) }));
       recordFacts(work, next.payload);
       forwardConcurrentSecrets(work, secretsBefore, next.sender, next.seq);
+      if (waiters) wantForWaiters(work, goneBefore ? next : undefined);
     } catch (error) {
       if (input && compareRefs(next, input) === 0) throw error;
       work.orderer = withoutPending(work.orderer, next);
@@ -444,6 +472,7 @@ export function receive(state: GroupState, ctx: GroupContext, incoming: Incoming
     // A share brought secrets that buffered messages wait for.
     if (secretsSnapshot(work) !== secrets) drainApplications(work);
   }
+  requestWantedSecrets(work);
   checkBuffers(work);
   return closeWork(work);
 }

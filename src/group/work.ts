@@ -44,6 +44,8 @@ export interface Work {
   rejoins: readonly RejoinRecord[];
   outputs: GroupOutput[];
   consumed: Uint8Array[];
+  /** Keys (`member:epoch`) of group secrets to ask the group for at the end of the call (share.ts; never stored). */
+  readonly wanted: Set<string>;
 }
 
 /** Opens a work copy of `state`. */
@@ -52,7 +54,7 @@ export function openWork(state: GroupState, ctx: GroupContext): Work {
     deps: ctx.deps, compactAt: ctx.compactAt, fresh: false, scheme: state.scheme, dcgka: state.dcgka, message: state.message, data: state.data,
     keys: ctx.keys, registry: ctx.registry, orderer: state.orderer, directs: { ...state.directs },
     pendingApplication: [...state.pendingApplication], strangers: [...state.strangers], lamport: state.lamport, heard: { ...state.heard }, removals: state.removals, rejoins: state.rejoins,
-    outputs: [], consumed: [],
+    outputs: [], consumed: [], wanted: new Set(),
   };
 }
 
@@ -67,7 +69,7 @@ export function freshWork(scheme: GroupScheme, ctx: GroupContext, dcgka: DcgkaSt
     message: scheme === 'message' ? createMessageState() : null,
     data: scheme === 'data' ? createDataState() : null,
     keys: ctx.keys, registry: ctx.registry, orderer: createOrderer({ start: dcgka.clock.toRecord(), maxPending: MAX_PENDING_CONTROL }), directs: {},
-    pendingApplication: [], strangers: [], lamport: 0, heard: {}, removals: [], rejoins: [], outputs: [], consumed: [],
+    pendingApplication: [], strangers: [], lamport: 0, heard: {}, removals: [], rejoins: [], outputs: [], consumed: [], wanted: new Set(),
   };
 }
 

@@ -37,6 +37,13 @@ describe('importSecretBundle checks', () => {
     expect(keysOf(bundle, { me: J })).toEqual([`${A}:1`, `${A}:2`, `${B}:1`]);
   });
 
+  it('takes only the secrets of `onlyMember` when set (a non-adder vouches for its own secrets only), still never mine', () => {
+    expect(keysOf(bundle, { onlyMember: A })).toEqual([`${A}:1`, `${A}:2`]);
+    expect(keysOf(bundle, { onlyMember: B, me: J })).toEqual([`${B}:1`]);
+    expect(keysOf(bundle, { onlyMember: J, me: J })).toEqual([]);
+    expect(keysOf(bundle, { onlyMember: 'dd'.repeat(32) })).toEqual([]);
+  });
+
   it('refuses a secret of someone never in the group (VERIFY_GROUP), state unchanged', () => {
     const state = createDataState();
     expect(codeOf(() => importSecretBundle(state, bundle, deps, { everMember: (m) => m !== B }))).toBe('VERIFY_GROUP');

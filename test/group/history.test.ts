@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { bytesEqual, utf8 } from '../../src/crypto/index.js';
 import { applicationStands, compareReadOrder, encodeWireBundle, openWireBundle, readOrderKey, receive, send } from '../../src/group/index.js';
 import type { GroupScheme, GroupState, ReadPosition } from '../../src/group/index.js';
+import { decodeEnvelope } from '../../src/group/envelope.js';
+import { decodeSecretRequest } from '../../src/group/share.js';
+import { encodeCanonical } from '../../src/crypto/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
 import { codeOf } from '../helpers/errors.js';
 
@@ -381,6 +384,76 @@ describe('secrets envelopes (data scheme, issue 12)', () => {
     expect(e.decrypted.has(during)).toBe(true);
     expect(e.state?.pendingApplication).toHaveLength(0);
     expect(e.errors).toEqual([]);
+  });
+
+  /** The envelope version of an application-side bundle in `name`'s inbox (3: a share, 4: a request). */
+  const versionOf = (sim: GroupSim, name: string, bundle: Uint8Array): number => decodeEnvelope(openWireBundle(bundle, sim.peer(name).id).broadcast, 'data').version;
+
+  it('once its adder is removed before it learned of B\'s concurrent update, E asks for B\'s secret and reads B\'s message from B\'s own answer; a share of another member\'s secret from a non-adder is not taken', () => {
+    const { sim, random, during, fromB } = concurrentAdds(75);
+    const e = sim.peer('E');
+    // C removes A, E's only adder, before anyone saw B's update: A never forwards B's secret.
+    sim.remove('C', 'A');
+    drainAll(sim, ['A', 'C', 'E', 'F', 'B']);
+    expect(sim.members('E')).not.toContain(sim.peer('A').id);
+    // B's update and message reach everyone but E, and B's messages to E come in but its message last.
+    for (const n of ['A', 'B', 'C', 'F']) sim.peer(n).inbox.push(...(fromB.get(n) ?? []));
+    const toE = fromB.get('E') ?? [];
+    e.inbox.push(...toE.filter((b) => isControl(sim, 'E', b)));
+    // E takes control messages only; what else reaches it is kept aside.
+    const aside: Uint8Array[] = [];
+    const names = ['B', 'C', 'E', 'F'];
+    while (names.some((n) => sim.peer(n).inbox.length > 0)) {
+      for (const n of names) {
+        const first = sim.peer(n).inbox[0];
+        if (first === undefined) continue;
+        if (n === 'E' && !isControl(sim, 'E', first)) aside.push(e.inbox.shift() as Uint8Array);
+        else sim.deliver(n, 0);
+      }
+    }
+    const asideVersions = aside.map((b) => versionOf(sim, 'E', b));
+    expect(asideVersions.length, 'C forwards B\'s secret to F, its joiner').toBeGreaterThan(0);
+    expect(new Set(asideVersions), 'shares only: E has not asked yet (no message waits)').toEqual(new Set([3]));
+    e.inbox.push(...aside, ...toE.filter((b) => !isControl(sim, 'E', b)));
+    drainAll(sim, ['E']);
+    expect(e.decrypted.has(during), 'C\'s share of B\'s secret is not taken').toBe(false);
+    expect(e.state?.pendingApplication).toHaveLength(1);
+    // E asked the group: one request, which B answers with a share of its own secret.
+    const asked = sim.peer('B').inbox.filter((b) => !isControl(sim, 'B', b) && versionOf(sim, 'B', b) === 4);
+    expect(asked).toHaveLength(1);
+    const before = e.inbox.length;
+    drainAll(sim, ['B']);
+    const answers = e.inbox.slice(before).filter((b) => !isControl(sim, 'E', b) && versionOf(sim, 'E', b) === 3);
+    expect(answers).toHaveLength(1);
+    const mark = e.inbox.length;
+    drainAll(sim, ['C', 'F']);
+    expect(e.inbox.slice(mark).filter((b) => !isControl(sim, 'E', b)), 'only the secret\'s own member answers').toEqual([]);
+    drainAll(sim, ['E']);
+    expect(e.decrypted.has(during)).toBe(true);
+    expect(e.state?.pendingApplication).toHaveLength(0);
+    sim.settle(random);
+    expect(e.errors).toEqual([]);
+    // Requests and answers are never shown as data.
+    for (const n of ['B', 'C', 'E', 'F']) for (const text of sim.peer(n).decrypted) expect(sim.sent.some((m) => m.text === text)).toBe(true);
+  });
+
+  it('a member whose adder is still in the group never asks: the adder forwards', () => {
+    const { sim, random, during, fromB } = concurrentAdds(76);
+    for (const n of ['A', 'C', 'E', 'F']) sim.peer(n).inbox.push(...(fromB.get(n) ?? []));
+    const requests: number[] = [];
+    for (let round = 0; round < 100_000 && [...sim.peers.values()].some((p) => p.inbox.length > 0); round++) {
+      for (const p of sim.peers.values()) for (const b of p.inbox) if (!isControl(sim, p.name, b) && versionOf(sim, p.name, b) === 4) requests.push(round);
+      sim.step(random, 1);
+    }
+    expect(sim.peer('E').decrypted.has(during)).toBe(true);
+    expect(requests).toEqual([]);
+  });
+
+  it('a request is a list of [member(32), epoch]; anything else is refused as DECODE_FIELD', () => {
+    expect(decodeSecretRequest(encodeCanonical([[new Uint8Array(32).fill(7), 3]]))).toEqual([{ member: '07'.repeat(32), epoch: 3 }]);
+    for (const bad of [[], [[new Uint8Array(31), 3]], [[new Uint8Array(32), -1]], [[new Uint8Array(32), 1.5]], [[new Uint8Array(32)]], 'x', new Array(1001).fill([new Uint8Array(32), 0])]) {
+      expect(codeOf(() => decodeSecretRequest(encodeCanonical(bad))), JSON.stringify(bad).slice(0, 40)).toBe('DECODE_FIELD');
+    }
   });
 
   it('messages waiting for a secret make room when the buffer is full: the oldest is dropped as STATE_MISSING_SECRET', () => {

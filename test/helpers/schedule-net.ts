@@ -255,11 +255,14 @@ export class ScheduleNet {
       } else if (out.kind === 'removed') {
         peer.removedEver = true;
         // A removed peer holds its inbox unless removed peers listen (re-invited by a later add of it).
-        if (!(this.options.removedListen ?? true)) peer.invited = false;
+        // (Still online while an add of it already waits in its state: the invitation is in hand.)
+        if (!(this.options.removedListen ?? true)) peer.invited = this.holdsOwnAdd(peer);
         if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} sees its removal by ${this.nameOf(out.by.split(':')[0] ?? '')}`);
       }
       else if (out.kind === 'joined') {
         if (peer.removedEver) peer.rejoined = true;
+        // Back in the group (also when the removal and the re-add came in one call): online again.
+        peer.invited = true;
         if (process.env['SCHED_TRACE']) console.log(`  ${peer.name} joins via ${this.nameOf(out.via.split(':')[0] ?? '')}`);
       }
       else if (out.kind === 'rejected') {
@@ -270,6 +273,14 @@ export class ScheduleNet {
     for (const m of this.members(peer.name)) peer.everSeen.add(m);
   }
 
+  /** Whether a buffered control message in `peer`'s state adds `peer` (its re-add arrived before its removal). */
+  private holdsOwnAdd(peer: NetPeer): boolean {
+    return (peer.state?.pendingControl ?? []).some((p) => {
+      const body = readControl(this.ctx(peer), p.broadcast).body;
+      return body.type === 'add' && body.added === peer.id;
+    });
+  }
+
   private publish(from: NetPeer, bundle: Uint8Array, control: Uint8Array | undefined): void {
     this.published++;
     const body = control ? readControl(this.ctx(from), control, from.state?.dcgka).body : undefined;
@@ -277,6 +288,11 @@ export class ScheduleNet {
     if (body && process.env['NET_TRACE']) {
       const key = `${body.type}${'mode' in body ? `/${body.mode}` : ''}${from.state?.dcgka.removed ? '(removed)' : ''}`;
       this.trace.set(key, (this.trace.get(key) ?? 0) + 1);
+    }
+    if (body && process.env['CTRL_TRACE']) {
+      const m = readControl(this.ctx(from), control as Uint8Array);
+      const b = m.body as { type: string; mode?: string; ackedSender?: string; ackedSeq?: number; added?: string; removed?: string };
+      console.log(`    [${from.name}#${m.seq} ${b.type}${b.mode ? '/' + b.mode : ''}${b.ackedSender ? ` of ${this.nameOf(b.ackedSender)}#${String(b.ackedSeq)}` : ''}${b.added ? ' +' + this.nameOf(b.added) : ''}${b.removed ? ' -' + this.nameOf(b.removed) : ''}]`);
     }
     const dup = this.options.duplicateRate ?? 0;
     for (const peer of this.peers.values()) {

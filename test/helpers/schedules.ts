@@ -55,7 +55,7 @@ export interface ScheduleStats {
   readonly removed: number;
   /** Entitled reads excused as STATE_WINDOW_BEHIND. */
   readonly excused: number;
-  /** History reads excused because the reader's adders were all removed (see completeHistoryCheck). */
+  /** History reads excused because the reader's adders and the message's sender were all removed (see completeHistoryCheck). */
   readonly excusedHistory: number;
   /** Most membership ops any peer's state compacted away (membership compact.ts). */
   readonly compacted: number;
@@ -199,9 +199,10 @@ function addersGone(net: ScheduleNet, name: string, current: readonly string[]):
  * saw its own removal read every message of the group's history, including
  * those encrypted under a secret made concurrently with its add.
  * Excused (counted): a message sent outside the reader's view (history) when
- * every member that added the reader was removed since — only an adder
- * forwards concurrent secrets (src/group/share.ts), and one removed before
- * it learned of the concurrent update cannot.
+ * every member that added the reader was removed since, and so was its
+ * sender — an adder forwards concurrent secrets, and once the adders are
+ * gone the reader asks and the secret's own member answers
+ * (src/group/share.ts); a removed member can do neither.
  */
 export const completeHistoryCheck: ScheduleCheck = {
   name: 'history',
@@ -211,8 +212,9 @@ export const completeHistoryCheck: ScheduleCheck = {
       if (typeof stands === 'function' && msg.position && current.some((r) => !stands(net.peer(r).state as GroupState, msg.position as NonNullable<typeof msg.position>))) continue;
       for (const r of current) {
         if (r === msg.sender || net.peer(r).removedEver || net.peer(r).readTexts.has(msg.text)) continue;
-        if (!msg.members.includes(r) && addersGone(net, r, current)) {
+        if (!msg.members.includes(r) && addersGone(net, r, current) && !current.includes(msg.sender)) {
           net.excusedHistory++;
+          if (process.env['SCHED_TRACE']) console.log(`EXCUSED ${r} misses ${msg.text} (sender current: ${current.includes(msg.sender)}; adders ${(net.adders.get(r) ?? []).join(',')})`);
           continue;
         }
         ensure(false, 'history', () => `${r} did not read ${msg.text} from the group's history`);
@@ -395,6 +397,12 @@ export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[]
   if (process.env['SCHED_TRACE']) {
     for (const p of net.peers.values()) if (!p.state) console.log(`${p.name} never joined: invited ${String(p.invited)}, inbox ${p.inbox.length} (${p.inbox.filter((e) => e.invites).length} invitations), ${p.pre.held.length} held, errors ${p.errors.join(',')}`);
   }
+  if (process.env['DEBUG_END']) {
+    for (const n of current) {
+      const st = net.peer(n).state as GroupState;
+      console.log(`END ${n}: members=[${net.members(n).join(',')}] clock=${JSON.stringify(Object.fromEntries([...st.dcgka.clock.keys()].map((k) => [net.nameOf(k), st.dcgka.clock.get(k)])))} chains=${current.map((m) => `${m}:${String(net.chain(n, m)).slice(0, 8)}`).join(' ')} orderer=${JSON.stringify(Object.fromEntries(Object.entries(st.orderer.next).map(([k, v]) => [net.nameOf(k), v])))} pendingControl=${st.pendingControl.map((p) => `${net.nameOf(p.sender)}#${p.seq}`).join(',')}`);
+    }
+  }
   for (const check of checks) check.check(net, current);
   const removed = [...net.peers.values()].filter((p) => p.removedEver).length;
   if (process.env['NET_TRACE']) console.log('published', net.published, Object.fromEntries(net.trace));
@@ -414,7 +422,7 @@ export class ScheduleTotals {
   removed = 0;
   /** Entitled reads excused as STATE_WINDOW_BEHIND (see entitledCheck). */
   excused = 0;
-  /** History reads excused because the reader's adders were all removed (see completeHistoryCheck). */
+  /** History reads excused because the reader's adders and the message's sender were all removed (see completeHistoryCheck). */
   excusedHistory = 0;
 
   add(spec: ScheduleSpec, stats: ScheduleStats): void {
@@ -436,6 +444,6 @@ export class ScheduleTotals {
 
   summary(): string {
     const mean = (x: number): string => (this.schedules === 0 ? '0' : (x / this.schedules).toFixed(1));
-    return `${this.schedules} schedules, ${this.ops} group operations (mean ${mean(this.ops)}), ${this.sends} application messages, ${this.published} published, ${this.deliveries} deliveries, peers mean ${mean(this.peersSum)} max ${this.maxPeers}, ${this.removed} removals seen, ${this.excused} entitled reads excused as STATE_WINDOW_BEHIND, ${this.excusedHistory} history reads excused (the reader's adders all removed)`;
+    return `${this.schedules} schedules, ${this.ops} group operations (mean ${mean(this.ops)}), ${this.sends} application messages, ${this.published} published, ${this.deliveries} deliveries, peers mean ${mean(this.peersSum)} max ${this.maxPeers}, ${this.removed} removals seen, ${this.excused} entitled reads excused as STATE_WINDOW_BEHIND, ${this.excusedHistory} history reads excused (the reader's adders and the sender all removed)`;
   }
 }
