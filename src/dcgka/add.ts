@@ -156,7 +156,7 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   draft.removed = false;
   putSecret(draft, 'ratchets', sender, welcome.chain);
   draft.joinedVia.push(id);
-  draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra, clock: welcome.clock });
+  draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra, clock: welcome.clock, ...(wasMember ? { concurrent: true as const } : {}) });
   stepAdderChain(draft, sender, id, draft.me);
   ackWelcome(draft, sender, seq, !wasMember, !wasMember);
 }

@@ -146,7 +146,8 @@ export type DcgkaOutput =
   | { readonly kind: 'removed'; readonly by: OpId }
   /** This member joined (or re-joined) through a welcome; `extra` is the adder's payload for the layer above. */
   /** `clock`: the adder's clock in the welcome (what the welcome's history covers, per sender). */
-  | { readonly kind: 'joined'; readonly via: OpId; readonly extra: Uint8Array; readonly clock: Readonly<Record<MemberId, number>> };
+  /** `concurrent`: I was a member already (an add of me concurrent with the one I joined by): my history is my own. */
+  | { readonly kind: 'joined'; readonly via: OpId; readonly extra: Uint8Array; readonly clock: Readonly<Record<MemberId, number>>; readonly concurrent?: true };
 
 /** What every DCGKA call needs beyond the group state: deps, own keys, others' bundles. */
 export interface DcgkaContext {

@@ -147,20 +147,26 @@ export function epochOf(cause: string): number {
 
 /**
  * Removal and rejoin records from a welcome must name ops of the membership
- * history it gave me: a remove of that member, an add of that member.
+ * history it gave me: a remove of that member, an add of that member. A
+ * re-added member (`unknownAllowed`) keeps its own history, which may lack
+ * ops its adder processed while it was out: a record naming an op it does
+ * not know is taken on the adder's word (the adder is trusted for history),
+ * one naming an op it knows must match it.
  * @throws VerifyError `VERIFY_GROUP` otherwise (permanent: the adder lied).
  */
-function checkRecords(dcgka: DcgkaState, clock: Readonly<Record<string, number>>, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): void {
+function checkRecords(dcgka: DcgkaState, clock: Readonly<Record<string, number>>, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[], unknownAllowed: boolean): void {
   const m = dcgka.membership;
   const op = (id: string) => (Object.hasOwn(m.index, id) ? m.ops[m.index[id] ?? -1] : undefined);
   for (const r of removals) {
     if (isCompacted(m, r.op)) continue; // the adder's history compacted it: nothing left to check it against
     const o = op(r.op);
+    if (o === undefined && unknownAllowed) continue;
     if (o?.kind !== 'remove' || o.targets[0] !== r.member) throw new VerifyError('VERIFY_GROUP', `welcome: removal record ${r.op.slice(-24)} names no remove of that member`);
   }
   for (const j of rejoins) {
     if (isCompacted(m, j.add)) continue;
     const o = op(j.add);
+    if (o === undefined && unknownAllowed) continue;
     const seen = Object.hasOwn(clock, j.member) ? clock[j.member] ?? 0 : 0;
     if (o?.kind !== 'add' || o.targets[0] !== j.member || j.seq >= seen) throw new VerifyError('VERIFY_GROUP', `welcome: rejoin record of ${j.member.slice(0, 16)} names no add of it before the welcome`);
   }
@@ -212,13 +218,24 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         // The adder's bundle must fit the history the welcome gave me: no secret of mine (mine come
         // from my own update secrets only), none of a never-member, none beyond a member's clock.
         const known = new Set(knownIds(result.state));
+        const clock = (m: string): number => (Object.hasOwn(out.clock, m) ? out.clock[m] ?? 0 : 0);
+        if (out.concurrent) {
+          // An add of me concurrent with the one I joined by: its adder may know members and ops I have
+          // not processed yet, and I will process them myself (its records are not for me). Its secrets
+          // are history I may lack: taken as a share of my adder's, within its clock.
+          data = data ? readWelcomeExtra(out.extra, data, work.deps, { me: result.state.me, clock }).data : data;
+          outputs.push({ kind: 'joined', via: out.via });
+          break;
+        }
+        // A re-added member keeps its own (older) membership: a member it has not heard of yet is one
+        // whose control messages its adder had processed (the welcome's clock).
         const extra = readWelcomeExtra(out.extra, data, work.deps, {
           me: result.state.me,
-          everMember: (m) => known.has(m),
-          clock: (m) => (Object.hasOwn(out.clock, m) ? out.clock[m] ?? 0 : 0),
+          everMember: (m) => known.has(m) || (!work.fresh && clock(m) > 0),
+          clock,
         });
         data = extra.data;
-        checkRecords(result.state, out.clock, extra.removals, extra.rejoins);
+        checkRecords(result.state, out.clock, extra.removals, extra.rejoins, !work.fresh);
         // Records I hold are reopened by the imported rejoins, and the imported removals by every rejoin.
         for (const j of extra.rejoins) ({ removals, rejoins } = withRejoin({ dcgka: result.state, removals, rejoins }, j));
         // A re-add: a removal I processed myself is one I hold (the adder may know its reopening when I
