@@ -49,8 +49,13 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 
 /** Lowercase hex of public bytes (never of secrets). */
 export function toHex(bytes: Uint8Array): string {
+  return toHexRange(bytes, 0, bytes.length);
+}
+
+/** Lowercase hex of `bytes[start..end)` (public bytes), without a view of the range. */
+export function toHexRange(bytes: Uint8Array, start: number, end: number): string {
   let out = '';
-  for (const b of bytes) out += HEX[b];
+  for (let i = start; i < end; i++) out += HEX[bytes[i] as number];
   return out;
 }
 

@@ -8,6 +8,11 @@
  *              "groupcrypt/dcgka/direct/3" ‖ group(32) ‖ seq(8, big-endian)
  *   v2 (still read): manifest = [[tag(8), digest(16)], ...]; direct = 2SM of CBOR [group(32), seq, kind, payload], no associated data
  *   v1 (still read): signed = [1, group, sender, seq, type, ...fields] (no manifest), direct with an 8-byte group tag
+ *   v4 (acks and add-acks, issue 13):
+ *     signed   = [4, senderRef, seq, code, ackedRef, ackedSeq, manifest?]
+ *                code: 4 ack, 5 add-ack, 6 ack (rejoin), 7 ack (catch-up); manifest only when not empty
+ *     signature over "groupcrypt/dcgka/control/v4" ‖ group(32) ‖ sender(32) ‖ ackedSender(32) ‖ signed
+ *     refs: a 4-byte prefix of the id, or the full id (refs.ts)
  *
  * Version 3 (issue 13) only makes the bytes fewer: a direct part no longer
  * carries the group id and seq (33–40 bytes per part, n − 1 parts per
@@ -17,6 +22,15 @@
  * The sender is bound by the 2SM session itself (both identity keys are in
  * its HPKE info). A member decodes all three versions; it sends version 3.
  *
+ * Version 4 makes an ack about half as big (it is sent n − 1 times per
+ * update): no group id, and the two member ids as short references resolved
+ * in the receiving group state. The signature covers the full group id and
+ * both full ids besides the wire bytes, so a reference can't redirect an ack
+ * to another group, sender or acked message, and a relay can't re-encode one.
+ * Reading one needs the group state (`decodeControl`'s resolver); the other
+ * types stay version 3, self-contained (a joiner reads a create or add with
+ * no state).
+ *
  * The signature covers the canonical `signed` bytes prefixed with a context
  * string, so a control message can't be replayed into another protocol. The
  * manifest binds every direct part to the signed broadcast: whoever relays a
@@ -25,15 +39,18 @@
  * loss as "none sent") nor swap in another one. The full group id and the
  * sender's seq inside every direct part bind it to one control message too.
  */
-import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, toHex, uintToBytes, utf8 } from '../crypto/index.js';
+import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, toHex, toHexRange, uintToBytes, utf8 } from '../crypto/index.js';
 import { DecodeError, StateError, VerifyError } from '../errors.js';
 import type { Deps } from '../crypto/index.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
 import type { IdentityKeyPair } from '../keys/index.js';
-import { CONTROL_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS, MAX_DIRECT_BYTES, MAX_MANIFEST_ENTRIES, MAX_REMOVE_NOTE_BYTES } from './limits.js';
-import type { AckMode, ControlBody, ControlMessage, ManifestEntry } from './types.js';
+import { CONTROL_SIGNATURE_CONTEXT, CONTROL_V4_SIGNATURE_CONTEXT, MAX_CONTROL_BYTES, MAX_CREATE_MEMBERS, MAX_DIRECT_BYTES, MAX_MANIFEST_ENTRIES, MAX_REMOVE_NOTE_BYTES } from './limits.js';
+import type { AckMode, ControlBody, ControlMessage, ManifestEntry, MemberId } from './types.js';
+import { MEMBER_REF_LENGTH, memberRef } from './refs.js';
+import type { MemberResolver } from './refs.js';
 
 const WIRE_VERSION = 3;
+const WIRE_V4 = 4;
 const WIRE_V2 = 2;
 const WIRE_V1 = 1;
 /** Bytes of one manifest entry in version 3: recipient tag then digest. */
@@ -50,6 +67,11 @@ const TYPE_CODES = { create: 0, update: 1, remove: 2, add: 3, ack: 4, 'add-ack':
 const TYPE_NAMES = ['create', 'update', 'remove', 'add', 'ack', 'add-ack'] as const;
 const SIGNATURE_PREFIX = utf8(CONTROL_SIGNATURE_CONTEXT);
 const ACK_MODES: readonly AckMode[] = ['normal', 'rejoin', 'catch-up'];
+const SIGNATURE_PREFIX_V4 = utf8(CONTROL_V4_SIGNATURE_CONTEXT);
+/** Version-4 type codes: the ack mode folded into the type (one byte less per ack). */
+const V4_CODES = { normal: 4, 'add-ack': 5, rejoin: 6, 'catch-up': 7 } as const;
+/** Most (sender, acked sender) pairs a version-4 message's references may leave to try against its signature. */
+const MAX_REF_CANDIDATES = 16;
 
 function bodyFields(body: ControlBody): unknown[] {
   switch (body.type) {
@@ -68,10 +90,10 @@ export function manifestOf(deps: Deps, direct: readonly { readonly recipient: st
     .sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
 }
 
-/** The wire version of a control message (v1 without a manifest; v3 unless decoded as v2). */
-export function wireVersionOf(message: ControlMessage): 1 | 2 | 3 {
+/** The wire version of a control message (v1 without a manifest; v3 unless decoded or built as v2 or v4). */
+export function wireVersionOf(message: ControlMessage): 1 | 2 | 3 | 4 {
   if (message.manifest === null) return WIRE_V1;
-  return message.version === WIRE_V2 ? WIRE_V2 : WIRE_VERSION;
+  return message.version ?? WIRE_VERSION;
 }
 
 /** Canonical bytes that the sender signs (v3; v2 or v1 for a message decoded as such). */
@@ -80,12 +102,52 @@ export function encodeSignedPart(message: ControlMessage): Uint8Array {
   const version = wireVersionOf(message);
   if (message.manifest === null) return encodeCanonical([WIRE_V1, ...head, ...bodyFields(message.body)]);
   if (version === WIRE_V2) return encodeCanonical([WIRE_V2, ...head, message.manifest.map((e) => [fromHex(e.recipient), e.digest]), ...bodyFields(message.body)]);
-  const manifest = new Uint8Array(message.manifest.length * MANIFEST_ENTRY_LENGTH);
-  message.manifest.forEach((e, i) => {
+  if (version === WIRE_V4) return encodeCanonical(v4Fields(message, message.manifest));
+  return encodeCanonical([WIRE_VERSION, ...head, manifestBytes(message.manifest), ...bodyFields(message.body)]);
+}
+
+function manifestBytes(entries: readonly ManifestEntry[]): Uint8Array {
+  const manifest = new Uint8Array(entries.length * MANIFEST_ENTRY_LENGTH);
+  entries.forEach((e, i) => {
     manifest.set(fromHex(e.recipient), i * MANIFEST_ENTRY_LENGTH);
     manifest.set(e.digest, i * MANIFEST_ENTRY_LENGTH + MANIFEST_TAG_LENGTH);
   });
-  return encodeCanonical([WIRE_VERSION, ...head, manifest, ...bodyFields(message.body)]);
+  return manifest;
+}
+
+/** The acked sender and seq of an ack or add-ack (the only types sent as version 4). */
+function ackedOf(body: ControlBody): { readonly sender: MemberId; readonly seq: number; readonly code: number } {
+  if (body.type === 'ack') return { sender: body.ackedSender, seq: body.ackedSeq, code: V4_CODES[body.mode] };
+  if (body.type === 'add-ack') return { sender: body.ackedSender, seq: body.ackedSeq, code: V4_CODES['add-ack'] };
+  throw new StateError('STATE_UNKNOWN_OPERATION', `control: a ${body.type} is not sent as version 4`);
+}
+
+function v4Fields(message: ControlMessage, manifest: readonly ManifestEntry[]): unknown[] {
+  const refs = message.refs;
+  if (refs === undefined) throw new StateError('STATE_UNKNOWN_OPERATION', 'control: a version-4 message needs its member references');
+  const acked = ackedOf(message.body);
+  const fields: unknown[] = [WIRE_V4, refs.sender, message.seq, acked.code, refs.acked, acked.seq];
+  if (manifest.length > 0) fields.push(manifestBytes(manifest));
+  return fields;
+}
+
+/** What a version-4 signature covers: the full group and member ids the references stand for, then the wire bytes. */
+function v4SignatureInput(groupId: string, sender: MemberId, ackedSender: MemberId, signed: Uint8Array): Uint8Array {
+  return concatBytes(SIGNATURE_PREFIX_V4, fromHex(groupId), fromHex(sender), fromHex(ackedSender), signed);
+}
+
+/**
+ * Whether `body` goes out as version 4 (short references): acks and add-acks,
+ * which only members holding the group state read.
+ */
+export function isCompactType(body: ControlBody): boolean {
+  return body.type === 'ack' || body.type === 'add-ack';
+}
+
+/** `message` as a version-4 message: its references chosen against the sender's own view (`resolver`). */
+export function asVersion4(message: ControlMessage, resolver: MemberResolver): ControlMessage {
+  const acked = ackedOf(message.body);
+  return { ...message, version: WIRE_V4, refs: { sender: memberRef(resolver, message.sender), acked: memberRef(resolver, acked.sender) } };
 }
 
 /**
@@ -115,7 +177,7 @@ function decodeManifestBytes(value: unknown): ManifestEntry[] {
   }
   const out: ManifestEntry[] = [];
   for (let at = 0; at < value.length; at += MANIFEST_ENTRY_LENGTH) {
-    out.push({ recipient: toHex(value.subarray(at, at + MANIFEST_TAG_LENGTH)), digest: value.slice(at + MANIFEST_TAG_LENGTH, at + MANIFEST_ENTRY_LENGTH) });
+    out.push({ recipient: toHexRange(value, at, at + MANIFEST_TAG_LENGTH), digest: value.slice(at + MANIFEST_TAG_LENGTH, at + MANIFEST_ENTRY_LENGTH) });
   }
   return sortedManifest(out);
 }
@@ -139,7 +201,10 @@ function decodeManifest(value: unknown): ManifestEntry[] {
 /** Signs and encodes a control message. */
 export function encodeControl(message: ControlMessage, identity: IdentityKeyPair, deps: Deps): Uint8Array {
   const signed = encodeSignedPart(message);
-  const signature = signWithIdentity(deps, identity, concatBytes(SIGNATURE_PREFIX, signed));
+  const input = wireVersionOf(message) === WIRE_V4
+    ? v4SignatureInput(message.groupId, message.sender, ackedOf(message.body).sender, signed)
+    : concatBytes(SIGNATURE_PREFIX, signed);
+  const signature = signWithIdentity(deps, identity, input);
   return encodeCanonical([signed, signature]);
 }
 
@@ -196,9 +261,12 @@ function decodeBody(type: string, fields: readonly unknown[]): ControlBody {
 /**
  * Decodes a control message and verifies its signature (before anything else
  * looks at it).
- * @throws DecodeError `DECODE_*` on malformed bytes; VerifyError `VERIFY_SIGNATURE` on a bad signature.
+ * @param resolver the group state's ids (refs.ts `stateResolver`): needed for version 4.
+ * @throws DecodeError `DECODE_*` on malformed bytes; VerifyError `VERIFY_SIGNATURE` on a bad signature;
+ *   StateError `STATE_UNKNOWN_GROUP` for a version-4 message read without a group state,
+ *   `STATE_UNKNOWN_MEMBER` when one of its references names no id the state knows (yet).
  */
-export function decodeControl(bytes: Uint8Array, deps: Deps): ControlMessage {
+export function decodeControl(bytes: Uint8Array, deps: Deps, resolver?: MemberResolver): ControlMessage {
   const outer = decodeCanonical(bytes, 'control', MAX_CONTROL_BYTES);
   if (!Array.isArray(outer) || outer.length !== 2 || !(outer[0] instanceof Uint8Array) || !(outer[1] instanceof Uint8Array) || outer[1].length !== 64) {
     throw new DecodeError('DECODE_FIELD', 'control: expected [signed, signature(64)]');
@@ -208,6 +276,7 @@ export function decodeControl(bytes: Uint8Array, deps: Deps): ControlMessage {
   const inner = decodeCanonical(signed, 'control.signed', MAX_CONTROL_BYTES);
   if (!Array.isArray(inner) || inner.length < 5) throw new DecodeError('DECODE_FIELD', 'control.signed: expected an array of at least 5 fields');
   const version = inner[0];
+  if (version === WIRE_V4) return decodeV4(inner, signed, signature, deps, resolver);
   if (version !== WIRE_VERSION && version !== WIRE_V2 && version !== WIRE_V1) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `control: version ${String(version)} is not supported`);
   const v1 = version === WIRE_V1;
   const groupId = memberId(inner[1], 'group');
@@ -223,6 +292,53 @@ export function decodeControl(bytes: Uint8Array, deps: Deps): ControlMessage {
     throw new VerifyError('VERIFY_SIGNATURE', `control: bad signature from ${sender.slice(0, 16)} seq ${seq}`);
   }
   return { groupId, sender, seq, body, manifest, ...(version === WIRE_V2 ? { version } : {}) };
+}
+
+const V4_BODY: Readonly<Record<number, (acked: { sender: MemberId; seq: number }) => ControlBody>> = {
+  [V4_CODES.normal]: (a) => ({ type: 'ack', ackedSender: a.sender, ackedSeq: a.seq, mode: 'normal' }),
+  [V4_CODES.rejoin]: (a) => ({ type: 'ack', ackedSender: a.sender, ackedSeq: a.seq, mode: 'rejoin' }),
+  [V4_CODES['catch-up']]: (a) => ({ type: 'ack', ackedSender: a.sender, ackedSeq: a.seq, mode: 'catch-up' }),
+  [V4_CODES['add-ack']]: (a) => ({ type: 'add-ack', ackedSender: a.sender, ackedSeq: a.seq }),
+};
+
+function memberRefField(value: unknown, field: string): Uint8Array {
+  if (!(value instanceof Uint8Array) || (value.length !== MEMBER_REF_LENGTH && value.length !== 32)) {
+    throw new DecodeError('DECODE_FIELD', `control.${field}: expected a ${MEMBER_REF_LENGTH}- or 32-byte member reference`);
+  }
+  return value;
+}
+
+function resolveRef(resolver: MemberResolver, ref: Uint8Array, field: string): readonly MemberId[] {
+  const found = resolver.candidates(toHex(ref));
+  if (found.length === 0) throw new StateError('STATE_UNKNOWN_MEMBER', `control.${field}: ${toHex(ref)} names no member known here (yet)`);
+  return found;
+}
+
+/** A version-4 message: fields, then the references resolved and tried against the signature. */
+function decodeV4(inner: readonly unknown[], signed: Uint8Array, signature: Uint8Array, deps: Deps, resolver: MemberResolver | undefined): ControlMessage {
+  if (inner.length !== 6 && inner.length !== 7) throw new DecodeError('DECODE_FIELD', 'control.signed: a version-4 message has 6 or 7 fields');
+  const senderRef = memberRefField(inner[1], 'sender');
+  const seq = seqNumber(inner[2], 'seq');
+  const makeBody = typeof inner[3] === 'number' ? V4_BODY[inner[3]] : undefined;
+  if (makeBody === undefined) throw new DecodeError('DECODE_FIELD', 'control.type: unknown version-4 type');
+  const ackedRef = memberRefField(inner[4], 'ackedSender');
+  const ackedSeq = seqNumber(inner[5], 'ackedSeq');
+  const manifest = inner.length === 7 ? decodeManifestBytes(inner[6]) : [];
+  if (inner.length === 7 && manifest.length === 0) throw new DecodeError('DECODE_FIELD', 'control.manifest: an empty manifest is left out');
+  if (resolver === undefined) throw new StateError('STATE_UNKNOWN_GROUP', 'control: a version-4 message is read against the group state it belongs to');
+  const senders = resolveRef(resolver, senderRef, 'sender');
+  const ackedSenders = resolveRef(resolver, ackedRef, 'ackedSender');
+  if (senders.length * ackedSenders.length > MAX_REF_CANDIDATES) throw new DecodeError('DECODE_FIELD', 'control: member references too ambiguous to check');
+  for (const sender of senders) {
+    for (const ackedSender of ackedSenders) {
+      if (!verifyWithIdentity(deps, fromHex(sender), v4SignatureInput(resolver.groupId, sender, ackedSender, signed), signature)) continue;
+      return {
+        groupId: resolver.groupId, sender, seq, body: makeBody({ sender: ackedSender, seq: ackedSeq }), manifest,
+        version: WIRE_V4, refs: { sender: senderRef, acked: ackedRef },
+      };
+    }
+  }
+  throw new VerifyError('VERIFY_SIGNATURE', `control: bad signature on a version-4 message from ${toHex(senderRef)} seq ${seq}`);
 }
 
 /** The op id of `(sender, seq)`. */

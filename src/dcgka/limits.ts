@@ -10,5 +10,7 @@ export const MAX_DIRECT_BYTES = 8 * 1024 * 1024;
 export const MAX_CREATE_MEMBERS = 4096;
 /** Domain separation prefix of control-message signatures. */
 export const CONTROL_SIGNATURE_CONTEXT = 'groupcrypt/dcgka/control/v1';
+/** Domain separation prefix of version-4 control-message signatures (full ids, then the wire bytes). */
+export const CONTROL_V4_SIGNATURE_CONTEXT = 'groupcrypt/dcgka/control/v4';
 /** Largest note (opaque bytes of the layer above) in a remove. */
 export const MAX_REMOVE_NOTE_BYTES = 256;

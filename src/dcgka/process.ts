@@ -8,7 +8,7 @@
  * (per-sender FIFO, an ack after what it acks) — use `src/ordering/`.
  */
 import { toHex } from '../crypto/index.js';
-import { StateError, UsageError, VerifyError } from '../errors.js';
+import { StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { isPostQuantumMessage } from '../twoparty/index.js';
 import { applyRemove, canAct, compactMembership, createMembership, isMember } from '../membership/index.js';
@@ -17,6 +17,7 @@ import { answerPreKeySession, processAck, recordAck } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { checkedDirect, decodeControl, opIdOf, wireVersionOf } from './codec.js';
 import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
+import { stateResolver } from './refs.js';
 import type { Draft } from './draft.js';
 import { MAX_REMOVE_NOTE_BYTES } from './limits.js';
 import { PersistentMap } from '../crypto/index.js';
@@ -86,9 +87,25 @@ export function add(state: DcgkaState, ctx: DcgkaContext, member: MemberId, welc
   return closeDraft(draft);
 }
 
-/** Decodes and authenticates a control message (exposed for routing before processing). */
-export function readControl(ctx: DcgkaContext, broadcast: Uint8Array): ControlMessage {
-  return decodeControl(broadcast, ctx.deps);
+/**
+ * Decodes and authenticates a control message (exposed for routing before processing).
+ * @param state the group state it is read in: needed for a version-4 ack or add-ack, whose
+ *   member references resolve among the ids the state knows.
+ * @throws as `decodeControl` (codec.ts): `STATE_UNKNOWN_GROUP` for a version-4 message without
+ *   `state`; `STATE_UNKNOWN_MEMBER` while one of its references names no id the state knows (hold it and retry).
+ */
+export function readControl(ctx: DcgkaContext, broadcast: Uint8Array, state?: DcgkaState): ControlMessage {
+  return decodeControl(broadcast, ctx.deps, state === undefined ? undefined : stateResolver(state));
+}
+
+/** A control message read with no group state: a compact (v4) ack or add-ack, which needs one, is no invitation. */
+function decodeInvitation(ctx: DcgkaContext, broadcast: Uint8Array): ControlMessage {
+  try {
+    return decodeControl(broadcast, ctx.deps);
+  } catch (error) {
+    if (isGroupCryptError(error, 'STATE_UNKNOWN_GROUP')) throw new StateError('STATE_NOT_MEMBER', 'join: an ack does not make me a member');
+    throw error;
+  }
 }
 
 /**
@@ -97,7 +114,7 @@ export function readControl(ctx: DcgkaContext, broadcast: Uint8Array): ControlMe
  * @throws StateError `STATE_NOT_MEMBER` for any other message.
  */
 export function joinGroup(ctx: DcgkaContext, incoming: IncomingControl): DcgkaResult {
-  const message = decodeControl(incoming.broadcast, ctx.deps);
+  const message = decodeInvitation(ctx, incoming.broadcast);
   const me = toHex(identityOf(ctx.keys).publicKey);
   if (message.sender === me) throw new StateError('STATE_REPLAY', 'join: this is my own message');
   const direct = checkedDirect(ctx.deps, message, me, incoming.direct);
@@ -190,7 +207,7 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
  *   `STATE_UNKNOWN_MEMBER`, `STATE_REMOVED`, `STATE_MISSING_KEY` (the manifest names a direct part for me that is missing: retry with it).
  */
 export function processControl(state: DcgkaState, ctx: DcgkaContext, incoming: IncomingControl): DcgkaResult {
-  const message = decodeControl(incoming.broadcast, ctx.deps);
+  const message = decodeControl(incoming.broadcast, ctx.deps, stateResolver(state));
   checkOrder(state, message);
   const direct = checkedDirect(ctx.deps, message, state.me, incoming.direct);
   const draft = openDraft(state, ctx);

@@ -110,9 +110,12 @@ export interface ControlMessage {
   readonly manifest: readonly ManifestEntry[] | null;
   /**
    * 2 for a message decoded from wire version 2 (its direct parts use the
-   * older CBOR plaintext); absent otherwise (version 3, or 1 when `manifest` is null).
+   * older CBOR plaintext); 4 for a compact ack or add-ack (short member
+   * references, `refs`); absent otherwise (version 3, or 1 when `manifest` is null).
    */
-  readonly version?: 2;
+  readonly version?: 2 | 4;
+  /** Version 4: the member references on the wire (4-byte prefixes or full ids) of the sender and the acked sender. */
+  readonly refs?: { readonly sender: Uint8Array; readonly acked: Uint8Array };
 }
 
 /** One direct (per-recipient) part of a control message. */

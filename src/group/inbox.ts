@@ -24,6 +24,7 @@
 import type { GroupContext, GroupOutput, GroupResult, GroupScheme, IncomingMessage } from './types.js';
 import { bytesEqual, copyBytes, decodeCanonical, decodeVersionedRecord, encodeCanonical, fromHex, readArray, readText, toHex } from '../crypto/index.js';
 import { checkedDirect, readControl } from '../dcgka/index.js';
+import type { ControlMessage } from '../dcgka/index.js';
 import { DecodeError, StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { decodeEnvelope } from './envelope.js';
@@ -93,10 +94,25 @@ function sameMessage(a: HeldMessage, b: IncomingMessage): boolean {
   return bytesEqual(a.broadcast, b.broadcast) && (a.ad === null ? b.ad === undefined : b.ad !== undefined && bytesEqual(a.ad, b.ad));
 }
 
+/**
+ * A control message read with no group state (authenticated); undefined for a
+ * compact (v4) ack, which only a group state can read: it is held as it came,
+ * like an application message, and authenticated by `receive` after the join.
+ */
+function readWithoutGroup(ctx: GroupContext, broadcast: Uint8Array): ControlMessage | undefined {
+  try {
+    return readControl(ctx, broadcast);
+  } catch (error) {
+    if (isGroupCryptError(error, 'STATE_UNKNOWN_GROUP')) return undefined;
+    throw error;
+  }
+}
+
 /** Whether a held control message invites me (trial-joinable), with its ref. */
 function invitation(ctx: GroupContext, me: string, h: HeldMessage): { sender: string; seq: number } | undefined {
   if (h.direct === null || h.broadcast[0] !== CONTROL_HEADER) return undefined;
-  const m = readControl(ctx, h.broadcast);
+  const m = readWithoutGroup(ctx, h.broadcast);
+  if (m === undefined) return undefined;
   const invites = (m.body.type === 'create' && m.seq === 0 && m.body.members.includes(me)) || (m.body.type === 'add' && m.body.added === me);
   return invites ? { sender: m.sender, seq: m.seq } : undefined;
 }
@@ -165,14 +181,14 @@ function tryJoin(inbox: GroupInbox, ctx: GroupContext): GroupResult | null {
 export function receivePreJoin(inbox: GroupInbox, ctx: GroupContext, incoming: IncomingMessage): PreJoinResult {
   if (!(incoming?.broadcast instanceof Uint8Array)) throw new UsageError('USAGE_ARGUMENT', 'receivePreJoin: broadcast must be bytes');
   let isInvitation = false;
-  if (incoming.broadcast[0] === CONTROL_HEADER) {
-    const m = readControl(ctx, incoming.broadcast);
+  const m = incoming.broadcast[0] === CONTROL_HEADER ? readWithoutGroup(ctx, incoming.broadcast) : undefined;
+  if (m !== undefined) {
     if (inbox.groupId !== null && m.groupId !== inbox.groupId) throw new VerifyError('VERIFY_GROUP', 'receivePreJoin: control message of another group');
     // Only the direct part the sender signed is held; a copy stripped of mine is refused (retryably).
     const direct = checkedDirect(ctx.deps, m, toHex(identityOf(ctx.keys).publicKey), incoming.direct);
     incoming = { broadcast: incoming.broadcast, ...(direct ? { direct } : {}) };
     isInvitation = m.body.type === 'create' || m.body.type === 'add';
-  } else {
+  } else if (incoming.broadcast[0] !== CONTROL_HEADER) {
     decodeEnvelope(incoming.broadcast, inbox.scheme);
   }
   if (sizeOf(incoming) > MAX_HELD_MESSAGE_BYTES) throw new StateError('STATE_LIMIT', `receivePreJoin: a message of ${sizeOf(incoming)} bytes is not held (limit ${MAX_HELD_MESSAGE_BYTES})`);

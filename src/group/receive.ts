@@ -192,7 +192,7 @@ function holdStranger(work: Work, entry: StrangerMessage): void {
   // its sender's later control messages, and with them membership, until resent).
   let bytes = held.reduce((n, m) => n + sizeOf(m), 0);
   while (held.length > 0 && (held.length >= MAX_STRANGERS || bytes + sizeOf(entry) > MAX_STRANGER_BYTES)) {
-    const application = held.findIndex((m) => m.sender === null);
+    const application = held.findIndex((m) => m.sender === null && m.bytes[0] !== CONTROL_HEADER);
     const victim = application >= 0 ? application : 0;
     bytes -= sizeOf(held[victim] as StrangerMessage);
     held = held.filter((_, i) => i !== victim);
@@ -233,7 +233,14 @@ function admitStrangers(work: Work): void {
     try {
       if (m.sender !== null) {
         if (!known.includes(m.sender)) work.strangers.push(m);
-        else enqueueControl(work, readControl(dcgkaContext(work), m.bytes), { broadcast: m.bytes, ...(m.direct ? { direct: m.direct } : {}) });
+        else enqueueControl(work, readControl(dcgkaContext(work), m.bytes, work.dcgka), { broadcast: m.bytes, ...(m.direct ? { direct: m.direct } : {}) });
+        continue;
+      }
+      if (m.bytes[0] === CONTROL_HEADER) {
+        // A compact ack whose references named no one known yet (see `receiveControl`).
+        const message = resolveControl(work, m.bytes);
+        if (message === undefined) work.strangers.push(m);
+        else enqueueControl(work, message, { broadcast: m.bytes, ...signedDirect(work, message, m.direct ?? undefined) });
         continue;
       }
       const env = decodeEnvelope(m.bytes, work.scheme);
@@ -255,7 +262,13 @@ function withoutPending(orderer: OrdererState, m: OrderedMessage): OrdererState 
  * @returns its ref, or undefined for a duplicate (already processed, or buffered with the same parts).
  */
 function receiveControl(work: Work, incoming: IncomingMessage): MessageRef | undefined {
-  const message = readControl(dcgkaContext(work), incoming.broadcast);
+  const message = resolveControl(work, incoming.broadcast);
+  if (message === undefined) {
+    // A compact (v4) ack names its sender and acked sender by references only the group state resolves: one that names
+    // no one known yet (an ack by a member whose add has not come) is held like a stranger's message until it does.
+    holdStranger(work, { bytes: copyBytes(incoming.broadcast), direct: incoming.direct ? copyBytes(incoming.direct) : null, ad: null, sender: null, at: work.deps.now() });
+    return undefined;
+  }
   if (message.groupId !== work.dcgka.groupId) throw new VerifyError('VERIFY_GROUP', 'receive: control message of another group');
   if (message.sender === work.dcgka.me) return undefined;
   if (incoming.direct !== undefined && incoming.direct.length > MAX_DIRECT_BYTES) {
@@ -270,6 +283,22 @@ function receiveControl(work: Work, incoming: IncomingMessage): MessageRef | und
     return undefined;
   }
   return enqueueControl(work, message, complete);
+}
+
+/** The control message read in the group state; undefined while a compact ack's references name no one known yet. */
+function resolveControl(work: Work, broadcast: Uint8Array): ControlMessage | undefined {
+  try {
+    return readControl(dcgkaContext(work), broadcast, work.dcgka);
+  } catch (error) {
+    if (isGroupCryptError(error, 'STATE_UNKNOWN_MEMBER')) return undefined;
+    throw error;
+  }
+}
+
+/** My direct part of `message` if its manifest names one (checked against it), as an incoming field. */
+function signedDirect(work: Work, message: ControlMessage, direct: Uint8Array | undefined): { direct?: Uint8Array } {
+  const checked = checkedDirect(work.deps, message, work.dcgka.me, direct);
+  return checked ? { direct: checked } : {};
 }
 
 /** Hands an authenticated control message of a known sender to the orderer (undefined: a duplicate). */
@@ -344,7 +373,7 @@ function wantForWaiters(work: Work, opened: MessageRef | undefined): void {
 
 /** Records what a processed control message tells the removal rule: a remove's note, a member's rejoin. */
 function recordFacts(work: Work, broadcast: Uint8Array): void {
-  const m = readControl(dcgkaContext(work), broadcast);
+  const m = readControl(dcgkaContext(work), broadcast, work.dcgka);
   const body = m.body;
   const op = `${m.sender}:${m.seq}`;
   if (body.type === 'remove') {

@@ -23,7 +23,7 @@ function answersTo(sim: DcgkaSim, name: string, message: WireMessage): WireMessa
 }
 
 function modeOf(sim: DcgkaSim, message: WireMessage): string | undefined {
-  const body = readControl(sim.ctx(sim.peer('A')), message.broadcast).body;
+  const body = readControl(sim.ctx(sim.peer('A')), message.broadcast, sim.peer('A').state).body;
   return body.type === 'ack' ? body.mode : undefined;
 }
 

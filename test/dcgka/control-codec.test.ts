@@ -55,7 +55,7 @@ describe('control message codec', () => {
     const edit = (i: number, value: unknown) => inner.map((v, j) => (j === i ? value : v));
     expect(code(sign(inner.slice(0, 4)))).toBe('DECODE_FIELD');
     expect(code(sign({ ...inner, length: inner.length } as unknown as unknown[]))).toBe('DECODE_FIELD');
-    expect(code(sign(edit(0, 4)))).toBe('DECODE_VERSION_UNSUPPORTED');
+    expect(code(sign(edit(0, 5)))).toBe('DECODE_VERSION_UNSUPPORTED');
     expect(code(sign(edit(0, 0)))).toBe('DECODE_VERSION_UNSUPPORTED');
     for (const i of [1, 2]) for (const bad of [new Uint8Array(31), new Uint8Array(33), 'ab'.repeat(32)]) expect(code(sign(edit(i, bad))), `field ${i}`).toBe('DECODE_FIELD');
     for (const bad of [-1, 1.5, '1']) expect(code(sign(edit(3, bad))), `seq ${String(bad)}`).toBe('DECODE_FIELD');

@@ -43,7 +43,7 @@ function attack(sim: DcgkaSim, victim: string): { recovered: string[]; allowed: 
   for (const m of sim.wire) {
     const direct = m.direct.get(b.id);
     if (m.sender === b.id || !direct) continue;
-    const control = readControl(ctx, m.broadcast);
+    const control = readControl(ctx, m.broadcast, b.state);
     const isSeed = m.type === 'update' || m.type === 'create' || m.type === 'remove';
     if (isSeed) {
       seeds++;
@@ -148,7 +148,7 @@ function attackAll(sim: DcgkaSim, victim: string): { recovered: Recovered[]; all
   for (const m of sim.wire) {
     const direct = m.direct.get(b.id);
     if (m.sender === b.id || !direct) continue;
-    const control = readControl(ctx, m.broadcast);
+    const control = readControl(ctx, m.broadcast, b.state);
     const session = sessions.has(m.sender) ? sessions.get(m.sender) : createSession(Buffer.from(m.sender, 'hex'), { pq: sim.pq });
     if (!session) continue; // the attacker lost this stream
     try {

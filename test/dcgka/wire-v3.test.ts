@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesEqual, decodeCanonical, fromHex, utf8 } from '../../src/crypto/index.js';
 import { decodeControl, directAssociatedData, encodeControl, encodeDirectPlaintext, manifestOf } from '../../src/dcgka/codec.js';
 import { encodeDcgkaState, processControl } from '../../src/dcgka/index.js';
+import { stateResolver } from '../../src/dcgka/refs.js';
 import { identityOf } from '../../src/keys/index.js';
 import { isGroupCryptError } from '../../src/errors.js';
 import { twoPartyReceive, twoPartySend } from '../../src/twoparty/index.js';
@@ -72,7 +73,7 @@ describe('control wire version 3', () => {
     expect(opened.plaintext.length).toBe(33);
   });
 
-  it('a version-2 update (CBOR direct plaintext, no associated data) is still processed, and the ack answering it is version 3', () => {
+  it('a version-2 update (CBOR direct plaintext, no associated data) is still processed, and the ack answering it is version 4', () => {
     const sim = settled();
     const a = sim.peer('A');
     const b = sim.peer('B');
@@ -87,7 +88,7 @@ describe('control wire version 3', () => {
     const result = processControl(b.state!, sim.ctx(b), { broadcast, direct: sent.message });
     expect(result.outputs.some((o) => o.kind === 'update-secret' && o.member === a.id)).toBe(true);
     const ack = result.outputs.find((o) => o.kind === 'control');
-    expect(ack?.kind === 'control' && decodeControl(ack.control.broadcast, sim.deps).version).toBeUndefined();
+    expect(ack?.kind === 'control' && decodeControl(ack.control.broadcast, sim.deps, stateResolver(result.state)).version).toBe(4);
 
     // the same v2 part under a version-3 broadcast does not open: refused, state unchanged
     const v3 = encodeControl({ ...message, version: undefined } as never, identityOf(a.keys), sim.deps);

@@ -251,12 +251,12 @@ describe.each<GroupScheme>(['message', 'data'])('direct parts bound to the signe
     sim.add('C', 'D');
     // B processes C's add before A's update: its ack of the update forwards its secret to D.
     const b = sim.peer('B');
-    const fromC = b.inbox.findIndex((x) => readControl(sim.ctx(b), openWireBundle(x, b.id).broadcast).sender === sim.peer('C').id);
+    const fromC = b.inbox.findIndex((x) => readControl(sim.ctx(b), openWireBundle(x, b.id).broadcast, b.state?.dcgka).sender === sim.peer('C').id);
     sim.deliver('B', fromC);
     while (b.inbox.length > 0) sim.deliver('B', 0);
     const d = sim.peer('D');
     const ackIndex = d.inbox.findIndex((x) => {
-      const m = readControl(sim.ctx(d), openWireBundle(x, d.id).broadcast);
+      const m = readControl(sim.ctx(d), openWireBundle(x, d.id).broadcast, b.state?.dcgka); // B's state reads B's compact ack
       return m.sender === b.id && m.body.type === 'ack' && openWireBundle(x, d.id).direct !== undefined;
     });
     expect(ackIndex).toBeGreaterThanOrEqual(0);

@@ -167,7 +167,7 @@ describe.each<GroupScheme>(['message', 'data'])('orderer-backed receive (%s sche
     expect(r.outputs.filter((o) => o.kind === 'joined').length).toBe(2);
     expect(r.outputs.filter((o) => o.kind === 'removed').length).toBe(1);
     const a = sim.peer('A').id;
-    const seq = readControl({ deps: sim.deps, keys: sim.peer('D').keys, registry: sim.peer('D').registry }, openWireBundle(withheld, sim.peer('D').id).broadcast).seq;
+    const seq = readControl({ deps: sim.deps, keys: sim.peer('D').keys, registry: sim.peer('D').registry }, openWireBundle(withheld, sim.peer('D').id).broadcast, state.dcgka).seq;
     expect(missingControl(state)).toContainEqual({ sender: a, seq });
     expect(r.decrypted.has(after[0] as string)).toBe(false);
     const done = replay(sim, [withheld, withheld], r);

@@ -278,21 +278,21 @@ export class ScheduleNet {
   /** Whether a buffered control message in `peer`'s state adds `peer` (its re-add arrived before its removal). */
   private holdsOwnAdd(peer: NetPeer): boolean {
     return (peer.state?.pendingControl ?? []).some((p) => {
-      const body = readControl(this.ctx(peer), p.broadcast).body;
+      const body = readControl(this.ctx(peer), p.broadcast, peer.state?.dcgka).body;
       return body.type === 'add' && body.added === peer.id;
     });
   }
 
   private publish(from: NetPeer, bundle: Uint8Array, control: Uint8Array | undefined): void {
     this.published++;
-    const body = control ? readControl(this.ctx(from), control).body : undefined;
+    const body = control ? readControl(this.ctx(from), control, from.state?.dcgka).body : undefined;
     const invited = body?.type === 'create' ? body.members : body?.type === 'add' ? [body.added] : [];
     if (body && process.env['NET_TRACE']) {
       const key = `${body.type}${'mode' in body ? `/${body.mode}` : ''}${from.state?.dcgka.removed ? '(removed)' : ''}`;
       this.trace.set(key, (this.trace.get(key) ?? 0) + 1);
     }
     if (body && process.env['CTRL_TRACE']) {
-      const m = readControl(this.ctx(from), control as Uint8Array);
+      const m = readControl(this.ctx(from), control as Uint8Array, from.state?.dcgka);
       const b = m.body as { type: string; mode?: string; ackedSender?: string; ackedSeq?: number; added?: string; removed?: string };
       console.log(`    [${from.name}#${m.seq} ${b.type}${b.mode ? '/' + b.mode : ''}${b.ackedSender ? ` of ${this.nameOf(b.ackedSender)}#${String(b.ackedSeq)}` : ''}${b.added ? ' +' + this.nameOf(b.added) : ''}${b.removed ? ' -' + this.nameOf(b.removed) : ''}]`);
     }
