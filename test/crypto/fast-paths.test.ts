@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HPKE_DEFAULT_SUITE, fromHex, toHex, utf8 } from '../../src/crypto/index.js';
-import { hpkeContextSeal, hpkeReceiveExportBase, hpkeSendExportBase, hpkeSetupRecipient, hpkeSetupSender } from '../../src/crypto/hpke.js';
+import { hpkeContextExport, hpkeContextSeal, hpkeReceiveExportBase, hpkeSendExportBase, hpkeSetupRecipient, hpkeSetupSender } from '../../src/crypto/hpke.js';
 import { NODE, PORTABLE, thrownCode } from './providers.js';
 
 describe('node fast paths', () => {
@@ -49,6 +49,39 @@ describe('node fast paths', () => {
     const opened = PORTABLE.hpkeOpen(HPKE_DEFAULT_SUITE, recipient.secretKey, full.enc, info, info, sealed.ciphertext);
     expect(opened).toEqual(utf8('x'));
     expect(hpkeSetupRecipient(NODE, HPKE_DEFAULT_SUITE, recipient.secretKey, full.enc, info, { exportOnly: true }).key).toHaveLength(0);
+  });
+
+  it('a seal-only context (single-shot seal and open) seals the same bytes and refuses to export', () => {
+    const recipient = NODE.x25519Generate();
+    const info = utf8('info');
+    const sealOnly = hpkeSetupSender(NODE, HPKE_DEFAULT_SUITE, recipient.publicKey, info, { sealOnly: true });
+    expect(sealOnly.context.exporterSecret).toHaveLength(0);
+    expect(thrownCode(() => hpkeContextExport(NODE, sealOnly.context, info, 32))).toBe('USAGE_ARGUMENT');
+    const sealed = hpkeContextSeal(NODE, sealOnly.context, info, utf8('x'));
+    expect(PORTABLE.hpkeOpen(HPKE_DEFAULT_SUITE, recipient.secretKey, sealOnly.enc, info, info, sealed.ciphertext)).toEqual(utf8('x'));
+    expect(thrownCode(() => hpkeSetupSender(NODE, HPKE_DEFAULT_SUITE, recipient.publicKey, info, { sealOnly: true, exportOnly: true }))).toBe('USAGE_ARGUMENT');
+  });
+
+  it('HPKE seals to many recipients with one info (the last info hash is reused) and then another info, across providers', () => {
+    const recipients = [PORTABLE.x25519Generate(), PORTABLE.x25519Generate(), PORTABLE.x25519Generate()];
+    for (const info of [utf8('same info'), utf8('same info'), utf8('other info'), utf8('same info')]) {
+      for (const r of recipients) {
+        const sealed = NODE.hpkeSeal(HPKE_DEFAULT_SUITE, r.publicKey, info, utf8('aad'), utf8('secret'));
+        expect(PORTABLE.hpkeOpen(HPKE_DEFAULT_SUITE, r.secretKey, sealed.enc, info, utf8('aad'), sealed.ciphertext)).toEqual(utf8('secret'));
+      }
+    }
+  });
+
+  it('randomBytes: pooled small requests are fresh across pool refills; large and empty requests keep their lengths', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 400; i++) seen.add(toHex(NODE.randomBytes(32))); // 12,800 bytes: three refills of the 4,096-byte pool
+    expect(seen.size).toBe(400);
+    const small = NODE.randomBytes(64);
+    expect(small).toHaveLength(64);
+    expect(small.buffer.byteLength).toBe(64); // a copy, not a view of the pool
+    expect(NODE.randomBytes(65)).toHaveLength(65);
+    expect(NODE.randomBytes(0)).toHaveLength(0);
+    expect(NODE.randomBytes(5000)).toHaveLength(5000);
   });
 });
 

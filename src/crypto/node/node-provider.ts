@@ -81,6 +81,11 @@ function zeroSharedSecret(cause?: unknown): VerifyError {
   return new VerifyError('VERIFY_ZERO_SHARED_SECRET', 'x25519: all-zero shared secret (low-order public key)', { cause });
 }
 
+/** Size of the provider's pool of random bytes. */
+const RANDOM_POOL_BYTES = 4096;
+/** Largest request served from the pool. */
+const RANDOM_POOL_REQUEST = 64;
+
 interface ImportedSecret {
   readonly key: KeyObject;
   readonly publicKey: Uint8Array;
@@ -107,6 +112,9 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   private readonly portableMlKem = new PortableMlKem();
   private nativeKem: NativeKem | null | undefined;
   private jwkPlaceholderAccepted = true;
+  /** Random bytes drawn ahead for small requests (one native call per pool, not per key); used bytes are wiped at once. */
+  private readonly randomPool = new Uint8Array(RANDOM_POOL_BYTES);
+  private randomPoolOffset = RANDOM_POOL_BYTES;
 
   constructor() {
     super();
@@ -115,10 +123,24 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     this.nc = nc;
   }
 
-  /** Secure random bytes. */
+  /**
+   * Secure random bytes. Requests up to `RANDOM_POOL_REQUEST` bytes (keys,
+   * nonces) are served from a pool filled by one CSPRNG call: a commit to 127
+   * members draws 127 ephemeral keys, and each native call costs more than
+   * the bytes. Every pool byte is handed out once and wiped as it leaves.
+   */
   randomBytes(length: number): Uint8Array {
     assertLength(length, 'randomBytes length', 2 ** 31);
-    return this.nc.randomFillSync(new Uint8Array(length));
+    if (length > RANDOM_POOL_REQUEST) return this.nc.randomFillSync(new Uint8Array(length));
+    if (this.randomPoolOffset + length > RANDOM_POOL_BYTES) {
+      this.nc.randomFillSync(this.randomPool);
+      this.randomPoolOffset = 0;
+    }
+    const end = this.randomPoolOffset + length;
+    const out = this.randomPool.slice(this.randomPoolOffset, end);
+    this.randomPool.fill(0, this.randomPoolOffset, end);
+    this.randomPoolOffset = end;
+    return out;
   }
 
   /** SHA-256. */
