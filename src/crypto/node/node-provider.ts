@@ -14,9 +14,10 @@
 import type { AeadAlgorithm, CryptoProvider, Ed25519KeyPair, X25519KeyPair } from '../provider.js';
 import type * as NodeCrypto from 'node:crypto';
 import { UsageError, VerifyError } from '../../errors.js';
-import { zeroize } from '../bytes.js';
+import { constantTimeEqual, zeroize } from '../bytes.js';
 import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, SIGNATURE_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
 import { hchacha20 } from '../hchacha20.js';
+import { hmacSha256Js, hmacSha256Key, hmacSha256KeyInto, type HmacSha256Key } from '../hmac-sha256.js';
 import { HpkeOnPrimitives } from '../hpke-provider.js';
 import {
   assertMlKemCiphertext,
@@ -81,6 +82,8 @@ function zeroSharedSecret(cause?: unknown): VerifyError {
   return new VerifyError('VERIFY_ZERO_SHARED_SECRET', 'x25519: all-zero shared secret (low-order public key)', { cause });
 }
 
+/** Longest message the JavaScript HMAC takes (beyond, native is faster). */
+const JS_HMAC_MAX_MESSAGE = 256;
 /** Size of the provider's pool of random bytes. */
 const RANDOM_POOL_BYTES = 4096;
 /** Largest request served from the pool. */
@@ -112,6 +115,10 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   private readonly portableMlKem = new PortableMlKem();
   private nativeKem: NativeKem | null | undefined;
   private jwkPlaceholderAccepted = true;
+  private emptyHmacKey: HmacSha256Key | undefined;
+  private readonly lastHmacKey: { array: Uint8Array | undefined; readonly bytes: Uint8Array; length: number; readonly state: HmacSha256Key } = {
+    array: undefined, bytes: new Uint8Array(64), length: 0, state: { inner: new Int32Array(8), outer: new Int32Array(8) },
+  };
   /** Random bytes drawn ahead for small requests (one native call per pool, not per key); used bytes are wiped at once. */
   private readonly randomPool = new Uint8Array(RANDOM_POOL_BYTES);
   private randomPoolOffset = RANDOM_POOL_BYTES;
@@ -148,16 +155,41 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     return own(this.nc.createHash('sha256').update(assertBytes(data, 'sha256 data')).digest());
   }
 
-  /** HMAC-SHA256. */
+  /**
+   * The keyed HMAC-SHA256 state of `key` for the JavaScript HMAC (short
+   * messages). The last key's state is kept: derivations come in runs under
+   * one key (a secret tree node keys its two children, then its two ratchets;
+   * an HPKE secret its key and nonce). A hit needs the same array with the
+   * same content (a wiped or reused array misses). The empty key (HKDF's
+   * default salt) has its own state. A per-key WeakMap cost more than it saved.
+   */
+  private hmacKey(key: Uint8Array): HmacSha256Key {
+    if (key.length === 0) return (this.emptyHmacKey ??= hmacSha256Key(key));
+    const last = this.lastHmacKey;
+    if (last.array === key && key.length <= last.bytes.length && constantTimeEqual(last.bytes.subarray(0, last.length), key)) return last.state;
+    hmacSha256KeyInto(key, last.state);
+    last.bytes.fill(0);
+    last.array = undefined;
+    if (key.length <= last.bytes.length) {
+      last.bytes.set(key);
+      last.length = key.length;
+      last.array = key;
+    }
+    return last.state;
+  }
+
+  /** HMAC-SHA256 (short messages in JavaScript with a cached keyed state, long ones native). */
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
     assertBytes(key, 'hmac key');
-    return own(this.nc.createHmac('sha256', key).update(assertBytes(data, 'hmac data')).digest());
+    assertBytes(data, 'hmac data');
+    if (data.length <= JS_HMAC_MAX_MESSAGE) return hmacSha256Js(this.hmacKey(key), data);
+    return own(this.nc.createHmac('sha256', key).update(data).digest());
   }
 
   /** HKDF-Extract (RFC 5869 §2.2) = HMAC(salt, ikm). */
   hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
     assertBytes(ikm, 'hkdf ikm');
-    return own(this.nc.createHmac('sha256', assertBytes(salt, 'hkdf salt')).update(ikm).digest());
+    return this.hmacSha256(assertBytes(salt, 'hkdf salt'), ikm);
   }
 
   /** HKDF-Expand (RFC 5869 §2.3). @throws UsageError `USAGE_ARGUMENT` when `length` > 8160. */
@@ -165,6 +197,14 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     assertBytes(prk, 'hkdf prk');
     assertBytes(info, 'hkdf info');
     assertLength(length, 'hkdf length', HKDF_MAX_LENGTH);
+    if (length <= 32 && info.length < JS_HMAC_MAX_MESSAGE) {
+      // One block, T(1) = HMAC(prk, info || 0x01): the common case (every MLS and HPKE derivation).
+      const block = hmacSha256Js(this.hmacKey(prk), info, COUNTER_BYTES[1] as Uint8Array);
+      if (length === 32) return block;
+      const out = block.slice(0, length);
+      block.fill(0);
+      return out;
+    }
     const out = new Uint8Array(length);
     let previous: Buffer | undefined;
     for (let offset = 0, i = 1; offset < length; offset += 32, i++) {
