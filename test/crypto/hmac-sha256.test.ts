@@ -50,11 +50,12 @@ describe('JavaScript SHA-256 and HMAC-SHA256', () => {
 });
 
 describe('Node provider HMAC and HKDF on the JavaScript HMAC', () => {
-  it('match the portable provider: HMAC around the native cut-over, HKDF extract, expand of 1…100 bytes', () => {
+  it('match the portable provider: HMAC and SHA-256 around the native cut-over, HKDF extract, expand of 1…100 bytes', () => {
     const key = bytes(32, 1);
     for (const length of [0, 1, 64, 255, 256, 257, 1000]) {
       const data = bytes(length, 2);
       expect(NODE.hmacSha256(key, data)).toEqual(PORTABLE.hmacSha256(key, data));
+      expect(NODE.sha256(data)).toEqual(PORTABLE.sha256(data));
       expect(NODE.hkdfExtract(data.subarray(0, 40), key)).toEqual(PORTABLE.hkdfExtract(data.subarray(0, 40), key));
     }
     expect(NODE.hkdfExtract(new Uint8Array(0), key)).toEqual(PORTABLE.hkdfExtract(new Uint8Array(0), key));

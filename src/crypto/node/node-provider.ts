@@ -17,7 +17,7 @@ import { UsageError, VerifyError } from '../../errors.js';
 import { constantTimeEqual, zeroize } from '../bytes.js';
 import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, SIGNATURE_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
 import { hchacha20 } from '../hchacha20.js';
-import { hmacSha256Js, hmacSha256Key, hmacSha256KeyInto, type HmacSha256Key } from '../hmac-sha256.js';
+import { hmacSha256Js, hmacSha256Key, hmacSha256KeyInto, sha256Js, type HmacSha256Key } from '../hmac-sha256.js';
 import { HpkeOnPrimitives } from '../hpke-provider.js';
 import {
   assertMlKemCiphertext,
@@ -82,7 +82,7 @@ function zeroSharedSecret(cause?: unknown): VerifyError {
   return new VerifyError('VERIFY_ZERO_SHARED_SECRET', 'x25519: all-zero shared secret (low-order public key)', { cause });
 }
 
-/** Longest message the JavaScript HMAC takes (beyond, native is faster). */
+/** Longest message the JavaScript HMAC and SHA-256 take (beyond, native is faster). */
 const JS_HMAC_MAX_MESSAGE = 256;
 /** Size of the provider's pool of random bytes. */
 const RANDOM_POOL_BYTES = 4096;
@@ -150,9 +150,11 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     return out;
   }
 
-  /** SHA-256. */
+  /** SHA-256 (short messages in JavaScript: MLS hashes hundreds of tree nodes of a few hundred bytes per commit). */
   sha256(data: Uint8Array): Uint8Array {
-    return own(this.nc.createHash('sha256').update(assertBytes(data, 'sha256 data')).digest());
+    assertBytes(data, 'sha256 data');
+    if (data.length <= JS_HMAC_MAX_MESSAGE) return sha256Js(data);
+    return own(this.nc.createHash('sha256').update(data).digest());
   }
 
   /**
