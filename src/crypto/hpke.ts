@@ -18,7 +18,13 @@ import { XWING_ENCAPSULATION_SEED_LENGTH, xwingDecapsulate, xwingEncapsulate, ty
 /** The primitives HPKE needs; both providers pass themselves. */
 export type HpkePrimitives = Pick<CryptoProvider, 'randomBytes' | 'hkdfExtract' | 'hkdfExpand' | 'x25519' | 'x25519PublicKey' | 'aeadSeal' | 'aeadOpen'> & XWingPrimitives
   /** When given, makes the random ephemeral key pair in one step (the Node provider's is cheaper than random bytes + public key). */
-  & Partial<Pick<CryptoProvider, 'x25519Generate'>>;
+  & Partial<Pick<CryptoProvider, 'x25519Generate'>>
+  /**
+   * When given, Encap's whole DH half in one step: a fresh ephemeral key,
+   * its public key (enc) and its DH with the recipient key (the Node
+   * provider imports the ephemeral once and caches nothing of it).
+   */
+  & { readonly x25519Ephemeral?: (recipientPublicKey: Uint8Array) => { readonly publicKey: Uint8Array; readonly shared: Uint8Array } };
 
 /** HPKE modes (RFC 9180 §5, Table 1). */
 export const HPKE_MODE = { base: 0x00, psk: 0x01, auth: 0x02, authPsk: 0x03 } as const;
@@ -292,6 +298,19 @@ export function hpkeSetupSender(p: HpkePrimitives, suite: HpkeSuite, recipientPu
       return { enc, context: keySchedule(p, suite, modeOf(psk, false), sharedSecret, info, psk, pskId, contextUse(options)) };
     } finally {
       zeroize(sharedSecret);
+    }
+  }
+  if (options.ephemeralSecretKey === undefined && options.senderSecretKey === undefined && p.x25519Ephemeral !== undefined) {
+    const { publicKey: enc, shared } = p.x25519Ephemeral(recipientPublicKey);
+    try {
+      const sharedSecret = extractAndExpand(p, shared, concatBytes(enc, recipientPublicKey));
+      try {
+        return { enc, context: keySchedule(p, suite, modeOf(psk, false), sharedSecret, info, psk, pskId, contextUse(options)) };
+      } finally {
+        zeroize(sharedSecret);
+      }
+    } finally {
+      zeroize(shared);
     }
   }
   const generated = options.ephemeralSecretKey === undefined && p.x25519Generate !== undefined ? p.x25519Generate() : undefined;

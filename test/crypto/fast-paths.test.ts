@@ -4,7 +4,7 @@
  * the DH that follows) and HPKE's export-only contexts and cached public hashes.
  */
 import { describe, expect, it } from 'vitest';
-import { HPKE_DEFAULT_SUITE, fromHex, toHex, utf8 } from '../../src/crypto/index.js';
+import { HPKE_DEFAULT_SUITE, fromHex, toHex, utf8, type NodeCryptoProvider } from '../../src/crypto/index.js';
 import { hpkeContextExport, hpkeContextSeal, hpkeReceiveExportBase, hpkeSendExportBase, hpkeSetupRecipient, hpkeSetupSender } from '../../src/crypto/hpke.js';
 import { NODE, PORTABLE, thrownCode } from './providers.js';
 
@@ -49,6 +49,18 @@ describe('node fast paths', () => {
     const opened = PORTABLE.hpkeOpen(HPKE_DEFAULT_SUITE, recipient.secretKey, full.enc, info, info, sealed.ciphertext);
     expect(opened).toEqual(utf8('x'));
     expect(hpkeSetupRecipient(NODE, HPKE_DEFAULT_SUITE, recipient.secretKey, full.enc, info, { exportOnly: true }).key).toHaveLength(0);
+  });
+
+  it('x25519Ephemeral: enc is a public key whose DH with the recipient is the shared value; fresh per call; low-order keys refused', () => {
+    const node = NODE as NodeCryptoProvider;
+    const recipient = PORTABLE.x25519Generate();
+    const one = node.x25519Ephemeral(recipient.publicKey);
+    const two = node.x25519Ephemeral(recipient.publicKey);
+    expect(PORTABLE.x25519(recipient.secretKey, one.publicKey)).toEqual(one.shared);
+    expect(PORTABLE.x25519(recipient.secretKey, two.publicKey)).toEqual(two.shared);
+    expect(one.publicKey).not.toEqual(two.publicKey);
+    expect(thrownCode(() => node.x25519Ephemeral(new Uint8Array(32)))).toBe('VERIFY_ZERO_SHARED_SECRET');
+    expect(thrownCode(() => node.x25519Ephemeral(new Uint8Array(31)))).toBe('USAGE_KEY_LENGTH');
   });
 
   it('a seal-only context (single-shot seal and open) seals the same bytes and refuses to export', () => {

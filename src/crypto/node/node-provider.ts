@@ -295,6 +295,32 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     return { secretKey, publicKey: this.x25519PublicKey(secretKey) };
   }
 
+  /**
+   * HPKE Encap's DH half: a fresh X25519 key pair, used once for its DH with
+   * `recipientPublicKey`. Unlike `x25519Generate` + `x25519`, the ephemeral
+   * key is imported once and not cached (it is wiped on return): no cache
+   * entry, no copies, for the 127 ephemerals of a commit at n = 128.
+   * @throws VerifyError `VERIFY_ZERO_SHARED_SECRET`; UsageError `USAGE_KEY_LENGTH`.
+   */
+  x25519Ephemeral(recipientPublicKey: Uint8Array): { readonly publicKey: Uint8Array; readonly shared: Uint8Array } {
+    assertBytes(recipientPublicKey, 'x25519 publicKey', KEY_LENGTH);
+    const secretKey = this.randomBytes(KEY_LENGTH);
+    try {
+      const ephemeral = this.importSecret('X25519', secretKey);
+      const peer = this.x25519Publics.get(recipientPublicKey, (p) => this.importPublic('X25519', p));
+      let shared: Uint8Array;
+      try {
+        shared = own(this.nc.diffieHellman({ privateKey: ephemeral.key, publicKey: peer }));
+      } catch (cause) {
+        throw zeroSharedSecret(cause);
+      }
+      if (isAllZero(shared)) throw zeroSharedSecret();
+      return { publicKey: ephemeral.publicKey, shared };
+    } finally {
+      zeroize(secretKey);
+    }
+  }
+
   /** X25519. @throws VerifyError `VERIFY_ZERO_SHARED_SECRET`; UsageError `USAGE_KEY_LENGTH`. */
   x25519(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
     assertBytes(publicKey, 'x25519 publicKey', KEY_LENGTH);
