@@ -117,11 +117,28 @@ function secretNodeBytes(node: SecretTreeNode): Uint8Array {
   return out;
 }
 
+/** A tree of fresh nodes only (every tree right after a commit) written into one buffer; undefined when a node is not fresh. */
+function freshSecretTreeBytes(tree: SecretTree): Uint8Array | undefined {
+  let total = 0;
+  for (const node of tree) {
+    if (!isFresh(node.handshake) || !isFresh(node.application)) return undefined;
+    total += node.handshake.secret.length + node.application.secret.length + 12;
+  }
+  const [headerLength, writeHeader] = lengthEncoder(total);
+  const buffer = new ArrayBuffer(headerLength + total);
+  writeHeader(0, buffer);
+  const out = new Uint8Array(buffer);
+  const view = new DataView(buffer);
+  let offset = headerLength;
+  for (const node of tree) offset = writeFreshSecret(view, out, writeFreshSecret(view, out, offset, node.handshake), node.application);
+  return out;
+}
+
 /** The secret tree as ts-mls's `secretTreeEncoder` writes it, encoded once per array object. */
 export function encodeSecretTreeCached(tree: SecretTree): Uint8Array {
   let bytes = secretTreeEncodings.get(tree);
   if (bytes === undefined) {
-    bytes = vector(tree.map(secretNodeBytes));
+    bytes = freshSecretTreeBytes(tree) ?? vector(tree.map(secretNodeBytes));
     secretTreeEncodings.set(tree, bytes);
   }
   return bytes;
