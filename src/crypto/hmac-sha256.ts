@@ -100,22 +100,22 @@ class Sha256Stream {
   }
 
   update(data: Uint8Array): void {
+    const length = data.length;
+    const pending = this.pending;
     let offset = 0;
-    this.total += data.length;
+    this.total += length;
     if (this.pendingLength > 0) {
-      const take = Math.min(BLOCK_BYTES - this.pendingLength, data.length);
-      this.pending.set(data.subarray(0, take), this.pendingLength);
+      // Byte copies, not subarray + set: the parts are a few dozen bytes, and a view per call is garbage.
+      const take = Math.min(BLOCK_BYTES - this.pendingLength, length);
+      for (let i = 0; i < take; i++) pending[this.pendingLength + i] = data[i] as number;
       this.pendingLength += take;
       offset = take;
       if (this.pendingLength < BLOCK_BYTES) return;
-      compress(this.state, this.pending, 0);
+      compress(this.state, pending, 0);
       this.pendingLength = 0;
     }
-    for (; offset + BLOCK_BYTES <= data.length; offset += BLOCK_BYTES) compress(this.state, data, offset);
-    if (offset < data.length) {
-      this.pending.set(data.subarray(offset), 0);
-      this.pendingLength = data.length - offset;
-    }
+    for (; offset + BLOCK_BYTES <= length; offset += BLOCK_BYTES) compress(this.state, data, offset);
+    for (let i = offset; i < length; i++) pending[this.pendingLength++] = data[i] as number;
   }
 
   /** Pads (FIPS 180-4 §5.1.1), writes the digest into `out` at `outOffset` and wipes the buffered bytes. */
