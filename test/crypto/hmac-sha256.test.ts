@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex, utf8 } from '../../src/crypto/index.js';
+import { NodeCryptoProvider, fromHex, toHex, utf8 } from '../../src/crypto/index.js';
 import { hmacSha256Js, hmacSha256Key, sha256Js } from '../../src/crypto/hmac-sha256.js';
 import { NODE, PORTABLE } from './providers.js';
 
@@ -72,7 +72,16 @@ describe('Node provider HMAC and HKDF on the JavaScript HMAC', () => {
       .toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
   });
 
-  it('a key array reused with new content, or wiped, is not served the last key\'s state', () => {
+  it('no keyed state outlives its call: after an HMAC and an HKDF-Expand, the provider\'s scratch state is all zeros (a consumed key must not stay in the provider)', () => {
+    const provider = new NodeCryptoProvider();
+    const scratch = (provider as unknown as { hmacScratch: { inner: Int32Array; outer: Int32Array } }).hmacScratch;
+    provider.hmacSha256(bytes(32, 5), utf8('message'));
+    expect([...scratch.inner, ...scratch.outer].every((w) => w === 0)).toBe(true);
+    provider.hkdfExpand(bytes(32, 6), utf8('info'), 32);
+    expect([...scratch.inner, ...scratch.outer].every((w) => w === 0)).toBe(true);
+  });
+
+  it('a key array reused with new content, or wiped, gives the HMAC of its new content', () => {
     const key = bytes(32, 9);
     const data = utf8('message');
     const first = NODE.hmacSha256(key, data);
@@ -82,7 +91,7 @@ describe('Node provider HMAC and HKDF on the JavaScript HMAC', () => {
     expect(NODE.hmacSha256(key, data)).not.toEqual(first);
     key.fill(0);
     expect(NODE.hkdfExpand(key, data, 32)).toEqual(PORTABLE.hkdfExpand(key, data, 32));
-    const long = bytes(100, 4); // longer than the kept copy: never served from it
+    const long = bytes(100, 4); // longer than a block: hashed first
     expect(NODE.hmacSha256(long, data)).toEqual(PORTABLE.hmacSha256(long, data));
     long[99] = 0;
     expect(NODE.hmacSha256(long, data)).toEqual(PORTABLE.hmacSha256(long, data));

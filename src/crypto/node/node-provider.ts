@@ -14,10 +14,10 @@
 import type { AeadAlgorithm, CryptoProvider, Ed25519KeyPair, X25519KeyPair } from '../provider.js';
 import type * as NodeCrypto from 'node:crypto';
 import { UsageError, VerifyError } from '../../errors.js';
-import { constantTimeEqual, zeroize } from '../bytes.js';
+import { zeroize } from '../bytes.js';
 import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, SIGNATURE_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
 import { hchacha20 } from '../hchacha20.js';
-import { hmacSha256Js, hmacSha256Key, hmacSha256KeyInto, sha256Js, type HmacSha256Key } from '../hmac-sha256.js';
+import { hmacSha256Js, hmacSha256Key, hmacSha256KeyInto, sha256Js, wipeHmacKey, type HmacSha256Key } from '../hmac-sha256.js';
 import { HpkeOnPrimitives } from '../hpke-provider.js';
 import {
   assertMlKemCiphertext,
@@ -84,10 +84,6 @@ function zeroSharedSecret(cause?: unknown): VerifyError {
 
 /** Longest message the JavaScript HMAC and SHA-256 take (beyond, native is faster). */
 const JS_HMAC_MAX_MESSAGE = 256;
-/** Size of the provider's pool of random bytes. */
-const RANDOM_POOL_BYTES = 4096;
-/** Largest request served from the pool. */
-const RANDOM_POOL_REQUEST = 64;
 
 interface ImportedSecret {
   readonly key: KeyObject;
@@ -116,12 +112,8 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   private nativeKem: NativeKem | null | undefined;
   private jwkPlaceholderAccepted = true;
   private emptyHmacKey: HmacSha256Key | undefined;
-  private readonly lastHmacKey: { array: Uint8Array | undefined; readonly bytes: Uint8Array; length: number; readonly state: HmacSha256Key } = {
-    array: undefined, bytes: new Uint8Array(64), length: 0, state: { inner: new Int32Array(8), outer: new Int32Array(8) },
-  };
-  /** Random bytes drawn ahead for small requests (one native call per pool, not per key); used bytes are wiped at once. */
-  private readonly randomPool = new Uint8Array(RANDOM_POOL_BYTES);
-  private randomPoolOffset = RANDOM_POOL_BYTES;
+  /** The keyed state of the HMAC in progress (wiped after each call). */
+  private readonly hmacScratch: HmacSha256Key = { inner: new Int32Array(8), outer: new Int32Array(8) };
 
   constructor() {
     super();
@@ -131,23 +123,13 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   }
 
   /**
-   * Secure random bytes. Requests up to `RANDOM_POOL_REQUEST` bytes (keys,
-   * nonces) are served from a pool filled by one CSPRNG call: a commit to 127
-   * members draws 127 ephemeral keys, and each native call costs more than
-   * the bytes. Every pool byte is handed out once and wiped as it leaves.
+   * Secure random bytes, drawn from the CSPRNG at each call: no pool drawn
+   * ahead, so a memory snapshot never holds the randomness of keys not made
+   * yet (post-compromise security: the next update must be fresh).
    */
   randomBytes(length: number): Uint8Array {
     assertLength(length, 'randomBytes length', 2 ** 31);
-    if (length > RANDOM_POOL_REQUEST) return this.nc.randomFillSync(new Uint8Array(length));
-    if (this.randomPoolOffset + length > RANDOM_POOL_BYTES) {
-      this.nc.randomFillSync(this.randomPool);
-      this.randomPoolOffset = 0;
-    }
-    const end = this.randomPoolOffset + length;
-    const out = this.randomPool.slice(this.randomPoolOffset, end);
-    this.randomPool.fill(0, this.randomPoolOffset, end);
-    this.randomPoolOffset = end;
-    return out;
+    return this.nc.randomFillSync(new Uint8Array(length));
   }
 
   /** SHA-256 (short messages in JavaScript: MLS hashes hundreds of tree nodes of a few hundred bytes per commit). */
@@ -158,33 +140,28 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   }
 
   /**
-   * The keyed HMAC-SHA256 state of `key` for the JavaScript HMAC (short
-   * messages). The last key's state is kept: derivations come in runs under
-   * one key (a secret tree node keys its two children, then its two ratchets;
-   * an HPKE secret its key and nonce). A hit needs the same array with the
-   * same content (a wiped or reused array misses). The empty key (HKDF's
-   * default salt) has its own state. A per-key WeakMap cost more than it saved.
+   * HMAC-SHA256 of a short message in JavaScript: the keyed state (SHA-256
+   * midstates after the ipad and opad blocks) is computed into one scratch
+   * state and wiped right after, so no key outlives its call (forward
+   * secrecy: a consumed chain key must not stay in the provider). The empty
+   * key (HKDF's default salt) is public and kept.
    */
-  private hmacKey(key: Uint8Array): HmacSha256Key {
-    if (key.length === 0) return (this.emptyHmacKey ??= hmacSha256Key(key));
-    const last = this.lastHmacKey;
-    if (last.array === key && key.length <= last.bytes.length && constantTimeEqual(last.bytes.subarray(0, last.length), key)) return last.state;
-    hmacSha256KeyInto(key, last.state);
-    last.bytes.fill(0);
-    last.array = undefined;
-    if (key.length <= last.bytes.length) {
-      last.bytes.set(key);
-      last.length = key.length;
-      last.array = key;
+  private hmacJs(key: Uint8Array, ...parts: readonly Uint8Array[]): Uint8Array {
+    if (key.length === 0) return hmacSha256Js((this.emptyHmacKey ??= hmacSha256Key(key)), ...parts);
+    const state = this.hmacScratch;
+    hmacSha256KeyInto(key, state);
+    try {
+      return hmacSha256Js(state, ...parts);
+    } finally {
+      wipeHmacKey(state);
     }
-    return last.state;
   }
 
-  /** HMAC-SHA256 (short messages in JavaScript with a cached keyed state, long ones native). */
+  /** HMAC-SHA256 (short messages in JavaScript, long ones native). */
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
     assertBytes(key, 'hmac key');
     assertBytes(data, 'hmac data');
-    if (data.length <= JS_HMAC_MAX_MESSAGE) return hmacSha256Js(this.hmacKey(key), data);
+    if (data.length <= JS_HMAC_MAX_MESSAGE) return this.hmacJs(key, data);
     return own(this.nc.createHmac('sha256', key).update(data).digest());
   }
 
@@ -201,7 +178,7 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     assertLength(length, 'hkdf length', HKDF_MAX_LENGTH);
     if (length <= 32 && info.length < JS_HMAC_MAX_MESSAGE) {
       // One block, T(1) = HMAC(prk, info || 0x01): the common case (every MLS and HPKE derivation).
-      const block = hmacSha256Js(this.hmacKey(prk), info, COUNTER_BYTES[1] as Uint8Array);
+      const block = this.hmacJs(prk, info, COUNTER_BYTES[1] as Uint8Array);
       if (length === 32) return block;
       const out = block.slice(0, length);
       block.fill(0);
