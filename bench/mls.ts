@@ -17,7 +17,8 @@
  * recipient is member 2; `add` adds a user whose key package was published
  * beforehand. Every sample starts from the same state (all state is pure).
  * Times are process CPU time per call, the median of 5 runs after one warm-up
- * (n = 1024: 3 runs). Targets (issue 13, BENCHMARKS.md): at n = 128, stock ÷
+ * (n = 1024: 3 runs); the implementations run in turns (stock, groupcrypt,
+ * groupcrypt on stock, stock, …) so that all see the same load. Targets (issue 13, BENCHMARKS.md): at n = 128, stock ÷
  * groupcrypt-mls ≥ 6 × for every op (sender); printed as met / missed.
  *
  * Run: `npx tsx bench/mls.ts` (table on stdout, bench/results/mls.json).
@@ -33,7 +34,7 @@ import { defaultDeps } from '../src/crypto/index.js';
 import type { DcgkaRow } from './dcgka.js';
 import {
   commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, joinSecretGroup, processCommit,
-  type MlsDeps, type SecretGroupState,
+  type MemberKeyStore, type MlsDeps, type SecretGroupState,
 } from '../src/mls/index.js';
 
 /** One result row (BENCHMARKS.md shape). */
@@ -85,17 +86,28 @@ function median(values: readonly number[]): number {
 
 /** Median over `samples` runs after one warm-up run (sender and recipient each). */
 async function measure(samples: number, once: () => Promise<OpTiming>): Promise<OpTiming> {
-  await once();
-  const gen: number[] = [];
-  const proc: number[] = [];
-  let bytes = 0;
+  return (await measureInterleaved(samples, [once]))[0] as OpTiming;
+}
+
+/**
+ * Medians of several implementations measured in turns: one warm-up each,
+ * then `samples` rounds of one run of each. Every implementation sees the
+ * same machine load (a shared machine's load changes within seconds, and
+ * measuring one implementation after the other skewed their ratio by 2×).
+ */
+async function measureInterleaved(samples: number, runs: readonly (() => Promise<OpTiming>)[]): Promise<OpTiming[]> {
+  for (const once of runs) await once();
+  const timings = runs.map(() => ({ gen: [] as number[], proc: [] as number[], bytes: 0 }));
   for (let i = 0; i < samples; i++) {
-    const t = await once();
-    gen.push(t.gen);
-    proc.push(t.proc);
-    bytes = t.bytes;
+    for (const [k, once] of runs.entries()) {
+      const t = await once();
+      const into = timings[k]!;
+      into.gen.push(t.gen);
+      into.proc.push(t.proc);
+      into.bytes = t.bytes;
+    }
   }
-  return { gen: median(gen), proc: median(proc), bytes };
+  return timings.map((t) => ({ gen: median(t.gen), proc: median(t.proc), bytes: t.bytes }));
 }
 
 function row(impl: string, op: MlsBenchRow['op'], n: number, t: OpTiming): MlsBenchRow {
@@ -103,8 +115,14 @@ function row(impl: string, op: MlsBenchRow['op'], n: number, t: OpTiming): MlsBe
   return { impl, op, n, senderMs: r(t.gen), recipientMs: r(t.proc), bytes: t.bytes, senderGenMs: r(t.gen), senderAckMs: 0, recipientProcMs: r(t.proc), recipientAckMs: 0 };
 }
 
+/** One implementation set up at one n: a run of each op (sender commit, then one recipient processing it). */
+interface PreparedImpl {
+  readonly impl: string;
+  readonly run: (op: MlsBenchRow['op']) => Promise<OpTiming>;
+}
+
 /** Stock ts-mls, called directly. */
-async function benchStock(cs: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]> {
+async function prepareStock(cs: CiphersuiteImpl, n: number): Promise<PreparedImpl> {
   const made: { publicPackage: KeyPackage; privatePackage: PrivateKeyPackage }[] = [];
   for (let i = 0; i <= n; i++) {
     made.push(await generateKeyPackage({ credentialType: 'basic', identity: new TextEncoder().encode(`member-${i}`) }, defaultCapabilities(), defaultLifetime, [], cs));
@@ -117,11 +135,11 @@ async function benchStock(cs: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]
   });
   owner = added.newState;
   const recipient: ClientState = await joinGroup(added.welcome!, rest[1]!.publicPackage, rest[1]!.privatePackage, emptyPskIndex, cs);
-  const rows: MlsBenchRow[] = [];
-  for (const op of OPS) {
-    const proposals = op === 'remove' ? [{ proposalType: 'remove' as const, remove: { removed: 1 as never } }]
-      : op === 'add' ? [{ proposalType: 'add' as const, add: { keyPackage: extra.publicPackage } }] : [];
-    const t = await measure(samplesFor(n), async () => {
+  return {
+    impl: 'ts-mls',
+    run: async (op) => {
+      const proposals = op === 'remove' ? [{ proposalType: 'remove' as const, remove: { removed: 1 as never } }]
+        : op === 'add' ? [{ proposalType: 'add' as const, add: { keyPackage: extra.publicPackage } }] : [];
       const t0 = cpuMs();
       const c = await createCommit({ state: owner, cipherSuite: cs }, { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: op === 'add' });
       const bytes = encodeMlsMessage(c.commit).length
@@ -130,17 +148,15 @@ async function benchStock(cs: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]
       if (c.commit.wireformat !== 'mls_public_message') throw new Error('expected a public message');
       await processPublicMessage(recipient, c.commit.publicMessage, emptyPskIndex, cs);
       return { gen: t1 - t0, proc: cpuMs() - t1, bytes };
-    });
-    rows.push(row('ts-mls', op, n, t));
-  }
-  return rows;
+    },
+  };
 }
 
 /** groupcrypt's Secret Group on `mls`. */
-export async function benchSecretGroup(impl: string, mls: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]> {
+async function prepareSecretGroup(impl: string, mls: CiphersuiteImpl, n: number): Promise<PreparedImpl> {
   const deps: MlsDeps = { ...defaultDeps(), mls };
   const ownerId = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
-  const members = [];
+  const members: { store: MemberKeyStore; document: Uint8Array }[] = [];
   for (let i = 1; i <= n; i++) {
     const store = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
     const kp = await createKeyPackage(store, deps);
@@ -151,17 +167,33 @@ export async function benchSecretGroup(impl: string, mls: CiphersuiteImpl, n: nu
   const added = await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps);
   const owner: SecretGroupState = added.state;
   const recipient = (await joinSecretGroup({ identity: members[1]!.store, group: created.outputs[0].document, commit: added.outputs[0].document }, deps)).state;
-  const rows: MlsBenchRow[] = [];
-  for (const op of OPS) {
-    const input = op === 'remove' ? { remove: [members[0]!.store.publicKey] } : op === 'add' ? { add: [extra.document] } : {};
-    const t = await measure(samplesFor(n), async () => {
+  return {
+    impl,
+    run: async (op) => {
+      const input = op === 'remove' ? { remove: [members[0]!.store.publicKey] } : op === 'add' ? { add: [extra.document] } : {};
       const t0 = cpuMs();
       const c = await commitSecretGroup(owner, input, deps);
       const t1 = cpuMs();
       await processCommit(recipient, c.outputs[0].document, deps);
       return { gen: t1 - t0, proc: cpuMs() - t1, bytes: c.outputs[0].document.length };
-    });
-    rows.push(row(impl, op, n, t));
+    },
+  };
+}
+
+/** groupcrypt's Secret Group on `mls`, measured alone. */
+export async function benchSecretGroup(impl: string, mls: CiphersuiteImpl, n: number): Promise<MlsBenchRow[]> {
+  const prepared = await prepareSecretGroup(impl, mls, n);
+  const rows: MlsBenchRow[] = [];
+  for (const op of OPS) rows.push(row(impl, op, n, await measure(samplesFor(n), () => prepared.run(op))));
+  return rows;
+}
+
+/** Several implementations at one n, measured in turns (`measureInterleaved`). */
+async function benchInterleaved(prepared: readonly PreparedImpl[], n: number): Promise<MlsBenchRow[]> {
+  const rows: MlsBenchRow[] = [];
+  for (const op of OPS) {
+    const timings = await measureInterleaved(samplesFor(n), prepared.map((p) => () => p.run(op)));
+    prepared.forEach((p, k) => rows.push(row(p.impl, op, n, timings[k] as OpTiming)));
   }
   return rows;
 }
@@ -197,9 +229,12 @@ export async function runMlsBench(options: MlsBenchOptions = {}): Promise<{ rows
   const rows: MlsBenchRow[] = [];
   const stockMaxN = options.stockMaxN ?? 128;
   for (const n of options.sizes ?? [8, 16, 32, 64, 128, 1024]) {
-    if (n <= stockMaxN) rows.push(...await benchStock(stock, n));
-    rows.push(...await benchSecretGroup('groupcrypt-mls', fast, n));
-    if (n <= stockMaxN) rows.push(...await benchSecretGroup('groupcrypt-mls-stock', stock, n));
+    const prepared = [await prepareSecretGroup('groupcrypt-mls', fast, n)];
+    if (n <= stockMaxN) prepared.unshift(await prepareStock(stock, n));
+    if (n <= stockMaxN) prepared.push(await prepareSecretGroup('groupcrypt-mls-stock', stock, n));
+    const fresh = await benchInterleaved(prepared, n);
+    rows.push(...OPS.flatMap((op) => fresh.filter((r) => r.op === op && r.impl === 'ts-mls')), ...fresh.filter((r) => r.impl === 'groupcrypt-mls'),
+      ...fresh.filter((r) => r.impl === 'groupcrypt-mls-stock'));
     log(`mls bench: n=${n} done`);
   }
   const table = formatMlsTable(rows);

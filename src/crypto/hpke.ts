@@ -10,7 +10,7 @@
  * changes nothing.
  */
 import { UsageError } from '../errors.js';
-import { concatBytes, uintToBytes, utf8, zeroize } from './bytes.js';
+import { bytesEqual, concatBytes, uintToBytes, utf8, zeroize } from './bytes.js';
 import { assertBytes, assertHpkeSuite, assertLength, KEY_LENGTH } from './checks.js';
 import { HPKE_KEM_XWING, type AeadAlgorithm, type CryptoProvider, type HpkeAeadId, type HpkeSuite, type X25519KeyPair } from './provider.js';
 import { XWING_ENCAPSULATION_SEED_LENGTH, xwingDecapsulate, xwingEncapsulate, type XWingPrimitives } from './xwing.js';
@@ -18,7 +18,13 @@ import { XWING_ENCAPSULATION_SEED_LENGTH, xwingDecapsulate, xwingEncapsulate, ty
 /** The primitives HPKE needs; both providers pass themselves. */
 export type HpkePrimitives = Pick<CryptoProvider, 'randomBytes' | 'hkdfExtract' | 'hkdfExpand' | 'x25519' | 'x25519PublicKey' | 'aeadSeal' | 'aeadOpen'> & XWingPrimitives
   /** When given, makes the random ephemeral key pair in one step (the Node provider's is cheaper than random bytes + public key). */
-  & Partial<Pick<CryptoProvider, 'x25519Generate'>>;
+  & Partial<Pick<CryptoProvider, 'x25519Generate'>>
+  /**
+   * When given, Encap's whole DH half in one step: a fresh ephemeral key,
+   * its public key (enc) and its DH with the recipient key (the Node
+   * provider imports the ephemeral once and caches nothing of it).
+   */
+  & { readonly x25519Ephemeral?: (recipientPublicKey: Uint8Array) => { readonly publicKey: Uint8Array; readonly shared: Uint8Array } };
 
 /** HPKE modes (RFC 9180 §5, Table 1). */
 export const HPKE_MODE = { base: 0x00, psk: 0x01, auth: 0x02, authPsk: 0x03 } as const;
@@ -60,15 +66,38 @@ export interface HpkeSetupOptions {
   readonly ephemeralSecretKey?: Uint8Array;
   /** The context will only export secrets (no seal/open): its AEAD key and nonce are not derived. */
   readonly exportOnly?: boolean;
+  /** The context will only seal or open (single-shot): its exporter secret is not derived, and exporting is refused. */
+  readonly sealOnly?: boolean;
 }
 
+const suiteIds = new Map<number, Uint8Array>();
+
+/** `"HPKE" || kem || kdf || aead`, built once per suite (callers never modify it). */
 function hpkeSuiteId(suite: HpkeSuite): Uint8Array {
-  return concatBytes(utf8('HPKE'), uintToBytes(suite.kem, 2), uintToBytes(suite.kdf, 2), uintToBytes(suite.aead, 2));
+  const key = suite.kem * 0x1_0000_0000 + suite.kdf * 0x1_0000 + suite.aead;
+  let id = suiteIds.get(key);
+  if (id === undefined) {
+    id = concatBytes(utf8('HPKE'), uintToBytes(suite.kem, 2), uintToBytes(suite.kdf, 2), uintToBytes(suite.aead, 2));
+    suiteIds.set(key, id);
+  }
+  return id;
+}
+
+const labelBytes = new Map<string, Uint8Array>();
+
+/** UTF-8 of a label, encoded once per label (the labels are the few constants of RFC 9180; callers never modify it). */
+function labelOf(label: string): Uint8Array {
+  let bytes = labelBytes.get(label);
+  if (bytes === undefined) {
+    bytes = utf8(label);
+    labelBytes.set(label, bytes);
+  }
+  return bytes;
 }
 
 /** LabeledExtract (RFC 9180 §4). */
 export function labeledExtract(p: HpkePrimitives, suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
-  const labeled = concatBytes(VERSION_LABEL, suiteId, utf8(label), ikm);
+  const labeled = concatBytes(VERSION_LABEL, suiteId, labelOf(label), ikm);
   try {
     return p.hkdfExtract(salt, labeled);
   } finally {
@@ -78,7 +107,7 @@ export function labeledExtract(p: HpkePrimitives, suiteId: Uint8Array, salt: Uin
 
 /** LabeledExpand (RFC 9180 §4). */
 export function labeledExpand(p: HpkePrimitives, suiteId: Uint8Array, prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
-  const labeled = concatBytes(uintToBytes(length, 2), VERSION_LABEL, suiteId, utf8(label), info);
+  const labeled = concatBytes(uintToBytes(length, 2), VERSION_LABEL, suiteId, labelOf(label), info);
   return p.hkdfExpand(prk, labeled, length);
 }
 
@@ -160,6 +189,8 @@ function pskInputs(options: HpkeSetupOptions): { psk: Uint8Array; pskId: Uint8Ar
 /** Bound on the public hashes cached per primitives object (`publicHash`). */
 const PUBLIC_HASH_CACHE_SIZE = 4096;
 const publicHashes = new WeakMap<HpkePrimitives, Map<string, Uint8Array>>();
+/** The last input and result of `publicHash` per primitives object and label (suite ids are the cached arrays of `hpkeSuiteId`). */
+const lastPublicHash = new WeakMap<HpkePrimitives, Map<string, { readonly suiteId: Uint8Array; readonly data: Uint8Array; readonly hash: Uint8Array }>>();
 
 /**
  * LabeledExtract of public data (the psk id and info hashes of the key
@@ -168,6 +199,20 @@ const publicHashes = new WeakMap<HpkePrimitives, Map<string, Uint8Array>>();
  * no wiping needed; callers never get the cached array itself to keep.
  */
 function publicHash(p: HpkePrimitives, suiteId: Uint8Array, label: string, data: Uint8Array): Uint8Array {
+  const last = lastPublicHash.get(p)?.get(label);
+  // An MLS commit seals to every copath node with the same info: compare with the last input before hex-encoding it.
+  if (last !== undefined && last.suiteId === suiteId && bytesEqual(last.data, data)) return last.hash;
+  const hash = publicHashCached(p, suiteId, label, data);
+  let lastByLabel = lastPublicHash.get(p);
+  if (lastByLabel === undefined) {
+    lastByLabel = new Map();
+    lastPublicHash.set(p, lastByLabel);
+  }
+  lastByLabel.set(label, { suiteId, data: data.slice(), hash });
+  return hash;
+}
+
+function publicHashCached(p: HpkePrimitives, suiteId: Uint8Array, label: string, data: Uint8Array): Uint8Array {
   let cache = publicHashes.get(p);
   if (cache === undefined) {
     cache = new Map();
@@ -189,11 +234,20 @@ function toHexString(bytes: Uint8Array): string {
   return out;
 }
 
+/** What a context will be used for: the secrets it does not need are not derived (left empty, and their use is refused). */
+type ContextUse = 'any' | 'export' | 'aead';
+
+function contextUse(options: HpkeSetupOptions): ContextUse {
+  if (options.exportOnly === true && options.sealOnly === true) throw new UsageError('USAGE_ARGUMENT', 'hpke: exportOnly and sealOnly exclude each other');
+  return options.exportOnly === true ? 'export' : options.sealOnly === true ? 'aead' : 'any';
+}
+
 /**
- * KeySchedule (RFC 9180 §5.1). `exportOnly`: a context used only to export
- * (2SM) skips the AEAD key and nonce (left empty; sealing with it is refused).
+ * KeySchedule (RFC 9180 §5.1). A context used only to export (2SM) skips the
+ * AEAD key and nonce; a single-shot seal or open skips the exporter secret.
  */
-function keySchedule(p: HpkePrimitives, suite: HpkeSuite, mode: HpkeMode, sharedSecret: Uint8Array, info: Uint8Array, psk: Uint8Array, pskId: Uint8Array, exportOnly = false): HpkeContext {
+function keySchedule(p: HpkePrimitives, suite: HpkeSuite, mode: HpkeMode, sharedSecret: Uint8Array, info: Uint8Array, psk: Uint8Array, pskId: Uint8Array, use: ContextUse): HpkeContext {
+  const exportOnly = use === 'export';
   const suiteId = hpkeSuiteId(suite);
   const pskIdHash = publicHash(p, suiteId, 'psk_id_hash', pskId);
   const infoHash = publicHash(p, suiteId, 'info_hash', info);
@@ -204,7 +258,7 @@ function keySchedule(p: HpkePrimitives, suite: HpkeSuite, mode: HpkeMode, shared
       suite,
       key: exportOnly ? new Uint8Array(0) : labeledExpand(p, suiteId, secret, 'key', ksc, AEADS[suite.aead].nk),
       baseNonce: exportOnly ? new Uint8Array(0) : labeledExpand(p, suiteId, secret, 'base_nonce', ksc, N_NONCE),
-      exporterSecret: labeledExpand(p, suiteId, secret, 'exp', ksc, N_HASH),
+      exporterSecret: use === 'aead' ? new Uint8Array(0) : labeledExpand(p, suiteId, secret, 'exp', ksc, N_HASH),
       seq: 0,
     };
   } finally {
@@ -241,9 +295,22 @@ export function hpkeSetupSender(p: HpkePrimitives, suite: HpkeSuite, recipientPu
     assertNoAuth(options.senderSecretKey);
     const { ciphertext: enc, sharedSecret } = xwingEncapsulate(p, recipientPublicKey, options.ephemeralSecretKey);
     try {
-      return { enc, context: keySchedule(p, suite, modeOf(psk, false), sharedSecret, info, psk, pskId, options.exportOnly) };
+      return { enc, context: keySchedule(p, suite, modeOf(psk, false), sharedSecret, info, psk, pskId, contextUse(options)) };
     } finally {
       zeroize(sharedSecret);
+    }
+  }
+  if (options.ephemeralSecretKey === undefined && options.senderSecretKey === undefined && p.x25519Ephemeral !== undefined) {
+    const { publicKey: enc, shared } = p.x25519Ephemeral(recipientPublicKey);
+    try {
+      const sharedSecret = extractAndExpand(p, shared, concatBytes(enc, recipientPublicKey));
+      try {
+        return { enc, context: keySchedule(p, suite, modeOf(psk, false), sharedSecret, info, psk, pskId, contextUse(options)) };
+      } finally {
+        zeroize(sharedSecret);
+      }
+    } finally {
+      zeroize(shared);
     }
   }
   const generated = options.ephemeralSecretKey === undefined && p.x25519Generate !== undefined ? p.x25519Generate() : undefined;
@@ -252,7 +319,7 @@ export function hpkeSetupSender(p: HpkePrimitives, suite: HpkeSuite, recipientPu
     const { sharedSecret, enc } = encap(p, recipientPublicKey, skE, options.senderSecretKey, generated?.publicKey);
     try {
       const mode = modeOf(psk, options.senderSecretKey !== undefined);
-      return { enc, context: keySchedule(p, suite, mode, sharedSecret, info, psk, pskId, options.exportOnly) };
+      return { enc, context: keySchedule(p, suite, mode, sharedSecret, info, psk, pskId, contextUse(options)) };
     } finally {
       zeroize(sharedSecret);
     }
@@ -274,7 +341,7 @@ export function hpkeSetupRecipient(p: HpkePrimitives, suite: HpkeSuite, recipien
   const sharedSecret = suite.kem === HPKE_KEM_XWING ? xwingDecapsulate(p, recipientSecretKey, enc) : decap(p, enc, recipientSecretKey, options.senderPublicKey);
   try {
     const mode = modeOf(psk, options.senderPublicKey !== undefined);
-    return keySchedule(p, suite, mode, sharedSecret, info, psk, pskId, options.exportOnly);
+    return keySchedule(p, suite, mode, sharedSecret, info, psk, pskId, contextUse(options));
   } finally {
     zeroize(sharedSecret);
   }
@@ -309,6 +376,7 @@ export function hpkeContextOpen(p: HpkePrimitives, context: HpkeContext, aad: Ui
 export function hpkeContextExport(p: HpkePrimitives, context: HpkeContext, exporterContext: Uint8Array, length: number): Uint8Array {
   assertBytes(exporterContext, 'hpke exporterContext');
   assertLength(length, 'hpke export length', 255 * N_HASH);
+  if (context.exporterSecret.length === 0) throw new UsageError('USAGE_ARGUMENT', 'hpke: this context was set up to seal or open only');
   return labeledExpand(p, hpkeSuiteId(context.suite), context.exporterSecret, 'sec', exporterContext, length);
 }
 
@@ -319,7 +387,7 @@ export function hpkeContextZeroize(context: HpkeContext): void {
 
 /** Single-shot base-mode seal (RFC 9180 §6.1). */
 export function hpkeSealBase(p: HpkePrimitives, suite: HpkeSuite, recipientPublicKey: Uint8Array, info: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): { readonly enc: Uint8Array; readonly ciphertext: Uint8Array } {
-  const { enc, context } = hpkeSetupSender(p, suite, recipientPublicKey, info);
+  const { enc, context } = hpkeSetupSender(p, suite, recipientPublicKey, info, { sealOnly: true });
   try {
     return { enc, ciphertext: hpkeContextSeal(p, context, aad, plaintext).ciphertext };
   } finally {
@@ -332,7 +400,7 @@ export function hpkeSealBase(p: HpkePrimitives, suite: HpkeSuite, recipientPubli
  * @throws VerifyError `VERIFY_AEAD` or `VERIFY_ZERO_SHARED_SECRET`.
  */
 export function hpkeOpenBase(p: HpkePrimitives, suite: HpkeSuite, recipientSecretKey: Uint8Array, enc: Uint8Array, info: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  const context = hpkeSetupRecipient(p, suite, recipientSecretKey, enc, info);
+  const context = hpkeSetupRecipient(p, suite, recipientSecretKey, enc, info, { sealOnly: true });
   try {
     return hpkeContextOpen(p, context, aad, ciphertext).plaintext;
   } finally {

@@ -1,13 +1,15 @@
 /**
  * ts-mls client state <-> bytes, split for speed:
  *
- *     SecretGroupState.mls   GroupState of the current epoch (TLS, ts-mls's encoder),
- *                            with no historical receiver data;
+ *     SecretGroupState.mls   GroupState of the current epoch (TLS, ts-mls's encoding,
+ *                            written by state-codec.ts), with no historical receiver data;
  *     SecretGroupState.past  one blob per retained past epoch (EpochReceiverData),
  *                            encoded once when the epoch is retired.
  *
- * A commit therefore re-encodes one tree, not `retainEpochs` of them, and a
- * past epoch is decoded only when a message of that epoch arrives.
+ * A commit therefore encodes one state and one past epoch, not `retainEpochs`
+ * of them (and state-codec.ts reuses the encodings of unchanged tree nodes and
+ * of the trees the past epoch shares with the stored state); a past epoch is
+ * decoded only when a message of that epoch arrives.
  *
  * Decoding is memoised: `decode(bytes)` is a pure function of immutable
  * bytes, so the decoded value of bytes this module produced (or decoded
@@ -17,11 +19,11 @@
  * sharing the decoded value safe.
  */
 import type { ClientState, EpochReceiverData } from 'ts-mls';
-import { decodeEpochReceiverData, epochReceiverDataEncoder } from 'ts-mls/epochReceiverData.js';
-import { encode } from 'ts-mls/codec/tlsEncoder.js';
+import { decodeEpochReceiverData } from 'ts-mls/epochReceiverData.js';
 import { DecodeError } from '../errors.js';
 import type { SecretGroupConfig } from './config.js';
 import { decodeClientState, encodeClientState, mlsClientConfig } from './mls-adapter.js';
+import { encodeEpochReceiverDataFast } from './state-codec.js';
 
 /** One retained past MLS epoch: what is needed to read its application messages. */
 export interface PastEpoch {
@@ -32,7 +34,7 @@ export interface PastEpoch {
 }
 
 const decodedStates = new WeakMap<Uint8Array, ClientState>();
-const encodePast = encode(epochReceiverDataEncoder);
+const encodePast = encodeEpochReceiverDataFast;
 
 function decodePast(bytes: Uint8Array): EpochReceiverData {
   let result: [EpochReceiverData, number] | undefined;

@@ -4,8 +4,8 @@
  * the DH that follows) and HPKE's export-only contexts and cached public hashes.
  */
 import { describe, expect, it } from 'vitest';
-import { HPKE_DEFAULT_SUITE, fromHex, toHex, utf8 } from '../../src/crypto/index.js';
-import { hpkeContextSeal, hpkeReceiveExportBase, hpkeSendExportBase, hpkeSetupRecipient, hpkeSetupSender } from '../../src/crypto/hpke.js';
+import { HPKE_DEFAULT_SUITE, fromHex, toHex, utf8, type NodeCryptoProvider } from '../../src/crypto/index.js';
+import { hpkeContextExport, hpkeContextSeal, hpkeReceiveExportBase, hpkeSendExportBase, hpkeSetupRecipient, hpkeSetupSender } from '../../src/crypto/hpke.js';
 import { NODE, PORTABLE, thrownCode } from './providers.js';
 
 describe('node fast paths', () => {
@@ -49,6 +49,51 @@ describe('node fast paths', () => {
     const opened = PORTABLE.hpkeOpen(HPKE_DEFAULT_SUITE, recipient.secretKey, full.enc, info, info, sealed.ciphertext);
     expect(opened).toEqual(utf8('x'));
     expect(hpkeSetupRecipient(NODE, HPKE_DEFAULT_SUITE, recipient.secretKey, full.enc, info, { exportOnly: true }).key).toHaveLength(0);
+  });
+
+  it('x25519Ephemeral: enc is a public key whose DH with the recipient is the shared value; fresh per call; low-order keys refused', () => {
+    const node = NODE as NodeCryptoProvider;
+    const recipient = PORTABLE.x25519Generate();
+    const one = node.x25519Ephemeral(recipient.publicKey);
+    const two = node.x25519Ephemeral(recipient.publicKey);
+    expect(PORTABLE.x25519(recipient.secretKey, one.publicKey)).toEqual(one.shared);
+    expect(PORTABLE.x25519(recipient.secretKey, two.publicKey)).toEqual(two.shared);
+    expect(one.publicKey).not.toEqual(two.publicKey);
+    expect(thrownCode(() => node.x25519Ephemeral(new Uint8Array(32)))).toBe('VERIFY_ZERO_SHARED_SECRET');
+    expect(thrownCode(() => node.x25519Ephemeral(new Uint8Array(31)))).toBe('USAGE_KEY_LENGTH');
+  });
+
+  it('a seal-only context (single-shot seal and open) seals the same bytes and refuses to export', () => {
+    const recipient = NODE.x25519Generate();
+    const info = utf8('info');
+    const sealOnly = hpkeSetupSender(NODE, HPKE_DEFAULT_SUITE, recipient.publicKey, info, { sealOnly: true });
+    expect(sealOnly.context.exporterSecret).toHaveLength(0);
+    expect(thrownCode(() => hpkeContextExport(NODE, sealOnly.context, info, 32))).toBe('USAGE_ARGUMENT');
+    const sealed = hpkeContextSeal(NODE, sealOnly.context, info, utf8('x'));
+    expect(PORTABLE.hpkeOpen(HPKE_DEFAULT_SUITE, recipient.secretKey, sealOnly.enc, info, info, sealed.ciphertext)).toEqual(utf8('x'));
+    expect(thrownCode(() => hpkeSetupSender(NODE, HPKE_DEFAULT_SUITE, recipient.publicKey, info, { sealOnly: true, exportOnly: true }))).toBe('USAGE_ARGUMENT');
+  });
+
+  it('HPKE seals to many recipients with one info (the last info hash is reused) and then another info, across providers', () => {
+    const recipients = [PORTABLE.x25519Generate(), PORTABLE.x25519Generate(), PORTABLE.x25519Generate()];
+    for (const info of [utf8('same info'), utf8('same info'), utf8('other info'), utf8('same info')]) {
+      for (const r of recipients) {
+        const sealed = NODE.hpkeSeal(HPKE_DEFAULT_SUITE, r.publicKey, info, utf8('aad'), utf8('secret'));
+        expect(PORTABLE.hpkeOpen(HPKE_DEFAULT_SUITE, r.secretKey, sealed.enc, info, utf8('aad'), sealed.ciphertext)).toEqual(utf8('secret'));
+      }
+    }
+  });
+
+  it('randomBytes: small requests are all fresh; large and empty requests keep their lengths', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 400; i++) seen.add(toHex(NODE.randomBytes(32)));
+    expect(seen.size).toBe(400);
+    const small = NODE.randomBytes(64);
+    expect(small).toHaveLength(64);
+    expect(small.buffer.byteLength).toBe(64); // its own buffer
+    expect(NODE.randomBytes(65)).toHaveLength(65);
+    expect(NODE.randomBytes(0)).toHaveLength(0);
+    expect(NODE.randomBytes(5000)).toHaveLength(5000);
   });
 });
 

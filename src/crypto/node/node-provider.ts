@@ -17,6 +17,7 @@ import { UsageError, VerifyError } from '../../errors.js';
 import { zeroize } from '../bytes.js';
 import { assertAeadArgs, assertBytes, assertLength, HKDF_MAX_LENGTH, isAllZero, KEY_LENGTH, SIGNATURE_LENGTH, XEDDSA_RANDOM_LENGTH } from '../checks.js';
 import { hchacha20 } from '../hchacha20.js';
+import { hmacSha256Js, hmacSha256Key, hmacSha256KeyInto, sha256Js, wipeHmacKey, type HmacSha256Key } from '../hmac-sha256.js';
 import { HpkeOnPrimitives } from '../hpke-provider.js';
 import {
   assertMlKemCiphertext,
@@ -81,6 +82,9 @@ function zeroSharedSecret(cause?: unknown): VerifyError {
   return new VerifyError('VERIFY_ZERO_SHARED_SECRET', 'x25519: all-zero shared secret (low-order public key)', { cause });
 }
 
+/** Longest message the JavaScript HMAC and SHA-256 take (beyond, native is faster). */
+const JS_HMAC_MAX_MESSAGE = 256;
+
 interface ImportedSecret {
   readonly key: KeyObject;
   readonly publicKey: Uint8Array;
@@ -107,6 +111,9 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   private readonly portableMlKem = new PortableMlKem();
   private nativeKem: NativeKem | null | undefined;
   private jwkPlaceholderAccepted = true;
+  private emptyHmacKey: HmacSha256Key | undefined;
+  /** The keyed state of the HMAC in progress (wiped after each call). */
+  private readonly hmacScratch: HmacSha256Key = { inner: new Int32Array(8), outer: new Int32Array(8) };
 
   constructor() {
     super();
@@ -115,27 +122,53 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     this.nc = nc;
   }
 
-  /** Secure random bytes. */
+  /**
+   * Secure random bytes, drawn from the CSPRNG at each call: no pool drawn
+   * ahead, so a memory snapshot never holds the randomness of keys not made
+   * yet (post-compromise security: the next update must be fresh).
+   */
   randomBytes(length: number): Uint8Array {
     assertLength(length, 'randomBytes length', 2 ** 31);
     return this.nc.randomFillSync(new Uint8Array(length));
   }
 
-  /** SHA-256. */
+  /** SHA-256 (short messages in JavaScript: MLS hashes hundreds of tree nodes of a few hundred bytes per commit). */
   sha256(data: Uint8Array): Uint8Array {
-    return own(this.nc.createHash('sha256').update(assertBytes(data, 'sha256 data')).digest());
+    assertBytes(data, 'sha256 data');
+    if (data.length <= JS_HMAC_MAX_MESSAGE) return sha256Js(data);
+    return own(this.nc.createHash('sha256').update(data).digest());
   }
 
-  /** HMAC-SHA256. */
+  /**
+   * HMAC-SHA256 of a short message in JavaScript: the keyed state (SHA-256
+   * midstates after the ipad and opad blocks) is computed into one scratch
+   * state and wiped right after, so no key outlives its call (forward
+   * secrecy: a consumed chain key must not stay in the provider). The empty
+   * key (HKDF's default salt) is public and kept.
+   */
+  private hmacJs(key: Uint8Array, ...parts: readonly Uint8Array[]): Uint8Array {
+    if (key.length === 0) return hmacSha256Js((this.emptyHmacKey ??= hmacSha256Key(key)), ...parts);
+    const state = this.hmacScratch;
+    hmacSha256KeyInto(key, state);
+    try {
+      return hmacSha256Js(state, ...parts);
+    } finally {
+      wipeHmacKey(state);
+    }
+  }
+
+  /** HMAC-SHA256 (short messages in JavaScript, long ones native). */
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
     assertBytes(key, 'hmac key');
-    return own(this.nc.createHmac('sha256', key).update(assertBytes(data, 'hmac data')).digest());
+    assertBytes(data, 'hmac data');
+    if (data.length <= JS_HMAC_MAX_MESSAGE) return this.hmacJs(key, data);
+    return own(this.nc.createHmac('sha256', key).update(data).digest());
   }
 
   /** HKDF-Extract (RFC 5869 §2.2) = HMAC(salt, ikm). */
   hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
     assertBytes(ikm, 'hkdf ikm');
-    return own(this.nc.createHmac('sha256', assertBytes(salt, 'hkdf salt')).update(ikm).digest());
+    return this.hmacSha256(assertBytes(salt, 'hkdf salt'), ikm);
   }
 
   /** HKDF-Expand (RFC 5869 §2.3). @throws UsageError `USAGE_ARGUMENT` when `length` > 8160. */
@@ -143,6 +176,14 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
     assertBytes(prk, 'hkdf prk');
     assertBytes(info, 'hkdf info');
     assertLength(length, 'hkdf length', HKDF_MAX_LENGTH);
+    if (length <= 32 && info.length < JS_HMAC_MAX_MESSAGE) {
+      // One block, T(1) = HMAC(prk, info || 0x01): the common case (every MLS and HPKE derivation).
+      const block = this.hmacJs(prk, info, COUNTER_BYTES[1] as Uint8Array);
+      if (length === 32) return block;
+      const out = block.slice(0, length);
+      block.fill(0);
+      return out;
+    }
     const out = new Uint8Array(length);
     let previous: Buffer | undefined;
     for (let offset = 0, i = 1; offset < length; offset += 32, i++) {
@@ -229,6 +270,32 @@ export class NodeCryptoProvider extends HpkeOnPrimitives implements CryptoProvid
   x25519Generate(): X25519KeyPair {
     const secretKey = this.randomBytes(KEY_LENGTH);
     return { secretKey, publicKey: this.x25519PublicKey(secretKey) };
+  }
+
+  /**
+   * HPKE Encap's DH half: a fresh X25519 key pair, used once for its DH with
+   * `recipientPublicKey`. Unlike `x25519Generate` + `x25519`, the ephemeral
+   * key is imported once and not cached (it is wiped on return): no cache
+   * entry, no copies, for the 127 ephemerals of a commit at n = 128.
+   * @throws VerifyError `VERIFY_ZERO_SHARED_SECRET`; UsageError `USAGE_KEY_LENGTH`.
+   */
+  x25519Ephemeral(recipientPublicKey: Uint8Array): { readonly publicKey: Uint8Array; readonly shared: Uint8Array } {
+    assertBytes(recipientPublicKey, 'x25519 publicKey', KEY_LENGTH);
+    const secretKey = this.randomBytes(KEY_LENGTH);
+    try {
+      const ephemeral = this.importSecret('X25519', secretKey);
+      const peer = this.x25519Publics.get(recipientPublicKey, (p) => this.importPublic('X25519', p));
+      let shared: Uint8Array;
+      try {
+        shared = own(this.nc.diffieHellman({ privateKey: ephemeral.key, publicKey: peer }));
+      } catch (cause) {
+        throw zeroSharedSecret(cause);
+      }
+      if (isAllZero(shared)) throw zeroSharedSecret();
+      return { publicKey: ephemeral.publicKey, shared };
+    } finally {
+      zeroize(secretKey);
+    }
   }
 
   /** X25519. @throws VerifyError `VERIFY_ZERO_SHARED_SECRET`; UsageError `USAGE_KEY_LENGTH`. */

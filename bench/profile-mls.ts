@@ -1,0 +1,97 @@
+/**
+ * Where the time of a Secret Group commit goes: runs the owner's commit
+ * (update / remove / add, as bench/mls.ts does) many times under the V8
+ * sampling profiler (node:inspector) and prints self time bucketed by
+ * function and by file (ts-mls module, groupcrypt source file, GC).
+ *
+ * Run: `npx tsx bench/profile-mls.ts [update|remove|add] [n] [iterations]`.
+ * Writes the raw profile to $TMPDIR/groupcrypt-profile-mls-<op>-<n>.cpuprofile
+ * (open it in Chrome DevTools). The profiler inflates times; read the shares.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { defaultDeps } from '../src/crypto/index.js';
+import {
+  commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, type MlsDeps, type SecretGroupState,
+} from '../src/mls/index.js';
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+
+const op = process.argv[2] ?? 'update';
+const n = Number(process.argv[3] ?? 128);
+const iterations = Number(process.argv[4] ?? 40);
+const deps: MlsDeps = { ...defaultDeps(), mls: createMlsCiphersuite('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519') };
+const ownerId = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
+const members = [];
+for (let i = 1; i <= n; i++) {
+  const store = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
+  const kp = await createKeyPackage(store, deps);
+  members.push({ store: kp.state, document: kp.document });
+}
+const extra = members.pop()!;
+const created = await createSecretGroup({ identity: ownerId, ltsCiphersuite: 0x01 }, deps);
+const owner: SecretGroupState = (await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps)).state;
+const input = op === 'remove' ? { remove: [members[0]!.store.publicKey] } : op === 'add' ? { add: [extra.document] } : {};
+const once = (): Promise<unknown> => commitSecretGroup(owner, input, deps);
+for (let i = 0; i < 3; i++) await once();
+
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 100 });
+await session.post('Profiler.start');
+const cpu0 = process.cpuUsage();
+for (let i = 0; i < iterations; i++) await once();
+const cpu = process.cpuUsage(cpu0);
+const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
+session.disconnect();
+const file = join(tmpdir(), `groupcrypt-profile-mls-${op}-${n}.cpuprofile`);
+mkdirSync(dirname(file), { recursive: true });
+writeFileSync(file, JSON.stringify(profile));
+
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const parent = new Map<number, number>();
+for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+const self = new Map<number, number>();
+profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+/** Short place of a frame: `ts-mls/<file>` for the library, `src/<file>` for ours, node internals as they are. */
+const place = (f: ProfileNode): string => {
+  const url = f.callFrame.url;
+  if (url.includes('/node_modules/')) return url.replace(/.*\/node_modules\/(ts-mls\/dist\/src\/)?/, 'ts-mls/');
+  return url.replace(/.*\/src\//, 'src/').replace(/^file:\/\//, '');
+};
+const byFile = new Map<string, number>();
+const byFunction = new Map<string, number>();
+/** Inclusive time per ts-mls / groupcrypt function (counted once per sample). */
+const inclusive = new Map<string, number>();
+let total = 0;
+for (const [id, t] of self) {
+  total += t;
+  const leaf = byId.get(id) as ProfileNode;
+  const name = leaf.callFrame.functionName;
+  const fileKey = name === '(garbage collector)' ? 'GC' : name === '(program)' || name === '(idle)' ? '(program/idle)' : place(leaf) || '(native)';
+  byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + t);
+  const fnKey = `${name || '(anonymous)'} ${place(leaf)}:${leaf.callFrame.lineNumber + 1}`;
+  byFunction.set(fnKey, (byFunction.get(fnKey) ?? 0) + t);
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const f = byId.get(cur) as ProfileNode;
+    if (!/\/src\//.test(f.callFrame.url)) continue;
+    const key = `${f.callFrame.functionName || '(anonymous)'} ${place(f)}:${f.callFrame.lineNumber + 1}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + t);
+  }
+}
+const show = (title: string, m: Map<string, number>, count: number): void => {
+  console.log(title);
+  for (const [k, v] of [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, count)) console.log(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
+};
+console.log(`${op}, n=${n}: ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(2)} ms CPU per commit under the profiler (${iterations} iterations)`);
+show('self time by file', byFile, 25);
+show('self time by function', byFunction, 30);
+show('inclusive time (ts-mls and groupcrypt functions)', inclusive, 60);
+console.log(`raw profile: ${file}`);
