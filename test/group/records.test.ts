@@ -4,7 +4,7 @@
  * limit; and the data-scheme secret calls of the Group API.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultDeps, encodeCanonical, fromHex, utf8 } from '../../src/crypto/index.js';
+import { defaultDeps, encodeCanonical, fromHex } from '../../src/crypto/index.js';
 import { deleteGroupSecrets, encodeGroupState, groupSecrets } from '../../src/group/index.js';
 import type { GroupState } from '../../src/group/index.js';
 import {
@@ -106,7 +106,7 @@ describe('group secrets through the Group API', () => {
     sim.settle(seeded(4));
     sim.update('A');
     sim.settle(seeded(4));
-    sim.send('A', utf8('x'));
+    sim.send('A');
     const state = sim.peer('B').state as GroupState;
     const before = groupSecrets(state);
     expect(before.length).toBeGreaterThan(2);
