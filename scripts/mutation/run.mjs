@@ -114,7 +114,8 @@ async function runLayer(layerSpec, forceRun) {
     ignorers: ['error-messages'],
     mutate: spec.mutate,
     coverageAnalysis: 'perTest',
-    concurrency: spec.concurrency ?? 1,
+    // GROUPCRYPT_MUTATION_CONCURRENCY: more workers for one run (a resumed run on a busy machine), without changing the defaults.
+    concurrency: Number(process.env['GROUPCRYPT_MUTATION_CONCURRENCY'] ?? spec.concurrency ?? 1),
     // On top of 1.5 x the tests' own time: generous, as the machine is shared (a slow run must not pass for a timeout).
     timeoutMS: 10_000,
     // The initial run of the group layer (per-test coverage of every covering test) took over 10 min on 2 cores
