@@ -114,10 +114,13 @@ async function runLayer(layerSpec, forceRun) {
     ignorers: ['error-messages'],
     mutate: spec.mutate,
     coverageAnalysis: 'perTest',
-    concurrency: spec.concurrency ?? 1,
+    // GROUPCRYPT_MUTATION_CONCURRENCY: more workers for one run (a resumed run on a busy machine), without changing the defaults.
+    concurrency: Number(process.env['GROUPCRYPT_MUTATION_CONCURRENCY'] ?? spec.concurrency ?? 1),
     // On top of 1.5 x the tests' own time: generous, as the machine is shared (a slow run must not pass for a timeout).
     timeoutMS: 10_000,
-    dryRunTimeoutMinutes: 10,
+    // The initial run of the group layer (per-test coverage of every covering test) took over 10 min on 2 cores
+    // shared with other jobs (load ≈ 11): generous, as a timed-out initial run loses the whole attempt.
+    dryRunTimeoutMinutes: 40,
     incremental: true,
     incrementalFile: relative(ROOT, join(WORK, `${spec.layer}.incremental.json`)),
     force: forceRun,
@@ -234,7 +237,11 @@ function renderMarkdown(entries) {
     '- Measured so: the full dcgka run (1,971 mutants) took 41 min 32 s, on 2 cores shared with other jobs (load ≈ 9).',
     '- A stopped run is summarised by `-- --from-incremental <layer> --total <mutants>` (marked "partial: N not tested',
     '  yet"). Its "no coverage" count is complete (the initial run finds them all), killed and survived only cover the',
-    '  mutants tested before the stop, so its score is lower than the layer\'s. group was stopped after 23 minutes.',
+    '  mutants tested before the stop, so its score is that of the mutants tested so far, not the layer\'s (Stryker tests',
+    '  the cheap ones first). group, at d483899: initial run 7 min 21 s, then 309 of 2,698 mutants in 41 min (2 cores',
+    '  shared with other jobs, load 6–15; a survivor or a timeout there costs minutes) before the stop; its no-coverage',
+    '  count fell from 166 to 18 with the tests of test/group/{wire,inbox-edges,state-codec,records,receive-paths,',
+    '  envelope-fields}.test.ts. Resume with `npm run mutation -- group` (it reuses reports/mutation/group.incremental.json).',
     '- `--files a.ts,b.ts` measures part of a layer (marked "partial" above); results are kept between runs',
     '  (`reports/mutation/<layer>.incremental.json`), so a stopped run resumes where it stopped.',
     '',

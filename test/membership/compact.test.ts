@@ -15,6 +15,9 @@ import { linearExtension, simulate, type Command, type SimMessage } from './sim.
 
 const IDS = ['A', 'B', 'C', 'D', 'E', 'F'];
 const RUNS = Math.ceil(Number(process.env['GROUPCRYPT_SCHEDULES'] ?? 300) / 2);
+// Shrunk runs (mutation testing: 10) reach a compacted remove only about 6 times in 7 with a random seed: a fixed
+// seed keeps the generator checks below (and so a mutant's fate) deterministic. Full runs keep exploring.
+const SHRUNK_SEED = RUNS < 50 ? { seed: 4 } : {};
 const code = (c: string) => expect.objectContaining({ code: c });
 
 const arbRun = fc.record({
@@ -80,7 +83,7 @@ describe('membership compaction (property)', () => {
       const decoded = decodeMembership(encodeMembership(compacted));
       expect(encodeMembership(decoded)).toEqual(encodeMembership(compacted));
       expectSameAnswers(decoded, plain, ops);
-    }), { numRuns: RUNS });
+    }), { numRuns: RUNS, ...SHRUNK_SEED });
     // the generator does reach stable prefixes, often
     expect(compactions).toBeGreaterThan(RUNS / 2);
     expect(dropped).toBeGreaterThan(RUNS);
