@@ -72,7 +72,8 @@ describe('envelope: decoding checks every field', () => {
   it('refuses unknown versions, wrong arity and malformed fields, naming the field', () => {
     const cases: [string, Uint8Array, 'message' | 'data', string, string?][] = [
       ['v3 in the message scheme', message([3, ref, 1, 2, 3, utf8('c'), sig]), 'message', 'DECODE_VERSION_UNSUPPORTED'],
-      ['v4', message([4, ref, 1, 2, 3, nonce, utf8('c'), sig]), 'data', 'DECODE_VERSION_UNSUPPORTED'],
+      ['v5', message([5, ref, 1, 2, 3, nonce, utf8('c'), sig]), 'data', 'DECODE_VERSION_UNSUPPORTED'],
+      ['v4 (a request for secrets: data scheme only) in the message scheme', message([4, ref, 1, 2, 3, utf8('c'), sig]), 'message', 'DECODE_VERSION_UNSUPPORTED'],
       ['a version as bytes', message([new Uint8Array(1), ref, 1, 2, 3, utf8('c'), sig]), 'message', 'DECODE_VERSION_UNSUPPORTED'],
       ['a data envelope read as message', message([2, ref, 1, 2, 3, nonce, utf8('c'), sig]), 'message', 'DECODE_FIELD'],
       ['a v2 message envelope without lamport', message([2, ref, 1, 2, utf8('c'), sig]), 'message', 'DECODE_FIELD'],
