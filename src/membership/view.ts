@@ -21,7 +21,9 @@ export function effectiveSeen(state: MembershipState, actor: MemberId): { readon
   const adds = lookup(state.entriesOf, actor) ?? [];
   if (exact === undefined && adds.length === 0) return { bits: EMPTY_BITS, view: [] }; // a stranger (its view holds no base either)
   const opOf = (e: number): number => state.entries[e]?.op ?? 0;
-  if (exact !== undefined && (adds.length === 0 || adds.some((e) => holdsOp(exact, opOf(e))))) return { bits: exact, view: viewOver(state, exact) };
+  // A compacted history may have dropped the add of itself an actor's seen set held (every compacted op was in the
+  // past of every actor that may still send): an actor with a seen set there has acked one.
+  if (exact !== undefined && (adds.length === 0 || state.base !== null || adds.some((e) => holdsOp(exact, opOf(e))))) return { bits: exact, view: viewOver(state, exact) };
   let bits = exact ?? EMPTY_BITS;
   for (const e of adds) bits = unionBits(bits, withBit(state.ops[opOf(e)]?.past ?? new Uint8Array(0), opOf(e)));
   return { bits, view: viewOver(state, bits) };
