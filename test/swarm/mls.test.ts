@@ -16,8 +16,8 @@ import { ensureBuilt, MAIN } from '../cli/helpers.js';
 import { has, LineProcess, type LocalTestnet, startTestnet } from '../transport/swarm-helpers.js';
 import { cleanEnv, SwarmPeer } from './serve-helpers.js';
 
-/** Retries a command until it prints no error (a key package may still be on its way). */
-async function untilOk(peer: SwarmPeer, line: string, ms = 60_000): Promise<Array<Record<string, unknown>>> {
+/** Retries a command until it prints no error (a key package may still be on its way: over a local swarm on a loaded 2-core machine, once more than 60 s). */
+async function untilOk(peer: SwarmPeer, line: string, ms = 120_000): Promise<Array<Record<string, unknown>>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const out = await peer.cmd(line);
