@@ -11,17 +11,12 @@
  * acks). Writes the raw profile to $TMPDIR/groupcrypt-profile-<part>-<n>.cpuprofile
  * (open it in Chrome DevTools). The profiler inflates times; read the shares.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { NodeCryptoProvider, type Deps } from '../src/crypto/index.js';
+import { profileCpu, type ProfileNode } from './cpu-profile.js';
 import { processControl, update } from '../src/dcgka/index.js';
 import type { DcgkaResult, DcgkaState, IncomingControl, OutgoingControl } from '../src/dcgka/index.js';
 import { makeUsers, settleGroup, type BenchMember } from './dcgka-harness.js';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
 const part = process.argv[2] ?? 'gen';
 const n = Number(process.argv[3] ?? 128);
@@ -60,25 +55,9 @@ const once = (): unknown => {
 };
 for (let i = 0; i < Math.min(3, iterations); i++) once();
 
-const session = new Session();
-session.connect();
-await session.post('Profiler.enable');
-await session.post('Profiler.setSamplingInterval', { interval: 200 });
-await session.post('Profiler.start');
-const cpu0 = process.cpuUsage();
-for (let i = 0; i < iterations; i++) once();
-const cpu = process.cpuUsage(cpu0);
-const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
-session.disconnect();
-const file = join(tmpdir(), `groupcrypt-profile-${part}-${n}.cpuprofile`);
-mkdirSync(dirname(file), { recursive: true });
-writeFileSync(file, JSON.stringify(profile));
-
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-const parent = new Map<number, number>();
-for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
-const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const { cpuMs, file, byId, parent, self } = await profileCpu(`groupcrypt-profile-${part}-${n}`, 200, async () => {
+  for (let i = 0; i < iterations; i++) once();
+});
 const isCrypto = (url: string): boolean => /src\/crypto\/(node\/|noble\/|hpke|xeddsa)/.test(url);
 const buckets = new Map<string, number>();
 let total = 0;
@@ -96,7 +75,7 @@ for (const [id, t] of self) {
           : 'other (runtime)';
   buckets.set(key, (buckets.get(key) ?? 0) + t);
 }
-console.log(`update ${part}, n=${n}: ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(2)} ms CPU per iteration under the profiler (${iterations} iterations)`);
+console.log(`update ${part}, n=${n}: ${(cpuMs / iterations).toFixed(2)} ms CPU per iteration under the profiler (${iterations} iterations)`);
 for (const [k, v] of [...buckets.entries()].sort((a, b) => b[1] - a[1]).slice(0, 16)) {
   console.log(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
 }

@@ -8,17 +8,12 @@
  * Writes the raw profile to $TMPDIR/groupcrypt-profile-mls-<op>-<n>.cpuprofile
  * (open it in Chrome DevTools). The profiler inflates times; read the shares.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { defaultDeps } from '../src/crypto/index.js';
+import { profileCpu, type ProfileNode } from './cpu-profile.js';
 import {
   commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, type MlsDeps, type SecretGroupState,
 } from '../src/mls/index.js';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
 const op = process.argv[2] ?? 'update';
 const n = Number(process.argv[3] ?? 128);
@@ -38,25 +33,9 @@ const input = op === 'remove' ? { remove: [members[0]!.store.publicKey] } : op =
 const once = (): Promise<unknown> => commitSecretGroup(owner, input, deps);
 for (let i = 0; i < 3; i++) await once();
 
-const session = new Session();
-session.connect();
-await session.post('Profiler.enable');
-await session.post('Profiler.setSamplingInterval', { interval: 100 });
-await session.post('Profiler.start');
-const cpu0 = process.cpuUsage();
-for (let i = 0; i < iterations; i++) await once();
-const cpu = process.cpuUsage(cpu0);
-const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
-session.disconnect();
-const file = join(tmpdir(), `groupcrypt-profile-mls-${op}-${n}.cpuprofile`);
-mkdirSync(dirname(file), { recursive: true });
-writeFileSync(file, JSON.stringify(profile));
-
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-const parent = new Map<number, number>();
-for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
-const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const { cpuMs, file, byId, parent, self } = await profileCpu(`groupcrypt-profile-mls-${op}-${n}`, 100, async () => {
+  for (let i = 0; i < iterations; i++) await once();
+});
 /** Short place of a frame: `ts-mls/<file>` for the library, `src/<file>` for ours, node internals as they are. */
 const place = (f: ProfileNode): string => {
   const url = f.callFrame.url;
@@ -90,7 +69,7 @@ const show = (title: string, m: Map<string, number>, count: number): void => {
   console.log(title);
   for (const [k, v] of [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, count)) console.log(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
 };
-console.log(`${op}, n=${n}: ${((cpu.user + cpu.system) / 1000 / iterations).toFixed(2)} ms CPU per commit under the profiler (${iterations} iterations)`);
+console.log(`${op}, n=${n}: ${(cpuMs / iterations).toFixed(2)} ms CPU per commit under the profiler (${iterations} iterations)`);
 show('self time by file', byFile, 25);
 show('self time by function', byFunction, 30);
 show('inclusive time (ts-mls and groupcrypt functions)', inclusive, 60);

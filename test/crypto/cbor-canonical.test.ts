@@ -7,18 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NOT_PLAIN, decodeCanonical, decodePlain, encodeCanonical } from '../../src/crypto/cbor.js';
+import { codeOf } from '../helpers/errors.js';
 
 const isPlain = (bytes: Uint8Array): boolean => decodePlain(bytes) !== NOT_PLAIN;
-import { isGroupCryptError } from '../../src/errors.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return isGroupCryptError(error) ? error.code : `untyped: ${String(error)}`;
-  }
-  return 'no error';
-}
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 
@@ -60,7 +51,7 @@ describe('canonical CBOR without re-encoding', () => {
     for (const h of longer) {
       const bytes = hex(h);
       expect(isPlain(bytes), h).toBe(false);
-      expect(codeOf(() => decodeCanonical(bytes, 't')), h).not.toBe('no error');
+      expect(codeOf(() => decodeCanonical(bytes, 't')), h).not.toBeUndefined();
     }
   });
 
@@ -77,7 +68,7 @@ describe('canonical CBOR without re-encoding', () => {
   it('says nothing of trailing bytes or truncated items (decodeCanonical refuses them)', () => {
     for (const h of ['0101', '820102ff', '8201', '4301', '']) {
       expect(isPlain(hex(h)), h).toBe(false);
-      expect(codeOf(() => decodeCanonical(hex(h), 't')), h).not.toBe('no error');
+      expect(codeOf(() => decodeCanonical(hex(h), 't')), h).not.toBeUndefined();
     }
   });
 });

@@ -10,25 +10,16 @@ import { decodeControl, directAssociatedData, encodeControl, encodeDirectPlainte
 import { encodeDcgkaState, processControl } from '../../src/dcgka/index.js';
 import { stateResolver } from '../../src/dcgka/refs.js';
 import { identityOf } from '../../src/keys/index.js';
-import { isGroupCryptError } from '../../src/errors.js';
 import { twoPartyReceive, twoPartySend } from '../../src/twoparty/index.js';
 import { DcgkaSim } from '../helpers/dcgka-sim.js';
 import type { WireMessage } from '../helpers/dcgka-sim.js';
+import { codeOf } from '../helpers/errors.js';
 
 function settled() {
   const sim = new DcgkaSim(['A', 'B', 'C']);
   sim.create('A', ['B', 'C']);
   sim.settle();
   return sim;
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return isGroupCryptError(error) ? error.code : `untyped: ${String(error)}`;
-  }
-  return 'no error';
 }
 
 function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {

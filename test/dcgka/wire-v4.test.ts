@@ -13,18 +13,9 @@ import { CONTROL_V4_SIGNATURE_CONTEXT } from '../../src/dcgka/limits.js';
 import { MEMBER_REF_LENGTH, memberRef, stateResolver } from '../../src/dcgka/refs.js';
 import type { MemberResolver } from '../../src/dcgka/refs.js';
 import { identityOf, signWithIdentity } from '../../src/keys/index.js';
-import { isGroupCryptError } from '../../src/errors.js';
 import { DcgkaSim } from '../helpers/dcgka-sim.js';
 import type { WireMessage } from '../helpers/dcgka-sim.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return isGroupCryptError(error) ? error.code : `untyped: ${String(error)}`;
-  }
-  return 'no error';
-}
+import { codeOf } from '../helpers/errors.js';
 
 /** A, B, C, D settled; A updates; B's ack of it, not yet delivered to A. */
 function ackOfUpdate() {
