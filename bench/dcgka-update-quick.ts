@@ -50,4 +50,4 @@ const fmt = (v: number): string => v.toFixed(3);
 console.log(`bytes ${mean(ours, (s) => s.bytes).toFixed(0)} (target ≤ 30000)`);
 console.log(`recipientProcMs ${fmt(mean(ours, (s) => s.recipientProcMs))} (target ≤ 0.233; floor ${fmt(mean(floors, (s) => s.recipientProcMs))})`);
 console.log(`recipientAckMs ${fmt(mean(ours, (s) => s.recipientAckMs))} (floor ${fmt(mean(floors, (s) => s.recipientAckMs))})`);
-console.log(`senderMs ${fmt(mean(ours, sender))} = gen ${fmt(mean(ours, (s) => s.senderGenMs))} + acks ${fmt(mean(ours, (s) => s.senderAckMs))}; floor ${fmt(mean(floors, sender))}; ratio ${(mean(ours, sender) / mean(floors, sender)).toFixed(2)}× (target ≤ 1.2×)`);
+console.log(`senderMs ${fmt(mean(ours, sender))} = gen ${fmt(mean(ours, (s) => s.senderGenMs))} + acks ${fmt(mean(ours, (s) => s.senderAckMs))}; floor ${fmt(mean(floors, sender))} = gen ${fmt(mean(floors, (s) => s.senderGenMs))} + acks ${fmt(mean(floors, (s) => s.senderAckMs))}; ratio ${(mean(ours, sender) / mean(floors, sender)).toFixed(2)}× (target ≤ 1.2×)`);

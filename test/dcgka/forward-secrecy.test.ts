@@ -62,7 +62,8 @@ function scan(deps: Deps, bytes: Uint8Array, sender: string, targets: Targets, s
 }
 
 describe('forward secrecy of member secrets (issue 16)', () => {
-  it('DCGKA level: with D offline, neither B nor A keeps anything that yields A\'s or B\'s update secret of the epoch', () => {
+  // Under mutation of the group layer the DCGKA half only costs time: it runs with the dcgka layer.
+  it.skipIf(process.env['GROUPCRYPT_MUTATION_LAYER'] === 'group')('DCGKA level: with D offline, neither B nor A keeps anything that yields A\'s or B\'s update secret of the epoch', () => {
     const deps = defaultDeps();
     const sim = new DcgkaSim(['A', 'B', 'C', 'D'], deps);
     sim.create('A', ['B', 'C', 'D']);
