@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import console from 'node:console';
 import process from 'node:process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { dirname, join, resolve, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +13,28 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS_JSON = join(ROOT, 'bench', 'results', 'mutation.json');
 const RESULTS_MD = join(ROOT, 'bench', 'results', 'mutation.md');
 const WORK = join(ROOT, 'reports', 'mutation');
+/**
+ * Stryker's incremental results, committed (gzipped) so that a run stopped in one session resumes in the next on
+ * another machine: reports/ is not committed, and a full run of the group layer takes longer than a session.
+ */
+const KEPT = join(ROOT, 'bench', 'results', 'mutation-incremental');
+const workFile = (layer) => join(WORK, `${layer}.incremental.json`);
+const keptFile = (layer) => join(KEPT, `${layer}.json.gz`);
+
+/** Restores the kept incremental results of a layer when this checkout has none of its own. */
+function restoreIncremental(layer) {
+  if (existsSync(workFile(layer)) || !existsSync(keptFile(layer))) return;
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(workFile(layer), gunzipSync(readFileSync(keptFile(layer))));
+  console.log(`mutation: resuming ${layer} from ${relative(ROOT, keptFile(layer))}`);
+}
+
+/** Keeps the incremental results of a layer (after a run, or the summary of a stopped one). */
+function keepIncremental(layer) {
+  if (!existsSync(workFile(layer))) return;
+  mkdirSync(KEPT, { recursive: true });
+  writeFileSync(keptFile(layer), gzipSync(readFileSync(workFile(layer)), { level: 9 }));
+}
 const GOAL = 80;
 
 /** Source lines per mutated file, for the original text of surviving mutants. */
@@ -69,6 +92,8 @@ else if (args.includes('--from-incremental')) {
   // kept (reports/mutation/<layer>.incremental.json), marked partial with the count of mutants not tested yet.
   const layer = args[args.indexOf('--from-incremental') + 1];
   const total = Number(args[args.indexOf('--total') + 1]);
+  restoreIncremental(layer);
+  keepIncremental(layer);
   mergeSummary(summarizeIncremental(LAYERS.find((l) => l.layer === layer), total));
   printTable();
 }
@@ -104,6 +129,7 @@ async function runLayer(layerSpec, forceRun) {
   const { Stryker } = await import('@stryker-mutator/core');
   const measured = gitHead(); // the sandbox is copied now: later commits are not measured
   mkdirSync(WORK, { recursive: true });
+  restoreIncremental(spec.layer);
   process.env['GROUPCRYPT_VECTORS'] ??= resolve(ROOT, '..', 'shared', 'vectors');
   process.env['GROUPCRYPT_SCHEDULES'] ??= String(spec.schedules ?? 20);
   process.env['GROUPCRYPT_MUTATION_TESTS'] = spec.tests.join(',');
@@ -125,7 +151,7 @@ async function runLayer(layerSpec, forceRun) {
     // shared with other jobs (load ≈ 11): generous, as a timed-out initial run loses the whole attempt.
     dryRunTimeoutMinutes: 40,
     incremental: true,
-    incrementalFile: relative(ROOT, join(WORK, `${spec.layer}.incremental.json`)),
+    incrementalFile: relative(ROOT, workFile(spec.layer)),
     force: forceRun,
     reporters: ['clear-text', 'progress'],
     clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
@@ -135,6 +161,7 @@ async function runLayer(layerSpec, forceRun) {
     cleanTempDir: true,
   });
   const results = await stryker.runMutationTest();
+  keepIncremental(spec.layer);
   const count = (status) => results.filter((r) => r.status === status).length;
   const killed = count('Killed');
   const survived = count('Survived');
@@ -166,7 +193,7 @@ async function runLayer(layerSpec, forceRun) {
 }
 
 function summarizeIncremental(spec, total) {
-  const report = JSON.parse(readFileSync(join(WORK, `${spec.layer}.incremental.json`), 'utf8'));
+  const report = JSON.parse(readFileSync(workFile(spec.layer), 'utf8'));
   const results = Object.entries(report.files).flatMap(([fileName, file]) => file.mutants.map((m) => ({ ...m, fileName: resolve(ROOT, fileName) })));
   const count = (status) => results.filter((r) => r.status === status).length;
   const killed = count('Killed');
@@ -181,7 +208,7 @@ function summarizeIncremental(spec, total) {
     ignored, errors: count('CompileError') + count('RuntimeError'),
     partial: true, untested: total - valid - ignored,
     files: spec.mutate, tests: spec.tests, ...(spec.exclude ? { excluded: spec.exclude } : {}),
-    measuredAt: new Date(statSync(join(WORK, `${spec.layer}.incremental.json`)).mtime).toISOString(), commit: process.env['MUTATION_COMMIT'] ?? gitHead(),
+    measuredAt: new Date(statSync(workFile(spec.layer)).mtime).toISOString(), commit: process.env['MUTATION_COMMIT'] ?? gitHead(),
     remaining: results
       .filter((r) => r.status === 'Survived' || r.status === 'NoCoverage')
       .map((r) => `${relative(ROOT, r.fileName)}:${r.location.start.line}:${r.location.start.column} ${r.mutatorName}${r.status === 'NoCoverage' ? ' (no coverage)' : ''}: ${oneLine(originalText(r))} → ${oneLine(r.replacement)}`)
