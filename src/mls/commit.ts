@@ -16,6 +16,7 @@ import { verifyKeyPackageDocument } from './key-package.js';
 import { proposalKeyPackage } from './proposal.js';
 import { encodeLongTermSecrets, secretListAad } from './long-term-secret.js';
 import { callMls, findMemberLeaf } from './mls-adapter.js';
+import { createMemberCommit, isMemberCommitWithoutWelcome } from './member-commit.js';
 
 /** What an owner commit does. An empty input is a pure update (fresh path secrets). */
 export interface CommitInput {
@@ -101,9 +102,10 @@ export async function commitSecretGroup(state: SecretGroupState, input: CommitIn
       refused.push({ id: queued.id, code: (error as { code?: string }).code ?? 'INTERNAL' });
     }
   }
-  const committed = await callMls('create commit', () => createCommit({ state: mls, cipherSuite: deps.mls }, {
-    extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: adding.length > 0,
-  }));
+  // Without new members our own commit path (member-commit.ts: same bytes, unchanged subtree hashes reused); a Welcome goes through stock ts-mls.
+  const committed = await callMls('create commit', () => (isMemberCommitWithoutWelcome(mls, proposals)
+    ? createMemberCommit(mls, proposals, deps.mls)
+    : createCommit({ state: mls, cipherSuite: deps.mls }, { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: adding.length > 0 })));
   const handoverTo = input.handoverTo;
   if (handoverTo !== undefined && (bytesEqual(handoverTo, state.self) || findMemberLeaf(committed.newState, handoverTo) === undefined)) {
     throw new UsageError('USAGE_ARGUMENT', 'handover: the next owner must be another member after the commit');
