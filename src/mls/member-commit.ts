@@ -1,42 +1,50 @@
 /**
- * A member's commit without new members (update, remove): the same
- * RFC 9420 §12.4 steps as ts-mls's `createCommit` + `createUpdatePath`,
- * and the same bytes out (a commit made here is processed by stock ts-mls
- * members, test/mls), with three costs of the stock path taken out:
+ * A member's commit: the same RFC 9420 §12.4 steps as ts-mls's
+ * `createCommit` + `createUpdatePath` (and its Welcome, §12.4.3.1), and the
+ * same bytes out (test/mls/member-commit.test.ts compares them on the same
+ * randomness; stock ts-mls members process these commits, test/mls), with
+ * the costs of the stock path that do not depend on what changed taken out:
  *
  * - tree hashes and parent hashes reuse the hashes of unchanged subtrees
- *   (tree-hash.ts): stock re-encodes and re-hashes all ~255 nodes three times;
+ *   (tree-hash.ts): stock re-encodes and re-hashes all ~255 nodes three times
+ *   per commit at n = 128;
  * - the new epoch's secret tree is derived with constant KDFLabels
  *   (secret-tree.ts);
  * - HPKE `info` (label + provisional GroupContext) is encoded once for all
  *   copath encryptions, not once per ciphertext; the path's key pairs are
- *   derived once (stock derives them again for the private key path); no
- *   GroupInfo is signed and encrypted for a Welcome that is not sent.
+ *   derived once (stock derives them again for the private key path);
+ * - the ratchet tree extension of the GroupInfo reuses the node encodings
+ *   of state-codec.ts; no GroupInfo is signed and encrypted for a Welcome
+ *   that is not sent (stock makes one for every commit).
  *
  * Secret hygiene is at least stock's: the leaf's path secret, the node
- * secrets and the path secrets are wiped once used; commit secret,
- * encryption and joiner secrets as in stock.
- * Commits that add members (a Welcome) go through stock `createCommit`.
+ * secrets and the path secrets are wiped once used, the secret tree's inner
+ * node secrets too; commit, encryption and joiner secrets as in stock.
+ * Only what groupcrypt sends: a plaintext (PublicMessage) commit by a member.
  */
-import type { CiphersuiteImpl, ClientState, CreateCommitResult, LeafIndex, MLSMessage, Proposal, RatchetTree } from 'ts-mls';
-import { addHistoricalReceiverData, applyProposals, checkCanSendHandshakeMessages, makePskIndex, nextEpochContext } from 'ts-mls/clientState.js';
+import type { CiphersuiteImpl, ClientState, CreateCommitResult, LeafIndex, MLSMessage, Proposal, RatchetTree, Welcome } from 'ts-mls';
+import { addHistoricalReceiverData, applyProposals, checkCanSendHandshakeMessages, makePskIndex, nextEpochContext, type ApplyProposalsResult } from 'ts-mls/clientState.js';
+import { createGroupInfo } from 'ts-mls/createCommit.js';
 import { composeBufferEncoders, encode } from 'ts-mls/codec/tlsEncoder.js';
 import { varLenDataEncoder } from 'ts-mls/codec/variableLength.js';
 import { deriveSecret } from 'ts-mls/crypto/kdf.js';
 import { createConfirmationTag, createContentCommitSignature } from 'ts-mls/framedContent.js';
 import { groupContextEncoder, type GroupContext } from 'ts-mls/groupContext.js';
-import { initializeEpoch } from 'ts-mls/keySchedule.js';
+import { initializeEpoch, type EpochSecrets } from 'ts-mls/keySchedule.js';
+import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { signLeafNodeCommit, type LeafNodeTBSCommit } from 'ts-mls/leafNode.js';
 import { protectPublicMessage } from 'ts-mls/messageProtectionPublic.js';
 import { getCommitSecret } from 'ts-mls/pathSecrets.js';
 import { mergePrivateKeyPaths, updateLeafKey } from 'ts-mls/privateKeyPath.js';
 import { filteredDirectPathAndCopathResolution, getHpkePublicKey } from 'ts-mls/ratchetTree.js';
 import { directPath, leafToNodeIndex, leafWidth, toLeafIndex, toNodeIndex, type NodeIndex } from 'ts-mls/treemath.js';
-import type { UpdatePath, UpdatePathNode } from 'ts-mls/updatePath.js';
+import { firstCommonAncestor, type UpdatePath, type UpdatePathNode } from 'ts-mls/updatePath.js';
 import { base64ToBytes } from 'ts-mls/util/byteArray.js';
+import { encryptGroupInfo, encryptGroupSecrets } from 'ts-mls/welcome.js';
 import { utf8, zeroize } from '../crypto/index.js';
 import { InternalError } from '../errors.js';
 import { createSecretTreeFast } from './secret-tree.js';
+import { encodeRatchetTreeCached } from './state-codec.js';
 import { parentHashOf, treeHashRootOf } from './tree-hash.js';
 
 const encodeGroupContext = encode(groupContextEncoder);
@@ -52,17 +60,12 @@ interface PathNode {
   readonly privateKey: Uint8Array;
 }
 
-/** True when `createMemberCommit` can make this commit (no Welcome: no add, no queued ts-mls proposal). */
-export function isMemberCommitWithoutWelcome(state: ClientState, proposals: readonly Proposal[]): boolean {
-  return proposals.every((p) => p.proposalType !== 'add') && Object.keys(state.unappliedProposals).length === 0;
-}
-
 /**
  * Fresh path (RFC 9420 §7.4–7.6, §7.9): the new tree with the committer's
  * new keys and parent hashes, the UpdatePath sent to the copath
  * resolutions (encrypted to the keys of `originalTree`), and the path.
  */
-async function createPath(originalTree: RatchetTree, sender: LeafIndex, groupContext: GroupContext, signKey: Uint8Array, cs: CiphersuiteImpl):
+async function createPath(originalTree: RatchetTree, sender: LeafIndex, groupContext: GroupContext, signKey: Uint8Array, cs: CiphersuiteImpl, excluded: ReadonlySet<number>):
 Promise<{ tree: RatchetTree; updatePath: UpdatePath; path: PathNode[]; leafPrivateKey: Uint8Array }> {
   const leafNodeIndex = leafToNodeIndex(sender);
   const original = originalTree[leafNodeIndex];
@@ -83,7 +86,9 @@ Promise<{ tree: RatchetTree; updatePath: UpdatePath; path: PathNode[]; leafPriva
       const keys = await cs.hpke.deriveKeyPair(nodeSecret);
       zeroize(nodeSecret);
       tree[nodeIndex] = { nodeType: 'parent', parent: { hpkePublicKey: await cs.hpke.exportPublicKey(keys.publicKey), parentHash: new Uint8Array(0), unmergedLeaves: [] } };
-      path.push({ nodeIndex, secret, sendTo: resolution, privateKey: await cs.hpke.exportPrivateKey(keys.privateKey) });
+      // New members get their path secret in the Welcome, not in the UpdatePath (as stock, and as recipients expect).
+      const sendTo = excluded.size === 0 ? resolution : resolution.filter((index) => !excluded.has(index));
+      path.push({ nodeIndex, secret, sendTo, privateKey: await cs.hpke.exportPrivateKey(keys.privateKey) });
       previous = secret;
     }
     // Parent hashes root first: each node's hash covers its (already final) first non-blank ancestor.
@@ -129,13 +134,35 @@ Promise<{ tree: RatchetTree; updatePath: UpdatePath; path: PathNode[]; leafPriva
   }
 }
 
+/** Options of `createMemberCommit` (those of ts-mls `createCommit` groupcrypt uses). */
+export interface MemberCommitOptions {
+  /** Put the ratchet tree in the Welcome's GroupInfo. */
+  readonly ratchetTreeExtension: boolean;
+}
+
+/** The Welcome for the members `res` adds (§12.4.3.1), or undefined when it adds nobody. */
+async function createWelcome(state: ClientState, res: ApplyProposalsResult, tree: RatchetTree, path: readonly PathNode[], groupContext: GroupContext,
+  confirmationTag: Uint8Array, epochSecrets: EpochSecrets, options: MemberCommitOptions, cs: CiphersuiteImpl): Promise<Welcome | undefined> {
+  if (res.additionalResult.kind !== 'memberCommit' || res.additionalResult.addedLeafNodes.length === 0) return undefined;
+  const extensions = options.ratchetTreeExtension ? [{ extensionType: 'ratchet_tree' as const, extensionData: encodeRatchetTreeCached(tree) }] : [];
+  const groupInfo = await createGroupInfo(groupContext, confirmationTag, state, extensions, cs);
+  const encryptedGroupInfo = await encryptGroupInfo(groupInfo, epochSecrets.welcomeSecret, cs);
+  const sender = toLeafIndex(state.privatePath.leafIndex);
+  const secrets = await Promise.all(res.additionalResult.addedLeafNodes.map(async ([leafIndex, keyPackage]) => {
+    const commonAncestor = firstCommonAncestor(tree, leafIndex, sender);
+    const pathSecret = path.find((node) => node.nodeIndex === commonAncestor)?.secret;
+    const initKey = await cs.hpke.importPublicKey(keyPackage.initKey);
+    const sealed = await encryptGroupSecrets(initKey, encryptedGroupInfo, { joinerSecret: epochSecrets.joinerSecret, pathSecret, psks: res.pskIds }, cs.hpke);
+    return { newMember: await makeKeyPackageRef(keyPackage, cs.hash), encryptedGroupSecrets: { kemOutput: sealed.enc, ciphertext: sealed.ct } };
+  }));
+  return { cipherSuite: groupContext.cipherSuite, secrets, encryptedGroupInfo };
+}
+
 /**
- * ts-mls `createCommit(state, { extraProposals, wireAsPublicMessage: true })`
- * for a commit that adds nobody (see `isMemberCommitWithoutWelcome`).
- * @throws InternalError `INTERNAL` when the commit would need a Welcome; ts-mls errors as `createCommit` throws them.
+ * ts-mls `createCommit(state, { extraProposals, wireAsPublicMessage: true, ratchetTreeExtension })`, same result.
+ * @throws InternalError `INTERNAL` for an external commit; ts-mls errors as `createCommit` throws them.
  */
-export async function createMemberCommit(state: ClientState, extraProposals: readonly Proposal[], cs: CiphersuiteImpl): Promise<CreateCommitResult> {
-  if (!isMemberCommitWithoutWelcome(state, extraProposals)) throw new InternalError('INTERNAL', 'commit: adding members needs the stock path');
+export async function createMemberCommit(state: ClientState, extraProposals: readonly Proposal[], options: MemberCommitOptions, cs: CiphersuiteImpl): Promise<CreateCommitResult> {
   checkCanSendHandshakeMessages(state);
   const wireformat = 'mls_public_message';
   const sender = toLeafIndex(state.privatePath.leafIndex);
@@ -145,10 +172,9 @@ export async function createMemberCommit(state: ClientState, extraProposals: rea
   ];
   const res = await applyProposals(state, proposals, sender, makePskIndex(state, {}), true, cs);
   if (res.additionalResult.kind === 'externalCommit') throw new InternalError('INTERNAL', 'commit: an external commit from a member');
-  if (res.additionalResult.kind === 'memberCommit' && res.additionalResult.addedLeafNodes.length > 0) {
-    throw new InternalError('INTERNAL', 'commit: adding members needs the stock path');
-  }
-  const made = res.needsUpdatePath ? await createPath(res.tree, sender, state.groupContext, state.signaturePrivateKey, cs) : undefined;
+  const added = res.additionalResult.kind === 'memberCommit' ? res.additionalResult.addedLeafNodes : [];
+  const excluded = new Set<number>(added.map(([leafIndex]) => leafToNodeIndex(leafIndex)));
+  const made = res.needsUpdatePath ? await createPath(res.tree, sender, state.groupContext, state.signaturePrivateKey, cs, excluded) : undefined;
   const tree = made?.tree ?? res.tree;
   const path = made?.path ?? [];
   try {
@@ -166,6 +192,7 @@ export async function createMemberCommit(state: ClientState, extraProposals: rea
     const publicMessage = await protectPublicMessage(state.keySchedule.membershipKey, state.groupContext,
       { wireformat, content: framedContent, auth: { contentType: framedContent.contentType, signature, confirmationTag } }, cs);
     const commit: MLSMessage = { version: 'mls10', wireformat, publicMessage };
+    const welcome = await createWelcome(state, res, tree, path, groupContext, confirmationTag, epochSecrets, options, cs);
     const [historicalReceiverData, consumedEpochData] = addHistoricalReceiverData(state);
     const newState: ClientState = {
       groupContext,
@@ -182,7 +209,7 @@ export async function createMemberCommit(state: ClientState, extraProposals: rea
       clientConfig: state.clientConfig,
     };
     zeroize(commitSecret, epochSecrets.encryptionSecret, epochSecrets.joinerSecret);
-    return { newState, welcome: undefined, commit, consumed: [...consumedEpochData, state.keySchedule.initSecret] };
+    return { newState, welcome, commit, consumed: [...consumedEpochData, state.keySchedule.initSecret] };
   } finally {
     for (const node of path) zeroize(node.secret);
   }

@@ -1,8 +1,8 @@
 /**
- * Our commit path without new members (src/mls/member-commit.ts) and its
- * parts give exactly stock ts-mls's results: with the same random bytes, a
- * commit (update, remove) and the new state are the bytes of ts-mls
- * `createCommit`; the cached tree and parent hashes equal ts-mls's
+ * Our commit path (src/mls/member-commit.ts) and its parts give exactly
+ * stock ts-mls's results: with the same random bytes, a commit (add, update,
+ * remove, add + remove), its Welcome and the new state are the bytes of
+ * ts-mls `createCommit`; the cached tree and parent hashes equal ts-mls's
  * `treeHashRoot` / `calculateParentHash` on trees with blanks and unmerged
  * leaves, also when computed a second time (from the caches); the secret
  * tree equals `createSecretTree`.
@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   createCommit, createGroup, defaultLifetime, encodeGroupState, encodeMlsMessage, generateKeyPackage,
-  type CiphersuiteImpl, type ClientState, type KeyPackage, type LeafIndex, type PrivateKeyPackage, type Proposal,
+  type CiphersuiteImpl, type ClientState, type KeyPackage, type LeafIndex, type PrivateKeyPackage, type Proposal, type Welcome,
 } from 'ts-mls';
 import { calculateParentHash } from 'ts-mls/parentHash.js';
 import { createSecretTree } from 'ts-mls/secretTree.js';
@@ -19,7 +19,7 @@ import { toNodeIndex } from 'ts-mls/treemath.js';
 import { defaultCryptoProvider, type CryptoProvider } from '../../src/crypto/index.js';
 import { MEMBER_CAPABILITIES } from '../../src/mls/key-package.js';
 import { createMlsCiphersuite } from '../../src/mls/ciphersuite.js';
-import { createMemberCommit, isMemberCommitWithoutWelcome } from '../../src/mls/member-commit.js';
+import { createMemberCommit } from '../../src/mls/member-commit.js';
 import { createSecretTreeFast } from '../../src/mls/secret-tree.js';
 import { parentHashOf, treeHashRootOf } from '../../src/mls/tree-hash.js';
 import { text } from './helpers.js';
@@ -69,41 +69,45 @@ async function expectSameHashes(state: ClientState): Promise<void> {
   }
 }
 
-/** Our commit and stock's on the same randomness: same commit bytes, same new state bytes; returns stock's result. */
-async function expectSameCommit(state: ClientState, proposals: Proposal[], seed: number): Promise<ClientState> {
-  expect(isMemberCommitWithoutWelcome(state, proposals)).toBe(true);
-  const ours = await createMemberCommit(state, proposals, seededSuite(seed));
-  const stock = await createCommit({ state, cipherSuite: seededSuite(seed) }, { extraProposals: proposals, wireAsPublicMessage: true });
+/** Our commit and stock's on the same randomness: same commit, Welcome and new state bytes; returns stock's new state. */
+async function expectSameCommit(state: ClientState, proposals: Proposal[], seed: number, ratchetTreeExtension = false): Promise<ClientState> {
+  const ours = await createMemberCommit(state, proposals, { ratchetTreeExtension }, seededSuite(seed));
+  const stock = await createCommit({ state, cipherSuite: seededSuite(seed) }, { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension });
   expect(hex(encodeMlsMessage(ours.commit))).toBe(hex(encodeMlsMessage(stock.commit)));
   expect(hex(encodeGroupState(ours.newState))).toBe(hex(encodeGroupState(stock.newState)));
-  expect(ours.welcome).toBeUndefined();
+  const welcome = (w: Welcome | undefined): string | undefined => (w === undefined ? undefined : hex(encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome: w })));
+  expect(welcome(ours.welcome)).toBe(welcome(stock.welcome));
   expect(ours.consumed.length).toBe(stock.consumed.length);
   return stock.newState;
 }
 
 describe('member commit without a Welcome', () => {
-  it('makes the bytes of ts-mls createCommit, with the same hashes, through blanks and unmerged leaves', async () => {
-    const packages = await Promise.all(['owner', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map(keyPackage));
+  it('makes the bytes of ts-mls createCommit, with the same hashes, through adds, blanks, unmerged leaves and removes', async () => {
+    const packages = await Promise.all(['owner', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].map(keyPackage));
     const [owner, ...others] = packages;
     let state = await createGroup(text('member-commit'), owner!.publicPackage, owner!.privatePackage, [], cs);
-    // Adds without a path: blank parents, then a path over them.
     const addAll = (list: typeof others): Proposal[] => list.map((m) => ({ proposalType: 'add' as const, add: { keyPackage: m.publicPackage } }));
-    state = (await createCommit({ state, cipherSuite: cs }, { extraProposals: addAll(others.slice(0, 5)) })).newState;
+    // Adds without a path (a Welcome with the tree): blank parents, then a path over them.
+    state = await expectSameCommit(state, addAll(others.slice(0, 5)), 1, true);
     await expectSameHashes(state);
-    state = await expectSameCommit(state, [], 1);
+    state = await expectSameCommit(state, [], 2);
     await expectSameHashes(state);
-    // Adds after a path: unmerged leaves in the path's parent nodes.
-    state = (await createCommit({ state, cipherSuite: cs }, { extraProposals: addAll(others.slice(5)) })).newState;
+    // Adds after a path: unmerged leaves in the path's parent nodes (a Welcome without the tree).
+    state = await expectSameCommit(state, addAll(others.slice(5, 8)), 3);
     expect(state.ratchetTree.some((node) => node?.nodeType === 'parent' && node.parent.unmergedLeaves.length > 0)).toBe(true);
     await expectSameHashes(state);
-    state = await expectSameCommit(state, [{ proposalType: 'remove', remove: { removed: 3 as LeafIndex } }], 2);
+    state = await expectSameCommit(state, [{ proposalType: 'remove', remove: { removed: 3 as LeafIndex } }], 4);
     await expectSameHashes(state);
-    // Removing the last leaves truncates the tree.
-    state = await expectSameCommit(state, [{ proposalType: 'remove', remove: { removed: 8 as LeafIndex } }, { proposalType: 'remove', remove: { removed: 7 as LeafIndex } }], 3);
+    // An add with a remove: a path whose secrets reach the new members in the Welcome, not in the UpdatePath.
+    state = await expectSameCommit(state, [...addAll(others.slice(8)), { proposalType: 'remove', remove: { removed: 2 as LeafIndex } }], 5, true);
     await expectSameHashes(state);
-    state = await expectSameCommit(state, [], 4);
+    // Removing the last leaves (of 9) truncates the tree.
+    expect(state.ratchetTree.length).toBe(31);
+    state = await expectSameCommit(state, [{ proposalType: 'remove', remove: { removed: 8 as LeafIndex } }, { proposalType: 'remove', remove: { removed: 7 as LeafIndex } }], 6);
+    expect(state.ratchetTree.length).toBe(15);
     await expectSameHashes(state);
-    expect(isMemberCommitWithoutWelcome(state, addAll(others.slice(0, 1)))).toBe(false);
+    state = await expectSameCommit(state, [], 7);
+    await expectSameHashes(state);
   });
 
   it('derives the secret tree of ts-mls createSecretTree', async () => {
