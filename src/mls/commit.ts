@@ -5,7 +5,7 @@
  * from the *new* epoch; then all long-term secrets, sorted and TLS-encoded,
  * sealed as an MLS application message of the new epoch.
  */
-import { createApplicationMessage, createCommit, encodeMlsMessage, type LeafIndex, type Proposal } from 'ts-mls';
+import { createApplicationMessage, encodeMlsMessage, type LeafIndex, type Proposal } from 'ts-mls';
 import { bytesEqual } from '../crypto/index.js';
 import { StateError, UsageError } from '../errors.js';
 import type { MlsDeps } from './config.js';
@@ -16,6 +16,7 @@ import { verifyKeyPackageDocument } from './key-package.js';
 import { proposalKeyPackage } from './proposal.js';
 import { encodeLongTermSecrets, secretListAad } from './long-term-secret.js';
 import { callMls, findMemberLeaf } from './mls-adapter.js';
+import { createMemberCommit } from './member-commit.js';
 
 /** What an owner commit does. An empty input is a pure update (fresh path secrets). */
 export interface CommitInput {
@@ -101,9 +102,8 @@ export async function commitSecretGroup(state: SecretGroupState, input: CommitIn
       refused.push({ id: queued.id, code: (error as { code?: string }).code ?? 'INTERNAL' });
     }
   }
-  const committed = await callMls('create commit', () => createCommit({ state: mls, cipherSuite: deps.mls }, {
-    extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: adding.length > 0,
-  }));
+  // Our own commit path (member-commit.ts): ts-mls createCommit's bytes, without re-hashing the unchanged tree.
+  const committed = await callMls('create commit', () => createMemberCommit(mls, proposals, { ratchetTreeExtension: adding.length > 0 }, deps.mls));
   const handoverTo = input.handoverTo;
   if (handoverTo !== undefined && (bytesEqual(handoverTo, state.self) || findMemberLeaf(committed.newState, handoverTo) === undefined)) {
     throw new UsageError('USAGE_ARGUMENT', 'handover: the next owner must be another member after the commit');
