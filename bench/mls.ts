@@ -17,8 +17,9 @@
  * recipient is member 2; `add` adds a user whose key package was published
  * beforehand. Every sample starts from the same state (all state is pure).
  * Times are process CPU time per call, the median of 5 runs after one warm-up
- * (n = 1024: 3 runs); the implementations run in turns (stock, groupcrypt,
- * groupcrypt on stock, stock, …) so that all see the same load. Targets (issue 13, BENCHMARKS.md): at n = 128, stock ÷
+ * (n = 1024: 3 runs); the implementations and ops run in turns (stock update,
+ * groupcrypt update, groupcrypt-on-stock update, stock remove, …, then the
+ * next round) so that all see the same load. Targets (issue 13, BENCHMARKS.md): at n = 128, stock ÷
  * groupcrypt-mls ≥ 6 × for every op (sender); printed as met / missed.
  *
  * Run: `npx tsx bench/mls.ts` (table on stdout, bench/results/mls.json).
@@ -188,14 +189,18 @@ export async function benchSecretGroup(impl: string, mls: CiphersuiteImpl, n: nu
   return rows;
 }
 
-/** Several implementations at one n, measured in turns (`measureInterleaved`). */
+/**
+ * Several implementations and all ops at one n, measured in turns
+ * (`measureInterleaved`): each round runs every op of every implementation
+ * once. Measuring the ops one after the other made whichever op came later
+ * look slower (remove after update: +5–10 ms for the same work; swapping
+ * the order swapped the gap), so drift in the machine's load now reaches
+ * all ops alike.
+ */
 async function benchInterleaved(prepared: readonly PreparedImpl[], n: number): Promise<MlsBenchRow[]> {
-  const rows: MlsBenchRow[] = [];
-  for (const op of OPS) {
-    const timings = await measureInterleaved(samplesFor(n), prepared.map((p) => () => p.run(op)));
-    prepared.forEach((p, k) => rows.push(row(p.impl, op, n, timings[k] as OpTiming)));
-  }
-  return rows;
+  const runs = OPS.flatMap((op) => prepared.map((p) => ({ op, impl: p.impl, run: () => p.run(op) })));
+  const timings = await measureInterleaved(samplesFor(n), runs.map((r) => r.run));
+  return runs.map((r, k) => row(r.impl, r.op, n, timings[k] as OpTiming));
 }
 
 /** Formats rows as a table with the stock / groupcrypt-mls speed-up. */

@@ -1,23 +1,26 @@
 /**
  * Where the time of a Secret Group commit goes: runs the owner's commit
- * (update / remove / add, as bench/mls.ts does) many times under the V8
- * sampling profiler (node:inspector) and prints self time bucketed by
- * function and by file (ts-mls module, groupcrypt source file, GC).
+ * (update / remove / add, as bench/mls.ts does) - or, with `recipient`,
+ * member 2 processing it - many times under the V8 sampling profiler
+ * (node:inspector) and prints self time bucketed by function and by file
+ * (ts-mls module, groupcrypt source file, GC).
  *
- * Run: `npx tsx bench/profile-mls.ts [update|remove|add] [n] [iterations]`.
- * Writes the raw profile to $TMPDIR/groupcrypt-profile-mls-<op>-<n>.cpuprofile
+ * Run: `npx tsx bench/profile-mls.ts [update|remove|add] [n] [iterations] [sender|recipient]`.
+ * Writes the raw profile to $TMPDIR/groupcrypt-profile-mls-<op>-<n>[-recipient].cpuprofile
  * (open it in Chrome DevTools). The profiler inflates times; read the shares.
  */
 import { defaultDeps } from '../src/crypto/index.js';
 import { profileCpu, type ProfileNode } from './cpu-profile.js';
 import {
-  commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, type MlsDeps, type SecretGroupState,
+  commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, joinSecretGroup, processCommit, type MlsDeps,
+  type SecretGroupState,
 } from '../src/mls/index.js';
 
 
 const op = process.argv[2] ?? 'update';
 const n = Number(process.argv[3] ?? 128);
 const iterations = Number(process.argv[4] ?? 40);
+const side = process.argv[5] === 'recipient' ? 'recipient' : 'sender';
 const deps: MlsDeps = { ...defaultDeps(), mls: createMlsCiphersuite('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519') };
 const ownerId = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
 const members = [];
@@ -28,12 +31,15 @@ for (let i = 1; i <= n; i++) {
 }
 const extra = members.pop()!;
 const created = await createSecretGroup({ identity: ownerId, ltsCiphersuite: 0x01 }, deps);
-const owner: SecretGroupState = (await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps)).state;
+const added = await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps);
+const owner: SecretGroupState = added.state;
 const input = op === 'remove' ? { remove: [members[0]!.store.publicKey] } : op === 'add' ? { add: [extra.document] } : {};
-const once = (): Promise<unknown> => commitSecretGroup(owner, input, deps);
+const recipient = (await joinSecretGroup({ identity: members[1]!.store, group: created.outputs[0].document, commit: added.outputs[0].document }, deps)).state;
+const commit = (await commitSecretGroup(owner, input, deps)).outputs[0].document;
+const once = (): Promise<unknown> => (side === 'sender' ? commitSecretGroup(owner, input, deps) : processCommit(recipient, commit, deps));
 for (let i = 0; i < 3; i++) await once();
 
-const { cpuMs, file, byId, parent, self } = await profileCpu(`groupcrypt-profile-mls-${op}-${n}`, 100, async () => {
+const { cpuMs, file, byId, parent, self } = await profileCpu(`groupcrypt-profile-mls-${op}-${n}${side === 'sender' ? '' : '-recipient'}`, 100, async () => {
   for (let i = 0; i < iterations; i++) await once();
 });
 /** Short place of a frame: `ts-mls/<file>` for the library, `src/<file>` for ours, node internals as they are. */
@@ -69,7 +75,7 @@ const show = (title: string, m: Map<string, number>, count: number): void => {
   console.log(title);
   for (const [k, v] of [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, count)) console.log(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
 };
-console.log(`${op}, n=${n}: ${(cpuMs / iterations).toFixed(2)} ms CPU per commit under the profiler (${iterations} iterations)`);
+console.log(`${op} ${side}, n=${n}: ${(cpuMs / iterations).toFixed(2)} ms CPU per commit under the profiler (${iterations} iterations)`);
 show('self time by file', byFile, 25);
 show('self time by function', byFunction, 30);
 show('inclusive time (ts-mls and groupcrypt functions)', inclusive, 60);

@@ -8,7 +8,7 @@
  *
  * Expects commits in chain order: each names the previous commit's id.
  */
-import { emptyPskIndex, joinGroup, processPublicMessage, type ClientState } from 'ts-mls';
+import { emptyPskIndex, joinGroup, type ClientState } from 'ts-mls';
 import { verifyConfirmationTag } from 'ts-mls/framedContent.js';
 import { makeKeyPackageRef } from 'ts-mls/keyPackage.js';
 import { bytesEqual, constantTimeEqual } from '../crypto/index.js';
@@ -26,6 +26,7 @@ import {
   memberAtLeaf, memberIdentities, mlsClientConfig,
 } from './mls-adapter.js';
 import { recordFormer } from './commit.js';
+import { processMemberCommit } from './member-process.js';
 
 /** Outputs of commit processing. */
 export type ProcessCommitOutput =
@@ -104,7 +105,8 @@ export async function processCommit(state: SecretGroupState, commit: Uint8Array,
   const removesUs = content.contentType === 'commit' && content.commit.proposals.some((p) => p.proposalOrRefType === 'proposal'
     && p.proposal.proposalType === 'remove' && p.proposal.remove.removed === ownLeaf);
   if (removesUs) return removedState(state, id, before, heldUntil, nextOwner);
-  const applied = await callMls('apply commit', () => processPublicMessage(mls, message, emptyPskIndex, deps.mls), 'VERIFY_SIGNATURE');
+  // Our own processing path (member-process.ts): ts-mls processPublicMessage's state, without re-hashing the unchanged tree.
+  const applied = await callMls('apply commit', () => processMemberCommit(mls, message, deps.mls), 'VERIFY_SIGNATURE');
   const after = applied.newState;
   const now = memberIdentities(after);
   const added = now.filter((m) => !before.some((b) => bytesEqual(b, m)));
