@@ -23,12 +23,13 @@
  *
  * Bounded state (issue 12): a rejoin record whose add was compacted can
  * reopen no removal to come (every later op has seen the add), so it goes.
- * In the message scheme a removal record goes once it is reopened and I hold
- * no chain of X in the epochs it bars: X's control messages before its rejoin
- * were all processed, so no such chain can come back and a barred message
- * cannot be opened anyway. In the data scheme records stay (about 100 bytes
- * per removal): group secrets stay for the history, so a late message of X
- * could still be opened and must still be barred.
+ * A removal record stays, reopened or not (about 100 bytes per removal, in
+ * both schemes), unless it bars no position at all: `applicationStands` must
+ * keep saying false for a barred message a member read before it learned of
+ * the removal, and every member (a joiner too, from its adder's records) must
+ * judge every position of X alike, whether or not it still holds a chain of
+ * the barred epochs. Letting a reopened record go once no such chain was held
+ * made the barred epochs stand again (issue 12, re-adds).
  *
  * A remove without a note (written by an older version) bars nothing.
  *
@@ -147,21 +148,15 @@ export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: re
 
 /**
  * Drops the records that can decide nothing any more (see the module
- * comment): rejoins whose add was compacted; in the message scheme, reopened
- * removals of a member whose chains hold no epoch they bar.
+ * comment): rejoins whose add was compacted, and removals reopened at or
+ * below their frontier's epoch (they bar no position: `until` only goes down).
  */
-export function pruneRecords(facts: RemovalFacts, message: MessageState | null): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
+export function pruneRecords(facts: RemovalFacts): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
   const m = facts.dcgka.membership;
   const rejoins = facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
-  if (message === null) return { removals: facts.removals, rejoins };
-  const settled = (r: RemovalRecord): boolean => {
-    if (r.until === undefined) return false;
-    const from = r.frontier?.epoch ?? 0;
-    const until = r.until;
-    return !(Object.hasOwn(message.chains, r.member) ? message.chains[r.member] ?? [] : []).some((c) => c.epoch >= from && c.epoch < until);
-  };
-  const kept = facts.removals.filter((r) => !settled(r));
-  return { removals: kept.length === facts.removals.length ? facts.removals : kept, rejoins };
+  const barsNothing = (r: RemovalRecord): boolean => r.until !== undefined && r.frontier !== null && r.frontier.epoch >= r.until;
+  const removals = facts.removals.some(barsNothing) ? facts.removals.filter((r) => !barsNothing(r)) : facts.removals;
+  return { removals, rejoins };
 }
 
 /** The removal that bars a message of `sender` at `position`, if any. */

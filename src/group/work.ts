@@ -101,7 +101,7 @@ export function closeWork(work: Work): GroupResult {
   }
   // Bounded state (issue 12): the records took what they need of the ops (removal.ts), so the stable history can go.
   work.dcgka = compactHistory(work.dcgka, work.compactAt);
-  const records = pruneRecords(work, work.message);
+  const records = pruneRecords(work);
   work.removals = records.removals;
   work.rejoins = records.rejoins;
   const state = makeState({
