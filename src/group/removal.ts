@@ -44,7 +44,10 @@
  * message-scheme chains of epochs after the frontier's are dropped; those up
  * to it stay (at most the message layer's kept epochs per removed member), so
  * a standing message of X that arrives late is still read. Data secrets stay,
- * to read the history.
+ * to read the history. Only a removal not reopened drops chains: X can be out
+ * of my view with every removal of it reopened (its re-add undone here by a
+ * concurrent removal of its adder), and what X sends from its rejoin on
+ * stands, so its chains (as bounded as any member's) stay until X is removed again.
  */
 import type { Deps } from '../crypto/index.js';
 import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
@@ -202,9 +205,11 @@ export function withRecord<T>(list: readonly T[], record: T, same: (a: T) => boo
 export function dropRemovedChains(message: MessageState, facts: RemovalFacts, heard: Readonly<Record<MemberId, Position>>): { state: MessageState; consumed: Uint8Array[] } {
   const current = groupMembers(facts.dcgka.membership);
   // Per removed member, the removal with the highest frontier: its messages up to there stand.
+  // A reopened removal bars nothing from its `until` on: a member out of my view with only reopened
+  // removals (its re-add was undone here by its adder's concurrent removal) may still be read by me.
   const latest = new Map<MemberId, RemovalRecord>();
   for (const r of facts.removals) {
-    if (!Object.hasOwn(message.chains, r.member) || current.includes(r.member)) continue;
+    if (r.until !== undefined || !Object.hasOwn(message.chains, r.member) || current.includes(r.member)) continue;
     const seen = latest.get(r.member);
     if (seen === undefined || (r.frontier !== null && (seen.frontier === null || comparePositions(r.frontier, seen.frontier) > 0))) latest.set(r.member, r);
   }

@@ -186,6 +186,36 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
     }
   });
 
+  it('regression (issue 12, re-adds): a member re-added by an adder removed concurrently is out of my view but its removal is reopened: I keep its chain and read what it sends after its rejoin', () => {
+    const sim = new GroupSim(['A', 'B', 'C'], scheme);
+    const random = seeded(38);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    sim.remove('B', 'C');
+    sim.settle(random);
+    // B re-adds C; A, not having seen it, removes B: at A the re-add is undone, yet C's removal is reopened by C's rejoin.
+    sim.add('B', 'C');
+    const a = sim.peer('A');
+    const heldAtA = [...a.inbox];
+    a.inbox = [];
+    sim.remove('A', 'B');
+    const c = sim.peer('C');
+    const removalOfB = c.inbox.pop();
+    drainInbox(sim, 'C', false);
+    expect(sim.isActive('C') && sim.members('C').includes('C')).toBe(true);
+    const after = [sim.send('C'), sim.send('C')];
+    a.inbox = [...heldAtA, ...a.inbox];
+    drainInbox(sim, 'A', false);
+    expect(sim.members('A')).not.toContain('C');
+    if (removalOfB) c.inbox.push(removalOfB);
+    sim.settle(random);
+    const state = a.state as GroupState;
+    for (const text of after) {
+      expect(a.decrypted.has(text), text).toBe(true);
+      expect(applicationStands(state, a.positions.get(text) as ReadPosition), text).toBe(true);
+    }
+  });
+
   it('after a re-add, a kept copy of the removed member still writes in the epoch its remover had read: refused, while its chain is held (bounded state keeps that record)', () => {
     const sim = new GroupSim(['A', 'B', 'C'], scheme);
     const random = seeded(34);
