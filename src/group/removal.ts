@@ -24,12 +24,14 @@
  * Bounded state (issue 12): a rejoin record whose add was compacted can
  * reopen no removal to come (every later op has seen the add), so it goes.
  * A removal record stays, reopened or not (about 100 bytes per removal, in
- * both schemes), unless it bars no position at all: `applicationStands` must
- * keep saying false for a barred message a member read before it learned of
- * the removal, and every member (a joiner too, from its adder's records) must
- * judge every position of X alike, whether or not it still holds a chain of
- * the barred epochs. Letting a reopened record go once no such chain was held
- * made the barred epochs stand again (issue 12, re-adds).
+ * both schemes): `applicationStands` must keep saying false for a barred
+ * message a member read before it learned of the removal, and every member (a
+ * joiner too, from its adder's records) must judge every position of X alike,
+ * whether or not it still holds a chain of the barred epochs. Letting a
+ * reopened record go once no such chain was held made the barred epochs
+ * stand again (issue 12, re-adds). A reopened record always bars some
+ * positions: its author had not seen the add, so it had read no message of X
+ * from X's rejoin ack on (`until` > the frontier's epoch).
  *
  * A remove without a note (written by an older version) bars nothing.
  *
@@ -150,16 +152,12 @@ export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: re
 }
 
 /**
- * Drops the records that can decide nothing any more (see the module
- * comment): rejoins whose add was compacted, and removals reopened at or
- * below their frontier's epoch (they bar no position: `until` only goes down).
+ * Drops the rejoin records whose add was compacted: they can reopen no
+ * removal to come. Removal records all stay (see the module comment).
  */
-export function pruneRecords(facts: RemovalFacts): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
+export function pruneRejoins(facts: RemovalFacts): readonly RejoinRecord[] {
   const m = facts.dcgka.membership;
-  const rejoins = facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
-  const barsNothing = (r: RemovalRecord): boolean => r.until !== undefined && r.frontier !== null && r.frontier.epoch >= r.until;
-  const removals = facts.removals.some(barsNothing) ? facts.removals.filter((r) => !barsNothing(r)) : facts.removals;
-  return { removals, rejoins };
+  return facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
 }
 
 /** The removal that bars a message of `sender` at `position`, if any. */
