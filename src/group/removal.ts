@@ -49,7 +49,8 @@
  * to read the history. Only a removal not reopened drops chains: X can be out
  * of my view with every removal of it reopened (its re-add undone here by a
  * concurrent removal of its adder), and what X sends from its rejoin on
- * stands, so its chains (as bounded as any member's) stay until X is removed again.
+ * stands, so its chains stay (bounded as a member's are) until a removal of
+ * X that saw the re-add comes, or the re-add that makes X a member here.
  */
 import type { Deps } from '../crypto/index.js';
 import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
