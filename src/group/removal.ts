@@ -23,12 +23,15 @@
  *
  * Bounded state (issue 12): a rejoin record whose add was compacted can
  * reopen no removal to come (every later op has seen the add), so it goes.
- * In the message scheme a removal record goes once it is reopened and I hold
- * no chain of X in the epochs it bars: X's control messages before its rejoin
- * were all processed, so no such chain can come back and a barred message
- * cannot be opened anyway. In the data scheme records stay (about 100 bytes
- * per removal): group secrets stay for the history, so a late message of X
- * could still be opened and must still be barred.
+ * A removal record stays, reopened or not (about 100 bytes per removal, in
+ * both schemes): `applicationStands` must keep saying false for a barred
+ * message a member read before it learned of the removal, and every member (a
+ * joiner too, from its adder's records) must judge every position of X alike,
+ * whether or not it still holds a chain of the barred epochs. Letting a
+ * reopened record go once no such chain was held made the barred epochs
+ * stand again (issue 12, re-adds). A reopened record always bars some
+ * positions: its author had not seen the add, so it had read no message of X
+ * from X's rejoin ack on (`until` > the frontier's epoch).
  *
  * A remove without a note (written by an older version) bars nothing.
  *
@@ -43,7 +46,11 @@
  * message-scheme chains of epochs after the frontier's are dropped; those up
  * to it stay (at most the message layer's kept epochs per removed member), so
  * a standing message of X that arrives late is still read. Data secrets stay,
- * to read the history.
+ * to read the history. Only a removal not reopened drops chains: X can be out
+ * of my view with every removal of it reopened (its re-add undone here by a
+ * concurrent removal of its adder), and what X sends from its rejoin on
+ * stands, so its chains stay (bounded as a member's are) until a removal of
+ * X that saw the re-add comes, or the re-add that makes X a member here.
  */
 import type { Deps } from '../crypto/index.js';
 import { decodeCanonical, encodeCanonical, fromHex, toHex } from '../crypto/index.js';
@@ -146,22 +153,12 @@ export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: re
 }
 
 /**
- * Drops the records that can decide nothing any more (see the module
- * comment): rejoins whose add was compacted; in the message scheme, reopened
- * removals of a member whose chains hold no epoch they bar.
+ * Drops the rejoin records whose add was compacted: they can reopen no
+ * removal to come. Removal records all stay (see the module comment).
  */
-export function pruneRecords(facts: RemovalFacts, message: MessageState | null): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
+export function pruneRejoins(facts: RemovalFacts): readonly RejoinRecord[] {
   const m = facts.dcgka.membership;
-  const rejoins = facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
-  if (message === null) return { removals: facts.removals, rejoins };
-  const settled = (r: RemovalRecord): boolean => {
-    if (r.until === undefined) return false;
-    const from = r.frontier?.epoch ?? 0;
-    const until = r.until;
-    return !(Object.hasOwn(message.chains, r.member) ? message.chains[r.member] ?? [] : []).some((c) => c.epoch >= from && c.epoch < until);
-  };
-  const kept = facts.removals.filter((r) => !settled(r));
-  return { removals: kept.length === facts.removals.length ? facts.removals : kept, rejoins };
+  return facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
 }
 
 /** The removal that bars a message of `sender` at `position`, if any. */
@@ -207,9 +204,11 @@ export function withRecord<T>(list: readonly T[], record: T, same: (a: T) => boo
 export function dropRemovedChains(message: MessageState, facts: RemovalFacts, heard: Readonly<Record<MemberId, Position>>): { state: MessageState; consumed: Uint8Array[] } {
   const current = groupMembers(facts.dcgka.membership);
   // Per removed member, the removal with the highest frontier: its messages up to there stand.
+  // A reopened removal bars nothing from its `until` on: a member out of my view with only reopened
+  // removals (its re-add was undone here by its adder's concurrent removal) may still be read by me.
   const latest = new Map<MemberId, RemovalRecord>();
   for (const r of facts.removals) {
-    if (!Object.hasOwn(message.chains, r.member) || current.includes(r.member)) continue;
+    if (r.until !== undefined || !Object.hasOwn(message.chains, r.member) || current.includes(r.member)) continue;
     const seen = latest.get(r.member);
     if (seen === undefined || (r.frontier !== null && (seen.frontier === null || comparePositions(r.frontier, seen.frontier) > 0))) latest.set(r.member, r);
   }

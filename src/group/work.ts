@@ -16,7 +16,7 @@ import type { MessageState } from '../message/index.js';
 import { createOrderer, markDelivered, nextExpected } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_CONTROL } from './limits.js';
-import { dropRemovedChains, pruneRecords, readWelcomeExtra, reopenedAt, withRejoin, withRemoval } from './removal.js';
+import { dropRemovedChains, pruneRejoins, readWelcomeExtra, reopenedAt, withRejoin, withRemoval } from './removal.js';
 import type {
   GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, PendingApplication, PendingControl, Position, RejoinRecord, RemovalRecord, StrangerMessage,
 } from './types.js';
@@ -101,9 +101,7 @@ export function closeWork(work: Work): GroupResult {
   }
   // Bounded state (issue 12): the records took what they need of the ops (removal.ts), so the stable history can go.
   work.dcgka = compactHistory(work.dcgka, work.compactAt);
-  const records = pruneRecords(work, work.message);
-  work.removals = records.removals;
-  work.rejoins = records.rejoins;
+  work.rejoins = pruneRejoins(work);
   const state = makeState({
     scheme: work.scheme, dcgka: work.dcgka, message: work.message, data: work.data,
     orderer: work.orderer, directs: work.directs, pendingApplication: work.pendingApplication, strangers: work.strangers,
@@ -239,8 +237,8 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         // Records I hold are reopened by the imported rejoins, and the imported removals by every rejoin.
         for (const j of extra.rejoins) ({ removals, rejoins } = withRejoin({ dcgka: result.state, removals, rejoins }, j));
         // A re-add: a removal I processed myself is one I hold (the adder may know its reopening when I
-        // missed it while removed: take it) or one I pruned (removal.ts): taking the adder's copy back
-        // could bar for ever what my pruned record had reopened.
+        // missed it while removed: take it) or, in a state saved by an older version, one it pruned once
+        // reopened: taking the adder's copy back could bar for ever what my pruned record had reopened.
         const mine = work.fresh ? undefined : work.dcgka.membership;
         const processed = (id: string): boolean => mine !== undefined && (isCompacted(mine, id) || opKind(mine, id) !== undefined);
         for (const r of extra.removals) {

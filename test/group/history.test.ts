@@ -156,6 +156,66 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
     }
   });
 
+  it('regression (issue 12, re-adds): a message un-read at the removal stays un-read after the member is re-added and its barred epoch is let go; every member agrees', () => {
+    const sim = new GroupSim(['A', 'B', 'C'], scheme);
+    const random = seeded(37);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    const concurrent = sim.send('B');
+    // C reads it before it learns of the removal; A removes B without having read it.
+    const a = sim.peer('A');
+    const held = [...a.inbox];
+    a.inbox = [];
+    drainInbox(sim, 'C', false);
+    expect(sim.peer('C').decrypted.has(concurrent)).toBe(true);
+    sim.remove('A', 'B');
+    a.inbox.push(...held);
+    sim.settle(random);
+    expect(readList(sim, 'C')).not.toContain(concurrent);
+    // B comes back: its rejoin reopens the removal from B's next epoch on, not the epoch it was barred in.
+    sim.add('C', 'B');
+    sim.settle(random);
+    const back = sim.send('B');
+    sim.settle(random);
+    const position = sim.peer('C').positions.get(concurrent) as ReadPosition;
+    for (const n of ['A', 'C']) {
+      const state = sim.peer(n).state as GroupState;
+      expect(applicationStands(state, position), n).toBe(false);
+      expect(readList(sim, n), n).toContain(back);
+      expect(readList(sim, n), n).not.toContain(concurrent);
+    }
+  });
+
+  it('regression (issue 12, re-adds): a member re-added by an adder removed concurrently is out of my view but its removal is reopened: I keep its chain and read what it sends after its rejoin', () => {
+    const sim = new GroupSim(['A', 'B', 'C'], scheme);
+    const random = seeded(38);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    sim.remove('B', 'C');
+    sim.settle(random);
+    // B re-adds C; A, not having seen it, removes B: at A the re-add is undone, yet C's removal is reopened by C's rejoin.
+    sim.add('B', 'C');
+    const a = sim.peer('A');
+    const heldAtA = [...a.inbox];
+    a.inbox = [];
+    sim.remove('A', 'B');
+    const c = sim.peer('C');
+    const removalOfB = c.inbox.pop();
+    drainInbox(sim, 'C', false);
+    expect(sim.isActive('C') && sim.members('C').includes('C')).toBe(true);
+    const after = [sim.send('C'), sim.send('C')];
+    a.inbox = [...heldAtA, ...a.inbox];
+    drainInbox(sim, 'A', false);
+    expect(sim.members('A')).not.toContain('C');
+    if (removalOfB) c.inbox.push(removalOfB);
+    sim.settle(random);
+    const state = a.state as GroupState;
+    for (const text of after) {
+      expect(a.decrypted.has(text), text).toBe(true);
+      expect(applicationStands(state, a.positions.get(text) as ReadPosition), text).toBe(true);
+    }
+  });
+
   it('after a re-add, a kept copy of the removed member still writes in the epoch its remover had read: refused, while its chain is held (bounded state keeps that record)', () => {
     const sim = new GroupSim(['A', 'B', 'C'], scheme);
     const random = seeded(34);

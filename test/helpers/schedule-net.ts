@@ -275,12 +275,22 @@ export class ScheduleNet {
     for (const m of this.members(peer.name)) peer.everSeen.add(m);
   }
 
-  /** Whether a buffered control message in `peer`'s state adds `peer` (its re-add arrived before its removal). */
+  /**
+   * Whether a buffered control message in `peer`'s state adds `peer` (its re-add arrived before its removal): one
+   * waiting for its causal past, or one held as a stranger's (its adder's own add was not processed yet).
+   */
   private holdsOwnAdd(peer: NetPeer): boolean {
-    return (peer.state?.pendingControl ?? []).some((p) => {
-      const body = readControl(this.ctx(peer), p.broadcast, peer.state?.dcgka).body;
-      return body.type === 'add' && body.added === peer.id;
-    });
+    const addsMe = (broadcast: Uint8Array): boolean => {
+      try {
+        const body = readControl(this.ctx(peer), broadcast, peer.state?.dcgka).body;
+        return body.type === 'add' && body.added === peer.id;
+      } catch (error) {
+        if (isGroupCryptError(error)) return false; // a stranger's ack that names ids I do not know yet: no add
+        throw error;
+      }
+    };
+    const held = (peer.state?.strangers ?? []).filter((m) => m.sender !== null).map((m) => m.bytes);
+    return [...(peer.state?.pendingControl ?? []).map((p) => p.broadcast), ...held].some(addsMe);
   }
 
   private publish(from: NetPeer, bundle: Uint8Array, control: Uint8Array | undefined): void {

@@ -17,10 +17,10 @@ export function runSchedules(scheme: GroupScheme, runs: number, seed: number, ch
   if (single) specs.push(JSON.parse(single) as ScheduleSpec);
   const random = seededRandom(seed);
   // Every other schedule compacts its membership histories at every chance (issue 12, bounded state): the checks must not tell.
-  // Data scheme: every other pair also re-adds removed members (the message scheme still fails some: KNOWN BUG there).
+  // Every other pair also re-adds removed members.
   for (let i = 0; !single && i < runs; i++) {
     const spec = randomSpec(random, scheme);
-    const readds = scheme === 'data' && Math.floor(i / 2) % 2 === 1;
+    const readds = Math.floor(i / 2) % 2 === 1;
     specs.push({ ...spec, ...(i % 2 === 1 ? { compactAt: 1 } : {}), ...(readds ? { readds: true } : {}) });
   }
   for (const spec of specs) {

@@ -32,7 +32,7 @@ export interface ScheduleSpec {
   readonly partitions: boolean;
   /** Whether removed peers keep processing traffic (else they go offline until re-added or the end of the schedule). */
   readonly removedListen: boolean;
-  /** Whether a removed peer may be added again (re-adds; see the known-bug tests). Absent: false. */
+  /** Whether a removed peer may be added again (re-adds; the CI schedules do so in every other pair). Absent: false. */
   readonly readds?: boolean;
   /** GroupContext.compactAt of every peer (1: compact the membership history at every chance). Absent: the default. */
   readonly compactAt?: number;
@@ -167,9 +167,8 @@ function entitled(allowBehind: boolean): ScheduleCheck {
     check(net, current) {
       for (const msg of net.sent) {
         if (typeof stands === 'function' && msg.position) {
-          // A member's verdict (its sender's is not asked): what its state says now, unless it refused the message as barred when it came (a
-          // removal record that barred it may be let go since — removal.ts prunes a reopened removal once no chain
-          // of those epochs is held — and the state then no longer knows).
+          // A member's verdict (its sender's is not asked): what its state says now, and barred if it refused the message as barred when
+          // it came (a verdict given must hold: removal.ts keeps reopened removal records so that the state still says so).
           const judges = current.filter((r) => r !== msg.sender);
           const verdicts = new Set(judges.map((r) => !net.peer(r).barred.has(msg.text) && stands(net.peer(r).state as GroupState, msg.position as NonNullable<typeof msg.position>)));
           ensure(verdicts.size <= 1, 'entitled', () => `members disagree whether ${msg.text} stands (${judges.map((r) => `${r}: ${net.peer(r).barred.has(msg.text) ? 'refused' : stands(net.peer(r).state as GroupState, msg.position as NonNullable<typeof msg.position>) ? 'stands' : 'barred'}${net.peer(r).readTexts.has(msg.text) ? ' read' : ''}`).join(', ')})`);
