@@ -74,7 +74,25 @@ export function treeRoot(deps: Deps, prk: Uint8Array): Uint8Array {
 
 /** The member secret of `member` from its leaf secret. */
 export function memberSecretOfLeaf(deps: Deps, leaf: Uint8Array, member: MemberId): Uint8Array {
-  return deps.crypto.hkdfExpand(leaf, utf8(LABEL_MEMBER + member), 32);
+  return deps.crypto.hkdfExpand(leaf, memberLabel(member), 32);
+}
+
+/** UTF-8 of the member label prefix. */
+const MEMBER_LABEL_PREFIX = utf8(LABEL_MEMBER);
+/** The info of a member secret, rewritten for each (public bytes, read only during the `hkdfExpand` call). */
+const memberInfo = new Uint8Array(MEMBER_LABEL_PREFIX.length + 64);
+memberInfo.set(MEMBER_LABEL_PREFIX);
+
+/** `utf8(LABEL_MEMBER + member)` without a string or an array per ack (issue 13); ASCII is its own UTF-8. */
+function memberLabel(member: MemberId): Uint8Array {
+  if (member.length !== 64) return utf8(LABEL_MEMBER + member);
+  const offset = MEMBER_LABEL_PREFIX.length;
+  for (let i = 0; i < 64; i++) {
+    const code = member.charCodeAt(i);
+    if (code >= 0x80) return utf8(LABEL_MEMBER + member);
+    memberInfo[offset + i] = code;
+  }
+  return memberInfo;
 }
 
 /** A pending seed over `recipients` (sorted here) whose whole tree is still waiting. */
@@ -228,15 +246,16 @@ export function peekSecret(deps: Deps, pending: PendingSeed, member: MemberId): 
  * several times (issue 13).
  */
 function replaceNode(nodes: readonly SeedNode[], at: number, siblings: readonly SeedNode[]): SeedNode[] {
-  const out: SeedNode[] = [];
+  const out = new Array<SeedNode>(nodes.length - 1 + siblings.length); // its final size: no regrowth while filling
   let next = 0;
+  let placed = 0;
   for (let i = 0; i < nodes.length; i++) {
     if (i === at) continue;
     const node = nodes[i] as SeedNode;
-    while (next < siblings.length && compareNodes(siblings[next] as SeedNode, node) < 0) out.push(siblings[next++] as SeedNode);
-    out.push(node);
+    while (next < siblings.length && compareNodes(siblings[next] as SeedNode, node) < 0) out[placed++] = siblings[next++] as SeedNode;
+    out[placed++] = node;
   }
-  while (next < siblings.length) out.push(siblings[next++] as SeedNode);
+  while (next < siblings.length) out[placed++] = siblings[next++] as SeedNode;
   return out;
 }
 
