@@ -59,6 +59,14 @@ export function toHexRange(bytes: Uint8Array, start: number, end: number): strin
   return out;
 }
 
+/** Value of each hex digit by char code (-1: not a digit); codes past the table are no digits either. */
+const HEX_VALUES = Int8Array.from({ length: 128 }, (_, code) => {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 97 && code <= 102) return code - 87; // a-f
+  if (code >= 65 && code <= 70) return code - 55; // A-F
+  return -1;
+});
+
 /**
  * Parses lowercase or uppercase hex.
  * @throws DecodeError `DECODE_MALFORMED` on odd length or a non-hex character.
@@ -66,21 +74,25 @@ export function toHexRange(bytes: Uint8Array, start: number, end: number): strin
 export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0) throw new DecodeError('DECODE_MALFORMED', `hex: invalid string of length ${hex.length}`);
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    const high = hexDigit(hex.charCodeAt(2 * i));
-    const low = hexDigit(hex.charCodeAt(2 * i + 1));
-    if (high < 0 || low < 0) throw new DecodeError('DECODE_MALFORMED', `hex: invalid string of length ${hex.length}`);
-    out[i] = (high << 4) | low;
-  }
+  hexInto(hex, out, 0);
   return out;
 }
 
-/** Value of one hex digit's char code, or -1. */
-function hexDigit(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48; // 0-9
-  if (code >= 97 && code <= 102) return code - 87; // a-f
-  if (code >= 65 && code <= 70) return code - 55; // A-F
-  return -1;
+/**
+ * Parses `hex` (even length) into `out` at `offset`, without an array of its own
+ * (ids are parsed for every signature check: issue 13).
+ * @throws DecodeError `DECODE_MALFORMED` on odd length or a non-hex character; RangeError when `out` is too short.
+ */
+export function hexInto(hex: string, out: Uint8Array, offset: number): void {
+  if (hex.length % 2 !== 0) throw new DecodeError('DECODE_MALFORMED', `hex: invalid string of length ${hex.length}`);
+  const count = hex.length / 2;
+  if (offset + count > out.length) throw new RangeError('hexInto: output too short');
+  for (let i = 0; i < count; i++) {
+    const high = HEX_VALUES[hex.charCodeAt(2 * i)] ?? -1;
+    const low = HEX_VALUES[hex.charCodeAt(2 * i + 1)] ?? -1;
+    if (high < 0 || low < 0) throw new DecodeError('DECODE_MALFORMED', `hex: invalid string of length ${hex.length}`);
+    out[offset + i] = (high << 4) | low;
+  }
 }
 
 const UTF8_ENCODER = new TextEncoder();

@@ -78,6 +78,17 @@ interface OpenArray {
   missing: number;
 }
 
+/** Byte strings this short are copied byte by byte: one array, where a view and its copy made two (issue 13: acks). */
+const SMALL_COPY_BYTES = 128;
+
+/** A copy (never a view: the caller may reuse `bytes`) of `length` bytes of `bytes` from `start`. */
+function copyRange(bytes: Uint8Array, start: number, length: number): Uint8Array {
+  if (length > SMALL_COPY_BYTES) return new Uint8Array(bytes.subarray(start, start + length));
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = bytes[start + i] as number;
+  return out;
+}
+
 /**
  * Reads `bytes` when they hold exactly one item built only of unsigned and
  * negative integers (arguments below 2^32), byte strings (copied), arrays,
@@ -128,7 +139,7 @@ export function decodePlain(bytes: Uint8Array): unknown {
       else if (major === 1) value = -1 - argument;
       else if (major === 2) {
         if (at + argument > bytes.length) return NOT_PLAIN;
-        value = new Uint8Array(bytes.subarray(at, at + argument));
+        value = copyRange(bytes, at, argument);
         at += argument;
       } else if (major === 4) {
         if (argument > bytes.length - at) return NOT_PLAIN; // every item takes at least one byte

@@ -27,7 +27,7 @@
 export type { AeadAlgorithm, CryptoProvider, Deps, Ed25519KeyPair, HpkeAeadId, HpkeKemId, HpkeSealed, HpkeSuite, MlKemEncapsulation, MlKemKeyPair, X25519KeyPair } from './provider.js';
 export { AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, HPKE_DEFAULT_SUITE, HPKE_KEM_X25519, HPKE_KEM_XWING, HPKE_XWING_SUITE } from './provider.js';
 export { MLKEM768_CIPHERTEXT_LENGTH, MLKEM768_PUBLIC_KEY_LENGTH, MLKEM768_RANDOM_LENGTH, MLKEM768_SEED_LENGTH } from './mlkem.js';
-export { bytesEqual, compareBytes, concatBytes, constantTimeEqual, copyBytes, fromHex, toHex, toHexRange, uintToBytes, utf8, zeroize } from './bytes.js';
+export { bytesEqual, compareBytes, concatBytes, constantTimeEqual, copyBytes, fromHex, hexInto, toHex, toHexRange, uintToBytes, utf8, zeroize } from './bytes.js';
 export { decodeCanonical, encodeCanonical, MAX_CBOR_BYTES } from './cbor.js';
 export type { CborValue } from './cbor.js';
 export { asRecord, checkVersion, decodeVersionedRecord, readArray, readBool, readBytes, readText, readUint } from './codec.js';

@@ -155,7 +155,7 @@ function processAddOfMe(draft: Draft, sender: MemberId, seq: number, direct: Uin
   }
   draft.removed = false;
   putSecret(draft, 'ratchets', sender, welcome.chain);
-  draft.joinedVia.push(id);
+  draft.joinedVia = [...draft.joinedVia, id];
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra, clock: welcome.clock, ...(wasMember ? { concurrent: true as const } : {}) });
   stepAdderChain(draft, sender, id, draft.me);
   ackWelcome(draft, sender, seq, !wasMember, !wasMember);
@@ -200,7 +200,7 @@ export function processWelcome(draft: Draft, adder: MemberId, seq: number, direc
   for (const [member, count] of Object.entries(welcome.clock)) put(draft, 'clock', member, count);
   for (const [op, waiting] of Object.entries(welcome.pending)) if (waiting.length > 0) putPendingSeed(draft, op, newPendingSeed(waiting, undefined));
   putSecret(draft, 'ratchets', adder, welcome.chain);
-  draft.joinedVia.push(id);
+  draft.joinedVia = [...draft.joinedVia, id];
   draft.outputs.push({ kind: 'joined', via: id, extra: welcome.extra, clock: welcome.clock });
   stepAdderChain(draft, adder, id, draft.me);
   ackWelcome(draft, adder, seq, true, false);

@@ -39,7 +39,7 @@
  * loss as "none sent") nor swap in another one. The full group id and the
  * sender's seq inside every direct part bind it to one control message too.
  */
-import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, toHex, toHexRange, uintToBytes, utf8 } from '../crypto/index.js';
+import { concatBytes, constantTimeEqual, decodeCanonical, encodeCanonical, fromHex, hexInto, toHex, toHexRange, uintToBytes, utf8 } from '../crypto/index.js';
 import { DecodeError, StateError, VerifyError } from '../errors.js';
 import type { Deps } from '../crypto/index.js';
 import { signWithIdentity, verifyWithIdentity } from '../keys/index.js';
@@ -68,6 +68,8 @@ const TYPE_NAMES = ['create', 'update', 'remove', 'add', 'ack', 'add-ack'] as co
 const SIGNATURE_PREFIX = utf8(CONTROL_SIGNATURE_CONTEXT);
 const ACK_MODES: readonly AckMode[] = ['normal', 'rejoin', 'catch-up'];
 const SIGNATURE_PREFIX_V4 = utf8(CONTROL_V4_SIGNATURE_CONTEXT);
+/** Bytes of a group or member id (64 hex digits). */
+const ID_BYTES = 32;
 /** Version-4 type codes: the ack mode folded into the type (one byte less per ack). */
 const V4_CODES = { normal: 4, 'add-ack': 5, rejoin: 6, 'catch-up': 7 } as const;
 /** Most (sender, acked sender) pairs a version-4 message's references may leave to try against its signature. */
@@ -133,7 +135,25 @@ function v4Fields(message: ControlMessage, manifest: readonly ManifestEntry[]): 
 
 /** What a version-4 signature covers: the full group and member ids the references stand for, then the wire bytes. */
 function v4SignatureInput(groupId: string, sender: MemberId, ackedSender: MemberId, signed: Uint8Array): Uint8Array {
-  return concatBytes(SIGNATURE_PREFIX_V4, fromHex(groupId), fromHex(sender), fromHex(ackedSender), signed);
+  if (groupId.length !== 2 * ID_BYTES || sender.length !== 2 * ID_BYTES || ackedSender.length !== 2 * ID_BYTES) {
+    return concatBytes(SIGNATURE_PREFIX_V4, fromHex(groupId), fromHex(sender), fromHex(ackedSender), signed);
+  }
+  // One array, the ids parsed into place (this runs for every ack a member reads: issue 13).
+  const prefix = SIGNATURE_PREFIX_V4.length;
+  const out = new Uint8Array(prefix + 3 * ID_BYTES + signed.length);
+  out.set(SIGNATURE_PREFIX_V4, 0);
+  hexInto(groupId, out, prefix);
+  hexInto(sender, out, prefix + ID_BYTES);
+  hexInto(ackedSender, out, prefix + 2 * ID_BYTES);
+  out.set(signed, prefix + 3 * ID_BYTES);
+  return out;
+}
+
+/** The sender's identity key inside a version-4 signature input (a view: no second parse of the id). */
+function v4SignerKey(input: Uint8Array, sender: MemberId): Uint8Array {
+  if (sender.length !== 2 * ID_BYTES) return fromHex(sender);
+  const start = SIGNATURE_PREFIX_V4.length + ID_BYTES;
+  return input.subarray(start, start + ID_BYTES);
 }
 
 /**
@@ -331,7 +351,8 @@ function decodeV4(inner: readonly unknown[], signed: Uint8Array, signature: Uint
   if (senders.length * ackedSenders.length > MAX_REF_CANDIDATES) throw new DecodeError('DECODE_FIELD', 'control: member references too ambiguous to check');
   for (const sender of senders) {
     for (const ackedSender of ackedSenders) {
-      if (!verifyWithIdentity(deps, fromHex(sender), v4SignatureInput(resolver.groupId, sender, ackedSender, signed), signature)) continue;
+      const input = v4SignatureInput(resolver.groupId, sender, ackedSender, signed);
+      if (!verifyWithIdentity(deps, v4SignerKey(input, sender), input, signature)) continue;
       return {
         groupId: resolver.groupId, sender, seq, body: makeBody({ sender: ackedSender, seq: ackedSeq }), manifest,
         version: WIRE_V4, refs: { sender: senderRef, acked: ackedRef },

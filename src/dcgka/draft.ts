@@ -41,9 +41,10 @@ export interface Draft {
   memberSecrets: PersistentMap<Uint8Array>;
   ratchets: PersistentMap<Uint8Array>;
   removed: boolean;
-  joinedVia: OpId[];
-  /** Peers owed a 2SM refresh (see `DcgkaState.refreshDue`). */
-  refreshDue: MemberId[];
+  /** Only ever replaced, never changed in place: a call shares the state's list (issue 13). */
+  joinedVia: readonly OpId[];
+  /** Peers owed a 2SM refresh (see `DcgkaState.refreshDue`); only ever replaced, like `joinedVia`. */
+  refreshDue: readonly MemberId[];
   /**
    * Who may know my own chain (see `DcgkaState.chainKnownBy`, exposure.ts).
    * Sorted, and only ever replaced (never changed in place), so a call shares
@@ -156,8 +157,8 @@ function openPlainDraft(state: DcgkaState, ctx: DcgkaContext): Draft {
     memberSecrets: state.memberSecrets,
     ratchets: state.ratchets,
     removed: state.removed,
-    joinedVia: [...state.joinedVia],
-    refreshDue: [...state.refreshDue],
+    joinedVia: state.joinedVia,
+    refreshDue: state.refreshDue,
     chainKnownBy: state.chainKnownBy,
     legacyDirect: false,
     opened: undefined,
@@ -188,11 +189,16 @@ export function closeDraft(draft: Draft): DcgkaResult {
     ratchets: draft.ratchets,
     removed: draft.removed,
     joinedVia: draft.joinedVia,
-    refreshDue: [...draft.refreshDue].sort(),
+    refreshDue: isSorted(draft.refreshDue) ? draft.refreshDue : [...draft.refreshDue].sort(),
     ...(draft.chainKnownBy !== undefined ? { chainKnownBy: draft.chainKnownBy } : {}),
     ...(draft.pq ? { pq: true as const } : {}),
   };
   return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };
+}
+
+function isSorted(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if ((list[i - 1] as string) > (list[i] as string)) return false;
+  return true;
 }
 
 /** 2SM-encrypts a direct part for `recipient`, bound to `(group, seq, kind)`. */
@@ -254,7 +260,7 @@ function receiveDirect(draft: Draft, sender: MemberId, seq: number, kind: string
   put(draft, 'sessions', sender, received.session);
   draft.keys = received.keyManager;
   draft.consumed.push(...received.consumed);
-  if (received.session.nextIndex === 1 && !draft.refreshDue.includes(sender)) draft.refreshDue.push(sender);
+  if (received.session.nextIndex === 1 && !draft.refreshDue.includes(sender)) draft.refreshDue = [...draft.refreshDue, sender];
   return received.plaintext;
 }
 
@@ -328,7 +334,9 @@ export function updateRatchet(draft: Draft, member: MemberId, input: Uint8Array,
   const previous = draft.ratchets.get(member);
   if (!previous && !fresh) return undefined;
   const { next, secret } = ratchetStep(draft.deps, previous, input);
-  putSecret(draft, 'ratchets', member, next);
+  // putSecret without its lookup: `previous` is the entry it replaces.
+  if (previous) draft.consumed.push(previous);
+  put(draft, 'ratchets', member, next);
   return secret;
 }
 
@@ -356,9 +364,10 @@ export function deriveSenderSecret(draft: Draft, prk: Uint8Array, sender: Member
  * draft closes (wiped then, or after commit for a stored one).
  */
 export function takeMemberSecret(draft: Draft, id: OpId, member: MemberId): { secret: Uint8Array | undefined; stepped: boolean } {
-  const key = `${id}|${member}`;
-  const explicit = draft.memberSecrets.get(key);
-  if (explicit) putSecret(draft, 'memberSecrets', key, undefined);
+  // Explicit secrets are rare (a welcome, a converted version-1 state): no key built while there are none.
+  const key = draft.memberSecrets.size === 0 ? undefined : `${id}|${member}`;
+  const explicit = key === undefined ? undefined : draft.memberSecrets.get(key);
+  if (key !== undefined && explicit) putSecret(draft, 'memberSecrets', key, undefined);
   const pending = draft.pendingSeeds.get(id);
   const punctured = pending ? puncture(draft.deps, pending, member) : undefined;
   if (punctured) {

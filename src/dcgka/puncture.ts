@@ -74,7 +74,25 @@ export function treeRoot(deps: Deps, prk: Uint8Array): Uint8Array {
 
 /** The member secret of `member` from its leaf secret. */
 export function memberSecretOfLeaf(deps: Deps, leaf: Uint8Array, member: MemberId): Uint8Array {
-  return deps.crypto.hkdfExpand(leaf, utf8(LABEL_MEMBER + member), 32);
+  return deps.crypto.hkdfExpand(leaf, memberLabel(member), 32);
+}
+
+/** UTF-8 of the member label prefix. */
+const MEMBER_LABEL_PREFIX = utf8(LABEL_MEMBER);
+/** The info of a member secret, rewritten for each (public bytes, read only during the `hkdfExpand` call). */
+const memberInfo = new Uint8Array(MEMBER_LABEL_PREFIX.length + 64);
+memberInfo.set(MEMBER_LABEL_PREFIX);
+
+/** `utf8(LABEL_MEMBER + member)` without a string or an array per ack (issue 13); ASCII is its own UTF-8. */
+function memberLabel(member: MemberId): Uint8Array {
+  if (member.length !== 64) return utf8(LABEL_MEMBER + member);
+  const offset = MEMBER_LABEL_PREFIX.length;
+  for (let i = 0; i < 64; i++) {
+    const code = member.charCodeAt(i);
+    if (code >= 0x80) return utf8(LABEL_MEMBER + member);
+    memberInfo[offset + i] = code;
+  }
+  return memberInfo;
 }
 
 /** A pending seed over `recipients` (sorted here) whose whole tree is still waiting. */
@@ -171,8 +189,7 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
   const at = coverOf(pending.nodes, height, leaf);
   if (at < 0) return undefined;
   const start = pending.nodes[at] as SeedNode;
-  const kept: SeedNode[] = pending.nodes.slice();
-  kept.splice(at, 1);
+  const siblings: SeedNode[] = []; // by increasing depth, one per depth: already in node order
   let secret = start.secret;
   let owned = false; // whether `secret` is a temporary of this call (to wipe) rather than the state's
   for (let depth = start.depth; depth < height; depth++) {
@@ -181,7 +198,7 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
     const siblingIndex = index + (1 - bit);
     // A sibling that covers no leaf (past the end of the list) is not kept.
     if (siblingIndex << (height - depth - 1) < count) {
-      keepNode(kept, secret ? { depth: depth + 1, index: siblingIndex, secret: child(deps, secret, 1 - bit) } : { depth: depth + 1, index: siblingIndex });
+      siblings.push(secret ? { depth: depth + 1, index: siblingIndex, secret: child(deps, secret, 1 - bit) } : { depth: depth + 1, index: siblingIndex });
     }
     if (secret) {
       const next = child(deps, secret, bit);
@@ -195,6 +212,7 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
     memberSecret = memberSecretOfLeaf(deps, secret, member);
     if (owned) zeroize(secret);
   }
+  const kept = replaceNode(pending.nodes, at, siblings);
   return { pending: kept.length > 0 ? { members: pending.members, nodes: kept } : undefined, secret: memberSecret, dropped: start.secret };
 }
 
@@ -221,10 +239,24 @@ export function peekSecret(deps: Deps, pending: PendingSeed, member: MemberId): 
   return out;
 }
 
-/** Inserts `node` at its sorted place in `kept` (a sibling along a punctured path: not kept yet, it lay under the removed node). */
-function keepNode(kept: SeedNode[], node: SeedNode): void {
-  const place = searchNode(kept, node.depth, node.index);
-  kept.splice(place >= 0 ? place : ~place, 0, node);
+/**
+ * `nodes` without the one at `at`, with the sorted `siblings` (new: they lay
+ * under the removed node) merged in: one pass and one array per ack, where
+ * copying, then splicing each sibling in, moved the up to n/2 kept nodes
+ * several times (issue 13).
+ */
+function replaceNode(nodes: readonly SeedNode[], at: number, siblings: readonly SeedNode[]): SeedNode[] {
+  const out = new Array<SeedNode>(nodes.length - 1 + siblings.length); // its final size: no regrowth while filling
+  let next = 0;
+  let placed = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    if (i === at) continue;
+    const node = nodes[i] as SeedNode;
+    while (next < siblings.length && compareNodes(siblings[next] as SeedNode, node) < 0) out[placed++] = siblings[next++] as SeedNode;
+    out[placed++] = node;
+  }
+  while (next < siblings.length) out[placed++] = siblings[next++] as SeedNode;
+  return out;
 }
 
 function child(deps: Deps, node: Uint8Array, bit: number): Uint8Array {

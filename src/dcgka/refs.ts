@@ -66,7 +66,8 @@ export function stateResolver(state: ResolvableState): MemberResolver {
     candidates(refHex: string): readonly MemberId[] {
       if (refHex.length === 64) return [refHex];
       const found = membershipIndex(state).get(refHex) ?? [];
-      const named = found.filter((id) => id.startsWith(refHex));
+      // The index is keyed by exactly this prefix length: every id found starts with a reference of that length.
+      const named = refHex.length === 2 * MEMBER_REF_LENGTH ? found : found.filter((id) => id.startsWith(refHex));
       if (named.length > 0) return named;
       return [...state.clock.keys()].filter((id) => id.startsWith(refHex));
     },

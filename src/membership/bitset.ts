@@ -55,13 +55,17 @@ export function bitIndices(bits: Uint8Array): number[] {
   return out;
 }
 
+/** Set bits of each byte value (DCGKA counts a seen set for every message it reads: issue 13). */
+const BYTE_BITS = Uint8Array.from({ length: 256 }, (_, byte) => {
+  let n = 0;
+  for (let x = byte; x !== 0; x &= x - 1) n++;
+  return n;
+});
+
 /** Number of set bits. */
 export function countBits(bits: Uint8Array): number {
   let n = 0;
-  for (const byte of bits) {
-    let x = byte;
-    while (x !== 0) { x &= x - 1; n++; }
-  }
+  for (let i = 0; i < bits.length; i++) n += BYTE_BITS[bits[i] as number] as number;
   return n;
 }
 

@@ -17,16 +17,36 @@ import type { MemberId, MembershipOp, MembershipState, OpId, OpKind } from './ty
  * (Which of two concurrent welcomes it accepted shows in that ack.)
  */
 export function effectiveSeen(state: MembershipState, actor: MemberId): { readonly bits: Uint8Array; readonly view: readonly MemberId[] } {
+  const bits = effectiveBits(state, actor);
+  return bits === undefined ? { bits: EMPTY_BITS, view: [] } : { bits, view: viewOver(state, bits) };
+}
+
+/**
+ * The bits of `effectiveSeen`, or undefined for a stranger (its view holds no
+ * base either). Without the view: `canAct` asks this for every message (issue 13).
+ */
+function effectiveBits(state: MembershipState, actor: MemberId): Uint8Array | undefined {
   const exact = state.seen.get(actor);
-  const adds = lookup(state.entriesOf, actor) ?? [];
-  if (exact === undefined && adds.length === 0) return { bits: EMPTY_BITS, view: [] }; // a stranger (its view holds no base either)
-  const opOf = (e: number): number => state.entries[e]?.op ?? 0;
+  const adds = lookup(state.entriesOf, actor);
+  if (adds === undefined || adds.length === 0) return exact;
   // A compacted history may have dropped the add of itself an actor's seen set held (every compacted op was in the
   // past of every actor that may still send): an actor with a seen set there has acked one.
-  if (exact !== undefined && (adds.length === 0 || state.base !== null || adds.some((e) => holdsOp(exact, opOf(e))))) return { bits: exact, view: viewOver(state, exact) };
+  if (exact !== undefined && (state.base !== null || holdsAnyAdd(state, exact, adds))) return exact;
   let bits = exact ?? EMPTY_BITS;
-  for (const e of adds) bits = unionBits(bits, withBit(state.ops[opOf(e)]?.past ?? new Uint8Array(0), opOf(e)));
-  return { bits, view: viewOver(state, bits) };
+  for (const e of adds) {
+    const op = opOfEntry(state, e);
+    bits = unionBits(bits, withBit(state.ops[op]?.past ?? EMPTY_BITS, op));
+  }
+  return bits;
+}
+
+function opOfEntry(state: MembershipState, entry: number): number {
+  return state.entries[entry]?.op ?? 0;
+}
+
+function holdsAnyAdd(state: MembershipState, bits: Uint8Array, adds: readonly number[]): boolean {
+  for (const e of adds) if (holdsOp(bits, opOfEntry(state, e))) return true;
+  return false;
 }
 
 /** The DGM over the ops in `bits` (the cached members when `bits` holds every op). */
@@ -63,7 +83,8 @@ export function memberView(state: MembershipState, actor: MemberId): readonly Me
  * removal. DCGKA refuses messages from actors for which this is false.
  */
 export function canAct(state: MembershipState, actor: MemberId): boolean {
-  return sortedIncludes(memberView(state, actor), actor);
+  const bits = effectiveBits(state, actor);
+  return bits !== undefined && sortedIncludes(viewOver(state, bits), actor);
 }
 
 /** True when `id` is a current member. */

@@ -4,7 +4,7 @@
  * the DH that follows) and HPKE's export-only contexts and cached public hashes.
  */
 import { describe, expect, it } from 'vitest';
-import { HPKE_DEFAULT_SUITE, fromHex, toHex, utf8, type NodeCryptoProvider } from '../../src/crypto/index.js';
+import { HPKE_DEFAULT_SUITE, fromHex, hexInto, toHex, utf8, type NodeCryptoProvider } from '../../src/crypto/index.js';
 import { hpkeContextExport, hpkeContextSeal, hpkeReceiveExportBase, hpkeSendExportBase, hpkeSetupRecipient, hpkeSetupSender } from '../../src/crypto/hpke.js';
 import { NODE, PORTABLE, thrownCode } from './providers.js';
 
@@ -101,6 +101,16 @@ describe('hex', () => {
   it('fromHex parses either case and refuses odd lengths and non-hex characters', () => {
     expect(fromHex('00ff7fAbCd')).toEqual(Uint8Array.of(0, 255, 127, 0xab, 0xcd));
     expect(toHex(fromHex('0123456789abcdef'))).toBe('0123456789abcdef');
-    for (const bad of ['0', 'zz', '0g', ' 0', '0x', '-1']) expect(thrownCode(() => fromHex(bad))).toBe('DECODE_MALFORMED');
+    for (const bad of ['0', 'zz', '0g', ' 0', '0x', '-1', '0\u0130', '\u0660\u0661', 'G0', '0/', ':0', '@A', 'F`']) expect(thrownCode(() => fromHex(bad))).toBe('DECODE_MALFORMED');
+  });
+
+  it('hexInto parses into place and refuses what fromHex refuses', () => {
+    const out = new Uint8Array(5);
+    hexInto('aBcd', out, 2);
+    expect(out).toEqual(Uint8Array.of(0, 0, 0xab, 0xcd, 0));
+    expect(thrownCode(() => hexInto('0g', out, 0))).toBe('DECODE_MALFORMED');
+    expect(thrownCode(() => hexInto('abc', out, 0))).toBe('DECODE_MALFORMED');
+    expect(() => hexInto('abcd', out, 4)).toThrow(RangeError);
+    expect(out).toEqual(Uint8Array.of(0, 0, 0xab, 0xcd, 0));
   });
 });
