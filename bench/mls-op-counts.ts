@@ -11,10 +11,8 @@
  * Run: `npx tsx bench/mls-op-counts.ts [n]` (default 128).
  */
 import type { CiphersuiteImpl } from 'ts-mls';
-import { defaultDeps } from '../src/crypto/index.js';
-import {
-  commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, joinSecretGroup, processCommit, type MlsDeps,
-} from '../src/mls/index.js';
+import { commitSecretGroup, createMlsCiphersuite, processCommit } from '../src/mls/index.js';
+import { settledSecretGroup } from './mls-setup.js';
 
 const n = Number(process.argv[2] ?? 128);
 const counts = new Map<string, number>();
@@ -38,25 +36,13 @@ const base = createMlsCiphersuite('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519'
 const mls: CiphersuiteImpl = {
   ...base, hash: counted('hash', base.hash), hpke: counted('hpke', base.hpke), kdf: counted('kdf', base.kdf), signature: counted('signature', base.signature),
 };
-const deps: MlsDeps = { ...defaultDeps(), mls };
-const ownerId = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
-const members = [];
-for (let i = 1; i <= n; i++) {
-  const store = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
-  const kp = await createKeyPackage(store, deps);
-  members.push({ store: kp.state, document: kp.document });
-}
-const extra = members.pop()!;
-const created = await createSecretGroup({ identity: ownerId, ltsCiphersuite: 0x01 }, deps);
-const added = await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps);
-const recipient = (await joinSecretGroup({ identity: members[1]!.store, group: created.outputs[0].document, commit: added.outputs[0].document }, deps)).state;
-const inputs = { update: {}, remove: { remove: [members[0]!.store.publicKey] }, add: { add: [extra.document] } };
+const { deps, owner, recipient, inputs } = await settledSecretGroup(mls, n);
 const columns = new Map<string, ReadonlyMap<string, number>>();
 for (const [op, input] of Object.entries(inputs)) {
   // Warm run first, as bench/mls.ts's warm-up: the tree-hash caches then hold the unchanged subtrees.
-  await processCommit(recipient, (await commitSecretGroup(added.state, input, deps)).outputs[0].document, deps);
+  await processCommit(recipient, (await commitSecretGroup(owner, input, deps)).outputs[0].document, deps);
   counts.clear();
-  const commit = await commitSecretGroup(added.state, input, deps);
+  const commit = await commitSecretGroup(owner, input, deps);
   columns.set(`${op} sender`, new Map(counts));
   counts.clear();
   await processCommit(recipient, commit.outputs[0].document, deps);

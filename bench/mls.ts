@@ -31,12 +31,9 @@ import {
   createCommit, createGroup, defaultCapabilities, defaultLifetime, emptyPskIndex, encodeMlsMessage, generateKeyPackage, getCiphersuiteFromName,
   getCiphersuiteImpl, joinGroup, processPublicMessage, type CiphersuiteImpl, type ClientState, type KeyPackage, type PrivateKeyPackage,
 } from 'ts-mls';
-import { defaultDeps } from '../src/crypto/index.js';
 import type { DcgkaRow } from './dcgka.js';
-import {
-  commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, joinSecretGroup, processCommit,
-  type MemberKeyStore, type MlsDeps, type SecretGroupState,
-} from '../src/mls/index.js';
+import { commitSecretGroup, createMlsCiphersuite, processCommit } from '../src/mls/index.js';
+import { settledSecretGroup } from './mls-setup.js';
 
 /** One result row (BENCHMARKS.md shape). */
 /** One row, in the same shape as bench/results/dcgka.json (BENCHMARKS.md fields). */
@@ -155,25 +152,12 @@ async function prepareStock(cs: CiphersuiteImpl, n: number): Promise<PreparedImp
 
 /** groupcrypt's Secret Group on `mls`. */
 async function prepareSecretGroup(impl: string, mls: CiphersuiteImpl, n: number): Promise<PreparedImpl> {
-  const deps: MlsDeps = { ...defaultDeps(), mls };
-  const ownerId = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
-  const members: { store: MemberKeyStore; document: Uint8Array }[] = [];
-  for (let i = 1; i <= n; i++) {
-    const store = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
-    const kp = await createKeyPackage(store, deps);
-    members.push({ store: kp.state, document: kp.document });
-  }
-  const extra = members.pop()!;
-  const created = await createSecretGroup({ identity: ownerId, ltsCiphersuite: 0x01 }, deps);
-  const added = await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps);
-  const owner: SecretGroupState = added.state;
-  const recipient = (await joinSecretGroup({ identity: members[1]!.store, group: created.outputs[0].document, commit: added.outputs[0].document }, deps)).state;
+  const { deps, owner, recipient, inputs } = await settledSecretGroup(mls, n);
   return {
     impl,
     run: async (op) => {
-      const input = op === 'remove' ? { remove: [members[0]!.store.publicKey] } : op === 'add' ? { add: [extra.document] } : {};
       const t0 = cpuMs();
-      const c = await commitSecretGroup(owner, input, deps);
+      const c = await commitSecretGroup(owner, inputs[op], deps);
       const t1 = cpuMs();
       await processCommit(recipient, c.outputs[0].document, deps);
       return { gen: t1 - t0, proc: cpuMs() - t1, bytes: c.outputs[0].document.length };

@@ -9,32 +9,17 @@
  * Writes the raw profile to $TMPDIR/groupcrypt-profile-mls-<op>-<n>[-recipient].cpuprofile
  * (open it in Chrome DevTools). The profiler inflates times; read the shares.
  */
-import { defaultDeps } from '../src/crypto/index.js';
 import { profileCpu, type ProfileNode } from './cpu-profile.js';
-import {
-  commitSecretGroup, createKeyPackage, createMemberKeyStore, createMlsCiphersuite, createSecretGroup, joinSecretGroup, processCommit, type MlsDeps,
-  type SecretGroupState,
-} from '../src/mls/index.js';
+import { commitSecretGroup, createMlsCiphersuite, processCommit } from '../src/mls/index.js';
+import { settledSecretGroup } from './mls-setup.js';
 
 
 const op = process.argv[2] ?? 'update';
 const n = Number(process.argv[3] ?? 128);
 const iterations = Number(process.argv[4] ?? 40);
 const side = process.argv[5] === 'recipient' ? 'recipient' : 'sender';
-const deps: MlsDeps = { ...defaultDeps(), mls: createMlsCiphersuite('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519') };
-const ownerId = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
-const members = [];
-for (let i = 1; i <= n; i++) {
-  const store = createMemberKeyStore(deps.crypto, deps.crypto.randomBytes(32));
-  const kp = await createKeyPackage(store, deps);
-  members.push({ store: kp.state, document: kp.document });
-}
-const extra = members.pop()!;
-const created = await createSecretGroup({ identity: ownerId, ltsCiphersuite: 0x01 }, deps);
-const added = await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps);
-const owner: SecretGroupState = added.state;
-const input = op === 'remove' ? { remove: [members[0]!.store.publicKey] } : op === 'add' ? { add: [extra.document] } : {};
-const recipient = (await joinSecretGroup({ identity: members[1]!.store, group: created.outputs[0].document, commit: added.outputs[0].document }, deps)).state;
+const { deps, owner, recipient, inputs } = await settledSecretGroup(createMlsCiphersuite('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519'), n);
+const input = op === 'remove' ? inputs.remove : op === 'add' ? inputs.add : inputs.update;
 const commit = (await commitSecretGroup(owner, input, deps)).outputs[0].document;
 const once = (): Promise<unknown> => (side === 'sender' ? commitSecretGroup(owner, input, deps) : processCommit(recipient, commit, deps));
 for (let i = 0; i < 3; i++) await once();

@@ -31,6 +31,22 @@ function drainInbox(sim: GroupSim, name: string, pickLast: boolean): void {
   while (peer.inbox.length > 0) sim.deliver(name, pickLast ? peer.inbox.length - 1 : 0);
 }
 
+/**
+ * C reads B's `concurrent` message before it learns of B's removal; A removes B without having read it (A's inbox is
+ * held back until the removal is sent), then everything settles.
+ */
+function removeUnreadByRemover(sim: GroupSim, random: () => number, concurrent: string): void {
+  const a = sim.peer('A');
+  const held = [...a.inbox];
+  a.inbox = [];
+  drainInbox(sim, 'C', false);
+  expect(sim.peer('C').decrypted.has(concurrent)).toBe(true);
+  expect(readList(sim, 'C')).toContain(concurrent);
+  sim.remove('A', 'B');
+  a.inbox.push(...held);
+  sim.settle(random);
+}
+
 describe.each<GroupScheme>(['message', 'data'])('read order (%s scheme)', (scheme) => {
   it('three members take turns; a late reader and the writers all read the conversation in turn order, whatever the arrival order', () => {
     const sim = new GroupSim(['A', 'B', 'C', 'D', 'E'], scheme);
@@ -138,16 +154,7 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
     const seenByA = sim.send('B');
     sim.settle(random);
     const concurrent = sim.send('B');
-    // C reads it before it learns of the removal; A removes B without having read it.
-    const a = sim.peer('A');
-    const held = [...a.inbox];
-    a.inbox = [];
-    drainInbox(sim, 'C', false);
-    expect(sim.peer('C').decrypted.has(concurrent)).toBe(true);
-    expect(readList(sim, 'C')).toContain(concurrent);
-    sim.remove('A', 'B');
-    a.inbox.push(...held);
-    sim.settle(random);
+    removeUnreadByRemover(sim, random, concurrent);
     expect(sim.peer('A').errors).toContain('STATE_REMOVED');
     expect(sim.peer('A').decrypted.has(concurrent)).toBe(false);
     for (const n of ['A', 'C']) {
@@ -162,15 +169,7 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
     sim.create('A', ['B', 'C']);
     sim.settle(random);
     const concurrent = sim.send('B');
-    // C reads it before it learns of the removal; A removes B without having read it.
-    const a = sim.peer('A');
-    const held = [...a.inbox];
-    a.inbox = [];
-    drainInbox(sim, 'C', false);
-    expect(sim.peer('C').decrypted.has(concurrent)).toBe(true);
-    sim.remove('A', 'B');
-    a.inbox.push(...held);
-    sim.settle(random);
+    removeUnreadByRemover(sim, random, concurrent);
     expect(readList(sim, 'C')).not.toContain(concurrent);
     // B comes back: its rejoin reopens the removal from B's next epoch on, not the epoch it was barred in.
     sim.add('C', 'B');
