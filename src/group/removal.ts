@@ -23,8 +23,9 @@
  *
  * Bounded state (issue 12): a rejoin record whose add was compacted can
  * reopen no removal to come (every later op has seen the add), so it goes.
- * A removal record stays, reopened or not (about 100 bytes per removal, in
- * both schemes): `applicationStands` must keep saying false for a barred
+ * A removal record stays, reopened or not (8–14 bytes per removal in the
+ * state's id table, removal-table.ts; it was about 110 as a list of ops and
+ * ids), in both schemes: `applicationStands` must keep saying false for a barred
  * message a member read before it learned of the removal, and every member (a
  * joiner too, from its adder's records) must judge every position of X alike,
  * whether or not it still holds a chain of the barred epochs. Letting a
@@ -61,6 +62,7 @@ import type { DcgkaState, MemberId, OpId } from '../dcgka/index.js';
 import { DecodeError, StateError } from '../errors.js';
 import { hasSeen, isCompacted } from '../membership/index.js';
 import type { MessageState } from '../message/index.js';
+import { decodeRemovalTable, encodeRemovalTable } from './removal-table.js';
 import type { GroupState, Position, RejoinRecord, RemovalRecord } from './types.js';
 
 /** Most removal and rejoin records kept (each names one op of the membership history). */
@@ -236,8 +238,12 @@ export function dropRemovedChains(message: MessageState, facts: RemovalFacts, he
   return { state: chains === message.chains ? message : { v: 1, chains }, consumed };
 }
 
-/** v3: removal records may carry `until`; v2 (read only): they never do (the joiner computes it from the rejoins). */
-const EXTRA_VERSION = 3;
+/**
+ * v4: removal records as an id table (removal-table.ts). v3 (read only): as a
+ * list of `[op, member(32), [e, c] | null, until?]`; v2 (read only): without
+ * `until` (the joiner computes it from the rejoins).
+ */
+const EXTRA_VERSION = 4;
 
 /** What an adder hands the joiner beside DCGKA's welcome: data secrets and the removal facts. */
 export interface WelcomeExtra {
@@ -246,9 +252,7 @@ export interface WelcomeExtra {
   readonly rejoins: readonly RejoinRecord[];
 }
 
-const posOut = (p: Position | null): unknown => (p ? [p.epoch, p.counter] : null);
-
-/** Encodes the welcome extra: `{ v: 3, secrets: bundle | null, removals: [[op, member(32), [e, c] | null, until?]], rejoins: [[member(32), add, seq]] }`. */
+/** Encodes the welcome extra: `{ v: 4, secrets: bundle | null, removals: [ids, records] (removal-table.ts), rejoins: [[member(32), add, seq]] }`. */
 export function encodeWelcomeExtra(
   data: DataState | null, joiner: MemberId, removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[], clock: ReadonlyMap<MemberId, number>,
 ): Uint8Array {
@@ -258,7 +262,8 @@ export function encodeWelcomeExtra(
   return encodeCanonical({
     v: EXTRA_VERSION,
     secrets: data ? exportSecretBundle(data, { exclude: joiner, clock: within }) : null,
-    ...encodeRecords(removals, rejoins),
+    removals: encodeRemovalTable(removals),
+    rejoins: encodeRejoinRecords(rejoins),
   });
 }
 
@@ -281,13 +286,6 @@ export function decodeRemovalRecord(value: unknown, what: string): RemovalRecord
   return value.length === 4 ? { ...record, until: uint(value[3], `${what}.until`) } : record;
 }
 
-/** A removal record as CBOR: `until` only when there is one (so unreopened records encode as before). */
-function removalOut(r: RemovalRecord): unknown[] {
-  const out: unknown[] = [r.op, fromHex(r.member), posOut(r.frontier)];
-  if (r.until !== undefined) out.push(r.until);
-  return out;
-}
-
 /**
  * Fills in `until` for records read from an older encoding (v3 states, v2
  * welcome extras), which kept only the rejoins: their ops are still in the
@@ -303,9 +301,9 @@ export function decodeRejoinRecord(value: unknown, what: string): RejoinRecord {
   return { member: memberOf(value[0], what), add: opOf(value[1], what), seq: uint(value[2], what) };
 }
 
-/** Encodes removal and rejoin records for the state codec. */
-export function encodeRecords(removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): { removals: unknown[]; rejoins: unknown[] } {
-  return { removals: removals.map(removalOut), rejoins: rejoins.map((j) => [fromHex(j.member), j.add, j.seq]) };
+/** Encodes rejoin records as `[[member(32), add, seq]]` (few: pruned once their add is compacted). */
+export function encodeRejoinRecords(rejoins: readonly RejoinRecord[]): unknown[] {
+  return rejoins.map((j) => [fromHex(j.member), j.add, j.seq]);
 }
 
 /**
@@ -319,7 +317,8 @@ export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps
   if (extra.length === 0) return { data, removals: [], rejoins: [] };
   const value = decodeCanonical(extra, 'welcome-extra', extra.length);
   const record = value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as Record<string, unknown>) : undefined;
-  if (!record || (record['v'] !== EXTRA_VERSION && record['v'] !== 2)) {
+  const version = record?.['v'];
+  if (!record || (version !== EXTRA_VERSION && version !== 3 && version !== 2)) {
     return { data: data ? importSecrets(data, extra) : data, removals: [], rejoins: [] };
   }
   const keys = Object.keys(record).sort().join(',');
@@ -328,12 +327,14 @@ export function readWelcomeExtra(extra: Uint8Array, data: DataState | null, deps
   if (secrets !== null && !(secrets instanceof Uint8Array)) throw new DecodeError('DECODE_FIELD', 'welcome-extra.secrets: expected bytes or null');
   const removals = record['removals'];
   const rejoins = record['rejoins'];
-  if (!Array.isArray(removals) || !Array.isArray(rejoins) || removals.length > MAX_REMOVAL_RECORDS || rejoins.length > MAX_REMOVAL_RECORDS) {
+  if ((version !== EXTRA_VERSION && (!Array.isArray(removals) || removals.length > MAX_REMOVAL_RECORDS)) || !Array.isArray(rejoins) || rejoins.length > MAX_REMOVAL_RECORDS) {
     throw new DecodeError('DECODE_FIELD', 'welcome-extra: expected removal and rejoin lists');
   }
   return {
     data: data && secrets ? importSecrets(data, secrets) : data,
-    removals: removals.map((r, i) => decodeRemovalRecord(r, `welcome-extra.removals[${i}]`)),
+    removals: version === EXTRA_VERSION
+      ? decodeRemovalTable(removals, 'welcome-extra.removals', MAX_REMOVAL_RECORDS)
+      : (removals as unknown[]).map((r, i) => decodeRemovalRecord(r, `welcome-extra.removals[${i}]`)),
     rejoins: rejoins.map((j, i) => decodeRejoinRecord(j, `welcome-extra.rejoins[${i}]`)),
   };
 }

@@ -8,14 +8,24 @@ import { defaultDeps, encodeCanonical, fromHex } from '../../src/crypto/index.js
 import { deleteGroupSecrets, encodeGroupState, groupSecrets } from '../../src/group/index.js';
 import type { GroupState } from '../../src/group/index.js';
 import {
-  MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalNote, decodeRemovalRecord, encodeRecords, encodeRemovalNote, encodeWelcomeExtra, readWelcomeExtra, withRecord,
+  MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalNote, decodeRemovalRecord, encodeRejoinRecords, encodeRemovalNote, encodeWelcomeExtra, readWelcomeExtra, withRecord,
 } from '../../src/group/removal.js';
+import { decodeRemovalTable, encodeRemovalTable } from '../../src/group/removal-table.js';
+import type { RejoinRecord, RemovalRecord } from '../../src/group/types.js';
 import { codeOf } from '../helpers/errors.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
 
 const MEMBER = '07'.repeat(32);
 const OP = `${'09'.repeat(32)}:3`;
 const checks = { me: MEMBER, everMember: () => true, clock: () => 0 };
+
+/** Records as versions before 4 wrote them (group state v3, welcome extra v2 and v3): one list entry each. */
+function legacyRecords(removals: readonly RemovalRecord[], rejoins: readonly RejoinRecord[]): { removals: unknown[]; rejoins: unknown[] } {
+  return {
+    removals: removals.map((r) => [r.op, fromHex(r.member), r.frontier ? [r.frontier.epoch, r.frontier.counter] : null, ...(r.until === undefined ? [] : [r.until])]),
+    rejoins: encodeRejoinRecords(rejoins),
+  };
+}
 
 describe('remove notes', () => {
   it('round-trip a frontier; no note is undefined (bars nothing), an empty list is null', () => {
@@ -32,10 +42,10 @@ describe('remove notes', () => {
 });
 
 describe('removal and rejoin records', () => {
-  it('decode what encodeRecords writes, with and without `until`', () => {
+  it('decode the one-entry-per-record form of versions before 4, with and without `until`', () => {
     const removals = [{ op: OP, member: MEMBER, frontier: { epoch: 1, counter: 2 } }, { op: OP, member: MEMBER, frontier: null, until: 5 }];
     const rejoins = [{ member: MEMBER, add: OP, seq: 6 }];
-    const encoded = encodeRecords(removals, rejoins);
+    const encoded = legacyRecords(removals, rejoins);
     expect(encoded.removals.map((r, i) => decodeRemovalRecord(r, `r${i}`))).toEqual(removals);
     expect(encoded.rejoins.map((j, i) => decodeRejoinRecord(j, `j${i}`))).toEqual(rejoins);
   });
@@ -61,6 +71,54 @@ describe('removal and rejoin records', () => {
   });
 });
 
+describe('the removal table (group state v4, welcome extra v4)', () => {
+  const REMOVER = '0a'.repeat(32);
+  const OTHER = '0b'.repeat(32);
+  const records: RemovalRecord[] = [
+    { op: `${REMOVER}:3`, member: MEMBER, frontier: { epoch: 1, counter: 2 } },
+    { op: `${MEMBER}:12`, member: OTHER, frontier: null, until: 5 },
+    { op: `${OTHER}:9007199254740991`, member: MEMBER, frontier: { epoch: 0, counter: 0 }, until: 2 },
+    { op: `${REMOVER}:0`, member: REMOVER, frontier: null },
+  ];
+
+  it('round-trips records, writes each id once, and is far smaller than one entry per record', () => {
+    const table = encodeRemovalTable(records);
+    expect(table[0].map((id) => Buffer.from(id).toString('hex'))).toEqual([REMOVER, MEMBER, OTHER]);
+    expect(decodeRemovalTable(table, 't', 10)).toEqual(records);
+    expect(decodeRemovalTable(encodeRemovalTable([]), 't', 10)).toEqual([]);
+    const many = Array.from({ length: 200 }, (_, i): RemovalRecord => ({ op: `${REMOVER}:${100 + i}`, member: i % 2 ? MEMBER : OTHER, frontier: { epoch: 40 + i, counter: i % 7 }, until: 60 + i }));
+    const compact = encodeCanonical(encodeRemovalTable(many)).length;
+    const legacy = encodeCanonical(legacyRecords(many, []).removals).length;
+    expect(compact / many.length).toBeLessThan(16);
+    expect(legacy / compact).toBeGreaterThan(6);
+  });
+
+  it('refuses malformed tables, indices out of range or out of first-use order, and unused ids with DECODE_FIELD', () => {
+    const [ids, rows] = encodeRemovalTable(records);
+    const id = (hex: string): Uint8Array => fromHex(hex);
+    const cases: [string, unknown][] = [
+      ['not a pair', [ids]],
+      ['a list of records', legacyRecords(records, []).removals],
+      ['ids not a list', [{}, rows]],
+      ['an id of 31 bytes', [[new Uint8Array(31)], [[0, 1, 0, null]]]],
+      ['more ids than two per record', [[id(REMOVER), id(MEMBER), id(OTHER)], [[0, 1, 1, null]]]],
+      ['an unused id', [[id(REMOVER), id(MEMBER), id(OTHER), id(OP.slice(0, 64))], [[0, 1, 1, null], [1, 2, 2, null]]]],
+      ['an index out of range', [[id(REMOVER)], [[0, 1, 1, null]]]],
+      ['ids out of first-use order', [[id(REMOVER), id(MEMBER)], [[1, 1, 0, null]]]],
+      ['a negative seq', [[id(REMOVER)], [[0, -1, 0, null]]]],
+      ['a fractional index', [[id(REMOVER)], [[0.5, 1, 0, null]]]],
+      ['a short record', [[id(REMOVER)], [[0, 1, 0]]]],
+      ['a long record', [[id(REMOVER)], [[0, 1, 0, null, 2, 3]]]],
+      ['a malformed frontier', [[id(REMOVER)], [[0, 1, 0, [1]]]]],
+      ['a negative counter', [[id(REMOVER)], [[0, 1, 0, [1, -1]]]]],
+      ['a fractional until', [[id(REMOVER)], [[0, 1, 0, null, 1.5]]]],
+    ];
+    for (const [what, value] of cases) expect(codeOf(() => decodeRemovalTable(value, 't', 10)), what).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeRemovalTable(encodeRemovalTable(records), 't', 3))).toBe('DECODE_FIELD');
+    expect(decodeRemovalTable(encodeRemovalTable(records), 't', 4)).toHaveLength(4);
+  });
+});
+
 describe('welcome extra', () => {
   const deps = defaultDeps();
   const extra = (value: Record<string, unknown>): Uint8Array => encodeCanonical({ v: 3, secrets: null, removals: [], rejoins: [], ...value });
@@ -72,7 +130,12 @@ describe('welcome extra', () => {
     expect(readWelcomeExtra(encoded, null, deps, checks)).toEqual({ data: null, removals, rejoins });
     expect(readWelcomeExtra(new Uint8Array(0), null, deps, checks)).toEqual({ data: null, removals: [], rejoins: [] });
     // version 2 is read the same way
-    expect(readWelcomeExtra(extra({ v: 2, ...encodeRecords(removals, rejoins) }), null, deps, checks)).toEqual({ data: null, removals, rejoins });
+    // versions 2 and 3 (one list entry per record) are read the same way
+    for (const v of [2, 3]) expect(readWelcomeExtra(extra({ v, ...legacyRecords(removals, rejoins) }), null, deps, checks)).toEqual({ data: null, removals, rejoins });
+    // version 4 writes the id table: the member's id once for both of its records
+    const twice = [...removals, { op: `${MEMBER}:7`, member: MEMBER, frontier: null }];
+    const table = encodeWelcomeExtra(null, MEMBER, twice, rejoins, new Map());
+    expect(readWelcomeExtra(table, null, deps, checks).removals).toEqual(twice);
     // an older extra (a bare data bundle) carries no records
     expect(readWelcomeExtra(encodeCanonical([1, 2]), null, deps, checks)).toEqual({ data: null, removals: [], rejoins: [] });
   });
@@ -85,6 +148,8 @@ describe('welcome extra', () => {
       ['removals not a list', extra({ removals: {} })],
       ['rejoins not a list', extra({ rejoins: 'x' })],
       ['a malformed removal', extra({ removals: [[OP]] })],
+      ['a malformed removal table (v4)', extra({ v: 4, removals: [[OP]] })],
+      ['a v4 removal list of the older form', extra({ v: 4, removals: legacyRecords([{ op: OP, member: MEMBER, frontier: null }], []).removals })],
       ['a malformed rejoin', extra({ rejoins: [[OP]] })],
     ];
     for (const [what, bytes] of cases) expect(codeOf(() => readWelcomeExtra(bytes, null, deps, checks)), what).toBe('DECODE_FIELD');

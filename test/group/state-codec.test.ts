@@ -1,7 +1,8 @@
 /**
  * The group state codec refuses every malformed field with `DECODE_FIELD`
  * (a damaged store must never load as a different state), and still reads
- * versions 1 and 2 with their buffers moved to where version 3 keeps them.
+ * versions 1, 2 and 3 (buffers moved to where version 3 keeps them, removal
+ * records from one list entry each to version 4's id table).
  */
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, fromHex } from '../../src/crypto/index.js';
@@ -102,6 +103,32 @@ describe('group state codec: malformed fields', () => {
 });
 
 describe('group state codec: older versions', () => {
+  it('v3: removal records written one list entry each decode to what v4 writes as an id table', () => {
+    const sim = new GroupSim(['A', 'B', 'C', 'D'], 'message');
+    sim.create('A', ['B', 'C', 'D']);
+    sim.settle(seeded(3));
+    sim.send('C');
+    sim.settle(seeded(3));
+    sim.remove('A', 'C');
+    sim.remove('B', 'D');
+    sim.settle(seeded(3));
+    const state = sim.peer('B').state as GroupState;
+    expect(state.removals).toHaveLength(2);
+    const legacy = state.removals.map((r) => [r.op, fromHex(r.member), r.frontier ? [r.frontier.epoch, r.frontier.counter] : null, ...(r.until === undefined ? [] : [r.until])]);
+    const v3 = encodeWith(state, (f) => {
+      f['v'] = 3;
+      f['removals'] = legacy;
+    });
+    const decoded = decodeGroupState(v3, sim.deps);
+    expect(decoded.removals).toEqual(state.removals);
+    expect(encodeGroupState(decoded)).toEqual(encodeGroupState(state));
+    expect(encodeGroupState(state).length).toBeLessThan(v3.length);
+    // each version reads only its own form
+    expect(codeOf(() => decodeGroupState(encodeWith(state, (f) => { f['removals'] = legacy; }), sim.deps))).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeGroupState(encodeWith(state, (f) => { f['v'] = 3; }), sim.deps))).toBe('DECODE_FIELD');
+    expect(codeOf(() => decodeGroupState(encodeWith(state, (f) => { f['v'] = 5; }), sim.deps))).toBe('DECODE_VERSION_UNSUPPORTED');
+  });
+
   it('v2: an application message of an unknown sender becomes a stranger; v3 fields start empty', () => {
     const { sim, state } = buffered();
     const v2 = encodeWith(state, (f) => {
