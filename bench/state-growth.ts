@@ -9,8 +9,8 @@
  * every member judges a removed member's messages alike for ever): they are
  * reported apart, as bytes per removal.
  *
- * Run alone: `node --import tsx bench/state-growth.ts [--ops N]`; writes
- * bench/results/state-growth.json.
+ * Run alone: `node --import tsx bench/state-growth.ts [--ops N] [--stranded]`; writes
+ * bench/results/state-growth.json (state-growth-stranded.json with --stranded).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -90,8 +90,12 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-/** Runs the bench. Options: `ops` (default 10,000; quick 2,000), `checkpoints` (default 20), `log`. */
-export async function runStateGrowthBench(options: { readonly ops?: number; readonly quick?: boolean; readonly checkpoints?: number; readonly log?: (line: string) => void } = {}): Promise<StateGrowthReport> {
+/**
+ * Runs the bench. Options: `ops` (default 10,000; quick 2,000), `checkpoints` (default 20), `log`; `stranded`: one
+ * member is removed first and never comes back nor hears of its removal (its later messages may still arrive, so
+ * the membership history after its last one is kept: README "Bounded state"); writes state-growth-stranded.json.
+ */
+export async function runStateGrowthBench(options: { readonly ops?: number; readonly quick?: boolean; readonly checkpoints?: number; readonly stranded?: boolean; readonly log?: (line: string) => void } = {}): Promise<StateGrowthReport> {
   const total = options.ops ?? (options.quick ? 2_000 : 10_000);
   const checkpoints = options.checkpoints ?? 20;
   const deps = defaultDeps();
@@ -117,6 +121,7 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
     for (let moved = true; moved;) {
       moved = false;
       for (const m of members) {
+        if (m === stranded) m.inbox = [];
         while (m.inbox.length > 0) {
           const incoming = openWireBundle(m.inbox.shift() as Uint8Array, m.id);
           moved = true;
@@ -139,8 +144,14 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
     }
   };
   const [first] = members as [Member];
+  let stranded: Member | undefined;
   apply(first, createGroup(ctx(first), { scheme: 'message', members: members.slice(1).map((m) => m.id) }));
   settle();
+  if (options.stranded) {
+    stranded = members.at(-1) as Member;
+    apply(first, removeMember(first.state as GroupState, ctx(first), stranded.id));
+    settle();
+  }
 
   let random = 0x2545f491;
   const next = (n: number): number => {
@@ -156,11 +167,11 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
   let windowOps = 0;
   const removed = new Set<Member>();
   for (let op = 1; op <= total; op++) {
-    const active = members.filter((m) => m.state && !removed.has(m) && m !== first);
+    const active = members.filter((m) => m.state && !removed.has(m) && m !== first && m !== stranded);
     const actor = op % 3 === 0 ? first : (active[next(active.length)] ?? first);
     const roll = next(100);
     const state = actor.state as GroupState;
-    const candidates = members.filter((m) => m !== actor && m !== first && !removed.has(m) && groupMembers(state).includes(m.id));
+    const candidates = members.filter((m) => m !== actor && m !== first && m !== stranded && !removed.has(m) && groupMembers(state).includes(m.id));
     if (roll < 40) {
       apply(actor, send(state, ctx(actor), { plaintext: utf8(`message ${op}`) }));
     } else if (roll >= 70 && roll < 85 && removed.size < 2 && candidates.length > 0) {
@@ -210,14 +221,14 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
   ];
   const report: StateGrowthReport = { rows, bytesRatio, timeRatio, recordBytesPerRemoval, levelsOff, table, targets };
   mkdirSync(join(HERE, 'results'), { recursive: true });
-  writeFileSync(join(HERE, 'results', 'state-growth.json'), `${JSON.stringify({ ops: total, members: 8, bytesRatio, timeRatio, recordBytesPerRemoval, levelsOff, rows }, null, 2)}\n`);
+  writeFileSync(join(HERE, 'results', options.stranded ? 'state-growth-stranded.json' : 'state-growth.json'), `${JSON.stringify({ ops: total, members: 8, bytesRatio, timeRatio, recordBytesPerRemoval, levelsOff, rows }, null, 2)}\n`);
   return report;
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const at = process.argv.indexOf('--ops');
   const ops = at >= 0 ? Number(process.argv[at + 1]) : undefined;
-  const report = await runStateGrowthBench({ ...(ops ? { ops } : {}), log: (line) => process.stderr.write(`${line}\n`) });
+  const report = await runStateGrowthBench({ ...(ops ? { ops } : {}), stranded: process.argv.includes('--stranded'), log: (line) => process.stderr.write(`${line}\n`) });
   console.log(report.table);
   console.log(report.targets.join('\n'));
 }
