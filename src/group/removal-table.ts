@@ -47,9 +47,11 @@ export function encodeRemovalTable(removals: readonly RemovalRecord[]): [Uint8Ar
   };
   const records = removals.map((r) => {
     const op = OP_ID.exec(r.op);
-    // Op ids are made as `${sender}:${seq}` (dcgka refs.ts) and checked when decoded: anything else is a bug.
-    if (op === null) throw new TypeError(`removal record: malformed op id ${r.op.slice(0, 80)}`);
-    const out: unknown[] = [indexOf(op[1] as string), Number(op[2]), indexOf(r.member), r.frontier ? [r.frontier.epoch, r.frontier.counter] : null];
+    const seq = Number(op?.[2]);
+    // Op ids are made as `${sender}:${seq}` from a safe integer (DCGKA), so the table writes them back exactly:
+    // anything else (leading zeros, a seq past 2^53) is a bug, not something to round.
+    if (op === null || !Number.isSafeInteger(seq) || String(seq) !== op[2]) throw new TypeError(`removal record: malformed op id ${r.op.slice(0, 80)}`);
+    const out: unknown[] = [indexOf(op[1] as string), seq, indexOf(r.member), r.frontier ? [r.frontier.epoch, r.frontier.counter] : null];
     if (r.until !== undefined) out.push(r.until);
     return out;
   });

@@ -115,6 +115,10 @@ describe('the removal table (group state v4, welcome extra v4)', () => {
     ];
     for (const [what, value] of cases) expect(codeOf(() => decodeRemovalTable(value, 't', 10)), what).toBe('DECODE_FIELD');
     expect(codeOf(() => decodeRemovalTable(encodeRemovalTable(records), 't', 3))).toBe('DECODE_FIELD');
+    // an op id the table could not write back exactly is a caller bug
+    for (const op of [`${REMOVER}:03`, `${REMOVER}:9007199254740993`, 'not an op']) {
+      expect(() => encodeRemovalTable([{ op, member: MEMBER, frontier: null }]), op).toThrow(TypeError);
+    }
     expect(decodeRemovalTable(encodeRemovalTable(records), 't', 4)).toHaveLength(4);
   });
 });
