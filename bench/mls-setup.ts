@@ -19,6 +19,8 @@ export interface SettledSecretGroup {
   readonly owner: SecretGroupState;
   /** Member 2's state after joining through that commit. */
   readonly recipient: SecretGroupState;
+  /** The user the add input adds (its key store, for joining from that commit), and the group's creation document. */
+  readonly joiner: { readonly store: MemberKeyStore; readonly group: Uint8Array };
   /** The commit input of each op: update (empty), remove member 1, add one more user. */
   readonly inputs: { readonly update: object; readonly remove: { readonly remove: Uint8Array[] }; readonly add: { readonly add: Uint8Array[] } };
 }
@@ -38,7 +40,7 @@ export async function settledSecretGroup(mls: CiphersuiteImpl, n: number): Promi
   const added = await commitSecretGroup(created.state, { add: members.map((m) => m.document) }, deps);
   const recipient = (await joinSecretGroup({ identity: members[1]!.store, group: created.outputs[0].document, commit: added.outputs[0].document }, deps)).state;
   return {
-    deps, owner: added.state, recipient,
+    deps, owner: added.state, recipient, joiner: { store: extra.store, group: created.outputs[0].document },
     inputs: { update: {}, remove: { remove: [members[0]!.store.publicKey] }, add: { add: [extra.document] } },
   };
 }

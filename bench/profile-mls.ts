@@ -1,30 +1,34 @@
 /**
  * Where the time of a Secret Group commit goes: runs the owner's commit
  * (update / remove / add, as bench/mls.ts does) - or, with `recipient`,
- * member 2 processing it - many times under the V8 sampling profiler
+ * member 2 processing it, or with `joiner` (add only), the added user joining
+ * from its Welcome (the one path still all stock ts-mls) - many times under the V8 sampling profiler
  * (node:inspector) and prints self time bucketed by function and by file
  * (ts-mls module, groupcrypt source file, GC).
  *
- * Run: `npx tsx bench/profile-mls.ts [update|remove|add] [n] [iterations] [sender|recipient]`.
+ * Run: `npx tsx bench/profile-mls.ts [update|remove|add] [n] [iterations] [sender|recipient|joiner]`.
  * Writes the raw profile to $TMPDIR/groupcrypt-profile-mls-<op>-<n>[-recipient].cpuprofile
  * (open it in Chrome DevTools). The profiler inflates times; read the shares.
  */
 import { profileCpu, type ProfileNode } from './cpu-profile.js';
-import { commitSecretGroup, createMlsCiphersuite, processCommit } from '../src/mls/index.js';
+import { commitSecretGroup, createMlsCiphersuite, joinSecretGroup, processCommit } from '../src/mls/index.js';
 import { settledSecretGroup } from './mls-setup.js';
 
 
 const op = process.argv[2] ?? 'update';
 const n = Number(process.argv[3] ?? 128);
 const iterations = Number(process.argv[4] ?? 40);
-const side = process.argv[5] === 'recipient' ? 'recipient' : 'sender';
-const { deps, owner, recipient, inputs } = await settledSecretGroup(createMlsCiphersuite('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519'), n);
+const side = process.argv[5] === 'recipient' || process.argv[5] === 'joiner' ? process.argv[5] : 'sender';
+if (side === 'joiner' && op !== 'add') throw new Error('joiner: only an add has one');
+const { deps, owner, recipient, joiner, inputs } = await settledSecretGroup(createMlsCiphersuite('MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519'), n);
 const input = op === 'remove' ? inputs.remove : op === 'add' ? inputs.add : inputs.update;
 const commit = (await commitSecretGroup(owner, input, deps)).outputs[0].document;
-const once = (): Promise<unknown> => (side === 'sender' ? commitSecretGroup(owner, input, deps) : processCommit(recipient, commit, deps));
+const once = (): Promise<unknown> => (side === 'sender' ? commitSecretGroup(owner, input, deps)
+  : side === 'joiner' ? joinSecretGroup({ identity: joiner.store, group: joiner.group, commit }, deps)
+  : processCommit(recipient, commit, deps));
 for (let i = 0; i < 3; i++) await once();
 
-const { cpuMs, file, byId, parent, self } = await profileCpu(`groupcrypt-profile-mls-${op}-${n}${side === 'sender' ? '' : '-recipient'}`, 100, async () => {
+const { cpuMs, file, byId, parent, self } = await profileCpu(`groupcrypt-profile-mls-${op}-${n}${side === 'sender' ? '' : `-${side}`}`, 100, async () => {
   for (let i = 0; i < iterations; i++) await once();
 });
 /** Short place of a frame: `ts-mls/<file>` for the library, `src/<file>` for ours, node internals as they are. */
