@@ -12,7 +12,7 @@ import { bitIndices, equalBits, holdsOp, unionBits, withBit } from './bitset.js'
 import { isCompacted } from './compact.js';
 import { compareIds } from './evaluate.js';
 import { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_OPS } from './limits.js';
-import { appendOp, initialState, lookup, setSeen } from './state.js';
+import { appendOp, appendOpDeferred, initialState, lookup, setSeen, withMembers } from './state.js';
 import type { MemberId, MembershipState, OpId } from './types.js';
 import { sortedIncludes, viewOver } from './view.js';
 

@@ -28,15 +28,29 @@ const EMPTY: MembershipState = {
   v: 1, ops: [], seen: PersistentMap.empty(), base: null, index: {}, entries: [], entriesOf: {}, cancels: [], members: [],
 };
 
+/** An op to append: what `appendOp` records of it beside its past. */
+type NewOp = { readonly id: OpId; readonly kind: OpKind; readonly actor: MemberId; readonly targets: readonly MemberId[] };
+
 /**
  * Appends one op whose past is `past`, without touching any seen set, and
  * recomputes the cached members.
  */
-export function appendOp(
-  state: MembershipState,
-  op: { readonly id: OpId; readonly kind: OpKind; readonly actor: MemberId; readonly targets: readonly MemberId[] },
-  past: Uint8Array,
-): MembershipState {
+export function appendOp(state: MembershipState, op: NewOp, past: Uint8Array): MembershipState {
+  return withMembers(appendOpDeferred(state, op, past));
+}
+
+/**
+ * `state` with its cached members evaluated over all its ops: after a run of
+ * `appendOpDeferred`, so that a welcome's history of h ops costs one
+ * evaluation, not h (each O(h): a history kept long by a removed member gone
+ * for good made every join quadratic in it, issue 12).
+ */
+export function withMembers(state: MembershipState): MembershipState {
+  return { ...state, members: evaluateMembers(state, null) };
+}
+
+/** `appendOp` without the evaluation: the cached members are stale until `withMembers`. */
+export function appendOpDeferred(state: MembershipState, op: NewOp, past: Uint8Array): MembershipState {
   const i = state.ops.length;
   const record: MembershipOp = { id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past };
   const entries: AddEntry[] = [...state.entries];
@@ -54,13 +68,13 @@ export function appendOp(
     }
     entriesOf = added;
   }
-  const core = { ops: [...state.ops, record], entries, cancels: [...state.cancels, cancelled] };
   return {
     ...state,
-    ...core,
+    ops: [...state.ops, record],
+    entries,
+    cancels: [...state.cancels, cancelled],
     index: assign(state.index, op.id, i),
     entriesOf,
-    members: evaluateMembers(core, null),
   };
 }
 
@@ -81,8 +95,8 @@ export function initialState(op: { readonly id: OpId; readonly actor: MemberId; 
 /** Rebuilds a state from its base, its ops (in order, each with its past) and seen sets. */
 export function rebuildState(ops: readonly MembershipOp[], seen: PersistentMap<Uint8Array>, base: MembershipBase | null = null): MembershipState {
   let state = base === null ? EMPTY : baseState(base);
-  for (const op of ops) state = appendOp(state, op, op.past);
-  return { ...state, seen };
+  for (const op of ops) state = appendOpDeferred(state, op, op.past);
+  return { ...withMembers(state), seen };
 }
 
 /** A state holding only a base: one entry per base member, in every past (BASE_OP). */
