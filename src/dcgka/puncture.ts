@@ -126,7 +126,13 @@ function memberLabel(member: MemberId): Uint8Array {
 
 /** A pending seed over `recipients` (sorted here) whose whole tree is still waiting. */
 export function newPendingSeed(recipients: readonly MemberId[], root: Uint8Array | undefined): PendingSeed {
-  return { members: [...recipients].sort(), cover: keptCover(root) };
+  // Recipients come from a member view, already sorted: a check costs less than the sort (every seed sent or received).
+  return { members: isSorted(recipients) ? recipients.slice() : [...recipients].sort(), cover: keptCover(root) };
+}
+
+function isSorted(ids: readonly MemberId[]): boolean {
+  for (let i = 1; i < ids.length; i++) if ((ids[i - 1] as MemberId) > (ids[i] as MemberId)) return false;
+  return true;
 }
 
 function keptCover(secret: Uint8Array | undefined): KeptCover {
@@ -324,7 +330,7 @@ export function peekSecret(deps: Deps, pending: PendingSeed, member: MemberId): 
   let secret = start.node.secret;
   let owned = false;
   for (let depth = start.depth; depth < height; depth++) {
-    const next = child(deps, secret, (leaf >> (height - depth - 1)) & 1);
+    const next = child(deps, secret, branchBit(leaf, height, depth));
     if (owned) zeroize(secret);
     secret = next;
     owned = true;
