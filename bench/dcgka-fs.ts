@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NodeCryptoProvider, toHex, utf8 } from '../src/crypto/index.js';
 import type { Deps } from '../src/crypto/index.js';
-import { newPendingSeed, puncture, treeRoot } from '../src/dcgka/puncture.js';
+import { keptNodes, newPendingSeed, puncture, treeRoot } from '../src/dcgka/puncture.js';
 import type { PendingSeed } from '../src/dcgka/puncture.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -56,7 +56,7 @@ function storeSample(deps: Deps, design: string, ids: readonly string[], me: str
     tree = puncture(deps, newPendingSeed(ids.slice(1), treeRoot(deps, prk)), me)?.pending;
   }
   const processMs = cpu() - t;
-  const keptBytes = prkKept ? 32 : eager ? eager.size * 32 : (tree?.nodes.length ?? 0) * 32;
+  const keptBytes = prkKept ? 32 : eager ? eager.size * 32 : (tree ? keptNodes(tree).length : 0) * 32;
   let allAcksMs = 0;
   let maxAckMs = 0;
   let waiting = ids.slice(1).filter((id) => id !== me);

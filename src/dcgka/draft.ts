@@ -18,7 +18,7 @@ import type { MembershipState } from '../membership/index.js';
 import { fromHex } from '../crypto/index.js';
 import { DIRECT_KINDS, decodeDirectPart, decodeDirectPlaintext, directAssociatedData, encodeDirectPart } from './codec.js';
 import type { DirectKind } from './codec.js';
-import { isWaiting, puncture } from './puncture.js';
+import { isWaiting, keptNodes, puncture } from './puncture.js';
 import type { PendingSeed } from './puncture.js';
 import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, MemberId, OpId } from './types.js';
 import type { PersistentMap } from '../crypto/index.js';
@@ -100,8 +100,8 @@ export function putSecret(draft: Draft, name: 'ratchets' | 'memberSecrets', key:
 export function putPendingSeed(draft: Draft, id: OpId, value: PendingSeed | undefined): void {
   const previous = draft.pendingSeeds.get(id);
   if (previous) {
-    const kept = new Set(value?.nodes.map((n) => n.secret));
-    for (const node of previous.nodes) if (node.secret && !kept.has(node.secret)) draft.consumed.push(node.secret);
+    const kept = new Set(value === undefined ? [] : keptNodes(value).map((n) => n.secret));
+    for (const node of keptNodes(previous)) if (node.secret && !kept.has(node.secret)) draft.consumed.push(node.secret);
   }
   put(draft, 'pendingSeeds', id, value);
 }

@@ -42,7 +42,7 @@ const LABEL_MEMBER = 'groupcrypt/dcgka/member/';
 
 /**
  * A node of the tree: `depth` 0 is the root; `index` counts from the left at
- * that depth. A pending seed keeps its nodes sorted by (depth, index).
+ * that depth. Listed (`keptNodes`) and encoded sorted by (depth, index).
  */
 export interface SeedNode {
   readonly depth: number;
@@ -52,12 +52,41 @@ export interface SeedNode {
 }
 
 /**
+ * The kept nodes under one position of the tree, as a binary tree of that
+ * position's descendants: `null` when none is kept there, a `kept` node, or a
+ * `split` whose children hold the kept nodes below. Canonical: a split has a
+ * kept node somewhere below it, so equal kept sets give equal trees.
+ *
+ * Why a tree and not the sorted list of kept nodes it replaces (issue 13): a
+ * puncture rebuilt that list, up to n/2 nodes, at every ack, which made an
+ * update O(n²) over its n − 1 acks. Here a puncture copies only the path down
+ * to the leaf (O(log n) new objects) and shares every other subtree with the
+ * previous state, which stays as it was (calls are pure).
+ */
+export type Cover = KeptCover | SplitCover | null;
+
+/** A kept node (its position is the path to it). */
+export interface KeptCover {
+  readonly kind: 'kept';
+  /** Absent when this member does not hold the seed (positions only). */
+  readonly secret?: Uint8Array;
+}
+
+/** A position above kept nodes: its left and right children. */
+export interface SplitCover {
+  readonly kind: 'split';
+  readonly left: Cover;
+  readonly right: Cover;
+}
+
+/**
  * A seed whose member secrets still wait for acks: the sorted recipients
- * (leaves, in order) and the nodes covering those not consumed yet.
+ * (leaves, in order) and the kept nodes covering those not consumed yet.
  */
 export interface PendingSeed {
   readonly members: readonly MemberId[];
-  readonly nodes: readonly SeedNode[];
+  /** The kept nodes, from the root of the tree. */
+  readonly cover: Cover;
 }
 
 /** Height of the tree over `count` leaves (0 for a single leaf). */
@@ -97,7 +126,27 @@ function memberLabel(member: MemberId): Uint8Array {
 
 /** A pending seed over `recipients` (sorted here) whose whole tree is still waiting. */
 export function newPendingSeed(recipients: readonly MemberId[], root: Uint8Array | undefined): PendingSeed {
-  return { members: [...recipients].sort(), nodes: [root ? { depth: 0, index: 0, secret: root } : { depth: 0, index: 0 }] };
+  // Recipients come from a member view, already sorted: a check costs less than the sort (every seed sent or received).
+  return { members: isSorted(recipients) ? recipients.slice() : [...recipients].sort(), cover: keptCover(root) };
+}
+
+function isSorted(ids: readonly MemberId[]): boolean {
+  for (let i = 1; i < ids.length; i++) if ((ids[i - 1] as MemberId) > (ids[i] as MemberId)) return false;
+  return true;
+}
+
+function keptCover(secret: Uint8Array | undefined): KeptCover {
+  return secret ? { kind: 'kept', secret } : { kind: 'kept' };
+}
+
+/** A split over `left` and `right`, or null when neither holds a kept node (the tree stays canonical). */
+function splitCover(left: Cover, right: Cover): Cover {
+  return left === null && right === null ? null : { kind: 'split', left, right };
+}
+
+/** Which child of the node at `depth` on the path to `leaf` leads to it (0 left, 1 right). */
+function branchBit(leaf: number, height: number, depth: number): number {
+  return (leaf >> (height - depth - 1)) & 1;
 }
 
 /** Rank of `member` among the sorted `members`, or -1 (binary search). */
@@ -119,51 +168,88 @@ export function compareNodes(a: SeedNode, b: SeedNode): number {
   return a.depth - b.depth || a.index - b.index;
 }
 
-/** Position of node `(depth, index)` in the sorted `nodes`, or where it would go (`~position` when absent). */
-function searchNode(nodes: readonly SeedNode[], depth: number, index: number): number {
-  let lo = 0;
-  let hi = nodes.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const node = nodes[mid] as SeedNode;
-    const order = node.depth - depth || node.index - index;
-    if (order === 0) return mid;
-    if (order < 0) lo = mid + 1;
-    else hi = mid - 1;
+/** The kept node covering `leaf` and its depth, or undefined: a walk down from the root, O(log n). */
+function coverOf(pending: PendingSeed, height: number, leaf: number): { readonly node: KeptCover; readonly depth: number } | undefined {
+  let node = pending.cover;
+  let depth = 0;
+  while (node !== null && node.kind === 'split') {
+    node = branchBit(leaf, height, depth) === 0 ? node.left : node.right;
+    depth++;
   }
-  return ~lo;
-}
-
-/**
- * Position in `nodes` of the node covering `leaf`, or -1: one of the leaf's
- * height + 1 ancestors, each found by binary search, so an ack costs
- * O(log² n) here however many nodes the seed still keeps (up to n/2).
- */
-function coverOf(nodes: readonly SeedNode[], height: number, leaf: number): number {
-  for (let depth = 0; depth <= height; depth++) {
-    const at = searchNode(nodes, depth, leaf >> (height - depth));
-    if (at >= 0) return at;
-  }
-  return -1;
+  return node === null ? undefined : { node, depth };
 }
 
 /** Whether `member`'s secret is still waiting in `pending`. */
 export function isWaiting(pending: PendingSeed, member: MemberId): boolean {
   const leaf = leafIndexOf(pending.members, member);
   if (leaf < 0) return false;
-  return coverOf(pending.nodes, treeHeight(pending.members.length), leaf) >= 0;
+  return coverOf(pending, treeHeight(pending.members.length), leaf) !== undefined;
 }
 
-/** The members still waiting (sorted): every leaf under a kept node. */
+/** The members still waiting (sorted): every leaf under a kept node, left to right. */
 export function waitingMembers(pending: PendingSeed): MemberId[] {
   const height = treeHeight(pending.members.length);
-  const out: number[] = [];
-  for (const node of pending.nodes) {
-    const first = node.index << (height - node.depth);
-    const last = Math.min(pending.members.length, (node.index + 1) << (height - node.depth));
-    for (let leaf = first; leaf < last; leaf++) out.push(leaf);
+  const out: MemberId[] = [];
+  const visit = (node: Cover, depth: number, index: number): void => {
+    if (node === null) return;
+    if (node.kind === 'split') {
+      visit(node.left, depth + 1, 2 * index);
+      visit(node.right, depth + 1, 2 * index + 1);
+      return;
+    }
+    const last = Math.min(pending.members.length, (index + 1) << (height - depth));
+    for (let leaf = index << (height - depth); leaf < last; leaf++) out.push(pending.members[leaf] as MemberId);
+  };
+  visit(pending.cover, 0, 0);
+  return out;
+}
+
+/** The kept nodes of `pending`, sorted by (depth, index): the tree read level by level (what the state codec writes). */
+export function keptNodes(pending: PendingSeed): SeedNode[] {
+  const out: SeedNode[] = [];
+  let level: { readonly node: Cover; readonly index: number }[] = [{ node: pending.cover, index: 0 }];
+  for (let depth = 0; level.length > 0; depth++) {
+    const next: { readonly node: Cover; readonly index: number }[] = [];
+    for (const { node, index } of level) {
+      if (node === null) continue;
+      if (node.kind === 'kept') {
+        out.push(node.secret ? { depth, index, secret: node.secret } : { depth, index });
+      } else {
+        next.push({ node: node.left, index: 2 * index }, { node: node.right, index: 2 * index + 1 });
+      }
+    }
+    level = next;
   }
-  return out.sort((a, b) => a - b).map((leaf) => pending.members[leaf] as MemberId);
+  return out;
+}
+
+/**
+ * The pending seed over the sorted `members` that keeps `nodes` (as listed by
+ * `keptNodes`, each inside the tree), or undefined when one node lies on
+ * another's path (no puncture leaves that: the state is damaged).
+ */
+export function pendingSeedOf(members: readonly MemberId[], nodes: readonly SeedNode[]): PendingSeed | undefined {
+  let cover: Cover = null;
+  for (const node of nodes) {
+    const placed = placeNode(cover, 0, node);
+    if (placed === undefined) return undefined;
+    cover = placed;
+  }
+  return { members, cover };
+}
+
+/** `cover` (the subtree at `depth` on the path to `node`) with `node` kept in it, or undefined when they overlap. */
+function placeNode(cover: Cover, depth: number, node: SeedNode): Cover | undefined {
+  if (depth === node.depth) return cover === null ? keptCover(node.secret) : undefined;
+  if (cover !== null && cover.kind === 'kept') return undefined;
+  const left = cover?.left ?? null;
+  const right = cover?.right ?? null;
+  if (((node.index >> (node.depth - depth - 1)) & 1) === 0) {
+    const placed = placeNode(left, depth + 1, node);
+    return placed === undefined ? undefined : { kind: 'split', left: placed, right };
+  }
+  const placed = placeNode(right, depth + 1, node);
+  return placed === undefined ? undefined : { kind: 'split', left, right: placed };
 }
 
 /** What `puncture` returns. */
@@ -179,27 +265,33 @@ export interface Punctured {
 /**
  * Takes `member`'s leaf out of `pending`: the covering node is replaced by the
  * siblings along the path to the leaf (O(log n) HKDF-Expands), the leaf
- * becomes the member's secret. Returns undefined when the member is not waiting.
+ * becomes the member's secret. O(log n) new tree nodes; every other subtree is
+ * shared with `pending`, which is left as it was. Returns undefined when the
+ * member is not waiting.
  */
 export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Punctured | undefined {
   const leaf = leafIndexOf(pending.members, member);
   if (leaf < 0) return undefined;
   const count = pending.members.length;
   const height = treeHeight(count);
-  const at = coverOf(pending.nodes, height, leaf);
-  if (at < 0) return undefined;
-  const start = pending.nodes[at] as SeedNode;
-  const siblings: SeedNode[] = []; // by increasing depth, one per depth: already in node order
+  // Down to the kept node covering the leaf, remembering the splits passed (the path to copy).
+  const path: SplitCover[] = [];
+  let node = pending.cover;
+  while (node !== null && node.kind === 'split') {
+    path.push(node);
+    node = branchBit(leaf, height, path.length - 1) === 0 ? node.left : node.right;
+  }
+  if (node === null) return undefined;
+  const start = node;
+  const startDepth = path.length;
+  const siblings: Cover[] = []; // siblings[k]: the sibling, at depth startDepth + k + 1, of the path's node
   let secret = start.secret;
   let owned = false; // whether `secret` is a temporary of this call (to wipe) rather than the state's
-  for (let depth = start.depth; depth < height; depth++) {
-    const bit = (leaf >> (height - depth - 1)) & 1;
-    const index = (leaf >> (height - depth)) * 2;
-    const siblingIndex = index + (1 - bit);
+  for (let depth = startDepth; depth < height; depth++) {
+    const bit = branchBit(leaf, height, depth);
+    const siblingIndex = (leaf >> (height - depth)) * 2 + (1 - bit);
     // A sibling that covers no leaf (past the end of the list) is not kept.
-    if (siblingIndex << (height - depth - 1) < count) {
-      siblings.push(secret ? { depth: depth + 1, index: siblingIndex, secret: child(deps, secret, 1 - bit) } : { depth: depth + 1, index: siblingIndex });
-    }
+    siblings.push(siblingIndex << (height - depth - 1) < count ? keptCover(secret ? child(deps, secret, 1 - bit) : undefined) : null);
     if (secret) {
       const next = child(deps, secret, bit);
       if (owned) zeroize(secret);
@@ -212,8 +304,17 @@ export function puncture(deps: Deps, pending: PendingSeed, member: MemberId): Pu
     memberSecret = memberSecretOfLeaf(deps, secret, member);
     if (owned) zeroize(secret);
   }
-  const kept = replaceNode(pending.nodes, at, siblings);
-  return { pending: kept.length > 0 ? { members: pending.members, nodes: kept } : undefined, secret: memberSecret, dropped: start.secret };
+  // Bottom up: the leaf is gone, the siblings stay below the start node, the path above it is copied.
+  let cover: Cover = null;
+  for (let depth = height - 1; depth >= startDepth; depth--) {
+    const sibling = siblings[depth - startDepth] as Cover;
+    cover = branchBit(leaf, height, depth) === 0 ? splitCover(cover, sibling) : splitCover(sibling, cover);
+  }
+  for (let depth = startDepth - 1; depth >= 0; depth--) {
+    const split = path[depth] as SplitCover;
+    cover = branchBit(leaf, height, depth) === 0 ? splitCover(cover, split.right) : splitCover(split.left, cover);
+  }
+  return { pending: cover === null ? undefined : { members: pending.members, cover }, secret: memberSecret, dropped: start.secret };
 }
 
 /**
@@ -224,38 +325,18 @@ export function peekSecret(deps: Deps, pending: PendingSeed, member: MemberId): 
   const leaf = leafIndexOf(pending.members, member);
   if (leaf < 0) return undefined;
   const height = treeHeight(pending.members.length);
-  const start = pending.nodes[coverOf(pending.nodes, height, leaf)];
-  if (!start?.secret) return undefined;
-  let secret = start.secret;
+  const start = coverOf(pending, height, leaf);
+  if (!start?.node.secret) return undefined;
+  let secret = start.node.secret;
   let owned = false;
   for (let depth = start.depth; depth < height; depth++) {
-    const next = child(deps, secret, (leaf >> (height - depth - 1)) & 1);
+    const next = child(deps, secret, branchBit(leaf, height, depth));
     if (owned) zeroize(secret);
     secret = next;
     owned = true;
   }
   const out = memberSecretOfLeaf(deps, secret, member);
   if (owned) zeroize(secret);
-  return out;
-}
-
-/**
- * `nodes` without the one at `at`, with the sorted `siblings` (new: they lay
- * under the removed node) merged in: one pass and one array per ack, where
- * copying, then splicing each sibling in, moved the up to n/2 kept nodes
- * several times (issue 13).
- */
-function replaceNode(nodes: readonly SeedNode[], at: number, siblings: readonly SeedNode[]): SeedNode[] {
-  const out = new Array<SeedNode>(nodes.length - 1 + siblings.length); // its final size: no regrowth while filling
-  let next = 0;
-  let placed = 0;
-  for (let i = 0; i < nodes.length; i++) {
-    if (i === at) continue;
-    const node = nodes[i] as SeedNode;
-    while (next < siblings.length && compareNodes(siblings[next] as SeedNode, node) < 0) out[placed++] = siblings[next++] as SeedNode;
-    out[placed++] = node;
-  }
-  while (next < siblings.length) out[placed++] = siblings[next++] as SeedNode;
   return out;
 }
 

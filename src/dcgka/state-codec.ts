@@ -19,7 +19,7 @@ import { DecodeError } from '../errors.js';
 import { decodeMembership, encodeMembership } from '../membership/index.js';
 import { decodeSession, encodeSession } from '../twoparty/index.js';
 import type { TwoPartySession } from '../twoparty/index.js';
-import { compareNodes, newPendingSeed, waitingMembers } from './puncture.js';
+import { compareNodes, keptNodes, newPendingSeed, pendingSeedOf, waitingMembers } from './puncture.js';
 import type { PendingSeed, SeedNode } from './puncture.js';
 import { PersistentMap } from '../crypto/index.js';
 import type { DcgkaState } from './types.js';
@@ -40,7 +40,7 @@ function mapRecord<A, B>(map: PersistentMap<A>, f: (value: A) => B): Record<stri
 }
 
 function encodePendingSeed(p: PendingSeed): unknown {
-  return { members: p.members.map(fromHex), nodes: p.nodes.map((n) => [n.depth, n.index, n.secret ?? new Uint8Array(0)]) };
+  return { members: p.members.map(fromHex), nodes: keptNodes(p).map((n) => [n.depth, n.index, n.secret ?? new Uint8Array(0)]) };
 }
 
 function encodeLegacyPendingSeed(p: PendingSeed, prk: Uint8Array | undefined): unknown {
@@ -179,5 +179,7 @@ function decodePendingSeed(value: unknown, field: string): PendingSeed {
   for (let i = 1; i < nodes.length; i++) {
     if (compareNodes(nodes[i - 1] as SeedNode, nodes[i] as SeedNode) >= 0) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.nodes: not sorted`);
   }
-  return { members, nodes };
+  const pending = pendingSeedOf(members, nodes);
+  if (pending === undefined) throw new DecodeError('DECODE_FIELD', `dcgka-state.${field}.nodes: a node lies under another`);
+  return pending;
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultDeps, fromHex, toHex } from '../../src/crypto/index.js';
 import { decodeDcgkaState, encodeDcgkaState, processControl } from '../../src/dcgka/index.js';
 import type { DcgkaState } from '../../src/dcgka/index.js';
-import { isWaiting, newPendingSeed, peekSecret, puncture, treeHeight, waitingMembers } from '../../src/dcgka/puncture.js';
+import { isWaiting, keptNodes, newPendingSeed, peekSecret, puncture, treeHeight, waitingMembers } from '../../src/dcgka/puncture.js';
 import type { PendingSeed } from '../../src/dcgka/puncture.js';
 import { decodeKeyManager, decodeKeyRegistry } from '../../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
@@ -31,7 +31,7 @@ describe('puncturable member secrets', () => {
           expect(puncture(deps, pending, member)).toBeUndefined();
           expect(peekSecret(deps, pending, member)).toBeUndefined();
           // Kept nodes: O(log n) after one puncture, never more than the waiting members.
-          expect(pending.nodes.length).toBeLessThanOrEqual(Math.max(1, waitingMembers(pending).length));
+          expect(keptNodes(pending).length).toBeLessThanOrEqual(Math.max(1, waitingMembers(pending).length));
           expect(waitingMembers(pending)).not.toContain(member);
         }
       }
@@ -43,7 +43,7 @@ describe('puncturable member secrets', () => {
   it('after one puncture at n = 1024, at most log2(n) nodes are kept', () => {
     const members = Array.from({ length: 1024 }, (_, i) => idOf(i)).sort();
     const taken = puncture(deps, newPendingSeed(members, deps.crypto.randomBytes(32)), members[517] as string);
-    expect(taken?.pending?.nodes.length).toBe(treeHeight(1024));
+    expect(keptNodes(taken?.pending as PendingSeed).length).toBe(treeHeight(1024));
   });
 
   it('depends on the root and on the member id', () => {
@@ -141,9 +141,13 @@ describe('state codec of pending seeds (version 2)', () => {
     expect(tamper((p) => { p.nodes = [[9, 0, new Uint8Array(0)]]; })).toBe('DECODE_FIELD');
     expect(tamper((p) => { p.nodes = [[0, 0, new Uint8Array(31)]]; })).toBe('DECODE_FIELD');
     expect(tamper((p) => { p.members = [...p.members].reverse(); })).toBe('DECODE_FIELD');
-    // Nodes are kept sorted by (depth, index): an ack finds its covering node by binary search.
+    // Nodes are written sorted by (depth, index): one encoding per state.
     expect(tamper((p) => { p.nodes = [[1, 1, new Uint8Array(0)], [1, 0, new Uint8Array(0)]]; })).toBe('DECODE_FIELD');
     expect(tamper((p) => { p.nodes = [[1, 0, new Uint8Array(0)], [1, 1, new Uint8Array(0)]]; })).toBe('accepted');
+    // No puncture keeps a node together with one of its descendants: such a state is damaged.
+    expect(tamper((p) => { p.nodes = [[0, 0, new Uint8Array(0)], [1, 0, new Uint8Array(0)]]; })).toBe('DECODE_FIELD');
+    expect(tamper((p) => { p.nodes = [[1, 0, new Uint8Array(0)], [2, 1, new Uint8Array(0)]]; })).toBe('DECODE_FIELD');
+    expect(tamper((p) => { p.nodes = [[1, 0, new Uint8Array(0)], [2, 2, new Uint8Array(0)]]; })).toBe('accepted');
     expect(tamper(() => undefined)).toBe('accepted');
   });
 });
