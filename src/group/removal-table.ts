@@ -28,8 +28,8 @@ function fail(what: string, expected: string): never {
 }
 
 function uint(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(what, 'a non-negative integer');
-  return value;
+  if (!Number.isSafeInteger(value) || (value as number) < 0) fail(what, 'a non-negative integer');
+  return value as number;
 }
 
 /** Encodes removal records as an id table and records of indices (the layout above). */
@@ -46,11 +46,15 @@ export function encodeRemovalTable(removals: readonly RemovalRecord[]): [Uint8Ar
     return at;
   };
   const records = removals.map((r) => {
-    const op = OP_ID.exec(r.op);
-    const seq = Number(op?.[2]);
     // Op ids are made as `${sender}:${seq}` from a safe integer (DCGKA), so the table writes them back exactly:
     // anything else (leading zeros, a seq past 2^53) is a bug, not something to round.
-    if (op === null || !Number.isSafeInteger(seq) || String(seq) !== op[2]) throw new TypeError(`removal record: malformed op id ${r.op.slice(0, 80)}`);
+    const op = OP_ID.exec(r.op);
+    const malformed = (): never => {
+      throw new TypeError(`removal record: malformed op id ${r.op.slice(0, 80)}`);
+    };
+    if (op === null) return malformed();
+    const seq = Number(op[2]);
+    if (!Number.isSafeInteger(seq) || String(seq) !== op[2]) return malformed();
     const out: unknown[] = [indexOf(op[1] as string), seq, indexOf(r.member), r.frontier ? [r.frontier.epoch, r.frontier.counter] : null];
     if (r.until !== undefined) out.push(r.until);
     return out;

@@ -93,33 +93,53 @@ describe('the removal table (group state v4, welcome extra v4)', () => {
     expect(legacy / compact).toBeGreaterThan(6);
   });
 
-  it('refuses malformed tables, indices out of range or out of first-use order, and unused ids with DECODE_FIELD', () => {
+  /** The DecodeError message `decodeRemovalTable(value, 't', limit)` throws (it names the field and what was expected). */
+  function refusal(value: unknown, limit = 10): string {
+    try {
+      decodeRemovalTable(value, 't', limit);
+    } catch (error) {
+      expect(codeOf(() => { throw error; })).toBe('DECODE_FIELD');
+      return (error as Error).message;
+    }
+    throw new Error('not refused');
+  }
+
+  it('refuses malformed tables, indices out of range or out of first-use order, and unused ids with DECODE_FIELD, naming the field', () => {
     const [ids, rows] = encodeRemovalTable(records);
     const id = (hex: string): Uint8Array => fromHex(hex);
-    const cases: [string, unknown][] = [
-      ['not a pair', [ids]],
-      ['a list of records', legacyRecords(records, []).removals],
-      ['ids not a list', [{}, rows]],
-      ['an id of 31 bytes', [[new Uint8Array(31)], [[0, 1, 0, null]]]],
-      ['more ids than two per record', [[id(REMOVER), id(MEMBER), id(OTHER)], [[0, 1, 1, null]]]],
-      ['an unused id', [[id(REMOVER), id(MEMBER), id(OTHER), id(OP.slice(0, 64))], [[0, 1, 1, null], [1, 2, 2, null]]]],
-      ['an index out of range', [[id(REMOVER)], [[0, 1, 1, null]]]],
-      ['ids out of first-use order', [[id(REMOVER), id(MEMBER)], [[1, 1, 0, null]]]],
-      ['a negative seq', [[id(REMOVER)], [[0, -1, 0, null]]]],
-      ['a fractional index', [[id(REMOVER)], [[0.5, 1, 0, null]]]],
-      ['a short record', [[id(REMOVER)], [[0, 1, 0]]]],
-      ['a long record', [[id(REMOVER)], [[0, 1, 0, null, 2, 3]]]],
-      ['a malformed frontier', [[id(REMOVER)], [[0, 1, 0, [1]]]]],
-      ['a negative counter', [[id(REMOVER)], [[0, 1, 0, [1, -1]]]]],
-      ['a fractional until', [[id(REMOVER)], [[0, 1, 0, null, 1.5]]]],
+    const one = (row: unknown[]): unknown => [[id(REMOVER)], [row]];
+    const cases: [string, unknown, string][] = [
+      ['not a pair', [ids], 't: expected [ids, records]'],
+      ['a list of records', legacyRecords(records, []).removals, 't: expected [ids, records]'],
+      ['records not a list', [ids, {}], 't.records: expected a list of at most 10 records'],
+      ['ids not a list', [{}, rows], 't.ids: expected a list of at most two ids per record'],
+      ['an id of 31 bytes', [[new Uint8Array(31)], [[0, 1, 0, null]]], 't.ids[0]: expected 32 bytes'],
+      ['more ids than two per record', [[id(REMOVER), id(MEMBER), id(OTHER)], [[0, 1, 1, null]]], 't.ids: expected a list of at most two ids per record'],
+      ['an unused id', [[id(REMOVER), id(MEMBER), id(OTHER), id(OP.slice(0, 64))], [[0, 1, 1, null], [1, 2, 2, null]]], 't.ids: expected only ids the records use'],
+      ['an index past the table', one([0, 1, 1, null]), 't.records[0].member: expected an index of the id table in order of first use (at most 0)'],
+      ['an index far past the table', [[id(REMOVER), id(MEMBER)], [[0, 1, 1, null], [0, 2, 5, null]]], 't.records[1].member: expected an index of the id table in order of first use (at most 1)'],
+      ['ids out of first-use order', [[id(REMOVER), id(MEMBER)], [[1, 1, 0, null]]], 't.records[0].remover: expected an index of the id table in order of first use (at most 0)'],
+      ['a negative seq', one([0, -1, 0, null]), 't.records[0].seq: expected a non-negative integer'],
+      ['a fractional index', one([0.5, 1, 0, null]), 't.records[0].remover: expected a non-negative integer'],
+      ['a text index', one(['0', 1, 0, null]), 't.records[0].remover: expected a non-negative integer'],
+      ['a short record', one([0, 1, 0]), 't.records[0]: expected [remover, seq, member, frontier] or [remover, seq, member, frontier, until]'],
+      ['a long record', one([0, 1, 0, null, 2, 3]), 't.records[0]: expected [remover, seq, member, frontier]'],
+      ['a frontier of one item', one([0, 1, 0, [1]]), 't.records[0].frontier: expected [epoch, counter] or null'],
+      ['a frontier not a list', one([0, 1, 0, 7]), 't.records[0].frontier: expected [epoch, counter] or null'],
+      ['a negative epoch', one([0, 1, 0, [-1, 0]]), 't.records[0].frontier.epoch: expected a non-negative integer'],
+      ['a negative counter', one([0, 1, 0, [1, -1]]), 't.records[0].frontier.counter: expected a non-negative integer'],
+      ['a fractional until', one([0, 1, 0, null, 1.5]), 't.records[0].until: expected a non-negative integer'],
     ];
-    for (const [what, value] of cases) expect(codeOf(() => decodeRemovalTable(value, 't', 10)), what).toBe('DECODE_FIELD');
-    expect(codeOf(() => decodeRemovalTable(encodeRemovalTable(records), 't', 3))).toBe('DECODE_FIELD');
-    // an op id the table could not write back exactly is a caller bug
-    for (const op of [`${REMOVER}:03`, `${REMOVER}:9007199254740993`, 'not an op']) {
-      expect(() => encodeRemovalTable([{ op, member: MEMBER, frontier: null }]), op).toThrow(TypeError);
-    }
+    for (const [what, value, message] of cases) expect(refusal(value), what).toContain(message);
+    expect(refusal(encodeRemovalTable(records), 3)).toContain('t.records: expected a list of at most 3 records');
     expect(decodeRemovalTable(encodeRemovalTable(records), 't', 4)).toHaveLength(4);
+    // an op id the table could not write back exactly is a caller bug
+    for (const op of [`${REMOVER}:03`, `${REMOVER}:9007199254740993`, `x${REMOVER}:3`, `${REMOVER}:3x`, 'not an op']) {
+      expect(() => encodeRemovalTable([{ op, member: MEMBER, frontier: null }]), op).toThrow(/^removal record: malformed op id /);
+    }
+    const long = 'z'.repeat(200);
+    expect(() => encodeRemovalTable([{ op: long, member: MEMBER, frontier: null }])).toThrow(`malformed op id ${'z'.repeat(80)}`);
+    expect(() => encodeRemovalTable([{ op: long, member: MEMBER, frontier: null }])).not.toThrow('z'.repeat(81));
   });
 });
 
