@@ -42,6 +42,7 @@ describe('pre-join inbox: arguments and sizes', () => {
     expect(codeOf(() => createGroupInbox({ scheme: 'message', groupId: hex.toUpperCase() }))).toBe('USAGE_ARGUMENT');
     const sim = new GroupSim(['A'], 'message');
     expect(codeOf(() => receivePreJoin(createGroupInbox({ scheme: 'message' }), sim.ctx(sim.peer('A')), { broadcast: 'x' } as unknown as IncomingMessage))).toBe('USAGE_ARGUMENT');
+    expect(codeOf(() => receivePreJoin(createGroupInbox({ scheme: 'message' }), sim.ctx(sim.peer('A')), undefined as unknown as IncomingMessage))).toBe('USAGE_ARGUMENT');
   });
 
   it('counts the associated data in a message\'s size: over the limit only through it, the message is refused and nothing is held', () => {
@@ -74,6 +75,10 @@ describe('pre-join inbox: arguments and sizes', () => {
     for (const again of [{ broadcast: envelope(0) }, { broadcast: envelope(0), ad: utf8('one') }, { broadcast: envelope(0), ad: utf8('two') }]) {
       expect(receivePreJoin(inbox, ctx, again).inbox).toBe(inbox);
     }
+    // held with associated data first, the same bytes without any are another message
+    let adFirst = hold({ broadcast: envelope(1), ad: utf8('one') });
+    adFirst = receivePreJoin(adFirst, ctx, { broadcast: envelope(1) }).inbox;
+    expect(adFirst.held.slice(-2).map((h) => h.ad)).toEqual([utf8('one'), null]);
   });
 });
 
@@ -119,15 +124,19 @@ describe('pre-join inbox: control messages', () => {
     const c = sim.peer('C');
     const update = openWireBundle(c.inbox[1] as Uint8Array, c.id);
     expect(update.direct).toBeDefined();
-    const stripped: GroupInbox = { ...createGroupInbox({ scheme: 'message' }), held: [{ broadcast: update.broadcast, direct: null, ad: null, at: sim.deps.now() }] };
+    const stripped: GroupInbox = {
+      ...createGroupInbox({ scheme: 'message' }),
+      held: [{ broadcast: envelope(0), direct: null, ad: null, at: sim.deps.now() }, { broadcast: update.broadcast, direct: null, ad: null, at: sim.deps.now() }],
+    };
     const complete = receivePreJoin(stripped, sim.ctx(c), update);
     expect(complete.joined).toBeNull();
-    expect(complete.inbox.held).toHaveLength(1);
-    expect(complete.inbox.held[0]?.direct).toEqual(update.direct);
+    // the stripped copy goes, every other held message stays
+    expect(complete.inbox.held.map((h) => h.broadcast)).toEqual([envelope(0), update.broadcast]);
+    expect(complete.inbox.held[1]?.direct).toEqual(update.direct);
     expect(receivePreJoin(complete.inbox, sim.ctx(c), update).inbox).toBe(complete.inbox);
     // a stripped copy after it is refused (retryably), the inbox unchanged
     expect(codeOf(() => receivePreJoin(complete.inbox, sim.ctx(c), { broadcast: update.broadcast }))).toBe('STATE_MISSING_KEY');
-    expect(complete.inbox.held[0]?.direct).toEqual(update.direct);
+    expect(complete.inbox.held[1]?.direct).toEqual(update.direct);
   });
 
   it('joins through an invitation when the inbox knows the group id', () => {
