@@ -222,12 +222,16 @@ describe('pre-join inbox codec', () => {
     expect(decodeGroupInbox(under).held).toHaveLength(2);
   });
 
-  it('a version-1 inbox over today\'s limits keeps its newest messages within them, and re-encodes as version 2', () => {
+  it('a version-1 inbox over today\'s limits keeps its newest messages within them (all of them exactly at the limits), and re-encodes as version 2', () => {
     // one message too large to hold today is dropped, and bytes over the budget go oldest first
     const big = new Uint8Array(MAX_HELD_MESSAGE_BYTES + 1);
     expect(decodeGroupInbox(v1Inbox([big, envelope(0)])).held.map((h) => h.broadcast)).toEqual([envelope(0)]);
     const third = new Uint8Array(Math.floor(MAX_HELD_BYTES / 3) + 1);
     expect(decodeGroupInbox(v1Inbox([third, envelope(0), third, third])).held.map((h) => h.broadcast.length)).toEqual([envelope(0).length, third.length, third.length]);
+    // exactly at the limits (a message of MAX_HELD_MESSAGE_BYTES, MAX_HELD_BYTES in all), everything is kept
+    const largest = new Uint8Array(MAX_HELD_MESSAGE_BYTES);
+    expect(decodeGroupInbox(v1Inbox([largest, largest])).held).toHaveLength(2);
+    expect(decodeGroupInbox(encodeCanonical({ v: 2, scheme: 'message', groupId: null, held: [largest, largest].map((b) => [b, null, null, 1]) })).held).toHaveLength(2);
     const old = [envelope(0), envelope(1)];
     expect(encodeGroupInbox(decodeGroupInbox(v1Inbox(old)))).toEqual(encodeCanonical({ v: 2, scheme: 'message', groupId: null, held: old.map((b) => [b, null, null, 0]) }));
   });
