@@ -133,13 +133,17 @@ describe('pre-join inbox: the causally earliest invitation', () => {
   });
 });
 
-/** A control message signed by `signer` (any key: readable without a group) with a direct part for `recipient`. */
-function signedControl(sim: GroupSim, signer: GroupPeer | null, groupId: string, seq: number, body: ControlBody, recipient: string): IncomingMessage {
+/**
+ * A control message signed by `signer` (an outsider when null: anyone's message is readable without a group), with a
+ * direct part for `recipient` (none when null).
+ */
+function signedControl(sim: GroupSim, signer: GroupPeer | null, groupId: string, seq: number, body: ControlBody, recipient: string | null): IncomingMessage {
   const identity = identityOf(signer ? signer.keys : createKeyManager(sim.deps));
   const direct = new Uint8Array(64).fill(7);
-  const manifest = manifestOf(sim.deps, [{ recipient, bytes: direct }]);
+  const manifest = recipient === null ? [] : manifestOf(sim.deps, [{ recipient, bytes: direct }]);
   const sender = toHex(identity.publicKey);
-  return { broadcast: encodeControl({ groupId, sender, seq, body, manifest }, identity, sim.deps), direct };
+  const broadcast = encodeControl({ groupId, sender, seq, body, manifest }, identity, sim.deps);
+  return recipient === null ? { broadcast } : { broadcast, direct };
 }
 
 describe('pre-join inbox: invitations that cannot be joined', () => {
@@ -336,6 +340,8 @@ describe('pre-join inbox: the cost of arrivals', () => {
     const junk: IncomingMessage[] = [
       // a control message for me that invites no one (from an outsider)
       signedControl(sim, null, groupId, 1, { type: 'update', commitment: new Uint8Array(32) }, c.id),
+      // an invitation, not of me: no direct part for me
+      signedControl(sim, null, groupId, 1, { type: 'add', added: sim.peer('B').id }, null),
       // an application envelope that came with a direct part
       { broadcast: envelope(0), direct: new Uint8Array(16) },
       { broadcast: envelope(1) },

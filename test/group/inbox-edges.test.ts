@@ -222,6 +222,33 @@ describe('pre-join inbox codec', () => {
     expect(decodeGroupInbox(under).held).toHaveLength(2);
   });
 
+  it('keeps the group id through encoding', () => {
+    const inbox = createGroupInbox({ scheme: 'data', groupId: 'ab'.repeat(32) });
+    expect(decodeGroupInbox(encodeGroupInbox(inbox))).toEqual(inbox);
+  });
+
+  it('names the record in its decode errors, and refuses a top level that is no map (null too) with DECODE_FIELD', () => {
+    const cases: [string, Uint8Array, string][] = [
+      ['truncated CBOR', new Uint8Array([0xa4]), 'DECODE_'],
+      ['null', encodeCanonical(null), 'DECODE_FIELD'],
+      ['a number', encodeCanonical(5), 'DECODE_FIELD'],
+      ['text', encodeCanonical('inbox'), 'DECODE_FIELD'],
+      ['version 3', encodeCanonical({ v: 3, scheme: 'message', groupId: null, held: [] }), 'DECODE_VERSION_UNSUPPORTED'],
+      ['unknown scheme', encodeCanonical({ v: 2, scheme: 'mls', groupId: null, held: [] }), 'DECODE_FIELD'],
+      ['held not a list', encodeCanonical({ v: 2, scheme: 'message', groupId: null, held: 5 }), 'DECODE_FIELD'],
+    ];
+    for (const [what, bytes, code] of cases) {
+      let error: unknown;
+      try {
+        decodeGroupInbox(bytes);
+      } catch (e) {
+        error = e;
+      }
+      expect((error as { code?: string } | undefined)?.code, what).toMatch(new RegExp(`^${code}`));
+      expect((error as Error).message, what).toMatch(/^group-inbox/);
+    }
+  });
+
   it('a version-1 inbox over today\'s limits keeps its newest messages within them (all of them exactly at the limits), and re-encodes as version 2', () => {
     // one message too large to hold today is dropped, and bytes over the budget go oldest first
     const big = new Uint8Array(MAX_HELD_MESSAGE_BYTES + 1);
