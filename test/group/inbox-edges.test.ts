@@ -42,6 +42,7 @@ describe('pre-join inbox: arguments and sizes', () => {
     expect(codeOf(() => createGroupInbox({ scheme: 'message', groupId: hex.toUpperCase() }))).toBe('USAGE_ARGUMENT');
     const sim = new GroupSim(['A'], 'message');
     expect(codeOf(() => receivePreJoin(createGroupInbox({ scheme: 'message' }), sim.ctx(sim.peer('A')), { broadcast: 'x' } as unknown as IncomingMessage))).toBe('USAGE_ARGUMENT');
+    expect(codeOf(() => receivePreJoin(createGroupInbox({ scheme: 'message' }), sim.ctx(sim.peer('A')), undefined as unknown as IncomingMessage))).toBe('USAGE_ARGUMENT');
   });
 
   it('counts the associated data in a message\'s size: over the limit only through it, the message is refused and nothing is held', () => {
@@ -74,6 +75,10 @@ describe('pre-join inbox: arguments and sizes', () => {
     for (const again of [{ broadcast: envelope(0) }, { broadcast: envelope(0), ad: utf8('one') }, { broadcast: envelope(0), ad: utf8('two') }]) {
       expect(receivePreJoin(inbox, ctx, again).inbox).toBe(inbox);
     }
+    // held with associated data first, the same bytes without any are another message
+    let adFirst = hold({ broadcast: envelope(1), ad: utf8('one') });
+    adFirst = receivePreJoin(adFirst, ctx, { broadcast: envelope(1) }).inbox;
+    expect(adFirst.held.slice(-2).map((h) => h.ad)).toEqual([utf8('one'), null]);
   });
 });
 
@@ -119,15 +124,19 @@ describe('pre-join inbox: control messages', () => {
     const c = sim.peer('C');
     const update = openWireBundle(c.inbox[1] as Uint8Array, c.id);
     expect(update.direct).toBeDefined();
-    const stripped: GroupInbox = { ...createGroupInbox({ scheme: 'message' }), held: [{ broadcast: update.broadcast, direct: null, ad: null, at: sim.deps.now() }] };
+    const stripped: GroupInbox = {
+      ...createGroupInbox({ scheme: 'message' }),
+      held: [{ broadcast: envelope(0), direct: null, ad: null, at: sim.deps.now() }, { broadcast: update.broadcast, direct: null, ad: null, at: sim.deps.now() }],
+    };
     const complete = receivePreJoin(stripped, sim.ctx(c), update);
     expect(complete.joined).toBeNull();
-    expect(complete.inbox.held).toHaveLength(1);
-    expect(complete.inbox.held[0]?.direct).toEqual(update.direct);
+    // the stripped copy goes, every other held message stays
+    expect(complete.inbox.held.map((h) => h.broadcast)).toEqual([envelope(0), update.broadcast]);
+    expect(complete.inbox.held[1]?.direct).toEqual(update.direct);
     expect(receivePreJoin(complete.inbox, sim.ctx(c), update).inbox).toBe(complete.inbox);
     // a stripped copy after it is refused (retryably), the inbox unchanged
     expect(codeOf(() => receivePreJoin(complete.inbox, sim.ctx(c), { broadcast: update.broadcast }))).toBe('STATE_MISSING_KEY');
-    expect(complete.inbox.held[0]?.direct).toEqual(update.direct);
+    expect(complete.inbox.held[1]?.direct).toEqual(update.direct);
   });
 
   it('joins through an invitation when the inbox knows the group id', () => {
@@ -213,12 +222,43 @@ describe('pre-join inbox codec', () => {
     expect(decodeGroupInbox(under).held).toHaveLength(2);
   });
 
-  it('a version-1 inbox over today\'s limits keeps its newest messages within them, and re-encodes as version 2', () => {
+  it('keeps the group id through encoding', () => {
+    const inbox = createGroupInbox({ scheme: 'data', groupId: 'ab'.repeat(32) });
+    expect(decodeGroupInbox(encodeGroupInbox(inbox))).toEqual(inbox);
+  });
+
+  it('names the record in its decode errors, and refuses a top level that is no map (null too) with DECODE_FIELD', () => {
+    const cases: [string, Uint8Array, string][] = [
+      ['truncated CBOR', new Uint8Array([0xa4]), 'DECODE_'],
+      ['null', encodeCanonical(null), 'DECODE_FIELD'],
+      ['a number', encodeCanonical(5), 'DECODE_FIELD'],
+      ['text', encodeCanonical('inbox'), 'DECODE_FIELD'],
+      ['version 3', encodeCanonical({ v: 3, scheme: 'message', groupId: null, held: [] }), 'DECODE_VERSION_UNSUPPORTED'],
+      ['unknown scheme', encodeCanonical({ v: 2, scheme: 'mls', groupId: null, held: [] }), 'DECODE_FIELD'],
+      ['held not a list', encodeCanonical({ v: 2, scheme: 'message', groupId: null, held: 5 }), 'DECODE_FIELD'],
+    ];
+    for (const [what, bytes, code] of cases) {
+      let error: unknown;
+      try {
+        decodeGroupInbox(bytes);
+      } catch (e) {
+        error = e;
+      }
+      expect((error as { code?: string } | undefined)?.code, what).toMatch(new RegExp(`^${code}`));
+      expect((error as Error).message, what).toMatch(/^group-inbox/);
+    }
+  });
+
+  it('a version-1 inbox over today\'s limits keeps its newest messages within them (all of them exactly at the limits), and re-encodes as version 2', () => {
     // one message too large to hold today is dropped, and bytes over the budget go oldest first
     const big = new Uint8Array(MAX_HELD_MESSAGE_BYTES + 1);
     expect(decodeGroupInbox(v1Inbox([big, envelope(0)])).held.map((h) => h.broadcast)).toEqual([envelope(0)]);
     const third = new Uint8Array(Math.floor(MAX_HELD_BYTES / 3) + 1);
     expect(decodeGroupInbox(v1Inbox([third, envelope(0), third, third])).held.map((h) => h.broadcast.length)).toEqual([envelope(0).length, third.length, third.length]);
+    // exactly at the limits (a message of MAX_HELD_MESSAGE_BYTES, MAX_HELD_BYTES in all), everything is kept
+    const largest = new Uint8Array(MAX_HELD_MESSAGE_BYTES);
+    expect(decodeGroupInbox(v1Inbox([largest, largest])).held).toHaveLength(2);
+    expect(decodeGroupInbox(encodeCanonical({ v: 2, scheme: 'message', groupId: null, held: [largest, largest].map((b) => [b, null, null, 1]) })).held).toHaveLength(2);
     const old = [envelope(0), envelope(1)];
     expect(encodeGroupInbox(decodeGroupInbox(v1Inbox(old)))).toEqual(encodeCanonical({ v: 2, scheme: 'message', groupId: null, held: old.map((b) => [b, null, null, 0]) }));
   });
