@@ -132,8 +132,10 @@ export function mergeMembership(base: MembershipState, other: MembershipState): 
     }
     checkNewOp(state, op.id);
     map[j] = state.ops.length;
-    state = appendOp(state, op, translate(op.past, map));
+    state = appendOpDeferred(state, op, translate(op.past, map));
   }
+  // Members evaluated once for all the ops the merge appended (see `withMembers`).
+  if (state !== base) state = withMembers(state);
   let seen = state.seen;
   for (const [actor, otherBits] of other.seen) {
     const bits = translate(otherBits, map);
