@@ -165,8 +165,9 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
   const top = asRecord(decodeCanonical(bytes, 'group-state'), 'group-state');
   const v1 = top['v'] === 1;
   const v2 = top['v'] === 2;
-  const v3only = top['v'] === 3;
-  if (!v1 && !v2 && !v3only) checkVersion(top, 'group-state', VERSION);
+  // v3 wrote removal records one list entry each; v4 writes an id table.
+  const listedRecords = top['v'] === 3;
+  if (!v1 && !v2 && !listedRecords) checkVersion(top, 'group-state', VERSION);
   const r = asRecord(top, 'group-state', v1 ? KEYS_V1 : v2 ? KEYS_V2 : KEYS_V3);
   const scheme = readText<GroupScheme>(r, 'scheme', 'group-state', ['data', 'message']);
   const message = r['message'] === null ? null : decodeMessageState(readBytes(r, 'message', 'group-state'));
@@ -182,25 +183,26 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
     if (Object.keys(orderer.next).some((sender) => !dcgka.clock.has(sender))) fail('orderer (clock)');
     control = { orderer, directs: decodeDirects(r, orderer) };
   }
-  const v3 = !v1 && !v2;
+  // Versions 3 and 4 have the strangers, lamport, heard and record fields.
+  const sinceV3 = !v1 && !v2;
   const pendingApplication: PendingApplication[] = [];
-  const strangers: StrangerMessage[] = v3 ? readArray(r, 'strangers', 'group-state', MAX_STRANGERS).map(decodeStranger) : [];
+  const strangers: StrangerMessage[] = sinceV3 ? readArray(r, 'strangers', 'group-state', MAX_STRANGERS).map(decodeStranger) : [];
   for (const value of readArray(r, 'pendingApplication', 'group-state', MAX_PENDING_APPLICATION)) {
-    const p = decodePendingApplication(value, !v3);
+    const p = decodePendingApplication(value, !sinceV3);
     if (p.sender !== null) pendingApplication.push(p);
     else if (strangers.length < MAX_STRANGERS) strangers.push({ bytes: p.bytes, direct: null, ad: p.ad, sender: null, at: 0 });
   }
-  if (v3 && pendingApplication.reduce((n, p) => n + sizeOf(p), 0) > MAX_PENDING_APPLICATION_BYTES) fail('pendingApplication (bytes)');
-  if (v3 && strangers.reduce((n, m) => n + sizeOf(m), 0) > MAX_STRANGER_BYTES) fail('strangers (bytes)');
-  const rejoins = v3 ? readArray(r, 'rejoins', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRejoinRecord(x, `group-state.rejoins[${i}]`)) : [];
-  const decodedRemovals = !v3 ? []
-    : v3only ? readArray(r, 'removals', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRemovalRecord(x, `group-state.removals[${i}]`))
+  if (sinceV3 && pendingApplication.reduce((n, p) => n + sizeOf(p), 0) > MAX_PENDING_APPLICATION_BYTES) fail('pendingApplication (bytes)');
+  if (sinceV3 && strangers.reduce((n, m) => n + sizeOf(m), 0) > MAX_STRANGER_BYTES) fail('strangers (bytes)');
+  const rejoins = sinceV3 ? readArray(r, 'rejoins', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRejoinRecord(x, `group-state.rejoins[${i}]`)) : [];
+  const decodedRemovals = !sinceV3 ? []
+    : listedRecords ? readArray(r, 'removals', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRemovalRecord(x, `group-state.removals[${i}]`))
     : decodeRemovalTable(r['removals'], 'group-state.removals', MAX_REMOVAL_RECORDS);
   return makeState({
     scheme, dcgka, message, data, ...control,
     pendingApplication, strangers,
-    lamport: v3 ? readUint(r, 'lamport', 'group-state') : 0,
-    heard: v3 ? decodeHeard(r) : {},
+    lamport: sinceV3 ? readUint(r, 'lamport', 'group-state') : 0,
+    heard: sinceV3 ? decodeHeard(r) : {},
     // A state written before records kept `until` has it only in its rejoins: recomputed (the same answer for newer ones).
     removals: reopenFromRejoins({ dcgka, removals: decodedRemovals, rejoins }),
     rejoins,

@@ -125,7 +125,8 @@ export function opKind(state: MembershipState, id: OpId): OpKind | undefined {
 export function hasSeen(state: MembershipState, actor: MemberId, id: OpId): boolean {
   if (isCompacted(state, id)) return state.seen.has(actor) || lookup(state.entriesOf, actor) !== undefined;
   const i = lookup(state.index, id);
+  if (i === undefined) return false;
   // The bits alone: the view over them (an evaluation, O(history)) is not needed here.
-  const bits = i === undefined ? undefined : effectiveBits(state, actor);
-  return bits !== undefined && hasBit(bits, i as number);
+  const bits = effectiveBits(state, actor);
+  return bits !== undefined && hasBit(bits, i);
 }
