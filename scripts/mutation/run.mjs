@@ -147,6 +147,8 @@ async function runLayer(layerSpec, forceRun) {
     concurrency: Number(process.env['GROUPCRYPT_MUTATION_CONCURRENCY'] ?? spec.concurrency ?? 1),
     // On top of 1.5 x the tests' own time: generous, as the machine is shared (a slow run must not pass for a timeout).
     timeoutMS: 10_000,
+    // GROUPCRYPT_MUTATION_TIMEOUT_FACTOR: a larger factor for a run beside other work (Stryker's default is 1.5).
+    timeoutFactor: Number(process.env['GROUPCRYPT_MUTATION_TIMEOUT_FACTOR'] ?? 1.5),
     // The initial run of the group layer (per-test coverage of every covering test) took over 10 min on 2 cores
     // shared with other jobs (load ≈ 11): generous, as a timed-out initial run loses the whole attempt.
     dryRunTimeoutMinutes: 40,
