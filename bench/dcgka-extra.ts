@@ -33,6 +33,10 @@ export interface FloorSetup {
   readonly recipients: readonly { readonly publicKey: Uint8Array; readonly secretKey: Uint8Array }[];
   readonly ackers: readonly { readonly publicKey: Uint8Array; readonly body: Uint8Array; readonly signature: Uint8Array }[];
   readonly me: IdentityKeyPair;
+  /** Secrets of the peer key pairs a 2SM sender makes (their public keys are derived in each sample). */
+  readonly peerSecrets: readonly Uint8Array[];
+  /** A signed control message body (the check every recipient runs first). */
+  readonly control: { readonly publicKey: Uint8Array; readonly body: Uint8Array; readonly signature: Uint8Array };
 }
 
 /** Generates n−1 recipient key pairs and n−1 signed acks (untimed). */
@@ -43,7 +47,13 @@ export function makeFloor(deps: Deps, n: number): FloorSetup {
     const body = deps.crypto.randomBytes(ACK_BODY_BYTES);
     return { publicKey: id.publicKey, body, signature: signWithIdentity(deps, id, body) };
   });
-  return { n, recipients, ackers, me: generateIdentity(deps) };
+  const sender = generateIdentity(deps);
+  const body = deps.crypto.randomBytes(ACK_BODY_BYTES);
+  return {
+    n, recipients, ackers, me: generateIdentity(deps),
+    peerSecrets: Array.from({ length: n - 1 }, () => deps.crypto.randomBytes(32)),
+    control: { publicKey: sender.publicKey, body, signature: signWithIdentity(deps, sender, body) },
+  };
 }
 
 /** One floor sample. */
@@ -73,10 +83,19 @@ export function floorSample(deps: Deps, f: FloorSetup, clock: Clock): DcgkaSampl
   t = clock();
   for (const a of f.ackers.slice(1)) verifyWithIdentity(deps, a.publicKey, a.body, a.signature);
   const recipientAckMs = clock() - t;
+  // Beside the floor, not in it: the 2SM sender's second key pair per recipient (a fresh array each time, as a
+  // derived secret is: no cached import), and the recipient's check of the control message's signature.
+  t = clock();
+  for (const secret of f.peerSecrets) c.x25519PublicKey(secret.slice());
+  const peerKeysMs = clock() - t;
+  t = clock();
+  const controlOk = verifyWithIdentity(deps, f.control.publicKey, f.control.body, f.control.signature);
+  const controlCheckMs = clock() - t;
+  if (!controlOk) throw new Error('floor: the control signature did not verify');
   const acks = f.n - 1;
   const ackBytes = ACK_BODY_BYTES + ack.length;
   return {
-    senderGenMs, senderAckMs, recipientProcMs, recipientAckMs,
+    senderGenMs, senderAckMs, recipientProcMs, recipientAckMs, peerKeysMs, controlCheckMs,
     bytes: sealedBytes + acks * ackBytes, ctrlBytes: sealedBytes, welcomeBytes: 0, acks, ackBytes, addedMs: 0,
   };
 }

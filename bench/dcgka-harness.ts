@@ -49,6 +49,10 @@ export interface DcgkaSample {
   readonly ackBytes: number;
   /** add only: the new member's join plus its processing of every add-ack. */
   readonly addedMs: number;
+  /** Floor only: n−1 public keys of peer key pairs the 2SM sender makes (its second key pair per message, DCGKA.md §3). */
+  readonly peerKeysMs?: number;
+  /** Floor only: one signature check of a control message (what every recipient runs before opening its part). */
+  readonly controlCheckMs?: number;
 }
 
 /** Fresh users (keys only) and, before any group exists, the bundles they published. */

@@ -39,6 +39,10 @@ export interface DcgkaRow {
   readonly acks?: number;
   readonly ackBytes?: number;
   readonly addedMs?: number;
+  /** Floor rows: see `DcgkaSample.peerKeysMs` (reported beside the floor, never added to it). */
+  readonly peerKeysMs?: number;
+  /** Floor rows: see `DcgkaSample.controlCheckMs`. */
+  readonly controlCheckMs?: number;
   readonly iters: number;
   readonly warmup?: number;
   /** True for figures read from ../shared/anchors (another run, not measured here). */
@@ -105,6 +109,8 @@ function measure(warmup: number, iters: number, sample: () => DcgkaSample): Dcgk
     recipientProcMs: mean((s) => s.recipientProcMs), recipientAckMs: mean((s) => s.recipientAckMs),
     bytes: mean((s) => s.bytes), ctrlBytes: mean((s) => s.ctrlBytes), welcomeBytes: mean((s) => s.welcomeBytes),
     acks: mean((s) => s.acks), ackBytes: mean((s) => s.ackBytes), addedMs: mean((s) => s.addedMs),
+    ...(all.some((s) => s.peerKeysMs !== undefined) ? { peerKeysMs: mean((s) => s.peerKeysMs ?? 0) } : {}),
+    ...(all.some((s) => s.controlCheckMs !== undefined) ? { controlCheckMs: mean((s) => s.controlCheckMs ?? 0) } : {}),
   };
 }
 
@@ -117,6 +123,8 @@ function toRow(impl: string, op: string, n: number, s: DcgkaSample, warmup: numb
     senderGenMs: r3(s.senderGenMs), senderAckMs: r3(s.senderAckMs), recipientProcMs: r3(s.recipientProcMs), recipientAckMs: r3(s.recipientAckMs),
     ctrlBytes: Math.round(s.ctrlBytes), ...(s.welcomeBytes > 0 ? { welcomeBytes: Math.round(s.welcomeBytes) } : {}),
     acks: s.acks, ackBytes: r3(s.ackBytes), ...(op === 'add' ? { addedMs: r3(s.addedMs) } : {}),
+    ...(s.peerKeysMs !== undefined ? { peerKeysMs: r3(s.peerKeysMs) } : {}),
+    ...(s.controlCheckMs !== undefined ? { controlCheckMs: r3(s.controlCheckMs) } : {}),
     iters, warmup, ...(note ? { note } : {}),
   };
 }
