@@ -179,8 +179,8 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
     control = upgradeV1(r, dcgka, deps);
   } else {
     const orderer = decodeOrderer(readBytes(r, 'orderer', 'group-state'));
-    for (const [sender, seq] of dcgka.clock) if ((Object.hasOwn(orderer.next, sender) ? orderer.next[sender] : 0) !== seq) fail('orderer (clock)');
-    if (Object.keys(orderer.next).some((sender) => !dcgka.clock.has(sender))) fail('orderer (clock)');
+    for (const [sender, seq] of dcgka.clock) if ((Object.hasOwn(orderer.next, sender) ? orderer.next[sender] : 0) !== seq) fail('orderer (not at the DCGKA clock)');
+    if (Object.keys(orderer.next).some((sender) => !dcgka.clock.has(sender))) fail('orderer (a sender the DCGKA clock lacks)');
     control = { orderer, directs: decodeDirects(r, orderer) };
   }
   // Versions 3 and 4 have the strangers, lamport, heard and record fields.

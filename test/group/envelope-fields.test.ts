@@ -14,18 +14,10 @@ import type { GroupResult, IncomingMessage } from '../../src/group/index.js';
 import { aeadData, decodeEnvelope, matchSender, senderRefFor, signedBytes } from '../../src/group/envelope.js';
 import { decodeItems, encodeItems } from '../../src/group/envelope-cbor.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
+import { errorOf } from '../helpers/errors.js';
 
 const GROUP = 'ab'.repeat(32);
 const SENDER = 'cd'.repeat(32);
-
-function errorOf(f: () => unknown): { code?: string; message?: string } {
-  try {
-    f();
-  } catch (error) {
-    return { code: (error as { code?: string }).code, message: (error as Error).message };
-  }
-  return {};
-}
 
 describe('envelope: associated data and signed bytes', () => {
   const c = { scheme: 'data' as const, groupId: GROUP, sender: SENDER, epoch: 3, counter: 70_000, ad: utf8('doc') };

@@ -6,15 +6,7 @@ import {
 import type { GroupOutput, GroupScheme } from '../../src/group/index.js';
 import { DecodeError, isGroupCryptError } from '../../src/errors.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
-
-function errorOf(f: () => unknown): { code?: string; message?: string; error?: unknown } {
-  try {
-    f();
-  } catch (error) {
-    return { code: (error as { code?: string }).code, message: (error as Error).message, error };
-  }
-  return {};
-}
+import { errorOf } from '../helpers/errors.js';
 
 function sendOf(outputs: readonly GroupOutput[]) {
   const o = outputs.find((x) => x.kind === 'send');

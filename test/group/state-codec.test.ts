@@ -11,7 +11,7 @@ import { decodeGroupState, encodeGroupState, openWireBundle, receive } from '../
 import type { GroupState } from '../../src/group/index.js';
 import { encodeMessageState } from '../../src/message/index.js';
 import { createOrderer, encodeOrderer } from '../../src/ordering/index.js';
-import { codeOf } from '../helpers/errors.js';
+import { codeOf, errorOf } from '../helpers/errors.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
 
 type Fields = Record<string, unknown>;
@@ -48,36 +48,41 @@ describe('group state codec: malformed fields', () => {
     const good = encodeGroupState(state);
     expect(encodeGroupState(decodeGroupState(good, sim.deps))).toEqual(good);
     const directs = fieldsOf(state)['directs'] as unknown[][];
-    const cases: [string, (f: Fields) => void][] = [
-      ['heard entry of 2 items', (f) => { f['heard'] = [[ID, 1]]; }],
-      ['heard sender of 31 bytes', (f) => { f['heard'] = [[new Uint8Array(31), 1, 0]]; }],
-      ['heard epoch negative', (f) => { f['heard'] = [[ID, -1, 0]]; }],
-      ['heard counter fractional', (f) => { f['heard'] = [[ID, 1, 0.5]]; }],
-      ['heard out of order', (f) => { f['heard'] = [[new Uint8Array(32).fill(9), 1, 0], [ID, 1, 0]]; }],
-      ['heard twice', (f) => { f['heard'] = [[ID, 1, 0], [ID, 2, 0]]; }],
-      ['directs out of order', (f) => { f['directs'] = [...directs].reverse(); }],
-      ['directs twice', (f) => { f['directs'] = [directs[0], directs[0]]; }],
-      ['direct entry of 2 items', (f) => { f['directs'] = [(directs[0] as unknown[]).slice(0, 2)]; }],
-      ['direct not bytes', (f) => { f['directs'] = [[(directs[0] as unknown[])[0], (directs[0] as unknown[])[1], 5]]; }],
-      ['direct of no buffered message', (f) => { f['directs'] = [[ID, 1, new Uint8Array(3)]]; }],
-      ['pendingApplication entry of 3 items', (f) => { f['pendingApplication'] = [[new Uint8Array(3), null, ID]]; }],
-      ['pendingApplication bytes not bytes', (f) => { f['pendingApplication'] = [[3, null, ID, 1]]; }],
-      ['pendingApplication ad not bytes', (f) => { f['pendingApplication'] = [[new Uint8Array(3), 'ad', ID, 1]]; }],
-      ['pendingApplication sender null in v3', (f) => { f['pendingApplication'] = [[new Uint8Array(3), null, null, 1]]; }],
-      ['pendingApplication epoch negative', (f) => { f['pendingApplication'] = [[new Uint8Array(3), null, ID, -1]]; }],
-      ['stranger of 4 items', (f) => { f['strangers'] = [[new Uint8Array(3), null, null, null]]; }],
-      ['stranger bytes not bytes', (f) => { f['strangers'] = [[3, null, null, null, 1]]; }],
-      ['stranger direct not bytes', (f) => { f['strangers'] = [[new Uint8Array(3), 1, null, null, 1]]; }],
-      ['stranger sender of 31 bytes', (f) => { f['strangers'] = [[new Uint8Array(3), null, null, new Uint8Array(31), 1]]; }],
-      ['stranger arrival negative', (f) => { f['strangers'] = [[new Uint8Array(3), null, null, null, -1]]; }],
-      ['message-scheme group with data state', (f) => { f['data'] = f['message']; f['message'] = null; }],
-      ['message-scheme group without scheme state', (f) => { f['message'] = null; }],
-      ['data-scheme label on a message state', (f) => { f['scheme'] = 'data'; }],
-      ['orderer ahead of the DCGKA clock', (f) => { f['orderer'] = encodeOrderer(createOrderer({ start: { ...state.dcgka.clock.toRecord(), ['07'.repeat(32)]: 1 }, maxPending: 10 })); }],
-      ['removal record of 2 items', (f) => { f['removals'] = [[`${'07'.repeat(32)}:1`, ID]]; }],
-      ['rejoin record of 2 items', (f) => { f['rejoins'] = [[ID, `${'07'.repeat(32)}:1`]]; }],
+    // Each case names the check that must refuse it: with codes alone, one check could mask another.
+    const cases: [string, (f: Fields) => void, string][] = [
+      ['heard entry of 2 items', (f) => { f['heard'] = [[ID, 1]]; }, 'group-state.heard: malformed'],
+      ['heard sender of 31 bytes', (f) => { f['heard'] = [[new Uint8Array(31), 1, 0]]; }, 'group-state.heard.sender: malformed'],
+      ['heard epoch negative', (f) => { f['heard'] = [[ID, -1, 0]]; }, 'group-state.heard.epoch: malformed'],
+      ['heard counter fractional', (f) => { f['heard'] = [[ID, 1, 0.5]]; }, 'group-state.heard.counter: malformed'],
+      ['heard out of order', (f) => { f['heard'] = [[new Uint8Array(32).fill(9), 1, 0], [ID, 1, 0]]; }, 'group-state.heard (order): malformed'],
+      ['heard twice', (f) => { f['heard'] = [[ID, 1, 0], [ID, 2, 0]]; }, 'group-state.heard (order): malformed'],
+      ['directs out of order', (f) => { f['directs'] = [...directs].reverse(); }, 'group-state.directs (order): malformed'],
+      ['directs twice', (f) => { f['directs'] = [directs[0], directs[0]]; }, 'group-state.directs (order): malformed'],
+      ['direct entry of 2 items', (f) => { f['directs'] = [(directs[0] as unknown[]).slice(0, 2)]; }, 'group-state.directs: malformed'],
+      ['direct not bytes', (f) => { f['directs'] = [[(directs[0] as unknown[])[0], (directs[0] as unknown[])[1], 5]]; }, 'group-state.directs: malformed'],
+      ['direct of no buffered message', (f) => { f['directs'] = [[ID, 1, new Uint8Array(3)]]; }, 'group-state.directs (no such buffered message): malformed'],
+      ['pendingApplication entry of 3 items', (f) => { f['pendingApplication'] = [[new Uint8Array(3), null, ID]]; }, 'group-state.pendingApplication: malformed'],
+      ['pendingApplication bytes not bytes', (f) => { f['pendingApplication'] = [[3, null, ID, 1]]; }, 'group-state.pendingApplication: malformed'],
+      ['pendingApplication ad not bytes', (f) => { f['pendingApplication'] = [[new Uint8Array(3), 'ad', ID, 1]]; }, 'group-state.pendingApplication.ad: malformed'],
+      ['pendingApplication sender null in v3', (f) => { f['pendingApplication'] = [[new Uint8Array(3), null, null, 1]]; }, 'group-state.pendingApplication.sender: malformed'],
+      ['pendingApplication epoch negative', (f) => { f['pendingApplication'] = [[new Uint8Array(3), null, ID, -1]]; }, 'group-state.pendingApplication.epoch: malformed'],
+      ['stranger of 4 items', (f) => { f['strangers'] = [[new Uint8Array(3), null, null, null]]; }, 'group-state.strangers: malformed'],
+      ['stranger bytes not bytes', (f) => { f['strangers'] = [[3, null, null, null, 1]]; }, 'group-state.strangers: malformed'],
+      ['stranger direct not bytes', (f) => { f['strangers'] = [[new Uint8Array(3), 1, null, null, 1]]; }, 'group-state.strangers.direct: malformed'],
+      ['stranger sender of 31 bytes', (f) => { f['strangers'] = [[new Uint8Array(3), null, null, new Uint8Array(31), 1]]; }, 'group-state.strangers.sender: malformed'],
+      ['stranger arrival negative', (f) => { f['strangers'] = [[new Uint8Array(3), null, null, null, -1]]; }, 'group-state.strangers.at: malformed'],
+      ['message-scheme group with data state', (f) => { f['data'] = f['message']; f['message'] = null; }, 'data-state: unexpected field "chains"'],
+      ['message-scheme group without scheme state', (f) => { f['message'] = null; }, 'group-state.scheme: malformed'],
+      ['data-scheme label on a message state', (f) => { f['scheme'] = 'data'; }, 'group-state.scheme: malformed'],
+      ['orderer ahead of the DCGKA clock', (f) => { f['orderer'] = encodeOrderer(createOrderer({ start: { ...state.dcgka.clock.toRecord(), ['07'.repeat(32)]: 1 }, maxPending: 10 })); }, 'group-state.orderer (a sender the DCGKA clock lacks): malformed'],
+      ['removal record of 2 items', (f) => { f['removals'] = [[`${'07'.repeat(32)}:1`, ID]]; }, 'group-state.removals: expected [ids, records]'],
+      ['rejoin record of 2 items', (f) => { f['rejoins'] = [[ID, `${'07'.repeat(32)}:1`]]; }, 'group-state.rejoins[0]: expected [member, add, seq]'],
     ];
-    for (const [what, change] of cases) expect(codeOf(() => decodeGroupState(encodeWith(state, change), sim.deps)), what).toBe('DECODE_FIELD');
+    for (const [what, change, message] of cases) {
+      const error = errorOf(() => decodeGroupState(encodeWith(state, change), sim.deps));
+      expect(error.code, what).toBe('DECODE_FIELD');
+      expect(error.message, what).toBe(message);
+    }
   });
 
   it('refuses buffers over their byte limits', () => {
@@ -99,6 +104,83 @@ describe('group state codec: malformed fields', () => {
     const other = new Uint8Array(32).fill(9);
     const decoded = decodeGroupState(encodeWith(state, (f) => { f['heard'] = [[ID, 1, 2], [other, 3, 4]]; }), sim.deps);
     expect(decoded.heard).toEqual({ ['07'.repeat(32)]: { epoch: 1, counter: 2 }, ['09'.repeat(32)]: { epoch: 3, counter: 4 } });
+  });
+});
+
+describe('group state codec: each field\'s own check', () => {
+  const refusal = (bytes: Uint8Array, deps: GroupSim['deps']): string | undefined => {
+    const error = errorOf(() => decodeGroupState(bytes, deps));
+    expect(error.code).toBe('DECODE_FIELD');
+    return error.message;
+  };
+
+  it('names the list that is not a list', () => {
+    const { sim, state } = buffered();
+    for (const key of ['heard', 'directs', 'pendingApplication', 'strangers', 'rejoins']) {
+      expect(refusal(encodeWith(state, (f) => { f[key] = 5; }), sim.deps), key).toBe(`group-state.${key}: expected an array`);
+    }
+    expect(refusal(encodeWith(state, (f) => { f['lamport'] = -1; }), sim.deps)).toMatch(/^group-state\.lamport: /);
+    expect(refusal(encodeWith(state, (f) => { f['orderer'] = 5; }), sim.deps)).toBe('group-state.orderer: expected bytes');
+    expect(refusal(encodeWith(state, (f) => { f['dcgka'] = 5; }), sim.deps)).toBe('group-state.dcgka: expected bytes');
+    expect(refusal(encodeWith(state, (f) => { f['message'] = 5; }), sim.deps)).toBe('group-state.message: expected bytes');
+    expect(refusal(encodeWith(state, (f) => { f['scheme'] = 'both'; }), sim.deps)).toMatch(/^group-state\.scheme: /);
+    expect(refusal(encodeWith(state, (f) => { f['v'] = 3; f['removals'] = 5; }), sim.deps)).toBe('group-state.removals: expected an array');
+    expect(refusal(encodeWith(state, (f) => { f['v'] = 3; f['removals'] = [5]; }), sim.deps)).toMatch(/^group-state\.removals\[0\]/);
+    expect(refusal(encodeWith(state, (f) => { f['rejoins'] = [5]; }), sim.deps)).toMatch(/^group-state\.rejoins\[0\]/);
+    expect(refusal(encodeWith(state, (f) => { f['removals'] = 5; }), sim.deps)).toMatch(/^group-state\.removals/);
+  });
+
+  it('a data-scheme label with no scheme state at all is refused', () => {
+    const { sim, state } = buffered();
+    expect(refusal(encodeWith(state, (f) => { f['scheme'] = 'data'; f['message'] = null; }), sim.deps)).toBe('group-state.scheme: malformed');
+  });
+
+  it('the orderer must stand exactly at the DCGKA clock', () => {
+    const { sim, state } = buffered();
+    const clock = state.dcgka.clock.toRecord();
+    const behind = Object.fromEntries(Object.entries(clock).map(([sender, seq]) => [sender, seq + 1]));
+    expect(refusal(encodeWith(state, (f) => { f['orderer'] = encodeOrderer(createOrderer({ start: behind, maxPending: 10 })); }), sim.deps))
+      .toBe('group-state.orderer (not at the DCGKA clock): malformed');
+    const missingOne = Object.fromEntries(Object.entries(clock).slice(1));
+    expect(refusal(encodeWith(state, (f) => { f['orderer'] = encodeOrderer(createOrderer({ start: missingOne, maxPending: 10 })); }), sim.deps))
+      .toBe('group-state.orderer (not at the DCGKA clock): malformed');
+  });
+
+  it('a direct part must match a buffered message by sender and seq both', () => {
+    const { sim, state } = buffered();
+    const [first] = state.pendingControl;
+    const other = state.dcgka.clock.sortedKeys().find((m) => m !== first?.sender) as string;
+    const unknownSeq = [[fromHex(first!.sender), first!.seq + 100, new Uint8Array(3)]];
+    const otherSender = [[fromHex(other), first!.seq, new Uint8Array(3)]];
+    for (const directs of [unknownSeq, otherSender]) {
+      expect(refusal(encodeWith(state, (f) => { f['directs'] = directs; }), sim.deps)).toBe('group-state.directs (no such buffered message): malformed');
+    }
+    expect(refusal(encodeWith(state, (f) => { f['directs'] = [[fromHex(first!.sender), -1, new Uint8Array(3)]]; }), sim.deps)).toBe('group-state.directs.seq: malformed');
+  });
+
+  it('buffer byte limits count the bytes, the direct part and the associated data, and hold at the limit itself', () => {
+    const { sim, state } = buffered();
+    const half = new Uint8Array(1024 * 1024);
+    const small = new Uint8Array(1);
+    // exactly at each limit: kept
+    const atLimit = decodeGroupState(encodeWith(state, (f) => {
+      f['pendingApplication'] = [[half, null, ID, 1], [half, null, ID, 2]];
+      f['strangers'] = [[half, null, null, null, 1], [half, null, null, null, 2]];
+    }), sim.deps);
+    expect(atLimit.pendingApplication).toHaveLength(2);
+    expect(atLimit.strangers).toHaveLength(2);
+    // one byte over, reached through the associated data or the direct part
+    expect(refusal(encodeWith(state, (f) => { f['pendingApplication'] = [[half, null, ID, 1], [small, half, ID, 2]]; }), sim.deps)).toBe('group-state.pendingApplication (bytes): malformed');
+    expect(refusal(encodeWith(state, (f) => { f['strangers'] = [[half, null, null, null, 1], [small, half, null, null, 2]]; }), sim.deps)).toBe('group-state.strangers (bytes): malformed');
+    expect(refusal(encodeWith(state, (f) => { f['strangers'] = [[half, null, null, null, 1], [small, null, half, null, 2]]; }), sim.deps)).toBe('group-state.strangers (bytes): malformed');
+  });
+
+  it('a stranger with a known sender keeps it through a round trip', () => {
+    const { sim, state } = buffered();
+    const bytes = encodeWith(state, (f) => { f['strangers'] = [[new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3]), ID, 9]]; });
+    const decoded = decodeGroupState(bytes, sim.deps);
+    expect(decoded.strangers).toEqual([{ bytes: new Uint8Array([1]), direct: new Uint8Array([2]), ad: new Uint8Array([3]), sender: '07'.repeat(32), at: 9 }]);
+    expect(encodeGroupState(decoded)).toEqual(bytes);
   });
 });
 
@@ -168,11 +250,34 @@ describe('group state codec: older versions', () => {
     const decoded = decodeGroupState(v1(state.pendingControl.map(entry)), sim.deps);
     expect(decoded.pendingControl).toEqual(state.pendingControl);
     const [first] = state.pendingControl.map(entry) as [unknown[]];
-    expect(codeOf(() => decodeGroupState(v1([first.slice(0, 5)]), sim.deps))).toBe('DECODE_FIELD');
-    expect(codeOf(() => decodeGroupState(v1([[...first.slice(0, 2), ID, null, ...first.slice(4)]]), sim.deps))).toBe('DECODE_FIELD');
-    expect(codeOf(() => decodeGroupState(v1([[...first.slice(0, 5), 'direct']]), sim.deps))).toBe('DECODE_FIELD');
+    const refused = (pending: unknown[]): string | undefined => {
+      const error = errorOf(() => decodeGroupState(v1(pending), sim.deps));
+      expect(error.code).toBe('DECODE_FIELD');
+      return error.message;
+    };
+    expect(refused([first.slice(0, 5)])).toBe('group-state.pendingControl: malformed');
+    expect(refused([5])).toBe('group-state.pendingControl: malformed');
+    expect(refused([[...first.slice(0, 4), 'broadcast', first[5]]])).toBe('group-state.pendingControl: malformed');
+    expect(refused([[new Uint8Array(31), ...first.slice(1)]])).toBe('group-state.pendingControl.sender: malformed');
+    expect(refused([[first[0], -1, ...first.slice(2)]])).toBe('group-state.pendingControl.seq: malformed');
+    expect(refused([[...first.slice(0, 2), ID, null, ...first.slice(4)]])).toBe('group-state.pendingControl.acked: malformed');
+    expect(refused([[...first.slice(0, 2), null, 3, ...first.slice(4)]])).toBe('group-state.pendingControl.acked: malformed');
+    expect(refused([[...first.slice(0, 5), 'direct']])).toBe('group-state.pendingControl.direct: malformed');
+    expect(errorOf(() => decodeGroupState(encodeCanonical({ ...(decodeCanonical(v1([]), 'test') as Fields), pendingControl: 5 }), sim.deps)).message)
+      .toBe('group-state.pendingControl: expected an array');
     // the same sender and seq with other bytes: the orderer refuses it, the codec says the field is malformed
     const conflicting = [...first.slice(0, 4), new Uint8Array([...(first[4] as Uint8Array), 0]), first[5]];
-    expect(codeOf(() => decodeGroupState(v1([first, conflicting]), sim.deps))).toBe('DECODE_FIELD');
+    expect(refused([first, conflicting])).toBe('group-state.pendingControl: malformed');
+    // A direct part is kept only beside a message still buffered: none for one already processed (below DCGKA's
+    // clock: the orderer drops it), and none when the entry has none.
+    const carrying = state.pendingControl.map(entry).find((e) => e[5] !== null) as unknown[];
+    const processed = [carrying[0], 0, null, null, carrying[4], new Uint8Array([9])];
+    const kept = decodeGroupState(v1([processed, carrying]), sim.deps);
+    expect(kept.pendingControl).toHaveLength(1);
+    expect(kept.pendingControl[0]?.seq).toBe(carrying[1]);
+    expect(Object.values(kept.directs)).toEqual([carrying[5]]);
+    const withoutDirect = decodeGroupState(v1([[...carrying.slice(0, 5), null]]), sim.deps);
+    expect(withoutDirect.pendingControl).toHaveLength(1);
+    expect(withoutDirect.directs).toEqual({});
   });
 });

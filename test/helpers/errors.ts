@@ -7,3 +7,13 @@ export function codeOf(f: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The code, message and error `f` throws; all absent when it throws nothing. */
+export function errorOf(f: () => unknown): { readonly code?: string; readonly message?: string; readonly error?: unknown } {
+  try {
+    f();
+  } catch (error) {
+    return { code: (error as { code?: string }).code, message: (error as Error).message, error };
+  }
+  return {};
+}
