@@ -208,7 +208,8 @@ function summarizeIncremental(spec, total) {
     layer: spec.layer, killed, survived, noCoverage, timeout,
     score: valid === 0 ? 100 : Math.round(((killed + timeout) / valid) * 10_000) / 100,
     ignored, errors: count('CompileError') + count('RuntimeError'),
-    partial: true, untested: total - valid - ignored,
+    // Complete once every mutant of the layer has a result (files measured one by one, merged).
+    partial: total - valid - ignored > 0, untested: total - valid - ignored,
     files: spec.mutate, tests: spec.tests, ...(spec.exclude ? { excluded: spec.exclude } : {}),
     measuredAt: new Date(statSync(workFile(spec.layer)).mtime).toISOString(), commit: process.env['MUTATION_COMMIT'] ?? gitHead(),
     remaining: results
