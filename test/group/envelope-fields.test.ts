@@ -68,7 +68,12 @@ describe('envelope: decoding checks every field', () => {
       ['v4 (a request for secrets: data scheme only) in the message scheme', message([4, ref, 1, 2, 3, utf8('c'), sig]), 'message', 'DECODE_VERSION_UNSUPPORTED'],
       ['a version as bytes', message([new Uint8Array(1), ref, 1, 2, 3, utf8('c'), sig]), 'message', 'DECODE_VERSION_UNSUPPORTED'],
       ['a data envelope read as message', message([2, ref, 1, 2, 3, nonce, utf8('c'), sig]), 'message', 'DECODE_FIELD'],
-      ['a v2 message envelope without lamport', message([2, ref, 1, 2, utf8('c'), sig]), 'message', 'DECODE_FIELD'],
+      ['a v2 message envelope without lamport', message([2, ref, 1, 2, utf8('c'), sig]), 'message', 'DECODE_FIELD', 'fields'],
+      ['a v2 message envelope with one field too many', message([2, ref, 1, 2, 3, utf8('c'), sig, sig]), 'message', 'DECODE_FIELD', 'fields'],
+      ['a v1 data envelope with one field too many', message([1, ref, 1, 2, nonce, utf8('c'), sig, sig]), 'data', 'DECODE_FIELD', 'fields'],
+      // refused by the item reader already (envelope-cbor.ts reads only unsigned integers and byte strings)
+      ['a negative epoch', message([2, ref, -1, 2, 3, utf8('c'), sig]), 'message', 'DECODE_FIELD', 'items'],
+      ['a fractional counter', message([2, ref, 1, 1.5, 3, utf8('c'), sig]), 'message', 'DECODE_FIELD', 'items'],
       ['a 5-byte sender reference', message([2, new Uint8Array(5), 1, 2, 3, utf8('c'), sig]), 'message', 'DECODE_FIELD', 'sender'],
       ['a sender reference as a number', message([2, 7, 1, 2, 3, utf8('c'), sig]), 'message', 'DECODE_FIELD', 'sender'],
       ['an epoch as bytes', message([2, ref, ref, 2, 3, utf8('c'), sig]), 'message', 'DECODE_FIELD', 'epoch'],
@@ -81,7 +86,9 @@ describe('envelope: decoding checks every field', () => {
     for (const [what, bytes, scheme, code, field] of cases) {
       const e = errorOf(() => decodeEnvelope(bytes, scheme));
       expect(e.code, what).toBe(code);
-      if (field) expect(e.message, what).toContain(`envelope.${field}:`);
+      if (field === 'fields') expect(e.message, what).toMatch(/^envelope: expected [67] fields for the (message|data) scheme$/);
+      else if (field === 'items') expect(e.message, what).toBe('envelope: fields must be integers or byte strings');
+      else if (field) expect(e.message, what).toContain(`envelope.${field}:`);
     }
     expect(errorOf(() => decodeEnvelope('x' as unknown as Uint8Array, 'message')).code).toBe('DECODE_MALFORMED');
   });
@@ -166,7 +173,8 @@ describe('Group API arguments and labels', () => {
     const unlabelled = { broadcast: invitation.broadcast, direct: invitation.direct as Uint8Array };
     expect(errorOf(() => joinGroup(sim.ctx(b), { scheme: 'mls' as 'data', message: unlabelled })).code).toBe('USAGE_ARGUMENT');
     expect(errorOf(() => joinGroup(sim.ctx(b), { message: { ...invitation, groupId: 'ef'.repeat(32) } })).code).toBe('VERIFY_GROUP');
-    expect(errorOf(() => send(joined.state, sim.ctx(b), { plaintext: 'hi' as unknown as Uint8Array })).code).toBe('USAGE_ARGUMENT');
+    expect(errorOf(() => joinGroup(sim.ctx(b), { message: unlabelled }))).toMatchObject({ code: 'USAGE_ARGUMENT', message: expect.stringMatching(/^joinGroup: no scheme: /) as unknown });
+    expect(errorOf(() => send(joined.state, sim.ctx(b), { plaintext: 'hi' as unknown as Uint8Array }))).toMatchObject({ code: 'USAGE_ARGUMENT', message: 'send: plaintext must be bytes' });
   });
 
   it('the remover records its own removal: the remove\'s op and the frontier of what it had read', () => {
