@@ -53,6 +53,18 @@ describe('membership scenarios (DCGKA.md §8, §9.5)', () => {
     expect(members(replay([...base.slice(0, 3), ...ack('C', 'W1'), base[3] as Event, remove('R', 'C', 'B')]))).toEqual(['A', 'C', 'X', 'Y']);
   });
 
+  it('an add both removed directly and left without support stays dead (its killers are the union)', () => {
+    // W: B adds X. R1: A saw W and removes X (a direct killer of W). R2: C removes B without having seen W, so W
+    // inherits R2 from B's only support. Either alone kills W; together they must too.
+    for (const events of [
+      [K, add('W', 'B', 'X'), ...ack('A', 'W'), remove('R1', 'A', 'X'), remove('R2', 'C', 'B')],
+      [K, remove('R2', 'C', 'B'), add('W', 'B', 'X'), ...ack('A', 'W'), remove('R1', 'A', 'X')],
+      [K, add('W', 'B', 'X'), remove('R2', 'C', 'B'), ...ack('A', 'W'), remove('R1', 'A', 'X')],
+    ]) {
+      expect(members(replay(events))).toEqual(['A', 'C']);
+    }
+  });
+
   it('3 remove-beats-unacked-add, acked-add-survives', () => {
     expect(members(replay([K, add('W', 'B', 'X'), remove('R', 'C', 'B')]))).toEqual(['A', 'C']);
     expect(members(replay([K, remove('R', 'C', 'B'), add('W', 'B', 'X')]))).toEqual(['A', 'C']);
