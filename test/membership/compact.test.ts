@@ -156,6 +156,31 @@ describe('membership compaction, named cases', () => {
     expect(members(applyRemove(c, late))).not.toContain('D');
   });
 
+  it('the base names every actor and target of its ops, sorted, and survives encoding; compacting twice adds up', () => {
+    // ids whose first use is out of order: Z creates, then adds M, which adds B
+    let s = createMembership({ id: 'Z:0', creator: 'Z', members: ['M'] });
+    s = applyAck(s, { actor: 'M', acked: 'Z:0' });
+    s = applyAdd(s, { id: 'M:1', actor: 'M', added: 'B' });
+    s = applyAck(s, { actor: 'Z', acked: 'M:1' });
+    s = applyAck(s, { actor: 'B', acked: 'M:1' });
+    const c = compactMembership(s, { minimum: 1 });
+    expect(c.base?.named).toEqual(['B', 'M', 'Z']);
+    expect(c.base?.marks).toEqual({ M: 1, Z: 0 });
+    expect(namedIds(c)).toEqual(['B', 'M', 'Z']);
+    expect(decodeMembership(encodeMembership(c))).toEqual(c);
+    // a second compaction keeps the first one's count, marks and names
+    let t = c;
+    for (let i = 1; i <= 8; i++) t = applyAdd(t, { id: `Z:${i}`, actor: 'Z', added: `N${i}` });
+    for (const m of ['B', 'M', ...Array.from({ length: 8 }, (_, i) => `N${i + 1}`)]) t = applyAck(t, { actor: m, acked: 'Z:8' });
+    const again = compactMembership(t, { minimum: 8 });
+    expect(again.ops).toHaveLength(0);
+    expect(again.base?.count).toBe(10);
+    expect(again.base?.marks).toEqual({ M: 1, Z: 8 });
+    expect(again.base?.named).toEqual(['B', 'M', 'N1', 'N2', 'N3', 'N4', 'N5', 'N6', 'N7', 'N8', 'Z']);
+    expect(again.base?.members).toEqual(members(t));
+    expect(decodeMembership(encodeMembership(again))).toEqual(again);
+  });
+
   it('a later remove cancels a base member; a compacted state cannot be merged', () => {
     const c = compactMembership(applyAck(base(), { actor: 'D', acked: 'A:1' }), { minimum: 1 });
     const removed = applyRemove(c, { id: 'B:0', actor: 'B', removed: 'D' });
