@@ -8,7 +8,7 @@ import { encodeCanonical, fromHex, utf8 } from '../../src/crypto/index.js';
 import { applicationPosition, encodeWireBundle, openWireBundle, send } from '../../src/group/index.js';
 import type { OutgoingMessage } from '../../src/group/index.js';
 import { isLabelledBundle } from '../../src/group/wire.js';
-import { codeOf } from '../helpers/errors.js';
+import { codeOf, errorOf } from '../helpers/errors.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
 
 const ME = '11'.repeat(32);
@@ -22,6 +22,15 @@ function handBuilt(direct: OutgoingMessage['direct']): OutgoingMessage {
 }
 
 describe('wire bundle v0 (written for unlabelled messages, read for old peers)', () => {
+  it('a message labelled with only one of group id and scheme is not labelled: v0', () => {
+    const direct = [{ recipient: ME, bytes: bytes(7) }];
+    const unlabelled = encodeWireBundle(handBuilt(direct));
+    expect(encodeWireBundle({ ...handBuilt(direct), groupId: GROUP })).toEqual(unlabelled);
+    expect(encodeWireBundle({ ...handBuilt(direct), scheme: 'data' })).toEqual(unlabelled);
+    expect(encodeWireBundle({ ...handBuilt(direct), groupId: GROUP, scheme: 'data' })[0]).toBe(0x85);
+  });
+
+
   it('an unlabelled control message becomes [0, broadcast, directs] with the directs sorted by recipient; each recipient gets its own part', () => {
     const mine = { recipient: ME, bytes: bytes(7) };
     const theirs = { recipient: OTHER, bytes: bytes(8, 9) };
@@ -91,7 +100,9 @@ describe('malformed wire bundles are refused with DECODE_FIELD', () => {
   });
 
   it('anything else: DECODE_MALFORMED, also for a value that is not bytes', () => {
-    expect(codeOf(() => openWireBundle('a string' as unknown as Uint8Array, ME))).toBe('DECODE_MALFORMED');
+    expect(errorOf(() => openWireBundle('a string' as unknown as Uint8Array, ME))).toMatchObject({ code: 'DECODE_MALFORMED', message: 'wire-bundle: expected bytes' });
+    // damaged CBOR under either bundle header is reported as a wire bundle's
+    for (const header of [0x85, 0x83]) expect(errorOf(() => openWireBundle(bytes(header, 0x01), ME)).message).toMatch(/^wire-bundle/);
     expect(codeOf(() => openWireBundle(new Uint8Array(0), ME))).toBe('DECODE_MALFORMED');
   });
 
