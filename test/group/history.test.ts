@@ -12,7 +12,7 @@ import { decodeEnvelope } from '../../src/group/envelope.js';
 import { decodeSecretRequest } from '../../src/group/share.js';
 import { encodeCanonical } from '../../src/crypto/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
-import { codeOf } from '../helpers/errors.js';
+import { codeOf, errorOf } from '../helpers/errors.js';
 
 
 /** Texts a peer decrypted or sent, in read order, that still stand in its state. */
@@ -510,9 +510,20 @@ describe('secrets envelopes (data scheme, issue 12)', () => {
 
   it('a request is a list of [member(32), epoch]; anything else is refused as DECODE_FIELD', () => {
     expect(decodeSecretRequest(encodeCanonical([[new Uint8Array(32).fill(7), 3]]))).toEqual([{ member: '07'.repeat(32), epoch: 3 }]);
-    for (const bad of [[], [[new Uint8Array(31), 3]], [[new Uint8Array(32), -1]], [[new Uint8Array(32), 1.5]], [[new Uint8Array(32)]], 'x', new Array(1001).fill([new Uint8Array(32), 0])]) {
-      expect(codeOf(() => decodeSecretRequest(encodeCanonical(bad))), JSON.stringify(bad).slice(0, 40)).toBe('DECODE_FIELD');
+    // epoch 0 and exactly as many entries as messages can wait are fine
+    expect(decodeSecretRequest(encodeCanonical([[new Uint8Array(32), 0]]))).toEqual([{ member: '00'.repeat(32), epoch: 0 }]);
+    expect(decodeSecretRequest(encodeCanonical(new Array(1000).fill([new Uint8Array(32), 0])))).toHaveLength(1000);
+    const count = 'secret-request: expected 1..1000 entries';
+    const entry = 'secret-request: expected [member(32), epoch] entries';
+    const cases: [unknown, string][] = [
+      [[], count], ['x', count], [new Array(1001).fill([new Uint8Array(32), 0]), count],
+      [[[new Uint8Array(31), 3]], entry], [[['7'.repeat(32), 3]], entry], [[[new Uint8Array(32), -1]], entry], [[[new Uint8Array(32), 1.5]], entry],
+      [[[new Uint8Array(32)]], entry], [[[new Uint8Array(32), 3, 4]], entry], [[5], entry],
+    ];
+    for (const [bad, message] of cases) {
+      expect(errorOf(() => decodeSecretRequest(encodeCanonical(bad))), JSON.stringify(bad).slice(0, 40)).toMatchObject({ code: 'DECODE_FIELD', message });
     }
+    expect(errorOf(() => decodeSecretRequest(Uint8Array.of(0x81))).message).toMatch(/^secret-request/);
   });
 
   it('messages waiting for a secret make room when the buffer is full: the oldest is dropped as STATE_MISSING_SECRET', () => {
