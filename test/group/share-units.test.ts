@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeCanonical, fromHex } from '../../src/crypto/index.js';
-import { openWireBundle, receive } from '../../src/group/index.js';
+import { encodeWireBundle, openWireBundle, receive } from '../../src/group/index.js';
 import { decodeEnvelope } from '../../src/group/envelope.js';
 import type { GroupOutput, GroupState } from '../../src/group/index.js';
 import { answerRequest, requestWantedSecrets, wantSecret } from '../../src/group/share.js';
@@ -111,18 +111,27 @@ describe('share.ts: forwarding a concurrent secret', () => {
     b.inbox = [];
     for (const n of ['A', 'C', 'E']) while (sim.peer(n).inbox.length > 0) sim.deliver(n, 0);
     // now A and C process B's update
-    const versionsAt = (name: string): number[] => {
+    const fromA: Uint8Array[] = [];
+    const versionsAt = (name: string, bundles: readonly Uint8Array[]): number[] => {
       const peer = sim.peer(name);
       let state = peer.state as GroupState;
       const versions: number[] = [];
-      for (const bundle of fromB.get(name) ?? []) {
+      for (const bundle of bundles) {
         const result = receive(state, sim.ctx(peer), openWireBundle(bundle, peer.id));
         state = result.state;
         versions.push(...sentVersions(result.outputs));
+        if (name === 'A') for (const o of result.outputs) if (o.kind === 'send') fromA.push(encodeWireBundle(o.message));
       }
+      peer.state = state;
       return versions;
     };
-    expect(versionsAt('A'), 'A added E, whom B did not see').toEqual([3]);
-    expect(versionsAt('C'), 'C added nobody').toEqual([]);
+    expect(versionsAt('A', fromB.get('A') ?? []), 'A added E, whom B did not see').toEqual([3]);
+    expect(versionsAt('C', fromB.get('C') ?? []), 'C added nobody').toEqual([]);
+    // E learns B's secret from A's share; E added nobody, so it passes nothing on
+    const e = sim.peer('E');
+    const lacked = secretsOf(sim, 'E', 'B').length;
+    expect(versionsAt('E', fromA)).toEqual([]);
+    expect(secretsOf(sim, 'E', 'B').length).toBe(lacked + 1);
+    expect(e.errors).toEqual([]);
   });
 });
