@@ -221,3 +221,47 @@ describe('welcome records are checked against the history the welcome gives', ()
     expect(join(welcome((ids) => ({ rejoins: [[fromHex(ids.c), `${ids.a}:0`, 0]] })))).toBe('VERIFY_GROUP');
   });
 });
+
+describe('welcome records must name the right op of the right member', () => {
+  /** A removes B and adds it back (B rejoins); then A's welcome to E carries `records` instead of its own. */
+  function reAdded(seed: number) {
+    const sim = new GroupSim(['A', 'B', 'C', 'E'], 'message');
+    sim.create('A', ['B', 'C']);
+    sim.settle(seeded(seed));
+    sim.remove('A', 'B');
+    sim.settle(seeded(seed + 1));
+    sim.add('A', 'B');
+    sim.settle(seeded(seed + 2));
+    const a = sim.peer('A');
+    const state = a.state as GroupState;
+    expect(state.removals).toHaveLength(1);
+    expect(state.rejoins).toHaveLength(1);
+    const removal = state.removals[0]!;
+    const rejoin = state.rejoins[0]!;
+    const join = (records: { removals?: unknown[]; rejoins?: unknown[] }): string | undefined => {
+      const extra = encodeCanonical({
+        v: 3, secrets: null,
+        removals: records.removals ?? [[removal.op, fromHex(removal.member), removal.frontier ? [removal.frontier.epoch, removal.frontier.counter] : null, ...(removal.until === undefined ? [] : [removal.until])]],
+        rejoins: records.rejoins ?? [[fromHex(rejoin.member), rejoin.add, rejoin.seq]],
+      });
+      const result = dcgkaAdd(state.dcgka, sim.ctx(a), sim.peer('E').id, extra);
+      const control = result.outputs.find((o) => o.kind === 'control');
+      if (control?.kind !== 'control') throw new Error('no add');
+      const direct = control.control.direct.find((d) => d.recipient === sim.peer('E').id);
+      return codeOf(() => joinGroup(sim.ctx(sim.peer('E')), { scheme: 'message', message: { broadcast: control.control.broadcast, direct: direct!.bytes } }));
+    };
+    return { sim, removal, rejoin, join, clockOfB: state.dcgka.clock.get(sim.peer('B').id) as number };
+  }
+
+  it('the adder\'s true records are taken; a remove or add of another member, or a rejoin at or past the member\'s clock, refuses the welcome', () => {
+    const { sim, removal, rejoin, join, clockOfB } = reAdded(30);
+    const c = fromHex(sim.peer('C').id);
+    expect(join({})).toBeUndefined();
+    expect(join({ removals: [[removal.op, c, null]] }), 'the remove of B named for C').toBe('VERIFY_GROUP');
+    expect(join({ rejoins: [[c, rejoin.add, rejoin.seq]] }), 'the add of B named for C').toBe('VERIFY_GROUP');
+    expect(join({ rejoins: [[fromHex(rejoin.member), rejoin.add, clockOfB]] }), 'a rejoin the adder has not processed').toBe('VERIFY_GROUP');
+    expect(join({ rejoins: [[fromHex(rejoin.member), removal.op, rejoin.seq]] }), 'a rejoin naming the remove').toBe('VERIFY_GROUP');
+    expect(rejoin.seq).toBeLessThan(clockOfB);
+    expect(join({ rejoins: [[fromHex(rejoin.member), rejoin.add, clockOfB - 1]] }), 'the last message the adder processed').toBeUndefined();
+  });
+});
