@@ -201,24 +201,29 @@ describe('the control buffer', () => {
   });
 });
 
+/** `joiner` joins through an add by `adder` whose welcome extra is `extra` (forged: DCGKA carries it as given); the join's error code. */
+function joinWithExtra(sim: GroupSim, adder: string, joiner: string, extra: Uint8Array): string | undefined {
+  const a = sim.peer(adder);
+  const id = sim.peer(joiner).id;
+  const result = dcgkaAdd(a.state!.dcgka, sim.ctx(a), id, extra);
+  const control = result.outputs.find((o) => o.kind === 'control');
+  if (control?.kind !== 'control') throw new Error('no add');
+  const direct = control.control.direct.find((d) => d.recipient === id);
+  return codeOf(() => joinGroup(sim.ctx(sim.peer(joiner)), { scheme: 'message', message: { broadcast: control.control.broadcast, direct: direct!.bytes } }));
+}
+
 describe('welcome records are checked against the history the welcome gives', () => {
-  function welcome(records: (ids: { a: string; c: string }) => Record<string, unknown>): { sim: GroupSim; incoming: IncomingMessage } {
+  /** D joins through A's add whose welcome carries `records`. */
+  function join(records: (ids: { a: string; c: string }) => Record<string, unknown>): string | undefined {
     const sim = settled('message', 8);
-    const a = sim.peer('A');
-    const ids = { a: a.id, c: sim.peer('C').id };
-    const extra = encodeCanonical({ v: 3, secrets: null, removals: [], rejoins: [], ...records(ids) });
-    const result = dcgkaAdd(a.state!.dcgka, sim.ctx(a), sim.peer('D').id, extra);
-    const control = result.outputs.find((o) => o.kind === 'control');
-    if (control?.kind !== 'control') throw new Error('no add');
-    const direct = control.control.direct.find((d) => d.recipient === sim.peer('D').id);
-    return { sim, incoming: { broadcast: control.control.broadcast, direct: direct!.bytes } };
+    const ids = { a: sim.peer('A').id, c: sim.peer('C').id };
+    return joinWithExtra(sim, 'A', 'D', encodeCanonical({ v: 3, secrets: null, removals: [], rejoins: [], ...records(ids) }));
   }
-  const join = ({ sim, incoming }: { sim: GroupSim; incoming: IncomingMessage }): string | undefined => codeOf(() => joinGroup(sim.ctx(sim.peer('D')), { scheme: 'message', message: incoming }));
 
   it('a removal record naming the create, or a rejoin record naming no add of its member, refuses the welcome', () => {
-    expect(join(welcome(() => ({})))).toBeUndefined();
-    expect(join(welcome((ids) => ({ removals: [[`${ids.a}:0`, fromHex(ids.c), null]] })))).toBe('VERIFY_GROUP');
-    expect(join(welcome((ids) => ({ rejoins: [[fromHex(ids.c), `${ids.a}:0`, 0]] })))).toBe('VERIFY_GROUP');
+    expect(join(() => ({}))).toBeUndefined();
+    expect(join((ids) => ({ removals: [[`${ids.a}:0`, fromHex(ids.c), null]] }))).toBe('VERIFY_GROUP');
+    expect(join((ids) => ({ rejoins: [[fromHex(ids.c), `${ids.a}:0`, 0]] }))).toBe('VERIFY_GROUP');
   });
 });
 
@@ -232,24 +237,16 @@ describe('welcome records must name the right op of the right member', () => {
     sim.settle(seeded(seed + 1));
     sim.add('A', 'B');
     sim.settle(seeded(seed + 2));
-    const a = sim.peer('A');
-    const state = a.state as GroupState;
+    const state = sim.peer('A').state as GroupState;
     expect(state.removals).toHaveLength(1);
     expect(state.rejoins).toHaveLength(1);
     const removal = state.removals[0]!;
     const rejoin = state.rejoins[0]!;
-    const join = (records: { removals?: unknown[]; rejoins?: unknown[] }): string | undefined => {
-      const extra = encodeCanonical({
-        v: 3, secrets: null,
-        removals: records.removals ?? [[removal.op, fromHex(removal.member), removal.frontier ? [removal.frontier.epoch, removal.frontier.counter] : null, ...(removal.until === undefined ? [] : [removal.until])]],
-        rejoins: records.rejoins ?? [[fromHex(rejoin.member), rejoin.add, rejoin.seq]],
-      });
-      const result = dcgkaAdd(state.dcgka, sim.ctx(a), sim.peer('E').id, extra);
-      const control = result.outputs.find((o) => o.kind === 'control');
-      if (control?.kind !== 'control') throw new Error('no add');
-      const direct = control.control.direct.find((d) => d.recipient === sim.peer('E').id);
-      return codeOf(() => joinGroup(sim.ctx(sim.peer('E')), { scheme: 'message', message: { broadcast: control.control.broadcast, direct: direct!.bytes } }));
-    };
+    const join = (records: { removals?: unknown[]; rejoins?: unknown[] }): string | undefined => joinWithExtra(sim, 'A', 'E', encodeCanonical({
+      v: 3, secrets: null,
+      removals: records.removals ?? [[removal.op, fromHex(removal.member), removal.frontier ? [removal.frontier.epoch, removal.frontier.counter] : null, ...(removal.until === undefined ? [] : [removal.until])]],
+      rejoins: records.rejoins ?? [[fromHex(rejoin.member), rejoin.add, rejoin.seq]],
+    }));
     return { sim, removal, rejoin, join, clockOfB: state.dcgka.clock.get(sim.peer('B').id) as number };
   }
 
