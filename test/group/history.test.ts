@@ -343,11 +343,23 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
       const read = sim.send('B');
       sim.settle(random);
       expect(a.decrypted.has(read)).toBe(true);
-      sim.remove('A', 'B');
+      // B moves to one more epoch and writes nothing in it: A's removal of B reads up to `read`'s epoch.
+      const frontierEpoch = a.positions.get(read)?.epoch as number;
+      sim.update('B');
       sim.settle(random);
       const kept = (n: string) => (sim.peer(n).state?.message?.chains[bId] ?? []).map((c) => c.epoch);
-      const frontierEpoch = Math.max(...kept('A'));
-      for (const n of ['A', 'C']) expect(kept(n).every((e) => e <= frontierEpoch), n).toBe(true);
+      for (const n of ['A', 'C']) expect(Math.max(...kept(n)), n).toBeGreaterThan(frontierEpoch);
+      const unread = (n: string) => (sim.peer(n).state?.message?.chains[bId] ?? []).filter((c) => c.epoch > frontierEpoch).map((c) => c.chain);
+      const toWipe = new Map(['A', 'C'].map((n) => [n, unread(n)]));
+      sim.remove('A', 'B');
+      sim.settle(random);
+      for (const n of ['A', 'C']) {
+        expect(kept(n).length, n).toBeGreaterThan(0);
+        expect(kept(n).every((e) => e <= frontierEpoch), n).toBe(true);
+        // The dropped chains' keys are handed back to be wiped.
+        const wiped = sim.peer(n).consumed;
+        for (const key of toWipe.get(n) ?? []) expect(wiped.some((c) => bytesEqual(c, key)), n).toBe(true);
+      }
       a.inbox.push(...held);
       sim.settle(random);
       expect(a.decrypted.has(late), `A reads ${late} (errors: ${a.errors.join(',')})`).toBe(true);

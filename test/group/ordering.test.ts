@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, zeroize } from '../../src/crypto/index.js';
 import { readControl } from '../../src/dcgka/index.js';
+import { MAX_PREVIOUS_EPOCHS } from '../../src/message/index.js';
 import { isGroupCryptError } from '../../src/errors.js';
 import {
   createGroupInbox, decodeGroupState, encodeGroupState, encodeWireBundle, groupMembers, missingControl, openWireBundle, receive, receivePreJoin,
@@ -246,5 +247,24 @@ describe.each<GroupScheme>(['message', 'data'])('orderer-backed receive (%s sche
     }
     expect(wiped > 0).toBe(scheme === 'message');
   });
+
+  if (scheme === 'message') {
+    it('an epoch chain dropped for being one too many old epochs is handed back to wipe', () => {
+      const sim = new GroupSim(['A', 'B'], scheme);
+      const random = seeded(15);
+      sim.create('A', ['B']);
+      sim.settle(random);
+      const bId = sim.peer('B').id;
+      const chainsAtA = () => (sim.peer('A').state as GroupState).message?.chains[bId] ?? [];
+      const oldest = chainsAtA()[0]?.chain as Uint8Array;
+      for (let i = 0; i <= MAX_PREVIOUS_EPOCHS; i++) {
+        sim.update('B');
+        sim.settle(random);
+      }
+      expect(chainsAtA()).toHaveLength(MAX_PREVIOUS_EPOCHS + 1);
+      expect(chainsAtA().some((c) => bytesEqual(c.chain, oldest))).toBe(false);
+      expect(sim.peer('A').consumed.some((c) => bytesEqual(c, oldest))).toBe(true);
+    });
+  }
 });
 

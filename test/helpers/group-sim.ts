@@ -33,6 +33,8 @@ export interface GroupPeer {
   readonly positions: Map<string, ReadPosition>;
   /** Error codes thrown by receive, and rejected outputs. */
   readonly errors: string[];
+  /** Every secret a result handed back to wipe (`GroupResult.consumed`), in order. */
+  readonly consumed: Uint8Array[];
   /** Every member this peer has ever seen. */
   readonly everSeen: Set<string>;
   /** Secret keys (`member:epoch`) of the adder when it added this peer (data scheme history). */
@@ -77,7 +79,7 @@ export class GroupSim {
     const keys = createKeyManager(this.deps, { pq: groupSimDefaults.pq });
     const id = toHex(identityOf(keys).publicKey);
     const peer: GroupPeer = {
-      name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], pre: createGroupInbox({ scheme: this.scheme }), decrypted: new Set(), positions: new Map(), errors: [],
+      name, id, keys, registry: createKeyRegistry(), state: undefined, inbox: [], pre: createGroupInbox({ scheme: this.scheme }), decrypted: new Set(), positions: new Map(), errors: [], consumed: [],
       everSeen: new Set(), bundleKeys: new Set(), removed: false,
     };
     for (const other of this.peers.values()) {
@@ -119,6 +121,7 @@ export class GroupSim {
     peer.state = decoded;
     peer.keys = result.keys;
     peer.registry = result.registry;
+    peer.consumed.push(...result.consumed);
     for (const out of result.outputs) {
       if (out.kind === 'send') this.publish(peer, encodeWireBundle(out.message), random);
       else if (out.kind === 'application') {
