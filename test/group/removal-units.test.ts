@@ -14,7 +14,7 @@ import { exportSecretBundle } from '../../src/data/index.js';
 import type { DcgkaState } from '../../src/dcgka/index.js';
 import type { GroupState, RejoinRecord, RemovalRecord } from '../../src/group/index.js';
 import {
-  comparePositions, decodeRejoinRecord, decodeRemovalNote, decodeRemovalRecord, dropRemovedChains, encodeRemovalNote, encodeWelcomeExtra,
+  MAX_REMOVAL_RECORDS, comparePositions, decodeRejoinRecord, decodeRemovalNote, decodeRemovalRecord, dropRemovedChains, encodeRemovalNote, encodeWelcomeExtra,
   pruneRejoins, readWelcomeExtra, reopenedAt, withRejoin, withRemoval,
 } from '../../src/group/removal.js';
 import type { RemovalFacts } from '../../src/group/removal.js';
@@ -299,6 +299,16 @@ describe('reading notes, records and welcome extras', () => {
     expect(errorOf(() => readWelcomeExtra(v3([], [[fromHex(X)]]), null, noDeps, noChecks)).message).toMatch(/^welcome-extra\.rejoins\[0\]: /);
     expect(errorOf(() => readWelcomeExtra(v3({} as unknown as unknown[], []), null, noDeps, noChecks)).message).toBe('welcome-extra: expected removal and rejoin lists');
   });
+
+  it('an older extra holds up to MAX_REMOVAL_RECORDS removals and as many rejoins; one more of either is refused before any is read', () => {
+    const v3 = (removals: unknown[], rejoins: unknown[]): Uint8Array => encodeCanonical({ v: 3, secrets: null, removals, rejoins });
+    const times = (count: number, value: unknown): unknown[] => Array.from({ length: count }, () => value);
+    const full = readWelcomeExtra(v3(times(MAX_REMOVAL_RECORDS, [op(A, 1), fromHex(X), null]), times(MAX_REMOVAL_RECORDS, [fromHex(X), op(B, 1), 7])), null, noDeps, noChecks);
+    expect([full.removals.length, full.rejoins.length]).toEqual([MAX_REMOVAL_RECORDS, MAX_REMOVAL_RECORDS]);
+    for (const extra of [v3(times(MAX_REMOVAL_RECORDS + 1, 0), []), v3([], times(MAX_REMOVAL_RECORDS + 1, 0))]) {
+      expect(errorOf(() => readWelcomeExtra(extra, null, noDeps, noChecks)).message).toBe('welcome-extra: expected removal and rejoin lists');
+    }
+  }, 60_000);
 
   it('a malformed extra names itself: its CBOR, and a v4 removal table', () => {
     expect(errorOf(() => readWelcomeExtra(new Uint8Array([0xa1, 0xff]), null, noDeps, noChecks)).message).toMatch(/^welcome-extra: /);
