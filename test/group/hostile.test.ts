@@ -7,9 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, encodeCanonical, fromHex, toHex, utf8 } from '../../src/crypto/index.js';
-import { decodeDirectPlaintext, encodeControl, encodeDirectPlaintext, manifestOf } from '../../src/dcgka/codec.js';
+import { decodeDirectPlaintext, encodeDirectPlaintext } from '../../src/dcgka/codec.js';
 import { MAX_DIRECT_BYTES, add as dcgkaAdd, readControl } from '../../src/dcgka/index.js';
-import { encodeEnvelope } from '../../src/group/envelope.js';
 import {
   MAX_HELD_BYTES, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL_BYTES, MAX_STRANGERS, MAX_STRANGER_BYTES, createGroupInbox, decodeGroupInbox, decodeGroupState,
   encodeGroupInbox, encodeGroupState, encodeWireBundle, joinGroup, openWireBundle, receive, receivePreJoin, send,
@@ -18,26 +17,9 @@ import type { GroupScheme, GroupState } from '../../src/group/index.js';
 import { MAX_CBOR_BYTES } from '../../src/crypto/cbor.js';
 import { createKeyManager, identityOf } from '../../src/keys/index.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
+import { outsiderEnvelope, outsiderUpdate } from '../helpers/outsiders.js';
 import { codeOf } from '../helpers/errors.js';
 
-
-/** An application envelope for `groupId` signed by an outsider (an id no member has), with `size` bytes of ciphertext. */
-function outsiderEnvelope(sim: GroupSim, groupId: string, scheme: GroupScheme, size: number, counter = 0): Uint8Array {
-  const outsider = identityOf(createKeyManager(sim.deps));
-  const sender = toHex(outsider.publicKey);
-  const c = { scheme, groupId, sender, epoch: 0, counter, ad: undefined };
-  const nonce = scheme === 'data' ? new Uint8Array(24) : undefined;
-  return encodeEnvelope(sim.deps, outsider, c, outsider.publicKey.subarray(0, 4), { lamport: 1, nonce, ciphertext: new Uint8Array(size) }).bytes;
-}
-
-/** A control message (an update at `seq`) signed by a fresh outsider, with a direct part of `directSize` bytes for `me`. */
-function outsiderUpdate(sim: GroupSim, groupId: string, seq: number, directSize: number, recipient = sim.peer('B').id): { broadcast: Uint8Array; direct: Uint8Array } {
-  const outsider = identityOf(createKeyManager(sim.deps));
-  const direct = new Uint8Array(directSize);
-  const manifest = manifestOf(sim.deps, [{ recipient, bytes: direct }]);
-  const broadcast = encodeControl({ groupId, sender: toHex(outsider.publicKey), seq, body: { type: 'update', commitment: new Uint8Array(32) }, manifest }, outsider, sim.deps);
-  return { broadcast, direct };
-}
 
 /** The state still encodes within the CBOR cap and decodes to the same bytes. */
 function expectDecodable(sim: GroupSim, state: GroupState): void {
