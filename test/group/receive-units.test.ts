@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeCanonical, utf8 } from '../../src/crypto/index.js';
 import { MAX_DIRECT_BYTES, remove as dcgkaRemove } from '../../src/dcgka/index.js';
 import {
-  MAX_STRANGER_BYTES, MAX_STRANGER_MESSAGE_BYTES, STRANGER_TTL_SECONDS, encodeWireBundle, openWireBundle, receive, send, updateGroup,
+  MAX_BUFFERED_APPLICATION_BYTES, MAX_PENDING_APPLICATION_BYTES, MAX_STRANGER_BYTES, MAX_STRANGER_MESSAGE_BYTES, STRANGER_TTL_SECONDS, encodeWireBundle, openWireBundle, receive, send, updateGroup,
 } from '../../src/group/index.js';
 import type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, IncomingMessage } from '../../src/group/index.js';
 import { errorOf } from '../helpers/errors.js';
@@ -126,6 +126,30 @@ describe('what an application message leaves', () => {
       const state = sim.peer(name).state as GroupState;
       expect([state.removals, state.rejoins], name).toEqual([[], []]);
     }
+  });
+});
+
+describe('application messages waiting for their epoch', () => {
+  it('one of exactly MAX_BUFFERED_APPLICATION_BYTES (associated data counted) waits, one byte more is refused; two such fill MAX_PENDING_APPLICATION_BYTES exactly', () => {
+    expect(2 * MAX_BUFFERED_APPLICATION_BYTES).toBe(MAX_PENDING_APPLICATION_BYTES);
+    const sim = settled('message');
+    const a = sim.peer('A');
+    const b = sim.peer('B');
+    // A moves to an epoch B has not seen; its messages there wait at B.
+    const updated = updateGroup(a.state as GroupState, sim.ctx(a));
+    const sentWith = (text: string, size: number): IncomingMessage => {
+      const probe = send(updated.state, contextOf(sim, updated), { plaintext: utf8(text), ad: new Uint8Array(1) });
+      const length = incomingFor(probe.outputs, b.id).broadcast.length;
+      const ad = new Uint8Array(size - length).fill(7);
+      return { ...incomingFor(send(updated.state, contextOf(sim, updated), { plaintext: utf8(text), ad }).outputs, b.id), ad };
+    };
+    const state = b.state as GroupState;
+    const one = receive(state, sim.ctx(b), sentWith('one', MAX_BUFFERED_APPLICATION_BYTES));
+    expect(one.state.pendingApplication).toHaveLength(1);
+    expect(errorOf(() => receive(state, sim.ctx(b), sentWith('over', MAX_BUFFERED_APPLICATION_BYTES + 1))).code).toBe('STATE_LIMIT');
+    const two = receive(one.state, contextOf(sim, one), sentWith('two', MAX_BUFFERED_APPLICATION_BYTES));
+    expect(two.state.pendingApplication).toHaveLength(2);
+    expect(two.outputs.filter((o) => o.kind === 'rejected')).toEqual([]);
   });
 });
 
