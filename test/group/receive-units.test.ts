@@ -13,6 +13,7 @@ import {
   MAX_BUFFERED_APPLICATION_BYTES, MAX_PENDING_APPLICATION_BYTES, MAX_STRANGER_BYTES, MAX_STRANGER_MESSAGE_BYTES, STRANGER_TTL_SECONDS, encodeWireBundle, openWireBundle, receive, send, updateGroup,
 } from '../../src/group/index.js';
 import type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, IncomingMessage } from '../../src/group/index.js';
+import { decodeEnvelope } from '../../src/group/envelope.js';
 import { errorOf } from '../helpers/errors.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
 import { outsiderEnvelope, outsiderUpdate } from '../helpers/outsiders.js';
@@ -310,5 +311,69 @@ describe('a removed member', () => {
     const after = send(c.state as GroupState, sim.ctx(c), { plaintext: utf8('not for B'), ad });
     const result = receive(b.state as GroupState, sim.ctx(b), { ...incomingFor(after.outputs, b.id), ad });
     expect(result.outputs.map((o) => o.kind === 'rejected' && o.notForMe)).toEqual([true]);
+  });
+});
+
+describe('asking for a group secret a message waits for (data scheme)', () => {
+  /** Envelope versions of the application-side messages among `outputs` (4: a secret request). */
+  const sentVersions = (outputs: readonly GroupOutput[]): number[] =>
+    outputs.flatMap((o) => (o.kind === 'send' && !o.message.control ? [decodeEnvelope(o.message.broadcast, 'data').version] : []));
+
+  /**
+   * A adds E while B updates and writes under its new epoch; A never hears of B's update (so it cannot forward
+   * B's secret to E), C does. E holds B's message; returns a step function and what E must still process: B's
+   * update, and C's removal of A (E's only adder), made after C processed B's update or, `removedFirst`, before.
+   */
+  function waiting(removedFirst = false) {
+    const sim = new GroupSim(['A', 'B', 'C', 'E'], 'data');
+    const random = seeded(81);
+    sim.create('A', ['B', 'C']);
+    sim.settle(random);
+    const [a, c, e] = [sim.peer('A'), sim.peer('C'), sim.peer('E')];
+    const marks = [a.inbox.length, c.inbox.length, e.inbox.length];
+    sim.update('B');
+    const text = sim.send('B');
+    a.inbox.splice(marks[0] as number);
+    const fromB = c.inbox.splice(marks[1] as number);
+    expect(fromB).toHaveLength(2);
+    // E (not a member yet) holds B's message, not B's update: that comes when the test says.
+    e.inbox.splice(marks[2] as number, 1);
+    sim.add('A', 'E');
+    sim.settle(random);
+    expect(e.state).toBeDefined();
+    // C removes A before (removedFirst) or after it processed B's update; E gets the removal only when the test says.
+    const removeA = (): IncomingMessage => {
+      const markE = e.inbox.length;
+      sim.remove('C', 'A');
+      return e.inbox.splice(markE).map((bundle) => openWireBundle(bundle, e.id)).find((m) => m.broadcast[0] === 0x82) as IncomingMessage;
+    };
+    const early = removedFirst ? removeA() : undefined;
+    c.inbox.push(...fromB);
+    sim.settle(random);
+    const removal = early ?? removeA();
+    // B's message reached E before it joined (held, then read into its buffer at the join): it waits for its epoch.
+    const [update] = fromB.map((bundle) => openWireBundle(bundle, e.id)) as [IncomingMessage];
+    let state = e.state as GroupState;
+    expect(state.pendingApplication.map((p) => [p.sender, p.epoch])).toEqual([[sim.peer('B').id, 1]]);
+    const step = (incoming: IncomingMessage): number[] => {
+      const result = receive(state, sim.ctx(e), incoming);
+      state = result.state;
+      return sentVersions(result.outputs);
+    };
+    return { step, update, removal, text, pending: () => state.pendingApplication.length };
+  }
+
+  it('the removal of my last adder asks for the secrets my waiting messages need', () => {
+    const { step, update, removal, pending } = waiting();
+    expect(step(update), 'my adder is here: it forwards').toEqual([]);
+    expect(pending()).toBe(1);
+    expect(step(removal)).toEqual([4]);
+  });
+
+  it('once my adders are gone, the update that opens a waiting message\'s epoch asks for its secret', () => {
+    const { step, update, removal, pending } = waiting(true);
+    expect(step(removal), 'nothing waits for a secret yet: its epoch is unknown').toEqual([]);
+    expect(pending()).toBe(1);
+    expect(step(update)).toEqual([4]);
   });
 });
