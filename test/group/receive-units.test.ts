@@ -377,3 +377,28 @@ describe('asking for a group secret a message waits for (data scheme)', () => {
     expect(step(update)).toEqual([4]);
   });
 });
+
+describe('a waiting message that fails when its turn comes', () => {
+  it('is dropped with a `rejected` output (not "not for me": I am a member), and the call goes on', () => {
+    // X updates and writes under its new epoch; A removes X having read nothing of it. B gets X's message first,
+    // then the removal, then X's update: the message's epoch opens, and the removal bars it.
+    const sim = settled('message', ['A', 'B', 'X'], ['B', 'X']);
+    const [a, b] = [sim.peer('A'), sim.peer('B')];
+    const [markA, mark] = [a.inbox.length, b.inbox.length];
+    sim.update('X');
+    const text = sim.send('X');
+    a.inbox.splice(markA);
+    const fromX = b.inbox.splice(mark).map((bundle) => openWireBundle(bundle, b.id));
+    sim.remove('A', 'X');
+    const removal = b.inbox.splice(mark).map((bundle) => openWireBundle(bundle, b.id)).find((m) => m.broadcast[0] === 0x82) as IncomingMessage;
+    const [update, message] = fromX as [IncomingMessage, IncomingMessage];
+    let state = receive(b.state as GroupState, sim.ctx(b), message).state;
+    expect(state.pendingApplication).toHaveLength(1);
+    state = receive(state, sim.ctx(b), removal).state;
+    const opened = receive(state, sim.ctx(b), update);
+    const rejected = opened.outputs.filter((o) => o.kind === 'rejected');
+    expect(rejected.map((o) => o.kind === 'rejected' && [o.error.code, o.notForMe])).toEqual([['STATE_REMOVED', undefined]]);
+    expect(opened.outputs.some((o) => o.kind === 'application' && new TextDecoder().decode(o.plaintext) === text)).toBe(false);
+    expect(opened.state.pendingApplication).toEqual([]);
+  });
+});
