@@ -210,6 +210,12 @@ function receiveApplication(work: Work, bytes: Uint8Array, ad: Uint8Array | null
   }
   const { sender, id } = authenticated;
   if (!readable(work, sender, env.epoch)) {
+    // A copy of a message already waiting (a replay passes the signature check): held once, so that replays of
+    // one message cannot fill the buffer and crowd out others until its epoch opens.
+    if (work.pendingApplication.some((p) => p.sender === sender && p.epoch === env.epoch && bytesEqual(p.bytes, bytes))) {
+      work.outputs.push({ kind: 'duplicate' });
+      return;
+    }
     const entry = { bytes: copyBytes(bytes), ad: ad ? copyBytes(ad) : null, sender, epoch: env.epoch };
     bufferApplication(work, entry);
     if (waitsForSecret(work, entry)) wantSecret(work, sender, env.epoch);

@@ -402,3 +402,22 @@ describe('a waiting message that fails when its turn comes', () => {
     expect(opened.state.pendingApplication).toEqual([]);
   });
 });
+
+describe('replays of a waiting message', () => {
+  it('are held once: a copy of a message already waiting for its epoch is a duplicate, and a full buffer of replays never forms', () => {
+    const sim = settled('message');
+    const a = sim.peer('A');
+    const b = sim.peer('B');
+    const updated = updateGroup(a.state as GroupState, sim.ctx(a));
+    const message = incomingFor(send(updated.state, contextOf(sim, updated), { plaintext: utf8('waits') }).outputs, b.id);
+    let result = receive(b.state as GroupState, sim.ctx(b), message);
+    expect(result.state.pendingApplication).toHaveLength(1);
+    for (let i = 0; i < 3; i++) {
+      result = receive(result.state, contextOf(sim, result), message);
+      expect(result.outputs).toEqual([{ kind: 'duplicate' }]);
+    }
+    expect(result.state.pendingApplication).toHaveLength(1);
+    const opened = receive(result.state, contextOf(sim, result), incomingFor(updated.outputs, b.id));
+    expect(opened.outputs.filter((o) => o.kind === 'application').map((o) => o.kind === 'application' && new TextDecoder().decode(o.plaintext))).toEqual(['waits']);
+  });
+});
