@@ -34,6 +34,21 @@ function incomingFor(outputs: readonly GroupOutput[], to: string): IncomingMessa
   return openWireBundle(encodeWireBundle(out.message), to);
 }
 
+/** A copy of `bytes` with its last byte changed (a control message's or an envelope's signature). */
+function lastByteFlipped(bytes: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  copy[copy.length - 1] = (copy[copy.length - 1] as number) ^ 1;
+  return copy;
+}
+
+/** A settled message-scheme group in which A has just updated: the update as B receives it. */
+function updateForB() {
+  const sim = settled('message');
+  const [a, b] = [sim.peer('A'), sim.peer('B')];
+  const updated = updateGroup(a.state as GroupState, sim.ctx(a));
+  return { sim, a, b, message: incomingFor(updated.outputs, b.id) };
+}
+
 describe('messages handed in twice', () => {
   it('my own control message handed back is a duplicate: the state itself, nothing to wipe', () => {
     const sim = settled('message');
@@ -46,11 +61,7 @@ describe('messages handed in twice', () => {
   });
 
   it('a control message already processed, handed in again without my direct part, is a duplicate (not a missing key)', () => {
-    const sim = settled('message');
-    const a = sim.peer('A');
-    const b = sim.peer('B');
-    const updated = updateGroup(a.state as GroupState, sim.ctx(a));
-    const message = incomingFor(updated.outputs, b.id);
+    const { sim, a, b, message } = updateForB();
     expect(message.direct).toBeDefined();
     const once = receive(b.state as GroupState, sim.ctx(b), message);
     expect(once.state.dcgka.clock.get(a.id)).toBe((b.state as GroupState).dcgka.clock.get(a.id)! + 1);
@@ -60,14 +71,9 @@ describe('messages handed in twice', () => {
   });
 
   it('a control message with a broken signature is refused, never held as a stranger\'s', () => {
-    const sim = settled('message');
-    const a = sim.peer('A');
-    const b = sim.peer('B');
-    const updated = updateGroup(a.state as GroupState, sim.ctx(a));
-    const message = incomingFor(updated.outputs, b.id);
-    const forged = Uint8Array.from(message.broadcast);
-    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
-    expect(errorOf(() => receive(b.state as GroupState, sim.ctx(b), { ...message, broadcast: forged })).code).toBe('VERIFY_SIGNATURE');
+    const { sim, b, message } = updateForB();
+    const forged = { ...message, broadcast: lastByteFlipped(message.broadcast) };
+    expect(errorOf(() => receive(b.state as GroupState, sim.ctx(b), forged)).code).toBe('VERIFY_SIGNATURE');
   });
 
   it('no message at all is a usage error, not a crash', () => {
@@ -285,28 +291,26 @@ describe('strangers\' messages', () => {
 });
 
 describe('a removed member', () => {
-  it('refuses a forged message (it is not "not for me"), and a genuine one sent after its removal changes nothing', () => {
+  /** B removed by A (everybody processed it); C writes afterwards. */
+  function removedB(seed: number) {
     const sim = settled('message');
     sim.remove('A', 'B');
-    sim.settle(seeded(64));
-    const b = sim.peer('B');
-    const c = sim.peer('C');
+    sim.settle(seeded(seed));
+    return { sim, b: sim.peer('B'), c: sim.peer('C') };
+  }
+
+  it('refuses a forged message (it is not "not for me"), and a genuine one sent after its removal changes nothing', () => {
+    const { sim, b, c } = removedB(64);
     const after = send(c.state as GroupState, sim.ctx(c), { plaintext: utf8('not for B') });
     const incoming = incomingFor(after.outputs, b.id);
     const genuine = receive(b.state as GroupState, sim.ctx(b), incoming);
     expect(genuine.outputs.map((o) => o.kind === 'rejected' && o.notForMe)).toEqual([true]);
     expect(genuine.consumed).toEqual([]);
-    const forged = Uint8Array.from(incoming.broadcast);
-    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
-    expect(errorOf(() => receive(b.state as GroupState, sim.ctx(b), { broadcast: forged })).code).toMatch(/^(VERIFY|DECODE)_/);
+    expect(errorOf(() => receive(b.state as GroupState, sim.ctx(b), { broadcast: lastByteFlipped(incoming.broadcast) })).code).toMatch(/^(VERIFY|DECODE)_/);
   });
 
   it('reads the associated data it is given: a message sent with one is "not for me", not a forgery', () => {
-    const sim = settled('message');
-    sim.remove('A', 'B');
-    sim.settle(seeded(65));
-    const b = sim.peer('B');
-    const c = sim.peer('C');
+    const { sim, b, c } = removedB(65);
     const ad = utf8('doc-1');
     const after = send(c.state as GroupState, sim.ctx(c), { plaintext: utf8('not for B'), ad });
     const result = receive(b.state as GroupState, sim.ctx(b), { ...incomingFor(after.outputs, b.id), ad });
