@@ -21,9 +21,13 @@ const KEPT = join(ROOT, 'bench', 'results', 'mutation-incremental');
 const workFile = (layer) => join(WORK, `${layer}.incremental.json`);
 const keptFile = (layer) => join(KEPT, `${layer}.json.gz`);
 
-/** Restores the kept incremental results of a layer when this checkout has none of its own. */
+/**
+ * Restores the kept incremental results of a layer when this checkout has none of its own, or when the kept ones are
+ * newer (results merged into them, or a pull): an older work file would otherwise win, and be kept over them.
+ */
 function restoreIncremental(layer) {
-  if (existsSync(workFile(layer)) || !existsSync(keptFile(layer))) return;
+  if (!existsSync(keptFile(layer))) return;
+  if (existsSync(workFile(layer)) && statSync(workFile(layer)).mtimeMs >= statSync(keptFile(layer)).mtimeMs) return;
   mkdirSync(WORK, { recursive: true });
   writeFileSync(workFile(layer), gunzipSync(readFileSync(keptFile(layer))));
   console.log(`mutation: resuming ${layer} from ${relative(ROOT, keptFile(layer))}`);
