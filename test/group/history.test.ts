@@ -347,9 +347,10 @@ describe.each<GroupScheme>(['message', 'data'])('strong removal for application 
       const frontierEpoch = a.positions.get(read)?.epoch as number;
       sim.update('B');
       sim.settle(random);
-      const kept = (n: string) => (sim.peer(n).state?.message?.chains[bId] ?? []).map((c) => c.epoch);
+      const chainsOfB = (n: string) => sim.peer(n).state?.message?.chains[bId] ?? [];
+      const kept = (n: string) => chainsOfB(n).map((c) => c.epoch);
       for (const n of ['A', 'C']) expect(Math.max(...kept(n)), n).toBeGreaterThan(frontierEpoch);
-      const unread = (n: string) => (sim.peer(n).state?.message?.chains[bId] ?? []).filter((c) => c.epoch > frontierEpoch).map((c) => c.chain);
+      const unread = (n: string) => chainsOfB(n).filter((c) => c.epoch > frontierEpoch).map((c) => c.chain);
       const toWipe = new Map(['A', 'C'].map((n) => [n, unread(n)]));
       sim.remove('A', 'B');
       sim.settle(random);

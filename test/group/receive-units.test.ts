@@ -13,9 +13,8 @@ import {
   MAX_BUFFERED_APPLICATION_BYTES, MAX_PENDING_APPLICATION_BYTES, MAX_STRANGER_BYTES, MAX_STRANGER_MESSAGE_BYTES, STRANGER_TTL_SECONDS, encodeWireBundle, openWireBundle, receive, send, updateGroup,
 } from '../../src/group/index.js';
 import type { GroupContext, GroupOutput, GroupResult, GroupScheme, GroupState, IncomingMessage } from '../../src/group/index.js';
-import { decodeEnvelope } from '../../src/group/envelope.js';
 import { errorOf } from '../helpers/errors.js';
-import { GroupSim, seeded } from '../helpers/group-sim.js';
+import { GroupSim, seeded, sentVersions } from '../helpers/group-sim.js';
 import { outsiderEnvelope, outsiderUpdate } from '../helpers/outsiders.js';
 
 function settled(scheme: GroupScheme, names = ['A', 'B', 'C'], members = ['B', 'C']): GroupSim {
@@ -319,10 +318,6 @@ describe('a removed member', () => {
 });
 
 describe('asking for a group secret a message waits for (data scheme)', () => {
-  /** Envelope versions of the application-side messages among `outputs` (4: a secret request). */
-  const sentVersions = (outputs: readonly GroupOutput[]): number[] =>
-    outputs.flatMap((o) => (o.kind === 'send' && !o.message.control ? [decodeEnvelope(o.message.broadcast, 'data').version] : []));
-
   /**
    * A adds E while B updates and writes under its new epoch; A never hears of B's update (so it cannot forward
    * B's secret to E), C does. E holds B's message; returns a step function and what E must still process: B's
@@ -336,7 +331,7 @@ describe('asking for a group secret a message waits for (data scheme)', () => {
     const [a, c, e] = [sim.peer('A'), sim.peer('C'), sim.peer('E')];
     const marks = [a.inbox.length, c.inbox.length, e.inbox.length];
     sim.update('B');
-    const text = sim.send('B');
+    sim.send('B');
     a.inbox.splice(marks[0] as number);
     const fromB = c.inbox.splice(marks[1] as number);
     expect(fromB).toHaveLength(2);
@@ -364,7 +359,7 @@ describe('asking for a group secret a message waits for (data scheme)', () => {
       state = result.state;
       return sentVersions(result.outputs);
     };
-    return { step, update, removal, text, pending: () => state.pendingApplication.length };
+    return { step, update, removal, pending: () => state.pendingApplication.length };
   }
 
   it('the removal of my last adder asks for the secrets my waiting messages need', () => {

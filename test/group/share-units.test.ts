@@ -9,17 +9,11 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCanonical, fromHex } from '../../src/crypto/index.js';
 import { encodeWireBundle, openWireBundle, receive } from '../../src/group/index.js';
-import { decodeEnvelope } from '../../src/group/envelope.js';
-import type { GroupOutput, GroupState } from '../../src/group/index.js';
+import type { GroupState } from '../../src/group/index.js';
 import { answerRequest, requestWantedSecrets, wantSecret } from '../../src/group/share.js';
 import { openWork } from '../../src/group/work.js';
 import type { Work } from '../../src/group/work.js';
-import { GroupSim, seeded } from '../helpers/group-sim.js';
-
-/** Envelope versions of the application-side messages among `outputs` (3: a share, 4: a request). */
-function sentVersions(outputs: readonly GroupOutput[]): number[] {
-  return outputs.flatMap((o) => (o.kind === 'send' && !o.message.control ? [decodeEnvelope(o.message.broadcast, 'data').version] : []));
-}
+import { GroupSim, seeded, sentVersions } from '../helpers/group-sim.js';
 
 /** A, B, C in a data-scheme group; A adds E (everybody processed everything). */
 function settled(): GroupSim {

@@ -12,7 +12,8 @@ import {
   addMember, createGroup, createGroupInbox, decodeGroupInbox, decodeGroupState, encodeGroupInbox, encodeGroupState, encodeWireBundle, groupMembers,
   openWireBundle, receive, receivePreJoin, removeMember, send, updateGroup,
 } from '../../src/group/index.js';
-import type { GroupInbox, GroupResult, GroupScheme, GroupState, ReadPosition } from '../../src/group/index.js';
+import type { GroupInbox, GroupOutput, GroupResult, GroupScheme, GroupState, ReadPosition } from '../../src/group/index.js';
+import { decodeEnvelope } from '../../src/group/envelope.js';
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../../src/keys/index.js';
 import { seededRandom } from './random.js';
@@ -240,4 +241,9 @@ export class GroupSim {
     }
     throw new Error('network did not settle');
   }
+}
+
+/** Envelope versions of the data-scheme application-side messages sent among `outputs` (3: a share, 4: a secret request). */
+export function sentVersions(outputs: readonly GroupOutput[]): number[] {
+  return outputs.flatMap((o) => (o.kind === 'send' && !o.message.control ? [decodeEnvelope(o.message.broadcast, 'data').version] : []));
 }
