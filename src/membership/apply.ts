@@ -24,6 +24,23 @@ function checkId(value: unknown, field: string): string {
   return value;
 }
 
+/**
+ * A joiner's first message must ack one of its adds: DCGKA's is the ack of
+ * its welcome, whose history it then holds. Compaction counts on it
+ * (compact.ts: a stable op is in the past of every add of a member not
+ * heard from yet), so anything else from such an actor is refused, on every
+ * replica alike.
+ * @throws StateError `STATE_CAUSALITY` when `actor` has add entries, no seen set, and `acked` is not one of its adds.
+ */
+function checkJoinerFirst(state: MembershipState, actor: MemberId, acked: OpId | undefined): void {
+  if (state.seen.has(actor)) return;
+  const adds = lookup(state.entriesOf, actor);
+  if (adds === undefined || adds.length === 0) return; // a stranger: DCGKA refuses it by its view
+  const i = acked === undefined ? undefined : lookup(state.index, acked);
+  if (i !== undefined && adds.some((e) => state.entries[e]?.op === i)) return;
+  throw new StateError('STATE_CAUSALITY', `${actor.slice(0, 80)} was added and not heard from: its first message must ack its add`);
+}
+
 function checkNewOp(state: MembershipState, id: OpId): void {
   if (lookup(state.index, id) !== undefined || isCompacted(state, id)) throw new StateError('STATE_DUPLICATE', `operation ${id.slice(0, 80)} was already applied`);
   if (state.ops.length >= MAX_MEMBERSHIP_OPS) {
@@ -51,13 +68,15 @@ export function createMembership(input: { readonly id: OpId; readonly creator: M
  * Applies add op `id` by `actor` of `added`. The add is live unless a remove
  * cancels it; an add by an actor that was concurrently removed is cancelled
  * (strong removal). Adding a current member again is allowed (one more live add).
- * @throws StateError `STATE_DUPLICATE` (id already applied), `STATE_LIMIT`; UsageError `USAGE_ARGUMENT`.
+ * @throws StateError `STATE_DUPLICATE` (id already applied), `STATE_LIMIT`, `STATE_CAUSALITY` (see
+ *   `checkJoinerFirst`); UsageError `USAGE_ARGUMENT`.
  */
 export function applyAdd(state: MembershipState, input: { readonly id: OpId; readonly actor: MemberId; readonly added: MemberId }): MembershipState {
   const id = checkId(input.id, 'id');
   const actor = checkId(input.actor, 'actor');
   const added = checkId(input.added, 'added');
   checkNewOp(state, id);
+  checkJoinerFirst(state, actor, undefined);
   const past = state.seen.get(actor) ?? new Uint8Array(0);
   const next = appendOp(state, { id, kind: 'add', actor, targets: [added] }, past);
   return setSeen(next, actor, withBit(past, state.ops.length));
@@ -67,13 +86,15 @@ export function applyAdd(state: MembershipState, input: { readonly id: OpId; rea
  * Applies remove op `id` by `actor` of `removed`: cancels the adds of
  * `removed` the actor had seen, then (strong removal) every add made by a
  * user so removed that the actor had not seen, transitively.
- * @throws StateError `STATE_DUPLICATE`, `STATE_UNKNOWN_MEMBER` (the actor never saw an add of `removed`), `STATE_LIMIT`; UsageError `USAGE_ARGUMENT`.
+ * @throws StateError `STATE_DUPLICATE`, `STATE_UNKNOWN_MEMBER` (the actor never saw an add of `removed`), `STATE_LIMIT`,
+ *   `STATE_CAUSALITY` (see `checkJoinerFirst`); UsageError `USAGE_ARGUMENT`.
  */
 export function applyRemove(state: MembershipState, input: { readonly id: OpId; readonly actor: MemberId; readonly removed: MemberId }): MembershipState {
   const id = checkId(input.id, 'id');
   const actor = checkId(input.actor, 'actor');
   const removed = checkId(input.removed, 'removed');
   checkNewOp(state, id);
+  checkJoinerFirst(state, actor, undefined);
   const past = state.seen.get(actor) ?? new Uint8Array(0);
   const known = (lookup(state.entriesOf, removed) ?? []).some((e) => holdsOp(past, state.entries[e]?.op ?? state.ops.length));
   if (!known) throw new StateError('STATE_UNKNOWN_MEMBER', `remove ${id.slice(0, 80)}: its author never saw an add of the removed member`);
@@ -86,13 +107,15 @@ export function applyRemove(state: MembershipState, input: { readonly id: OpId; 
  * its causal past join the actor's seen set. Acking an op already seen is a
  * no-op (the same state is returned).
  * @throws StateError `STATE_UNKNOWN_OPERATION` (not a membership op of this state), `STATE_REMOVED` (acking a
- *   remove after which the actor is not a member of its own view); UsageError `USAGE_ARGUMENT`.
+ *   remove after which the actor is not a member of its own view), `STATE_CAUSALITY` (see `checkJoinerFirst`);
+ *   UsageError `USAGE_ARGUMENT`.
  */
 export function applyAck(state: MembershipState, input: { readonly actor: MemberId; readonly acked: OpId }): MembershipState {
   const actor = checkId(input.actor, 'actor');
   const acked = checkId(input.acked, 'acked');
   const i = lookup(state.index, acked);
   const op = i === undefined ? undefined : state.ops[i];
+  checkJoinerFirst(state, actor, acked);
   if (isCompacted(state, acked)) return state; // every actor had seen it already
   if (i === undefined || op === undefined) throw new StateError('STATE_UNKNOWN_OPERATION', `ack of unknown operation ${acked.slice(0, 80)}`);
   const before = state.seen.get(actor) ?? new Uint8Array(0);

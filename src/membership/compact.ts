@@ -17,18 +17,22 @@
  *
  * Who may still send: every actor with a seen set, a removed one included
  * (it may not have learned of its removal yet; DCGKA accepts what it sent
- * before), and every member added but not yet heard from — while one is,
- * nothing is stable (its first message acks a welcome whose past may miss
- * ops concurrent with its add). So an actor that never sends again (removed
- * and gone for good) holds the stable point at its last message: the history
- * after it is kept. That is the price of never mis-evaluating a late op.
+ * before), and every member added but not yet heard from. The first message
+ * of such a joiner must ack one of its adds (apply.ts refuses anything
+ * else), so its past holds that add's past at least: the stable point stops
+ * before the earliest op missing from one of its adds' pasts, which keeps
+ * its adds themselves (an invitation never accepted holds the history after
+ * it, not before). So an actor that never sends again (removed and gone for
+ * good, or invited and never joining) holds the stable point at its last
+ * message or its add: the history after it is kept. That is the price of
+ * never mis-evaluating a late op.
  *
  * Replays stay refused: the base keeps, per actor, the highest sequence
  * number of its compacted ops (op ids are `actor:seq`, as DCGKA makes them),
  * and an op at or below it is a duplicate.
  */
 import { UsageError } from '../errors.js';
-import { firstClear, shiftDown } from './bitset.js';
+import { BASE_OP, EMPTY_BITS, firstClear, shiftDown } from './bitset.js';
 import { compareIds, evaluateMembers } from './evaluate.js';
 import { lookup, rebuildState } from './state.js';
 import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpId } from './types.js';
@@ -68,15 +72,25 @@ export function namedIds(state: MembershipState): MemberId[] {
   return [...ids].sort(compareIds);
 }
 
+/** The past of the op of add entry `e` (empty for a base or unknown entry: nothing after the base is in it). */
+function pastOfAdd(state: MembershipState, e: number): Uint8Array {
+  const op = state.entries[e]?.op ?? BASE_OP;
+  return op === BASE_OP ? EMPTY_BITS : state.ops[op]?.past ?? EMPTY_BITS;
+}
+
 /**
  * How many ops, from the start of the processing order, are stable and in the
  * past of every later op (0 when none).
  */
 export function stablePrefix(state: MembershipState): number {
   const { ops } = state;
-  for (const member of Object.keys(state.entriesOf)) if (!state.seen.has(member)) return 0; // added, not heard from yet
   let k = ops.length;
   for (const [, bits] of state.seen) k = firstClear(bits, k);
+  for (const [member, adds] of Object.entries(state.entriesOf)) {
+    if (state.seen.has(member)) continue;
+    // Added, not heard from yet: its first message acks one of these adds, so its past holds at least one add's past.
+    for (const e of adds) k = firstClear(pastOfAdd(state, e), k);
+  }
   for (let i = state.base === null ? 1 : 0; i < k; i++) {
     if (splitOpId((ops[i] as MembershipOp).id) === undefined) k = i; // replays of it could not be refused after
   }

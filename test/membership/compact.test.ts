@@ -55,6 +55,7 @@ describe('membership compaction (property)', () => {
     let compactions = 0;
     let dropped = 0;
     let removesCompacted = 0;
+    let compactedBeforeJoin = 0; // compactions while an added member had not acked its add yet
     fc.assert(fc.property(arbRun, ({ initial, commands, seed }) => {
       const { msgs } = simulate(IDS, initial, commands);
       let plain: MembershipState | undefined;
@@ -69,7 +70,11 @@ describe('membership compaction (property)', () => {
         if (m.kind !== 'ack') ops.push(m);
         const before = b.base?.count ?? 0;
         compacted = compactMembership(b, { minimum: 1 });
-        if ((compacted.base?.count ?? 0) > before) compactions++;
+        if ((compacted.base?.count ?? 0) > before) {
+          compactions++;
+          const c = compacted;
+          if (Object.keys(c.entriesOf).some((id) => !c.seen.has(id))) compactedBeforeJoin++;
+        }
         expectSameAnswers(compacted, plain, ops);
         // a replay of a compacted op is still refused
         for (const o of ops) {
@@ -88,6 +93,7 @@ describe('membership compaction (property)', () => {
     expect(compactions).toBeGreaterThan(RUNS / 2);
     expect(dropped).toBeGreaterThan(RUNS);
     expect(removesCompacted).toBeGreaterThan(0);
+    expect(compactedBeforeJoin).toBeGreaterThan(0);
   });
 });
 
@@ -125,10 +131,14 @@ describe('membership compaction, named cases', () => {
     return s;
   };
 
-  it('nothing is stable while an added member has not acked its add', () => {
+  it('an added member not heard from holds the stable point at its add: what came before it is stable', () => {
     const s = base();
-    expect(stablePrefix(s)).toBe(0);
-    expect(compactMembership(s, { minimum: 1 })).toBe(s);
+    expect(stablePrefix(s)).toBe(1); // the create, which D's first message (the ack of A:1) will have in its past
+    const early = compactMembership(s, { minimum: 1 });
+    expect(early.ops.map((o) => o.id)).toEqual(['A:1']);
+    expect(members(early)).toEqual(members(s));
+    expect(canAct(early, 'D')).toBe(true);
+    expect(applyAck(early, { actor: 'D', acked: 'A:1' }).seen.get('D')).toEqual(new Uint8Array([1]));
     const acked = applyAck(s, { actor: 'D', acked: 'A:1' });
     expect(stablePrefix(acked)).toBe(2);
     const c = compactMembership(acked, { minimum: 1 });
@@ -138,6 +148,20 @@ describe('membership compaction, named cases', () => {
     expect(opKind(c, 'A:1')).toBeUndefined();
     expect(applyAck(c, { actor: 'B', acked: 'A:0' })).toBe(c);
     expect(() => applyAdd(c, { id: 'A:1', actor: 'A', added: 'E' })).toThrow(code('STATE_DUPLICATE'));
+  });
+
+  it('a joiner\'s first message must ack one of its adds, on every replica alike', () => {
+    const s = base(); // D added by A:1, not heard from
+    const causality = code('STATE_CAUSALITY');
+    expect(() => applyRemove(s, { id: 'D:0', actor: 'D', removed: 'B' })).toThrow(causality);
+    expect(() => applyAdd(s, { id: 'D:0', actor: 'D', added: 'E' })).toThrow(causality);
+    expect(() => applyAck(s, { actor: 'D', acked: 'A:0' })).toThrow(causality); // an op of its past, not its add
+    // the same on a replica that compacted the create away
+    expect(() => applyAck(compactMembership(s, { minimum: 1 }), { actor: 'D', acked: 'A:0' })).toThrow(causality);
+    // once it acked its add it acts as any member; a stranger is left to DCGKA's view check
+    const joined = applyAck(s, { actor: 'D', acked: 'A:1' });
+    expect(members(applyRemove(joined, { id: 'D:1', actor: 'D', removed: 'B' }))).toEqual(['A', 'C', 'D']);
+    expect(applyAck(s, { actor: 'X', acked: 'A:1' }).seen.has('X')).toBe(true);
   });
 
   it('a removed member that never sends again holds the stable point at its last message', () => {
@@ -171,6 +195,7 @@ describe('membership compaction, named cases', () => {
     // a second compaction keeps the first one's count, marks and names
     let t = c;
     for (let i = 1; i <= 8; i++) t = applyAdd(t, { id: `Z:${i}`, actor: 'Z', added: `N${i}` });
+    for (let i = 1; i <= 8; i++) t = applyAck(t, { actor: `N${i}`, acked: `Z:${i}` }); // a joiner first acks its add
     for (const m of ['B', 'M', ...Array.from({ length: 8 }, (_, i) => `N${i + 1}`)]) t = applyAck(t, { actor: m, acked: 'Z:8' });
     const again = compactMembership(t, { minimum: 8 });
     expect(again.ops).toHaveLength(0);
