@@ -3,7 +3,8 @@
  * state, the scheme state and the control orderer as nested encodings, plus
  * the buffers. `pendingControl` is a derived view and is not encoded.
  *
- *   v4: v3 with `removals` as an id table (removal-table.ts): [ids: [id(32)], records: [[remover, seq, member, [epoch, counter] | null, until?]]].
+ *   v5: v4 with `rejoins` as an id table too (removal-table.ts): [ids: [id(32)], records: [[member, adder, addSeq, seq]]].
+ *   v4 (read only): v3 with `removals` as an id table (removal-table.ts): [ids: [id(32)], records: [[remover, seq, member, [epoch, counter] | null, until?]]].
  *   v3 (read only): { v: 3, scheme, dcgka, message | null, data | null, orderer,
  *         directs: [[sender(32), seq, bytes]] (sorted by sender, seq),
  *         pendingApplication: [[bytes, ad | null, sender(32) | null, epoch]],
@@ -26,12 +27,12 @@ import { decodeMessageState, encodeMessageState } from '../message/index.js';
 import { createOrderer, decodeOrderer, encodeOrderer, enqueue } from '../ordering/index.js';
 import type { OrdererState } from '../ordering/index.js';
 import { MAX_PENDING_APPLICATION, MAX_PENDING_APPLICATION_BYTES, MAX_PENDING_CONTROL, MAX_STRANGERS, MAX_STRANGER_BYTES } from './limits.js';
-import { MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalRecord, encodeRejoinRecords, reopenFromRejoins } from './removal.js';
-import { decodeRemovalTable, encodeRemovalTable } from './removal-table.js';
+import { MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalRecord, reopenFromRejoins } from './removal.js';
+import { decodeRejoinTable, decodeRemovalTable, encodeRejoinTable, encodeRemovalTable } from './removal-table.js';
 import type { GroupScheme, GroupState, PendingApplication, Position, StrangerMessage } from './types.js';
 import { directKey, makeState } from './work.js';
 
-const VERSION = 4;
+const VERSION = 5;
 const KEYS_V2 = ['v', 'scheme', 'dcgka', 'message', 'data', 'orderer', 'directs', 'pendingApplication'] as const;
 const KEYS_V3 = [...KEYS_V2, 'strangers', 'lamport', 'heard', 'removals', 'rejoins'] as const;
 const KEYS_V1 = ['v', 'scheme', 'dcgka', 'message', 'data', 'pendingControl', 'pendingApplication'] as const;
@@ -61,7 +62,7 @@ export function encodeGroupState(state: GroupState): Uint8Array {
     lamport: state.lamport,
     heard: Object.keys(state.heard).sort().map((id) => [fromHex(id), state.heard[id]?.epoch, state.heard[id]?.counter]),
     removals: encodeRemovalTable(state.removals),
-    rejoins: encodeRejoinRecords(state.rejoins),
+    rejoins: encodeRejoinTable(state.rejoins),
   });
 }
 
@@ -158,16 +159,17 @@ function upgradeV1(r: CborRecord, dcgka: DcgkaState, deps: Deps): { orderer: Ord
 
 /**
  * Decodes a group state (the data scheme recomputes secret ids with `deps`).
- * Reads the current version 4 and the earlier versions 3, 2 and 1.
+ * Reads the current version 5 and the earlier versions 4, 3, 2 and 1.
  * @throws DecodeError `DECODE_VERSION_UNSUPPORTED` for an unknown version, `DECODE_*` for damage.
  */
 export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
   const top = asRecord(decodeCanonical(bytes, 'group-state'), 'group-state');
   const v1 = top['v'] === 1;
   const v2 = top['v'] === 2;
-  // v3 wrote removal records one list entry each; v4 writes an id table.
+  // v3 wrote removal records one list entry each, v4 as an id table; v5 writes rejoin records as one too.
   const listedRecords = top['v'] === 3;
-  if (!v1 && !v2 && !listedRecords) checkVersion(top, 'group-state', VERSION);
+  const listedRejoins = listedRecords || top['v'] === 4;
+  if (!v1 && !v2 && !listedRejoins) checkVersion(top, 'group-state', VERSION);
   const r = asRecord(top, 'group-state', v1 ? KEYS_V1 : v2 ? KEYS_V2 : KEYS_V3);
   const scheme = readText<GroupScheme>(r, 'scheme', 'group-state', ['data', 'message']);
   const message = r['message'] === null ? null : decodeMessageState(readBytes(r, 'message', 'group-state'));
@@ -194,7 +196,9 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
   }
   if (sinceV3 && pendingApplication.reduce((n, p) => n + sizeOf(p), 0) > MAX_PENDING_APPLICATION_BYTES) fail('pendingApplication (bytes)');
   if (sinceV3 && strangers.reduce((n, m) => n + sizeOf(m), 0) > MAX_STRANGER_BYTES) fail('strangers (bytes)');
-  const rejoins = sinceV3 ? readArray(r, 'rejoins', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRejoinRecord(x, `group-state.rejoins[${i}]`)) : [];
+  const rejoins = !sinceV3 ? []
+    : listedRejoins ? readArray(r, 'rejoins', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRejoinRecord(x, `group-state.rejoins[${i}]`))
+    : decodeRejoinTable(r['rejoins'], 'group-state.rejoins', MAX_REMOVAL_RECORDS);
   const decodedRemovals = !sinceV3 ? []
     : listedRecords ? readArray(r, 'removals', 'group-state', MAX_REMOVAL_RECORDS).map((x, i) => decodeRemovalRecord(x, `group-state.removals[${i}]`))
     : decodeRemovalTable(r['removals'], 'group-state.removals', MAX_REMOVAL_RECORDS);

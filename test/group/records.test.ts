@@ -10,7 +10,7 @@ import type { GroupState } from '../../src/group/index.js';
 import {
   MAX_REMOVAL_RECORDS, decodeRejoinRecord, decodeRemovalNote, decodeRemovalRecord, encodeRejoinRecords, encodeRemovalNote, encodeWelcomeExtra, readWelcomeExtra, withRecord,
 } from '../../src/group/removal.js';
-import { decodeRemovalTable, encodeRemovalTable } from '../../src/group/removal-table.js';
+import { decodeRejoinTable, decodeRemovalTable, encodeRejoinTable, encodeRemovalTable } from '../../src/group/removal-table.js';
 import type { RejoinRecord, RemovalRecord } from '../../src/group/types.js';
 import { codeOf } from '../helpers/errors.js';
 import { GroupSim, seeded } from '../helpers/group-sim.js';
@@ -140,6 +140,50 @@ describe('the removal table (group state v4, welcome extra v4)', () => {
     const long = 'z'.repeat(200);
     expect(() => encodeRemovalTable([{ op: long, member: MEMBER, frontier: null }])).toThrow(`malformed op id ${'z'.repeat(80)}`);
     expect(() => encodeRemovalTable([{ op: long, member: MEMBER, frontier: null }])).not.toThrow('z'.repeat(81));
+  });
+});
+
+describe('the rejoin table (group state v5)', () => {
+  const ADDER = '0a'.repeat(32);
+  const rejoins: RejoinRecord[] = [
+    { member: MEMBER, add: `${ADDER}:3`, seq: 7 },
+    { member: ADDER, add: `${MEMBER}:9007199254740991`, seq: 0 },
+    { member: MEMBER, add: `${MEMBER}:1`, seq: 2 },
+  ];
+
+  it('round-trips records, writes each id once, and is far smaller than one entry per record', () => {
+    const table = encodeRejoinTable(rejoins);
+    expect(table[0].map((id) => Buffer.from(id).toString('hex'))).toEqual([MEMBER, ADDER]);
+    expect(table[1]).toEqual([[0, 1, 3, 7], [1, 0, 9007199254740991, 0], [0, 0, 1, 2]]);
+    expect(decodeRejoinTable(table, 't', 10)).toEqual(rejoins);
+    expect(decodeRejoinTable(encodeRejoinTable([]), 't', 10)).toEqual([]);
+    const many = Array.from({ length: 300 }, (_, i): RejoinRecord => ({ member: i % 2 ? MEMBER : ADDER, add: `${ADDER}:${100 + 2 * i}`, seq: i }));
+    const compact = encodeCanonical(encodeRejoinTable(many)).length;
+    const legacy = encodeCanonical(encodeRejoinRecords(many)).length;
+    expect(compact / many.length).toBeLessThan(12);
+    expect(legacy / compact).toBeGreaterThan(8);
+  });
+
+  it('refuses malformed tables and records with DECODE_FIELD, naming the field; an op id it could not write back is a caller bug', () => {
+    const one = (row: unknown[]): unknown => [[fromHex(MEMBER)], [row]];
+    const cases: [string, unknown, string][] = [
+      ['not a pair', [[]], 't: expected [ids, records]'],
+      ['a list of records', encodeRejoinRecords(rejoins), 't: expected [ids, records]'],
+      ['a short record', one([0, 0, 1]), 't.records[0]: expected [member, adder, addSeq, seq]'],
+      ['an adder past the table', one([0, 1, 1, 2]), 't.records[0].adder: expected an index of the id table in order of first use (at most 0)'],
+      ['a negative add seq', one([0, 0, -1, 2]), 't.records[0].addSeq: expected a non-negative integer'],
+      ['a fractional seq', one([0, 0, 1, 0.5]), 't.records[0].seq: expected a non-negative integer'],
+      ['an unused id', [[fromHex(MEMBER), fromHex(ADDER)], [[0, 0, 1, 2]]], 't.ids: expected only ids the records use'],
+      ['too many ids', [[fromHex(MEMBER), fromHex(ADDER), fromHex(ADDER)], [[0, 1, 1, 2]]], 't.ids: expected a list of at most two ids per record'],
+    ];
+    for (const [what, value, message] of cases) {
+      expect(() => decodeRejoinTable(value, 't', 10), what).toThrow(message);
+      expect(codeOf(() => decodeRejoinTable(value, 't', 10)), what).toBe('DECODE_FIELD');
+    }
+    expect(() => decodeRejoinTable(encodeRejoinTable(rejoins), 't', 2)).toThrow('t.records: expected a list of at most 2 records');
+    for (const add of [`${ADDER}:03`, `${ADDER}:9007199254740993`, 'not an op']) {
+      expect(() => encodeRejoinTable([{ member: MEMBER, add, seq: 1 }]), add).toThrow(/^rejoin record: malformed op id /);
+    }
   });
 });
 

@@ -76,7 +76,11 @@ describe('group state codec: malformed fields', () => {
       ['data-scheme label on a message state', (f) => { f['scheme'] = 'data'; }, 'group-state.scheme: malformed'],
       ['orderer ahead of the DCGKA clock', (f) => { f['orderer'] = encodeOrderer(createOrderer({ start: { ...state.dcgka.clock.toRecord(), ['07'.repeat(32)]: 1 }, maxPending: 10 })); }, 'group-state.orderer (a sender the DCGKA clock lacks): malformed'],
       ['removal record of 2 items', (f) => { f['removals'] = [[`${'07'.repeat(32)}:1`, ID]]; }, 'group-state.removals: expected [ids, records]'],
-      ['rejoin record of 2 items', (f) => { f['rejoins'] = [[ID, `${'07'.repeat(32)}:1`]]; }, 'group-state.rejoins[0]: expected [member, add, seq]'],
+      ['rejoin table of 1 item', (f) => { f['rejoins'] = [[ID]]; }, 'group-state.rejoins: expected [ids, records]'],
+      ['rejoin record of 3 items', (f) => { f['rejoins'] = [[ID], [[0, 0, 1]]]; }, 'group-state.rejoins.records[0]: expected [member, adder, addSeq, seq]'],
+      ['rejoin record naming an id out of first-use order', (f) => { f['rejoins'] = [[ID, new Uint8Array(32).fill(9)], [[1, 0, 1, 2]]]; }, 'group-state.rejoins.records[0].member: expected an index of the id table in order of first use (at most 0)'],
+      ['rejoin table with an unused id', (f) => { f['rejoins'] = [[ID, new Uint8Array(32).fill(9)], [[0, 0, 1, 2]]]; }, 'group-state.rejoins.ids: expected only ids the records use'],
+      ['rejoin add seq negative', (f) => { f['rejoins'] = [[ID], [[0, 0, -1, 2]]]; }, 'group-state.rejoins.records[0].addSeq: expected a non-negative integer'],
     ];
     for (const [what, change, message] of cases) {
       const error = errorOf(() => decodeGroupState(encodeWith(state, change), sim.deps));
@@ -116,7 +120,7 @@ describe('group state codec: each field\'s own check', () => {
 
   it('names the list that is not a list', () => {
     const { sim, state } = buffered();
-    for (const key of ['heard', 'directs', 'pendingApplication', 'strangers', 'rejoins']) {
+    for (const key of ['heard', 'directs', 'pendingApplication', 'strangers']) {
       expect(refusal(encodeWith(state, (f) => { f[key] = 5; }), sim.deps), key).toBe(`group-state.${key}: expected an array`);
     }
     expect(refusal(encodeWith(state, (f) => { f['lamport'] = -1; }), sim.deps)).toMatch(/^group-state\.lamport: /);
@@ -124,9 +128,11 @@ describe('group state codec: each field\'s own check', () => {
     expect(refusal(encodeWith(state, (f) => { f['dcgka'] = 5; }), sim.deps)).toBe('group-state.dcgka: expected bytes');
     expect(refusal(encodeWith(state, (f) => { f['message'] = 5; }), sim.deps)).toBe('group-state.message: expected bytes');
     expect(refusal(encodeWith(state, (f) => { f['scheme'] = 'both'; }), sim.deps)).toMatch(/^group-state\.scheme: /);
-    expect(refusal(encodeWith(state, (f) => { f['v'] = 3; f['removals'] = 5; }), sim.deps)).toBe('group-state.removals: expected an array');
-    expect(refusal(encodeWith(state, (f) => { f['v'] = 3; f['removals'] = [5]; }), sim.deps)).toMatch(/^group-state\.removals\[0\]/);
-    expect(refusal(encodeWith(state, (f) => { f['rejoins'] = [5]; }), sim.deps)).toMatch(/^group-state\.rejoins\[0\]/);
+    expect(refusal(encodeWith(state, (f) => { f['v'] = 3; f['rejoins'] = []; f['removals'] = 5; }), sim.deps)).toBe('group-state.removals: expected an array');
+    expect(refusal(encodeWith(state, (f) => { f['v'] = 3; f['rejoins'] = []; f['removals'] = [5]; }), sim.deps)).toMatch(/^group-state\.removals\[0\]/);
+    expect(refusal(encodeWith(state, (f) => { f['v'] = 4; f['rejoins'] = 5; }), sim.deps)).toBe('group-state.rejoins: expected an array');
+    expect(refusal(encodeWith(state, (f) => { f['v'] = 4; f['rejoins'] = [5]; }), sim.deps)).toMatch(/^group-state\.rejoins\[0\]/);
+    expect(refusal(encodeWith(state, (f) => { f['rejoins'] = 5; }), sim.deps)).toMatch(/^group-state\.rejoins/);
     expect(refusal(encodeWith(state, (f) => { f['removals'] = 5; }), sim.deps)).toMatch(/^group-state\.removals/);
   });
 
@@ -200,6 +206,7 @@ describe('group state codec: older versions', () => {
     const v3 = encodeWith(state, (f) => {
       f['v'] = 3;
       f['removals'] = legacy;
+      f['rejoins'] = [];
     });
     const decoded = decodeGroupState(v3, sim.deps);
     expect(decoded.removals).toEqual(state.removals);
@@ -208,7 +215,29 @@ describe('group state codec: older versions', () => {
     // each version reads only its own form
     expect(codeOf(() => decodeGroupState(encodeWith(state, (f) => { f['removals'] = legacy; }), sim.deps))).toBe('DECODE_FIELD');
     expect(codeOf(() => decodeGroupState(encodeWith(state, (f) => { f['v'] = 3; }), sim.deps))).toBe('DECODE_FIELD');
-    expect(codeOf(() => decodeGroupState(encodeWith(state, (f) => { f['v'] = 5; }), sim.deps))).toBe('DECODE_VERSION_UNSUPPORTED');
+    expect(codeOf(() => decodeGroupState(encodeWith(state, (f) => { f['v'] = 6; }), sim.deps))).toBe('DECODE_VERSION_UNSUPPORTED');
+  });
+
+  it('v4: rejoin records written one list entry each decode to what v5 writes as an id table', () => {
+    const sim = new GroupSim(['A', 'B', 'C'], 'message');
+    sim.create('A', ['B', 'C']);
+    sim.settle(seeded(3));
+    sim.remove('A', 'C');
+    sim.settle(seeded(3));
+    sim.add('B', 'C');
+    sim.settle(seeded(3));
+    const state = sim.peer('A').state as GroupState;
+    expect(state.rejoins.length).toBeGreaterThan(0);
+    const legacy = state.rejoins.map((j) => [fromHex(j.member), j.add, j.seq]);
+    const v4 = encodeWith(state, (f) => {
+      f['v'] = 4;
+      f['rejoins'] = legacy;
+    });
+    const decoded = decodeGroupState(v4, sim.deps);
+    expect(decoded.rejoins).toEqual(state.rejoins);
+    expect(encodeGroupState(decoded)).toEqual(encodeGroupState(state));
+    expect(encodeGroupState(state).length).toBeLessThan(v4.length);
+    expect(codeOf(() => decodeGroupState(encodeWith(state, (f) => { f['rejoins'] = legacy; }), sim.deps))).toBe('DECODE_FIELD');
   });
 
   it('v2: an application message of an unknown sender becomes a stranger; v3 fields start empty', () => {
