@@ -23,7 +23,7 @@ import {
 import type { GroupResult, GroupState } from '../src/group/index.js';
 import { createKeyManager, createKeyRegistry, identityOf, longTermBundle, registerBundle } from '../src/keys/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../src/keys/index.js';
-import { encodeMembership } from '../src/membership/index.js';
+import { decodeMembership, encodeMembership } from '../src/membership/index.js';
 import { isGroupCryptError } from '../src/errors.js';
 import { encodeRemovalTable } from '../src/group/removal-table.js';
 import { encodeOrderer } from '../src/ordering/index.js';
@@ -48,6 +48,8 @@ export interface StateGrowthRow {
   readonly removals: number;
   /** CPU ms per operation over the window ending here (all members' processing). */
   readonly msPerOp: number;
+  /** Wall ms to decode member 0's membership history (what a joiner's welcome carries), median of 3. */
+  readonly decodeMs: number;
 }
 
 /** The bench result: the curve, whether it levels off, and a table. */
@@ -83,6 +85,16 @@ function slope(points: readonly (readonly [number, number])[]): number {
   const my = points.reduce((s, [, y]) => s + y, 0) / n;
   const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
   return sxx === 0 ? 0 : points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
+}
+
+/** Median wall time of three runs of `run`, in ms. */
+function medianMs(run: () => unknown): number {
+  const times = [0, 1, 2].map(() => {
+    const start = performance.now();
+    run();
+    return performance.now() - start;
+  });
+  return times.sort((a, b) => a - b)[1] as number;
 }
 
 const cpuMs = (): number => {
@@ -192,15 +204,17 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
     settle();
     windowOps++;
     if (op % Math.max(1, Math.floor(total / checkpoints)) === 0 || op === total) {
+      const msPerOp = (cpuMs() - windowStart) / windowOps; // the checkpoint's own measuring is left out
       const s = first.state as GroupState;
-      const membershipBytes = encodeMembership(s.dcgka.membership).length;
+      const encoded = encodeMembership(s.dcgka.membership);
+      const membershipBytes = encoded.length;
       const row: StateGrowthRow = {
         ops: op, membershipOps, stateBytes: encodeGroupState(s).length, membershipBytes, ordererBytes: encodeOrderer(s.orderer).length,
         dcgkaOtherBytes: encodeDcgkaState(s.dcgka).length - membershipBytes, recordBytes: encodeCanonical(encodeRemovalTable(s.removals)).length, removals,
-        msPerOp: (cpuMs() - windowStart) / windowOps,
+        msPerOp, decodeMs: medianMs(() => decodeMembership(encoded)),
       };
       rows.push(row);
-      options.log?.(`  state-growth: ${op} ops, state ${row.stateBytes} B (removal records ${row.recordBytes} B), membership ${membershipBytes} B, ${row.msPerOp.toFixed(2)} ms/op`);
+      options.log?.(`  state-growth: ${op} ops, state ${row.stateBytes} B (removal records ${row.recordBytes} B), membership ${membershipBytes} B (decoded in ${row.decodeMs.toFixed(1)} ms), ${row.msPerOp.toFixed(2)} ms/op`);
       windowStart = cpuMs();
       windowOps = 0;
     }
@@ -212,8 +226,8 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
   const timeRatio = mean(rows.length - quarter, (r) => r.msPerOp) / mean(quarter, (r) => r.msPerOp);
   const recordBytesPerRemoval = slope(rows.map((r) => [r.removals, r.recordBytes]));
   const levelsOff = bytesRatio < 1.25 && timeRatio < 1.5;
-  const header = 'ops      membership-ops  state B   records B  membership B  orderer B  dcgka-other B  ms/op';
-  const table = [header, ...rows.map((r) => `${String(r.ops).padEnd(8)} ${String(r.membershipOps).padEnd(15)} ${String(r.stateBytes).padEnd(9)} ${String(r.recordBytes).padEnd(10)} ${String(r.membershipBytes).padEnd(13)} ${String(r.ordererBytes).padEnd(10)} ${String(r.dcgkaOtherBytes).padEnd(14)} ${r.msPerOp.toFixed(2)}`)].join('\n');
+  const header = 'ops      membership-ops  state B   records B  membership B  orderer B  dcgka-other B  ms/op  decode ms';
+  const table = [header, ...rows.map((r) => `${String(r.ops).padEnd(8)} ${String(r.membershipOps).padEnd(15)} ${String(r.stateBytes).padEnd(9)} ${String(r.recordBytes).padEnd(10)} ${String(r.membershipBytes).padEnd(13)} ${String(r.ordererBytes).padEnd(10)} ${String(r.dcgkaOtherBytes).padEnd(14)} ${r.msPerOp.toFixed(2).padEnd(6)} ${r.decodeMs.toFixed(1)}`)].join('\n');
   const last = rows.at(-1) as StateGrowthRow;
   const targets = [
     `state growth, 8 members through ${total} operations, last quarter / second quarter: state bytes without removal records ${bytesRatio.toFixed(2)}, ms/op ${timeRatio.toFixed(2)} → ${levelsOff ? 'met (levels off)' : 'MISSED (grows)'}`,

@@ -61,6 +61,7 @@ import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaState, MemberId, OpId } from '../dcgka/index.js';
 import { DecodeError, StateError } from '../errors.js';
 import { hasSeen, isCompacted } from '../membership/index.js';
+import type { MembershipBase } from '../membership/index.js';
 import type { MessageState } from '../message/index.js';
 import { decodeRemovalTable, encodeRemovalTable } from './removal-table.js';
 import type { GroupState, Position, RejoinRecord, RemovalRecord } from './types.js';
@@ -160,8 +161,16 @@ export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: re
  */
 export function pruneRejoins(facts: RemovalFacts): readonly RejoinRecord[] {
   const m = facts.dcgka.membership;
-  return facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
+  // `isCompacted` reads only the base: a list already pruned against this base has nothing more to drop. Checked
+  // after every message, and the list is long while a member gone for good holds compaction.
+  if (PRUNED_AGAINST.has(facts.rejoins) && PRUNED_AGAINST.get(facts.rejoins) === m.base) return facts.rejoins;
+  const kept = facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
+  PRUNED_AGAINST.set(kept, m.base);
+  return kept;
 }
+
+/** The compacted base each rejoin list was last pruned against (see `pruneRejoins`). */
+const PRUNED_AGAINST = new WeakMap<readonly RejoinRecord[], MembershipBase | null>();
 
 /** The removal that bars a message of `sender` at `position`, if any. */
 export function barredBy(facts: RemovalFacts, sender: MemberId, position: Position): RemovalRecord | undefined {

@@ -39,6 +39,27 @@ export function isSubset(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * True when `bits` holds the past of each op it holds (`pastOf(j)`, each
+ * already known to be closed itself). Walks the ops from the top down and
+ * checks only those not yet in the past of a checked one: the past of an op
+ * inside a closed past is inside it too. So a past costs one subset check
+ * per concurrent branch, not one per op (a welcome of h ops decoded in
+ * O(h² / 8), not O(h³ / 8)).
+ */
+export function isCausallyClosed(bits: Uint8Array, pastOf: (op: number) => Uint8Array): boolean {
+  let covered: Uint8Array = EMPTY_BITS;
+  const indices = bitIndices(bits);
+  for (let k = indices.length - 1; k >= 0; k--) {
+    const j = indices[k] as number;
+    if (hasBit(covered, j)) continue;
+    const past = pastOf(j);
+    if (!isSubset(past, bits)) return false;
+    covered = unionBits(covered, past);
+  }
+  return true;
+}
+
 /** True when the two sets hold the same bits. */
 export function equalBits(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && isSubset(a, b) && isSubset(b, a);

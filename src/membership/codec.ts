@@ -10,7 +10,7 @@
  */
 import { DecodeError } from '../errors.js';
 import { PersistentMap, asRecord, decodeCanonical, encodeCanonical, readArray, readBytes, readText, readUint } from '../crypto/index.js';
-import { bitIndices, isSubset, isTrimmed } from './bitset.js';
+import { EMPTY_BITS, bitIndices, isCausallyClosed, isTrimmed } from './bitset.js';
 import { compareIds } from './evaluate.js';
 import { MAX_BASE_IDS, MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_BYTES, MAX_MEMBERSHIP_OPS } from './limits.js';
 import { rebuildState } from './state.js';
@@ -113,9 +113,7 @@ function checkOp(op: MembershipOp, i: number, previous: readonly MembershipOp[],
     const sorted = targets.every((t, k) => k === 0 || compareIds(targets[k - 1] ?? '', t) < 0);
     if (!sorted || !targets.includes(actor)) throw new DecodeError('DECODE_FIELD', `${what}.targets: expected sorted unique members including the creator`);
   }
-  for (const j of bitIndices(past)) {
-    if (!isSubset(previous[j]?.past ?? new Uint8Array(0), past)) throw new DecodeError('DECODE_FIELD', `${what}.past: not causally closed`);
-  }
+  if (!isCausallyClosed(past, (j) => previous[j]?.past ?? EMPTY_BITS)) throw new DecodeError('DECODE_FIELD', `${what}.past: not causally closed`);
 }
 
 /**
@@ -139,9 +137,7 @@ export function decodeMembership(bytes: Uint8Array): MembershipState {
   }
   let seen = PersistentMap.empty<Uint8Array>();
   for (const [member, bits] of fields.seen) {
-    for (const j of bitIndices(bits)) {
-      if (!isSubset(ops[j]?.past ?? new Uint8Array(0), bits)) throw new DecodeError('DECODE_FIELD', `${WHAT}.seen: not causally closed`);
-    }
+    if (!isCausallyClosed(bits, (j) => ops[j]?.past ?? EMPTY_BITS)) throw new DecodeError('DECODE_FIELD', `${WHAT}.seen: not causally closed`);
     seen = seen.set(member, bits);
   }
   return rebuildState(ops, seen, base);

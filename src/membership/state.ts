@@ -49,33 +49,43 @@ export function withMembers(state: MembershipState): MembershipState {
   return { ...state, members: evaluateMembers(state, null) };
 }
 
+/** The derived tables an append extends, as arrays and records this module owns while it fills them. */
+interface Tables {
+  ops: MembershipOp[];
+  entries: AddEntry[];
+  cancels: (readonly number[])[];
+  index: Record<OpId, number>;
+  entriesOf: Record<MemberId, readonly number[]>;
+}
+
+function copyTables(state: MembershipState): Tables {
+  return { ops: [...state.ops], entries: [...state.entries], cancels: [...state.cancels], index: { ...state.index }, entriesOf: { ...state.entriesOf } };
+}
+
+/** Appends one op to tables this module owns (in place: a rebuild of h ops copies nothing h times). */
+function appendInto(tables: Tables, op: NewOp, past: Uint8Array): void {
+  const i = tables.ops.length;
+  const inPast = (e: number): boolean => holdsOp(past, tables.entries[e]?.op ?? 0);
+  let cancelled: number[] = [];
+  if (op.kind === 'remove') {
+    cancelled = (lookup(tables.entriesOf, op.targets[0] ?? '') ?? []).filter(inPast);
+  } else {
+    const supports = op.kind === 'create' ? null : (lookup(tables.entriesOf, op.actor) ?? []).filter(inPast);
+    for (const member of op.targets) {
+      define(tables.entriesOf, member, [...(lookup(tables.entriesOf, member) ?? []), tables.entries.length]);
+      tables.entries.push({ op: i, member, supports });
+    }
+  }
+  tables.ops.push({ id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past });
+  tables.cancels.push(cancelled);
+  define(tables.index, op.id, i);
+}
+
 /** `appendOp` without the evaluation: the cached members are stale until `withMembers`. */
 export function appendOpDeferred(state: MembershipState, op: NewOp, past: Uint8Array): MembershipState {
-  const i = state.ops.length;
-  const record: MembershipOp = { id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past };
-  const entries: AddEntry[] = [...state.entries];
-  let entriesOf = state.entriesOf;
-  let cancelled: number[] = [];
-  const inPast = (e: number): boolean => holdsOp(past, state.entries[e]?.op ?? 0);
-  if (op.kind === 'remove') {
-    cancelled = (lookup(entriesOf, op.targets[0] ?? '') ?? []).filter(inPast);
-  } else {
-    const supports = op.kind === 'create' ? null : (lookup(entriesOf, op.actor) ?? []).filter(inPast);
-    const added: Record<string, readonly number[]> = { ...entriesOf };
-    for (const member of op.targets) {
-      define(added, member, [...(lookup(added, member) ?? []), entries.length]);
-      entries.push({ op: i, member, supports });
-    }
-    entriesOf = added;
-  }
-  return {
-    ...state,
-    ops: [...state.ops, record],
-    entries,
-    cancels: [...state.cancels, cancelled],
-    index: assign(state.index, op.id, i),
-    entriesOf,
-  };
+  const tables = copyTables(state);
+  appendInto(tables, op, past);
+  return { ...state, ...tables };
 }
 
 /** Sets the seen set of `actor`. */
@@ -94,9 +104,10 @@ export function initialState(op: { readonly id: OpId; readonly actor: MemberId; 
 
 /** Rebuilds a state from its base, its ops (in order, each with its past) and seen sets. */
 export function rebuildState(ops: readonly MembershipOp[], seen: PersistentMap<Uint8Array>, base: MembershipBase | null = null): MembershipState {
-  let state = base === null ? EMPTY : baseState(base);
-  for (const op of ops) state = appendOpDeferred(state, op, op.past);
-  return { ...withMembers(state), seen };
+  const start = base === null ? EMPTY : baseState(base);
+  const tables = copyTables(start);
+  for (const op of ops) appendInto(tables, op, op.past);
+  return { ...withMembers({ ...start, ...tables }), seen };
 }
 
 /** A state holding only a base: one entry per base member, in every past (BASE_OP). */

@@ -5,7 +5,7 @@ import { EMPTY_BITS, countBits, hasBit, holdsOp, unionBits, withBit } from './bi
 import { isCompacted } from './compact.js';
 import { evaluateMembers } from './evaluate.js';
 import { lookup } from './state.js';
-import type { MemberId, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
+import type { MemberId, MembershipCore, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
 
 /**
  * The ops an actor counts as seen, and its view over them.
@@ -49,10 +49,38 @@ function holdsAnyAdd(state: MembershipState, bits: Uint8Array, adds: readonly nu
   return false;
 }
 
+/**
+ * Views already evaluated, per op table: an ack changes a seen set but not
+ * the ops, so the many messages between two membership ops ask for the same
+ * few views (members that acked up to the same op). Each evaluation is
+ * O(history), which a member gone for good keeps long (issue 12).
+ */
+const VIEWS = new WeakMap<readonly MembershipOp[], { readonly core: MembershipCore; readonly views: Map<string, readonly MemberId[]> }>();
+const MAX_CACHED_VIEWS = 64;
+
 /** The DGM over the ops in `bits` (the cached members when `bits` holds every op). */
 export function viewOver(state: MembershipState, bits: Uint8Array): readonly MemberId[] {
   if (countBits(bits) === state.ops.length) return state.members;
-  return evaluateMembers(state, bits);
+  let cache = VIEWS.get(state.ops);
+  // The same ops array always comes with the same entries and cancels (state.ts copies all three together).
+  if (cache === undefined || cache.core.entries !== state.entries || cache.core.cancels !== state.cancels) {
+    cache = { core: state, views: new Map() };
+    VIEWS.set(state.ops, cache);
+  }
+  const key = bitsKey(bits);
+  const known = cache.views.get(key);
+  if (known !== undefined) return known;
+  const view = evaluateMembers(state, bits);
+  if (cache.views.size >= MAX_CACHED_VIEWS) cache.views.clear();
+  cache.views.set(key, view);
+  return view;
+}
+
+/** A map key for a bit set (trimmed sets: equal sets, equal keys). */
+function bitsKey(bits: Uint8Array): string {
+  let key = '';
+  for (let i = 0; i < bits.length; i += 4096) key += String.fromCharCode(...bits.subarray(i, i + 4096));
+  return key;
 }
 
 /**

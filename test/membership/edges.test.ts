@@ -3,10 +3,11 @@
  * op sets differ in order and exceed one byte of bits, merge conflicts on each op field, effective views of joiners,
  * the bit-set helpers at byte boundaries, and codec checks each tested on its own (one edit, one check).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical } from '../../src/crypto/index.js';
 import { encodeMembershipV2 } from '../../src/membership/codec.js';
-import { bitIndices, countBits, equalBits, hasBit, isSubset, isTrimmed, unionBits, withBit } from '../../src/membership/bitset.js';
+import { bitIndices, countBits, equalBits, hasBit, isCausallyClosed, isSubset, isTrimmed, unionBits, withBit } from '../../src/membership/bitset.js';
 import {
   applyAck, applyAdd, canAct, createMembership, decodeMembership, encodeMembership, hasSeen, isMember, MAX_ID_LENGTH, memberView, members,
   mergeMembership, opKind, type MembershipState,
@@ -163,6 +164,36 @@ const reencode = (edit: (r: Raw) => void): Uint8Array => {
   edit(r);
   return encodeCanonical(r);
 };
+
+describe('causal closure of a set of ops', () => {
+  /** The naive check: every op in the set has its whole past in the set. */
+  const naive = (bits: Uint8Array, pasts: readonly Uint8Array[]): boolean => bitIndices(bits).every((j) => isSubset(pasts[j] as Uint8Array, bits));
+
+  it('answers as checking every op, on random histories and random sets (closed and not)', () => {
+    fc.assert(fc.property(fc.array(fc.array(fc.nat(63), { maxLength: 4 }), { minLength: 1, maxLength: 64 }), fc.array(fc.nat(63), { maxLength: 40 }), (parents, picks) => {
+      // op i's past: the closure of a few earlier ops (a causal order by construction)
+      const pasts: Uint8Array[] = [];
+      for (const [i, ps] of parents.entries()) {
+        let past: Uint8Array = new Uint8Array(0);
+        for (const p of ps) if (i > 0) { const j = p % i; past = unionBits(past, withBit(pasts[j] as Uint8Array, j)); }
+        pasts.push(past);
+      }
+      let bits: Uint8Array = new Uint8Array(0);
+      for (const p of picks) bits = withBit(bits, p % pasts.length);
+      const closure = bitIndices(bits).reduce((acc, j) => unionBits(acc, withBit(pasts[j] as Uint8Array, j)), new Uint8Array(0) as Uint8Array);
+      for (const set of [bits, closure]) expect(isCausallyClosed(set, (j) => pasts[j] as Uint8Array)).toBe(naive(set, pasts));
+      expect(isCausallyClosed(closure, (j) => pasts[j] as Uint8Array)).toBe(true);
+    }), { numRuns: 300 });
+  });
+
+  it('catches a hole below a concurrent branch, not only below the top op', () => {
+    // 0 ← 1, 0 ← 2 (1 and 2 concurrent), 3 after 1 only
+    const pasts = [new Uint8Array(0), new Uint8Array([0b1]), new Uint8Array([0b1]), new Uint8Array([0b11])];
+    expect(isCausallyClosed(new Uint8Array([0b1111]), (j) => pasts[j] as Uint8Array)).toBe(true);
+    expect(isCausallyClosed(new Uint8Array([0b1110]), (j) => pasts[j] as Uint8Array)).toBe(false); // 2 without 0
+    expect(isCausallyClosed(new Uint8Array([0b1100]), (j) => pasts[j] as Uint8Array)).toBe(false); // 3 without 1
+  });
+});
 
 describe('membership codec, one check per edit', () => {
   it('the unedited sample decodes', () => {
