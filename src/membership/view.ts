@@ -55,7 +55,7 @@ function holdsAnyAdd(state: MembershipState, bits: Uint8Array, adds: readonly nu
  * few views (members that acked up to the same op). Each evaluation is
  * O(history), which a member gone for good keeps long (issue 12).
  */
-const VIEWS = new WeakMap<readonly MembershipOp[], { readonly core: MembershipCore; readonly views: Map<string, readonly MemberId[]> }>();
+const VIEWS = new WeakMap<readonly MembershipOp[], { readonly entries: MembershipCore['entries']; readonly cancels: MembershipCore['cancels']; readonly views: Map<string, readonly MemberId[]> }>();
 const MAX_CACHED_VIEWS = 64;
 
 /** The DGM over the ops in `bits` (the cached members when `bits` holds every op). */
@@ -63,8 +63,8 @@ export function viewOver(state: MembershipState, bits: Uint8Array): readonly Mem
   if (countBits(bits) === state.ops.length) return state.members;
   let cache = VIEWS.get(state.ops);
   // The same ops array always comes with the same entries and cancels (state.ts copies all three together).
-  if (cache === undefined || cache.core.entries !== state.entries || cache.core.cancels !== state.cancels) {
-    cache = { core: state, views: new Map() };
+  if (cache === undefined || cache.entries !== state.entries || cache.cancels !== state.cancels) {
+    cache = { entries: state.entries, cancels: state.cancels, views: new Map() };
     VIEWS.set(state.ops, cache);
   }
   const key = bitsKey(bits);
