@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, fromHex } from '../../src/crypto/index.js';
 import {
-  applyAck, applyAdd, applyRemove, compactMembership, createMembership, decodeMembership, encodeMembership, members, type MembershipState,
+  applyAck, applyAdd, applyRemove, compactMembership, createMembership, decodeMembership, encodeMembership, MAX_ID_LENGTH, members, type MembershipState,
 } from '../../src/membership/index.js';
 import { encodeMembershipV2 } from '../../src/membership/codec.js';
 import { fromRuns, toRuns } from '../../src/membership/table-codec.js';
@@ -129,6 +129,59 @@ describe('membership v3 layout', () => {
       expect(() => decodeMembership(reencode(edit))).toThrow(code('DECODE_FIELD'));
     });
   }
+
+  it('keeps ids that only look like hex or op ids as they are', () => {
+    const almost = [`z${hex(1)}`, `${hex(1)}z`, hex(1).slice(1)];
+    let s = createMembership({ id: 'K', creator: 'A', members: almost });
+    s = applyAdd(s, { id: 'B:5', actor: 'A', added: 'B' }); // an op id of another actor's shape
+    const r = raw(s);
+    expect(r.ids.filter((id) => id instanceof Uint8Array)).toEqual([]);
+    expect(r.ops[1]?.[2]).toBe('B:5');
+    const back = decodeMembership(encodeMembership(s));
+    expect(back.ops.map((op) => op.id)).toEqual(['K', 'B:5']);
+    expect(members(back)).toEqual(members(s));
+  });
+
+  it('names what it expected', () => {
+    const op = (r: Raw, i: number): unknown[] => r.ops[i] as unknown[];
+    const cases: [string, (r: Raw) => void, string][] = [
+      ['an id longer than allowed', (r) => { r.ids = [...r.ids, 'Z'.repeat(MAX_ID_LENGTH + 1)]; }, `membership.ids[${raw().ids.length}]: expected 32 bytes, or text that is not 64 hex characters`],
+      ['an index equal to the table size', (r) => { op(r, 1)[1] = r.ids.length; }, `membership.ops[1].actor: expected an index below ${raw().ids.length}`],
+      ['a negative index', (r) => { op(r, 1)[1] = -1; }, 'membership.ops[1].actor: expected a non-negative integer'],
+      ['an op of four fields', (r) => { r.ops[1] = op(r, 1).slice(0, 4); }, 'membership.ops[1]: expected a list of 5 items'],
+      ['ops not a list', (r) => { r.ops = 7 as unknown as unknown[][]; }, 'membership.ops: expected a list of at most'],
+      ['an unknown kind', (r) => { op(r, 1)[0] = 3; }, 'membership.ops[1].kind: expected 0, 1 or 2'],
+      ['an empty op id', (r) => { op(r, 1)[2] = ''; }, 'membership.ops[1].id: expected a seq or an op id'],
+      ['an op id too long', (r) => { op(r, 1)[2] = 'w'.repeat(MAX_ID_LENGTH + 1); }, 'membership.ops[1].id: expected a seq or an op id'],
+      ['an op id that is its seq as text', (r) => { op(r, 1)[2] = `${r.ids[op(r, 1)[1] as number] as string}:5`; }, 'membership.ops[1].id: expected its seq alone (non-canonical)'],
+      ['targets not a list', (r) => { op(r, 1)[3] = 1; }, 'membership.ops[1].targets: expected a list of at most'],
+      ['runs of odd length', (r) => { op(r, 1)[4] = [0]; }, 'membership.ops[1].past: expected [start, end, …] pairs'],
+      ['runs past the op', (r) => { op(r, 1)[4] = [0, 2]; }, 'membership.ops[1].past: expected runs within the 1 operations before it'],
+      ['runs touching', (r) => { op(r, 2)[4] = [0, 1, 1, 2]; }, 'membership.ops[2].past: expected strictly increasing, non-empty, non-adjacent runs'],
+      ['seen twice', (r) => { r.seen = [r.seen[0]!, ...r.seen]; }, 'membership.seen: expected members in table order, each once'],
+      ['a seen entry of one field', (r) => { r.seen[0] = [r.seen[0]![0]]; }, 'membership.seen[0]: expected a list of 2 items'],
+    ];
+    for (const [name, edit, message] of cases) expect(() => decodeMembership(reencode(edit)), name).toThrow(message);
+  });
+
+  it('names what it expected of a base; a mark names a non-negative seq', () => {
+    const compacted = compactMembership(hexHistory(3), { minimum: 1 });
+    const withBase = (edit: (b: unknown[]) => void): Uint8Array => reencode((x) => { const b = [...(x.base as unknown[])]; edit(b); x.base = b; }, compacted);
+    const marks = (raw(compacted).base as unknown[])[2] as unknown[][];
+    const cases: [string, (b: unknown[]) => void, string][] = [
+      ['an empty create', (b) => { b[1] = ''; }, 'membership.base.create: expected an op id'],
+      ['a create too long', (b) => { b[1] = 'c'.repeat(MAX_ID_LENGTH + 1); }, 'membership.base.create: expected an op id'],
+      ['a negative mark', (b) => { b[2] = [[marks[0]![0], -1]]; }, 'membership.base.marks[0]: expected a non-negative integer'],
+      ['a mark twice', (b) => { b[2] = [...marks, ...marks]; }, 'membership.base.marks: expected actors in table order, each once'],
+      ['a mark of one field', (b) => { b[2] = [[0]]; }, 'membership.base.marks[0]: expected a list of 2 items'],
+      ['a count not a number', (b) => { b[0] = 'x'; }, 'membership.base.count: expected a non-negative integer'],
+      ['members not a list', (b) => { b[3] = 1; }, 'membership.base.members: expected a list of at most'],
+      ['a named index past the table', (b) => { b[4] = [99]; }, 'membership.base.named[0]: expected an index below'],
+    ];
+    for (const [name, edit, message] of cases) expect(() => decodeMembership(withBase(edit)), name).toThrow(message);
+    // a create of exactly the longest id is read
+    expect(decodeMembership(withBase((b) => { b[1] = 'c'.repeat(MAX_ID_LENGTH); })).base?.create).toBe('c'.repeat(MAX_ID_LENGTH));
+  });
 
   it('rejects a malformed base', () => {
     const compacted = compactMembership(hexHistory(3), { minimum: 1 });
