@@ -163,7 +163,7 @@ export function pruneRejoins(facts: RemovalFacts): readonly RejoinRecord[] {
   const m = facts.dcgka.membership;
   // `isCompacted` reads only the base: a list already pruned against this base has nothing more to drop. Checked
   // after every message, and the list is long while a member gone for good holds compaction.
-  if (PRUNED_AGAINST.has(facts.rejoins) && PRUNED_AGAINST.get(facts.rejoins) === m.base) return facts.rejoins;
+  if (PRUNED_AGAINST.get(facts.rejoins) === m.base) return facts.rejoins; // never pruned: undefined, not null
   const kept = facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
   PRUNED_AGAINST.set(kept, m.base);
   return kept;

@@ -5,8 +5,9 @@
  *   v1 { v: 1, ops: [{ id, kind, actor, targets, past }...], seen: { member: bits } }
  *   v2 { v: 2, base: { count, create, marks: { actor: seq }, members: [id], named: [id] }, ops, seen }
  *      (a compacted state, compact.ts: ops hold no create; bit i is ops[i] as in v1)
- *   v3 the same fields as an id table and runs of op indices (table-codec.ts): about 15 bytes an op
- *      instead of 230 plus a bit per earlier op. Written since issue 12; v1 and v2 still decode.
+ *   v3 the same fields as an id table and runs of op indices (table-codec.ts): about 13 bytes an op
+ *      instead of 230 plus a bit per earlier op. Written since issue 12; v1 and v2 still decode
+ *      (test/membership/legacy-codec.ts writes them for the tests).
  */
 import { DecodeError } from '../errors.js';
 import { PersistentMap, asRecord, decodeCanonical, encodeCanonical, readArray, readBytes, readText, readUint } from '../crypto/index.js';
@@ -28,27 +29,12 @@ export function encodeMembership(state: MembershipState): Uint8Array {
   return encodeCanonical(encodeTable(state));
 }
 
-/**
- * The v1/v2 encoding (maps of text ids and bit sets), as written before v3:
- * kept to test that such states still decode.
- */
-export function encodeMembershipV2(state: MembershipState): Uint8Array {
-  const seen: Record<string, Uint8Array> = {};
-  for (const [key, bits] of state.seen) {
-    Object.defineProperty(seen, key, { value: bits, enumerable: true, writable: true, configurable: true });
-  }
-  const ops = state.ops.map((op) => ({ id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past: op.past }));
-  if (state.base === null) return encodeCanonical({ v: 1, ops, seen });
-  const { count, create, marks, members, named } = state.base;
-  return encodeCanonical({ v: 2, base: { count, create, marks: { ...marks }, members: [...members], named: [...named] }, ops, seen });
-}
-
 function readIds(record: Readonly<Record<string, unknown>>, key: string, what: string, max: number): MemberId[] {
-  const ids = readArray(record, key, what, max).map((t, k) => {
+  // sorted and unique: checkBase
+  return readArray(record, key, what, max).map((t, k) => {
     if (typeof t !== 'string' || t.length === 0 || t.length > MAX_ID_LENGTH) throw new DecodeError('DECODE_FIELD', `${what}.${key}[${k}]: expected an id`);
     return t;
   });
-  return ids; // sorted and unique: checkBase
 }
 
 function readBase(value: unknown): MembershipBase {

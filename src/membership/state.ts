@@ -12,13 +12,6 @@ export function lookup<T>(record: Readonly<Record<string, T>>, key: string): T |
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
-/** A copy of `record` with `key` set, safe for any string key. */
-export function assign<T>(record: Readonly<Record<string, T>>, key: string, value: T): Record<string, T> {
-  const out: Record<string, T> = { ...record };
-  define(out, key, value);
-  return out;
-}
-
 /** Sets `key` on a record this module just allocated, safe for any string key. */
 function define<T>(record: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });

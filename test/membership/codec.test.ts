@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical } from '../../src/crypto/index.js';
-import { encodeMembershipV2 } from '../../src/membership/codec.js';
+import { encodeMembershipV2 } from './legacy-codec.js';
 import { decodeMembership, encodeMembership, memberView, members, MAX_MEMBERSHIP_BYTES } from '../../src/membership/index.js';
 import { ack, add, create, remove, replay } from './replay.js';
 

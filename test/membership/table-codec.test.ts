@@ -8,7 +8,7 @@ import { decodeCanonical, encodeCanonical, fromHex } from '../../src/crypto/inde
 import {
   applyAck, applyAdd, applyRemove, compactMembership, createMembership, decodeMembership, encodeMembership, MAX_ID_LENGTH, members, type MembershipState,
 } from '../../src/membership/index.js';
-import { encodeMembershipV2 } from '../../src/membership/codec.js';
+import { encodeMembershipV2 } from './legacy-codec.js';
 import { fromRuns, toRuns } from '../../src/membership/table-codec.js';
 import { ack, add, create, remove, replay } from './replay.js';
 
