@@ -33,8 +33,10 @@ import {
   encodeKeyRegistry, generateOneTimePreKeys, hasPqPreKeys, identityOf, isLifetimeValid, registerBundle, rotateSignedPreKey,
 } from '../keys/index.js';
 import type { OutboxMessage, Store } from '../store/index.js';
-import type { Transport, TransportItem, TransportProblem } from '../transport/index.js';
+import type { LogPosition, Transport, TransportItem, TransportProblem } from '../transport/index.js';
 import type { AppEntry } from './app-log.js';
+import type { LogMarks } from './log-marks.js';
+import { NO_MARKS, decodeLogMarks, encodeLogMarks, isSettled, settleAt } from './log-marks.js';
 import { appName, appPrefix, decodeAppEntry, encodeAppEntry, readOrder } from './app-log.js';
 import type { PreKeyPolicy } from './prekeys.js';
 import { DEFAULT_PREKEY_GRACE_SECONDS, DEFAULT_PREKEY_ROTATION_SECONDS, maintainPreKeys } from './prekeys.js';
@@ -56,7 +58,14 @@ const OFFERS = 'otk-offers';
 const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
+/** The settled marks of log transports (log-marks.ts). */
+const LOG_MARKS = 'log-marks';
 const rejectedName = rejectedRecordName;
+/** The order in which rejected records were written (n → content hash), so the oldest go first. */
+const rejectedQueueName = (n: number): string => `rejectedq:${String(n).padStart(16, '0')}`;
+/** How many rejected records were ever queued (the next queue index). */
+const REJECTED_NEXT = 'rejected-next';
+const DEFAULT_REJECTED_RECORDS = 1_000;
 /** Number of entries in a group's read log (the next entry's sequence number). */
 const appCountName = (id: string): string => `appn:${id}`;
 /** Processed-id prefixes: applied messages, handled bundles, items rejected for good. */
@@ -215,12 +224,23 @@ export class Peer {
   readonly #offerPool: number;
   readonly #batchSize: number;
   readonly #budget: number;
+  readonly #rejectedRecords: number;
+  /** The next rejected-queue index, as committed (loaded on first use). */
+  #rejectedNext: number | undefined;
   readonly #listeners = new Set<PeerListener>();
   readonly #groups = new Map<string, GroupState>();
   #groupIds: Set<string> | undefined;
   readonly #appCount = new Map<string, number>();
   /** Content hashes of items handled for good (processed ids `msg:`, `bundle:`, `bad:`), loaded at the first catch-up. */
   #known: Set<string> | undefined;
+  /** Settled marks per log (log transports only), loaded with `#known`; what the last commit wrote, plus known items found since. */
+  #marks: LogMarks | undefined;
+  /** True when `#marks` moved since the last commit (over items already known). */
+  #marksMoved = false;
+  /** Hashes the marks passed since the last commit whose processed ids are still stored: forgotten at the next commit. */
+  readonly #passed = new Set<string>();
+  /** Positions of the items found and not settled yet (content hash → positions). */
+  readonly #positions = new Map<string, LogPosition[]>();
   /** Associated data of arrived application messages, until delivered (they may wait in a buffer). */
   readonly #pendingAd = new Map<string, { ad: Uint8Array }[]>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -251,6 +271,10 @@ export class Peer {
     }
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.#budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
+    this.#rejectedRecords = options.rejectedRecords ?? DEFAULT_REJECTED_RECORDS;
+    if (!Number.isSafeInteger(this.#rejectedRecords) || this.#rejectedRecords < 1) {
+      throw new UsageError('USAGE_ARGUMENT', 'rejectedRecords: expected a positive integer');
+    }
     this.#signing = { seed: identityOf(keys).signingSeed, self: toHex(identityOf(keys).publicKey) };
   }
 
@@ -891,8 +915,30 @@ export class Peer {
     if (this.store.processedIds !== undefined) {
       for (const prefix of ['msg:', 'bad:', 'bundle:']) for (const hash of await this.store.processedIds(prefix, { strip: true })) known.add(hash);
     }
+    const marks = await this.store.load(LOG_MARKS);
+    this.#marks = marks === undefined ? NO_MARKS : ownRecord(() => decodeLogMarks(marks), LOG_MARKS);
+    this.#marksMoved = false;
+    this.#passed.clear();
     this.#known = known;
     return known;
+  }
+
+  /** Notes where an item sits on a log transport, until a commit settles it. */
+  #notePosition(hash: string, position: LogPosition | undefined): void {
+    if (position === undefined) return;
+    const list = this.#positions.get(hash);
+    if (list === undefined) this.#positions.set(hash, [position]);
+    else if (!list.some((p) => p.log === position.log && p.seq === position.seq)) list.push(position);
+  }
+
+  /** An item already settled (its processed id is stored) found at `position`: the mark may move over it. */
+  #settleKnown(hash: string, position: LogPosition): void {
+    const marks = this.#marks ?? NO_MARKS;
+    if (isSettled(marks, position)) return;
+    const next = settleAt(marks, position, hash);
+    this.#marks = next.marks;
+    this.#marksMoved = true;
+    for (const passed of next.passed) this.#passed.add(passed);
   }
 
   async #isKnown(hash: string): Promise<boolean> {
@@ -915,10 +961,18 @@ export class Peer {
     const canRefetch = this.transport.fetch !== undefined;
     const known = this.#known;
     // with every processed id in memory the check is synchronous: no promise per file of a long backlog
+    const noteKnown = (hash: string, position: LogPosition | undefined, isKnown: boolean): boolean => {
+      if (isKnown && position !== undefined) this.#settleKnown(hash, position);
+      return isKnown;
+    };
     const isKnown = known !== undefined && this.store.processedIds !== undefined
-      ? (hash: string): boolean => known.has(hash)
-      : (hash: string): Promise<boolean> => this.#isKnown(hash);
-    for await (const found of this.transport.catchUp(isKnown, bundlesOnly ? { kinds: ['bundle'] } : {})) {
+      ? (hash: string, position?: LogPosition): boolean => noteKnown(hash, position, known.has(hash))
+      : async (hash: string, position?: LogPosition): Promise<boolean> => noteKnown(hash, position, await this.#isKnown(hash));
+    this.#positions.clear();
+    const marks = this.#marks ?? NO_MARKS;
+    const settled = new Map([...marks].map(([log, mark]) => [log, mark.settled] as const));
+    for await (const found of this.transport.catchUp(isKnown, { ...(bundlesOnly ? { kinds: ['bundle'] as const } : {}), settled })) {
+      if (found.id !== undefined) this.#notePosition(found.id, found.position);
       if (found.kind === 'problem') {
         skipped.push({ origin: found.origin, reason: found.reason });
         if (found.permanent && found.id !== undefined) bad.push({ id: found.id, reason: found.reason });
@@ -963,6 +1017,7 @@ export class Peer {
     }
     if (mlsItems.length > 0) applied += await this.#applyMls(mlsItems, skipped);
     await this.#remember(bad);
+    if (this.#marksMoved) await this.#commit(this.#work()); // marks moved over known items only: their processed ids go
     this.#emit(skipped.filter((s) => s.emitted !== true).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
     return applied;
   }
@@ -987,7 +1042,7 @@ export class Peer {
     await this.#commit(work);
   }
 
-  /** Items this peer rejected for good (content hash and reason), sorted by hash. */
+  /** Items this peer rejected for good (content hash and reason), sorted by hash: the latest `rejectedRecords` (default 1,000). */
   rejected(): Promise<{ id: string; reason: string }[]> {
     return this.#run(async () => {
       const out: { id: string; reason: string }[] = [];
@@ -1121,7 +1176,13 @@ export class Peer {
       this.#emit([{ type: 'skipped', origin: found.origin, reason: found.reason }]);
       return;
     }
-    if (await this.#isKnown(found.id)) return;
+    await this.#knownIds();
+    if (found.position !== undefined && isSettled(this.#marks ?? NO_MARKS, found.position)) return;
+    if (await this.#isKnown(found.id)) {
+      if (found.position !== undefined) this.#settleKnown(found.id, found.position);
+      return;
+    }
+    this.#notePosition(found.id, found.position);
     const skipped: Skipped[] = [];
     const bad: Rejected[] = [];
     if (found.kind === 'bundle') {
@@ -1244,7 +1305,7 @@ export class Peer {
    * @throws StateError `STATE_DUPLICATE` when another writer applied the same input first (memory is reloaded).
    */
   async #commit(work: Work): Promise<void> {
-    if (work.empty) {
+    if (work.empty && !this.#marksMoved) {
       this.#emit(work.events);
       return;
     }
@@ -1272,9 +1333,12 @@ export class Peer {
     }
     if (work.keysChanged) states[KEYS] = encodeKeyManager(work.keys);
     if (work.registryChanged) states[REGISTRY] = encodeKeyRegistry(work.registry);
+    const rejectedNext = await this.#queueRejected(states);
+    const settling = this.#settle(work);
+    if (settling.marks !== undefined) states[LOG_MARKS] = encodeLogMarks(settling.marks);
     let result;
     try {
-      result = await this.store.commit({ states, processed: [...work.processed], outbox: work.outbox, consumed: work.consumed });
+      result = await this.store.commit({ states, processed: settling.processed, forget: settling.forget, outbox: work.outbox, consumed: work.consumed });
     } catch (error) {
       this.#forget();
       throw error;
@@ -1286,12 +1350,20 @@ export class Peer {
     this.#keys = work.keys;
     this.#registry = work.registry;
     this.#notForMe += work.notForMe;
+    this.#rejectedNext = rejectedNext;
     for (const [groupId, state] of work.groups) {
       this.#groups.set(groupId, state);
       ids.add(groupId);
     }
     for (const [groupId, n] of counts) this.#appCount.set(groupId, n);
     if (this.#known !== undefined) for (const id of work.processed) addKnown(this.#known, id);
+    if (settling.marks !== undefined) {
+      this.#marks = settling.marks;
+      this.#marksMoved = false;
+      this.#passed.clear();
+      for (const hash of settling.passed) this.#known?.delete(hash);
+    }
+    for (const id of work.processed) this.#positions.delete(id.slice(id.indexOf(':') + 1));
     const events = [...work.events];
     for (const [groupId, state] of work.groups) {
       const now = this.#info(state);
@@ -1321,6 +1393,76 @@ export class Peer {
     this.#groupIds = undefined;
     this.#appCount.clear();
     this.#known = undefined;
+    this.#marks = undefined;
+    this.#rejectedNext = undefined;
+  }
+
+  /**
+   * Queues the rejected records `states` writes, and drops the oldest beyond
+   * `rejectedRecords` (their items stay settled: only the record of why goes).
+   * Records written before the queue existed are never dropped.
+   * @returns the next queue index once these states are committed.
+   */
+  async #queueRejected(states: Record<string, Uint8Array | null>): Promise<number | undefined> {
+    const added = Object.keys(states).filter((name) => name.startsWith('rejected:') && states[name] !== null);
+    if (added.length === 0) return this.#rejectedNext;
+    let next = this.#rejectedNext;
+    if (next === undefined) {
+      const stored = await this.store.load(REJECTED_NEXT);
+      next = stored === undefined ? 0 : Number(new TextDecoder().decode(stored));
+      if (!Number.isSafeInteger(next) || next < 0) throw new StoreError('STORE_CORRUPT', `${REJECTED_NEXT}: not a count`);
+    }
+    for (const name of added) {
+      states[rejectedQueueName(next)] = utf8(name.slice('rejected:'.length));
+      const oldest = next - this.#rejectedRecords;
+      if (oldest >= 0) {
+        const queued = states[rejectedQueueName(oldest)] ?? (await this.store.load(rejectedQueueName(oldest)));
+        if (queued !== undefined && queued !== null) states[rejectedName(new TextDecoder().decode(queued))] = null;
+        states[rejectedQueueName(oldest)] = null;
+      }
+      next++;
+    }
+    states[REJECTED_NEXT] = utf8(String(next));
+    return next;
+  }
+
+  /**
+   * What a commit of `work` writes of settlement: the items it settles at
+   * known log positions move their logs' marks; processed ids the marks
+   * passed are not written (or are forgotten, when an earlier commit wrote
+   * them), so on a log transport the processed table holds only what sits
+   * above a gap. `marks` is undefined when they did not move.
+   */
+  #settle(work: Work): { processed: string[]; forget: string[]; marks: LogMarks | undefined; passed: string[] } {
+    let marks = this.#marks ?? NO_MARKS;
+    const passed = new Set(this.#passed);
+    let moved = this.#marksMoved;
+    for (const id of work.processed) {
+      const hash = id.slice(id.indexOf(':') + 1);
+      for (const position of this.#positions.get(hash) ?? []) {
+        const next = settleAt(marks, position, hash);
+        if (next.marks === marks) continue;
+        marks = next.marks;
+        moved = true;
+        for (const p of next.passed) passed.add(p);
+      }
+    }
+    if (!moved) return { processed: [...work.processed], forget: [], marks: undefined, passed: [] };
+    const processed: string[] = [];
+    const written = new Set<string>();
+    for (const id of work.processed) {
+      const colon = id.indexOf(':');
+      const prefix = id.slice(0, colon);
+      const hash = id.slice(colon + 1);
+      if ((prefix === 'msg' || prefix === 'bad' || prefix === 'bundle') && passed.has(hash)) written.add(hash);
+      else processed.push(id);
+    }
+    const forget: string[] = [];
+    for (const hash of passed) {
+      if (written.has(hash)) continue; // settled and passed in this very commit: never written
+      forget.push(msgId(hash), badId(hash), bundleId(hash));
+    }
+    return { processed, forget, marks, passed: [...passed] };
   }
 
   /** Stops listening, closes the transport and the store. Idempotent. */

@@ -40,6 +40,12 @@ export interface PeerOptions {
   readonly batchSize?: number;
   /** Bytes of a backlog held in memory while it is ordered; beyond, only ids are kept and items are read again (default 32 MiB). */
   readonly memoryBudgetBytes?: number;
+  /**
+   * Most items `rejected()` lists (default 1,000): the latest ones. Older records go as new ones
+   * come (the items stay settled), so a removed peer that keeps hearing its old group's messages,
+   * or a net full of garbage, does not grow its store for good.
+   */
+  readonly rejectedRecords?: number;
 }
 
 /** A group as this peer sees it. */

@@ -24,6 +24,8 @@ export interface RawOutboxRow {
 export interface RawTransition {
   readonly states: readonly (readonly [name: string, blob: Uint8Array | null])[];
   readonly processed: readonly string[];
+  /** Processed ids to delete (after the duplicate check, in the same transaction). */
+  readonly forget: readonly string[];
   readonly outbox: readonly RawOutboxRow[];
   /** True when the transition drops secrets (`consumed`) or deletes blobs: durable stores then purge old copies (WAL). */
   readonly wipes?: boolean;
@@ -73,6 +75,13 @@ export function sealTransition(context: BlobContext, transition: Transition): Ra
   });
   const processed = (transition.processed ?? []).map((id) => checkName(id, 'transition.processed id'));
   checkUnique(processed, 'transition.processed');
+  const forget = (transition.forget ?? []).map((id) => checkName(id, 'transition.forget id'));
+  checkUnique(forget, 'transition.forget');
+  if (forget.length > 0) {
+    const recorded = new Set(processed);
+    const both = forget.find((id) => recorded.has(id));
+    if (both !== undefined) throw new UsageError('USAGE_ARGUMENT', `transition: id "${both.slice(0, 80)}" is both processed and forgotten`);
+  }
   const outbox = (transition.outbox ?? []).map((message) => {
     const id = checkName(message.id, 'transition.outbox id');
     const topic = checkName(message.topic, 'transition.outbox topic');
@@ -82,7 +91,7 @@ export function sealTransition(context: BlobContext, transition: Transition): Ra
   checkUnique(outbox.map((row) => row.id), 'transition.outbox');
   for (const secret of transition.consumed ?? []) checkBytes(secret, 'transition.consumed');
   const wipes = (transition.consumed ?? []).length > 0 || states.some(([, blob]) => blob === null);
-  return { states, processed, outbox, wipes };
+  return { states, processed, forget, outbox, wipes };
 }
 
 /**

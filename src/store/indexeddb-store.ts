@@ -147,6 +147,7 @@ class IndexedDbBackend implements Backend {
           else states.put(blob, name);
         }
         for (const id of raw.processed) processed.put(1, id);
+        for (const id of raw.forget) processed.delete(id);
         for (const row of raw.outbox) outbox.add({ id: row.id, topic: row.topic, blob: row.blob, sent: 0 });
         done([]);
       };

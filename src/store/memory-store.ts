@@ -44,6 +44,7 @@ class MemoryBackend implements Backend {
       else this.states.set(name, copyBytes(blob));
     }
     for (const id of raw.processed) this.processed.add(id);
+    for (const id of raw.forget) this.processed.delete(id);
     for (const row of raw.outbox) {
       this.outboxIds.set(row.id, this.rows.length);
       this.rows.push({ ...row, blob: copyBytes(row.blob) });

@@ -112,6 +112,7 @@ class SqliteBackend implements Backend {
   readonly #hasProcessed;
   readonly #processedIds;
   readonly #putProcessed;
+  readonly #deleteProcessed;
   readonly #hasOutbox;
   readonly #putOutbox;
   readonly #markSent;
@@ -127,6 +128,7 @@ class SqliteBackend implements Backend {
     this.#hasProcessed = db.prepare('SELECT 1 FROM processed WHERE id = ?').pluck();
     this.#processedIds = db.prepare('SELECT substr(id, @from) FROM processed WHERE id >= @prefix AND (@upper IS NULL OR id < @upper) AND substr(id, 1, length(@prefix)) = @prefix').pluck();
     this.#putProcessed = db.prepare('INSERT INTO processed (id) VALUES (?)');
+    this.#deleteProcessed = db.prepare('DELETE FROM processed WHERE id = ?');
     this.#hasOutbox = db.prepare('SELECT 1 FROM outbox WHERE id = ?').pluck();
     this.#putOutbox = db.prepare('INSERT INTO outbox (id, topic, blob, sent) VALUES (?, ?, ?, 0)');
     this.#markSent = db.prepare('UPDATE outbox SET sent = 1 WHERE id = ?');
@@ -141,6 +143,7 @@ class SqliteBackend implements Backend {
         else this.#putState.run(name, blob);
       }
       for (const id of raw.processed) this.#putProcessed.run(id);
+      for (const id of raw.forget) this.#deleteProcessed.run(id);
       for (const row of raw.outbox) this.#putOutbox.run(row.id, row.topic, row.blob);
       return [];
     });

@@ -33,6 +33,13 @@ export interface Transition {
   readonly states?: Readonly<Record<string, Uint8Array | null>>;
   /** Ids of incoming messages this transition processed (see `Store.commit` for idempotence). */
   readonly processed?: readonly string[];
+  /**
+   * Processed ids to delete (ids absent are ignored). For a caller that can
+   * tell an input is settled for good by other means (a log position below
+   * its settled mark), so the processed table does not grow with the
+   * transport. An id may not be both in `processed` and here.
+   */
+  readonly forget?: readonly string[];
   /** Outgoing messages produced by this transition. Ids must be new to the store. */
   readonly outbox?: readonly OutboxMessage[];
   /**

@@ -278,17 +278,18 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
 
   const decodeBlock = (log: Log, seq: number, block: Uint8Array): TransportItem | TransportProblem => {
     const origin = `log:${log.hex}:${seq}`;
+    const position = { log: log.hex, seq };
     const kindByte = block[0];
     const kind: TransportKind | undefined = kindByte === 1 ? 'bundle' : kindByte === 2 ? 'msg' : undefined;
     const bytes = block.subarray(1);
     const id = sha256Hex(bytes);
     if (kind === undefined || bytes.byteLength === 0) {
-      return { kind: 'problem', origin, reason: 'not a groupcrypt item (unknown kind byte or empty)', permanent: true, id };
+      return { kind: 'problem', origin, reason: 'not a groupcrypt item (unknown kind byte or empty)', permanent: true, id, position };
     }
     if (bytes.byteLength > MAX_ITEM_BYTES) {
-      return { kind: 'problem', origin, reason: `item of ${bytes.byteLength} bytes exceeds ${MAX_ITEM_BYTES}`, permanent: true, id };
+      return { kind: 'problem', origin, reason: `item of ${bytes.byteLength} bytes exceeds ${MAX_ITEM_BYTES}`, permanent: true, id, position };
     }
-    return { kind, id, bytes: new Uint8Array(bytes), origin };
+    return { kind, id, bytes: new Uint8Array(bytes), origin, position };
   };
 
   const readLocal = async (log: Log, seq: number): Promise<TransportItem | TransportProblem | null> => {
@@ -463,14 +464,15 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
         kind === undefined || kind === 'problem' || options.kinds === undefined || options.kinds.includes(kind);
       for (const log of [...logs.values()]) {
         const end = log.core.length;
-        for (let seq = 0; seq < end && !closed; seq++) {
+        // blocks the caller settled for good are neither read nor hashed again
+        for (let seq = Math.max(0, options.settled?.get(log.hex) ?? 0); seq < end && !closed; seq++) {
           if (!wanted(log.kinds[seq])) continue;
           const knownId = log.ids[seq];
-          if (knownId !== undefined && (await isKnown(knownId))) continue;
+          if (knownId !== undefined && (await isKnown(knownId, { log: log.hex, seq }))) continue;
           const item = await readLocal(log, seq).catch(() => null);
           if (item === null) continue; // not held here (yet)
           if (!wanted(item.kind)) continue;
-          if (item.kind !== 'problem' && (await isKnown(item.id))) continue;
+          if (item.kind !== 'problem' && (await isKnown(item.id, item.position))) continue;
           yield item;
         }
       }

@@ -6,7 +6,7 @@
  * imported from its own subpath so that nobody loads the Holepunch packages
  * without using them.
  */
-export type { CatchUpOptions, IsKnown, ItemRef, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
+export type { CatchUpOptions, IsKnown, ItemRef, LogPosition, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
 export { FolderTransport, MAX_FOLDER_FILE_BYTES } from './folder.js';
 export type { FolderTransportOptions } from './folder.js';
 export { BroadcastChannelTransport } from './broadcast-channel.js';

@@ -9,16 +9,37 @@ import { defaultCryptoProvider, toHex } from '../crypto/index.js';
 import { StoreError } from '../errors.js';
 import type { CatchUpOptions, IsKnown, ItemRef, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
 
+/** Options of a `MemoryNet`. */
+export interface MemoryNetOptions {
+  /**
+   * When true, the net behaves as a log transport: each publisher appends to
+   * its own log (named by the publisher, `injected` for `inject`), and items
+   * carry their `position` (as Hypercore's do). Default false.
+   */
+  readonly logs?: boolean;
+}
+
 /** The shared medium: every item ever published, in publication order. */
 export class MemoryNet {
   readonly items = new Map<string, TransportItem>();
   readonly #subscribers = new Set<MemoryTransport>();
+  readonly #logs: Map<string, number> | undefined;
   /** When false, publications are stored but not pushed live (a partitioned or offline net). */
   live = true;
+
+  constructor(options: MemoryNetOptions = {}) {
+    this.#logs = options.logs === true ? new Map() : undefined;
+  }
 
   /** @internal */
   add(item: TransportItem, from: MemoryTransport | undefined): void {
     if (this.items.has(item.id)) return;
+    if (this.#logs !== undefined) {
+      const log = item.origin.startsWith('memory:') ? item.origin.slice('memory:'.length) : item.origin;
+      const seq = this.#logs.get(log) ?? 0;
+      this.#logs.set(log, seq + 1);
+      item = { ...item, origin: `log:${log}:${seq}`, position: { log, seq } };
+    }
     this.items.set(item.id, item);
     if (!this.live) return;
     for (const subscriber of this.#subscribers) if (subscriber !== from) subscriber.deliver(item);
@@ -78,11 +99,13 @@ export class MemoryTransport implements Transport {
     return id;
   }
 
-  /** See `Transport.catchUp`: every item of the net not known, in publication order. */
+  /** See `Transport.catchUp`: every item of the net not known (nor below a settled mark), in publication order. */
   async *catchUp(isKnown: IsKnown, options: CatchUpOptions = {}): AsyncIterable<TransportItem | TransportProblem> {
     for (const item of [...this.#net.items.values()]) {
       if (options.kinds !== undefined && !options.kinds.includes(item.kind)) continue;
-      if (await isKnown(item.id)) continue;
+      const at = item.position;
+      if (at !== undefined && at.seq < (options.settled?.get(at.log) ?? 0)) continue;
+      if (await isKnown(item.id, at)) continue;
       yield item;
     }
   }

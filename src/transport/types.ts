@@ -14,6 +14,18 @@
  * tabs). This interface only grows additively.
  */
 
+/**
+ * Where an item sits on a transport made of append-only logs (Hypercore):
+ * its log and block index. A transport that gives positions lets a caller
+ * keep one settled mark per log instead of one processed id per item.
+ */
+export interface LogPosition {
+  /** The log (hex key). */
+  readonly log: string;
+  /** Index of the block in that log, from 0. */
+  readonly seq: number;
+}
+
 /** What an item is. */
 export type TransportKind = 'bundle' | 'msg';
 
@@ -25,6 +37,8 @@ export interface TransportItem {
   readonly bytes: Uint8Array;
   /** Where it was found (a path, `log:<key>:<seq>`, …), for reports only. */
   readonly origin: string;
+  /** Its log position, on a log transport (absent on the others). */
+  readonly position?: LogPosition;
 }
 
 /** Something on the transport that is not a readable item (reported, never fatal). */
@@ -36,15 +50,26 @@ export interface TransportProblem {
   readonly permanent: boolean;
   /** The content hash when known (lets callers remember permanent rejects). */
   readonly id?: string;
+  /** Its log position, on a log transport. */
+  readonly position?: LogPosition;
 }
 
-/** Lets a transport skip items already handled without reading their bytes. */
-export type IsKnown = (id: string) => boolean | Promise<boolean>;
+/**
+ * Lets a transport skip items already handled without reading their bytes.
+ * A log transport passes each item's position too, so the caller learns
+ * where its known items sit.
+ */
+export type IsKnown = (id: string, position?: LogPosition) => boolean | Promise<boolean>;
 
 /** Options of `Transport.catchUp`. */
 export interface CatchUpOptions {
   /** Only items of these kinds (e.g. `['bundle']` to refresh the peers without reading messages). */
   readonly kinds?: readonly TransportKind[];
+  /**
+   * Per log (hex key), how many blocks from its start the caller has settled
+   * for good: a log transport skips them without reading. Others ignore it.
+   */
+  readonly settled?: ReadonlyMap<string, number>;
 }
 
 /** An item found earlier by `catchUp`, to read again (see `Transport.fetch`). */

@@ -28,7 +28,7 @@ class CountingStore extends MemoryStore {
   }
 }
 
-async function open(net: MemoryNet, name: string, deps: Deps = defaultDeps(), extra: { batchSize?: number } = {}): Promise<{ peer: Peer; store: CountingStore; events: PeerEvent[] }> {
+async function open(net: MemoryNet, name: string, deps: Deps = defaultDeps(), extra: { batchSize?: number; rejectedRecords?: number } = {}): Promise<{ peer: Peer; store: CountingStore; events: PeerEvent[] }> {
   const store = new CountingStore();
   const peer = await Peer.create({ store, deps, transport: (self) => new MemoryTransport(net, self), ...extra }, { name });
   const events: PeerEvent[] = [];
@@ -132,6 +132,35 @@ describe('Peer over an in-memory net', () => {
     expect(await alice.store.isProcessed(`bad:${forged}`)).toBe(true);
     expect(await alice.store.isProcessed(`bad:${bundleJunk}`)).toBe(true);
     expect((await alice.peer.members(group)).members).toEqual([alice.peer.id]);
+  });
+
+  it('rejected() keeps the latest `rejectedRecords`; the items dropped from it stay settled', async () => {
+    const net = new MemoryNet();
+    net.live = false;
+    const alice = await open(net, 'alice', defaultDeps(), { rejectedRecords: 3 });
+    const first = [net.inject('msg', utf8('junk 0')), net.inject('msg', utf8('junk 1'))];
+    await alice.peer.sync();
+    expect((await alice.peer.rejected()).map((r) => r.id).sort()).toEqual([...first].sort());
+    // three more, in two syncs (two commits): the two oldest records go, in the order they came
+    const later = [net.inject('msg', utf8('junk 2')), net.inject('msg', utf8('junk 3'))];
+    await alice.peer.sync();
+    const last = net.inject('msg', utf8('junk 4'));
+    expect((await alice.peer.sync()).skipped).toHaveLength(1);
+    const kept = (await alice.peer.rejected()).map((r) => r.id);
+    expect(kept).toEqual([...later, last].sort());
+    expect((await alice.peer.rejected()).every((r) => /DECODE/.test(r.reason))).toBe(true);
+    // the dropped ones are still settled: not read again, and only three records (and their queue) remain
+    expect((await alice.peer.sync()).skipped).toEqual([]);
+    expect(await alice.store.isProcessed(`bad:${first[0] as string}`)).toBe(true);
+    expect(await alice.store.names('rejected:')).toHaveLength(3);
+    expect(await alice.store.names('rejectedq:')).toHaveLength(3);
+    // more than the limit in one commit keeps the last three of it
+    const burst = Array.from({ length: 5 }, (_, i) => net.inject('msg', utf8(`burst ${i}`)));
+    await alice.peer.sync();
+    const afterBurst = (await alice.peer.rejected()).map((r) => r.id);
+    expect(afterBurst).toHaveLength(3);
+    expect(afterBurst.every((id) => burst.includes(id))).toBe(true);
+    expect(await alice.store.names('rejectedq:')).toHaveLength(3);
   });
 
   it('a backlog is applied in batches: one commit per batch, and a late joiner reads it oldest first', async () => {

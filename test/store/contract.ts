@@ -91,6 +91,20 @@ export function storeContract(factory: StoreFactory): ContractCase[] {
     check(outbox.length === 1 && outbox[0]?.id === 'o1' && outbox[0].topic === 't' && !outbox[0].sent && equal(outbox[0].bytes, bytes(7)), 'outbox written');
   });
 
+  add('forget deletes processed ids in the same commit; absent ids are ignored; a duplicate writes nothing', async (store) => {
+    await store.commit({ processed: ['msg:1', 'msg:2', 'msg:3'] });
+    const result = await store.commit({ states: { marks: bytes(1) }, processed: ['msg:4'], forget: ['msg:1', 'msg:3', 'bad:9'] });
+    check(result.applied, 'applied');
+    check(!(await store.isProcessed('msg:1')) && !(await store.isProcessed('msg:3')), 'forgotten');
+    check((await store.isProcessed('msg:2')) && (await store.isProcessed('msg:4')), 'the others kept');
+    check(JSON.stringify(((await store.processedIds?.()) ?? ['msg:2', 'msg:4']).sort()) === JSON.stringify(['msg:2', 'msg:4']), 'processedIds after forget');
+    // a transition refused as a duplicate forgets nothing either
+    const refused = await store.commit({ states: { marks: bytes(2) }, processed: ['msg:2'], forget: ['msg:4'] });
+    check(!refused.applied && (await store.isProcessed('msg:4')) && equal(await store.load('marks'), bytes(1)), 'duplicate: nothing forgotten');
+    // a forgotten id may be recorded again
+    check((await store.commit({ processed: ['msg:1'] })).applied && (await store.isProcessed('msg:1')), 'recorded again');
+  });
+
   add('stored bytes are copies in both directions', async (store) => {
     const input = bytes(1, 2, 3);
     await store.commit({ states: { s: input } });
@@ -165,6 +179,9 @@ export function storeContract(factory: StoreFactory): ContractCase[] {
       { processed: ['m1', 'm1'] },
       { processed: [''] },
       { processed: [7] },
+      { forget: ['m1', 'm1'] },
+      { forget: [''] },
+      { processed: ['m2'], forget: ['m2'] },
       { outbox: [{ id: 'o', topic: 't', bytes: bytes(1) }, { id: 'o', topic: 't', bytes: bytes(2) }] },
       { outbox: [{ id: 'o', topic: '', bytes: bytes(1) }] },
       { outbox: [{ id: 'o', topic: 't', bytes: 'text' }] },

@@ -8,12 +8,15 @@
  *  - a peer offline during 50 messages catches up from peers other than
  *    their author (the author is stopped before it comes back);
  *  - a serve SIGKILLed during replication loses nothing after a restart;
- *  - one process per home; SIGTERM and stdin close both exit 0.
+ *  - one process per home; SIGTERM and stdin close both exit 0;
+ *  - the processed ids stay a handful: each log read is one settled mark.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOME_DB } from '../../src/cli/home.js';
+import { SqliteStore } from '../../src/store/index.js';
 import { ensureBuilt, MAIN } from '../cli/helpers.js';
 import { LineProcess, type LocalTestnet, startTestnet } from '../transport/swarm-helpers.js';
 import { cleanEnv, SwarmPeer } from './serve-helpers.js';
@@ -110,5 +113,14 @@ describe('six serve processes on a local testnet', () => {
     // Everyone still in the group agrees.
     for (const p of [alice, carol, erin, frank]) expect((await p.cmd(`members ${group}`))[0]).toEqual({ group, members: after, removed: false });
     for (const p of [alice, carol, dave, erin, frank]) expect(await p.stop()).toBe(0);
+
+    // Each home remembers the items of the logs it read as one settled mark per log, not one
+    // processed id per item (issue 12): erin and carol each applied over 50 items from others.
+    for (const p of [carol, erin]) {
+      const store = await SqliteStore.open(join(p.home, HOME_DB));
+      const rows = (await store.processedIds?.())?.length ?? 0;
+      await store.close();
+      expect(rows).toBeLessThan(20);
+    }
   });
 });

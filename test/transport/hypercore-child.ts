@@ -16,7 +16,7 @@ const print = (value: unknown): void => {
 const describe = (item: TransportItem | TransportProblem): unknown =>
   item.kind === 'problem'
     ? { problem: item.reason, origin: item.origin }
-    : { kind: item.kind, id: item.id, origin: item.origin, text: Buffer.from(item.bytes).toString('utf8') };
+    : { kind: item.kind, id: item.id, origin: item.origin, text: Buffer.from(item.bytes).toString('utf8'), position: item.position };
 
 const transport = await openHypercoreTransport({ dir, bootstrap: parseBootstrap(bootstrapText), topic });
 transport.subscribe((item) => print({ live: describe(item) }));
@@ -26,7 +26,10 @@ print({ ready: transport.key });
 
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
-  const command = JSON.parse(line) as { op: string; kind?: 'bundle' | 'msg'; text?: string; count?: number; ms?: number; each?: boolean; size?: number };
+  const command = JSON.parse(line) as {
+    op: string; kind?: 'bundle' | 'msg'; text?: string; count?: number; ms?: number; each?: boolean; size?: number;
+    settled?: Record<string, number>; known?: string[];
+  };
   if (command.op === 'publish') {
     const ids: string[] = [];
     for (let index = 0; index < (command.count ?? 1); index++) {
@@ -59,9 +62,18 @@ for await (const line of lines) {
     } while (Date.now() < deadline);
     print({ have, perLog, problems });
   } else if (command.op === 'catchup') {
+    // optional: marks to start the logs at, and ids to answer as known (their positions are reported)
     const items: unknown[] = [];
-    for await (const item of transport.catchUp(() => false)) items.push(describe(item));
-    print({ items });
+    const knownAt: unknown[] = [];
+    const known = new Set(command.known ?? []);
+    const isKnown = (id: string, position?: unknown): boolean => {
+      if (!known.has(id)) return false;
+      knownAt.push({ id, position });
+      return true;
+    };
+    const settled = command.settled === undefined ? undefined : new Map(Object.entries(command.settled));
+    for await (const item of transport.catchUp(isKnown, settled === undefined ? {} : { settled })) items.push(describe(item));
+    print({ items, knownAt });
   } else if (command.op === 'quiet') {
     await transport.whenQuiet(command.ms ?? 500, 20_000);
     print({ quiet: true });

@@ -94,11 +94,13 @@ describe('hypercore transport between processes (local testnet)', () => {
     proc.send({ op: 'publish', text, count, size });
     return (await proc.waitFor<{ published: string[] }>((line) => has(line, 'published'), 60_000, from)).published;
   };
-  const catchUp = async (proc: LineProcess): Promise<Array<{ id: string; origin: string; text: string; problem?: string }>> => {
+  type Found = { id: string; origin: string; text: string; problem?: string; position?: { log: string; seq: number } };
+  const catchUpWith = async (proc: LineProcess, options: { settled?: Record<string, number>; known?: string[] }): Promise<{ items: Found[]; knownAt: Array<{ id: string; position?: { log: string; seq: number } }> }> => {
     const from = proc.lines.length;
-    proc.send({ op: 'catchup' });
-    return (await proc.waitFor<{ items: Array<{ id: string; origin: string; text: string }> }>((line) => has(line, 'items'), 30_000, from)).items;
+    proc.send({ op: 'catchup', ...options });
+    return proc.waitFor((line) => has(line, 'items'), 30_000, from);
   };
+  const catchUp = async (proc: LineProcess): Promise<Found[]> => (await catchUpWith(proc, {})).items;
 
   it('two processes publish; each gets the other\'s items live and by catch-up, in log order', async () => {
     const topic = freshTopic();
@@ -110,6 +112,11 @@ describe('hypercore transport between processes (local testnet)', () => {
     const atB = await catchUp(b.proc);
     expect(atB.filter((item) => item.origin.startsWith(`log:${a.key}:`)).map((item) => item.id)).toEqual(fromA);
     expect(atB.filter((item) => item.origin.startsWith(`log:${a.key}:`)).map((item) => item.text)).toEqual(['from a 0', 'from a 1', 'from a 2']);
+    expect(atB.filter((item) => item.origin.startsWith(`log:${a.key}:`)).map((item) => item.position)).toEqual([0, 1, 2].map((seq) => ({ log: a.key, seq })));
+    // a settled mark skips the log's prefix; known items are answered with their positions
+    const marked = await catchUpWith(b.proc, { settled: { [a.key]: 2, [b.key]: 2 }, known: [fromA[2] as string] });
+    expect(marked.items).toEqual([]);
+    expect(marked.knownAt).toEqual([{ id: fromA[2], position: { log: a.key, seq: 2 } }]);
     const liveAtA = a.proc.lines.filter((line) => has(line, 'live')).map((line) => (line as { live: { id: string } }).live.id);
     expect(liveAtA).toEqual(fromB); // own appends are not reported as arrivals
     // Publishing the same bytes again is a no-op with the same id.

@@ -1,0 +1,130 @@
+/**
+ * Settled marks of log transports: what keeps a peer's processed ids from
+ * growing with the transport (issue 12, bounded state).
+ *
+ * A peer remembers every transport item it settled for good (applied, held
+ * by a group, rejected) by its content hash, so that it never applies or
+ * verifies it again. On a transport of append-only logs (Hypercore), items
+ * have positions, and a log is read from its start in order: once every
+ * block of a log's prefix is settled, one number says so, and the hashes of
+ * that prefix can go. Per log this keeps the mark and the settled blocks
+ * above it (each with its hash, to forget when the mark passes it): a gap
+ * (a block not downloaded yet, an item that may pass later) holds the mark.
+ *
+ * The state is plain data, changed only through `settleAt`; the peer writes
+ * it (`encodeLogMarks`) in the same commit as the processed ids it stands
+ * for, so a crash never leaves a mark past an item that was not committed.
+ */
+import { decodeCanonical, encodeCanonical } from '../crypto/index.js';
+import { DecodeError } from '../errors.js';
+import type { LogPosition } from '../transport/index.js';
+
+/** One log's mark. */
+export interface LogMark {
+  /** Every block below this index is settled. */
+  readonly settled: number;
+  /** Settled blocks at or above `settled` → their content hash. */
+  readonly above: ReadonlyMap<number, string>;
+}
+
+/** Per log (its name on the transport), its mark. */
+export type LogMarks = ReadonlyMap<string, LogMark>;
+
+/** Format version of the encoded marks. */
+const MARKS_VERSION = 1;
+/** Most logs remembered (the Hypercore transport holds at most 10,000). */
+export const MAX_MARKED_LOGS = 100_000;
+/** Most settled blocks remembered above one log's mark (beyond, the mark's gap holds rows, not marks). */
+export const MAX_ABOVE = 100_000;
+
+/** The marks of no log. */
+export const NO_MARKS: LogMarks = new Map();
+
+/** The mark of `log` (0 when none). */
+export function settledBelow(marks: LogMarks, log: string): number {
+  return marks.get(log)?.settled ?? 0;
+}
+
+/** True when the block at `position` is settled (below its log's mark, or above it and known). */
+export function isSettled(marks: LogMarks, position: LogPosition): boolean {
+  const mark = marks.get(position.log);
+  return mark !== undefined && (position.seq < mark.settled || mark.above.has(position.seq));
+}
+
+/**
+ * Records that the block at `position`, of content hash `hash`, is settled,
+ * and moves its log's mark over every settled block it now reaches.
+ * @returns the new marks (the input is not changed) and the hashes passed by
+ *   the mark: the caller may forget their processed ids (when no other
+ *   unsettled position holds the same hash).
+ */
+export function settleAt(marks: LogMarks, position: LogPosition, hash: string): { readonly marks: LogMarks; readonly passed: readonly string[] } {
+  const mark = marks.get(position.log) ?? { settled: 0, above: new Map<number, string>() };
+  if (position.seq < mark.settled || mark.above.has(position.seq)) return { marks, passed: [] };
+  const above = new Map(mark.above);
+  above.set(position.seq, hash);
+  let settled = mark.settled;
+  const passed: string[] = [];
+  for (let next = above.get(settled); next !== undefined; next = above.get(settled)) {
+    passed.push(next);
+    above.delete(settled);
+    settled++;
+  }
+  if (above.size > MAX_ABOVE) return { marks, passed: [] }; // a gap held too long: the processed ids still say it
+  const out = new Map(marks);
+  out.set(position.log, { settled, above });
+  return { marks: out, passed };
+}
+
+/** The marks in canonical CBOR: `[version, [[log, settled, [[seq, hash]…]]…]]`, logs and seqs sorted. */
+export function encodeLogMarks(marks: LogMarks): Uint8Array {
+  const logs = [...marks.keys()].sort();
+  return encodeCanonical([
+    MARKS_VERSION,
+    logs.map((log) => {
+      const mark = marks.get(log) as LogMark;
+      const above = [...mark.above.entries()].sort((a, b) => a[0] - b[0]);
+      return [log, mark.settled, above];
+    }),
+  ]);
+}
+
+const fail = (what: string): never => {
+  throw new DecodeError('DECODE_MALFORMED', `log marks: ${what}`);
+};
+
+const isIndex = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * Reads what `encodeLogMarks` wrote.
+ * @throws DecodeError `DECODE_MALFORMED` (naming the field), `DECODE_VERSION_UNSUPPORTED`.
+ */
+export function decodeLogMarks(bytes: Uint8Array): LogMarks {
+  const value = decodeCanonical(bytes, 'log marks');
+  if (!Array.isArray(value) || value.length !== 2) return fail('expected [version, logs]');
+  if (value[0] !== MARKS_VERSION) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `log marks: version ${String(value[0])} is not supported`);
+  const logs: unknown = value[1];
+  if (!Array.isArray(logs) || logs.length > MAX_MARKED_LOGS) return fail(`logs: expected at most ${MAX_MARKED_LOGS} entries`);
+  const out = new Map<string, LogMark>();
+  for (const entry of logs as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 3) return fail('log: expected [log, settled, above]');
+    const [log, settled, list] = entry as unknown[];
+    if (typeof log !== 'string' || log.length === 0 || log.length > 256) return fail('log name: expected 1..256 characters');
+    if (out.has(log)) return fail(`log ${log.slice(0, 80)} appears twice`);
+    if (!isIndex(settled)) return fail('settled: expected a non-negative integer');
+    if (!Array.isArray(list) || list.length > MAX_ABOVE) return fail(`above: expected at most ${MAX_ABOVE} entries`);
+    const above = new Map<number, string>();
+    let last = settled;
+    for (const pair of list as unknown[]) {
+      if (!Array.isArray(pair) || pair.length !== 2) return fail('above: expected [seq, hash] pairs');
+      const [seq, hash] = pair as unknown[];
+      // strictly above the mark and sorted: the mark would have passed a block at `settled`
+      if (!isIndex(seq) || seq <= last) return fail('above: seqs must be sorted and above the mark (a block at the mark would have moved it)');
+      if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return fail('above: hash must be 64 lower-case hex digits');
+      above.set(seq, hash);
+      last = seq;
+    }
+    out.set(log, { settled, above });
+  }
+  return out;
+}

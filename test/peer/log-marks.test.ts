@@ -1,0 +1,208 @@
+/**
+ * Bounded processed ids on a log transport (issue 12): the settled marks
+ * (src/peer/log-marks.ts) and a Peer over a net of logs keeping one mark
+ * per log instead of one processed id per item — through restarts, gaps,
+ * live arrivals and replays of the same bytes elsewhere.
+ */
+import { describe, expect, it } from 'vitest';
+import { defaultDeps, utf8 } from '../../src/crypto/index.js';
+import { DecodeError } from '../../src/errors.js';
+import { Peer } from '../../src/peer/index.js';
+import type { PeerEvent } from '../../src/peer/index.js';
+import { NO_MARKS, decodeLogMarks, encodeLogMarks, isSettled, settleAt, settledBelow } from '../../src/peer/log-marks.js';
+import type { LogMarks } from '../../src/peer/log-marks.js';
+import { MemoryStore, SqliteStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryNet, MemoryTransport } from '../../src/transport/index.js';
+import type { TransportItem } from '../../src/transport/index.js';
+
+const hash = (n: number): string => n.toString(16).padStart(64, '0');
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+describe('settled marks', () => {
+  it('a mark moves only over a contiguous prefix, and hands back the hashes it passed', () => {
+    let marks: LogMarks = NO_MARKS;
+    let step = settleAt(marks, { log: 'a', seq: 1 }, hash(1));
+    marks = step.marks;
+    expect(step.passed).toEqual([]);
+    expect(settledBelow(marks, 'a')).toBe(0);
+    expect(isSettled(marks, { log: 'a', seq: 1 })).toBe(true);
+    expect(isSettled(marks, { log: 'a', seq: 0 })).toBe(false);
+    step = settleAt(marks, { log: 'a', seq: 3 }, hash(3));
+    marks = step.marks;
+    step = settleAt(marks, { log: 'a', seq: 0 }, hash(0));
+    marks = step.marks;
+    expect(step.passed).toEqual([hash(0), hash(1)]);
+    expect(settledBelow(marks, 'a')).toBe(2);
+    expect(marks.get('a')?.above).toEqual(new Map([[3, hash(3)]]));
+    step = settleAt(marks, { log: 'a', seq: 2 }, hash(2));
+    expect(step.passed).toEqual([hash(2), hash(3)]);
+    expect(settledBelow(step.marks, 'a')).toBe(4);
+    expect(step.marks.get('a')?.above.size).toBe(0);
+    // other logs untouched, the input never changed
+    expect(settledBelow(step.marks, 'b')).toBe(0);
+    expect(settledBelow(marks, 'a')).toBe(2);
+  });
+
+  it('settling a block again changes nothing (same marks object)', () => {
+    const once = settleAt(NO_MARKS, { log: 'a', seq: 0 }, hash(0)).marks;
+    expect(settleAt(once, { log: 'a', seq: 0 }, hash(0))).toEqual({ marks: once, passed: [] });
+    const above = settleAt(once, { log: 'a', seq: 2 }, hash(2)).marks;
+    expect(settleAt(above, { log: 'a', seq: 2 }, hash(2)).marks).toBe(above);
+  });
+
+  it('round-trips through its encoding, in a canonical form', () => {
+    let marks: LogMarks = NO_MARKS;
+    for (const [log, seq] of [['b', 0], ['a', 5], ['a', 0], ['a', 2], ['b', 1]] as const) marks = settleAt(marks, { log, seq }, hash(seq)).marks;
+    const bytes = encodeLogMarks(marks);
+    const back = decodeLogMarks(bytes);
+    expect(back).toEqual(marks);
+    expect(encodeLogMarks(back)).toEqual(bytes);
+    expect(settledBelow(back, 'a')).toBe(1);
+    expect([...(back.get('a')?.above.keys() ?? [])]).toEqual([2, 5]);
+  });
+
+  it('refuses malformed marks, naming what is wrong', async () => {
+    const { encodeCanonical } = await import('../../src/crypto/index.js');
+    const bad = (value: unknown, pattern: RegExp): void => {
+      let error: unknown;
+      try {
+        decodeLogMarks(encodeCanonical(value));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DecodeError);
+      expect((error as Error).message).toMatch(pattern);
+    };
+    bad([1], /expected \[version, logs\]/);
+    bad([2, []], /version 2/);
+    bad([1, [['a', 0]]], /expected \[log, settled, above\]/);
+    bad([1, [['', 0, []]]], /log name/);
+    bad([1, [['a', -1, []]]], /settled/);
+    bad([1, [['a', 0, []], ['a', 1, []]]], /appears twice/);
+    bad([1, [['a', 2, [[2, hash(2)]]]]], /above the mark/);
+    bad([1, [['a', 0, [[3, hash(3)], [2, hash(2)]]]]], /sorted/);
+    bad([1, [['a', 0, [[3, 'zz']]]]], /hash/);
+    bad([1, [['a', 0, [[3]]]]], /\[seq, hash\]/);
+  });
+});
+
+/** A peer over `net` with its own memory store. */
+async function open(net: MemoryNet, name: string, store: Store = new MemoryStore()): Promise<{ peer: Peer; store: Store; events: PeerEvent[] }> {
+  const peer = await Peer.create({ store, deps: defaultDeps(), transport: (self) => new MemoryTransport(net, self) }, { name });
+  const events: PeerEvent[] = [];
+  peer.on((event) => events.push(event));
+  return { peer, store, events };
+}
+
+async function reopen(net: MemoryNet, path: string): Promise<Peer> {
+  return Peer.open({ store: await SqliteStore.open(path), deps: defaultDeps(), transport: (self) => new MemoryTransport(net, self) });
+}
+
+const rows = async (store: Store): Promise<number> => (await store.processedIds?.())?.length ?? 0;
+
+describe('a Peer over a net of logs', () => {
+  it('keeps a handful of processed ids through hundreds of messages, and a restart applies nothing again', async () => {
+    const logs = new MemoryNet({ logs: true });
+    const plain = new MemoryNet();
+    const result: Record<string, number> = {};
+    for (const [label, net] of [['logs', logs], ['plain', plain]] as const) {
+      net.live = false;
+      const alice = await open(net, 'alice');
+      const bobPath = join(mkdtempSync(join(tmpdir(), 'gc-marks-')), 'bob.db');
+      const bob = await open(net, 'bob', await SqliteStore.open(bobPath));
+      await alice.peer.sync();
+      const { group } = await alice.peer.create('message');
+      await alice.peer.add(group, bob.peer.id);
+      await bob.peer.sync();
+      for (let round = 0; round < 10; round++) {
+        for (let i = 0; i < 10; i++) await alice.peer.send(group, utf8(`a${round}.${i}`));
+        for (let i = 0; i < 10; i++) await bob.peer.send(group, utf8(`b${round}.${i}`));
+        await alice.peer.sync();
+        await bob.peer.sync();
+      }
+      await alice.peer.sync(); // finds bob's last items known in its own log walk
+      expect((await bob.peer.read(group)).length).toBe(200);
+      result[label] = await rows(bob.store);
+      if (label === 'logs') {
+        const marks = decodeLogMarks((await bob.store.load('log-marks')) as Uint8Array);
+        // every block of both logs is settled: one number per log
+        expect(settledBelow(marks, alice.peer.id)).toBe([...net.items.values()].filter((i) => i.position?.log === alice.peer.id).length);
+        expect(settledBelow(marks, bob.peer.id)).toBe([...net.items.values()].filter((i) => i.position?.log === bob.peer.id).length);
+        // a restart reads nothing again: nothing applied, the history unchanged
+        const before = (await bob.peer.read(group)).map((e) => text(e.data));
+        await bob.peer.close();
+        const again = await reopen(net, bobPath);
+        const report = await again.sync();
+        expect(report.processed).toBe(0);
+        expect(report.skipped).toEqual([]);
+        expect((await again.read(group)).map((e) => text(e.data))).toEqual(before);
+        await again.close();
+      } else {
+        await bob.peer.close();
+      }
+    }
+    // bob's own 100 sends and alice's 100 messages (plus the group's control messages and both profiles)
+    expect(result.plain).toBeGreaterThanOrEqual(200);
+    expect(result.logs).toBeLessThanOrEqual(2);
+  });
+
+  it('a gap holds the mark; the items above it keep their processed ids until it fills, then go', async () => {
+    const net = new MemoryNet({ logs: true });
+    net.live = false;
+    const alice = await open(net, 'alice');
+    const bob = await open(net, 'bob');
+    await alice.peer.sync();
+    const { group } = await alice.peer.create('message');
+    await alice.peer.add(group, bob.peer.id);
+    await bob.peer.sync();
+    for (let i = 0; i < 6; i++) await alice.peer.send(group, utf8(`m${i}`));
+    // the third message has not reached bob's copy of alice's log yet
+    const aliceItems = [...net.items.values()].filter((i) => i.position?.log === alice.peer.id);
+    const missing = aliceItems[aliceItems.length - 4] as TransportItem;
+    net.items.delete(missing.id);
+    await bob.peer.sync();
+    expect((await bob.peer.read(group)).map((e) => text(e.data))).toEqual(['m0', 'm1', 'm3', 'm4', 'm5']);
+    const marks = decodeLogMarks((await bob.store.load('log-marks')) as Uint8Array);
+    expect(settledBelow(marks, alice.peer.id)).toBe(missing.position?.seq);
+    expect(marks.get(alice.peer.id)?.above.size).toBe(3);
+    expect(await bob.store.isProcessed(`msg:${aliceItems[aliceItems.length - 1]?.id}`)).toBe(true);
+    net.items.set(missing.id, missing);
+    await bob.peer.sync();
+    expect((await bob.peer.read(group)).map((e) => text(e.data)).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    const after = decodeLogMarks((await bob.store.load('log-marks')) as Uint8Array);
+    expect(settledBelow(after, alice.peer.id)).toBe(aliceItems.length);
+    expect(after.get(alice.peer.id)?.above.size).toBe(0);
+    expect(await bob.store.isProcessed(`msg:${aliceItems[aliceItems.length - 1]?.id}`)).toBe(false);
+  });
+
+  it('live arrivals settle too, and the same bytes again on another log change nothing', async () => {
+    const net = new MemoryNet({ logs: true });
+    const alice = await open(net, 'alice');
+    const bob = await open(net, 'bob');
+    await alice.peer.start();
+    await bob.peer.start();
+    const { group } = await alice.peer.create('data');
+    await alice.peer.add(group, bob.peer.id);
+    for (let i = 0; i < 20; i++) await alice.peer.send(group, utf8(`live ${i}`));
+    await bob.peer.sync();
+    await alice.peer.sync();
+    await bob.peer.sync();
+    expect((await bob.peer.read(group)).length).toBe(20);
+    expect(await rows(bob.store)).toBeLessThanOrEqual(2);
+    // a copy of an application message and of the add, put on the net by someone else
+    const copies = [...net.items.values()].filter((i) => i.position?.log === alice.peer.id).slice(-3);
+    const messages = bob.events.filter((e) => e.type === 'message').length;
+    for (const item of copies) net.items.set(`${item.id}-copy`, { ...item, origin: 'log:mallory:0', position: { log: 'mallory', seq: copies.indexOf(item) } });
+    const replay = await bob.peer.sync();
+    expect(replay.skipped).toEqual([]);
+    expect(await rows(bob.store)).toBeLessThanOrEqual(2);
+    expect((await bob.peer.read(group)).length).toBe(20);
+    expect(bob.events.filter((e) => e.type === 'message').length).toBe(messages);
+    await alice.peer.close();
+    await bob.peer.close();
+  });
+});
