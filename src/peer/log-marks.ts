@@ -11,7 +11,7 @@
  * above it (each with its hash, to forget when the mark passes it): a gap
  * (a block not downloaded yet, an item that may pass later) holds the mark.
  *
- * The state is plain data, changed only through `settleAt`; the peer writes
+ * The state is plain data, changed only through `settle`; the peer writes
  * it (`encodeLogMarks`) in the same commit as the processed ids it stands
  * for, so a crash never leaves a mark past an item that was not committed.
  */
@@ -51,28 +51,46 @@ export function isSettled(marks: LogMarks, position: LogPosition): boolean {
   return mark !== undefined && (position.seq < mark.settled || mark.above.has(position.seq));
 }
 
+/** A settled block: where it sits, and its content hash. */
+export type Settled = readonly [position: LogPosition, hash: string];
+
 /**
- * Records that the block at `position`, of content hash `hash`, is settled,
- * and moves its log's mark over every settled block it now reaches.
- * @returns the new marks (the input is not changed) and the hashes passed by
- *   the mark: the caller may forget their processed ids (when no other
- *   unsettled position holds the same hash).
+ * Records that `blocks` are settled, and moves each touched log's mark over
+ * every settled block it now reaches. One copy per touched log, however many
+ * blocks: a backlog is applied in its own order (control messages first), not
+ * in log order, so a commit may settle a thousand blocks above a gap.
+ * A log whose blocks above its mark would pass `MAX_ABOVE` is left as it was
+ * (its processed ids still say what is settled).
+ * @returns the new marks (the input is not changed; the same object when
+ *   nothing moved) and the hashes the marks passed: the caller may forget
+ *   their processed ids.
  */
-export function settleAt(marks: LogMarks, position: LogPosition, hash: string): { readonly marks: LogMarks; readonly passed: readonly string[] } {
-  const mark = marks.get(position.log) ?? { settled: 0, above: new Map<number, string>() };
-  if (position.seq < mark.settled || mark.above.has(position.seq)) return { marks, passed: [] };
-  const above = new Map(mark.above);
-  above.set(position.seq, hash);
-  let settled = mark.settled;
-  const passed: string[] = [];
-  for (let next = above.get(settled); next !== undefined; next = above.get(settled)) {
-    passed.push(next);
-    above.delete(settled);
-    settled++;
+export function settle(marks: LogMarks, blocks: Iterable<Settled>): { readonly marks: LogMarks; readonly passed: readonly string[] } {
+  const touched = new Map<string, { settled: number; above: Map<number, string> }>();
+  for (const [position, hash] of blocks) {
+    const mark = marks.get(position.log);
+    if (mark !== undefined && (position.seq < mark.settled || mark.above.has(position.seq))) continue;
+    let next = touched.get(position.log);
+    if (next === undefined) {
+      next = { settled: mark?.settled ?? 0, above: new Map(mark?.above) };
+      touched.set(position.log, next);
+    }
+    next.above.set(position.seq, hash);
   }
-  if (above.size > MAX_ABOVE) return { marks, passed: [] }; // a gap held too long: the processed ids still say it
+  if (touched.size === 0) return { marks, passed: [] };
   const out = new Map(marks);
-  out.set(position.log, { settled, above });
+  const passed: string[] = [];
+  for (const [log, next] of touched) {
+    const passedHere: string[] = [];
+    for (let hash = next.above.get(next.settled); hash !== undefined; hash = next.above.get(next.settled)) {
+      passedHere.push(hash);
+      next.above.delete(next.settled);
+      next.settled++;
+    }
+    if (next.above.size > MAX_ABOVE) continue; // a gap held too long: the processed ids still say it
+    out.set(log, next);
+    passed.push(...passedHere);
+  }
   return { marks: out, passed };
 }
 

@@ -35,8 +35,8 @@ import {
 import type { OutboxMessage, Store } from '../store/index.js';
 import type { LogPosition, Transport, TransportItem, TransportProblem } from '../transport/index.js';
 import type { AppEntry } from './app-log.js';
-import type { LogMarks } from './log-marks.js';
-import { NO_MARKS, decodeLogMarks, encodeLogMarks, isSettled, settleAt } from './log-marks.js';
+import type { LogMarks, Settled } from './log-marks.js';
+import { NO_MARKS, decodeLogMarks, encodeLogMarks, isSettled, settle } from './log-marks.js';
 import { appName, appPrefix, decodeAppEntry, encodeAppEntry, readOrder } from './app-log.js';
 import type { PreKeyPolicy } from './prekeys.js';
 import { DEFAULT_PREKEY_GRACE_SECONDS, DEFAULT_PREKEY_ROTATION_SECONDS, maintainPreKeys } from './prekeys.js';
@@ -233,12 +233,10 @@ export class Peer {
   readonly #appCount = new Map<string, number>();
   /** Content hashes of items handled for good (processed ids `msg:`, `bundle:`, `bad:`), loaded at the first catch-up. */
   #known: Set<string> | undefined;
-  /** Settled marks per log (log transports only), loaded with `#known`; what the last commit wrote, plus known items found since. */
+  /** Settled marks per log (log transports only), loaded with `#known`: what the last commit wrote. */
   #marks: LogMarks | undefined;
-  /** True when `#marks` moved since the last commit (over items already known). */
-  #marksMoved = false;
-  /** Hashes the marks passed since the last commit whose processed ids are still stored: forgotten at the next commit. */
-  readonly #passed = new Set<string>();
+  /** Items found already settled (their processed ids are stored) at these positions since the last commit. */
+  readonly #knownAt: Settled[] = [];
   /** Positions of the items found and not settled yet (content hash → positions). */
   readonly #positions = new Map<string, LogPosition[]>();
   /** Associated data of arrived application messages, until delivered (they may wait in a buffer). */
@@ -917,8 +915,7 @@ export class Peer {
     }
     const marks = await this.store.load(LOG_MARKS);
     this.#marks = marks === undefined ? NO_MARKS : ownRecord(() => decodeLogMarks(marks), LOG_MARKS);
-    this.#marksMoved = false;
-    this.#passed.clear();
+    this.#knownAt.length = 0;
     this.#known = known;
     return known;
   }
@@ -931,14 +928,9 @@ export class Peer {
     else if (!list.some((p) => p.log === position.log && p.seq === position.seq)) list.push(position);
   }
 
-  /** An item already settled (its processed id is stored) found at `position`: the mark may move over it. */
+  /** An item already settled (its processed id is stored) found at `position`: the next commit may move the mark over it. */
   #settleKnown(hash: string, position: LogPosition): void {
-    const marks = this.#marks ?? NO_MARKS;
-    if (isSettled(marks, position)) return;
-    const next = settleAt(marks, position, hash);
-    this.#marks = next.marks;
-    this.#marksMoved = true;
-    for (const passed of next.passed) this.#passed.add(passed);
+    if (!isSettled(this.#marks ?? NO_MARKS, position)) this.#knownAt.push([position, hash]);
   }
 
   async #isKnown(hash: string): Promise<boolean> {
@@ -1017,7 +1009,7 @@ export class Peer {
     }
     if (mlsItems.length > 0) applied += await this.#applyMls(mlsItems, skipped);
     await this.#remember(bad);
-    if (this.#marksMoved) await this.#commit(this.#work()); // marks moved over known items only: their processed ids go
+    if (this.#knownAt.length > 0) await this.#commit(this.#work()); // known items found at new positions: marks may move
     this.#emit(skipped.filter((s) => s.emitted !== true).map((s) => ({ type: 'skipped' as const, origin: s.origin, reason: s.reason })));
     return applied;
   }
@@ -1305,7 +1297,7 @@ export class Peer {
    * @throws StateError `STATE_DUPLICATE` when another writer applied the same input first (memory is reloaded).
    */
   async #commit(work: Work): Promise<void> {
-    if (work.empty && !this.#marksMoved) {
+    if (work.empty && this.#knownAt.length === 0) {
       this.#emit(work.events);
       return;
     }
@@ -1357,10 +1349,9 @@ export class Peer {
     }
     for (const [groupId, n] of counts) this.#appCount.set(groupId, n);
     if (this.#known !== undefined) for (const id of work.processed) addKnown(this.#known, id);
+    this.#knownAt.length = 0;
     if (settling.marks !== undefined) {
       this.#marks = settling.marks;
-      this.#marksMoved = false;
-      this.#passed.clear();
       for (const hash of settling.passed) this.#known?.delete(hash);
     }
     for (const id of work.processed) this.#positions.delete(id.slice(id.indexOf(':') + 1));
@@ -1394,6 +1385,7 @@ export class Peer {
     this.#appCount.clear();
     this.#known = undefined;
     this.#marks = undefined;
+    this.#knownAt.length = 0;
     this.#rejectedNext = undefined;
   }
 
@@ -1433,37 +1425,33 @@ export class Peer {
    * them), so on a log transport the processed table holds only what sits
    * above a gap. `marks` is undefined when they did not move.
    */
-  #settle(work: Work): { processed: string[]; forget: string[]; marks: LogMarks | undefined; passed: string[] } {
-    let marks = this.#marks ?? NO_MARKS;
-    const passed = new Set(this.#passed);
-    let moved = this.#marksMoved;
+  #settle(work: Work): { processed: string[]; forget: string[]; marks: LogMarks | undefined; passed: readonly string[] } {
+    const before = this.#marks ?? NO_MARKS;
+    const blocks: Settled[] = [...this.#knownAt];
     for (const id of work.processed) {
       const hash = id.slice(id.indexOf(':') + 1);
-      for (const position of this.#positions.get(hash) ?? []) {
-        const next = settleAt(marks, position, hash);
-        if (next.marks === marks) continue;
-        marks = next.marks;
-        moved = true;
-        for (const p of next.passed) passed.add(p);
-      }
+      for (const position of this.#positions.get(hash) ?? []) blocks.push([position, hash]);
     }
-    if (!moved) return { processed: [...work.processed], forget: [], marks: undefined, passed: [] };
+    const { marks, passed } = settle(before, blocks);
+    if (marks === before) return { processed: [...work.processed], forget: [], marks: undefined, passed: [] };
+    const passedSet = new Set(passed);
     const processed: string[] = [];
-    const written = new Set<string>();
+    const unwritten = new Set<string>();
     for (const id of work.processed) {
       const colon = id.indexOf(':');
       const prefix = id.slice(0, colon);
       const hash = id.slice(colon + 1);
-      if ((prefix === 'msg' || prefix === 'bad' || prefix === 'bundle') && passed.has(hash)) written.add(hash);
+      if ((prefix === 'msg' || prefix === 'bad' || prefix === 'bundle') && passedSet.has(hash)) unwritten.add(hash);
       else processed.push(id);
     }
     const forget: string[] = [];
-    for (const hash of passed) {
-      if (written.has(hash)) continue; // settled and passed in this very commit: never written
+    for (const hash of passedSet) {
+      if (unwritten.has(hash)) continue; // settled and passed in this very commit: never written
       forget.push(msgId(hash), badId(hash), bundleId(hash));
     }
-    return { processed, forget, marks, passed: [...passed] };
+    return { processed, forget, marks, passed };
   }
+
 
   /** Stops listening, closes the transport and the store. Idempotent. */
   async close(): Promise<void> {

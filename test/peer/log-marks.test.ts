@@ -9,7 +9,7 @@ import { defaultDeps, utf8 } from '../../src/crypto/index.js';
 import { DecodeError } from '../../src/errors.js';
 import { Peer } from '../../src/peer/index.js';
 import type { PeerEvent } from '../../src/peer/index.js';
-import { NO_MARKS, decodeLogMarks, encodeLogMarks, isSettled, settleAt, settledBelow } from '../../src/peer/log-marks.js';
+import { MAX_ABOVE, NO_MARKS, decodeLogMarks, encodeLogMarks, isSettled, settle, settledBelow } from '../../src/peer/log-marks.js';
 import type { LogMarks } from '../../src/peer/log-marks.js';
 import { MemoryStore, SqliteStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
@@ -20,6 +20,7 @@ import { MemoryNet, MemoryTransport } from '../../src/transport/index.js';
 import type { TransportItem } from '../../src/transport/index.js';
 
 const hash = (n: number): string => n.toString(16).padStart(64, '0');
+const settleAt = (marks: LogMarks, position: { log: string; seq: number }, h: string): ReturnType<typeof settle> => settle(marks, [[position, h]]);
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 describe('settled marks', () => {
@@ -52,6 +53,23 @@ describe('settled marks', () => {
     expect(settleAt(once, { log: 'a', seq: 0 }, hash(0))).toEqual({ marks: once, passed: [] });
     const above = settleAt(once, { log: 'a', seq: 2 }, hash(2)).marks;
     expect(settleAt(above, { log: 'a', seq: 2 }, hash(2)).marks).toBe(above);
+  });
+
+  it('settles many blocks in one call, in any order, and leaves a log whose gap would hold too many', () => {
+    const blocks = [5, 3, 0, 4, 1].map((seq) => [{ log: 'a', seq }, hash(seq)] as const);
+    const once = settle(NO_MARKS, [...blocks, [{ log: 'b', seq: 1 }, hash(1)]]);
+    expect(once.passed).toEqual([hash(0), hash(1)]);
+    expect(settledBelow(once.marks, 'a')).toBe(2);
+    expect([...(once.marks.get('a')?.above.keys() ?? [])].sort()).toEqual([3, 4, 5]);
+    expect(settledBelow(once.marks, 'b')).toBe(0);
+    expect(settle(once.marks, [[{ log: 'a', seq: 2 }, hash(2)]]).passed).toEqual([2, 3, 4, 5].map(hash));
+    expect(settle(once.marks, blocks)).toEqual({ marks: once.marks, passed: [] });
+    // above a gap, at most MAX_ABOVE blocks are remembered per log; beyond, that log stays as it was
+    const many = Array.from({ length: MAX_ABOVE + 1 }, (_, i) => [{ log: 'c', seq: i + 1 }, hash(i + 1)] as const);
+    const full = settle(once.marks, [...many, [{ log: 'a', seq: 2 }, hash(2)]]);
+    expect(full.marks.get('c')).toBeUndefined();
+    expect(settledBelow(full.marks, 'a')).toBe(6);
+    expect(full.passed).toEqual([2, 3, 4, 5].map(hash));
   });
 
   it('round-trips through its encoding, in a canonical form', () => {
