@@ -9,7 +9,7 @@
  */
 import { StateError, UsageError } from '../errors.js';
 import { bitIndices, equalBits, holdsOp, unionBits, withBit } from './bitset.js';
-import { isCompacted } from './compact.js';
+import { compactionHolders, isCompacted } from './compact.js';
 import { compareIds } from './evaluate.js';
 import { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_OPS } from './limits.js';
 import { appendOp, appendOpDeferred, initialState, lookup, setSeen, withMembers } from './state.js';
@@ -44,7 +44,10 @@ function checkJoinerFirst(state: MembershipState, actor: MemberId, acked: OpId |
 function checkNewOp(state: MembershipState, id: OpId): void {
   if (lookup(state.index, id) !== undefined || isCompacted(state, id)) throw new StateError('STATE_DUPLICATE', `operation ${id.slice(0, 80)} was already applied`);
   if (state.ops.length >= MAX_MEMBERSHIP_OPS) {
-    throw new StateError('STATE_LIMIT', `membership holds ${state.ops.length} operations (limit ${MAX_MEMBERSHIP_OPS})`);
+    const holders = compactionHolders(state);
+    const why = holders.length === 0 ? '' : `; it cannot be compacted while ${holders.length} actor(s) have not acknowledged its oldest operations `
+      + `(a member removed and never heard from again, an invitation never accepted, or a silent member): ${holders.slice(0, 4).map((h) => h.slice(0, 16)).join(', ')}`;
+    throw new StateError('STATE_LIMIT', `membership holds ${state.ops.length} operations (limit ${MAX_MEMBERSHIP_OPS})${why}`);
   }
 }
 

@@ -109,6 +109,26 @@ export function stablePrefix(state: MembershipState): number {
 }
 
 /**
+ * Who keeps the history from being compacted: the actors (a removed member
+ * that may still send, an added member not heard from yet, or a member that
+ * has not acknowledged) whose acknowledged set stops the stable prefix at
+ * its lowest point, sorted. Empty when nothing holds it (or nothing to hold).
+ * For diagnostics: `STATE_LIMIT` names them.
+ */
+export function compactionHolders(state: MembershipState): MemberId[] {
+  const { ops } = state;
+  const limits = new Map<MemberId, number>();
+  for (const [actor, bits] of state.seen) limits.set(actor, firstClear(bits, ops.length));
+  for (const [member, adds] of Object.entries(state.entriesOf)) {
+    if (state.seen.has(member)) continue;
+    for (const e of adds) limits.set(member, Math.min(limits.get(member) ?? ops.length, firstClear(pastOfAdd(state, e), ops.length)));
+  }
+  const lowest = Math.min(ops.length, ...limits.values());
+  if (lowest >= ops.length) return [];
+  return [...limits].filter(([, limit]) => limit === lowest).map(([actor]) => actor).sort(compareIds);
+}
+
+/**
  * Drops the stable prefix of the history when it holds at least `minimum`
  * ops (else returns `state` itself). Members, views, `canAct`, `hasSeen` of
  * any op and duplicate detection answer as before.

@@ -13,5 +13,5 @@ export type { AddEntry, MemberId, MembershipBase, MembershipCore, MembershipOp, 
 export { applyAck, applyAdd, applyRemove, createMembership, mergeMembership } from './apply.js';
 export { canAct, findOp, hasSeen, isMember, memberView, members, opKind } from './view.js';
 export { decodeMembership, encodeMembership } from './codec.js';
-export { COMPACT_MINIMUM, compactMembership, createOpId, isCompacted, namedIds, stablePrefix } from './compact.js';
+export { COMPACT_MINIMUM, compactionHolders, compactMembership, createOpId, isCompacted, namedIds, stablePrefix } from './compact.js';
 export { MAX_BASE_IDS, MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_BYTES, MAX_MEMBERSHIP_OPS } from './limits.js';

@@ -103,6 +103,16 @@ describe('applyAdd / applyRemove / applyAck errors leave the state unchanged', (
     const full = applyAdd(near, { id: 'W', actor: 'A', added: 'X' });
     expect(full.ops).toHaveLength(MAX_MEMBERSHIP_OPS);
     expect(() => applyAdd(full, { id: 'W2', actor: 'A', added: 'Y' })).toThrow(code('STATE_LIMIT'));
+    // the error names who keeps the history from being compacted
+    let message = '';
+    try {
+      applyAdd(full, { id: 'W2', actor: 'A', added: 'Y' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/cannot be compacted while \d+ actor\(s\) have not acknowledged/);
+    // the filler ops' pasts are empty: nobody acked them, so A, B, C and X (added by W, not heard from) hold the first
+    expect(message.slice(message.lastIndexOf(': ') + 2)).toBe('A, B, C, X');
   });
 });
 

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  applyAck, applyAdd, applyRemove, canAct, compactMembership, createMembership, decodeMembership, encodeMembership,
+  applyAck, applyAdd, applyRemove, canAct, compactionHolders, compactMembership, createMembership, decodeMembership, encodeMembership,
   hasSeen, isCompacted, memberView, members, mergeMembership, namedIds, opKind, stablePrefix, type MembershipState,
 } from '../../src/membership/index.js';
 import { isGroupCryptError } from '../../src/errors.js';
@@ -178,6 +178,19 @@ describe('membership compaction, named cases', () => {
     const late = { id: 'C:0', actor: 'C', removed: 'D' };
     expect(members(applyRemove(c, late))).toEqual(members(applyRemove(s, late)));
     expect(members(applyRemove(c, late))).not.toContain('D');
+    // who holds it is named (STATE_LIMIT says so): C, on either replica; nobody once it acked
+    expect(compactionHolders(s)).toEqual(['C']);
+    expect(compactionHolders(c)).toEqual(['C']);
+    expect(compactionHolders(applyAck(s, { actor: 'C', acked: 'A:2' }))).toEqual([]);
+  });
+
+  it('an invitation never accepted and a silent member are named as holders too, together when they hold the same op', () => {
+    const s = base(); // D added by A:1, not heard from; A, B, C have seen everything
+    expect(compactionHolders(s)).toEqual(['D']);
+    const quiet = applyAdd(applyAck(s, { actor: 'D', acked: 'A:1' }), { id: 'A:2', actor: 'A', added: 'E' });
+    // B, C and D have not acked A:2; E, not heard from, holds its add A:2 itself (its first message acks it)
+    expect(compactionHolders(quiet)).toEqual(['B', 'C', 'D', 'E']);
+    expect(compactionHolders(applyAck(applyAck(applyAck(quiet, { actor: 'B', acked: 'A:2' }), { actor: 'C', acked: 'A:2' }), { actor: 'D', acked: 'A:2' }))).toEqual(['E']);
   });
 
   it('the base names every actor and target of its ops, sorted, and survives encoding; compacting twice adds up', () => {
