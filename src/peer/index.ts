@@ -6,7 +6,7 @@
  * browser example, the demo) choose a store and a transport and use `Peer`.
  */
 export { Peer, resolvePrefix } from './peer.js';
-export type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
+export type { GroupInfo, HistoryInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
 export type { GroupScheme } from '../group/index.js';
 export { DEFAULT_PREKEY_GRACE_SECONDS, DEFAULT_PREKEY_ROTATION_SECONDS, maintainPreKeys } from './prekeys.js';
 export type { PreKeyMaintenance, PreKeyPolicy } from './prekeys.js';

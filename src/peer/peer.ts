@@ -28,6 +28,7 @@ import {
   encodeWireBundle, groupMembers, isPostQuantumGroup, openWireBundle, receive, receivePreJoin, removeMember, send, updateGroup,
 } from '../group/index.js';
 import type { KeyManagerState, KeyRegistryState } from '../keys/index.js';
+import { MAX_MEMBERSHIP_OPS, compactionHolders } from '../membership/index.js';
 import {
   consumeOneTimePreKey, createKeyManager, createKeyRegistry, decodeKeyManager, decodeKeyRegistry, dropSupersededOneTimeBundles, enablePqPreKeys, encodeKeyManager,
   encodeKeyRegistry, generateOneTimePreKeys, hasPqPreKeys, identityOf, isLifetimeValid, registerBundle, rotateSignedPreKey,
@@ -44,7 +45,7 @@ import type { Offer, OfferedKey } from './offers.js';
 import { decodeOffer, decodeOfferBook, encodeOffer, encodeOfferBook } from './offers.js';
 import type { Profile } from './profile.js';
 import { decodeProfile, encodeProfile } from './profile.js';
-import type { GroupInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
+import type { GroupInfo, HistoryInfo, PeerEvent, PeerInfo, PeerListener, PeerOptions, ReadEntry, Skipped, SyncReport } from './types.js';
 import { decodeMessageItem, encodeMessageItem } from './wire.js';
 import type { MlsCreateOptions, MlsRuntime } from './mls-runtime.js';
 import { decodeMlsItem, mlsGroupIds, mlsInUse, rejectedRecordName } from './mls-item.js';
@@ -478,6 +479,21 @@ export class Peer {
     return this.#run(async () => {
       const { groupId, mls } = await this.#resolveAny(group);
       return mls ? this.#mlsInfo(groupId) : this.#info((await this.#resolveGroup(groupId)).state);
+    });
+  }
+
+  /**
+   * How much membership history a DCGKA group keeps uncompacted, and who holds it: a member removed
+   * and never heard from again keeps the history after its last message (README, "Bounded state").
+   * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_DUPLICATE`; UsageError `USAGE_ARGUMENT` for an MLS
+   *   group (it keeps no membership history).
+   */
+  history(group: string): Promise<HistoryInfo> {
+    return this.#run(async () => {
+      const { groupId, mls } = await this.#resolveAny(group);
+      if (mls) throw new UsageError('USAGE_ARGUMENT', 'an MLS group keeps no membership history');
+      const membership = (await this.#resolveGroup(groupId)).state.dcgka.membership;
+      return { group: groupId, ops: membership.ops.length, limit: MAX_MEMBERSHIP_OPS, heldBy: compactionHolders(membership) };
     });
   }
 

@@ -66,6 +66,20 @@ export interface GroupInfo {
   readonly proposals?: readonly { readonly action: 'add' | 'remove' | 'update'; readonly subject: string; readonly from: string }[];
 }
 
+/** How much membership history a group keeps uncompacted, and who holds it (`Peer.history`). */
+export interface HistoryInfo {
+  readonly group: string;
+  /** Membership operations kept uncompacted. */
+  readonly ops: number;
+  /** Most it may keep: past it, new membership operations fail with `STATE_LIMIT`. */
+  readonly limit: number;
+  /**
+   * Who keeps the oldest of them from being compacted, sorted: members that have not acknowledged
+   * them yet, a removed member never heard from since, an added member not heard from yet.
+   */
+  readonly heldBy: readonly string[];
+}
+
 /** A known peer (from its verified, signed profile). */
 export interface PeerInfo {
   readonly id: string;

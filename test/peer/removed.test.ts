@@ -86,3 +86,36 @@ describe('a removed member: messages sent after its removal are "not for me"', (
     await bob.peer.close();
   });
 });
+
+describe('Peer.history: who keeps the membership history', () => {
+  it('a removed member never heard from again holds it; members that acknowledged everything do not', async () => {
+    const net = new MemoryNet();
+    net.live = false;
+    const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((name) => open(net, name)));
+    if (alice === undefined || bob === undefined || carol === undefined || dave === undefined) throw new Error('peers');
+    await alice.peer.sync();
+    const { group } = await alice.peer.create('message', { members: [bob.peer.id, carol.peer.id] });
+    const round = async (): Promise<void> => {
+      for (let i = 0; i < 2; i++) for (const p of [bob, alice]) await p.peer.sync();
+    };
+    await carol.peer.sync();
+    await round();
+    // everyone acknowledged everything: nobody holds the history
+    expect(await alice.peer.history(group)).toMatchObject({ group, heldBy: [], limit: 16_384 });
+    // carol is removed and never heard from again; dave comes and goes twice
+    await alice.peer.remove(group, carol.peer.id);
+    await round();
+    for (let i = 0; i < 2; i++) {
+      await alice.peer.add(group, dave.peer.id);
+      await dave.peer.sync();
+      await round();
+      await bob.peer.remove(group, dave.peer.id);
+      await round();
+    }
+    const held = await alice.peer.history(group);
+    expect(held.heldBy).toEqual([carol.peer.id]);
+    expect(held.ops).toBeGreaterThanOrEqual(5); // carol's removal and everything after it
+    expect(await bob.peer.history(group.slice(0, 10))).toMatchObject({ group, heldBy: [carol.peer.id], ops: held.ops });
+    await expect(alice.peer.history('ff'.repeat(32))).rejects.toMatchObject({ code: 'STATE_UNKNOWN_GROUP' });
+  });
+});
