@@ -12,8 +12,10 @@
  * (a block not downloaded yet, an item that may pass later) holds the mark.
  *
  * The state is plain data, changed only through `settle`; the peer writes
- * it (`encodeLogMarks`) in the same commit as the processed ids it stands
- * for, so a crash never leaves a mark past an item that was not committed.
+ * each moved log's mark (`encodeLogMark`, one store record per log, so a
+ * commit rewrites only the logs it touched) in the same commit as the
+ * processed ids it stands for: a crash never leaves a mark past an item that
+ * was not committed.
  */
 import { decodeCanonical, encodeCanonical } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
@@ -32,8 +34,6 @@ export type LogMarks = ReadonlyMap<string, LogMark>;
 
 /** Format version of the encoded marks. */
 const MARKS_VERSION = 1;
-/** Most logs remembered (the Hypercore transport holds at most 10,000). */
-export const MAX_MARKED_LOGS = 100_000;
 /** Most settled blocks remembered above one log's mark (beyond, the mark's gap holds rows, not marks). */
 export const MAX_ABOVE = 100_000;
 
@@ -94,55 +94,44 @@ export function settle(marks: LogMarks, blocks: Iterable<Settled>): { readonly m
   return { marks: out, passed };
 }
 
-/** The marks in canonical CBOR: `[version, [[log, settled, [[seq, hash]…]]…]]`, logs and seqs sorted. */
-export function encodeLogMarks(marks: LogMarks): Uint8Array {
-  const logs = [...marks.keys()].sort();
-  return encodeCanonical([
-    MARKS_VERSION,
-    logs.map((log) => {
-      const mark = marks.get(log) as LogMark;
-      const above = [...mark.above.entries()].sort((a, b) => a[0] - b[0]);
-      return [log, mark.settled, above];
-    }),
-  ]);
+/** One log's mark in canonical CBOR: `[version, settled, [[seq, hash]…]]`, seqs sorted. */
+export function encodeLogMark(mark: LogMark): Uint8Array {
+  const above = [...mark.above.entries()].sort((a, b) => a[0] - b[0]);
+  return encodeCanonical([MARKS_VERSION, mark.settled, above]);
+}
+
+/** The logs whose marks differ between `before` and `after` (`settle` replaces a moved log's mark, never edits it). */
+export function movedLogs(before: LogMarks, after: LogMarks): string[] {
+  return [...after.keys()].filter((log) => after.get(log) !== before.get(log)).sort();
 }
 
 const fail = (what: string): never => {
-  throw new DecodeError('DECODE_MALFORMED', `log marks: ${what}`);
+  throw new DecodeError('DECODE_MALFORMED', `log mark: ${what}`);
 };
 
 const isIndex = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /**
- * Reads what `encodeLogMarks` wrote.
+ * Reads what `encodeLogMark` wrote.
  * @throws DecodeError `DECODE_MALFORMED` (naming the field), `DECODE_VERSION_UNSUPPORTED`.
  */
-export function decodeLogMarks(bytes: Uint8Array): LogMarks {
-  const value = decodeCanonical(bytes, 'log marks');
-  if (!Array.isArray(value) || value.length !== 2) return fail('expected [version, logs]');
-  if (value[0] !== MARKS_VERSION) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `log marks: version ${String(value[0])} is not supported`);
-  const logs: unknown = value[1];
-  if (!Array.isArray(logs) || logs.length > MAX_MARKED_LOGS) return fail(`logs: expected at most ${MAX_MARKED_LOGS} entries`);
-  const out = new Map<string, LogMark>();
-  for (const entry of logs as unknown[]) {
-    if (!Array.isArray(entry) || entry.length !== 3) return fail('log: expected [log, settled, above]');
-    const [log, settled, list] = entry as unknown[];
-    if (typeof log !== 'string' || log.length === 0 || log.length > 256) return fail('log name: expected 1..256 characters');
-    if (out.has(log)) return fail(`log ${log.slice(0, 80)} appears twice`);
-    if (!isIndex(settled)) return fail('settled: expected a non-negative integer');
-    if (!Array.isArray(list) || list.length > MAX_ABOVE) return fail(`above: expected at most ${MAX_ABOVE} entries`);
-    const above = new Map<number, string>();
-    let last = settled;
-    for (const pair of list as unknown[]) {
-      if (!Array.isArray(pair) || pair.length !== 2) return fail('above: expected [seq, hash] pairs');
-      const [seq, hash] = pair as unknown[];
-      // strictly above the mark and sorted: the mark would have passed a block at `settled`
-      if (!isIndex(seq) || seq <= last) return fail('above: seqs must be sorted and above the mark (a block at the mark would have moved it)');
-      if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return fail('above: hash must be 64 lower-case hex digits');
-      above.set(seq, hash);
-      last = seq;
-    }
-    out.set(log, { settled, above });
+export function decodeLogMark(bytes: Uint8Array): LogMark {
+  const value = decodeCanonical(bytes, 'log mark');
+  if (!Array.isArray(value) || value.length !== 3) return fail('expected [version, settled, above]');
+  const [version, settled, list] = value as unknown[];
+  if (version !== MARKS_VERSION) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `log mark: version ${String(version)} is not supported`);
+  if (!isIndex(settled)) return fail('settled: expected a non-negative integer');
+  if (!Array.isArray(list) || list.length > MAX_ABOVE) return fail(`above: expected at most ${MAX_ABOVE} entries`);
+  const above = new Map<number, string>();
+  let last = settled;
+  for (const pair of list as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return fail('above: expected [seq, hash] pairs');
+    const [seq, hash] = pair as unknown[];
+    // strictly above the mark and sorted: a block at the mark would have moved it
+    if (!isIndex(seq) || seq <= last) return fail('above: seqs must be sorted and above the mark (a block at the mark would have moved it)');
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return fail('above: hash must be 64 lower-case hex digits');
+    above.set(seq, hash);
+    last = seq;
   }
-  return out;
+  return { settled, above };
 }

@@ -36,8 +36,8 @@ import {
 import type { OutboxMessage, Store } from '../store/index.js';
 import type { LogPosition, Transport, TransportItem, TransportProblem } from '../transport/index.js';
 import type { AppEntry } from './app-log.js';
-import type { LogMarks, Settled } from './log-marks.js';
-import { NO_MARKS, decodeLogMarks, encodeLogMarks, isSettled, settle } from './log-marks.js';
+import type { LogMark, LogMarks, Settled } from './log-marks.js';
+import { NO_MARKS, decodeLogMark, encodeLogMark, isSettled, movedLogs, settle } from './log-marks.js';
 import { appName, appPrefix, decodeAppEntry, encodeAppEntry, readOrder } from './app-log.js';
 import type { PreKeyPolicy } from './prekeys.js';
 import { DEFAULT_PREKEY_GRACE_SECONDS, DEFAULT_PREKEY_ROTATION_SECONDS, maintainPreKeys } from './prekeys.js';
@@ -59,8 +59,8 @@ const OFFERS = 'otk-offers';
 const groupName = (id: string): string => `group:${id}`;
 const inboxName = (id: string, scheme: GroupScheme): string => `inbox:${id}:${scheme}`;
 const profileName = (id: string): string => `profile:${id}`;
-/** The settled marks of log transports (log-marks.ts). */
-const LOG_MARKS = 'log-marks';
+/** The settled mark of one log of a log transport (log-marks.ts). */
+const logMarkName = (log: string): string => `logmark:${log}`;
 const rejectedName = rejectedRecordName;
 /** The order in which rejected records were written (n → content hash), so the oldest go first. */
 const rejectedQueueName = (n: number): string => `rejectedq:${String(n).padStart(16, '0')}`;
@@ -929,8 +929,12 @@ export class Peer {
     if (this.store.processedIds !== undefined) {
       for (const prefix of ['msg:', 'bad:', 'bundle:']) for (const hash of await this.store.processedIds(prefix, { strip: true })) known.add(hash);
     }
-    const marks = await this.store.load(LOG_MARKS);
-    this.#marks = marks === undefined ? NO_MARKS : ownRecord(() => decodeLogMarks(marks), LOG_MARKS);
+    const marks = new Map<string, LogMark>();
+    for (const name of await this.store.names('logmark:')) {
+      const bytes = await this.store.load(name);
+      if (bytes !== undefined) marks.set(name.slice('logmark:'.length), ownRecord(() => decodeLogMark(bytes), name));
+    }
+    this.#marks = marks;
     this.#knownAt.length = 0;
     this.#known = known;
     return known;
@@ -1343,7 +1347,9 @@ export class Peer {
     if (work.registryChanged) states[REGISTRY] = encodeKeyRegistry(work.registry);
     const rejectedNext = await this.#queueRejected(states);
     const settling = this.#settle(work);
-    if (settling.marks !== undefined) states[LOG_MARKS] = encodeLogMarks(settling.marks);
+    if (settling.marks !== undefined) {
+      for (const log of movedLogs(this.#marks ?? NO_MARKS, settling.marks)) states[logMarkName(log)] = encodeLogMark(settling.marks.get(log) as LogMark);
+    }
     let result;
     try {
       result = await this.store.commit({ states, processed: settling.processed, forget: settling.forget, outbox: work.outbox, consumed: work.consumed });

@@ -9,7 +9,7 @@ import { defaultDeps, utf8 } from '../../src/crypto/index.js';
 import { DecodeError } from '../../src/errors.js';
 import { Peer } from '../../src/peer/index.js';
 import type { PeerEvent } from '../../src/peer/index.js';
-import { MAX_ABOVE, NO_MARKS, decodeLogMarks, encodeLogMarks, isSettled, settle, settledBelow } from '../../src/peer/log-marks.js';
+import { MAX_ABOVE, NO_MARKS, decodeLogMark, encodeLogMark, isSettled, movedLogs, settle, settledBelow } from '../../src/peer/log-marks.js';
 import type { LogMarks } from '../../src/peer/log-marks.js';
 import { MemoryStore, SqliteStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
@@ -72,15 +72,21 @@ describe('settled marks', () => {
     expect(full.passed).toEqual([2, 3, 4, 5].map(hash));
   });
 
-  it('round-trips through its encoding, in a canonical form', () => {
+  it('a log\'s mark round-trips through its encoding, in a canonical form; only moved logs are listed to write', () => {
     let marks: LogMarks = NO_MARKS;
     for (const [log, seq] of [['b', 0], ['a', 5], ['a', 0], ['a', 2], ['b', 1]] as const) marks = settleAt(marks, { log, seq }, hash(seq)).marks;
-    const bytes = encodeLogMarks(marks);
-    const back = decodeLogMarks(bytes);
-    expect(back).toEqual(marks);
-    expect(encodeLogMarks(back)).toEqual(bytes);
-    expect(settledBelow(back, 'a')).toBe(1);
-    expect([...(back.get('a')?.above.keys() ?? [])]).toEqual([2, 5]);
+    const a = marks.get('a');
+    if (a === undefined) throw new Error('no mark');
+    const bytes = encodeLogMark(a);
+    const back = decodeLogMark(bytes);
+    expect(back).toEqual(a);
+    expect(encodeLogMark(back)).toEqual(bytes);
+    expect(back.settled).toBe(1);
+    expect([...back.above.keys()]).toEqual([2, 5]);
+    expect(movedLogs(NO_MARKS, marks)).toEqual(['a', 'b']);
+    const next = settleAt(marks, { log: 'a', seq: 1 }, hash(1)).marks;
+    expect(movedLogs(marks, next)).toEqual(['a']);
+    expect(movedLogs(next, next)).toEqual([]);
   });
 
   it('refuses malformed marks, naming what is wrong', async () => {
@@ -88,23 +94,25 @@ describe('settled marks', () => {
     const bad = (value: unknown, pattern: RegExp): void => {
       let error: unknown;
       try {
-        decodeLogMarks(encodeCanonical(value));
+        decodeLogMark(encodeCanonical(value));
       } catch (e) {
         error = e;
       }
       expect(error).toBeInstanceOf(DecodeError);
       expect((error as Error).message).toMatch(pattern);
     };
-    bad([1], /expected \[version, logs\]/);
-    bad([2, []], /version 2/);
-    bad([1, [['a', 0]]], /expected \[log, settled, above\]/);
-    bad([1, [['', 0, []]]], /log name/);
-    bad([1, [['a', -1, []]]], /settled/);
-    bad([1, [['a', 0, []], ['a', 1, []]]], /appears twice/);
-    bad([1, [['a', 2, [[2, hash(2)]]]]], /above the mark/);
-    bad([1, [['a', 0, [[3, hash(3)], [2, hash(2)]]]]], /sorted/);
-    bad([1, [['a', 0, [[3, 'zz']]]]], /hash/);
-    bad([1, [['a', 0, [[3]]]]], /\[seq, hash\]/);
+    bad([1, 0], /expected \[version, settled, above\]/);
+    bad([2, 0, []], /version 2/);
+    bad([1, -1, []], /settled/);
+    bad([1, 1.5, []], /settled/);
+    bad([1, 0, {}], /above/);
+    bad([1, 2, [[2, hash(2)]]], /above the mark/);
+    bad([1, 0, [[3, hash(3)], [2, hash(2)]]], /sorted/);
+    bad([1, 0, [[3, hash(3)], [3, hash(3)]]], /sorted/);
+    bad([1, 0, [[3, 'zz']]], /hash/);
+    bad([1, 0, [[3, hash(3).toUpperCase().replace(/0/g, 'A')]]], /hash/);
+    bad([1, 0, [[3]]], /\[seq, hash\]/);
+    expect(decodeLogMark(encodeCanonical([1, 0, [[1, hash(1)]]]))).toEqual({ settled: 0, above: new Map([[1, hash(1)]]) });
   });
 });
 
@@ -118,6 +126,13 @@ async function open(net: MemoryNet, name: string, store: Store = new MemoryStore
 
 async function reopen(net: MemoryNet, path: string): Promise<Peer> {
   return Peer.open({ store: await SqliteStore.open(path), deps: defaultDeps(), transport: (self) => new MemoryTransport(net, self) });
+}
+
+/** Every log mark a store holds. */
+async function marksOf(store: Store): Promise<LogMarks> {
+  const out = new Map<string, ReturnType<typeof decodeLogMark>>();
+  for (const name of await store.names('logmark:')) out.set(name.slice('logmark:'.length), decodeLogMark((await store.load(name)) as Uint8Array));
+  return out;
 }
 
 const rows = async (store: Store): Promise<number> => (await store.processedIds?.())?.length ?? 0;
@@ -146,7 +161,7 @@ describe('a Peer over a net of logs', () => {
       expect((await bob.peer.read(group)).length).toBe(200);
       result[label] = await rows(bob.store);
       if (label === 'logs') {
-        const marks = decodeLogMarks((await bob.store.load('log-marks')) as Uint8Array);
+        const marks = await marksOf(bob.store);
         // every block of both logs is settled: one number per log
         expect(settledBelow(marks, alice.peer.id)).toBe([...net.items.values()].filter((i) => i.position?.log === alice.peer.id).length);
         expect(settledBelow(marks, bob.peer.id)).toBe([...net.items.values()].filter((i) => i.position?.log === bob.peer.id).length);
@@ -184,14 +199,14 @@ describe('a Peer over a net of logs', () => {
     net.items.delete(missing.id);
     await bob.peer.sync();
     expect((await bob.peer.read(group)).map((e) => text(e.data))).toEqual(['m0', 'm1', 'm3', 'm4', 'm5']);
-    const marks = decodeLogMarks((await bob.store.load('log-marks')) as Uint8Array);
+    const marks = await marksOf(bob.store);
     expect(settledBelow(marks, alice.peer.id)).toBe(missing.position?.seq);
     expect(marks.get(alice.peer.id)?.above.size).toBe(3);
     expect(await bob.store.isProcessed(`msg:${aliceItems[aliceItems.length - 1]?.id}`)).toBe(true);
     net.items.set(missing.id, missing);
     await bob.peer.sync();
     expect((await bob.peer.read(group)).map((e) => text(e.data)).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
-    const after = decodeLogMarks((await bob.store.load('log-marks')) as Uint8Array);
+    const after = await marksOf(bob.store);
     expect(settledBelow(after, alice.peer.id)).toBe(aliceItems.length);
     expect(after.get(alice.peer.id)?.above.size).toBe(0);
     expect(await bob.store.isProcessed(`msg:${aliceItems[aliceItems.length - 1]?.id}`)).toBe(false);
