@@ -9,8 +9,9 @@
  * every member judges a removed member's messages alike for ever): they are
  * reported apart, as bytes per removal.
  *
- * Run alone: `node --import tsx bench/state-growth.ts [--ops N] [--stranded]`; writes
- * bench/results/state-growth.json (state-growth-stranded.json with --stranded).
+ * Run alone: `node --import tsx bench/state-growth.ts [--ops N] [--stranded | --departed]`; writes
+ * bench/results/state-growth.json (state-growth-stranded.json with --stranded,
+ * state-growth-departed.json with --departed).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -105,9 +106,11 @@ const cpuMs = (): number => {
 /**
  * Runs the bench. Options: `ops` (default 10,000; quick 2,000), `checkpoints` (default 20), `log`; `stranded`: one
  * member is removed first and never comes back nor hears of its removal (its later messages may still arrive, so
- * the membership history after its last one is kept: README "Bounded state"); writes state-growth-stranded.json.
+ * the membership history after its last one is kept: README "Bounded state"); writes state-growth-stranded.json;
+ * `departed`: the same member removed for good, but online: it hears of its removal and says farewell (its ack of
+ * its own removal), after which it holds nothing back; writes state-growth-departed.json.
  */
-export async function runStateGrowthBench(options: { readonly ops?: number; readonly quick?: boolean; readonly checkpoints?: number; readonly stranded?: boolean; readonly log?: (line: string) => void } = {}): Promise<StateGrowthReport> {
+export async function runStateGrowthBench(options: { readonly ops?: number; readonly quick?: boolean; readonly checkpoints?: number; readonly stranded?: boolean; readonly departed?: boolean; readonly log?: (line: string) => void } = {}): Promise<StateGrowthReport> {
   const total = options.ops ?? (options.quick ? 2_000 : 10_000);
   const checkpoints = options.checkpoints ?? 20;
   const deps = defaultDeps();
@@ -133,7 +136,7 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
     for (let moved = true; moved;) {
       moved = false;
       for (const m of members) {
-        if (m === stranded) m.inbox = [];
+        if (m === stranded && !options.departed) m.inbox = [];
         while (m.inbox.length > 0) {
           const incoming = openWireBundle(m.inbox.shift() as Uint8Array, m.id);
           moved = true;
@@ -159,7 +162,7 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
   let stranded: Member | undefined;
   apply(first, createGroup(ctx(first), { scheme: 'message', members: members.slice(1).map((m) => m.id) }));
   settle();
-  if (options.stranded) {
+  if (options.stranded || options.departed) {
     stranded = members.at(-1) as Member;
     apply(first, removeMember(first.state as GroupState, ctx(first), stranded.id));
     settle();
@@ -235,14 +238,15 @@ export async function runStateGrowthBench(options: { readonly ops?: number; read
   ];
   const report: StateGrowthReport = { rows, bytesRatio, timeRatio, recordBytesPerRemoval, levelsOff, table, targets };
   mkdirSync(join(HERE, 'results'), { recursive: true });
-  writeFileSync(join(HERE, 'results', options.stranded ? 'state-growth-stranded.json' : 'state-growth.json'), `${JSON.stringify({ ops: total, members: 8, bytesRatio, timeRatio, recordBytesPerRemoval, levelsOff, rows }, null, 2)}\n`);
+  const file = options.departed ? 'state-growth-departed.json' : options.stranded ? 'state-growth-stranded.json' : 'state-growth.json';
+  writeFileSync(join(HERE, 'results', file), `${JSON.stringify({ ops: total, members: 8, bytesRatio, timeRatio, recordBytesPerRemoval, levelsOff, rows }, null, 2)}\n`);
   return report;
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const at = process.argv.indexOf('--ops');
   const ops = at >= 0 ? Number(process.argv[at + 1]) : undefined;
-  const report = await runStateGrowthBench({ ...(ops ? { ops } : {}), stranded: process.argv.includes('--stranded'), log: (line) => process.stderr.write(`${line}\n`) });
+  const report = await runStateGrowthBench({ ...(ops ? { ops } : {}), stranded: process.argv.includes('--stranded'), departed: process.argv.includes('--departed'), log: (line) => process.stderr.write(`${line}\n`) });
   console.log(report.table);
   console.log(report.targets.join('\n'));
 }

@@ -5,7 +5,7 @@
  * seed; members who were not recipients of the seed (added concurrently)
  * receive the acker's member secret as a forward in a direct part.
  */
-import { applyAck, hasSeen, isMember, members, opKind } from '../membership/index.js';
+import { applyAck, canAct, hasSeen, isMember, members, opKind } from '../membership/index.js';
 import { opIdOf } from './codec.js';
 import { decryptFrom, emitUpdateSecret, encryptTo, nextSeq, putSecret, scratch, takeMemberSecret, updateRatchet } from './draft.js';
 import { chainRestarted, chainStepped } from './exposure.js';
@@ -58,6 +58,26 @@ export function sendAck(draft: Draft, sender: MemberId, seq: number, recipients:
 }
 
 /**
+ * My farewell: I just learnt from remove `(sender, seq)` that I am out.
+ * I ack it (membership only, no secrets), once, so that every replica knows
+ * I have seen my removal and will send nothing more until an add of me I
+ * have not seen yet: from then on my last message holds no history back
+ * (membership compact.ts), where a removed member used to hold it for good.
+ * The membership refuses any later ack of a remove from me.
+ */
+export function sendFarewell(draft: Draft, sender: MemberId, seq: number): void {
+  const acked = opIdOf(sender, seq);
+  let membership;
+  try {
+    membership = applyAck(draft.membership, { actor: draft.me, acked });
+  } catch {
+    return; // already outside my own view (a remove I acked earlier): nothing to say
+  }
+  draft.membership = membership;
+  emitControl(draft, nextSeq(draft), { type: 'ack', ackedSender: sender, ackedSeq: seq, mode: 'catch-up' }, []);
+}
+
+/**
  * After a re-add: ack (membership only) every membership op I processed
  * while removed, so that my view — which others compute from my acks —
  * again contains everything I have seen (otherwise members added meanwhile
@@ -70,8 +90,9 @@ export function sendCatchUpAcks(draft: Draft): void {
     try {
       membership = applyAck(draft.membership, { actor: draft.me, acked: op.id });
     } catch {
-      continue; // an ack the membership refuses (e.g. it would leave me outside my own view)
+      continue; // an ack the membership refuses
     }
+    if (!canAct(membership, draft.me)) continue; // it would leave me outside my own view: that is no catch-up
     const [sender, seq] = op.id.split(':') as [MemberId, string];
     const ackSeq = nextSeq(draft);
     draft.membership = membership;

@@ -13,7 +13,7 @@ import { identityOf } from '../keys/index.js';
 import { isPostQuantumMessage } from '../twoparty/index.js';
 import { applyRemove, canAct, compactMembership, createMembership, isMember } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
-import { answerPreKeySession, processAck, recordAck } from './ack.js';
+import { answerPreKeySession, processAck, recordAck, sendFarewell } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
 import { checkedDirect, decodeControl, opIdOf, wireVersionOf } from './codec.js';
 import { closeDraft, openDraft, openIncomingDirect, put } from './draft.js';
@@ -176,21 +176,29 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
       return;
     case 'remove': {
       draft.membership = applyRemove(draft.membership, { id, actor: sender, removed: body.removed });
-      if (!draft.removed && !isMember(draft.membership, draft.me)) {
+      const removedNow = !draft.removed && !isMember(draft.membership, draft.me);
+      if (removedNow) {
         draft.removed = true;
         draft.outputs.push({ kind: 'removed', by: id });
       }
       processSeed(draft, sender, seq, direct, body.commitment);
+      if (removedNow) sendFarewell(draft, sender, seq);
       return;
     }
     case 'add':
       processAdd(draft, sender, seq, body.added, direct);
       return;
-    case 'ack':
-      if (body.mode === 'catch-up') recordAck(draft, sender, opIdOf(body.ackedSender, body.ackedSeq));
-      else processAck(draft, sender, seq, opIdOf(body.ackedSender, body.ackedSeq), body.mode === 'rejoin', direct);
+    case 'ack': {
+      const acked = opIdOf(body.ackedSender, body.ackedSeq);
+      if (body.mode === 'catch-up') {
+        // A farewell (the membership accepts it once, from a member still inside its own view): nothing more to check.
+        if (recordAck(draft, sender, acked) === 'remove' && !canAct(draft.membership, sender)) return;
+      } else {
+        processAck(draft, sender, seq, acked, body.mode === 'rejoin', direct);
+      }
       assertSenderMayAct(draft.membership, sender, draft.clock);
       return;
+    }
     case 'add-ack':
       processAddAck(draft, sender, seq, opIdOf(body.ackedSender, body.ackedSeq), direct);
       assertSenderMayAct(draft.membership, sender, draft.clock);

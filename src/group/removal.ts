@@ -141,8 +141,14 @@ export function withRemoval(facts: RemovalFacts, r: RemovalRecord): readonly Rem
   return withRecord(facts.removals, reopenedByRejoins(facts, r), (x) => x.op === r.op);
 }
 
-/** Adds rejoin record `j` (unless there) and reopens the removals of its member it reopens. */
+/**
+ * Adds rejoin record `j` (unless there) and reopens the removals of its member it reopens. A rejoin whose add
+ * this replica compacted already is left out, as `pruneRejoins` would drop it: it reopens no removal to come, and
+ * whether a removal compacted with it had seen its add can no longer be told (a welcome's extra may list it when
+ * the adder compacted less: what it reopened arrives as the adder's removal records, `until` included).
+ */
 export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
+  if (isCompacted(facts.dcgka.membership, j.add)) return { removals: facts.removals, rejoins: facts.rejoins };
   const rejoins = withRecord(facts.rejoins, j, (x) => x.member === j.member && x.add === j.add);
   if (rejoins === facts.rejoins) return { removals: facts.removals, rejoins };
   let changed = false;

@@ -47,7 +47,7 @@ import type { GroupSecret } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { MemberId } from '../dcgka/index.js';
 import { identityOf } from '../keys/index.js';
-import { memberView } from '../membership/index.js';
+import { canAct, memberView } from '../membership/index.js';
 import { DecodeError } from '../errors.js';
 import { aeadData, encodeEnvelope, REQUEST_ENVELOPE_VERSION, SECRETS_ENVELOPE_VERSION, senderRefFor } from './envelope.js';
 import { MAX_PENDING_APPLICATION } from './limits.js';
@@ -123,7 +123,9 @@ export function forwardConcurrentSecrets(work: Work, before: SecretsSnapshot, se
   const fresh = freshKeys.map((k) => data.secrets[k] as GroupSecret).filter((s) => s.member !== work.dcgka.me);
   const keys = fresh
     .filter((s) => {
-      const view = memberView(work.dcgka.membership, s.member);
+      // A member that departed (sent its farewell) may have had its last message compacted away, and with it the
+      // view it had: forward to everyone I added (they may read the whole history anyway).
+      const view = canAct(work.dcgka.membership, s.member) ? memberView(work.dcgka.membership, s.member) : [];
       return added.some((j) => j !== s.member && !view.includes(j));
     })
     .map((s) => `${s.member}:${s.epoch}`);

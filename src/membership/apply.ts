@@ -14,7 +14,7 @@ import { compareIds } from './evaluate.js';
 import { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_OPS } from './limits.js';
 import { appendOp, appendOpDeferred, initialState, lookup, setSeen, withMembers } from './state.js';
 import type { MemberId, MembershipState, OpId } from './types.js';
-import { sortedIncludes, viewOver } from './view.js';
+import { effectiveSeen, sortedIncludes, viewOver } from './view.js';
 
 /** @throws UsageError `USAGE_ARGUMENT` unless a non-empty string of at most MAX_ID_LENGTH. */
 function checkId(value: unknown, field: string): string {
@@ -109,8 +109,10 @@ export function applyRemove(state: MembershipState, input: { readonly id: OpId; 
  * Records that `actor` acked (processed) membership op `acked`: the op and
  * its causal past join the actor's seen set. Acking an op already seen is a
  * no-op (the same state is returned).
+ * An ack of a remove after which the actor is outside its own view is its farewell (it learnt of its removal):
+ * accepted once, while the actor was still inside its view.
  * @throws StateError `STATE_UNKNOWN_OPERATION` (not a membership op of this state), `STATE_REMOVED` (acking a
- *   remove after which the actor is not a member of its own view), `STATE_CAUSALITY` (see `checkJoinerFirst`);
+ *   remove while already outside its own view), `STATE_CAUSALITY` (see `checkJoinerFirst`);
  *   UsageError `USAGE_ARGUMENT`.
  */
 export function applyAck(state: MembershipState, input: { readonly actor: MemberId; readonly acked: OpId }): MembershipState {
@@ -124,8 +126,10 @@ export function applyAck(state: MembershipState, input: { readonly actor: Member
   const before = state.seen.get(actor) ?? new Uint8Array(0);
   const after = unionBits(before, withBit(op.past, i));
   if (equalBits(before, after)) return state;
-  if (op.kind === 'remove' && !sortedIncludes(viewOver(state, after), actor)) {
-    throw new StateError('STATE_REMOVED', `${actor.slice(0, 80)} acked a remove after which it is no longer a member`);
+  // Its farewell: a member that learns of its own removal acks that remove once (DCGKA sends it), and
+  // from then on holds no history back (compact.ts). Already outside its own view, it may not ack one again.
+  if (op.kind === 'remove' && !sortedIncludes(viewOver(state, after), actor) && !sortedIncludes(effectiveSeen(state, actor).view, actor)) {
+    throw new StateError('STATE_REMOVED', `${actor.slice(0, 80)} acked a remove while already outside its own view`);
   }
   return setSeen(state, actor, after);
 }

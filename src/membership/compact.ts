@@ -32,9 +32,10 @@
  * and an op at or below it is a duplicate.
  */
 import { UsageError } from '../errors.js';
-import { BASE_OP, EMPTY_BITS, firstClear, shiftDown } from './bitset.js';
+import { BASE_OP, EMPTY_BITS, firstClear, holdsOp, shiftDown } from './bitset.js';
 import { compareIds, evaluateMembers } from './evaluate.js';
 import { lookup, rebuildState } from './state.js';
+import { sortedIncludes, viewOver } from './view.js';
 import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpId } from './types.js';
 
 /** Default least number of ops a compaction must drop to be worth a rebuild. */
@@ -79,13 +80,38 @@ function pastOfAdd(state: MembershipState, e: number): Uint8Array {
 }
 
 /**
+ * True when `actor`'s seen set `bits` leaves it outside its own view: it sent
+ * its farewell (the ack of its own removal), and it can only send again by
+ * acking an add of itself it has not seen (a re-add).
+ */
+function departed(state: MembershipState, actor: MemberId, bits: Uint8Array): boolean {
+  return !sortedIncludes(viewOver(state, bits), actor);
+}
+
+/**
+ * How far `actor` (seen set `bits`) lets the stable prefix reach, at most `k`:
+ * to its first unseen op, or, once it departed, to the first op missing from
+ * the past of an add of it that it has not seen (its way back).
+ */
+function holdOf(state: MembershipState, actor: MemberId, bits: Uint8Array, k: number): number {
+  const own = firstClear(bits, k);
+  if (own >= k || !departed(state, actor, bits)) return own;
+  let limit = k;
+  for (const e of lookup(state.entriesOf, actor) ?? []) {
+    const op = state.entries[e]?.op ?? BASE_OP;
+    if (op !== BASE_OP && !holdsOp(bits, op)) limit = firstClear(pastOfAdd(state, e), limit);
+  }
+  return limit;
+}
+
+/**
  * How many ops, from the start of the processing order, are stable and in the
  * past of every later op (0 when none).
  */
 export function stablePrefix(state: MembershipState): number {
   const { ops } = state;
   let k = ops.length;
-  for (const [, bits] of state.seen) k = firstClear(bits, k);
+  for (const [actor, bits] of state.seen) k = holdOf(state, actor, bits, k);
   for (const [member, adds] of Object.entries(state.entriesOf)) {
     if (state.seen.has(member)) continue;
     // Added, not heard from yet: its first message acks one of these adds, so its past holds at least one add's past.
@@ -118,7 +144,7 @@ export function stablePrefix(state: MembershipState): number {
 export function compactionHolders(state: MembershipState): MemberId[] {
   const { ops } = state;
   const limits = new Map<MemberId, number>();
-  for (const [actor, bits] of state.seen) limits.set(actor, firstClear(bits, ops.length));
+  for (const [actor, bits] of state.seen) limits.set(actor, holdOf(state, actor, bits, ops.length));
   for (const [member, adds] of Object.entries(state.entriesOf)) {
     if (state.seen.has(member)) continue;
     for (const e of adds) limits.set(member, Math.min(limits.get(member) ?? ops.length, firstClear(pastOfAdd(state, e), ops.length)));
@@ -138,7 +164,8 @@ export function compactMembership(state: MembershipState, options: { readonly mi
   const minimum = options.minimum ?? COMPACT_MINIMUM;
   if (!Number.isInteger(minimum) || minimum < 1) throw new UsageError('USAGE_ARGUMENT', 'compactMembership: minimum must be a positive integer');
   if (state.ops.length < minimum) return state;
-  for (const [, bits] of state.seen) if (firstClear(bits, minimum) < minimum) return state; // cheap test first: called after every message
+  // cheap test first (called after every message): an actor that has not seen the first `minimum` ops, unless it departed
+  for (const [actor, bits] of state.seen) if (firstClear(bits, minimum) < minimum && holdOf(state, actor, bits, minimum) < minimum) return state;
   const k = stablePrefix(state);
   if (k < minimum) return state;
   const dropped = state.ops.slice(0, k);

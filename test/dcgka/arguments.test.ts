@@ -82,7 +82,7 @@ describe('DCGKA call arguments', () => {
     sim.remove('A', 'B');
     sim.settle();
     expect(codeOf(() => remove(sim.peer('A').state!, sim.ctx(a), sim.id('B')))).toBe('STATE_UNKNOWN_MEMBER');
-    expect(sim.wire.length).toBe(sent + 1);
+    expect(sim.wire.length).toBe(sent + 2); // the remove, and B's farewell (its ack of its own removal)
     // control: the refused calls are fine with valid targets
     sim.add('A', 'B');
     sim.settle();

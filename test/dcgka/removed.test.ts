@@ -7,6 +7,7 @@ import { add, encodeDcgkaState, processControl, remove, update } from '../../src
 import type { ControlBody } from '../../src/dcgka/index.js';
 import { encodeControl, manifestOf } from '../../src/dcgka/codec.js';
 import { toHex } from '../../src/crypto/index.js';
+import { canAct, hasSeen } from '../../src/membership/index.js';
 import { DcgkaSim, expectChainsAgree } from '../helpers/dcgka-sim.js';
 import { codeOf } from '../helpers/errors.js';
 
@@ -40,6 +41,69 @@ function forged(sim: DcgkaSim, name: string, body: ControlBody): Uint8Array {
   const message = { groupId: state.groupId, sender: peer.id, seq: state.clock.get(peer.id) ?? 0, body, manifest: manifestOf(sim.deps, []) };
   return encodeControl(message, { secretKey: peer.keys.identity.secretKey, publicKey: peer.keys.identity.publicKey }, sim.deps);
 }
+
+describe('a removed member says farewell', () => {
+  it('once, when it learns of its removal: an ack of that remove with no direct part, which every member accepts; it then acts no more', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C']);
+    sim.create('A', ['B', 'C']);
+    sim.settle();
+    sim.remove('A', 'B');
+    const removal = sim.wire.at(-1)!;
+    sim.settle();
+    const fromB = sim.wire.filter((m) => m.sender === sim.id('B') && m.seq > 0);
+    expect(fromB.map((m) => [m.type, m.acked?.sender, m.acked?.seq, m.direct.size])).toEqual([['ack', sim.id('A'), removal.seq, 0]]);
+    for (const name of ['A', 'C']) {
+      const membership = sim.peer(name).state!.membership;
+      expect(hasSeen(membership, sim.id('B'), removal.id), `${name} knows B saw its removal`).toBe(true);
+      expect(canAct(membership, sim.id('B'))).toBe(false);
+    }
+    // nothing more from B, whatever comes
+    sim.update('A');
+    sim.remove('A', 'C');
+    sim.settle();
+    expect(sim.wire.filter((m) => m.sender === sim.id('B') && m.seq > 0)).toHaveLength(1);
+    // C, removed second, says its own farewell
+    expect(sim.wire.filter((m) => m.sender === sim.id('C') && m.type === 'ack' && m.acked?.sender === sim.id('A')).at(-1)?.direct.size).toBe(0);
+  });
+
+  it('a second ack of a remove from it is refused (STATE_REMOVED), state unchanged', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C']);
+    sim.create('A', ['B', 'C']);
+    sim.settle();
+    sim.remove('A', 'B');
+    sim.settle();
+    sim.remove('A', 'C');
+    const second = sim.wire.at(-1)!;
+    // B (removed) is kept from the second remove: only A is left to check a forged ack of it by B
+    const again = forged(sim, 'B', { type: 'ack', ackedSender: sim.id('A'), ackedSeq: second.seq, mode: 'catch-up' });
+    const a = sim.peer('A');
+    const before = toHex(encodeDcgkaState(a.state!));
+    expect(codeOf(() => processControl(a.state!, sim.ctx(a), { broadcast: again }))).toBe('STATE_REMOVED');
+    expect(toHex(encodeDcgkaState(a.state!))).toBe(before);
+  });
+
+  it('a member that said farewell rejoins through a re-add and acts again; its later farewell counts again', () => {
+    const sim = new DcgkaSim(['A', 'B', 'C']);
+    sim.create('A', ['B', 'C']);
+    sim.settle();
+    sim.remove('A', 'B');
+    sim.settle();
+    sim.add('C', 'B');
+    sim.settle();
+    for (const name of ['A', 'B', 'C']) expect(sim.membersSeenBy(name), `members seen by ${name}`).toEqual(['A', 'B', 'C']);
+    expect(sim.peer('B').removed).toBe(false);
+    expect(canAct(sim.peer('A').state!.membership, sim.id('B'))).toBe(true);
+    sim.update('B');
+    sim.settle();
+    expectChainsAgree(sim, ['A', 'B', 'C']);
+    sim.remove('C', 'B');
+    sim.settle();
+    const removes = sim.wire.filter((m) => m.type === 'remove').map((m) => `${m.sender}:${m.seq}`);
+    const farewells = sim.wire.filter((m) => m.sender === sim.id('B') && m.type === 'ack' && removes.includes(`${m.acked?.sender}:${m.acked?.seq}`));
+    expect(farewells.map((m) => [m.acked?.sender, m.direct.size])).toEqual([[sim.id('A'), 0], [sim.id('C'), 0]]);
+    expect(canAct(sim.peer('A').state!.membership, sim.id('B'))).toBe(false);
+  });
+});
 
 describe('a member that saw its own removal', () => {
   /** {A, B, C}; A removes B, then adds D: B processed both (it is removed), and A's add has the remove in its past. */

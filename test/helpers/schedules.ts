@@ -410,6 +410,12 @@ export function runSchedule(spec: ScheduleSpec, checks: readonly ScheduleCheck[]
       console.log(`END ${n}: members=[${net.members(n).join(',')}] clock=${JSON.stringify(Object.fromEntries([...st.dcgka.clock.keys()].map((k) => [net.nameOf(k), st.dcgka.clock.get(k)])))} chains=${current.map((m) => `${m}:${String(net.chain(n, m)).slice(0, 8)}`).join(' ')} orderer=${JSON.stringify(Object.fromEntries(Object.entries(st.orderer.next).map(([k, v]) => [net.nameOf(k), v])))} pendingControl=${st.pendingControl.map((p) => `${net.nameOf(p.sender)}#${p.seq}`).join(',')}`);
     }
   }
+  if (process.env['DEBUG_RECORDS']) {
+    for (const n of current) {
+      const st = net.peer(n).state as GroupState;
+      console.log(`RECORDS ${n}: base=${st.dcgka.membership.base?.count ?? 0} removals=${st.removals.map((r) => `${net.nameOf(r.member)} by ${net.nameOf(r.op.split(':')[0] ?? '')}:${r.op.split(':')[1]} frontier=${JSON.stringify(r.frontier)} until=${String(r.until)}`).join('; ')} rejoins=${st.rejoins.map((j) => `${net.nameOf(j.member)} via ${net.nameOf(j.add.split(':')[0] ?? '')}:${j.add.split(':')[1]} seq=${j.seq}`).join('; ')}`);
+    }
+  }
   for (const check of checks) check.check(net, current);
   const removed = [...net.peers.values()].filter((p) => p.removedEver).length;
   if (process.env['NET_TRACE']) console.log('published', net.published, Object.fromEntries(net.trace));

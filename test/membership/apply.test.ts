@@ -58,13 +58,20 @@ describe('applyAdd / applyRemove / applyAck errors leave the state unchanged', (
     expect(() => step(base(), ack('A', 'nope')[0] as Event)).toThrow(code('STATE_UNKNOWN_OPERATION'));
   });
 
-  it('STATE_REMOVED for acking a remove that removes the acker; other acks are fine', () => {
-    const state = replay([create('K', 'A', ['B', 'C']), remove('R', 'A', 'B')]);
-    expect(() => step(state, ack('B', 'R')[0] as Event)).toThrow(code('STATE_REMOVED'));
+  it('an ack of a remove that removes the acker is its farewell: accepted once, then STATE_REMOVED; other acks are fine', () => {
+    const state = replay([create('K', 'A', ['B', 'C']), remove('R', 'A', 'B'), remove('R2', 'A', 'C')]);
+    const farewell = step(state, ack('B', 'R')[0] as Event);
+    expect(canAct(farewell, 'B')).toBe(false);
+    expect(memberView(farewell, 'B')).toEqual(['A', 'C']);
+    // once outside its own view, no other remove ack (nor the same one again)
+    expect(() => step(farewell, ack('B', 'R2')[0] as Event)).toThrow(code('STATE_REMOVED'));
+    expect(step(farewell, ack('B', 'R')[0] as Event)).toBe(farewell);
     expect(memberView(step(state, ack('C', 'R')[0] as Event), 'C')).toEqual(['A', 'C']);
-    // strongly removed: X was added by B, whom C removed without seeing the add; X acking that remove is refused
+    // strongly removed: X was added by B, whom C removed without seeing the add; X's ack of that remove is its farewell
     const strong = replay([create('K', 'A', ['B', 'C']), add('W', 'B', 'X'), ...ack('X', 'W'), remove('R', 'C', 'B')]);
-    expect(() => step(strong, ack('X', 'R')[0] as Event)).toThrow(code('STATE_REMOVED'));
+    expect(canAct(step(strong, ack('X', 'R')[0] as Event), 'X')).toBe(false);
+    // never inside its view (a stranger): an ack of a remove is refused
+    expect(() => step(state, ack('Z', 'R')[0] as Event)).toThrow(code('STATE_REMOVED'));
   });
 
   it('rejects bad arguments with USAGE_ARGUMENT', () => {

@@ -18,7 +18,11 @@ describe('membership scenarios (DCGKA.md §8, §9.5)', () => {
       expect(memberView(state, 'B')).toEqual(['A', 'B']);
       expect(memberView(state, 'C')).toEqual(['A', 'C']);
       expect(canAct(state, 'B')).toBe(true); // B has not seen its own removal yet
-      expect(() => step(state, ack('B', 'R2')[0] as Event)).toThrow(expect.objectContaining({ code: 'STATE_REMOVED' }));
+      // B's ack of its own removal is its farewell: accepted once, after which B can act no more
+      const farewell = step(state, ack('B', 'R2')[0] as Event);
+      expect(canAct(farewell, 'B')).toBe(false);
+      expect(members(farewell)).toEqual(['A']);
+      expect(memberView(farewell, 'B')).toEqual(['A']);
     }
   });
 

@@ -88,7 +88,7 @@ describe('a removed member: messages sent after its removal are "not for me"', (
 });
 
 describe('Peer.history: who keeps the membership history', () => {
-  it('a removed member never heard from again holds it; members that acknowledged everything do not', async () => {
+  it('a removed member holds it until it hears of its removal and says farewell; members that acknowledged everything do not', async () => {
     const net = new MemoryNet();
     net.live = false;
     const [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((name) => open(net, name)));
@@ -117,5 +117,33 @@ describe('Peer.history: who keeps the membership history', () => {
     expect(held.ops).toBeGreaterThanOrEqual(5); // carol's removal and everything after it
     expect(await bob.peer.history(group.slice(0, 10))).toMatchObject({ group, heldBy: [carol.peer.id], ops: held.ops });
     await expect(alice.peer.history('ff'.repeat(32))).rejects.toMatchObject({ code: 'STATE_UNKNOWN_GROUP' });
+
+    // carol comes back online: she learns of her removal and says farewell (one message), then holds nothing back
+    const published = net.items.size;
+    await carol.peer.sync();
+    expect((await carol.peer.members(group)).removed).toBe(true);
+    expect(net.items.size).toBe(published + 1);
+    await round();
+    // dave, removed last and not back since, is who holds it now
+    expect((await alice.peer.history(group)).heldBy).toEqual([dave.peer.id]);
+    // her farewell was said once: another sync of hers sends nothing more
+    await carol.peer.sync();
+    expect(net.items.size).toBe(published + 1);
+    await dave.peer.sync();
+    await round();
+    expect((await alice.peer.history(group)).heldBy).toEqual([]);
+    // so the history is compacted again as it grows: dave comes and goes (saying farewell each time)
+    for (let i = 0; i < 16; i++) {
+      await alice.peer.add(group, dave.peer.id);
+      await dave.peer.sync();
+      await round();
+      await bob.peer.remove(group, dave.peer.id);
+      await round();
+      await dave.peer.sync();
+      await round();
+    }
+    const after = await alice.peer.history(group);
+    expect(after.heldBy).toEqual([]);
+    expect(after.ops).toBeLessThan(32); // 6 before the loop, 32 more in it: compacted
   });
 });
