@@ -142,6 +142,24 @@ describe('reopening across compaction', () => {
     expect(withRemoval(facts(m, [], [rejoin]), removalOf(op(A, 3)))).toEqual([removalOf(op(A, 3))]);
   });
 
+  it('a rejoin whose add this replica compacted is left out: it reopens nothing, held records and list unchanged (a welcome may list it)', () => {
+    // X's first join was through the create (A:0); A's removal A:1 saw it. Both compacted here: an imported rejoin
+    // record of that join (its adder compacted less) must not reopen A:1.
+    let m = removedByA();
+    for (const actor of [B, X]) m = applyAck(m, { actor, acked: op(A, 1) });
+    m = compactMembership(m, { minimum: 1 });
+    expect(isCompacted(m, op(A, 1))).toBe(true);
+    const removals = [removalOf(op(A, 1))];
+    const rejoins: RejoinRecord[] = [];
+    const after = withRejoin(facts(m, removals, rejoins), { member: X, add: op(A, 0), seq: 0 });
+    expect(after.removals).toBe(removals);
+    expect(after.rejoins).toBe(rejoins);
+    // control: the same record on the uncompacted history is kept and reopens nothing (A:1 saw the create)
+    const plain = withRejoin(facts(removedByA(), removals, rejoins), { member: X, add: op(A, 0), seq: 0 });
+    expect(plain.rejoins).toHaveLength(1);
+    expect(plain.removals).toBe(removals);
+  });
+
   it('pruneRejoins lets go exactly the rejoins whose add was compacted, and returns the list itself when there are none', () => {
     const m = compactedReadd();
     const old = { member: X, add: op(B, 1), seq: 7 };
