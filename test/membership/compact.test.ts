@@ -105,7 +105,8 @@ describe('membership compaction (property)', () => {
     expect(dropped).toBeGreaterThan(RUNS);
     expect(removesCompacted).toBeGreaterThan(0);
     expect(compactedBeforeJoin).toBeGreaterThan(0);
-    expect(passedDeparted).toBeGreaterThan(0);
+    // (shrunk runs for mutation testing may reach none: the named case below covers it there)
+    if (RUNS >= 50) expect(passedDeparted).toBeGreaterThan(0);
   });
 });
 
@@ -194,6 +195,30 @@ describe('membership compaction, named cases', () => {
     expect(compactionHolders(s)).toEqual(['C']);
     expect(compactionHolders(c)).toEqual(['C']);
     expect(compactionHolders(applyAck(s, { actor: 'C', acked: 'A:2' }))).toEqual([]);
+  });
+
+  it('a removed member that said farewell (acked its own removal) holds nothing back, until an add of it it has not seen', () => {
+    let s = applyAck(base(), { actor: 'D', acked: 'A:1' });
+    s = applyRemove(s, { id: 'B:1', actor: 'B', removed: 'C' });
+    for (const m of ['A', 'D']) s = applyAck(s, { actor: m, acked: 'B:1' });
+    s = applyAdd(s, { id: 'A:2', actor: 'A', added: 'E' });
+    for (const m of ['B', 'D', 'E']) s = applyAck(s, { actor: m, acked: 'A:2' });
+    expect(stablePrefix(s)).toBe(2); // C holds at its last message, as above
+    const farewell = applyAck(s, { actor: 'C', acked: 'B:1' });
+    expect(canAct(farewell, 'C')).toBe(false);
+    expect(stablePrefix(farewell)).toBe(4);
+    expect(compactionHolders(farewell)).toEqual([]);
+    const c = compactMembership(farewell, { minimum: 1 });
+    expect(c.ops).toHaveLength(0);
+    expect(members(c)).toEqual(members(farewell));
+    expect(canAct(c, 'C')).toBe(false);
+    // re-added: C holds at its new add's past (it will ack it), not at its farewell, and may act once it acked it
+    const readd = applyAdd(farewell, { id: 'A:3', actor: 'A', added: 'C' });
+    expect(stablePrefix(readd)).toBe(4);
+    expect(compactionHolders(readd)).toContain('C');
+    const back = applyAck(compactMembership(readd, { minimum: 1 }), { actor: 'C', acked: 'A:3' });
+    expect(canAct(back, 'C')).toBe(true);
+    expect(members(back)).toEqual(['A', 'B', 'C', 'D', 'E']);
   });
 
   it('an invitation never accepted and a silent member are named as holders too, together when they hold the same op', () => {
