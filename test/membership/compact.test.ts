@@ -177,13 +177,19 @@ describe('membership compaction, named cases', () => {
     expect(applyAck(s, { actor: 'X', acked: 'A:1' }).seen.has('X')).toBe(true);
   });
 
-  it('a removed member that never sends again holds the stable point at its last message', () => {
+  /** D joined; B removed C (B:1); A added E (A:2); everyone but C acked everything. */
+  const removedC = (): MembershipState => {
     let s = applyAck(base(), { actor: 'D', acked: 'A:1' });
     s = applyRemove(s, { id: 'B:1', actor: 'B', removed: 'C' });
     for (const m of ['A', 'D']) s = applyAck(s, { actor: m, acked: 'B:1' });
     s = applyAdd(s, { id: 'A:2', actor: 'A', added: 'E' });
     for (const m of ['B', 'D', 'E']) s = applyAck(s, { actor: m, acked: 'A:2' });
-    // C never acked B:1 (it cannot: the remove leaves it out): everything from B:1 on stays
+    return s;
+  };
+
+  it('a removed member that never sends again holds the stable point at its last message', () => {
+    const s = removedC();
+    // C never acked B:1 (it has not heard of its removal): everything from B:1 on stays
     expect(stablePrefix(s)).toBe(2);
     const c = compactMembership(s, { minimum: 1 });
     expect(c.ops.map((o) => o.id)).toEqual(['B:1', 'A:2']);
@@ -198,11 +204,7 @@ describe('membership compaction, named cases', () => {
   });
 
   it('a removed member that said farewell (acked its own removal) holds nothing back, until an add of it it has not seen', () => {
-    let s = applyAck(base(), { actor: 'D', acked: 'A:1' });
-    s = applyRemove(s, { id: 'B:1', actor: 'B', removed: 'C' });
-    for (const m of ['A', 'D']) s = applyAck(s, { actor: m, acked: 'B:1' });
-    s = applyAdd(s, { id: 'A:2', actor: 'A', added: 'E' });
-    for (const m of ['B', 'D', 'E']) s = applyAck(s, { actor: m, acked: 'A:2' });
+    const s = removedC();
     expect(stablePrefix(s)).toBe(2); // C holds at its last message, as above
     const farewell = applyAck(s, { actor: 'C', acked: 'B:1' });
     expect(canAct(farewell, 'C')).toBe(false);
