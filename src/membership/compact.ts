@@ -22,10 +22,17 @@
  * else), so its past holds that add's past at least: the stable point stops
  * before the earliest op missing from one of its adds' pasts, which keeps
  * its adds themselves (an invitation never accepted holds the history after
- * it, not before). So an actor that never sends again (removed and gone for
- * good, or invited and never joining) holds the stable point at its last
+ * it, not before). So an actor that never sends again (removed and never
+ * told, or invited and never joining) holds the stable point at its last
  * message or its add: the history after it is kept. That is the price of
  * never mis-evaluating a late op.
+ *
+ * Except an actor that departed: its seen set leaves it outside its own view
+ * (it acked its own removal: its farewell, apply.ts). It sends nothing more
+ * until it acks an add of itself it has not seen, so it holds the stable
+ * point only at the past of such an add. Once compaction passes its last
+ * message, its view and `hasSeen` are answered over what was kept (`canAct`
+ * stays false): nothing asks them while it is out.
  *
  * Replays stay refused: the base keeps, per actor, the highest sequence
  * number of its compacted ops (op ids are `actor:seq`, as DCGKA makes them),
@@ -157,7 +164,8 @@ export function compactionHolders(state: MembershipState): MemberId[] {
 /**
  * Drops the stable prefix of the history when it holds at least `minimum`
  * ops (else returns `state` itself). Members, views, `canAct`, `hasSeen` of
- * any op and duplicate detection answer as before.
+ * any op and duplicate detection answer as before (for a departed actor:
+ * `canAct`, see the module comment).
  * @example const smaller = compactMembership(state); // same members(smaller) as members(state)
  */
 export function compactMembership(state: MembershipState, options: { readonly minimum?: number } = {}): MembershipState {
