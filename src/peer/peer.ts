@@ -484,7 +484,8 @@ export class Peer {
 
   /**
    * How much membership history a DCGKA group keeps uncompacted, and who holds it: a member removed
-   * and never heard from again keeps the history after its last message (README, "Bounded state").
+   * while away for good (it never heard of its removal, so it never said farewell) keeps the history
+   * after its last message (README, "Bounded state").
    * @throws StateError `STATE_UNKNOWN_GROUP`, `STATE_DUPLICATE`; UsageError `USAGE_ARGUMENT` for an MLS
    *   group (it keeps no membership history).
    */
