@@ -164,8 +164,8 @@ export function compactionHolders(state: MembershipState): MemberId[] {
 /**
  * Drops the stable prefix of the history when it holds at least `minimum`
  * ops (else returns `state` itself). Members, views, `canAct`, `hasSeen` of
- * any op and duplicate detection answer as before (for a departed actor:
- * `canAct`, see the module comment).
+ * any op and duplicate detection answer as before (for an actor that said
+ * farewell only `canAct`: its view and `hasSeen` are answered over what was kept).
  * @example const smaller = compactMembership(state); // same members(smaller) as members(state)
  */
 export function compactMembership(state: MembershipState, options: { readonly minimum?: number } = {}): MembershipState {
