@@ -152,11 +152,17 @@ function ownRecord<T>(decode: () => T, what: string): T {
   }
 }
 
-/** Adds the content hash of a processed id that settles an item for good (`msg:`, `bundle:`, `bad:`). */
-function addKnown(known: Set<string>, id: string): void {
+/** The content hash of a processed id that settles an item for good (`msg:`, `bundle:`, `bad:`), else undefined. */
+function settledHash(id: string): string | undefined {
   const colon = id.indexOf(':');
   const prefix = id.slice(0, colon);
-  if (prefix === 'msg' || prefix === 'bad' || prefix === 'bundle') known.add(id.slice(colon + 1));
+  return prefix === 'msg' || prefix === 'bad' || prefix === 'bundle' ? id.slice(colon + 1) : undefined;
+}
+
+/** Adds the content hash of a processed id that settles an item for good. */
+function addKnown(known: Set<string>, id: string): void {
+  const hash = settledHash(id);
+  if (hash !== undefined) known.add(hash);
 }
 
 function typed(error: unknown): GroupCryptError {
@@ -1461,10 +1467,8 @@ export class Peer {
     const processed: string[] = [];
     const unwritten = new Set<string>();
     for (const id of work.processed) {
-      const colon = id.indexOf(':');
-      const prefix = id.slice(0, colon);
-      const hash = id.slice(colon + 1);
-      if ((prefix === 'msg' || prefix === 'bad' || prefix === 'bundle') && passedSet.has(hash)) unwritten.add(hash);
+      const hash = settledHash(id);
+      if (hash !== undefined && passedSet.has(hash)) unwritten.add(hash);
       else processed.push(id);
     }
     const forget: string[] = [];
