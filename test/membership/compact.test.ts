@@ -212,6 +212,8 @@ describe('membership compaction, named cases', () => {
     expect(compactionHolders(farewell)).toEqual([]);
     const c = compactMembership(farewell, { minimum: 1 });
     expect(c.ops).toHaveLength(0);
+    // the quick test before a compaction lets C's farewell through too (it has not seen A:2, and holds nothing)
+    expect(compactMembership(farewell, { minimum: 4 }).ops).toHaveLength(0);
     expect(members(c)).toEqual(members(farewell));
     expect(canAct(c, 'C')).toBe(false);
     // re-added: C holds at its new add's past (it will ack it), not at its farewell, and may act once it acked it
@@ -264,6 +266,72 @@ describe('membership compaction, named cases', () => {
     expect(members(removed)).toEqual(['A', 'B', 'C']);
     expect(() => mergeMembership(c, c)).toThrow(code('USAGE_ARGUMENT'));
     expect(() => compactMembership(c, { minimum: 0 })).toThrow(code('USAGE_ARGUMENT'));
+  });
+
+  it('merging refuses a compacted state on either side, and an op id shared with a different kind', () => {
+    const plain = applyAck(base(), { actor: 'D', acked: 'A:1' });
+    const c = compactMembership(plain, { minimum: 1 });
+    expect(() => mergeMembership(c, plain)).toThrow(code('USAGE_ARGUMENT'));
+    expect(() => mergeMembership(plain, c)).toThrow(code('USAGE_ARGUMENT'));
+    // same id, actor and target: only the kind differs
+    const two = applyAck(createMembership({ id: 'A:0', creator: 'A', members: ['B', 'C'] }), { actor: 'B', acked: 'A:0' });
+    const added = applyAdd(two, { id: 'A:1', actor: 'A', added: 'C' });
+    const removed = applyRemove(two, { id: 'A:1', actor: 'A', removed: 'C' });
+    expect(() => mergeMembership(added, removed)).toThrow(code('STATE_DUPLICATE'));
+    expect(mergeMembership(added, added).ops).toHaveLength(2);
+  });
+
+  it('compaction stops before an op whose id is not `actor:seq` in plain decimal: a replay of it could not be refused after', () => {
+    for (const odd of [':5', 'A:05', 'A:1x', `A:${'1'.repeat(16)}`, 'A']) {
+      let s = applyAck(createMembership({ id: 'A:0', creator: 'A', members: ['B'] }), { actor: 'B', acked: 'A:0' });
+      s = applyAdd(s, { id: odd, actor: 'A', added: 'C' });
+      s = applyAck(s, { actor: 'C', acked: odd }); // a joiner acks its add first
+      s = applyAdd(s, { id: 'A:12', actor: 'A', added: 'D' });
+      for (const m of ['B', 'C', 'D']) s = applyAck(s, { actor: m, acked: 'A:12' });
+      expect(stablePrefix(s)).toBe(1);
+      const c = compactMembership(s, { minimum: 1 });
+      expect(c.ops.map((o) => o.id)).toEqual([odd, 'A:12']);
+      expect(() => applyAdd(c, { id: odd, actor: 'A', added: 'E' })).toThrow(code('STATE_DUPLICATE'));
+    }
+    // the plain ids around it compact, seq 10 and up included, and 'A:5' is not taken for 'A:05'
+    let s = applyAck(createMembership({ id: 'A:0', creator: 'A', members: ['B'] }), { actor: 'B', acked: 'A:0' });
+    for (const id of ['A:05', 'A:10', 'A:11']) s = applyAck(applyAdd(s, { id, actor: 'A', added: `M${id.slice(2)}` }), { actor: `M${id.slice(2)}`, acked: id });
+    for (const m of ['B', 'M05', 'M10', 'M11']) s = applyAck(s, { actor: m, acked: 'A:11' });
+    const c = compactMembership(s, { minimum: 1 });
+    expect(c.ops.map((o) => o.id)).toEqual(['A:05', 'A:10', 'A:11']);
+    expect(applyAdd(c, { id: 'A:5', actor: 'A', added: 'E' }).ops.map((o) => o.id)).toContain('A:5');
+    let t = applyAck(createMembership({ id: 'A:0', creator: 'A', members: ['B'] }), { actor: 'B', acked: 'A:0' });
+    t = applyAdd(t, { id: 'A:10', actor: 'A', added: 'C' });
+    for (const m of ['B', 'C']) t = applyAck(t, { actor: m, acked: 'A:10' });
+    expect(compactMembership(t, { minimum: 1 }).ops).toHaveLength(0);
+  });
+
+  it('a create whose id is not `actor:seq` is compacted all the same and kept as base.create; a kept odd id stops the next compaction', () => {
+    let s = applyAck(createMembership({ id: 'genesis', creator: 'A', members: ['B'] }), { actor: 'B', acked: 'genesis' });
+    s = applyAdd(s, { id: 'A:1', actor: 'A', added: 'C' });
+    for (const m of ['B', 'C']) s = applyAck(s, { actor: m, acked: 'A:1' });
+    const c = compactMembership(s, { minimum: 1 });
+    expect(c.ops).toHaveLength(0);
+    expect(c.base).toMatchObject({ create: 'genesis', marks: { A: 1 } });
+    expect(isCompacted(c, 'genesis')).toBe(true);
+    expect(() => applyAdd(c, { id: 'genesis', actor: 'A', added: 'D' })).toThrow(code('STATE_DUPLICATE'));
+    expect(applyAck(c, { actor: 'B', acked: 'genesis' })).toBe(c);
+    // an odd id never seen is neither compacted nor known
+    expect(isCompacted(c, 'elsewhere')).toBe(false);
+    expect(() => applyAck(c, { actor: 'B', acked: 'elsewhere' })).toThrow(code('STATE_UNKNOWN_OPERATION'));
+    // after a compaction, the first kept op is checked too
+    let t = applyAck(applyAdd(c, { id: 'odd', actor: 'A', added: 'D' }), { actor: 'D', acked: 'odd' });
+    t = applyAdd(t, { id: 'A:2', actor: 'A', added: 'E' });
+    for (const m of ['B', 'C', 'D', 'E']) t = applyAck(t, { actor: m, acked: 'A:2' });
+    const again = compactMembership(t, { minimum: 1 });
+    expect(again).toBe(t);
+    expect(() => applyAdd(again, { id: 'odd', actor: 'A', added: 'F' })).toThrow(code('STATE_DUPLICATE'));
+  });
+
+  it('a compaction dropping fewer ops than its minimum returns the state itself', () => {
+    const s = base(); // stable prefix 1
+    expect(compactMembership(s, { minimum: 2 })).toBe(s);
+    expect(compactMembership(s, { minimum: 1 })).not.toBe(s);
   });
 
   it('decoding refuses a malformed base', () => {
