@@ -7,7 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical } from '../../src/crypto/index.js';
 import { encodeMembershipV2 } from './legacy-codec.js';
-import { bitIndices, countBits, equalBits, hasBit, isCausallyClosed, isSubset, isTrimmed, unionBits, withBit } from '../../src/membership/bitset.js';
+import {
+  BASE_OP, bitIndices, countBits, equalBits, firstClear, hasBit, holdsOp, isCausallyClosed, isSubset, isTrimmed, shiftDown, unionBits, withBit,
+} from '../../src/membership/bitset.js';
 import {
   applyAck, applyAdd, canAct, createMembership, decodeMembership, encodeMembership, hasSeen, isMember, MAX_ID_LENGTH, memberView, members,
   mergeMembership, opKind, type MembershipState,
@@ -150,6 +152,34 @@ describe('bit sets', () => {
     expect(isTrimmed(new Uint8Array([0, 1]))).toBe(true);
     expect(isTrimmed(new Uint8Array([1, 0]))).toBe(false);
     expect(countBits(new Uint8Array([0xff, 0x80]))).toBe(9);
+  });
+
+  it('shift, first clear bit, union and listing answer as a plain set of indices, at any offset', () => {
+    fc.assert(fc.property(fc.uniqueArray(fc.nat(80), { maxLength: 60 }), fc.nat(90), fc.uniqueArray(fc.nat(80), { maxLength: 20 }), (indices, k, others) => {
+      const set = new Set(indices);
+      const bits = indices.reduce((acc, i) => withBit(acc, i), new Uint8Array(0) as Uint8Array);
+      const other = others.reduce((acc, i) => withBit(acc, i), new Uint8Array(0) as Uint8Array);
+      const sorted = [...set].sort((a, b) => a - b);
+      expect(bitIndices(bits)).toEqual(sorted);
+      expect(countBits(bits)).toBe(set.size);
+      // every index at or above k, moved down by k; trimmed
+      const shifted = shiftDown(bits, k);
+      expect(bitIndices(shifted)).toEqual(sorted.filter((i) => i >= k).map((i) => i - k));
+      expect(isTrimmed(shifted)).toBe(true);
+      let clear = 0;
+      while (clear < k && set.has(clear)) clear++;
+      expect(firstClear(bits, k)).toBe(clear);
+      const union = unionBits(bits, other);
+      expect(bitIndices(union)).toEqual([...new Set([...indices, ...others])].sort((a, b) => a - b));
+      expect(unionBits(other, bits)).toEqual(union);
+      expect(isTrimmed(union)).toBe(true);
+    }), { numRuns: 400 });
+    expect(firstClear(new Uint8Array([0xff, 0xff]), 16)).toBe(16);
+    expect(firstClear(new Uint8Array([0xff, 0x7f]), 15)).toBe(15);
+    expect(firstClear(new Uint8Array([0xff, 0x7f]), 16)).toBe(15);
+    expect(holdsOp(new Uint8Array(0), BASE_OP)).toBe(true); // the base is in every set
+    expect(holdsOp(new Uint8Array([1]), 0)).toBe(true);
+    expect(holdsOp(new Uint8Array([1]), 1)).toBe(false);
   });
 });
 
