@@ -24,6 +24,7 @@ describe('createMembership', () => {
     }
     expect(opKind(state, 'K')).toBe('create');
     expect(opKind(state, 'nope')).toBeUndefined();
+    expect(hasSeen(state, 'A', 'nope')).toBe(false); // an op this state never processed
     expect(memberView(state, 'Z')).toEqual([]);
     expect(canAct(state, 'Z')).toBe(false);
   });
