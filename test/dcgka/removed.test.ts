@@ -52,6 +52,9 @@ describe('a removed member says farewell', () => {
     sim.settle();
     const fromB = sim.wire.filter((m) => m.sender === sim.id('B') && m.seq > 0);
     expect(fromB.map((m) => [m.type, m.acked?.sender, m.acked?.seq, m.direct.size])).toEqual([['ack', sim.id('A'), removal.seq, 0]]);
+    // C, not removed, answers the remove with its usual ack only: no farewell
+    const fromC = sim.wire.filter((m) => m.sender === sim.id('C') && m.acked?.sender === sim.id('A') && m.acked.seq === removal.seq);
+    expect(fromC.map((m) => m.type)).toEqual(['ack']);
     for (const name of ['A', 'C']) {
       const membership = sim.peer(name).state!.membership;
       expect(hasSeen(membership, sim.id('B'), removal.id), `${name} knows B saw its removal`).toBe(true);
