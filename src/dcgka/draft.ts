@@ -18,7 +18,7 @@ import type { MembershipState } from '../membership/index.js';
 import { fromHex } from '../crypto/index.js';
 import { DIRECT_KINDS, decodeDirectPart, decodeDirectPlaintext, directAssociatedData, encodeDirectPart } from './codec.js';
 import type { DirectKind } from './codec.js';
-import { isWaiting, keptNodes, puncture } from './puncture.js';
+import { isSorted, isWaiting, keptNodes, puncture } from './puncture.js';
 import type { PendingSeed } from './puncture.js';
 import type { DcgkaContext, DcgkaOutput, DcgkaResult, DcgkaState, DirectMessage, MemberId, OpId } from './types.js';
 import type { PersistentMap } from '../crypto/index.js';
@@ -194,11 +194,6 @@ export function closeDraft(draft: Draft): DcgkaResult {
     ...(draft.pq ? { pq: true as const } : {}),
   };
   return { state, keys: draft.keys, registry: draft.registry, outputs: draft.outputs, consumed: draft.consumed };
-}
-
-function isSorted(list: readonly string[]): boolean {
-  for (let i = 1; i < list.length; i++) if ((list[i - 1] as string) > (list[i] as string)) return false;
-  return true;
 }
 
 /** 2SM-encrypts a direct part for `recipient`, bound to `(group, seq, kind)`. */

@@ -130,8 +130,13 @@ export function newPendingSeed(recipients: readonly MemberId[], root: Uint8Array
   return { members: isSorted(recipients) ? recipients.slice() : [...recipients].sort(), cover: keptCover(root) };
 }
 
-function isSorted(ids: readonly MemberId[]): boolean {
-  for (let i = 1; i < ids.length; i++) if ((ids[i - 1] as MemberId) > (ids[i] as MemberId)) return false;
+/** True when `ids` is in code-unit order. (No `as` inside the comparison: Stryker prints `(x as T) > y` without its parentheses.) */
+export function isSorted(ids: readonly string[]): boolean {
+  for (let i = 1; i < ids.length; i++) {
+    const previous = ids[i - 1] ?? '';
+    const next = ids[i] ?? '';
+    if (previous > next) return false;
+  }
   return true;
 }
 
