@@ -170,9 +170,13 @@ interface Muxer {
 interface Connection {
   on(event: 'error' | 'close', listener: () => void): void;
 }
+interface Discovery {
+  flushed(): Promise<void>;
+  refresh(): Promise<void>;
+}
 interface Swarm {
   on(event: 'connection', listener: (connection: Connection) => void): void;
-  join(topic: Uint8Array, opts: { server: boolean; client: boolean }): { flushed(): Promise<void> };
+  join(topic: Uint8Array, opts: { server: boolean; client: boolean }): Discovery;
   flush(): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -181,6 +185,22 @@ interface Holepunch {
   Hyperswarm: new (opts: { dht: unknown }) => Swarm;
   HyperDHT: new (opts: { bootstrap?: BootstrapNode[]; host?: string; firewalled?: boolean }) => unknown;
   getProtocolMuxer(stream: ReplicationStream): Muxer;
+}
+
+/** First wait before looking the topic up again while no peer is connected (see `nextRediscovery`). */
+export const REDISCOVERY_FIRST_MS = 2_000;
+/** Longest wait between two lookups while no peer is connected. */
+export const REDISCOVERY_MAX_MS = 60_000;
+
+/**
+ * The wait before the next lookup of the topic, while no peer is connected:
+ * doubling from REDISCOVERY_FIRST_MS up to REDISCOVERY_MAX_MS. Hyperswarm
+ * looks a topic up when it joins and then about every 10 minutes: two peers
+ * that join at the same moment can each look up before the other's
+ * announcement lands, and would then not meet for 10 minutes.
+ */
+export function nextRediscovery(waitedMs: number): number {
+  return Math.min(Math.max(waitedMs * 2, REDISCOVERY_FIRST_MS), REDISCOVERY_MAX_MS);
 }
 
 async function loadHolepunch(): Promise<Holepunch> {
@@ -254,6 +274,8 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
   let lastActivity = Date.now();
   let closed = false;
   let swarm: Swarm | null = null;
+  let rediscovery: ReturnType<typeof setTimeout> | undefined;
+  let rediscoveryWait = REDISCOVERY_FIRST_MS;
   let persistChain: Promise<void> = Promise.resolve();
   let persistPending = false;
   const touch = (): void => {
@@ -414,9 +436,21 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
     for (const listener of connectionListeners) listener(connections);
     connection.on('close', () => {
       connections--;
+      if (connections === 0) rediscoveryWait = REDISCOVERY_FIRST_MS;
       touch();
       for (const listener of connectionListeners) listener(connections);
     });
+  };
+
+  // While no peer is connected, look the topic up again (nextRediscovery); a timer that never keeps the process alive.
+  const rediscoverLater = (discovery: Discovery): void => {
+    rediscovery = setTimeout(() => {
+      if (closed) return;
+      if (connections === 0) discovery.refresh().catch(() => undefined);
+      rediscoveryWait = nextRediscovery(rediscoveryWait);
+      rediscoverLater(discovery);
+    }, rediscoveryWait);
+    (rediscovery as { unref?: () => void }).unref?.();
   };
 
   const transport: HypercoreTransport = {
@@ -434,7 +468,9 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
         });
         swarm = new holepunch.Hyperswarm({ dht });
         swarm.on('connection', onConnection);
-        await swarm.join(topic, { server: true, client: true }).flushed();
+        const discovery = swarm.join(topic, { server: true, client: true });
+        await discovery.flushed();
+        rediscoverLater(discovery);
       }
       await swarm.flush();
     },
@@ -527,6 +563,7 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
     async close() {
       if (closed) return;
       closed = true;
+      clearTimeout(rediscovery);
       listeners.clear();
       connectionListeners.clear();
       await persistChain;

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopbackHost, parseBootstrap, topicOf } from '../../src/transport/hypercore.js';
+import { isLoopbackHost, nextRediscovery, parseBootstrap, REDISCOVERY_FIRST_MS, REDISCOVERY_MAX_MS, topicOf } from '../../src/transport/hypercore.js';
 import { has, LineProcess, type LocalTestnet, startTestnet } from './swarm-helpers.js';
 
 const CHILD = join(import.meta.dirname, 'hypercore-child.ts');
@@ -31,6 +31,14 @@ describe('topic and options', () => {
     for (const bad of ['', '127.0.0.1', '127.0.0.1:0', 'h:70000', 'a:1,,b:2']) expect(() => parseBootstrap(bad)).toThrow(/host:port/);
     expect(isLoopbackHost('127.0.0.1') && isLoopbackHost('127.4.5.6') && isLoopbackHost('::1')).toBe(true);
     expect(isLoopbackHost('10.0.0.1') || isLoopbackHost('88.99.1.2')).toBe(false);
+  });
+
+  it('while no peer is connected, looks the topic up again after 2 s, 4 s, … and then every minute (Hyperswarm alone waits 10 min)', () => {
+    const waits: number[] = [];
+    for (let wait = REDISCOVERY_FIRST_MS; waits.length < 8; wait = nextRediscovery(wait)) waits.push(wait);
+    expect(waits).toEqual([2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(nextRediscovery(0)).toBe(REDISCOVERY_FIRST_MS);
+    expect(REDISCOVERY_MAX_MS).toBeLessThan(10 * 60_000);
   });
 
   it('loads no Holepunch package until a transport is opened', () => {
