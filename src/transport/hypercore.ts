@@ -274,8 +274,8 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
   let lastActivity = Date.now();
   let closed = false;
   let swarm: Swarm | null = null;
+  let discovery: Discovery | null = null;
   let rediscovery: ReturnType<typeof setTimeout> | undefined;
-  let rediscoveryWait = REDISCOVERY_FIRST_MS;
   let persistChain: Promise<void> = Promise.resolve();
   let persistPending = false;
   const touch = (): void => {
@@ -432,26 +432,28 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
     });
     channel?.open();
     connections++;
+    clearTimeout(rediscovery);
     touch();
     for (const listener of connectionListeners) listener(connections);
     connection.on('close', () => {
       connections--;
-      if (connections === 0) rediscoveryWait = REDISCOVERY_FIRST_MS;
+      if (connections === 0) rediscoverAfter(REDISCOVERY_FIRST_MS);
       touch();
       for (const listener of connectionListeners) listener(connections);
     });
   };
 
-  // While no peer is connected, look the topic up again (nextRediscovery); a timer that never keeps the process alive.
-  const rediscoverLater = (discovery: Discovery): void => {
+  // Looks the topic up again after `wait`, then ever less often (nextRediscovery): scheduled only while no peer is
+  // connected (the first connection stops it, the last one closing starts it again); never keeps the process alive.
+  function rediscoverAfter(wait: number): void {
+    clearTimeout(rediscovery);
     rediscovery = setTimeout(() => {
-      if (closed) return;
-      if (connections === 0) discovery.refresh().catch(() => undefined);
-      rediscoveryWait = nextRediscovery(rediscoveryWait);
-      rediscoverLater(discovery);
-    }, rediscoveryWait);
+      if (closed || connections > 0 || discovery === null) return;
+      discovery.refresh().catch(() => undefined);
+      rediscoverAfter(nextRediscovery(wait));
+    }, wait);
     (rediscovery as { unref?: () => void }).unref?.();
-  };
+  }
 
   const transport: HypercoreTransport = {
     key: ownHex,
@@ -468,9 +470,9 @@ export async function openHypercoreTransport(options: HypercoreTransportOptions)
         });
         swarm = new holepunch.Hyperswarm({ dht });
         swarm.on('connection', onConnection);
-        const discovery = swarm.join(topic, { server: true, client: true });
+        discovery = swarm.join(topic, { server: true, client: true });
         await discovery.flushed();
-        rediscoverLater(discovery);
+        if (connections === 0) rediscoverAfter(REDISCOVERY_FIRST_MS);
       }
       await swarm.flush();
     },
