@@ -60,7 +60,7 @@ import { exportSecretBundle, importSecretBundle } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaState, MemberId, OpId } from '../dcgka/index.js';
 import { DecodeError, StateError } from '../errors.js';
-import { hasSeen, isCompacted } from '../membership/index.js';
+import { compactedInto, hasSeen } from '../membership/index.js';
 import type { MembershipBase } from '../membership/index.js';
 import type { MessageState } from '../message/index.js';
 import { decodeRemovalTable, encodeRemovalTable } from './removal-table.js';
@@ -97,19 +97,32 @@ export function decodeRemovalNote(note: Uint8Array): Position | null | undefined
 }
 
 /**
- * True when the op `inner` is in the causal past of the op `outer` (both in
- * `dcgka`'s membership). A compacted op is in the past of every op still held
- * and of no op compacted after it; called when one of the two was just processed.
+ * Whether the op `inner` is in the causal past of the op `outer` (both in
+ * `dcgka`'s membership); undefined when that can no longer be told. A
+ * compacted op is in the past of every op still held and of no op compacted
+ * after it; an op replaced by a region (membership region.ts) is in the past
+ * of the ops that hold the region. Called when one of the two was just
+ * processed, which is always told; a pair re-read later (a welcome's records)
+ * may not be, and then keeps the answer its record holds.
  */
-function inPastOf(dcgka: DcgkaState, outer: OpId, inner: OpId): boolean {
+function inPastOf(dcgka: DcgkaState, outer: OpId, inner: OpId): boolean | undefined {
   const m = dcgka.membership;
-  if (isCompacted(m, outer)) return false;
-  if (isCompacted(m, inner)) return true;
+  const outerInto = compactedInto(m, outer);
+  if (outerInto === 'base') return false;
+  const innerInto = compactedInto(m, inner);
+  if (innerInto === 'base') return true;
+  const i = typeof innerInto === 'number' ? innerInto : Object.hasOwn(m.index, inner) ? m.index[inner] : undefined;
+  if (i === undefined) return false;
+  const holds = (o: number): boolean => {
+    const byte = m.ops[o]?.past[i >> 3];
+    return byte !== undefined && (byte & (1 << (i & 7))) !== 0;
+  };
+  if (typeof outerInto === 'number') {
+    // outer went into a region: it did not see what the region's past leaves out; of the rest, the region keeps no answer
+    return i !== outerInto && !holds(outerInto) ? false : undefined;
+  }
   const o = Object.hasOwn(m.index, outer) ? m.index[outer] : undefined;
-  const i = Object.hasOwn(m.index, inner) ? m.index[inner] : undefined;
-  if (o === undefined || i === undefined) return false;
-  const byte = m.ops[o]?.past[i >> 3];
-  return byte !== undefined && (byte & (1 << (i & 7))) !== 0;
+  return o !== undefined && holds(o);
 }
 
 /** The facts `barredBy` reads. */
@@ -121,7 +134,7 @@ export interface RemovalFacts {
 
 /** Whether rejoin `j` reopens removal `r`: the same member, an add the removal's author had not seen. */
 function reopens(dcgka: DcgkaState, r: RemovalRecord, j: RejoinRecord): boolean {
-  return j.member === r.member && !inPastOf(dcgka, r.op, j.add);
+  return j.member === r.member && inPastOf(dcgka, r.op, j.add) === false;
 }
 
 /** `r` with `until` lowered to `seq`. */
@@ -148,7 +161,7 @@ export function withRemoval(facts: RemovalFacts, r: RemovalRecord): readonly Rem
  * the adder compacted less: what it reopened arrives as the adder's removal records, `until` included).
  */
 export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
-  if (isCompacted(facts.dcgka.membership, j.add)) return { removals: facts.removals, rejoins: facts.rejoins };
+  if (compactedInto(facts.dcgka.membership, j.add) === 'base') return { removals: facts.removals, rejoins: facts.rejoins };
   const rejoins = withRecord(facts.rejoins, j, (x) => x.member === j.member && x.add === j.add);
   if (rejoins === facts.rejoins) return { removals: facts.removals, rejoins };
   let changed = false;
@@ -170,7 +183,8 @@ export function pruneRejoins(facts: RemovalFacts): readonly RejoinRecord[] {
   // `isCompacted` reads only the base: a list already pruned against this base has nothing more to drop. Checked
   // after every message, and the list is long while a member gone for good holds compaction.
   if (PRUNED_AGAINST.get(facts.rejoins) === m.base) return facts.rejoins; // never pruned: undefined, not null
-  const kept = facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
+  const inBase = (j: RejoinRecord): boolean => compactedInto(m, j.add) === 'base';
+  const kept = facts.rejoins.some(inBase) ? facts.rejoins.filter((j) => !inBase(j)) : facts.rejoins;
   PRUNED_AGAINST.set(kept, m.base);
   return kept;
 }

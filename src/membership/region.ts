@@ -22,7 +22,7 @@
  *     (`killed`), which counts against a support as evaluate.ts `killerSaw` says
  *     (`held` names the supports they left standing for adds held before C).
  */
-import { bitIndices, hasBit, withBit, EMPTY_BITS } from './bitset.js';
+import { EMPTY_BITS, bitIndices, countBits, hasBit, withBit } from './bitset.js';
 import { UNSUPPORTED, compareIds, killerSaw, killerTable } from './evaluate.js';
 import { lookup, rebuildState } from './state.js';
 import { sortedIncludes, viewOver } from './view.js';
@@ -98,14 +98,29 @@ function stableForLive(state: MembershipState, live: readonly MemberId[]): Uint8
   return stable;
 }
 
-/** True when `c` is out of every stranded actor's reach (see the module comment). */
-function outOfReach(state: MembershipState, c: number, strandedEntries: readonly number[]): boolean {
+/**
+ * True when `c` is out of every stranded actor's reach (see the module
+ * comment). Quick when a remove in c's past cancels the entry directly (a
+ * cancellation no scope undoes); the DGM is evaluated only for an entry that
+ * no remove names (an add made late by a stranded actor, cancelled through
+ * its supports).
+ */
+function outOfReach(state: MembershipState, c: number, strandedEntries: readonly number[], directKillers: ReadonlyMap<number, readonly number[]>): boolean {
   const base = closure(state, c);
   for (const e of strandedEntries) {
+    const direct = directKillers.get(e) ?? [];
+    if (direct.some((r) => hasBit(base, r))) continue;
+    if (direct.length > 0) return false; // it may yet fall through its supports: a smaller region is still a region
     const scope = union(base, closure(state, state.entries[e]?.op ?? -1));
     if ((killerTable(state, scope, null)[e] ?? []).length === 0) return false;
   }
   return true;
+}
+
+function intersects(a: Uint8Array, b: Uint8Array): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (((a[i] ?? 0) & (b[i] ?? 0)) !== 0) return true;
+  return false;
 }
 
 /**
@@ -121,21 +136,33 @@ export function compactRegion(state: MembershipState, options: { readonly minimu
   if (live.length === 0) return state;
   const stable = stableForLive(state, live);
   if (stable === null) return state;
+  const candidates = bitIndices(stable).filter((i) => ops[i]?.kind !== 'create' && splitOpId((ops[i] as MembershipOp).id) !== undefined);
+  if (candidates.filter((i) => ops[i]?.kind !== 'region').length < minimum) return state;
+  const strandedSet = new Set(strandedEntries);
+  const directKillers = new Map<number, number[]>();
+  state.cancels.forEach((list, r) => {
+    for (const e of list) if (strandedSet.has(e)) directKillers.set(e, [...(directKillers.get(e) ?? []), r]);
+  });
   const inC = new Set<number>();
-  for (const i of bitIndices(stable)) {
-    const op = ops[i];
-    if (op === undefined || op.kind === 'create' || splitOpId(op.id) === undefined) continue;
+  let cBits: Uint8Array = EMPTY_BITS;
+  for (const i of candidates) {
+    const op = ops[i] as MembershipOp;
     // monotone: an op with a member of C in its past is out of reach too
-    if ([...inC].some((c) => hasBit(op.past, c)) || outOfReach(state, i, strandedEntries)) inC.add(i);
+    if (intersects(op.past, cBits) || outOfReach(state, i, strandedEntries, directKillers)) {
+      inC.add(i);
+      cBits = withBit(cBits, i);
+    }
   }
   // a kept op holds C whole or not at all: drop from C what a kept op holds only in part
   for (let changed = true; changed;) {
     changed = false;
     for (let q = 0; q < ops.length; q++) {
       if (inC.has(q)) continue;
-      const held = [...inC].filter((c) => hasBit((ops[q] as MembershipOp).past, c));
-      if (held.length > 0 && held.length < inC.size) {
-        for (const c of held) inC.delete(c);
+      const held = intersect((ops[q] as MembershipOp).past, cBits);
+      const count = countBits(held);
+      if (count > 0 && count < inC.size) {
+        for (const c of bitIndices(held)) inC.delete(c);
+        cBits = intersectNot(cBits, new Set(bitIndices(held)));
         changed = true;
       }
     }
@@ -149,7 +176,7 @@ export function compactRegion(state: MembershipState, options: { readonly minimu
   }
   // seen sets: a current member's holds C whole; a stranded actor's holds none of it unless it departed
   for (const [actor, bits] of state.seen) {
-    const held = [...inC].filter((c) => hasBit(bits, c)).length;
+    const held = countBits(intersect(bits, cBits));
     if (held === 0 || held === inC.size) continue;
     if (sortedIncludes(viewOver(state, bits), actor)) return state; // not departed: cannot happen (module comment)
   }

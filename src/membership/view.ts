@@ -143,9 +143,12 @@ export function findOp(state: MembershipState, id: OpId): MembershipOp | undefin
   return i === undefined ? undefined : state.ops[i];
 }
 
-/** The kind of operation `id`, or undefined when this state never processed it; a compacted op is known as the create or not at all. */
+/** The kind of operation `id`, or undefined when this state never processed it; a compacted op is known as the create, as 'region' (replaced by a region), or not at all. */
 export function opKind(state: MembershipState, id: OpId): OpKind | undefined {
   if (state.base?.create === id) return 'create';
+  const into = compactedInto(state, id);
+  // replaced by a region placeholder (region.ts): known, as the region (a stranded actor's farewell acks it)
+  if (typeof into === 'number') return 'region';
   return findOp(state, id)?.kind;
 }
 
