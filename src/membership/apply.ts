@@ -146,7 +146,8 @@ export function applyAck(state: MembershipState, input: { readonly actor: Member
  *   content in the two states), `STATE_LIMIT`; UsageError `USAGE_ARGUMENT` for a compacted state.
  */
 export function mergeMembership(base: MembershipState, other: MembershipState): MembershipState {
-  if (base.base !== null || other.base !== null) throw new UsageError('USAGE_ARGUMENT', 'merge: a compacted state cannot be merged (its pasts no longer name the compacted ops)');
+  const compacted = (s: MembershipState): boolean => s.base !== null || s.ops.some((op) => op.kind === 'region');
+  if (compacted(base) || compacted(other)) throw new UsageError('USAGE_ARGUMENT', 'merge: a compacted state cannot be merged (its pasts no longer name the compacted ops)');
   if (base.ops[0]?.id !== other.ops[0]?.id) throw new StateError('STATE_UNKNOWN_GROUP', 'merge: the states have different create operations');
   let state = base;
   const map: number[] = [];

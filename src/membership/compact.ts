@@ -25,7 +25,8 @@
  * it, not before). So an actor that never sends again (removed and never
  * told, or invited and never joining) holds the stable point at its last
  * message or its add: the history after it is kept. That is the price of
- * never mis-evaluating a late op.
+ * never mis-evaluating a late op. (Past a removed member never told, region.ts
+ * replaces what it can no longer see by a placeholder.)
  *
  * Except an actor that departed: its seen set leaves it outside its own view
  * (it acked its own removal: its farewell, apply.ts). It sends nothing more

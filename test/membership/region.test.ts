@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  applyAck, applyAdd, applyRemove, canAct, compactMembership, createMembership, decodeMembership, encodeMembership, hasSeen, memberView, members, namedIds, type MembershipState,
+  applyAck, applyAdd, applyRemove, canAct, compactMembership, createMembership, decodeMembership, encodeMembership, hasSeen, memberView, members,
+  mergeMembership, namedIds, type MembershipState,
 } from '../../src/membership/index.js';
 import { compactRegion } from '../../src/membership/region.js';
 import { isGroupCryptError } from '../../src/errors.js';
@@ -159,5 +160,8 @@ describe('region compaction, the case it is for', () => {
     }
     expect(changed).toBeGreaterThan(0);
     expect(decodeMembership(encodeMembership(state)).ops.length).toBe(state.ops.length);
+    // a state holding a region cannot be merged (its pasts no longer name the ops it replaced)
+    expect(state.base === null && state.ops.some((o) => o.kind === 'region')).toBe(true);
+    expect(() => mergeMembership(createMembership({ id: 'A:0', creator: 'A', members: ['B'] }), state)).toThrow(expect.objectContaining({ code: 'USAGE_ARGUMENT' }));
   });
 });
