@@ -50,7 +50,7 @@ import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpId, Reg
 export const COMPACT_MINIMUM = 32;
 
 /** `actor:seq` → [actor, seq], or undefined for any other shape. */
-function splitOpId(id: OpId): readonly [MemberId, number] | undefined {
+export function splitOpId(id: OpId): readonly [MemberId, number] | undefined {
   const at = id.lastIndexOf(':');
   if (at <= 0) return undefined;
   const digits = id.slice(at + 1);

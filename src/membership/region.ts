@@ -1,6 +1,6 @@
 /**
  * Region compaction: the history stops growing past a stranded member (issue
- * 12, README "The open part of bounded state").
+ * 12, README "A member removed and never told").
  *
  * Stranded: an actor that is not a current member and may still send (removed
  * and never told, added late by such an actor, departed with an add of itself
@@ -22,36 +22,16 @@
  *     (`killed`), which counts against a support as evaluate.ts `killerSaw` says
  *     (`held` names the supports they left standing for adds held before C).
  */
-import { EMPTY_BITS, bitIndices, countBits, hasBit, withBit } from './bitset.js';
+import { EMPTY_BITS, bitIndices, countBits, hasBit, intersectBits, mapBits, overlaps, unionBits, withBit } from './bitset.js';
+import { COMPACT_MINIMUM, splitOpId } from './compact.js';
 import { UNSUPPORTED, compareIds, killerSaw, killerTable } from './evaluate.js';
 import { lookup, rebuildState } from './state.js';
 import { sortedIncludes, viewOver } from './view.js';
 import type { MemberId, MembershipOp, MembershipState, OpId, RegionData } from './types.js';
 
-/** `actor:seq` → [actor, seq], or undefined for any other shape (as compact.ts). */
-function splitOpId(id: OpId): readonly [MemberId, number] | undefined {
-  const at = id.lastIndexOf(':');
-  if (at <= 0) return undefined;
-  const digits = id.slice(at + 1);
-  if (!/^(0|[1-9][0-9]{0,14})$/.test(digits)) return undefined;
-  return [id.slice(0, at), Number(digits)];
-}
-
 function closure(state: MembershipState, op: number): Uint8Array {
   if (op < 0) return EMPTY_BITS;
   return withBit(state.ops[op]?.past ?? EMPTY_BITS, op);
-}
-
-function union(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.max(a.length, b.length));
-  for (let i = 0; i < out.length; i++) out[i] = (a[i] ?? 0) | (b[i] ?? 0);
-  return out;
-}
-
-function intersect(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.min(a.length, b.length));
-  for (let i = 0; i < out.length; i++) out[i] = (a[i] ?? 0) & (b[i] ?? 0);
-  return out;
 }
 
 /**
@@ -90,10 +70,10 @@ function stableForLive(state: MembershipState, live: readonly MemberId[]): Uint8
       for (const e of lookup(state.entriesOf, id) ?? []) {
         const op = state.entries[e]?.op ?? -1;
         const past = op < 0 ? EMPTY_BITS : state.ops[op]?.past ?? EMPTY_BITS;
-        bits = bits === undefined ? past : intersect(bits, past);
+        bits = bits === undefined ? past : intersectBits(bits, past);
       }
     }
-    stable = stable === null ? bits ?? EMPTY_BITS : intersect(stable, bits ?? EMPTY_BITS);
+    stable = stable === null ? bits ?? EMPTY_BITS : intersectBits(stable, bits ?? EMPTY_BITS);
   }
   return stable;
 }
@@ -111,16 +91,10 @@ function outOfReach(state: MembershipState, c: number, strandedEntries: readonly
     const direct = directKillers.get(e) ?? [];
     if (direct.some((r) => hasBit(base, r))) continue;
     if (direct.length > 0) return false; // it may yet fall through its supports: a smaller region is still a region
-    const scope = union(base, closure(state, state.entries[e]?.op ?? -1));
+    const scope = unionBits(base, closure(state, state.entries[e]?.op ?? -1));
     if ((killerTable(state, scope, null)[e] ?? []).length === 0) return false;
   }
   return true;
-}
-
-function intersects(a: Uint8Array, b: Uint8Array): boolean {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (((a[i] ?? 0) & (b[i] ?? 0)) !== 0) return true;
-  return false;
 }
 
 /**
@@ -130,7 +104,7 @@ function intersects(a: Uint8Array, b: Uint8Array): boolean {
  * duplicate detection answer as before.
  */
 export function compactRegion(state: MembershipState, options: { readonly minimum?: number } = {}): MembershipState {
-  const minimum = options.minimum ?? 32;
+  const minimum = options.minimum ?? COMPACT_MINIMUM;
   const { ops } = state;
   const { live, strandedEntries } = senders(state);
   if (live.length === 0) return state;
@@ -148,7 +122,7 @@ export function compactRegion(state: MembershipState, options: { readonly minimu
   for (const i of candidates) {
     const op = ops[i] as MembershipOp;
     // monotone: an op with a member of C in its past is out of reach too
-    if (intersects(op.past, cBits) || outOfReach(state, i, strandedEntries, directKillers)) {
+    if (overlaps(op.past, cBits) || outOfReach(state, i, strandedEntries, directKillers)) {
       inC.add(i);
       cBits = withBit(cBits, i);
     }
@@ -158,11 +132,11 @@ export function compactRegion(state: MembershipState, options: { readonly minimu
     changed = false;
     for (let q = 0; q < ops.length; q++) {
       if (inC.has(q)) continue;
-      const held = intersect((ops[q] as MembershipOp).past, cBits);
+      const held = intersectBits((ops[q] as MembershipOp).past, cBits);
       const count = countBits(held);
       if (count > 0 && count < inC.size) {
         for (const c of bitIndices(held)) inC.delete(c);
-        cBits = intersectNot(cBits, new Set(bitIndices(held)));
+        cBits = mapBits(cBits, (i) => (inC.has(i) ? i : undefined));
         changed = true;
       }
     }
@@ -176,7 +150,7 @@ export function compactRegion(state: MembershipState, options: { readonly minimu
   }
   // seen sets: a current member's holds C whole; a stranded actor's holds none of it unless it departed
   for (const [actor, bits] of state.seen) {
-    const held = countBits(intersect(bits, cBits));
+    const held = countBits(intersectBits(bits, cBits));
     if (held === 0 || held === inC.size) continue;
     if (sortedIncludes(viewOver(state, bits), actor)) return state; // not departed: cannot happen (module comment)
   }
@@ -213,8 +187,9 @@ function replaceRegion(state: MembershipState, inC: ReadonlySet<number>): Member
   const keyOf = (e: number): string => entries[e]?.key ?? '';
   const killed: string[] = [];
   const held: string[] = [];
-  const cBits = [...inC];
-  const afterC = (op: number): boolean => op >= 0 && hasBit(ops[op]?.past ?? EMPTY_BITS, cBits[0] as number);
+  const inRegion = [...inC].sort((a, b) => a - b);
+  // an op holds C whole or not at all (compactRegion): one of its ops tells
+  const afterC = (op: number): boolean => op >= 0 && hasBit(ops[op]?.past ?? EMPTY_BITS, inRegion[0] as number);
   entries.forEach((entry, w) => {
     if (atC(w)) return;
     if (cKillers(w).length > 0) killed.push(keyOf(w));
@@ -234,10 +209,10 @@ function replaceRegion(state: MembershipState, inC: ReadonlySet<number>): Member
   let last = -1;
   let lastReal: OpId = '';
   let past: Uint8Array = EMPTY_BITS;
-  for (const c of cBits.sort((a, b) => a - b)) {
+  for (const c of inRegion) {
     const op = ops[c] as MembershipOp;
     last = c;
-    past = union(past, op.past);
+    past = unionBits(past, op.past);
     if (op.region !== undefined) {
       for (const [actor, [lo, hi]] of Object.entries(op.region.ranges)) widen(actor, lo, hi);
       for (const id of op.region.named) named.add(id);
@@ -258,11 +233,7 @@ function replaceRegion(state: MembershipState, inC: ReadonlySet<number>): Member
     if (i === last) p = count++;
   }
   const newOps: MembershipOp[] = new Array<MembershipOp>(count);
-  const translate = (bits: Uint8Array): Uint8Array => {
-    let out: Uint8Array = EMPTY_BITS;
-    for (const i of bitIndices(bits)) out = withBit(out, inC.has(i) ? p : position[i] as number);
-    return out;
-  };
+  const translate = (bits: Uint8Array): Uint8Array => mapBits(bits, (i) => (inC.has(i) ? p : position[i]));
   // keys of entries outside C stay valid; the region's own entries are `${id}#${n}`
   const region: RegionData = {
     leaves: kept.map((k) => k.leaves.map(keyOf)),
@@ -273,7 +244,7 @@ function replaceRegion(state: MembershipState, inC: ReadonlySet<number>): Member
   };
   const regionOp: MembershipOp = {
     id: `~region:${lastReal}`, kind: 'region', actor: '~region', targets: kept.map((k) => k.member),
-    past: translate(intersectNot(past, inC)), region,
+    past: mapBits(past, (i) => (inC.has(i) ? undefined : position[i])), region,
   };
   ops.forEach((op, i) => {
     if (!inC.has(i)) newOps[position[i] as number] = { ...op, past: translate(op.past) };
@@ -284,13 +255,7 @@ function replaceRegion(state: MembershipState, inC: ReadonlySet<number>): Member
   let seen = state.seen;
   for (const [actor, bits] of state.seen) {
     const moved = translate(bits);
-    seen = seen.set(actor, hasBit(moved, p) ? union(moved, withBit(regionOp.past, p)) : moved);
+    seen = seen.set(actor, hasBit(moved, p) ? unionBits(moved, withBit(regionOp.past, p)) : moved);
   }
   return rebuildState(newOps, seen, state.base);
-}
-
-function intersectNot(bits: Uint8Array, drop: ReadonlySet<number>): Uint8Array {
-  let out: Uint8Array = EMPTY_BITS;
-  for (const i of bitIndices(bits)) if (!drop.has(i)) out = withBit(out, i);
-  return out;
 }
