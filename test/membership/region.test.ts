@@ -6,49 +6,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  applyAck, applyAdd, applyRemove, canAct, compactMembership, createMembership, decodeMembership, encodeMembership, hasSeen, memberView, members,
-  mergeMembership, namedIds, type MembershipState,
+  applyAck, applyAdd, applyRemove, canAct, compactMembership, compactRegion, createMembership, decodeMembership, encodeMembership, members,
+  mergeMembership, type MembershipState,
 } from '../../src/membership/index.js';
-import { compactRegion } from '../../src/membership/region.js';
-import { isGroupCryptError } from '../../src/errors.js';
-import { linearExtension, simulate, type Command, type SimMessage } from './sim.js';
+import { linearExtension, simulate, type SimMessage } from './sim.js';
+import { IDS, arbRun, expectSameAnswers, step } from './oracle.js';
 
-const IDS = ['A', 'B', 'C', 'D', 'E', 'F'];
 const RUNS = Math.ceil(Number(process.env['GROUPCRYPT_SCHEDULES'] ?? 300) / 2);
-
-const arbRun = fc.record({
-  initial: fc.integer({ min: 0, max: 63 }),
-  commands: fc.array(fc.tuple(fc.nat(9), fc.nat(5), fc.nat(1000)) as fc.Arbitrary<Command>, { minLength: 20, maxLength: 200, size: 'max' }),
-  seed: fc.integer(),
-});
-
-function step(state: MembershipState | undefined, m: SimMessage): MembershipState | string {
-  try {
-    if (m.kind === 'create') return createMembership({ id: m.id, creator: m.sender, members: m.initial });
-    if (state === undefined) throw new Error('create first');
-    if (m.kind === 'add') return applyAdd(state, { id: m.id, actor: m.sender, added: m.target });
-    if (m.kind === 'remove') return applyRemove(state, { id: m.id, actor: m.sender, removed: m.target });
-    return applyAck(state, { actor: m.sender, acked: m.target });
-  } catch (error) {
-    if (isGroupCryptError(error)) return error.code;
-    throw error;
-  }
-}
-
-function departed(state: MembershipState, id: string): boolean {
-  return state.seen.has(id) && !canAct(state, id);
-}
-
-function expectSameAnswers(compacted: MembershipState, plain: MembershipState, ops: readonly SimMessage[]): void {
-  expect(members(compacted)).toEqual(members(plain));
-  for (const id of [...IDS, 'stranger']) {
-    expect(canAct(compacted, id), `canAct ${id}`).toBe(canAct(plain, id));
-    if (departed(plain, id)) continue;
-    expect(memberView(compacted, id), `view ${id}`).toEqual(memberView(plain, id));
-    for (const m of ops) expect(hasSeen(compacted, id, m.id), `hasSeen ${id} ${m.id}`).toBe(hasSeen(plain, id, m.id));
-  }
-  expect(namedIds(compacted)).toEqual(namedIds(plain));
-}
 
 const regions = (s: MembershipState): number => s.ops.filter((o) => o.kind === 'region').length;
 
