@@ -21,8 +21,10 @@
  * epoch of its rejoin ack of that add on stand again. The record keeps that
  * epoch (`until`), decided when the later of the two ops is processed.
  *
- * Bounded state (issue 12): a rejoin record whose add was compacted can
- * reopen no removal to come (every later op has seen the add), so it goes.
+ * Bounded state (issue 12): a rejoin record whose add went into the base
+ * (prefix compaction) can reopen no removal to come (every later op has seen
+ * the add), so it goes. One whose add went into a region (membership
+ * region.ts) stays: a late remove by a stranded member has not seen it.
  * A removal record stays, reopened or not (8–14 bytes per removal in the
  * state's id table, removal-table.ts; it was about 110 as a list of ops and
  * ids), in both schemes: `applicationStands` must keep saying false for a barred
@@ -156,7 +158,7 @@ export function withRemoval(facts: RemovalFacts, r: RemovalRecord): readonly Rem
 
 /**
  * Adds rejoin record `j` (unless there) and reopens the removals of its member it reopens. A rejoin whose add
- * this replica compacted already is left out, as `pruneRejoins` would drop it: it reopens no removal to come, and
+ * this replica compacted into the base already is left out, as `pruneRejoins` would drop it: it reopens no removal to come, and
  * whether a removal compacted with it had seen its add can no longer be told (a welcome's extra may list it when
  * the adder compacted less: what it reopened arrives as the adder's removal records, `until` included).
  */
@@ -175,12 +177,12 @@ export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: re
 }
 
 /**
- * Drops the rejoin records whose add was compacted: they can reopen no
- * removal to come. Removal records all stay (see the module comment).
+ * Drops the rejoin records whose add was compacted into the base: they can
+ * reopen no removal to come. Removal records all stay (see the module comment).
  */
 export function pruneRejoins(facts: RemovalFacts): readonly RejoinRecord[] {
   const m = facts.dcgka.membership;
-  // `isCompacted` reads only the base: a list already pruned against this base has nothing more to drop. Checked
+  // Only the base decides: a list already pruned against this base has nothing more to drop. Checked
   // after every message, and the list is long while a member gone for good holds compaction.
   if (PRUNED_AGAINST.get(facts.rejoins) === m.base) return facts.rejoins; // never pruned: undefined, not null
   const inBase = (j: RejoinRecord): boolean => compactedInto(m, j.add) === 'base';
