@@ -107,7 +107,8 @@ export function compactRegion(state: MembershipState, options: { readonly minimu
   const minimum = options.minimum ?? COMPACT_MINIMUM;
   const { ops } = state;
   const { live, strandedEntries } = senders(state);
-  if (live.length === 0) return state;
+  // nothing stranded: prefix compaction (compact.ts) already takes what every actor that may send has seen
+  if (live.length === 0 || strandedEntries.length === 0) return state;
   const stable = stableForLive(state, live);
   if (stable === null) return state;
   const candidates = bitIndices(stable).filter((i) => ops[i]?.kind !== 'create' && splitOpId((ops[i] as MembershipOp).id) !== undefined);
