@@ -105,8 +105,9 @@ const cpuMs = (): number => {
 
 /**
  * Runs the bench. Options: `ops` (default 10,000; quick 2,000), `checkpoints` (default 20), `log`; `stranded`: one
- * member is removed first and never comes back nor hears of its removal (its later messages may still arrive, so
- * the membership history after its last one is kept: README "Bounded state"); writes state-growth-stranded.json;
+ * member is removed first and never comes back nor hears of its removal (its later messages may still arrive: prefix
+ * compaction stops at its last one, and region compaction goes past it: README "A member removed and never told");
+ * writes state-growth-stranded.json;
  * `departed`: the same member removed for good, but online: it hears of its removal and says farewell (its ack of
  * its own removal), after which it holds nothing back; writes state-growth-departed.json.
  */

@@ -85,7 +85,8 @@ export function sendFarewell(draft: Draft, sender: MemberId, seq: number): void 
  */
 export function sendCatchUpAcks(draft: Draft): void {
   for (const op of draft.membership.ops) {
-    if (hasSeen(draft.membership, draft.me, op.id)) continue;
+    // a region placeholder is no op anyone acks: a member holds it from the add that brought it back
+    if (op.kind === 'region' || hasSeen(draft.membership, draft.me, op.id)) continue;
     let membership;
     try {
       membership = applyAck(draft.membership, { actor: draft.me, acked: op.id });

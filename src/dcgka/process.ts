@@ -11,7 +11,7 @@ import { toHex } from '../crypto/index.js';
 import { StateError, UsageError, VerifyError, isGroupCryptError } from '../errors.js';
 import { identityOf } from '../keys/index.js';
 import { isPostQuantumMessage } from '../twoparty/index.js';
-import { applyRemove, canAct, compactMembership, createMembership, isMember } from '../membership/index.js';
+import { applyRemove, canAct, compactMembership, compactRegion, createMembership, isMember } from '../membership/index.js';
 import type { MembershipState } from '../membership/index.js';
 import { answerPreKeySession, processAck, recordAck, sendFarewell } from './ack.js';
 import { processAdd, processAddAck, processWelcome, sendAdd } from './add.js';
@@ -192,7 +192,10 @@ function dispatch(draft: Draft, message: ControlMessage, direct: Uint8Array | un
       const acked = opIdOf(body.ackedSender, body.ackedSeq);
       if (body.mode === 'catch-up') {
         // A farewell (the membership accepts it once, from a member still inside its own view): nothing more to check.
-        if (recordAck(draft, sender, acked) === 'remove' && !canAct(draft.membership, sender)) return;
+        // Its remove may have been replaced by a region (membership region.ts): a catch-up ack of a region's op is
+        // only ever a farewell (any other would leave its sender outside its own view, and it sends none such).
+        const kind = recordAck(draft, sender, acked);
+        if ((kind === 'remove' || kind === 'region') && !canAct(draft.membership, sender)) return;
       } else {
         processAck(draft, sender, seq, acked, body.mode === 'rejoin', direct);
       }
@@ -256,6 +259,8 @@ export { members as groupMembers } from '../membership/index.js';
  * Called by the layer above once it has recorded what it needs of the ops.
  */
 export function compactHistory(state: DcgkaState, minimum?: number): DcgkaState {
-  const membership = compactMembership(state.membership, minimum === undefined ? {} : { minimum });
+  const options = minimum === undefined ? {} : { minimum };
+  // the prefix first; then, past a stranded member that holds the prefix, the region out of its reach
+  const membership = compactRegion(compactMembership(state.membership, options), options);
   return membership === state.membership ? state : { ...state, membership };
 }

@@ -21,8 +21,10 @@
  * epoch of its rejoin ack of that add on stand again. The record keeps that
  * epoch (`until`), decided when the later of the two ops is processed.
  *
- * Bounded state (issue 12): a rejoin record whose add was compacted can
- * reopen no removal to come (every later op has seen the add), so it goes.
+ * Bounded state (issue 12): a rejoin record whose add went into the base
+ * (prefix compaction) can reopen no removal to come (every later op has seen
+ * the add), so it goes. One whose add went into a region (membership
+ * region.ts) stays: a late remove by a stranded member has not seen it.
  * A removal record stays, reopened or not (8–14 bytes per removal in the
  * state's id table, removal-table.ts; it was about 110 as a list of ops and
  * ids), in both schemes: `applicationStands` must keep saying false for a barred
@@ -60,7 +62,7 @@ import { exportSecretBundle, importSecretBundle } from '../data/index.js';
 import { groupMembers } from '../dcgka/index.js';
 import type { DcgkaState, MemberId, OpId } from '../dcgka/index.js';
 import { DecodeError, StateError } from '../errors.js';
-import { hasSeen, isCompacted } from '../membership/index.js';
+import { compactedInto, hasSeen } from '../membership/index.js';
 import type { MembershipBase } from '../membership/index.js';
 import type { MessageState } from '../message/index.js';
 import { decodeRemovalTable, encodeRemovalTable } from './removal-table.js';
@@ -97,19 +99,32 @@ export function decodeRemovalNote(note: Uint8Array): Position | null | undefined
 }
 
 /**
- * True when the op `inner` is in the causal past of the op `outer` (both in
- * `dcgka`'s membership). A compacted op is in the past of every op still held
- * and of no op compacted after it; called when one of the two was just processed.
+ * Whether the op `inner` is in the causal past of the op `outer` (both in
+ * `dcgka`'s membership); undefined when that can no longer be told. A
+ * compacted op is in the past of every op still held and of no op compacted
+ * after it; an op replaced by a region (membership region.ts) is in the past
+ * of the ops that hold the region. Called when one of the two was just
+ * processed, which is always told; a pair re-read later (a welcome's records)
+ * may not be, and then keeps the answer its record holds.
  */
-function inPastOf(dcgka: DcgkaState, outer: OpId, inner: OpId): boolean {
+function inPastOf(dcgka: DcgkaState, outer: OpId, inner: OpId): boolean | undefined {
   const m = dcgka.membership;
-  if (isCompacted(m, outer)) return false;
-  if (isCompacted(m, inner)) return true;
+  const outerInto = compactedInto(m, outer);
+  if (outerInto === 'base') return false;
+  const innerInto = compactedInto(m, inner);
+  if (innerInto === 'base') return true;
+  const i = typeof innerInto === 'number' ? innerInto : Object.hasOwn(m.index, inner) ? m.index[inner] : undefined;
+  if (i === undefined) return false;
+  const holds = (o: number): boolean => {
+    const byte = m.ops[o]?.past[i >> 3];
+    return byte !== undefined && (byte & (1 << (i & 7))) !== 0;
+  };
+  if (typeof outerInto === 'number') {
+    // outer went into a region: it did not see what the region's past leaves out; of the rest, the region keeps no answer
+    return i !== outerInto && !holds(outerInto) ? false : undefined;
+  }
   const o = Object.hasOwn(m.index, outer) ? m.index[outer] : undefined;
-  const i = Object.hasOwn(m.index, inner) ? m.index[inner] : undefined;
-  if (o === undefined || i === undefined) return false;
-  const byte = m.ops[o]?.past[i >> 3];
-  return byte !== undefined && (byte & (1 << (i & 7))) !== 0;
+  return o !== undefined && holds(o);
 }
 
 /** The facts `barredBy` reads. */
@@ -121,7 +136,7 @@ export interface RemovalFacts {
 
 /** Whether rejoin `j` reopens removal `r`: the same member, an add the removal's author had not seen. */
 function reopens(dcgka: DcgkaState, r: RemovalRecord, j: RejoinRecord): boolean {
-  return j.member === r.member && !inPastOf(dcgka, r.op, j.add);
+  return j.member === r.member && inPastOf(dcgka, r.op, j.add) === false;
 }
 
 /** `r` with `until` lowered to `seq`. */
@@ -143,12 +158,12 @@ export function withRemoval(facts: RemovalFacts, r: RemovalRecord): readonly Rem
 
 /**
  * Adds rejoin record `j` (unless there) and reopens the removals of its member it reopens. A rejoin whose add
- * this replica compacted already is left out, as `pruneRejoins` would drop it: it reopens no removal to come, and
+ * this replica compacted into the base already is left out, as `pruneRejoins` would drop it: it reopens no removal to come, and
  * whether a removal compacted with it had seen its add can no longer be told (a welcome's extra may list it when
  * the adder compacted less: what it reopened arrives as the adder's removal records, `until` included).
  */
 export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: readonly RemovalRecord[]; rejoins: readonly RejoinRecord[] } {
-  if (isCompacted(facts.dcgka.membership, j.add)) return { removals: facts.removals, rejoins: facts.rejoins };
+  if (compactedInto(facts.dcgka.membership, j.add) === 'base') return { removals: facts.removals, rejoins: facts.rejoins };
   const rejoins = withRecord(facts.rejoins, j, (x) => x.member === j.member && x.add === j.add);
   if (rejoins === facts.rejoins) return { removals: facts.removals, rejoins };
   let changed = false;
@@ -162,15 +177,16 @@ export function withRejoin(facts: RemovalFacts, j: RejoinRecord): { removals: re
 }
 
 /**
- * Drops the rejoin records whose add was compacted: they can reopen no
- * removal to come. Removal records all stay (see the module comment).
+ * Drops the rejoin records whose add was compacted into the base: they can
+ * reopen no removal to come. Removal records all stay (see the module comment).
  */
 export function pruneRejoins(facts: RemovalFacts): readonly RejoinRecord[] {
   const m = facts.dcgka.membership;
-  // `isCompacted` reads only the base: a list already pruned against this base has nothing more to drop. Checked
+  // Only the base decides: a list already pruned against this base has nothing more to drop. Checked
   // after every message, and the list is long while a member gone for good holds compaction.
   if (PRUNED_AGAINST.get(facts.rejoins) === m.base) return facts.rejoins; // never pruned: undefined, not null
-  const kept = facts.rejoins.some((j) => isCompacted(m, j.add)) ? facts.rejoins.filter((j) => !isCompacted(m, j.add)) : facts.rejoins;
+  const inBase = (j: RejoinRecord): boolean => compactedInto(m, j.add) === 'base';
+  const kept = facts.rejoins.some(inBase) ? facts.rejoins.filter((j) => !inBase(j)) : facts.rejoins;
   PRUNED_AGAINST.set(kept, m.base);
   return kept;
 }

@@ -207,8 +207,10 @@ export function decodeGroupState(bytes: Uint8Array, deps: Deps): GroupState {
     pendingApplication, strangers,
     lamport: sinceV3 ? readUint(r, 'lamport', 'group-state') : 0,
     heard: sinceV3 ? decodeHeard(r) : {},
-    // A state written before records kept `until` has it only in its rejoins: recomputed (the same answer for newer ones).
-    removals: reopenFromRejoins({ dcgka, removals: decodedRemovals, rejoins }),
+    // A v3 state may have been written before records kept `until`: it has it only in its rejoins, recomputed. Later
+    // versions keep the answer given when the later of the two ops was processed: once a region (membership
+    // region.ts) replaced a removal, which adds it had seen can no longer be told.
+    removals: listedRecords ? reopenFromRejoins({ dcgka, removals: decodedRemovals, rejoins }) : decodedRemovals,
     rejoins,
   });
 }

@@ -9,7 +9,7 @@
  */
 import { StateError, UsageError } from '../errors.js';
 import { bitIndices, equalBits, holdsOp, unionBits, withBit } from './bitset.js';
-import { compactionHolders, isCompacted } from './compact.js';
+import { compactedInto, compactionHolders, isCompacted } from './compact.js';
 import { compareIds } from './evaluate.js';
 import { MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_OPS } from './limits.js';
 import { appendOp, appendOpDeferred, initialState, lookup, setSeen, withMembers } from './state.js';
@@ -118,10 +118,12 @@ export function applyRemove(state: MembershipState, input: { readonly id: OpId; 
 export function applyAck(state: MembershipState, input: { readonly actor: MemberId; readonly acked: OpId }): MembershipState {
   const actor = checkId(input.actor, 'actor');
   const acked = checkId(input.acked, 'acked');
-  const i = lookup(state.index, acked);
-  const op = i === undefined ? undefined : state.ops[i];
   checkJoinerFirst(state, actor, acked);
-  if (isCompacted(state, acked)) return state; // every actor had seen it already
+  const into = compactedInto(state, acked);
+  if (into === 'base') return state; // every actor had seen it already
+  // an op replaced by a region placeholder: only a stranded actor has not seen it, and acking it is its farewell
+  const i = into ?? lookup(state.index, acked);
+  const op = i === undefined ? undefined : state.ops[i];
   if (i === undefined || op === undefined) throw new StateError('STATE_UNKNOWN_OPERATION', `ack of unknown operation ${acked.slice(0, 80)}`);
   const before = state.seen.get(actor) ?? new Uint8Array(0);
   const after = unionBits(before, withBit(op.past, i));
@@ -144,7 +146,8 @@ export function applyAck(state: MembershipState, input: { readonly actor: Member
  *   content in the two states), `STATE_LIMIT`; UsageError `USAGE_ARGUMENT` for a compacted state.
  */
 export function mergeMembership(base: MembershipState, other: MembershipState): MembershipState {
-  if (base.base !== null || other.base !== null) throw new UsageError('USAGE_ARGUMENT', 'merge: a compacted state cannot be merged (its pasts no longer name the compacted ops)');
+  const compacted = (s: MembershipState): boolean => s.base !== null || s.ops.some((op) => op.kind === 'region');
+  if (compacted(base) || compacted(other)) throw new UsageError('USAGE_ARGUMENT', 'merge: a compacted state cannot be merged (its pasts no longer name the compacted ops)');
   if (base.ops[0]?.id !== other.ops[0]?.id) throw new StateError('STATE_UNKNOWN_GROUP', 'merge: the states have different create operations');
   let state = base;
   const map: number[] = [];

@@ -30,6 +30,38 @@ export function unionBits(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** A new set, the bits of `a` also in `b` (trimmed). */
+export function intersectBits(a: Uint8Array, b: Uint8Array): Uint8Array {
+  let end = Math.min(a.length, b.length);
+  while (end > 0 && ((a[end - 1] ?? 0) & (b[end - 1] ?? 0)) === 0) end--;
+  const out = new Uint8Array(end);
+  for (let i = 0; i < end; i++) out[i] = (a[i] ?? 0) & (b[i] ?? 0);
+  return out;
+}
+
+/** True when `a` and `b` share a bit. */
+export function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (((a[i] ?? 0) & (b[i] ?? 0)) !== 0) return true;
+  return false;
+}
+
+/** The set of `bits` with each index i moved to `map(i)` (undefined: dropped), trimmed; one pass, no copy per bit. */
+export function mapBits(bits: Uint8Array, map: (i: number) => number | undefined): Uint8Array {
+  const moved: number[] = [];
+  let top = -1;
+  for (const i of bitIndices(bits)) {
+    const j = map(i);
+    if (j === undefined) continue;
+    moved.push(j);
+    if (j > top) top = j;
+  }
+  if (top < 0) return EMPTY_BITS;
+  const out = new Uint8Array((top >> 3) + 1);
+  for (const j of moved) out[j >> 3] = (out[j >> 3] as number) | (1 << (j & 7));
+  return out;
+}
+
 /** True when every bit of `a` is set in `b`. */
 export function isSubset(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) {

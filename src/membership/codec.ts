@@ -8,6 +8,7 @@
  *   v3 the same fields as an id table and runs of op indices (table-codec.ts): about 13 bytes an op
  *      instead of 230 plus a bit per earlier op. Written since issue 12; v1 and v2 still decode
  *      (test/membership/legacy-codec.ts writes them for the tests).
+ *   v4 v3 with region placeholders (region.ts): written only while a region is held.
  */
 import { DecodeError } from '../errors.js';
 import { PersistentMap, asRecord, decodeCanonical, encodeCanonical, readArray, readBytes, readText, readUint } from '../crypto/index.js';
@@ -94,7 +95,7 @@ function checkOp(op: MembershipOp, i: number, previous: readonly MembershipOp[],
   const what = `${WHAT}.ops[${i}]`;
   const { kind, targets, actor, past } = op;
   if ((kind === 'create') !== (i === 0 && !compacted)) throw new DecodeError('DECODE_FIELD', `${what}.kind: the create op must come first and only once (and not after compaction)`);
-  if (kind !== 'create' && targets.length !== 1) throw new DecodeError('DECODE_FIELD', `${what}.targets: expected one target`);
+  if (kind !== 'create' && kind !== 'region' && targets.length !== 1) throw new DecodeError('DECODE_FIELD', `${what}.targets: expected one target`);
   if (kind === 'create') {
     const sorted = targets.every((t, k) => k === 0 || compareIds(targets[k - 1] ?? '', t) < 0);
     if (!sorted || !targets.includes(actor)) throw new DecodeError('DECODE_FIELD', `${what}.targets: expected sorted unique members including the creator`);
@@ -110,8 +111,8 @@ function checkOp(op: MembershipOp, i: number, previous: readonly MembershipOp[],
 export function decodeMembership(bytes: Uint8Array): MembershipState {
   const raw = asRecord(decodeCanonical(bytes, WHAT, MAX_MEMBERSHIP_BYTES), WHAT);
   const version = raw['v'];
-  if (version !== 1 && version !== 2 && version !== 3) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `${WHAT}: version ${String(version)} is not supported (expected 1, 2 or 3)`);
-  const fields = version === 3 ? readTable(raw) : readMaps(raw, version);
+  if (version !== 1 && version !== 2 && version !== 3 && version !== 4) throw new DecodeError('DECODE_VERSION_UNSUPPORTED', `${WHAT}: version ${String(version)} is not supported (expected 1 to 4)`);
+  const fields = version >= 3 ? readTable(raw, version === 4) : readMaps(raw, version as 1 | 2);
   const { base, ops } = fields;
   if (ops.length === 0 && base === null) throw new DecodeError('DECODE_FIELD', `${WHAT}.ops: expected the create op`);
   if (base !== null) checkBase(base);
@@ -129,9 +130,11 @@ export function decodeMembership(bytes: Uint8Array): MembershipState {
   return rebuildState(ops, seen, base);
 }
 
-function readTable(raw: Readonly<Record<string, unknown>>): TableFields {
+function readTable(raw: Readonly<Record<string, unknown>>, regions: boolean): TableFields {
   const record = asRecord(raw, WHAT, ['v', 'ids', 'base', 'ops', 'seen']);
-  return decodeTable(record, WHAT, { ops: MAX_MEMBERSHIP_OPS, ids: MAX_BASE_IDS, idLength: MAX_ID_LENGTH, targets: MAX_INITIAL_MEMBERS });
+  const fields = decodeTable(record, WHAT, { ops: MAX_MEMBERSHIP_OPS, ids: MAX_BASE_IDS, idLength: MAX_ID_LENGTH, targets: MAX_INITIAL_MEMBERS }, regions);
+  if (regions && !fields.ops.some((op) => op.kind === 'region')) throw new DecodeError('DECODE_NON_CANONICAL', `${WHAT}: version 4 without a region (written as version 3)`);
+  return fields;
 }
 
 function readMaps(raw: Readonly<Record<string, unknown>>, version: 1 | 2): TableFields {

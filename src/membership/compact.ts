@@ -25,7 +25,8 @@
  * it, not before). So an actor that never sends again (removed and never
  * told, or invited and never joining) holds the stable point at its last
  * message or its add: the history after it is kept. That is the price of
- * never mis-evaluating a late op.
+ * never mis-evaluating a late op. (Past a removed member never told, region.ts
+ * replaces what it can no longer see by a placeholder.)
  *
  * Except an actor that departed: its seen set leaves it outside its own view
  * (it acked its own removal: its farewell, apply.ts). It sends nothing more
@@ -43,13 +44,13 @@ import { BASE_OP, EMPTY_BITS, firstClear, holdsOp, shiftDown } from './bitset.js
 import { compareIds, evaluateMembers } from './evaluate.js';
 import { lookup, rebuildState } from './state.js';
 import { sortedIncludes, viewOver } from './view.js';
-import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpId } from './types.js';
+import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpId, RegionData } from './types.js';
 
 /** Default least number of ops a compaction must drop to be worth a rebuild. */
 export const COMPACT_MINIMUM = 32;
 
 /** `actor:seq` → [actor, seq], or undefined for any other shape. */
-function splitOpId(id: OpId): readonly [MemberId, number] | undefined {
+export function splitOpId(id: OpId): readonly [MemberId, number] | undefined {
   const at = id.lastIndexOf(':');
   if (at <= 0) return undefined;
   const digits = id.slice(at + 1);
@@ -57,15 +58,30 @@ function splitOpId(id: OpId): readonly [MemberId, number] | undefined {
   return [id.slice(0, at), Number(digits)];
 }
 
-/** True when op `id` was compacted away (it was processed, and every actor that may still send had seen it). */
-export function isCompacted(state: MembershipState, id: OpId): boolean {
+/**
+ * Where op `id` was compacted to: 'base' (the prefix), the index of the region
+ * placeholder that replaced it (region.ts), or undefined when it is held or
+ * unknown. An op still held is never compacted, even below a mark: a stranded
+ * actor's ops stay while later ones of the same actor go into a region.
+ */
+export function compactedInto(state: MembershipState, id: OpId): 'base' | number | undefined {
+  if (lookup(state.index, id) !== undefined) return undefined;
   const base = state.base;
-  if (base === null) return false;
-  if (id === base.create) return true;
+  if (base !== null && id === base.create) return 'base';
   const parts = splitOpId(id);
-  if (parts === undefined) return false;
-  const mark = lookup(base.marks, parts[0]);
-  return mark !== undefined && parts[1] <= mark;
+  if (parts === undefined) return undefined;
+  const mark = base === null ? undefined : lookup(base.marks, parts[0]);
+  if (mark !== undefined && parts[1] <= mark) return 'base';
+  for (let p = 0; p < state.ops.length; p++) {
+    const range = state.ops[p]?.region === undefined ? undefined : lookup((state.ops[p] as MembershipOp & { region: RegionData }).region.ranges, parts[0]);
+    if (range !== undefined && parts[1] >= range[0] && parts[1] <= range[1]) return p;
+  }
+  return undefined;
+}
+
+/** True when op `id` was compacted away (it was processed, and every actor that may still send had seen it, or none could). */
+export function isCompacted(state: MembershipState, id: OpId): boolean {
+  return compactedInto(state, id) !== undefined;
 }
 
 /** The create op's id (kept by the base once the create is compacted). */
@@ -76,7 +92,10 @@ export function createOpId(state: MembershipState): OpId | undefined {
 /** Every id the history names, compacted or not (actors of seen sets, targets), sorted. */
 export function namedIds(state: MembershipState): MemberId[] {
   const ids = new Set<MemberId>([...(state.base?.named ?? []), ...state.seen.keys(), ...Object.keys(state.entriesOf)]);
-  for (const op of state.ops) for (const t of op.targets) ids.add(t);
+  for (const op of state.ops) {
+    for (const t of op.targets) ids.add(t);
+    for (const id of op.region?.named ?? []) ids.add(id);
+  }
   return [...ids].sort(compareIds);
 }
 
@@ -128,8 +147,16 @@ export function stablePrefix(state: MembershipState): number {
     if (splitOpId((ops[i] as MembershipOp).id) === undefined) k = i; // replays of it could not be refused after
   }
   // Ops already processed after the prefix but concurrent with part of it would be mis-evaluated: stop before.
+  // A region held past the prefix names entries (leaves, killed, held) that must stay entries: stop before them too.
+  const referenced = regionReferences(state);
   for (let changed = true; changed;) {
     changed = false;
+    for (const [p, lowest] of referenced) {
+      if (p >= k && lowest < k) {
+        k = lowest;
+        changed = true;
+      }
+    }
     for (let j = k; j < ops.length; j++) {
       const clear = firstClear((ops[j] as MembershipOp).past, k);
       if (clear < k) {
@@ -139,6 +166,26 @@ export function stablePrefix(state: MembershipState): number {
     }
   }
   return k;
+}
+
+/** Per region placeholder, the lowest op index of the entries its data names (BASE entries aside). */
+function regionReferences(state: MembershipState): Map<number, number> {
+  const out = new Map<number, number>();
+  const byKey = new Map<string, number>();
+  state.entries.forEach((entry, e) => byKey.set(entry.key, e));
+  state.ops.forEach((op, p) => {
+    if (op.region === undefined) return;
+    let lowest = p;
+    const note = (key: string): void => {
+      const op = state.entries[byKey.get(key) ?? -1]?.op ?? -1;
+      if (op >= 0 && op < lowest) lowest = op;
+    };
+    for (const list of op.region.leaves) list.forEach(note);
+    op.region.killed.forEach(note);
+    for (const pair of op.region.held) for (const key of pair.split('\n')) note(key);
+    out.set(p, lowest);
+  });
+  return out;
 }
 
 /**
@@ -181,12 +228,20 @@ export function compactMembership(state: MembershipState, options: { readonly mi
   if (k % 8 !== 0) prefix[prefix.length - 1] = (1 << (k % 8)) - 1;
   const marks: Record<MemberId, number> = { ...state.base?.marks };
   const named = new Set<MemberId>(state.base?.named ?? []);
+  const raise = (actor: MemberId, seq: number): void => {
+    Object.defineProperty(marks, actor, { value: Math.max(lookup(marks, actor) ?? -1, seq), enumerable: true, writable: true, configurable: true });
+  };
   for (const op of dropped) {
+    if (op.region !== undefined) {
+      for (const [actor, range] of Object.entries(op.region.ranges)) raise(actor, range[1]);
+      for (const id of op.region.named) named.add(id);
+      continue;
+    }
     named.add(op.actor);
     for (const t of op.targets) named.add(t);
     const parts = splitOpId(op.id);
     if (parts === undefined) continue; // only the create: kept as base.create
-    Object.defineProperty(marks, parts[0], { value: Math.max(lookup(marks, parts[0]) ?? -1, parts[1]), enumerable: true, writable: true, configurable: true });
+    raise(parts[0], parts[1]);
   }
   const base: MembershipBase = {
     count: (state.base?.count ?? 0) + k,

@@ -20,23 +20,36 @@ import { hasBit, holdsOp } from './bitset.js';
 import type { MemberId, MembershipCore } from './types.js';
 
 /** A killer that no remove saw: an add made without any membership. */
-const UNSUPPORTED = -1;
+export const UNSUPPORTED = -1;
 
 /**
  * Members (sorted, unique) under the ops selected by `scope` (a bit set over
  * op indices, expected to be causally closed), or under all ops when null.
  */
 export function evaluateMembers(core: MembershipCore, scope: Uint8Array | null): MemberId[] {
+  const killers = killerTable(core, scope, null);
+  const live = new Set<MemberId>();
+  core.entries.forEach((entry, e) => {
+    if ((killers[e] ?? []).length === 0) live.add(entry.member);
+  });
+  return [...live].sort(compareIds);
+}
+
+/**
+ * The killers of every entry under the ops in `scope` (null: all), counting
+ * only the removes (and region placeholders) `counts` accepts when given.
+ * An entry outside the scope gets UNSUPPORTED.
+ */
+export function killerTable(core: MembershipCore, scope: Uint8Array | null, counts: ((op: number) => boolean) | null): (readonly number[])[] {
   const { ops, entries, cancels } = core;
   const inScope = (op: number): boolean => scope === null || holdsOp(scope, op);
   const killers: (readonly number[])[] = entries.map(() => []);
   const direct: number[][] = entries.map(() => []);
   for (let r = 0; r < ops.length; r++) {
     const list = cancels[r];
-    if (list === undefined || list.length === 0 || !inScope(r)) continue;
+    if (list === undefined || list.length === 0 || !inScope(r) || (counts !== null && !counts(r))) continue;
     for (const e of list) direct[e]?.push(r);
   }
-  const live = new Set<MemberId>();
   for (let e = 0; e < entries.length; e++) {
     const entry = entries[e];
     if (entry === undefined) continue;
@@ -46,28 +59,42 @@ export function evaluateMembers(core: MembershipCore, scope: Uint8Array | null):
     }
     let own: readonly number[] = direct[e] ?? [];
     if (entry.supports !== null) {
-      const inherited = unsupportedKillers(core, killers, entry.supports, entry.op);
+      const inherited = unsupportedKillers(core, killers, entry.supports, e);
       if (inherited !== null) own = own.length === 0 ? inherited : [...new Set([...own, ...inherited])];
     }
     killers[e] = own;
-    if (own.length === 0) live.add(entry.member);
   }
-  return [...live].sort(compareIds);
+  return killers;
 }
 
 /**
- * null when one support of the add at op index `w` holds; otherwise the
- * killers it inherits (the supports' killers that did not see it).
+ * null when one support of the add entry `w` holds; otherwise the killers it
+ * inherits (the supports' killers that did not see it).
  */
 function unsupportedKillers(core: MembershipCore, killers: readonly (readonly number[])[], supports: readonly number[], w: number): number[] | null {
   const inherited = new Set<number>();
   for (const v of supports) {
-    const relevant = (killers[v] ?? []).filter((r) => r === UNSUPPORTED || !hasBit(core.ops[r]?.past ?? new Uint8Array(0), w));
+    const relevant = (killers[v] ?? []).filter((r) => r === UNSUPPORTED || !killerSaw(core, r, w, v));
     if (relevant.length === 0) return null;
     for (const r of relevant) inherited.add(r);
   }
   if (inherited.size === 0) inherited.add(UNSUPPORTED);
   return [...inherited].sort((a, b) => a - b);
+}
+
+/**
+ * Whether killer `r` (an op index) of support entry `v` saw add entry `w`.
+ * A region placeholder stands for the removes it replaced (region.ts): they
+ * saw every entry at the region (its held chains were taken as they held),
+ * none made after it or unknown when it was made, and, of an add held before
+ * it, what its `held` pairs say.
+ */
+export function killerSaw(core: MembershipCore, r: number, w: number, v: number): boolean {
+  const op = core.entries[w]?.op ?? 0;
+  const killer = core.ops[r];
+  if (killer?.kind !== 'region') return hasBit(killer?.past ?? new Uint8Array(0), op);
+  if (op === r) return true;
+  return core.held?.get(r)?.has(`${w}:${v}`) ?? false;
 }
 
 /** Code-unit order, the order of every member list this layer returns. */

@@ -9,9 +9,10 @@
  * present while one of its adds is live; an add by a concurrently removed user
  * is cancelled with everything it led to. Pure functions over plain data.
  */
-export type { AddEntry, MemberId, MembershipBase, MembershipCore, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
+export type { AddEntry, MemberId, MembershipBase, MembershipCore, MembershipOp, MembershipState, OpId, OpKind, RegionData } from './types.js';
 export { applyAck, applyAdd, applyRemove, createMembership, mergeMembership } from './apply.js';
 export { canAct, findOp, hasSeen, isMember, memberView, members, opKind } from './view.js';
 export { decodeMembership, encodeMembership } from './codec.js';
-export { COMPACT_MINIMUM, compactionHolders, compactMembership, createOpId, isCompacted, namedIds, stablePrefix } from './compact.js';
+export { COMPACT_MINIMUM, compactedInto, compactionHolders, compactMembership, createOpId, isCompacted, namedIds, stablePrefix } from './compact.js';
+export { compactRegion } from './region.js';
 export { MAX_BASE_IDS, MAX_ID_LENGTH, MAX_INITIAL_MEMBERS, MAX_MEMBERSHIP_BYTES, MAX_MEMBERSHIP_OPS } from './limits.js';

@@ -5,7 +5,7 @@
 import { PersistentMap } from '../crypto/index.js';
 import { BASE_OP, holdsOp, withBit } from './bitset.js';
 import { evaluateMembers } from './evaluate.js';
-import type { AddEntry, MemberId, MembershipBase, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
+import type { AddEntry, MemberId, MembershipBase, MembershipOp, MembershipState, OpId, OpKind, RegionData } from './types.js';
 
 /** Own-property lookup, safe for any string key (`constructor`, `__proto__`). */
 export function lookup<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -22,7 +22,7 @@ const EMPTY: MembershipState = {
 };
 
 /** An op to append: what `appendOp` records of it beside its past. */
-type NewOp = { readonly id: OpId; readonly kind: OpKind; readonly actor: MemberId; readonly targets: readonly MemberId[] };
+type NewOp = { readonly id: OpId; readonly kind: OpKind; readonly actor: MemberId; readonly targets: readonly MemberId[]; readonly region?: RegionData };
 
 /**
  * Appends one op whose past is `past`, without touching any seen set, and
@@ -55,21 +55,37 @@ function copyTables(state: MembershipState): Tables {
   return { ops: [...state.ops], entries: [...state.entries], cancels: [...state.cancels], index: { ...state.index }, entriesOf: { ...state.entriesOf } };
 }
 
+/** Entry index by key, over the entries of `tables`. */
+function entryIndex(tables: Pick<Tables, 'entries'>): Map<string, number> {
+  const byKey = new Map<string, number>();
+  tables.entries.forEach((entry, e) => byKey.set(entry.key, e));
+  return byKey;
+}
+
 /** Appends one op to tables this module owns (in place: a rebuild of h ops copies nothing h times). */
 function appendInto(tables: Tables, op: NewOp, past: Uint8Array): void {
   const i = tables.ops.length;
   const inPast = (e: number): boolean => holdsOp(past, tables.entries[e]?.op ?? 0);
   let cancelled: number[] = [];
-  if (op.kind === 'remove') {
+  if (op.kind === 'region') {
+    const region = op.region as RegionData;
+    const byKey = entryIndex(tables);
+    const resolve = (keys: readonly string[]): number[] => keys.map((k) => byKey.get(k)).filter((e): e is number => e !== undefined);
+    cancelled = resolve(region.killed);
+    op.targets.forEach((member, position) => {
+      define(tables.entriesOf, member, [...(lookup(tables.entriesOf, member) ?? []), tables.entries.length]);
+      tables.entries.push({ op: i, member, supports: resolve(region.leaves[position] ?? []), key: `${op.id}#${position}` });
+    });
+  } else if (op.kind === 'remove') {
     cancelled = (lookup(tables.entriesOf, op.targets[0] ?? '') ?? []).filter(inPast);
   } else {
     const supports = op.kind === 'create' ? null : (lookup(tables.entriesOf, op.actor) ?? []).filter(inPast);
-    for (const member of op.targets) {
+    op.targets.forEach((member, position) => {
       define(tables.entriesOf, member, [...(lookup(tables.entriesOf, member) ?? []), tables.entries.length]);
-      tables.entries.push({ op: i, member, supports });
-    }
+      tables.entries.push({ op: i, member, supports, key: `${op.id}#${position}` });
+    });
   }
-  tables.ops.push({ id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past });
+  tables.ops.push(op.region === undefined ? { id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past } : { id: op.id, kind: op.kind, actor: op.actor, targets: [...op.targets], past, region: op.region });
   tables.cancels.push(cancelled);
   define(tables.index, op.id, i);
 }
@@ -100,13 +116,32 @@ export function rebuildState(ops: readonly MembershipOp[], seen: PersistentMap<U
   const start = base === null ? EMPTY : baseState(base);
   const tables = copyTables(start);
   for (const op of ops) appendInto(tables, op, op.past);
-  return { ...withMembers({ ...start, ...tables }), seen };
+  return { ...withMembers({ ...start, ...tables, held: regionHeld(tables) }), seen };
+}
+
+/** The `held` pairs of every region op, as entry indices (they name adds that may come after the region op). */
+function regionHeld(tables: Tables): ReadonlyMap<number, ReadonlySet<string>> | undefined {
+  let out: Map<number, Set<string>> | undefined;
+  let byKey: Map<string, number> | undefined;
+  tables.ops.forEach((op, p) => {
+    if (op.region === undefined) return;
+    byKey ??= entryIndex(tables);
+    const pairs = new Set<string>();
+    for (const pair of op.region.held) {
+      const cut = pair.indexOf('\n');
+      const add = byKey.get(pair.slice(0, cut));
+      const support = byKey.get(pair.slice(cut + 1));
+      if (add !== undefined && support !== undefined) pairs.add(`${add}:${support}`);
+    }
+    (out ??= new Map()).set(p, pairs);
+  });
+  return out;
 }
 
 /** A state holding only a base: one entry per base member, in every past (BASE_OP). */
 function baseState(base: MembershipBase): MembershipState {
   const entriesOf: Record<string, readonly number[]> = {};
   base.members.forEach((member, e) => define(entriesOf, member, [e]));
-  const entries: AddEntry[] = base.members.map((member) => ({ op: BASE_OP, member, supports: null }));
+  const entries: AddEntry[] = base.members.map((member) => ({ op: BASE_OP, member, supports: null, key: `#${member}` }));
   return { ...EMPTY, base, entries, entriesOf, members: base.members };
 }

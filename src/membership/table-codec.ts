@@ -24,9 +24,9 @@ import { fromHex, toHex } from '../crypto/index.js';
 import { DecodeError } from '../errors.js';
 import { bitIndices } from './bitset.js';
 import { compareIds } from './evaluate.js';
-import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpKind } from './types.js';
+import type { MemberId, MembershipBase, MembershipOp, MembershipState, OpKind, RegionData } from './types.js';
 
-const KINDS: readonly OpKind[] = ['create', 'add', 'remove'];
+const KINDS: readonly OpKind[] = ['create', 'add', 'remove', 'region'];
 const HEX_ID = /^[0-9a-f]{64}$/;
 const SEQ = /^(0|[1-9][0-9]{0,15})$/;
 
@@ -94,13 +94,34 @@ export function encodeTable(state: MembershipState): Record<string, unknown> {
   const all = new Set<MemberId>();
   const base = state.base;
   if (base !== null) for (const id of [...Object.keys(base.marks), ...base.members, ...base.named]) all.add(id);
-  for (const op of state.ops) for (const id of [op.actor, ...op.targets]) all.add(id);
+  for (const op of state.ops) {
+    for (const id of [op.actor, ...op.targets]) all.add(id);
+    if (op.region !== undefined) for (const id of [...Object.keys(op.region.ranges), ...op.region.named, ...regionKeyMembers(op.region)]) all.add(id);
+  }
   for (const [id] of state.seen) all.add(id);
   const ids = [...all].sort(compareIds);
   const at = new Map(ids.map((id, i) => [id, i]));
   const index = (id: MemberId): number => at.get(id) as number;
+  const opAt = new Map(state.ops.map((op, i) => [op.id, i]));
+  const ref = (key: string): number[] => {
+    // an entry key (state.ts): `#member` for a base entry, else `${op id}#${position}`
+    const cut = key.lastIndexOf('#');
+    if (cut === 0) return [index(key.slice(1))];
+    return [opAt.get(key.slice(0, cut)) as number, Number(key.slice(cut + 1))];
+  };
   const ops = state.ops.map((op) => {
-    return [KINDS.indexOf(op.kind), index(op.actor), seqOf(op.id, op.actor) ?? op.id, op.targets.map(index), toRuns(op.past)];
+    const fields: unknown[] = [KINDS.indexOf(op.kind), index(op.actor), seqOf(op.id, op.actor) ?? op.id, op.targets.map(index), toRuns(op.past)];
+    const region = op.region;
+    if (region !== undefined) {
+      fields.push([
+        region.leaves.map((keys) => keys.map(ref)),
+        region.killed.map(ref),
+        region.held.map((pair) => pair.split('\n').map(ref)),
+        Object.keys(region.ranges).sort(compareIds).map((id) => [index(id), ...(region.ranges[id] as readonly [number, number])]),
+        region.named.map(index),
+      ]);
+    }
+    return fields;
   });
   const seen = state.seen.sortedKeys().map((id) => [index(id), toRuns(state.seen.get(id) as Uint8Array)]);
   const baseField = base === null ? null : [
@@ -108,7 +129,14 @@ export function encodeTable(state: MembershipState): Record<string, unknown> {
     Object.keys(base.marks).sort(compareIds).map((id) => [index(id), base.marks[id]]),
     base.members.map(index), base.named.map(index),
   ];
-  return { v: 3, ids: ids.map((id) => (HEX_ID.test(id) ? fromHex(id) : id)), base: baseField, ops, seen };
+  const v = state.ops.some((op) => op.region !== undefined) ? 4 : 3;
+  return { v, ids: ids.map((id) => (HEX_ID.test(id) ? fromHex(id) : id)), base: baseField, ops, seen };
+}
+
+/** The members named by the base-entry keys (`#member`) of a region. */
+function regionKeyMembers(region: RegionData): MemberId[] {
+  const keys = [...region.leaves.flat(), ...region.killed, ...region.held.flatMap((pair) => pair.split('\n'))];
+  return keys.filter((key) => key.startsWith('#')).map((key) => key.slice(1));
 }
 
 /** Limits the v3 reader enforces (codec.ts passes its own). */
@@ -124,7 +152,7 @@ export interface TableLimits {
  * @throws DecodeError `DECODE_FIELD` for a malformed layout, an index out of
  *   range, an id table not sorted, holding an unused id, or hex written as text.
  */
-export function decodeTable(record: Readonly<Record<string, unknown>>, what: string, limits: TableLimits): TableFields {
+export function decodeTable(record: Readonly<Record<string, unknown>>, what: string, limits: TableLimits, regions = false): TableFields {
   const ids = list(record['ids'], `${what}.ids`, limits.ids).map((raw, i): MemberId => {
     if (raw instanceof Uint8Array && raw.length === 32) return toHex(raw);
     if (typeof raw === 'string' && raw.length > 0 && raw.length <= limits.idLength && !HEX_ID.test(raw)) return raw;
@@ -156,11 +184,42 @@ export function decodeTable(record: Readonly<Record<string, unknown>>, what: str
     base = { count: uint(count, `${field}.count`), create, marks, members: indices(members, `${field}.members`, limits.ids), named: indices(named, `${field}.named`, limits.ids) };
   }
 
+  const opIds: string[] = [];
+  const pendingRegions: [number, unknown][] = [];
+  // an entry named by [op index, position] or [member] (a base entry): its key (state.ts)
+  const keyAt = (value: unknown, field: string): string => {
+    const parts = list(value, field, 2);
+    if (parts.length === 1) return `#${idAt(parts[0], field)}`;
+    const op = opIds[uint(parts[0], field)];
+    if (op === undefined || parts.length !== 2) fail(field, '[member] or [an op index, position]');
+    return `${op}#${uint(parts[1], field)}`;
+  };
+  const readRegion = (value: unknown, field: string, targets: number): RegionData => {
+    const [leaves, killed, held, ranges, named] = list(value, field, 5, 5);
+    const ops = limits.ops;
+    const rangeMap: Record<MemberId, readonly [number, number]> = {};
+    let previous = -1;
+    for (const [k, raw] of list(ranges, `${field}.ranges`, limits.ids).entries()) {
+      const [actor, lo, hi] = list(raw, `${field}.ranges[${k}]`, 3, 3);
+      if (uint(actor, `${field}.ranges[${k}]`) <= previous) fail(`${field}.ranges`, 'actors in table order, each once');
+      previous = actor as number;
+      if (uint(lo, `${field}.ranges[${k}]`) > uint(hi, `${field}.ranges[${k}]`)) fail(`${field}.ranges[${k}]`, 'lowest <= highest');
+      Object.defineProperty(rangeMap, idAt(actor, `${field}.ranges[${k}]`), { value: [lo, hi], enumerable: true, writable: true, configurable: true });
+    }
+    return {
+      leaves: list(leaves, `${field}.leaves`, targets, targets).map((keys, k) => list(keys, `${field}.leaves[${k}]`, ops).map((key, j) => keyAt(key, `${field}.leaves[${k}][${j}]`))),
+      killed: list(killed, `${field}.killed`, ops).map((key, k) => keyAt(key, `${field}.killed[${k}]`)),
+      held: list(held, `${field}.held`, ops).map((pair, k) => list(pair, `${field}.held[${k}]`, 2, 2).map((key, j) => keyAt(key, `${field}.held[${k}][${j}]`)).join('\n')),
+      ranges: rangeMap,
+      named: indices(named, `${field}.named`, limits.ids),
+    };
+  };
   const ops = list(record['ops'], `${what}.ops`, limits.ops).map((raw, i): MembershipOp => {
     const field = `${what}.ops[${i}]`;
-    const [kindCode, actorAt, idField, targets, runs] = list(raw, field, 5, 5);
+    const fieldCount = regions && Array.isArray(raw) && raw[0] === 3 ? 6 : 5;
+    const [kindCode, actorAt, idField, targets, runs, regionField] = list(raw, field, fieldCount, fieldCount);
     const kind = KINDS[uint(kindCode, `${field}.kind`)];
-    if (kind === undefined) fail(`${field}.kind`, '0, 1 or 2');
+    if (kind === undefined || (kind === 'region' && !regions)) fail(`${field}.kind`, regions ? '0, 1, 2 or 3' : '0, 1 or 2');
     const actor = idAt(actorAt, `${field}.actor`);
     let id: string;
     if (typeof idField === 'number') {
@@ -170,7 +229,15 @@ export function decodeTable(record: Readonly<Record<string, unknown>>, what: str
       if (seqOf(idField, actor) !== undefined) fail(`${field}.id`, 'its seq alone (non-canonical)');
       id = idField;
     }
-    return { id, kind, actor, targets: indices(targets, `${field}.targets`, limits.targets), past: fromRuns(runs, `${field}.past`, i) };
+    const op = { id, kind, actor, targets: indices(targets, `${field}.targets`, limits.targets), past: fromRuns(runs, `${field}.past`, i) };
+    opIds.push(id);
+    if (kind === 'region') pendingRegions.push([i, regionField]);
+    return op;
+  });
+  // region data names entries by op index, of ops before or after it: read once every op id is known
+  const withRegions = ops.map((op, i) => {
+    const pending = pendingRegions.find(([at]) => at === i);
+    return pending === undefined ? op : { ...op, region: readRegion(pending[1], `${what}.ops[${i}].region`, op.targets.length) };
   });
 
   const seen: [MemberId, Uint8Array][] = [];
@@ -182,5 +249,5 @@ export function decodeTable(record: Readonly<Record<string, unknown>>, what: str
     seen.push([idAt(member, `${what}.seen[${k}]`), fromRuns(runs, `${what}.seen[${k}]`, ops.length)]);
   }
   if (used.size !== ids.length) fail(`${what}.ids`, 'only ids the state uses');
-  return { base, ops, seen };
+  return { base, ops: withRegions, seen };
 }

@@ -11,7 +11,24 @@ export type MemberId = string;
 export type OpId = string;
 
 /** The membership operations; acks are recorded in the seen sets only. */
-export type OpKind = 'create' | 'add' | 'remove';
+export type OpKind = 'create' | 'add' | 'remove' | 'region';
+
+/**
+ * What a region placeholder (kind 'region', compact.ts) keeps of the ops it
+ * replaced. Entries are named by key (`entryKey`), stable across rebuilds.
+ */
+export interface RegionData {
+  /** Per target (the op's `targets`, same order), the keys of its leaves: the entries outside the region its held chain of supports reaches. */
+  readonly leaves: readonly (readonly string[])[];
+  /** Keys of the entries outside the region that a remove in it cancelled (directly or not). */
+  readonly killed: readonly string[];
+  /** `${add key}\n${support key}`: supports of an add held before the region that every remove in it cancelling the support saw the add (the support still holds for it). */
+  readonly held: readonly string[];
+  /** Per actor, the [lowest, highest] sequence numbers of its ops in the region. */
+  readonly ranges: Readonly<Record<MemberId, readonly [number, number]>>;
+  /** Every id the region's ops named, sorted. */
+  readonly named: readonly MemberId[];
+}
 
 /** One membership operation as processed. */
 export interface MembershipOp {
@@ -25,6 +42,8 @@ export interface MembershipOp {
   readonly targets: readonly MemberId[];
   /** The ops the actor had seen when issuing it (bit set over op indices, causally closed). */
   readonly past: Uint8Array;
+  /** Only for a region placeholder. */
+  readonly region?: RegionData;
 }
 
 /** One add of one member: an add op, one initial member of the create op, or a base member (derived). */
@@ -33,8 +52,10 @@ export interface AddEntry {
   readonly op: number;
   /** The member it adds. */
   readonly member: MemberId;
-  /** Entries adding the op's actor that are in the op's past; null for create (unconditional). */
+  /** Entries adding the op's actor that are in the op's past (a region's entry: its leaves); null for create (unconditional). */
   readonly supports: readonly number[] | null;
+  /** A name stable across rebuilds: `${op id}#${position among the op's targets}`, or `#${member}` for a base entry. */
+  readonly key: string;
 }
 
 /** The fields the DGM evaluation reads. */
@@ -43,8 +64,10 @@ export interface MembershipCore {
   readonly ops: readonly MembershipOp[];
   /** Derived: every add entry, in op order. */
   readonly entries: readonly AddEntry[];
-  /** Derived: per op index, the entries a remove op cancels directly (empty for other ops). */
+  /** Derived: per op index, the entries a remove op cancels directly (a region: those its removes cancelled; empty for other ops). */
   readonly cancels: readonly (readonly number[])[];
+  /** Derived: per region op index, its `held` pairs as entry indices `${add entry}:${support entry}`. */
+  readonly held?: ReadonlyMap<number, ReadonlySet<string>>;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Queries: current members, an actor's view, what an actor has seen.
  */
 import { EMPTY_BITS, countBits, hasBit, holdsOp, unionBits, withBit } from './bitset.js';
-import { isCompacted } from './compact.js';
+import { compactedInto } from './compact.js';
 import { evaluateMembers } from './evaluate.js';
 import { lookup } from './state.js';
 import type { MemberId, MembershipCore, MembershipOp, MembershipState, OpId, OpKind } from './types.js';
@@ -143,16 +143,20 @@ export function findOp(state: MembershipState, id: OpId): MembershipOp | undefin
   return i === undefined ? undefined : state.ops[i];
 }
 
-/** The kind of operation `id`, or undefined when this state never processed it; a compacted op is known as the create or not at all. */
+/** The kind of operation `id`, or undefined when this state never processed it; a compacted op is known as the create, as 'region' (replaced by a region), or not at all. */
 export function opKind(state: MembershipState, id: OpId): OpKind | undefined {
   if (state.base?.create === id) return 'create';
+  const into = compactedInto(state, id);
+  // replaced by a region placeholder (region.ts): known, as the region (a stranded actor's farewell acks it)
+  if (typeof into === 'number') return 'region';
   return findOp(state, id)?.kind;
 }
 
 /** True when operation `id` is in the causal past of `actor`'s latest message (see `memberView`). */
 export function hasSeen(state: MembershipState, actor: MemberId, id: OpId): boolean {
-  if (isCompacted(state, id)) return state.seen.has(actor) || lookup(state.entriesOf, actor) !== undefined;
-  const i = lookup(state.index, id);
+  const into = compactedInto(state, id);
+  if (into === 'base') return state.seen.has(actor) || lookup(state.entriesOf, actor) !== undefined;
+  const i = into ?? lookup(state.index, id);
   if (i === undefined) return false;
   // The bits alone: the view over them (an evaluation, O(history)) is not needed here.
   const bits = effectiveBits(state, actor);

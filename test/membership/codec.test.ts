@@ -31,7 +31,7 @@ describe('membership codec', () => {
     const bytes = encodeMembershipV2(sample());
     expect(() => decodeMembership(bytes.subarray(0, bytes.length - 1))).toThrow(code('DECODE_MALFORMED'));
     expect(() => decodeMembership(new Uint8Array([...bytes, 0]))).toThrow(code('DECODE_TRAILING_BYTES'));
-    expect(() => decodeMembership(reencode((r) => { r.v = 4; }))).toThrow(code('DECODE_VERSION_UNSUPPORTED'));
+    expect(() => decodeMembership(reencode((r) => { r.v = 5; }))).toThrow(code('DECODE_VERSION_UNSUPPORTED'));
     expect(() => decodeMembership(reencode((r) => { r.v = 2; }))).toThrow(code('DECODE_FIELD')); // v2 needs a base
     // the same map with its keys out of canonical order
     const r = raw();

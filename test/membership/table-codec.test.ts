@@ -10,6 +10,7 @@ import {
 } from '../../src/membership/index.js';
 import { encodeMembershipV2 } from './legacy-codec.js';
 import { fromRuns, toRuns } from '../../src/membership/table-codec.js';
+import { compactRegion } from '../../src/membership/region.js';
 import { ack, add, create, remove, replay } from './replay.js';
 
 const code = (c: string) => expect.objectContaining({ code: c });
@@ -201,5 +202,42 @@ describe('membership v3 layout', () => {
       expect(() => decodeMembership(bytes), name).toThrow(code('DECODE_FIELD'));
     }
     expect(decodeMembership(encodeCanonical(r)).base).toEqual(compacted.base);
+  });
+});
+
+describe('membership v4 layout: a held region (region.ts)', () => {
+  /** A removed by C and never told; B and C go on adding; everything after the removal goes into a region. */
+  const stranded = (): MembershipState => {
+    let s = createMembership({ id: 'A:0', creator: 'A', members: ['B', 'C'] });
+    s = applyRemove(s, { id: 'C:1', actor: 'C', removed: 'A' });
+    for (const m of ['B', 'C']) s = applyAck(s, { actor: m, acked: 'C:1' });
+    for (let i = 2; i <= 4; i++) {
+      s = applyAdd(s, { id: `B:${i}`, actor: 'B', added: `X${i}` });
+      for (const m of ['B', 'C', `X${i}`]) s = applyAck(s, { actor: m, acked: `B:${i}` });
+    }
+    return compactRegion(s, { minimum: 1 });
+  };
+
+  it('is written as v4 only while a region is held, round-trips byte for byte, and answers as before', () => {
+    const s = stranded();
+    expect(s.ops.some((op) => op.kind === 'region')).toBe(true);
+    expect(raw(s).v).toBe(4);
+    expect(raw(sample()).v).toBe(3);
+    const decoded = decodeMembership(encodeMembership(s));
+    expect(encodeMembership(decoded)).toEqual(encodeMembership(s));
+    expect(members(decoded)).toEqual(members(s));
+    expect(members(decoded)).toEqual(['B', 'C', 'X2', 'X3', 'X4']);
+  });
+
+  it('refuses a region in v3, a v4 without one, a region op without its data, and region data naming no entry', () => {
+    const s = stranded();
+    const at = raw(s).ops.findIndex((op) => op[0] === 3);
+    expect(() => decodeMembership(reencode((r) => { r.v = 3; }, s))).toThrow(/membership\.ops\[\d+\]/);
+    expect(() => decodeMembership(reencode((r) => { r.v = 4; }))).toThrow(code('DECODE_NON_CANONICAL'));
+    expect(() => decodeMembership(reencode((r) => { r.ops[at] = (r.ops[at] as unknown[]).slice(0, 5); }, s))).toThrow(/a list of 6 items/);
+    expect(() => decodeMembership(reencode((r) => {
+      const region = (r.ops[at] as unknown[])[5] as unknown[][];
+      region[1] = [[99, 0]];
+    }, s))).toThrow(/killed\[0\]/);
   });
 });
