@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import {
-  applyAck, applyAdd, applyRemove, canAct, createMembership, hasSeen, memberView, members, namedIds, type MembershipState,
+  applyAck, applyAdd, applyRemove, canAct, createMembership, decodeMembership, encodeMembership, hasSeen, memberView, members, namedIds,
+  type MembershipState,
 } from '../../src/membership/index.js';
 import { isGroupCryptError } from '../../src/errors.js';
 import type { Command, SimMessage } from './sim.js';
@@ -55,4 +56,11 @@ export function expectSameAnswers(compacted: MembershipState, plain: MembershipS
     for (const m of ops) expect(hasSeen(compacted, id, m.id), `hasSeen ${id} ${m.id}`).toBe(hasSeen(plain, id, m.id));
   }
   expect(namedIds(compacted)).toEqual(namedIds(plain));
+}
+
+/** The encoding round-trips byte for byte, and the decoded state answers as `plain` does. */
+export function expectRoundTrip(compacted: MembershipState, plain: MembershipState, ops: readonly SimMessage[]): void {
+  const decoded = decodeMembership(encodeMembership(compacted));
+  expect(encodeMembership(decoded)).toEqual(encodeMembership(compacted));
+  expectSameAnswers(decoded, plain, ops);
 }
