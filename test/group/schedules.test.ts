@@ -12,6 +12,9 @@ import { GroupSim, seeded } from '../helpers/group-sim.js';
 const RUNS = Number(process.env['GROUPCRYPT_SCHEDULES'] ?? 50);
 /** Coverage counters over all runs (asserted non-trivial at the end). */
 const seen = { entitled: 0, removedChecks: 0, history: 0, barred: 0, causal: 0 };
+// The coverage counters below vary widely with the seed (causal pairs over 50 random runs: 49 to 137), so CI's
+// default run uses a fixed seed and the checks are deterministic. Longer runs keep exploring with random seeds.
+const FIXED_SEED = RUNS < 500 ? { seed: 1 } : {};
 const NAMES = ['A', 'B', 'C', 'D', 'E'];
 
 type Op = { readonly t: 'update' | 'add' | 'remove' | 'send' | 'deliver'; readonly a: number; readonly b: number; readonly n: number };
@@ -92,7 +95,7 @@ describe.each<GroupScheme>(['message', 'data'])('random schedules (%s scheme)', 
         fc.integer({ min: 2, max: 3 }), fc.array(arbOp, { minLength: 3, maxLength: 14 }), fc.nat(), fc.constantFrom(0, 0.2),
         (initial, ops, seed, dup) => run(scheme, initial, ops, seed, dup),
       ),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...FIXED_SEED },
     );
     if (process.env['GROUPCRYPT_DEBUG']) console.log(scheme, seen);
     // The counters say the schedules were not trivial; a handful of them (mutation runs take 3) may by chance be.
