@@ -2,16 +2,32 @@
  * The folder transport: CLI.md "Shared-folder rules" over any plain folder
  * (a folder synced by Syncthing, a network drive, a USB stick, `rsync`).
  *
- * Layout: `NET/<peer id hex>/<sha256 of content hex>.<kind>` where kind is
- * `bundle` or `msg`. A peer writes only under its own folder, one new
+ * Layout: `NET/<peer id hex>/<seq>-<sha256 of content hex>.<kind>` where
+ * kind is `bundle` or `msg` and seq is the writer's count of its own files
+ * (decimal, from 0). A peer writes only under its own folder, one new
  * write-once file per item, written atomically (temp file, fsync, rename).
- * The name is the content hash: names are unique, a copy of a file anywhere
- * is the same item, and a half-written file (its content does not match its
- * name) is reported as a temporary problem and read again next time.
- * Files starting with `.` (our temp files, sync tools' temp files) are ignored.
- * A problem carries an `id` only when the content was hashed: a junk file
- * under the name of a genuine message must never get that message remembered
- * as bad.
+ * The hash makes names unique: a copy of a file anywhere is the same item,
+ * and a half-written file (its content does not match its name) is reported
+ * as a temporary problem and read again next time. Files starting with `.`
+ * (our temp files, sync tools' temp files) are ignored. A problem carries an
+ * `id` only when the content was hashed: a junk file under the name of a
+ * genuine message must never get that message remembered as bad.
+ *
+ * Why the seq (issue 12, bounded state): it gives every file a position,
+ * log `folder:<peer id>` at index seq, so a reader keeps one settled mark
+ * per peer folder (peer/log-marks.ts) instead of one processed id per file.
+ * A name is skipped unread when its seq is below the reader's mark and no
+ * other name in that folder claims the same seq. That is safe without
+ * trusting anyone's names: the mark passed that seq because some file at
+ * it was settled, files are never removed, so a name alone at its seq is
+ * that file. Any second name at a settled seq (a forgery, a copy, a writer
+ * restored from an old backup that counted again) makes every name at that
+ * seq be checked by content hash, as before marks; what was settled and
+ * comes back is refused by the group state, which rejects replays itself.
+ * A writer takes the smallest seq no name in its folder holds, so its own
+ * files leave no gap, and a forged name far ahead cannot push it there.
+ * Names without a seq (`<hash>.<kind>`, written before) are still read, by
+ * content hash only.
  *
  * Node only; `node:fs` is reached through `process.getBuiltinModule`, so
  * bundling `transport/` for a browser never pulls it in.
@@ -19,13 +35,55 @@
 import type { CryptoProvider } from '../crypto/index.js';
 import { constantTimeEqual, defaultCryptoProvider, fromHex, toHex } from '../crypto/index.js';
 import { StoreError, UsageError } from '../errors.js';
-import type { CatchUpOptions, IsKnown, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
+import type { CatchUpOptions, IsKnown, LogPosition, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
 
 /** Largest file the folder transport reads (bigger ones are reported and skipped for good). */
 export const MAX_FOLDER_FILE_BYTES = 64 * 1024 * 1024;
 
-const FILE_RE = /^([0-9a-f]{64})\.(bundle|msg)$/;
+/** `<seq>-<hash>.<kind>`; the seq is canonical decimal (no leading zero), at most 15 digits (a safe integer). */
+const FILE_RE = /^(?:(0|[1-9][0-9]{0,14})-)?([0-9a-f]{64})\.(bundle|msg)$/;
 const FOLDER_RE = /^[0-9a-f]{64}$/;
+
+/** What a well-formed file name says. */
+export interface FolderFileName {
+  readonly id: string;
+  readonly kind: TransportKind;
+  /** Its position in the writer's folder; undefined for a name without one (written before seqs). */
+  readonly seq: number | undefined;
+}
+
+/** Reads a file name of the layout, or undefined when it is not one. */
+export function parseFolderFileName(name: string): FolderFileName | undefined {
+  const match = FILE_RE.exec(name);
+  if (match === null) return undefined;
+  return { id: match[2] as string, kind: match[3] as TransportKind, seq: match[1] === undefined ? undefined : Number(match[1]) };
+}
+
+/** The log name of a peer folder, as positions and settled marks name it. */
+export function folderLog(peerId: string): string {
+  return `folder:${peerId}`;
+}
+
+/**
+ * How many names claim each seq below `mark` (0, 1, or 2 for two or more).
+ * Only a seq claimed once can be skipped unread.
+ */
+function claimsBelow(names: readonly (FolderFileName | null | undefined)[], mark: number): Uint8Array {
+  const claims = new Uint8Array(mark);
+  for (const name of names) {
+    const seq = name?.seq;
+    if (seq !== undefined && seq < mark && (claims[seq] as number) < 2) claims[seq] = (claims[seq] as number) + 1;
+  }
+  return claims;
+}
+
+/** What the writer knows of its own folder: the seqs its names hold, and its items (`<hash>.<kind>` → file name). */
+interface OwnFolder {
+  readonly taken: Set<number>;
+  readonly items: Map<string, string>;
+  /** No seq below it is free. */
+  next: number;
+}
 
 type Fs = typeof import('node:fs/promises');
 type Path = typeof import('node:path');
@@ -59,6 +117,8 @@ export class FolderTransport implements Transport {
   readonly #crypto: CryptoProvider;
   readonly #fs: Fs;
   readonly #path: Path;
+  /** The own folder as first listed, then kept up to date by `publish`. */
+  #own: Promise<OwnFolder> | undefined;
 
   constructor(options: FolderTransportOptions) {
     if (typeof options.root !== 'string' || options.root.length === 0) throw new UsageError('USAGE_ARGUMENT', 'FolderTransport root: expected a folder');
@@ -69,15 +129,26 @@ export class FolderTransport implements Transport {
     ({ fs: this.#fs, path: this.#path } = nodeModules());
   }
 
-  /** See `Transport.publish`: one write-once file under `ROOT/<self>/`. @throws StoreError `STORE_IO`. */
+  /**
+   * See `Transport.publish`: one write-once file `<seq>-<hash>.<kind>` under
+   * `ROOT/<self>/`, at the smallest seq no name there holds (so a failed or
+   * interrupted write leaves no gap). @throws StoreError `STORE_IO`.
+   */
   async publish(kind: TransportKind, bytes: Uint8Array): Promise<string> {
     const fs = this.#fs;
     const hash = toHex(this.#crypto.sha256(bytes));
     const dir = this.#path.join(this.root, this.self);
-    const target = this.#path.join(dir, `${hash}.${kind}`);
+    let seq: number | undefined;
+    let own: OwnFolder | undefined;
     try {
-      await fs.mkdir(dir, { recursive: true });
-      if (await fs.stat(target).then(() => true, () => false)) return hash;
+      own = await this.#ownFolder(dir);
+      const existing = own.items.get(`${hash}.${kind}`);
+      if (existing !== undefined && (await fs.stat(this.#path.join(dir, existing)).then(() => true, () => false))) return hash;
+      // taken before the first await below, so concurrent publishes never share a seq
+      seq = own.next;
+      own.taken.add(seq);
+      while (own.taken.has(own.next)) own.next++;
+      const name = `${seq}-${hash}.${kind}`;
       const temp = this.#path.join(dir, `.${hash}.${toHex(this.#crypto.randomBytes(6))}.tmp`);
       const handle = await fs.open(temp, 'wx');
       try {
@@ -86,21 +157,49 @@ export class FolderTransport implements Transport {
       } finally {
         await handle.close();
       }
-      await fs.rename(temp, target).catch(async (error: unknown) => {
+      await fs.rename(temp, this.#path.join(dir, name)).catch(async (error: unknown) => {
         await fs.unlink(temp).catch(() => undefined);
         throw error;
       });
+      own.items.set(`${hash}.${kind}`, name);
     } catch (cause) {
+      if (own !== undefined && seq !== undefined) {
+        // nothing was written at seq: free it for the next publish
+        own.taken.delete(seq);
+        own.next = Math.min(own.next, seq);
+      }
       throw new StoreError('STORE_IO', `cannot write to the shared folder ${dir}: ${(cause as Error).message}`, { cause });
     }
     return hash;
   }
 
+  /** Lists the own folder once (creating it): which seqs are taken, which items are there. */
+  #ownFolder(dir: string): Promise<OwnFolder> {
+    this.#own ??= (async () => {
+      await this.#fs.mkdir(dir, { recursive: true });
+      const own: OwnFolder = { taken: new Set(), items: new Map(), next: 0 };
+      for (const name of await this.#fs.readdir(dir)) {
+        const parsed = parseFolderFileName(name);
+        if (parsed === undefined) continue;
+        if (parsed.seq !== undefined) own.taken.add(parsed.seq);
+        own.items.set(`${parsed.id}.${parsed.kind}`, name);
+      }
+      while (own.taken.has(own.next)) own.next++;
+      return own;
+    })().catch((error: unknown) => {
+      this.#own = undefined; // listed again on the next publish
+      throw error;
+    });
+    return this.#own;
+  }
+
   /**
-   * See `Transport.catchUp`. Lists every peer folder (sorted), asks `isKnown`
-   * for each well-named file before reading it, and reads unknown files one
-   * at a time. Unrecognised names and folders are permanent problems;
-   * a file whose content does not match its name is a temporary one.
+   * See `Transport.catchUp`. Lists every peer folder (sorted), skips the
+   * names a settled mark covers (below it and alone at their seq), asks
+   * `isKnown` (with the position) for each other well-named file before
+   * reading it, and reads unknown files one at a time. Unrecognised names
+   * and folders are permanent problems; a file whose content does not match
+   * its name is a temporary one.
    */
   async *catchUp(isKnown: IsKnown, options: CatchUpOptions = {}): AsyncIterable<TransportItem | TransportProblem> {
     const fs = this.#fs;
@@ -126,28 +225,28 @@ export class FolderTransport implements Transport {
         yield { kind: 'problem', origin: dir, reason: 'not a peer folder (name is not a peer id)', permanent: true };
         continue;
       }
+      const log = folderLog(folder);
+      const mark = options.settled?.get(log) ?? 0;
+      // null: ignored ('.' temp files of ours or of sync tools); undefined: not a name of the layout
+      const parsed = names.map((name) => (name.charCodeAt(0) === 0x2e ? null : parseFolderFileName(name)));
+      const claims = claimsBelow(parsed, mark);
       const prefix = `${dir}${path.sep}`;
-      for (const name of names) {
-        if (name.charCodeAt(0) === 0x2e) continue; // '.': temp files of ours or of sync tools
-        // fast path for the common case, a file already handled: no pattern match, no allocation but the id
-        const suffix = name.length === 68 ? '.msg' : name.length === 71 ? '.bundle' : '';
-        if (suffix !== '' && name.endsWith(suffix) && (options.kinds === undefined || options.kinds.includes(suffix === '.msg' ? 'msg' : 'bundle'))) {
-          if (isKnown(name.slice(0, 64)) === true) continue;
-        }
-        const match = FILE_RE.exec(name);
-        if (match === null) {
-          yield { kind: 'problem', origin: prefix + name, reason: 'unrecognised file name', permanent: true };
+      for (let i = 0; i < names.length; i++) {
+        const name = parsed[i];
+        if (name === null) continue;
+        if (name === undefined) {
+          yield { kind: 'problem', origin: prefix + (names[i] as string), reason: 'unrecognised file name', permanent: true };
           continue;
         }
-        const kind = match[2] as TransportKind;
-        const id = match[1] as string;
-        if (options.kinds !== undefined && !options.kinds.includes(kind)) continue;
-        const known = isKnown(id);
+        if (options.kinds !== undefined && !options.kinds.includes(name.kind)) continue;
+        if (name.seq !== undefined && name.seq < mark && claims[name.seq] === 1) continue;
+        const position: LogPosition | undefined = name.seq === undefined ? undefined : { log, seq: name.seq };
+        const known = isKnown(name.id, position);
         if (known === true || (known !== false && (await known))) continue;
-        const origin = prefix + name;
-        const read = await this.fetch({ kind, id, origin });
-        if (read instanceof Uint8Array) yield { kind, id, bytes: read, origin };
-        else yield read;
+        const origin = prefix + (names[i] as string);
+        const read = await this.fetch({ kind: name.kind, id: name.id, origin });
+        if (read instanceof Uint8Array) yield { kind: name.kind, id: name.id, bytes: read, origin, ...(position ? { position } : {}) };
+        else yield position ? { ...read, position } : read;
       }
     }
   }

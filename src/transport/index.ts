@@ -7,8 +7,8 @@
  * without using them.
  */
 export type { CatchUpOptions, IsKnown, ItemRef, LogPosition, Transport, TransportItem, TransportKind, TransportProblem } from './types.js';
-export { FolderTransport, MAX_FOLDER_FILE_BYTES } from './folder.js';
-export type { FolderTransportOptions } from './folder.js';
+export { FolderTransport, MAX_FOLDER_FILE_BYTES, folderLog, parseFolderFileName } from './folder.js';
+export type { FolderFileName, FolderTransportOptions } from './folder.js';
 export { BroadcastChannelTransport } from './broadcast-channel.js';
 export type { BroadcastChannelTransportOptions, ChannelLike } from './broadcast-channel.js';
 export { MemoryNet, MemoryTransport } from './memory.js';
