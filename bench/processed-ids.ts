@@ -1,8 +1,10 @@
 /**
  * Processed ids (issue 12, bounded state): what a Peer keeps to never apply
  * a transport item twice, on a net of logs (Hypercore's shape: items have
- * positions, the peer keeps one settled mark per log) against a plain net
- * (one processed row per item, as on a shared folder). Two peers; alice
+ * positions, the peer keeps one settled mark per log) and on a real shared
+ * folder (FolderTransport in a temp folder: names carry the writer's seq,
+ * one mark per peer folder) against a plain net (one processed row per
+ * item, as a shared folder kept before seqs in names). Two peers; alice
  * writes N messages in a data-scheme group, then adds bob, who catches up
  * the whole backlog in one sync, then syncs again (nothing new). Reported per
  * mode: bob's processed rows and log-mark records after the catch-up, the
@@ -11,20 +13,22 @@
  *
  *   node --import tsx bench/processed-ids.ts [--messages N]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { defaultDeps, utf8 } from '../src/crypto/index.js';
 import { Peer } from '../src/peer/index.js';
 import { MemoryStore } from '../src/store/index.js';
-import { MemoryNet, MemoryTransport } from '../src/transport/index.js';
+import { FolderTransport, MemoryNet, MemoryTransport } from '../src/transport/index.js';
+import type { Transport } from '../src/transport/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** One mode's figures. */
 export interface ProcessedIdsRow {
-  readonly mode: 'logs' | 'plain';
+  readonly mode: Mode;
   readonly messages: number;
   readonly items: number;
   readonly processedRows: number;
@@ -40,16 +44,21 @@ export interface ProcessedIdsReport {
   readonly targets: readonly string[];
 }
 
+type Mode = 'plain' | 'logs' | 'folder';
+const MODES: readonly Mode[] = ['plain', 'logs', 'folder'];
+
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 
-async function once(logs: boolean, messages: number): Promise<ProcessedIdsRow> {
-  const net = new MemoryNet({ logs });
+async function once(mode: Mode, messages: number): Promise<ProcessedIdsRow> {
+  const net = new MemoryNet({ logs: mode === 'logs' });
   net.live = false;
+  const folder = mode === 'folder' ? mkdtempSync(join(tmpdir(), 'groupcrypt-processed-ids-')) : undefined;
+  const transport = (self: string): Transport => (folder === undefined ? new MemoryTransport(net, self) : new FolderTransport({ root: folder, self }));
   const deps = defaultDeps();
-  const open = (name: string): Promise<Peer> => Peer.create({ store: new MemoryStore(), deps, transport: (self) => new MemoryTransport(net, self) }, { name });
+  const open = (name: string): Promise<Peer> => Peer.create({ store: new MemoryStore(), deps, transport }, { name });
   const alice = await open('alice');
   const bob = await open('bob');
   await alice.sync();
@@ -64,35 +73,43 @@ async function once(logs: boolean, messages: number): Promise<ProcessedIdsRow> {
   const againMs = performance.now() - started;
   const processedRows = (await bob.store.processedIds?.())?.length ?? 0;
   const markRecords = (await bob.store.names('logmark:')).length;
-  const row: ProcessedIdsRow = { mode: logs ? 'logs' : 'plain', messages, items: net.items.size, processedRows, markRecords, catchUpMs, againMs };
+  const items = folder === undefined ? net.items.size : countFiles(folder);
+  const row: ProcessedIdsRow = { mode, messages, items, processedRows, markRecords, catchUpMs, againMs };
   await alice.close();
   await bob.close();
+  if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
   return row;
+}
+
+/** Files in every peer folder of a shared folder. */
+function countFiles(folder: string): number {
+  return readdirSync(folder).reduce((n, peer) => n + readdirSync(join(folder, peer)).length, 0);
 }
 
 /** Runs the bench. Options: `messages` (default 3,000; quick 500), `runs` per mode (default 3, alternating), `log`. */
 export async function runProcessedIdsBench(options: { readonly messages?: number; readonly quick?: boolean; readonly runs?: number; readonly log?: (line: string) => void } = {}): Promise<ProcessedIdsReport> {
   const messages = options.messages ?? (options.quick ? 500 : 3_000);
   const runs = options.runs ?? 3;
-  const results: Record<'logs' | 'plain', ProcessedIdsRow[]> = { logs: [], plain: [] };
+  const results: Record<Mode, ProcessedIdsRow[]> = { logs: [], plain: [], folder: [] };
   for (let run = 0; run < runs; run++) {
-    for (const logs of [false, true]) {
-      const row = await once(logs, messages);
+    for (const mode of MODES) {
+      const row = await once(mode, messages);
       results[row.mode].push(row);
       options.log?.(`  processed-ids: ${row.mode} run ${run + 1}: ${row.processedRows} rows, catch-up ${row.catchUpMs.toFixed(0)} ms`);
     }
   }
-  const rows = (['plain', 'logs'] as const).map((mode): ProcessedIdsRow => {
+  const rows = MODES.map((mode): ProcessedIdsRow => {
     const list = results[mode];
     const first = list[0] as ProcessedIdsRow;
     return { ...first, catchUpMs: median(list.map((r) => r.catchUpMs)), againMs: median(list.map((r) => r.againMs)) };
   });
-  const [plain, logs] = rows as [ProcessedIdsRow, ProcessedIdsRow];
+  const [plain, logs, folder] = rows as [ProcessedIdsRow, ProcessedIdsRow, ProcessedIdsRow];
   const header = 'mode   messages  items   processed rows  log marks  catch-up ms  empty sync ms';
   const table = [header, ...rows.map((r) => `${r.mode.padEnd(6)} ${String(r.messages).padEnd(9)} ${String(r.items).padEnd(7)} ${String(r.processedRows).padEnd(15)} ${String(r.markRecords).padEnd(10)} ${r.catchUpMs.toFixed(0).padEnd(12)} ${r.againMs.toFixed(1)}`)].join('\n');
   const targets = [
     `processed ids after a ${messages}-message backlog: ${logs.processedRows} rows and ${logs.markRecords} log marks on a net of logs, ${plain.processedRows} rows on a plain net → ${logs.processedRows <= 2 ? 'bounded (one mark per log)' : 'MISSED (rows kept)'}`,
-    `catch-up time, logs / plain (same run, median of ${runs}): ${(logs.catchUpMs / plain.catchUpMs).toFixed(2)}`,
+    `processed ids on a shared folder (real files): ${folder.processedRows} rows and ${folder.markRecords} folder marks for ${folder.items} files → ${folder.processedRows <= 2 ? 'bounded (one mark per peer folder)' : 'MISSED (rows kept)'}`,
+    `catch-up time, logs / plain (same run, median of ${runs}): ${(logs.catchUpMs / plain.catchUpMs).toFixed(2)}; the folder's (files, fsync on every publish) / plain: ${(folder.catchUpMs / plain.catchUpMs).toFixed(2)}`,
   ];
   mkdirSync(join(HERE, 'results'), { recursive: true });
   writeFileSync(join(HERE, 'results', 'processed-ids.json'), `${JSON.stringify({ messages, runs, rows }, null, 2)}\n`);

@@ -46,7 +46,7 @@ const ENTRIES: readonly BenchEntry[] = [
   },
   { name: 'pq', title: 'Post-quantum groups vs classic (DCGKA, ML-KEM / X-Wing per provider and runtime, MLS X-Wing suite)', file: 'pq.ts', run: 'runPqBench', options: (q) => ({ quick: q, log }) },
   { name: 'state-growth', title: 'State growth (8 members through 10,000 mixed operations)', file: 'state-growth.ts', run: 'runStateGrowthBench', options: (q) => ({ quick: q, log }) },
-  { name: 'processed-ids', title: 'Processed ids: one mark per log (net of logs) vs one row per item (plain net), 3,000-message backlog', file: 'processed-ids.ts', run: 'runProcessedIdsBench', options: (q) => ({ quick: q, log }) },
+  { name: 'processed-ids', title: 'Processed ids: one mark per log (net of logs) or per peer folder (shared folder) vs one row per item (plain net), 3,000-message backlog', file: 'processed-ids.ts', run: 'runProcessedIdsBench', options: (q) => ({ quick: q, log }) },
 ];
 
 /** What one section of the report holds. */

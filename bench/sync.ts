@@ -41,10 +41,17 @@ export interface SyncBenchReport {
   readonly targets: readonly string[];
 }
 
-/** Writes items into the folder layout of CLI.md (no fsync: this is set-up, not the measured part). */
-function writeItems(net: string, author: string, items: readonly TransportItem[]): void {
+/**
+ * Writes items into the folder layout (src/transport/folder.ts: `<seq>-<hash>.<kind>`, seqs counted per author in
+ * publication order), as FolderTransport.publish would, without its fsync: this is set-up, not the measured part.
+ */
+function writeItems(net: string, author: string, items: readonly TransportItem[], seqs: Map<string, number>): void {
   mkdirSync(join(net, author), { recursive: true });
-  for (const item of items) writeFileSync(join(net, author, `${item.id}.${item.kind}`), item.bytes);
+  for (const item of items) {
+    const seq = seqs.get(author) ?? 0;
+    writeFileSync(join(net, author, `${seq}-${item.id}.${item.kind}`), item.bytes);
+    seqs.set(author, seq + 1);
+  }
 }
 
 /**
@@ -84,12 +91,12 @@ export async function runSyncBench(options: {
     }
     log(`sync bench: ${oldFiles} old messages made in ${((performance.now() - made) / 1000).toFixed(1)} s`);
     const written = new Set<string>();
+    const seqs = new Map<string, number>();
     const flushFiles = (): number => {
-      const fresh = [...memory.items.values()].filter((item) => item.kind === 'msg' && !written.has(item.id));
-      writeItems(net, alice.id, fresh);
+      const fresh = [...memory.items.values()].filter((item) => !written.has(item.id) && item.origin !== 'memory:injected');
+      writeItems(net, alice.id, fresh, seqs);
       for (const item of fresh) written.add(item.id);
-      writeItems(net, alice.id, [...memory.items.values()].filter((item) => item.kind === 'bundle' && item.origin !== 'memory:injected'));
-      return fresh.length;
+      return fresh.filter((item) => item.kind === 'msg').length;
     };
     const oldCount = flushFiles();
     const backlogStart = performance.now();

@@ -4,8 +4,9 @@
  *
  * A peer remembers every transport item it settled for good (applied, held
  * by a group, rejected) by its content hash, so that it never applies or
- * verifies it again. On a transport of append-only logs (Hypercore), items
- * have positions, and a log is read from its start in order: once every
+ * verifies it again. On a transport of append-only logs (Hypercore), or a
+ * shared folder whose file names carry the writer's seq, items have
+ * positions, and a log is read from its start in order: once every
  * block of a log's prefix is settled, one number says so, and the hashes of
  * that prefix can go. Per log this keeps the mark and the settled blocks
  * above it (each with its hash, to forget when the mark passes it): a gap

@@ -15,9 +15,10 @@
  */
 
 /**
- * Where an item sits on a transport made of append-only logs (Hypercore):
- * its log and block index. A transport that gives positions lets a caller
- * keep one settled mark per log instead of one processed id per item.
+ * Where an item sits on a transport made of append-only logs (Hypercore:
+ * its log and block index; a shared folder: `folder:<peer id>` and the seq
+ * in the file's name). A transport that gives positions lets a caller keep
+ * one settled mark per log instead of one processed id per item.
  */
 export interface LogPosition {
   /** The log (hex key). */
@@ -66,8 +67,9 @@ export interface CatchUpOptions {
   /** Only items of these kinds (e.g. `['bundle']` to refresh the peers without reading messages). */
   readonly kinds?: readonly TransportKind[];
   /**
-   * Per log (hex key), how many blocks from its start the caller has settled
-   * for good: a log transport skips them without reading. Others ignore it.
+   * Per log, how many blocks from its start the caller has settled for good:
+   * a log transport skips them without reading (a folder only those no
+   * other name claims). Others ignore it.
    */
   readonly settled?: ReadonlyMap<string, number>;
 }

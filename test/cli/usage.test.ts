@@ -62,7 +62,7 @@ describe('init, whoami, peers', () => {
     expect(viaEnv.json).toEqual([{ id, name: 'alice' }]);
     // the net holds only the public bundle, under the peer's own folder
     expect(readdirSync(net)).toEqual([id]);
-    expect(readdirSync(join(net, id))).toEqual([expect.stringMatching(/^[0-9a-f]{64}\.bundle$/)]);
+    expect(readdirSync(join(net, id))).toEqual([expect.stringMatching(/^0-[0-9a-f]{64}\.bundle$/)]);
   });
 
   it('init twice fails with 1 and leaves the identity unchanged', () => {
