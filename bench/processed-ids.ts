@@ -13,7 +13,7 @@
  *
  *   node --import tsx bench/processed-ids.ts [--messages N]
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultDeps, utf8 } from '../src/crypto/index.js';
 import { Peer } from '../src/peer/index.js';
 import { MemoryStore } from '../src/store/index.js';
-import { FolderTransport, MemoryNet, MemoryTransport } from '../src/transport/index.js';
+import { FolderTransport, MemoryNet, MemoryTransport, parseFolderFileName } from '../src/transport/index.js';
 import type { Transport } from '../src/transport/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -44,8 +44,9 @@ export interface ProcessedIdsReport {
   readonly targets: readonly string[];
 }
 
-type Mode = 'plain' | 'logs' | 'folder';
-const MODES: readonly Mode[] = ['plain', 'logs', 'folder'];
+/** `folder-hash`: the same folder with every file renamed `<hash>.<kind>` before bob reads it (the layout before seqs). */
+type Mode = 'plain' | 'logs' | 'folder' | 'folder-hash';
+const MODES: readonly Mode[] = ['plain', 'logs', 'folder', 'folder-hash'];
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -55,7 +56,7 @@ const median = (values: readonly number[]): number => {
 async function once(mode: Mode, messages: number): Promise<ProcessedIdsRow> {
   const net = new MemoryNet({ logs: mode === 'logs' });
   net.live = false;
-  const folder = mode === 'folder' ? mkdtempSync(join(tmpdir(), 'groupcrypt-processed-ids-')) : undefined;
+  const folder = mode.startsWith('folder') ? mkdtempSync(join(tmpdir(), 'groupcrypt-processed-ids-')) : undefined;
   const transport = (self: string): Transport => (folder === undefined ? new MemoryTransport(net, self) : new FolderTransport({ root: folder, self }));
   const deps = defaultDeps();
   const open = (name: string): Promise<Peer> => Peer.create({ store: new MemoryStore(), deps, transport }, { name });
@@ -65,6 +66,7 @@ async function once(mode: Mode, messages: number): Promise<ProcessedIdsRow> {
   const { group } = await alice.create('data');
   for (let i = 0; i < messages; i++) await alice.send(group, utf8(`message ${i}`));
   await alice.add(group, bob.id);
+  if (folder !== undefined && mode === 'folder-hash') dropSeqs(folder);
   let started = performance.now();
   await bob.sync();
   const catchUpMs = performance.now() - started;
@@ -81,6 +83,16 @@ async function once(mode: Mode, messages: number): Promise<ProcessedIdsRow> {
   return row;
 }
 
+/** Renames every `<seq>-<hash>.<kind>` file of a shared folder `<hash>.<kind>`. */
+function dropSeqs(folder: string): void {
+  for (const peer of readdirSync(folder)) {
+    for (const name of readdirSync(join(folder, peer))) {
+      const parsed = parseFolderFileName(name);
+      if (parsed?.seq !== undefined) renameSync(join(folder, peer, name), join(folder, peer, `${parsed.id}.${parsed.kind}`));
+    }
+  }
+}
+
 /** Files in every peer folder of a shared folder. */
 function countFiles(folder: string): number {
   return readdirSync(folder).reduce((n, peer) => n + readdirSync(join(folder, peer)).length, 0);
@@ -90,7 +102,7 @@ function countFiles(folder: string): number {
 export async function runProcessedIdsBench(options: { readonly messages?: number; readonly quick?: boolean; readonly runs?: number; readonly log?: (line: string) => void } = {}): Promise<ProcessedIdsReport> {
   const messages = options.messages ?? (options.quick ? 500 : 3_000);
   const runs = options.runs ?? 3;
-  const results: Record<Mode, ProcessedIdsRow[]> = { logs: [], plain: [], folder: [] };
+  const results: Record<Mode, ProcessedIdsRow[]> = { logs: [], plain: [], folder: [], 'folder-hash': [] };
   for (let run = 0; run < runs; run++) {
     for (const mode of MODES) {
       const row = await once(mode, messages);
@@ -103,13 +115,14 @@ export async function runProcessedIdsBench(options: { readonly messages?: number
     const first = list[0] as ProcessedIdsRow;
     return { ...first, catchUpMs: median(list.map((r) => r.catchUpMs)), againMs: median(list.map((r) => r.againMs)) };
   });
-  const [plain, logs, folder] = rows as [ProcessedIdsRow, ProcessedIdsRow, ProcessedIdsRow];
-  const header = 'mode   messages  items   processed rows  log marks  catch-up ms  empty sync ms';
-  const table = [header, ...rows.map((r) => `${r.mode.padEnd(6)} ${String(r.messages).padEnd(9)} ${String(r.items).padEnd(7)} ${String(r.processedRows).padEnd(15)} ${String(r.markRecords).padEnd(10)} ${r.catchUpMs.toFixed(0).padEnd(12)} ${r.againMs.toFixed(1)}`)].join('\n');
+  const [plain, logs, folder, folderHash] = rows as [ProcessedIdsRow, ProcessedIdsRow, ProcessedIdsRow, ProcessedIdsRow];
+  const header = 'mode        messages  items   processed rows  log marks  catch-up ms  empty sync ms';
+  const table = [header, ...rows.map((r) => `${r.mode.padEnd(11)} ${String(r.messages).padEnd(9)} ${String(r.items).padEnd(7)} ${String(r.processedRows).padEnd(15)} ${String(r.markRecords).padEnd(10)} ${r.catchUpMs.toFixed(0).padEnd(12)} ${r.againMs.toFixed(1)}`)].join('\n');
   const targets = [
     `processed ids after a ${messages}-message backlog: ${logs.processedRows} rows and ${logs.markRecords} log marks on a net of logs, ${plain.processedRows} rows on a plain net → ${logs.processedRows <= 2 ? 'bounded (one mark per log)' : 'MISSED (rows kept)'}`,
-    `processed ids on a shared folder (real files): ${folder.processedRows} rows and ${folder.markRecords} folder marks for ${folder.items} files → ${folder.processedRows <= 2 ? 'bounded (one mark per peer folder)' : 'MISSED (rows kept)'}`,
-    `catch-up time, logs / plain (same run, median of ${runs}): ${(logs.catchUpMs / plain.catchUpMs).toFixed(2)}; the folder's (files, fsync on every publish) / plain: ${(folder.catchUpMs / plain.catchUpMs).toFixed(2)}`,
+    `processed ids on a shared folder (real files): ${folder.processedRows} rows and ${folder.markRecords} folder marks for ${folder.items} files, ${folderHash.processedRows} rows with names without seqs → ${folder.processedRows <= 2 ? 'bounded (one mark per peer folder)' : 'MISSED (rows kept)'}`,
+    `catch-up time, logs / plain (same run, median of ${runs}): ${(logs.catchUpMs / plain.catchUpMs).toFixed(2)}`,
+    `on the folder, names with seqs / without (same run, median of ${runs}): catch-up ${(folder.catchUpMs / folderHash.catchUpMs).toFixed(2)}, empty sync ${(folder.againMs / folderHash.againMs).toFixed(2)}`,
   ];
   mkdirSync(join(HERE, 'results'), { recursive: true });
   writeFileSync(join(HERE, 'results', 'processed-ids.json'), `${JSON.stringify({ messages, runs, rows }, null, 2)}\n`);
