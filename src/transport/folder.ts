@@ -40,9 +40,13 @@ import type { CatchUpOptions, IsKnown, LogPosition, Transport, TransportItem, Tr
 /** Largest file the folder transport reads (bigger ones are reported and skipped for good). */
 export const MAX_FOLDER_FILE_BYTES = 64 * 1024 * 1024;
 
-/** `<seq>-<hash>.<kind>`; the seq is canonical decimal (no leading zero), at most 15 digits (a safe integer). */
-const FILE_RE = /^(?:(0|[1-9][0-9]{0,14})-)?([0-9a-f]{64})\.(bundle|msg)$/;
 const FOLDER_RE = /^[0-9a-f]{64}$/;
+/** Most digits of a seq: 15 keep it a safe integer. */
+const MAX_SEQ_DIGITS = 15;
+/** What `seqOf` answers for a name of the layout without a seq (`<hash>.<kind>`, written before seqs). */
+const NO_SEQ = -1;
+/** What `seqOf` answers for a name that is not of the layout. */
+const NOT_A_NAME = -2;
 
 /** What a well-formed file name says. */
 export interface FolderFileName {
@@ -52,11 +56,41 @@ export interface FolderFileName {
   readonly seq: number | undefined;
 }
 
+const isLowerHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+
+/** Length of the `.msg` / `.bundle` ending, or 0. */
+const kindLength = (name: string): number => (name.endsWith('.msg') ? 4 : name.endsWith('.bundle') ? 7 : 0);
+
+/**
+ * The seq of a name `<seq>-<hash>.<kind>` (canonical decimal: no leading
+ * zero, at most 15 digits), `NO_SEQ` for `<hash>.<kind>`, `NOT_A_NAME`
+ * otherwise. Allocates nothing: a sync walks 100,000 names with it.
+ */
+function seqOf(name: string): number {
+  const suffix = kindLength(name);
+  const hashStart = name.length - suffix - 64;
+  if (suffix === 0 || hashStart < 0) return NOT_A_NAME;
+  for (let i = hashStart; i < hashStart + 64; i++) if (!isLowerHex(name.charCodeAt(i))) return NOT_A_NAME;
+  if (hashStart === 0) return NO_SEQ;
+  const digits = hashStart - 1;
+  if (name.charCodeAt(digits) !== 0x2d || digits < 1 || digits > MAX_SEQ_DIGITS) return NOT_A_NAME;
+  if (digits > 1 && name.charCodeAt(0) === 0x30) return NOT_A_NAME;
+  let seq = 0;
+  for (let i = 0; i < digits; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return NOT_A_NAME;
+    seq = seq * 10 + (c - 0x30);
+  }
+  return seq;
+}
+
 /** Reads a file name of the layout, or undefined when it is not one. */
 export function parseFolderFileName(name: string): FolderFileName | undefined {
-  const match = FILE_RE.exec(name);
-  if (match === null) return undefined;
-  return { id: match[2] as string, kind: match[3] as TransportKind, seq: match[1] === undefined ? undefined : Number(match[1]) };
+  const seq = seqOf(name);
+  if (seq === NOT_A_NAME) return undefined;
+  const suffix = kindLength(name);
+  const hashStart = name.length - suffix - 64;
+  return { id: name.slice(hashStart, hashStart + 64), kind: suffix === 4 ? 'msg' : 'bundle', seq: seq === NO_SEQ ? undefined : seq };
 }
 
 /** The log name of a peer folder, as positions and settled marks name it. */
@@ -65,15 +99,12 @@ export function folderLog(peerId: string): string {
 }
 
 /**
- * How many names claim each seq below `mark` (0, 1, or 2 for two or more).
- * Only a seq claimed once can be skipped unread.
+ * How many names claim each seq below `mark` (0, 1, or 2 for two or more),
+ * from each name's `seqOf`. Only a seq claimed once can be skipped unread.
  */
-function claimsBelow(names: readonly (FolderFileName | null | undefined)[], mark: number): Uint8Array {
+function claimsBelow(seqs: Float64Array, mark: number): Uint8Array {
   const claims = new Uint8Array(mark);
-  for (const name of names) {
-    const seq = name?.seq;
-    if (seq !== undefined && seq < mark && (claims[seq] as number) < 2) claims[seq] = (claims[seq] as number) + 1;
-  }
+  for (const seq of seqs) if (seq >= 0 && seq < mark && (claims[seq] as number) < 2) claims[seq] = (claims[seq] as number) + 1;
   return claims;
 }
 
@@ -227,23 +258,26 @@ export class FolderTransport implements Transport {
       }
       const log = folderLog(folder);
       const mark = options.settled?.get(log) ?? 0;
-      // null: ignored ('.' temp files of ours or of sync tools); undefined: not a name of the layout
-      const parsed = names.map((name) => (name.charCodeAt(0) === 0x2e ? null : parseFolderFileName(name)));
-      const claims = claimsBelow(parsed, mark);
+      const seqs = new Float64Array(names.length);
+      for (let i = 0; i < names.length; i++) seqs[i] = seqOf(names[i] as string);
+      const claims = claimsBelow(seqs, mark);
       const prefix = `${dir}${path.sep}`;
       for (let i = 0; i < names.length; i++) {
-        const name = parsed[i];
-        if (name === null) continue;
+        const seq = seqs[i] as number;
+        // the common case first, allocating nothing: a settled name alone at its seq, whatever its kind
+        if (seq >= 0 && seq < mark && claims[seq] === 1) continue;
+        const file = names[i] as string;
+        if (file.charCodeAt(0) === 0x2e) continue; // '.': temp files of ours or of sync tools
+        const name = parseFolderFileName(file);
         if (name === undefined) {
-          yield { kind: 'problem', origin: prefix + (names[i] as string), reason: 'unrecognised file name', permanent: true };
+          yield { kind: 'problem', origin: prefix + file, reason: 'unrecognised file name', permanent: true };
           continue;
         }
         if (options.kinds !== undefined && !options.kinds.includes(name.kind)) continue;
-        if (name.seq !== undefined && name.seq < mark && claims[name.seq] === 1) continue;
         const position: LogPosition | undefined = name.seq === undefined ? undefined : { log, seq: name.seq };
         const known = isKnown(name.id, position);
         if (known === true || (known !== false && (await known))) continue;
-        const origin = prefix + (names[i] as string);
+        const origin = prefix + file;
         const read = await this.fetch({ kind: name.kind, id: name.id, origin });
         if (read instanceof Uint8Array) yield { kind: name.kind, id: name.id, bytes: read, origin, ...(position ? { position } : {}) };
         else yield position ? { ...read, position } : read;

@@ -84,9 +84,12 @@ describe('FolderTransport', () => {
     // a second name at seq 1 (a copy of 'three', a writer that counted again): both names at seq 1 are checked
     copyFileSync(join(root, ALICE, `3-${ids[3] as string}.msg`), join(root, ALICE, `1-${ids[3] as string}.msg`));
     writeFileSync(join(root, ALICE, `1-${hash('junk')}.msg`), 'not junk');
+    // a name not of the layout claims nothing (seq 2 stays skipped) and is reported, below the mark too
+    writeFileSync(join(root, ALICE, '2-not-a-hash.msg'), 'x');
     const contested = await read(3);
     expect(asked.map(([id, seq]) => `${seq}:${id}`).sort()).toEqual([`1:${ids[1] as string}`, `1:${ids[3] as string}`, `1:${hash('junk')}`, `3:${ids[3] as string}`].sort());
-    expect(contested.filter((f) => f.kind === 'problem')).toHaveLength(1);
+    expect(contested.filter((f) => f.kind === 'problem').map((p) => [p.origin.slice(root.length + 1), (p as TransportProblem).permanent]).sort())
+      .toEqual([[join(ALICE, `1-${hash('junk')}.msg`), false], [join(ALICE, '2-not-a-hash.msg'), true]]);
     // names without a seq (written before seqs) are still read, with no position
     mkdirSync(join(root, BOB));
     writeFileSync(join(root, BOB, `${hash('old')}.msg`), 'old');
@@ -100,7 +103,9 @@ describe('FolderTransport', () => {
     expect(parseFolderFileName(`12-${h}.msg`)).toEqual({ id: h, kind: 'msg', seq: 12 });
     expect(parseFolderFileName(`${h}.bundle`)).toEqual({ id: h, kind: 'bundle', seq: undefined });
     expect(parseFolderFileName(`0-${h}.bundle`)?.seq).toBe(0);
-    for (const bad of [`012-${h}.msg`, `-1-${h}.msg`, `1234567890123456-${h}.msg`, `1-${h}.txt`, `1-${h.toUpperCase()}.msg`, `1_${h}.msg`, `1-${h}.msg.tmp`]) {
+    expect(parseFolderFileName(`123456789012345-${h}.msg`)?.seq).toBe(123456789012345);
+    for (const bad of [`012-${h}.msg`, `-1-${h}.msg`, `1234567890123456-${h}.msg`, `1-${h}.txt`, `1-${h.toUpperCase()}.msg`, `1_${h}.msg`, `1-${h}.msg.tmp`,
+      `1-${h.slice(1)}.msg`, `1-${h.slice(1)}g.msg`, `x${h}.msg`, `1a-${h}.msg`, `-${h}.msg`, '.msg', `.${h}.msg`, `1-${h}.bundle.msg`.replace(h, h.slice(3))]) {
       expect(parseFolderFileName(bad), bad).toBeUndefined();
     }
   });
