@@ -194,10 +194,32 @@ export function pruneRejoins(facts: RemovalFacts): readonly RejoinRecord[] {
 /** The compacted base each rejoin list was last pruned against (see `pruneRejoins`). */
 const PRUNED_AGAINST = new WeakMap<readonly RejoinRecord[], MembershipBase | null>();
 
+/** Per member, its removal records in list order, per list: lists are replaced, never changed in place. */
+const BY_MEMBER = new WeakMap<readonly RemovalRecord[], ReadonlyMap<MemberId, readonly RemovalRecord[]>>();
+
+/**
+ * The records of `member`, in list order. Records are kept for good (one per
+ * removal), and every message asks this: indexed once per list, a message
+ * walks its sender's records, not the group's (bench/state-growth.ts).
+ */
+function recordsOf(removals: readonly RemovalRecord[], member: MemberId): readonly RemovalRecord[] {
+  let index = BY_MEMBER.get(removals);
+  if (index === undefined) {
+    const built = new Map<MemberId, RemovalRecord[]>();
+    for (const r of removals) {
+      const list = built.get(r.member);
+      if (list === undefined) built.set(r.member, [r]);
+      else list.push(r);
+    }
+    index = built;
+    BY_MEMBER.set(removals, index);
+  }
+  return index.get(member) ?? [];
+}
+
 /** The removal that bars a message of `sender` at `position`, if any. */
 export function barredBy(facts: RemovalFacts, sender: MemberId, position: Position): RemovalRecord | undefined {
-  for (const r of facts.removals) {
-    if (r.member !== sender) continue;
+  for (const r of recordsOf(facts.removals, sender)) {
     if (r.frontier !== null && comparePositions(position, r.frontier) <= 0) continue;
     if (r.until === undefined || position.epoch < r.until) return r;
   }
@@ -239,11 +261,15 @@ export function dropRemovedChains(message: MessageState, facts: RemovalFacts, he
   // Per removed member, the removal with the highest frontier: its messages up to there stand.
   // A reopened removal bars nothing from its `until` on: a member out of my view with only reopened
   // removals (its re-add was undone here by its adder's concurrent removal) may still be read by me.
+  // Only the chains of members out of the group can go: their records, not every record, are walked.
   const latest = new Map<MemberId, RemovalRecord>();
-  for (const r of facts.removals) {
-    if (r.until !== undefined || !Object.hasOwn(message.chains, r.member) || current.includes(r.member)) continue;
-    const seen = latest.get(r.member);
-    if (seen === undefined || (r.frontier !== null && (seen.frontier === null || comparePositions(r.frontier, seen.frontier) > 0))) latest.set(r.member, r);
+  for (const member of Object.keys(message.chains)) {
+    if (current.includes(member)) continue;
+    for (const r of recordsOf(facts.removals, member)) {
+      if (r.until !== undefined) continue;
+      const seen = latest.get(member);
+      if (seen === undefined || (r.frontier !== null && (seen.frontier === null || comparePositions(r.frontier, seen.frontier) > 0))) latest.set(member, r);
+    }
   }
   let chains = message.chains;
   const consumed: Uint8Array[] = [];

@@ -241,9 +241,13 @@ export function applyDcgka(work: Work, result: DcgkaResult): void {
         // reopened: taking the adder's copy back could bar for ever what my pruned record had reopened.
         const mine = work.fresh ? undefined : work.dcgka.membership;
         const processed = (id: string): boolean => mine !== undefined && (isCompacted(mine, id) || opKind(mine, id) !== undefined);
+        const held = new Set(removals.map((x) => x.op)); // a welcome lists every record: no walk of mine per record
         for (const r of extra.removals) {
-          if (removals.some((x) => x.op === r.op)) removals = r.until === undefined ? removals : removals.map((x) => (x.op === r.op ? reopenedAt(x, r.until as number) : x));
-          else if (!processed(r.op)) removals = withRemoval({ dcgka: result.state, removals, rejoins }, r);
+          if (held.has(r.op)) removals = r.until === undefined ? removals : removals.map((x) => (x.op === r.op ? reopenedAt(x, r.until as number) : x));
+          else if (!processed(r.op)) {
+            removals = withRemoval({ dcgka: result.state, removals, rejoins }, r);
+            held.add(r.op);
+          }
         }
         outputs.push({ kind: 'joined', via: out.via });
         break;
