@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultDeps, utf8 } from '../../src/crypto/index.js';
 import { Peer } from '../../src/peer/index.js';
+import { talkInRounds } from './conversation.js';
 import type { PeerEvent } from '../../src/peer/index.js';
 import { decodeLogMark, settledBelow } from '../../src/peer/log-marks.js';
 import type { LogMarks } from '../../src/peer/log-marks.js';
@@ -49,13 +50,7 @@ describe('a Peer over a shared folder', () => {
     const { group } = await alice.peer.create('message');
     await alice.peer.add(group, bob.peer.id);
     await bob.peer.sync();
-    for (let round = 0; round < 10; round++) {
-      for (let i = 0; i < 10; i++) await alice.peer.send(group, utf8(`a${round}.${i}`));
-      for (let i = 0; i < 10; i++) await bob.peer.send(group, utf8(`b${round}.${i}`));
-      await alice.peer.sync();
-      await bob.peer.sync();
-    }
-    await alice.peer.sync();
+    await talkInRounds(alice.peer, bob.peer, group);
     const read = (await bob.peer.read(group)).map((e) => text(e.data));
     expect(read).toHaveLength(200);
     // one mark per peer folder, over every file in it; alice's 100 messages and bob's own 100 left no rows

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultDeps, utf8 } from '../../src/crypto/index.js';
 import { DecodeError } from '../../src/errors.js';
 import { Peer } from '../../src/peer/index.js';
+import { talkInRounds } from './conversation.js';
 import type { PeerEvent } from '../../src/peer/index.js';
 import { MAX_ABOVE, NO_MARKS, decodeLogMark, encodeLogMark, isSettled, movedLogs, settle, settledBelow } from '../../src/peer/log-marks.js';
 import type { LogMarks } from '../../src/peer/log-marks.js';
@@ -151,13 +152,7 @@ describe('a Peer over a net of logs', () => {
       const { group } = await alice.peer.create('message');
       await alice.peer.add(group, bob.peer.id);
       await bob.peer.sync();
-      for (let round = 0; round < 10; round++) {
-        for (let i = 0; i < 10; i++) await alice.peer.send(group, utf8(`a${round}.${i}`));
-        for (let i = 0; i < 10; i++) await bob.peer.send(group, utf8(`b${round}.${i}`));
-        await alice.peer.sync();
-        await bob.peer.sync();
-      }
-      await alice.peer.sync(); // finds bob's last items known in its own log walk
+      await talkInRounds(alice.peer, bob.peer, group);
       expect((await bob.peer.read(group)).length).toBe(200);
       result[label] = await rows(bob.store);
       if (label === 'logs') {

@@ -1,0 +1,17 @@
+/** A conversation between two peers of one group, shared by the processed-ids tests (log marks, folder marks). */
+import { utf8 } from '../../src/crypto/index.js';
+import type { Peer } from '../../src/peer/index.js';
+
+/**
+ * `rounds` rounds in which alice sends `each` messages, bob sends `each`, and both sync; then alice syncs once
+ * more (her own-log or own-folder walk finds bob's last items known). Messages read `a<round>.<i>` / `b<round>.<i>`.
+ */
+export async function talkInRounds(alice: Peer, bob: Peer, group: string, rounds = 10, each = 10): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < each; i++) await alice.send(group, utf8(`a${round}.${i}`));
+    for (let i = 0; i < each; i++) await bob.send(group, utf8(`b${round}.${i}`));
+    await alice.sync();
+    await bob.sync();
+  }
+  await alice.sync();
+}
