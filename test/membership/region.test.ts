@@ -6,8 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  applyAck, applyAdd, applyRemove, canAct, compactMembership, compactRegion, createMembership, decodeMembership, encodeMembership, members,
-  mergeMembership, type MembershipState,
+  applyAck, applyAdd, applyRemove, canAct, compactMembership, compactRegion, createMembership, decodeMembership, encodeMembership, hasSeen,
+  memberView, members, mergeMembership, type MembershipState,
 } from '../../src/membership/index.js';
 import { linearExtension, simulate, type SimMessage } from './sim.js';
 import { IDS, arbRun, expectRoundTrip, expectSameAnswers, step } from './oracle.js';
@@ -130,5 +130,40 @@ describe('region compaction, the case it is for', () => {
     // a state holding a region cannot be merged (its pasts no longer name the ops it replaced)
     expect(state.base === null && state.ops.some((o) => o.kind === 'region')).toBe(true);
     expect(() => mergeMembership(createMembership({ id: 'A:0', creator: 'A', members: ['B'] }), state)).toThrow(expect.objectContaining({ code: 'USAGE_ARGUMENT' }));
+  });
+
+  it('a kept op that saw only part of the region shrinks it: a remove concurrent with a re-add leaves the re-added member in', () => {
+    let state = createMembership({ id: 'A:0', creator: 'A', members: ['B', 'C', 'M', 'X', 'H'] });
+    const ack = (acked: string, actors: readonly string[]): void => {
+      for (const actor of actors) state = applyAck(state, { actor, acked });
+    };
+    // H is removed and never hears of it: every op after its removal is out of its reach
+    state = applyRemove(state, { id: 'A:1', actor: 'A', removed: 'H' });
+    ack('A:1', ['B', 'C', 'M', 'X']);
+    state = applyAdd(state, { id: 'B:1', actor: 'B', added: 'Y' });
+    ack('B:1', ['A', 'C', 'M', 'X', 'Y']);
+    // C adds X again while M, not having seen that, removes X: the add wins
+    state = applyAdd(state, { id: 'C:1', actor: 'C', added: 'X' });
+    state = applyRemove(state, { id: 'M:1', actor: 'M', removed: 'X' });
+    ack('C:1', ['A', 'B', 'M', 'X', 'Y']);
+    ack('M:1', ['A', 'B', 'C', 'Y']); // X has not acked M:1 yet: it stays out of the region
+    const compacted = compactRegion(compactMembership(state, { minimum: 1 }), { minimum: 1 });
+    // M:1 holds A:1 and B:1 but not C:1: the region shrinks to C:1 alone (else M:1 would count as having seen the re-add)
+    expect(compacted.ops.map((o) => o.id)).toEqual(['A:1', 'B:1', '~region:C:1', 'M:1']);
+    expect(members(compacted)).toEqual(members(state));
+    expect(members(compacted)).toContain('X');
+    for (const id of ['A', 'B', 'C', 'M', 'X', 'Y', 'H']) {
+      expect(canAct(compacted, id), `canAct ${id}`).toBe(canAct(state, id));
+      expect(memberView(compacted, id), `view ${id}`).toEqual(memberView(state, id));
+      for (const op of ['A:1', 'B:1', 'C:1', 'M:1']) expect(hasSeen(compacted, id, op), `hasSeen ${id} ${op}`).toBe(hasSeen(state, id, op));
+    }
+    // H's late removes judge as on the uncompacted history
+    for (const target of ['A', 'B', 'C', 'M', 'X']) {
+      expect(members(applyRemove(compacted, { id: 'H:1', actor: 'H', removed: target })), target)
+        .toEqual(members(applyRemove(state, { id: 'H:1', actor: 'H', removed: target })));
+    }
+    // and a minimum above the region's size leaves the state as it was
+    const prefixed = compactMembership(state, { minimum: 1 });
+    expect(compactRegion(prefixed, { minimum: 2 })).toBe(prefixed);
   });
 });
