@@ -21,7 +21,7 @@
  * one settled mark per log instead of one processed id per item.
  */
 export interface LogPosition {
-  /** The log (hex key). */
+  /** The log: a Hypercore's hex key, or `folder:<peer id>` (folder.ts `folderLog`). */
   readonly log: string;
   /** Index of the block in that log, from 0. */
   readonly seq: number;

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultDeps, utf8 } from '../../src/crypto/index.js';
 import { Peer } from '../../src/peer/index.js';
-import { talkInRounds } from './conversation.js';
+import { marksOf, rows, talkInRounds } from './marks-helpers.js';
 import type { PeerEvent } from '../../src/peer/index.js';
-import { decodeLogMark, settledBelow } from '../../src/peer/log-marks.js';
-import type { LogMarks } from '../../src/peer/log-marks.js';
+import { settledBelow } from '../../src/peer/log-marks.js';
 import { SqliteStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
 import { FolderTransport, folderLog, parseFolderFileName } from '../../src/transport/index.js';
@@ -30,25 +29,24 @@ async function open(root: string, net: string, name: string): Promise<{ peer: Pe
   return { peer, store, path, events };
 }
 
-async function marksOf(store: Store): Promise<LogMarks> {
-  const out = new Map<string, ReturnType<typeof decodeLogMark>>();
-  for (const name of await store.names('logmark:')) out.set(name.slice('logmark:'.length), decodeLogMark((await store.load(name)) as Uint8Array));
-  return out;
-}
-
-const rows = async (store: Store): Promise<number> => (await store.processedIds?.())?.length ?? 0;
 /** A peer folder's file names, by seq. */
 const filesOf = (net: string, id: string): string[] => readdirSync(join(net, id)).sort((a, b) => (parseFolderFileName(a)?.seq ?? 0) - (parseFolderFileName(b)?.seq ?? 0));
 
+/** Alice and bob on a fresh shared folder, in a group alice created and added bob to. */
+async function pairInGroup(scheme: 'message' | 'data'): Promise<{ net: string; alice: Awaited<ReturnType<typeof open>>; bob: Awaited<ReturnType<typeof open>>; group: string }> {
+  const root = mkdtempSync(join(tmpdir(), 'gc-folder-marks-'));
+  const net = join(root, 'net');
+  const alice = await open(root, net, 'alice');
+  const bob = await open(root, net, 'bob');
+  await alice.peer.sync();
+  const { group } = await alice.peer.create(scheme);
+  await alice.peer.add(group, bob.peer.id);
+  return { net, alice, bob, group };
+}
+
 describe('a Peer over a shared folder', () => {
   it('keeps a handful of processed ids through hundreds of files, and a restart reads nothing again', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'gc-folder-marks-'));
-    const net = join(root, 'net');
-    const alice = await open(root, net, 'alice');
-    const bob = await open(root, net, 'bob');
-    await alice.peer.sync();
-    const { group } = await alice.peer.create('message');
-    await alice.peer.add(group, bob.peer.id);
+    const { net, alice, bob, group } = await pairInGroup('message');
     await bob.peer.sync();
     await talkInRounds(alice.peer, bob.peer, group);
     const read = (await bob.peer.read(group)).map((e) => text(e.data));
@@ -72,13 +70,7 @@ describe('a Peer over a shared folder', () => {
   });
 
   it('a file at a seq the mark passed is still read when another name claims that seq; what was settled shows once', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'gc-folder-marks-'));
-    const net = join(root, 'net');
-    const alice = await open(root, net, 'alice');
-    const bob = await open(root, net, 'bob');
-    await alice.peer.sync();
-    const { group } = await alice.peer.create('data');
-    await alice.peer.add(group, bob.peer.id);
+    const { net, alice, bob, group } = await pairInGroup('data');
     for (let i = 0; i < 5; i++) await alice.peer.send(group, utf8(`m${i}`));
     await bob.peer.sync();
     await bob.peer.sync();

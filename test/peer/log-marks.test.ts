@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultDeps, utf8 } from '../../src/crypto/index.js';
 import { DecodeError } from '../../src/errors.js';
 import { Peer } from '../../src/peer/index.js';
-import { talkInRounds } from './conversation.js';
+import { marksOf, rows, talkInRounds } from './marks-helpers.js';
 import type { PeerEvent } from '../../src/peer/index.js';
 import { MAX_ABOVE, NO_MARKS, decodeLogMark, encodeLogMark, isSettled, movedLogs, settle, settledBelow } from '../../src/peer/log-marks.js';
 import type { LogMarks } from '../../src/peer/log-marks.js';
@@ -129,14 +129,6 @@ async function reopen(net: MemoryNet, path: string): Promise<Peer> {
   return Peer.open({ store: await SqliteStore.open(path), deps: defaultDeps(), transport: (self) => new MemoryTransport(net, self) });
 }
 
-/** Every log mark a store holds. */
-async function marksOf(store: Store): Promise<LogMarks> {
-  const out = new Map<string, ReturnType<typeof decodeLogMark>>();
-  for (const name of await store.names('logmark:')) out.set(name.slice('logmark:'.length), decodeLogMark((await store.load(name)) as Uint8Array));
-  return out;
-}
-
-const rows = async (store: Store): Promise<number> => (await store.processedIds?.())?.length ?? 0;
 
 describe('a Peer over a net of logs', () => {
   it('keeps a handful of processed ids through hundreds of messages, and a restart applies nothing again', async () => {
